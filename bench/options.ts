@@ -1,0 +1,87 @@
+// Command-line flags and BENCH_* environment variables → one validated options object.
+import { parseArgs } from 'node:util';
+import { BENCH_TESTS, type BenchTest } from './redis-benchmark.js';
+
+export interface BenchOptions {
+  /** "tessera" runs our node; "redis-server" runs a second redis-server as a stand-in. */
+  ours: 'tessera' | 'redis-server';
+  tests: BenchTest[];
+  pipelines: number[];
+  repeats: number;
+  clients: number;
+  randomKeys: number;
+  /** Fixed request count per run (BENCH_REQUESTS), or null to size runs by calibration. */
+  fixedRequests: number | null;
+  /** Wanted duration of one run on the baseline when calibrating. */
+  targetRunSeconds: number;
+  memoryKeys: number;
+  skipMemory: boolean;
+  skipThroughput: boolean;
+  resultsPath: string;
+}
+
+export const USAGE = `npm run bench -- [flags]
+  --quick               short runs (~0.3 s), 3 repeats, 200k keys for the memory test
+  --ours=<tessera|redis-server>
+                        candidate: our node (default) or a second redis-server (harness check)
+  --tests=SET,GET,...   subset of: ${BENCH_TESTS.map((t) => t.id.split(' ')[0]).join(',')}
+  --pipelines=1,16      pipeline depths (-P)
+  --repeats=N           alternating runs per target and cell, median reported (default 5)
+  --no-memory           skip the memory test
+  --memory-only         only the memory test
+  --out=PATH            JSON results (default .bench-results/latest.json)
+env: BENCH_REQUESTS (fixed -n per run), BENCH_MEMORY_KEYS, BENCH_REPEATS`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+function pickTests(list: string | undefined): BenchTest[] {
+  if (list === undefined) return [...BENCH_TESTS];
+  return list.split(',').map((name) => {
+    const wanted = name.trim().toUpperCase();
+    const test = BENCH_TESTS.find((t) => t.id.split(' ')[0] === wanted);
+    if (test === undefined) throw new Error(`unknown test "${name}"; known: ${BENCH_TESTS.map((t) => t.id.split(' ')[0]).join(', ')}`);
+    return test;
+  });
+}
+
+/** Returns null when --help was asked for. */
+export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions | null {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      ours: { type: 'string', default: 'tessera' },
+      tests: { type: 'string' },
+      pipelines: { type: 'string', default: '1,16' },
+      repeats: { type: 'string' },
+      'no-memory': { type: 'boolean', default: false },
+      'memory-only': { type: 'boolean', default: false },
+      out: { type: 'string', default: '.bench-results/latest.json' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  if (values.ours !== 'tessera' && values.ours !== 'redis-server') throw new Error(`--ours must be tessera or redis-server, got "${values.ours}"`);
+  const quick = values.quick === true;
+  const fixed = env.BENCH_REQUESTS;
+  return {
+    ours: values.ours,
+    tests: pickTests(values.tests),
+    pipelines: values.pipelines.split(',').map((p) => positiveInt('--pipelines', p.trim(), 1)),
+    repeats: positiveInt('--repeats', values.repeats ?? env.BENCH_REPEATS, quick ? 3 : 5),
+    clients: 50,
+    randomKeys: 100_000,
+    fixedRequests: fixed === undefined || fixed === '' ? null : positiveInt('BENCH_REQUESTS', fixed, 1),
+    targetRunSeconds: quick ? 0.3 : 1.0,
+    memoryKeys: positiveInt('BENCH_MEMORY_KEYS', env.BENCH_MEMORY_KEYS, quick ? 200_000 : 1_000_000),
+    skipMemory: values['no-memory'] === true,
+    skipThroughput: values['memory-only'] === true,
+    resultsPath: values.out,
+  };
+}

@@ -1,0 +1,116 @@
+// Entry point of `npm run bench`: parses options, starts the scenario's servers pinned to one CPU,
+// runs the throughput and memory scenarios, prints tables, writes JSON, and always stops every process.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { measureMemory, type MemoryResult } from './memory.js';
+import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
+import { canPinTo, installCleanupHandlers, stopAll } from './processes.js';
+import { renderConsole, renderMarkdown, writeJson, type BenchReport } from './report.js';
+import { nodeVsRedisScenario, type Scenario } from './scenarios.js';
+import { assertTesseraCliExists, redisStandInTarget, repoRoot, tesseraNodeTarget, type RunningTarget } from './targets.js';
+import { runThroughput, type CellFailure, type TestResult } from './throughput.js';
+
+/** Server on CPU 1, client on CPU 0, so they never compete for a core (needs ≥ 2 CPUs). */
+const SERVER_CPU = 1;
+const CLIENT_CPU = 0;
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+function redisServerVersion(): string {
+  const out = execFileSync('redis-server', ['--version'], { encoding: 'utf8' });
+  const match = /v=(\S+)/.exec(out);
+  return `redis-server ${match?.[1] ?? 'unknown version'}`;
+}
+
+async function startBoth(scenario: Scenario, cpu: number | undefined): Promise<[RunningTarget, RunningTarget]> {
+  const candidate = await scenario.candidate.start({ cpu });
+  const baseline = await scenario.baseline.start({ cpu });
+  return [candidate, baseline];
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  if (options.ours === 'tessera') assertTesseraCliExists();
+  const candidateTarget = options.ours === 'tessera' ? tesseraNodeTarget : redisStandInTarget;
+  const scenario = nodeVsRedisScenario(candidateTarget);
+  const cpus = os.availableParallelism();
+  const pinned = canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
+  const serverCpu = pinned ? SERVER_CPU : undefined;
+  const clientCpu = pinned ? CLIENT_CPU : undefined;
+  if (!pinned) log('fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier');
+
+  let tests: TestResult[] = [];
+  let failures: CellFailure[] = [];
+  if (!options.skipThroughput) {
+    const [candidate, baseline] = await startBoth(scenario, serverCpu);
+    try {
+      log(`${scenario.candidate.name} on port ${candidate.port}, ${scenario.baseline.name} on port ${baseline.port}`);
+      ({ results: tests, failures } = await runThroughput(candidate, baseline, { ...options, clientCpu }, log));
+    } finally {
+      await Promise.all([candidate.stop(), baseline.stop()]);
+    }
+  }
+
+  // Fresh processes, one at a time: RSS must not include the throughput runs' leftovers.
+  const memory: MemoryResult[] = [];
+  if (!options.skipMemory) {
+    for (const target of [scenario.candidate, scenario.baseline]) {
+      log(`memory: loading ${options.memoryKeys} keys into ${target.name}`);
+      memory.push(await measureMemory(target, options.memoryKeys, { cpu: serverCpu }));
+    }
+  }
+
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    scenario: scenario.name,
+    labels: scenario.labels,
+    candidate: { name: scenario.candidate.name, description: scenario.candidate.description },
+    baseline: { name: scenario.baseline.name, description: scenario.baseline.description },
+    environment: {
+      cpus,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      redisServer: redisServerVersion(),
+      pinning: pinned ? `servers pinned to CPU ${SERVER_CPU}, redis-benchmark to CPU ${CLIENT_CPU}` : 'unpinned',
+    },
+    settings: {
+      clients: options.clients,
+      randomKeys: options.randomKeys,
+      repeats: options.repeats,
+      targetRunSeconds: options.fixedRequests === null ? options.targetRunSeconds : null,
+      fixedRequests: options.fixedRequests,
+    },
+    tests,
+    failures,
+    memory,
+  };
+  const jsonPath = resolve(repoRoot(), options.resultsPath);
+  await writeJson(jsonPath, report);
+  process.stdout.write(renderConsole(report));
+  process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderMarkdown(report)}\n`);
+  log(`results written to ${jsonPath}`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+installCleanupHandlers();
+let options: BenchOptions | null;
+try {
+  options = parseBenchOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+if (options === null) {
+  process.stdout.write(`${USAGE}\n`);
+} else {
+  try {
+    await main(options);
+  } catch (err) {
+    // Our own errors carry their context in the message; BENCH_DEBUG=1 adds the stack.
+    const detail = process.env.BENCH_DEBUG === '1' ? (err as Error).stack : (err as Error).message;
+    process.stderr.write(`bench failed: ${detail ?? String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await stopAll();
+  }
+}

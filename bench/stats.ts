@@ -1,0 +1,35 @@
+// Medians over repeated benchmark runs. Pure functions.
+import type { BenchSample } from './redis-benchmark.js';
+
+type Sample = BenchSample & { serverCpuPercent?: number };
+
+/** Median of a non-empty list (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of an empty list');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export interface SummaryStats {
+  /** Median over runs of each metric, taken independently. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Median server CPU % over runs, or null when not measured. */
+  serverCpuPercent: number | null;
+  /** (max − min) / median of rps over runs: how noisy this cell was. */
+  rpsSpread: number;
+}
+
+export function summarize(samples: readonly Sample[]): SummaryStats {
+  const rpsValues = samples.map((s) => s.rps);
+  const rps = median(rpsValues);
+  return {
+    rps,
+    p50Ms: median(samples.map((s) => s.p50Ms)),
+    p99Ms: median(samples.map((s) => s.p99Ms)),
+    serverCpuPercent: samples.every((s) => s.serverCpuPercent !== undefined) ? median(samples.map((s) => s.serverCpuPercent ?? 0)) : null,
+    rpsSpread: rps === 0 ? 0 : (Math.max(...rpsValues) - Math.min(...rpsValues)) / rps,
+  };
+}

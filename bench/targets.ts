@@ -1,0 +1,102 @@
+// What the harness can benchmark: a Target starts one server (or a set of processes behind one port)
+// and returns a handle to stop it. The command line for "ours" lives here and only here.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitForPong } from './net-util.js';
+import { spawnManaged, type ManagedProcess } from './processes.js';
+
+export interface StartOptions {
+  /** CPU to pin the server processes to (`taskset -c`), or undefined for no pinning. */
+  cpu?: number;
+}
+
+export interface RunningTarget {
+  readonly port: number;
+  /** Pids whose RSS counts as this target's memory (a proxy scenario lists proxy + backends). */
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+export interface Target {
+  /** Short label used in tables and JSON, e.g. "tessera-node" or "redis-server". */
+  readonly name: string;
+  /** One line for the report: what exactly runs. */
+  readonly description: string;
+  start(opts: StartOptions): Promise<RunningTarget>;
+}
+
+const READY_DEADLINE_MS = 15_000;
+
+/** The repository root: the nearest ancestor of this file holding package.json (works from dist/ and from source). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above bench/');
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Persistence off on every target: we measure command handling, not disk. */
+const NO_PERSISTENCE = ['--save', '', '--appendonly', 'no'];
+
+/** Our node's command line for a given port: the single place to change when the CLI changes. */
+export function tesseraNodeCommand(port: number): { file: string; args: string[] } {
+  return {
+    file: process.execPath,
+    args: [join(repoRoot(), 'bin', 'tessera'), 'node', '--port', String(port), ...NO_PERSISTENCE, '--bind', '127.0.0.1'],
+  };
+}
+
+function redisServerCommand(port: number): { file: string; args: string[] } {
+  return { file: 'redis-server', args: ['--port', String(port), ...NO_PERSISTENCE, '--bind', '127.0.0.1'] };
+}
+
+/** Starts one process listening on a fresh port and waits until it answers PING. */
+async function startSingleProcess(
+  command: (port: number) => { file: string; args: string[] },
+  opts: StartOptions,
+): Promise<RunningTarget> {
+  const port = await freePort();
+  const { file, args } = command(port);
+  const proc: ManagedProcess = spawnManaged(file, args, { cpu: opts.cpu, cwd: repoRoot() });
+  try {
+    await waitForPong(port, READY_DEADLINE_MS, () => proc.hasExited());
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${proc.command} did not start: ${(err as Error).message}\n${proc.outputTail()}`);
+  }
+  return { port, pids: [proc.pid], stop: () => proc.stop() };
+}
+
+export const redisServerTarget: Target = {
+  name: 'redis-server',
+  description: 'redis-server (system build) --save "" --appendonly no',
+  start: (opts) => startSingleProcess(redisServerCommand, opts),
+};
+
+export const tesseraNodeTarget: Target = {
+  name: 'tessera-node',
+  description: 'node bin/tessera node --save "" --appendonly no',
+  start: (opts) => startSingleProcess(tesseraNodeCommand, opts),
+};
+
+/**
+ * A second redis-server labelled as the candidate: lets the harness be exercised (and its
+ * noise floor measured — the ratio should be ~1.0) before our node exists.
+ */
+export const redisStandInTarget: Target = {
+  name: 'redis-server (stand-in for ours)',
+  description: 'redis-server standing in for the candidate (harness check, ratio ≈ 1 expected)',
+  start: (opts) => startSingleProcess(redisServerCommand, opts),
+};
+
+/** Fails early with a useful message when our CLI has not been built/written yet. */
+export function assertTesseraCliExists(): void {
+  const cli = join(repoRoot(), 'bin', 'tessera');
+  if (!existsSync(cli)) {
+    throw new Error(`${cli} not found. Run with --ours=redis-server to exercise the harness with a stand-in.`);
+  }
+}

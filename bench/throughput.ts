@@ -1,0 +1,121 @@
+// Throughput scenario: for each test × pipeline, size the run, warm both targets, then alternate
+// candidate/baseline runs and keep the medians, so slow drifts in machine noise hit both equally.
+import { cpuSeconds } from './cpu-usage.js';
+import { runRedisBenchmark, type BenchSample, type BenchTest } from './redis-benchmark.js';
+import { summarize, type SummaryStats } from './stats.js';
+import type { RunningTarget } from './targets.js';
+
+/** One redis-benchmark run plus how busy the server was during it. */
+export type RunSample = BenchSample & {
+  /** Server CPU seconds / wall seconds of the redis-benchmark process, in %. ~100 = server-bound. */
+  serverCpuPercent: number;
+};
+
+export interface ThroughputSettings {
+  tests: readonly BenchTest[];
+  pipelines: readonly number[];
+  repeats: number;
+  clients: number;
+  randomKeys: number;
+  fixedRequests: number | null;
+  targetRunSeconds: number;
+  /** CPU for redis-benchmark, or undefined for no pinning. */
+  clientCpu?: number;
+}
+
+export interface TestResult {
+  test: string;
+  pipeline: number;
+  requests: number;
+  candidate: SummaryStats & { samples: RunSample[] };
+  baseline: SummaryStats & { samples: RunSample[] };
+  /** candidate rps / baseline rps (medians). */
+  ratio: number;
+}
+
+/** A test × pipeline cell that could not be measured (e.g. a command our node does not support yet). */
+export interface CellFailure {
+  test: string;
+  pipeline: number;
+  message: string;
+}
+
+const MIN_REQUESTS = 10_000;
+const MAX_REQUESTS = 20_000_000;
+/** Short first run: warms both servers (JIT, allocator) and measures the baseline's speed for sizing. */
+const CALIBRATION_SECONDS_GUESS = 0.15;
+const CALIBRATION_RPS_GUESS = { 1: 100_000, many: 600_000 };
+
+/** Request count that makes a run take about `seconds` at `rps`, rounded to 1000, clamped. */
+export function requestsForDuration(rps: number, seconds: number): number {
+  const raw = Math.round((rps * seconds) / 1000) * 1000;
+  return Math.min(MAX_REQUESTS, Math.max(MIN_REQUESTS, raw));
+}
+
+/**
+ * Measures every test × pipeline cell. A failing cell is recorded and skipped, so one command
+ * the candidate does not support yet does not hide the others' numbers.
+ */
+export async function runThroughput(
+  candidate: RunningTarget,
+  baseline: RunningTarget,
+  settings: ThroughputSettings,
+  log: (line: string) => void,
+): Promise<{ results: TestResult[]; failures: CellFailure[] }> {
+  const results: TestResult[] = [];
+  const failures: CellFailure[] = [];
+  for (const test of settings.tests) {
+    for (const pipeline of settings.pipelines) {
+      try {
+        const result = await measureCell(candidate, baseline, test, pipeline, settings);
+        results.push(result);
+        log(`${test.id} -P ${pipeline} -n ${result.requests}: ${Math.round(result.candidate.rps)} vs ${Math.round(result.baseline.rps)} rps (ratio ${result.ratio.toFixed(2)})`);
+      } catch (err) {
+        failures.push({ test: test.id, pipeline, message: (err as Error).message });
+        log(`${test.id} -P ${pipeline} FAILED: ${(err as Error).message}`);
+      }
+    }
+  }
+  return { results, failures };
+}
+
+/** Warm-up + sizing, then `repeats` alternating runs (candidate first), medians. */
+async function measureCell(
+  candidate: RunningTarget,
+  baseline: RunningTarget,
+  test: BenchTest,
+  pipeline: number,
+  settings: ThroughputSettings,
+): Promise<TestResult> {
+  const run = async (target: RunningTarget, requests: number): Promise<RunSample> => {
+    const cpuBefore = await cpuSeconds(target.pids);
+    const started = process.hrtime.bigint();
+    const sample = await runRedisBenchmark({
+      port: target.port, test, pipeline, requests,
+      clients: settings.clients, randomKeys: settings.randomKeys, cpu: settings.clientCpu,
+    });
+    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const serverCpuPercent = (((await cpuSeconds(target.pids)) - cpuBefore) / wallSeconds) * 100;
+    return { ...sample, serverCpuPercent };
+  };
+  const guessRps = pipeline === 1 ? CALIBRATION_RPS_GUESS[1] : CALIBRATION_RPS_GUESS.many;
+  const warmupRequests = requestsForDuration(guessRps, CALIBRATION_SECONDS_GUESS);
+  const baselineWarmup = await run(baseline, warmupRequests);
+  await run(candidate, warmupRequests);
+  const requests = settings.fixedRequests ?? requestsForDuration(baselineWarmup.rps, settings.targetRunSeconds);
+
+  const candidateSamples: RunSample[] = [];
+  const baselineSamples: RunSample[] = [];
+  for (let i = 0; i < settings.repeats; i++) {
+    candidateSamples.push(await run(candidate, requests));
+    baselineSamples.push(await run(baseline, requests));
+  }
+  const c = summarize(candidateSamples);
+  const b = summarize(baselineSamples);
+  return {
+    test: test.id, pipeline, requests,
+    candidate: { ...c, samples: candidateSamples },
+    baseline: { ...b, samples: baselineSamples },
+    ratio: b.rps === 0 ? 0 : c.rps / b.rps,
+  };
+}

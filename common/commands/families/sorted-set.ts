@@ -1,0 +1,42 @@
+// Sorted-set commands (Redis group "sorted-set").
+import { defineCommands } from '../define.js';
+
+const c = defineCommands('sorted-set');
+
+export const sortedSetCommands = [
+  c('zadd', -4, 'write denyoom fast', [1, 1, 1], 'single'),
+  c('zrem', -3, 'write fast', [1, 1, 1], 'single'),
+  c('zscore', 3, 'readonly fast', [1, 1, 1], 'single'),
+  c('zmscore', -3, 'readonly fast', [1, 1, 1], 'single'),
+  c('zincrby', 4, 'write denyoom fast', [1, 1, 1], 'single'),
+  c('zcard', 2, 'readonly fast', [1, 1, 1], 'single'),
+  c('zcount', 4, 'readonly fast', [1, 1, 1], 'single'),
+  c('zlexcount', 4, 'readonly fast', [1, 1, 1], 'single'),
+  c('zrange', -4, 'readonly', [1, 1, 1], 'single'),
+  c('zrangestore', -5, 'write denyoom', [1, 2, 1], 'single'),
+  c('zrevrange', -4, 'readonly', [1, 1, 1], 'single'),
+  c('zrangebyscore', -4, 'readonly', [1, 1, 1], 'single'),
+  c('zrevrangebyscore', -4, 'readonly', [1, 1, 1], 'single'),
+  c('zrangebylex', -4, 'readonly', [1, 1, 1], 'single'),
+  c('zrevrangebylex', -4, 'readonly', [1, 1, 1], 'single'),
+  c('zrank', 3, 'readonly fast', [1, 1, 1], 'single'),
+  c('zrevrank', 3, 'readonly fast', [1, 1, 1], 'single'),
+  c('zremrangebyrank', 4, 'write', [1, 1, 1], 'single'),
+  c('zremrangebyscore', 4, 'write', [1, 1, 1], 'single'),
+  c('zremrangebylex', 4, 'write', [1, 1, 1], 'single'),
+  c('zpopmin', -2, 'write fast', [1, 1, 1], 'single'),
+  c('zpopmax', -2, 'write fast', [1, 1, 1], 'single'),
+  c('bzpopmin', -3, 'write noscript blocking fast', [1, -2, 1], 'blocking'),
+  c('bzpopmax', -3, 'write noscript blocking fast', [1, -2, 1], 'blocking'),
+  c('zmpop', -4, 'write', null, 'single', { movable: 'numkeysAt1' }),
+  c('bzmpop', -5, 'write blocking', null, 'blocking', { movable: 'numkeysAt2' }),
+  c('zrandmember', -2, 'readonly', [1, 1, 1], 'single'),
+  c('zunion', -3, 'readonly', null, 'single', { movable: 'numkeysAt1' }),
+  c('zinter', -3, 'readonly', null, 'single', { movable: 'numkeysAt1' }),
+  c('zdiff', -3, 'readonly', null, 'single', { movable: 'numkeysAt1' }),
+  c('zunionstore', -4, 'write denyoom', null, 'single', { movable: 'storeNumkeysAt2' }),
+  c('zinterstore', -4, 'write denyoom', null, 'single', { movable: 'storeNumkeysAt2' }),
+  c('zdiffstore', -4, 'write denyoom', null, 'single', { movable: 'storeNumkeysAt2' }),
+  c('zintercard', -3, 'readonly', null, 'single', { movable: 'numkeysAt1' }),
+  c('zscan', -3, 'readonly', [1, 1, 1], 'single'),
+];

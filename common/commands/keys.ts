@@ -1,0 +1,59 @@
+// Key extraction from a command's arguments, driven by the table: first/last/step, or the named
+// rule of a movable-keys command. Returns argument indexes so callers can hash bytes or strings.
+import type { CommandSpec } from './spec.js';
+
+/**
+ * Indexes (into args, args[0] = command name) of the keys of a command, or null when the
+ * arguments are malformed for the rule (e.g. a numkeys larger than what follows).
+ */
+export function keyIndexes(spec: CommandSpec, args: readonly string[]): number[] | null {
+  const argc = args.length;
+  if (spec.movableKeys) return movableKeyIndexes(spec.movableKeys, args);
+  if (spec.firstKey === 0) return [];
+  const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
+  const out: number[] = [];
+  for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) out.push(i);
+  return out;
+}
+
+function numkeysRange(args: readonly string[], numkeysAt: number, extraFirst: number[]): number[] | null {
+  const n = Number(args[numkeysAt]);
+  if (!Number.isInteger(n) || n <= 0 || numkeysAt + n >= args.length) return null;
+  const out = [...extraFirst];
+  for (let i = 1; i <= n; i++) out.push(numkeysAt + i);
+  return out;
+}
+
+function movableKeyIndexes(rule: NonNullable<CommandSpec['movableKeys']>, args: readonly string[]): number[] | null {
+  switch (rule) {
+    case 'numkeysAt1':
+      return numkeysRange(args, 1, []);
+    case 'numkeysAt2':
+      return numkeysRange(args, 2, []);
+    case 'storeNumkeysAt2':
+      return numkeysRange(args, 2, [1]);
+    case 'eval':
+      return numkeysRange(args, 2, []) ?? (args[2] === '0' ? [] : null);
+    case 'sort': {
+      // SORT key [BY p] [LIMIT o c] [GET p …] [ASC|DESC] [ALPHA] [STORE dest]: only STORE names a key.
+      const out = [1];
+      for (let i = 2; i < args.length; i++) {
+        const word = args[i]!.toLowerCase();
+        if (word === 'limit') i += 2;
+        else if (word === 'by' || word === 'get') i += 1;
+        else if (word === 'store' && i + 1 < args.length) {
+          out.push(i + 1);
+          i += 1;
+        }
+      }
+      return out;
+    }
+    case 'migrate': {
+      // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 u pw] [KEYS k…]
+      for (let i = 6; i < args.length; i++) {
+        if (args[i]!.toLowerCase() === 'keys') return Array.from({ length: args.length - i - 1 }, (_, j) => i + 1 + j);
+      }
+      return args[3] ? [3] : [];
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// THE command table: every command the node serves, looked up by name. One source for node
+// dispatch, proxy key extraction and splitting, COMMAND, and the coverage tests.
+import type { CommandSpec } from './spec.js';
+import { connectionCommands } from './families/connection.js';
+import { genericCommands } from './families/generic.js';
+import { hashCommands } from './families/hash.js';
+import { listCommands } from './families/list.js';
+import { pubsubCommands } from './families/pubsub.js';
+import { serverCommands } from './families/server.js';
+import { setCommands } from './families/set.js';
+import { sortedSetCommands } from './families/sorted-set.js';
+import { stringCommands } from './families/string.js';
+import { transactionCommands } from './families/transactions.js';
+
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
+  [
+    ...genericCommands, ...stringCommands, ...listCommands, ...hashCommands, ...setCommands,
+    ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands,
+  ].map((spec) => [spec.name, spec]),
+);
+
+// Exact-case lookups first (clients send "GET" or "get"), lower-casing only on a miss.
+const byExactName = new Map<string, CommandSpec>();
+for (const [name, spec] of COMMANDS) {
+  byExactName.set(name, spec);
+  byExactName.set(name.toUpperCase(), spec);
+}
+
+/** The spec for a command name in any letter case, or undefined. */
+export function lookupCommand(name: string): CommandSpec | undefined {
+  return byExactName.get(name) ?? COMMANDS.get(name.toLowerCase());
+}
+
+/** The spec of a container's subcommand (CONFIG GET …), or undefined. */
+export function lookupSubcommand(container: CommandSpec, sub: string): CommandSpec | undefined {
+  return container.subcommands?.get(sub.toLowerCase());
+}
+
+/** True when the argument count fits the arity (negative = at least). */
+export function arityOk(spec: CommandSpec, argc: number): boolean {
+  return spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
+}

@@ -1,0 +1,295 @@
+// The cluster model stored in the coordination store: types, JSON codecs (with a schema version; changes
+// are additive, so readers accept newer schemas and ignore unknown fields) and pure derivations.
+
+import { SLOT_COUNT } from './slots.js';
+import { KEY_SEGMENT_PATTERN } from './store/keys.js';
+
+export const SCHEMA_VERSION = 1;
+export const MAX_GROUP_ID = 9999;
+
+export interface Product {
+  name: string;
+  createdAt: string;
+}
+
+export type ServerRole = 'master' | 'replica';
+export interface Server {
+  /** host:port */
+  addr: string;
+  role: ServerRole;
+}
+
+export interface Group {
+  /** 1..9999 */
+  id: number;
+  servers: Server[];
+}
+
+export type SlotState =
+  | { kind: 'unassigned' }
+  | { kind: 'online'; group: number }
+  | { kind: 'migrating'; from: number; to: number };
+
+export interface Slot {
+  /** 0..SLOT_COUNT-1 */
+  id: number;
+  state: SlotState;
+}
+
+export interface ProxyInfo {
+  id: string;
+  /** host:port clients connect to */
+  listen: string;
+  /** host:port of the admin HTTP API */
+  admin: string;
+  version: string;
+  /** Store revision of the slot table the proxy has applied ('0' before the first). */
+  tableRevision: string;
+  pid: number;
+  /** ISO 8601 */
+  startedAt: string;
+}
+
+export type MigrationPhase = 'pending' | 'preparing' | 'migrating' | 'finished' | 'done' | 'cancelled';
+export interface Migration {
+  slot: number;
+  from: number;
+  to: number;
+  phase: MigrationPhase;
+  /** ISO 8601 */
+  createdAt: string;
+  updatedAt: string;
+  error?: string;
+}
+
+// ---- validation ----
+
+export class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+type Json = Record<string, unknown>;
+
+function fail(what: string, message: string): never {
+  throw new ModelError(`invalid ${what}: ${message}`);
+}
+
+function object(what: string, v: unknown): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(what, `expected an object, got ${JSON.stringify(v)}`);
+  return v as Json;
+}
+
+function int(what: string, field: string, v: unknown, min: number, max: number): number {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+    fail(what, `${field} must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+  return v as number;
+}
+
+function str(what: string, field: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') fail(what, `${field} must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A name used as a store key segment (product name, proxy id). */
+function segment(what: string, field: string, v: unknown): string {
+  if (typeof v !== 'string' || !KEY_SEGMENT_PATTERN.test(v) || v === '.' || v === '..') {
+    fail(what, `${field} must be 1-64 of A-Z a-z 0-9 _ . -, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(what: string, field: string, v: unknown, options: readonly T[]): T {
+  if (!options.includes(v as T)) fail(what, `${field} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+/** host:port with a 1..65535 port; an IPv6 host goes in brackets. */
+export function isAddr(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+}
+
+function addr(what: string, field: string, v: unknown): string {
+  if (!isAddr(v)) fail(what, `${field} must be host:port, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function revision(what: string, field: string, v: unknown): string {
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) fail(what, `${field} must be a decimal revision string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Parses stored JSON and checks its schema field. */
+function parseDocument(what: string, text: string): Json {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    fail(what, `not JSON (${(err as Error).message})`);
+  }
+  const o = object(what, v);
+  int(what, 'schema', o.schema, 1, Number.MAX_SAFE_INTEGER);
+  return o;
+}
+
+function encode(value: object): string {
+  return JSON.stringify({ schema: SCHEMA_VERSION, ...value });
+}
+
+// ---- Product ----
+
+export function validateProduct(v: unknown): Product {
+  const o = object('product', v);
+  return { name: segment('product', 'name', o.name), createdAt: str('product', 'createdAt', o.createdAt) };
+}
+export const encodeProduct = (p: Product): string => encode(validateProduct(p));
+export const parseProduct = (text: string): Product => validateProduct(parseDocument('product', text));
+
+// ---- Group ----
+
+export function validateGroup(v: unknown): Group {
+  const o = object('group', v);
+  const id = int('group', 'id', o.id, 1, MAX_GROUP_ID);
+  const what = `group ${id}`;
+  if (!Array.isArray(o.servers)) fail(what, 'servers must be an array');
+  const servers = o.servers.map((s, i): Server => {
+    const so = object(what, s);
+    return { addr: addr(what, `servers[${i}].addr`, so.addr), role: oneOf(what, `servers[${i}].role`, so.role, ['master', 'replica'] as const) };
+  });
+  if (servers.filter((s) => s.role === 'master').length > 1) fail(what, 'more than one master');
+  if (new Set(servers.map((s) => s.addr)).size !== servers.length) fail(what, 'a server is listed twice');
+  return { id, servers };
+}
+export const encodeGroup = (g: Group): string => encode(validateGroup(g));
+export const parseGroup = (text: string): Group => validateGroup(parseDocument('group', text));
+
+/** The group's master address, or null if it has none (empty group, or mid-failover). */
+export function masterOf(group: Group): string | null {
+  return group.servers.find((s) => s.role === 'master')?.addr ?? null;
+}
+
+// ---- Slot ----
+
+export function validateSlot(v: unknown): Slot {
+  const o = object('slot', v);
+  const id = int('slot', 'id', o.id, 0, SLOT_COUNT - 1);
+  const what = `slot ${id}`;
+  const s = object(what, o.state);
+  const kind = oneOf(what, 'state.kind', s.kind, ['unassigned', 'online', 'migrating'] as const);
+  if (kind === 'unassigned') return { id, state: { kind } };
+  if (kind === 'online') return { id, state: { kind, group: int(what, 'state.group', s.group, 1, MAX_GROUP_ID) } };
+  const from = int(what, 'state.from', s.from, 1, MAX_GROUP_ID);
+  const to = int(what, 'state.to', s.to, 1, MAX_GROUP_ID);
+  if (from === to) fail(what, `migrating from group ${from} to itself`);
+  return { id, state: { kind, from, to } };
+}
+export const encodeSlot = (s: Slot): string => encode(validateSlot(s));
+export const parseSlot = (text: string): Slot => validateSlot(parseDocument('slot', text));
+
+// ---- ProxyInfo ----
+
+export function validateProxyInfo(v: unknown): ProxyInfo {
+  const o = object('proxy', v);
+  const id = segment('proxy', 'id', o.id);
+  const what = `proxy ${id}`;
+  return {
+    id,
+    listen: addr(what, 'listen', o.listen),
+    admin: addr(what, 'admin', o.admin),
+    version: str(what, 'version', o.version),
+    tableRevision: revision(what, 'tableRevision', o.tableRevision),
+    pid: int(what, 'pid', o.pid, 1, 2 ** 31),
+    startedAt: str(what, 'startedAt', o.startedAt),
+  };
+}
+export const encodeProxyInfo = (p: ProxyInfo): string => encode(validateProxyInfo(p));
+export const parseProxyInfo = (text: string): ProxyInfo => validateProxyInfo(parseDocument('proxy', text));
+
+// ---- Migration ----
+
+const MIGRATION_PHASES = ['pending', 'preparing', 'migrating', 'finished', 'done', 'cancelled'] as const;
+
+export function validateMigration(v: unknown): Migration {
+  const o = object('migration', v);
+  const slot = int('migration', 'slot', o.slot, 0, SLOT_COUNT - 1);
+  const what = `migration of slot ${slot}`;
+  const from = int(what, 'from', o.from, 1, MAX_GROUP_ID);
+  const to = int(what, 'to', o.to, 1, MAX_GROUP_ID);
+  if (from === to) fail(what, `from and to are both group ${from}`);
+  const m: Migration = {
+    slot, from, to,
+    phase: oneOf(what, 'phase', o.phase, MIGRATION_PHASES),
+    createdAt: str(what, 'createdAt', o.createdAt),
+    updatedAt: str(what, 'updatedAt', o.updatedAt),
+  };
+  if (o.error !== undefined) m.error = str(what, 'error', o.error);
+  return m;
+}
+export const encodeMigration = (m: Migration): string => encode(validateMigration(m));
+export const parseMigration = (text: string): Migration => validateMigration(parseDocument('migration', text));
+
+// ---- derivations ----
+
+/** Where requests for one slot go. A master is null when its group is unknown or has no master. */
+export type SlotRoute =
+  | { kind: 'unassigned' }
+  | { kind: 'online'; group: number; master: string | null }
+  | { kind: 'migrating'; from: number; to: number; fromMaster: string | null; toMaster: string | null };
+
+/**
+ * The routing table: one route per slot id (index = slot). Slots missing from `slots` are unassigned.
+ */
+export function slotTable(slots: readonly Slot[], groups: readonly Group[]): SlotRoute[] {
+  const masters = new Map(groups.map((g) => [g.id, masterOf(g)]));
+  const master = (id: number) => masters.get(id) ?? null;
+  const table: SlotRoute[] = Array.from({ length: SLOT_COUNT }, () => ({ kind: 'unassigned' }));
+  for (const { id, state } of slots) {
+    if (state.kind === 'online') table[id] = { kind: 'online', group: state.group, master: master(state.group) };
+    else if (state.kind === 'migrating') {
+      table[id] = { kind: 'migrating', from: state.from, to: state.to, fromMaster: master(state.from), toMaster: master(state.to) };
+    }
+  }
+  return table;
+}
+
+/** An inclusive run of slots owned by one group. */
+export interface SlotRange {
+  from: number;
+  to: number;
+  group: number;
+}
+
+/**
+ * Splits all slots into contiguous, near-equal ranges over the groups (sorted by id; the first
+ * SLOT_COUNT % n groups get one extra slot).
+ */
+export function assignEvenly(groupIds: readonly number[]): SlotRange[] {
+  const ids = [...new Set(groupIds)].sort((a, b) => a - b);
+  if (ids.length === 0) throw new ModelError('invalid assignment: no groups to assign slots to');
+  if (ids.length > SLOT_COUNT) throw new ModelError(`invalid assignment: ${ids.length} groups for ${SLOT_COUNT} slots`);
+  const base = Math.floor(SLOT_COUNT / ids.length);
+  const extra = SLOT_COUNT % ids.length;
+  const ranges: SlotRange[] = [];
+  let next = 0;
+  ids.forEach((group, i) => {
+    const size = base + (i < extra ? 1 : 0);
+    ranges.push({ from: next, to: next + size - 1, group });
+    next += size;
+  });
+  return ranges;
+}
+
+/** Collapses per-slot states into ranges of consecutive slots that are online in the same group. */
+export function onlineRanges(slots: readonly Slot[]): SlotRange[] {
+  const sorted = [...slots].sort((a, b) => a.id - b.id);
+  const ranges: SlotRange[] = [];
+  for (const { id, state } of sorted) {
+    if (state.kind !== 'online') continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last.group === state.group && last.to === id - 1) last.to = id;
+    else ranges.push({ from: id, to: id, group: state.group });
+  }
+  return ranges;
+}

@@ -1,0 +1,98 @@
+// Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, BLMPOP …): FIFO per key, served when a write
+// makes a key ready, timed out at their deadline. Serving runs after each command, like Redis's
+// handleClientsBlockedOnKeys, so a MULTI or a pipeline completes before waiters see its effects.
+import type { Db } from './keyspace/db.js';
+import type { BlockedState, Session } from './session.js';
+
+export class BlockingManager {
+  private readonly waiting = new Map<Db, Map<string, Session[]>>();
+  private ready: Array<[Db, string]> = [];
+  private readonly readySet = new Map<Db, Set<string>>();
+  private readonly timers = new Map<Session, NodeJS.Timeout | null>(); // null = no timeout
+
+  constructor(private readonly dbOf: (index: number) => Db) {}
+
+  get blockedCount(): number {
+    return this.timers.size;
+  }
+
+  /** Parks a session until one of its keys can serve it or the deadline passes. */
+  block(s: Session, state: BlockedState): void {
+    s.blocked = state;
+    const db = this.dbOf(state.dbIndex);
+    let map = this.waiting.get(db);
+    if (!map) this.waiting.set(db, (map = new Map()));
+    for (const key of new Set(state.keys)) {
+      let queue = map.get(key);
+      if (!queue) map.set(key, (queue = []));
+      queue.push(s);
+    }
+    const timer = state.deadline === 0 ? null : setTimeout(() => this.timeout(s), Math.max(0, state.deadline - Date.now()));
+    this.timers.set(s, timer);
+  }
+
+  private timeout(s: Session): void {
+    if (!s.blocked) return;
+    const state = s.blocked;
+    this.unblock(s);
+    state.onTimeout();
+    this.resume(s);
+  }
+
+  /** Removes a session from every wait queue (served, timed out, CLIENT UNBLOCK, or disconnected). */
+  unblock(s: Session): void {
+    const state = s.blocked;
+    if (!state) return;
+    s.blocked = null;
+    clearTimeout(this.timers.get(s) ?? undefined);
+    this.timers.delete(s);
+    const map = this.waiting.get(this.dbOf(state.dbIndex));
+    if (!map) return;
+    for (const key of state.keys) {
+      const queue = map.get(key);
+      if (!queue) continue;
+      const i = queue.indexOf(s);
+      if (i >= 0) queue.splice(i, 1);
+      if (queue.length === 0) map.delete(key);
+    }
+  }
+
+  /** A key of `db` may now serve waiters (a push, a ZADD, a rename onto it …). */
+  signal(db: Db, key: string): void {
+    if (!this.waiting.get(db)?.has(key)) return;
+    let set = this.readySet.get(db);
+    if (!set) this.readySet.set(db, (set = new Set()));
+    if (set.has(key)) return;
+    set.add(key);
+    this.ready.push([db, key]);
+  }
+
+  /** Serves waiters of every ready key, in arrival order, until no key is ready. */
+  serveReadyKeys(): void {
+    if (this.ready.length === 0) return;
+    const resumed: Session[] = [];
+    while (this.ready.length > 0) {
+      const batch = this.ready;
+      this.ready = [];
+      this.readySet.clear();
+      for (const [db, key] of batch) {
+        const queue = this.waiting.get(db)?.get(key);
+        if (!queue) continue;
+        for (const s of [...queue]) {
+          const state = s.blocked;
+          if (!state) continue;
+          if (!state.tryServe(key)) break; // the key is empty again: later waiters keep waiting
+          this.unblock(s);
+          resumed.push(s);
+        }
+      }
+    }
+    for (const s of resumed) this.resume(s);
+  }
+
+  /** Flushes a served session's reply and lets it run the commands it pipelined meanwhile. */
+  private resume(s: Session): void {
+    s.flush();
+    setImmediate(() => s.processInput());
+  }
+}

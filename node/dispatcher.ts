@@ -1,0 +1,143 @@
+// Runs one command for a session: the checks Redis makes, in Redis's order (existence, arity,
+// auth, transaction, memory, replicas, read-only, pub/sub context, pause, MULTI queueing), then
+// the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
+import { arityOk, lookupCommand, lookupSubcommand } from '../common/commands/table.js';
+import type { CommandSpec } from '../common/commands/spec.js';
+import { HANDLERS, type Handler } from './handlers/index.js';
+import type { NodeServer } from './server.js';
+import type { Session } from './session.js';
+
+// Commands a RESP2 subscriber may still send.
+const PUBSUB_CONTEXT_OK = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
+// Commands that run immediately even inside MULTI.
+const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+export interface ResolvedCommand {
+  spec: CommandSpec;
+  handler: Handler;
+}
+
+export class Dispatcher {
+  private readonly handlers = new Map<CommandSpec, Handler>();
+
+  constructor(private readonly server: NodeServer) {
+    for (const [name, handler] of Object.entries(HANDLERS)) {
+      const [container, sub] = name.split('|') as [string, string | undefined];
+      const top = lookupCommand(container);
+      const spec = top && sub ? lookupSubcommand(top, sub) : top;
+      if (!spec) throw new Error(`handler ${name} has no command table entry`);
+      this.handlers.set(spec, handler);
+    }
+  }
+
+  handlerFor(spec: CommandSpec): Handler | undefined {
+    return this.handlers.get(spec);
+  }
+
+  /** Checks and runs a command received from a client. */
+  execute(s: Session, args: string[]): void {
+    const server = this.server;
+    server.updateClock();
+    const top = lookupCommand(args[0]!);
+    if (top === undefined) return this.reject(s, unknownCommandError(args));
+    if (!arityOk(top, args.length)) return this.reject(s, `ERR wrong number of arguments for '${top.name}' command`);
+    let spec = top;
+    if (top.subcommands) {
+      const sub = lookupSubcommand(top, args[1]!);
+      if (sub === undefined) {
+        return this.reject(s, `ERR unknown subcommand '${clip(args[1]!, 128)}'. Try ${top.name.toUpperCase()} HELP.`);
+      }
+      if (!arityOk(sub, args.length)) return this.reject(s, `ERR wrong number of arguments for '${sub.name}' command`);
+      spec = sub;
+    }
+    const flags = spec.flags;
+    if (!s.authenticated && !flags.has('no_auth')) return this.reject(s, 'NOAUTH Authentication required.');
+    if (s.multi && flags.has('no_multi')) return this.reject(s, 'ERR Command not allowed inside a transaction');
+    const isWrite = flags.has('write');
+    if (flags.has('denyoom') || (spec.name === 'exec' && queuedHas(s, 'denyoom'))) {
+      const oom = server.eviction.checkBeforeWrite(s);
+      if (oom) return this.reject(s, oom);
+    }
+    if (isWrite || (spec.name === 'exec' && queuedHas(s, 'write'))) {
+      const err = server.replication.writeRefusal(s);
+      if (err) return this.reject(s, err);
+    }
+    if (s.inPubSubContext && !PUBSUB_CONTEXT_OK.has(top.name)) {
+      return this.reject(s, `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+    }
+    const staleErr = server.replication.staleRefusal(spec);
+    if (staleErr) return this.reject(s, staleErr);
+    if (server.pause.shouldPostpone(s, spec)) {
+      server.pause.postpone(s, args);
+      return;
+    }
+    if (s.multi !== null && !MULTI_IMMEDIATE.has(top.name)) {
+      s.multi.push(args);
+      s.w.simple('QUEUED');
+      return;
+    }
+    this.call(s, spec, args);
+  }
+
+  /** Runs a command that passed the checks (also used by EXEC for queued commands). */
+  call(s: Session, spec: CommandSpec, args: string[]): void {
+    const server = this.server;
+    const handler = this.handlers.get(spec);
+    if (handler === undefined) {
+      s.w.error(`ERR command '${spec.name}' is not available on this node`);
+      return;
+    }
+    if (server.monitors.size > 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) server.feedMonitors(s, args);
+    const mark = s.w.mark();
+    const dirtyBefore = server.dirty;
+    const errorsBefore = s.w.errorCount;
+    s.propagateAs = null;
+    const skipThisReply = s.skipNextReply;
+    s.skipNextReply = false;
+    const t0 = performance.now();
+    handler(s, args);
+    const micros = (performance.now() - t0) * 1000;
+    s.lastCommand = spec.name;
+    const failed = s.w.errorCount !== errorsBefore;
+    server.stats.recordCall(spec.name, micros, failed);
+    if (failed) server.stats.countError(s.w.lastError);
+    server.slowlog.consider(s, args, micros);
+    if (server.dirty !== dirtyBefore) {
+      const rewritten = s.propagateAs as string[][] | null;
+      if (rewritten) for (const argv of rewritten) server.propagate(s.db.id, argv);
+      else server.propagate(s.db.id, args);
+    }
+    // CLIENT REPLY: OFF drops every reply, SKIP drops its own and the next command's.
+    let dropReply = skipThisReply;
+    if (s.replyMode === 'off') dropReply = true;
+    else if (s.replyMode === 'skip') {
+      s.replyMode = 'on';
+      s.skipNextReply = true;
+      dropReply = true;
+    }
+    if (dropReply) s.w.rewind(mark);
+    server.blocking.serveReadyKeys();
+  }
+
+  /** An error before execution: inside MULTI it also dooms the transaction (EXECABORT). */
+  private reject(s: Session, message: string): void {
+    if (s.multi !== null) s.multiError = true;
+    this.server.stats.recordRejected(message);
+    s.w.error(message);
+  }
+}
+
+function queuedHas(s: Session, flag: 'write' | 'denyoom'): boolean {
+  return s.multi !== null && s.multi.some((q) => lookupCommand(q[0]!)?.flags.has(flag) === true);
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+/** Redis 7's text: unknown command 'x', with args beginning with: 'a' 'b' */
+export function unknownCommandError(args: readonly string[]): string {
+  let list = '';
+  for (let i = 1; i < args.length && list.length < 128; i++) list += `'${clip(args[i]!, 128 - list.length)}' `;
+  return `ERR unknown command '${clip(args[0]!, 128)}', with args beginning with: ${list}`;
+}

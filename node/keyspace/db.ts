@@ -1,0 +1,281 @@
+// One logical database: the key → entry dictionary with TTLs (lazy and active expiry), a per-slot
+// key index, random access and cursor scans. Speaks statuses (values, undefined, WRONG_TYPE),
+// never RESP.
+import { SLOT_COUNT, slotOf } from '../../common/slots.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import { SlotIndex } from './slot-index.js';
+import { HashValue } from './types/hash-value.js';
+import { ListValue } from './types/list-value.js';
+import { SetValue } from './types/set-value.js';
+import type { StoredValue as RValue } from './types/value.js';
+import { ZSetValue } from './types/zset-value.js';
+
+export const WRONG_TYPE = Symbol('WRONGTYPE');
+export type WrongType = typeof WRONG_TYPE;
+
+export class Entry {
+  constructor(
+    public value: RValue,
+    /** Absolute deadline in ms since the epoch; 0 = no TTL. */
+    public expireAt: number,
+    /** Access clock for LRU/LFU eviction and OBJECT IDLETIME/FREQ (see eviction.ts). */
+    public lru: number,
+    /** Position in the slot index list (kept by Db). */
+    public slotPos: number,
+  ) {}
+}
+
+/** What the keyspace needs from the server around it. */
+export interface KeyspaceEnv {
+  /** Cached current time in ms (one value per command, like Redis's mstime cache). */
+  now(): number;
+  /** Current access clock value stamped on entries when read or written. */
+  accessClock(entry: Entry | null): number;
+  /** Replicas keep logically expired keys until the master's DEL arrives. */
+  isReplica(): boolean;
+  /** A key was removed because its TTL passed: count it, propagate a DEL, wake WATCHers. */
+  onExpired(db: Db, key: string): void;
+}
+
+export class Db {
+  readonly dict = new Map<string, Entry>();
+  readonly slots = new SlotIndex();
+  private expiries = new ExpiryQueue();
+  /** Keys with a TTL (INFO keyspace "expires"). */
+  volatileCount = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly env: KeyspaceEnv,
+  ) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** The live entry of a key (touching its access clock), or undefined if absent or expired. */
+  lookup(key: string): Entry | undefined {
+    const e = this.dict.get(key);
+    if (e === undefined) return undefined;
+    if (e.expireAt !== 0 && e.expireAt <= this.env.now() && this.expireIfNeeded(key, e)) return undefined;
+    e.lru = this.env.accessClock(e);
+    return e;
+  }
+
+  /** Like lookup, without touching the access clock (TYPE, OBJECT, TTL do not count as access). */
+  peek(key: string): Entry | undefined {
+    const e = this.dict.get(key);
+    if (e === undefined) return undefined;
+    if (e.expireAt !== 0 && e.expireAt <= this.env.now() && this.expireIfNeeded(key, e)) return undefined;
+    return e;
+  }
+
+  /** True when the key should be treated as absent; deletes it unless we are a replica. */
+  private expireIfNeeded(key: string, e: Entry): boolean {
+    if (this.env.isReplica()) return true;
+    this.removeEntry(key, e);
+    this.env.onExpired(this, key);
+    return true;
+  }
+
+  exists(key: string): boolean {
+    return this.peek(key) !== undefined;
+  }
+
+  getString(key: string): string | undefined | WrongType {
+    const e = this.lookup(key);
+    if (e === undefined) return undefined;
+    return typeof e.value === 'string' ? e.value : WRONG_TYPE;
+  }
+
+  getList(key: string): ListValue | undefined | WrongType {
+    const e = this.lookup(key);
+    if (e === undefined) return undefined;
+    return e.value instanceof ListValue ? e.value : WRONG_TYPE;
+  }
+
+  getHash(key: string): HashValue | undefined | WrongType {
+    const e = this.lookup(key);
+    if (e === undefined) return undefined;
+    return e.value instanceof HashValue ? e.value : WRONG_TYPE;
+  }
+
+  getSet(key: string): SetValue | undefined | WrongType {
+    const e = this.lookup(key);
+    if (e === undefined) return undefined;
+    return e.value instanceof SetValue ? e.value : WRONG_TYPE;
+  }
+
+  getZSet(key: string): ZSetValue | undefined | WrongType {
+    const e = this.lookup(key);
+    if (e === undefined) return undefined;
+    return e.value instanceof ZSetValue ? e.value : WRONG_TYPE;
+  }
+
+  /** Adds a key known to be absent; returns its entry. */
+  add(key: string, value: RValue): Entry {
+    const slot = slotOf(key);
+    const e = new Entry(value, 0, this.env.accessClock(null), 0);
+    e.slotPos = this.slots.add(slot, key);
+    this.dict.set(key, e);
+    return e;
+  }
+
+  /** Sets a key's value (SET semantics): creates it or replaces the value; drops the TTL unless keepTtl. */
+  set(key: string, value: RValue, keepTtl = false): Entry {
+    const e = this.dict.get(key);
+    if (e === undefined) return this.add(key, value);
+    e.value = value;
+    e.lru = this.env.accessClock(e);
+    if (!keepTtl && e.expireAt !== 0) {
+      e.expireAt = 0;
+      this.volatileCount--;
+    }
+    return e;
+  }
+
+  /** Removes a key; true if it existed (expired keys count as absent). */
+  delete(key: string): boolean {
+    const e = this.dict.get(key);
+    if (e === undefined) return false;
+    if (e.expireAt !== 0 && e.expireAt <= this.env.now() && !this.env.isReplica()) {
+      this.removeEntry(key, e);
+      this.env.onExpired(this, key);
+      return false;
+    }
+    this.removeEntry(key, e);
+    return true;
+  }
+
+  private removeEntry(key: string, e: Entry): void {
+    this.dict.delete(key);
+    if (e.expireAt !== 0) this.volatileCount--;
+    const slot = slotOf(key);
+    const moved = this.slots.remove(slot, e.slotPos);
+    if (moved !== undefined) this.dict.get(moved)!.slotPos = e.slotPos;
+  }
+
+  /** Sets an absolute deadline (ms since the epoch) on an existing entry. */
+  setExpire(key: string, e: Entry, at: number): void {
+    if (e.expireAt === 0) this.volatileCount++;
+    e.expireAt = at;
+    this.expiries.push(at, key);
+    this.expiries.compactIfNeeded(this.volatileCount, (a, k) => this.dict.get(k)?.expireAt === a);
+  }
+
+  /** Removes a TTL; true if there was one. */
+  persist(e: Entry): boolean {
+    if (e.expireAt === 0) return false;
+    e.expireAt = 0;
+    this.volatileCount--;
+    return true;
+  }
+
+  /** Moves a key's value and TTL to another name (RENAME); the target is overwritten. */
+  rename(from: string, e: Entry, to: string): void {
+    const at = e.expireAt;
+    this.removeEntry(from, e);
+    if (this.dict.has(to)) this.removeEntry(to, this.dict.get(to)!);
+    const ne = this.add(to, e.value);
+    if (at !== 0) this.setExpire(to, ne, at);
+  }
+
+  /** Deletes every key. */
+  flush(): void {
+    this.dict.clear();
+    this.slots.clear();
+    this.expiries.clear();
+    this.volatileCount = 0;
+  }
+
+  /** Swaps the whole contents with another db (SWAPDB). */
+  swapWith(other: Db): void {
+    for (const f of ['dict', 'slots', 'expiries', 'volatileCount'] as const) {
+      const mine = this[f as 'dict'];
+      (this as unknown as Record<string, unknown>)[f] = other[f as 'dict'];
+      (other as unknown as Record<string, unknown>)[f] = mine;
+    }
+  }
+
+  /** A random live key, or undefined when empty. */
+  randomKey(): string | undefined {
+    for (let tries = 0; tries < 100 && this.dict.size > 0; tries++) {
+      let n = Math.floor(Math.random() * this.dict.size);
+      for (let s = 0; s < SLOT_COUNT; s++) {
+        const c = this.slots.count(s);
+        if (n < c) {
+          const key = this.slots.keyAt(s, n)!;
+          if (this.peek(key)) return key;
+          break;
+        }
+        n -= c;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * SCAN over slots: the cursor packs (positions left in the slot + 1) * 1024 + slot; 0 = start
+   * and end. Visits about `count` keys, expired ones included (callers filter).
+   */
+  scan(cursor: number, count: number, visit: (key: string) => void): number {
+    let slot = cursor % SLOT_COUNT;
+    let inSlot = Math.floor(cursor / SLOT_COUNT);
+    let budget = count;
+    while (slot < SLOT_COUNT) {
+      if (this.slots.count(slot) === 0 && inSlot === 0) {
+        slot++;
+        continue;
+      }
+      let seen = 0;
+      const next = this.slots.scanSlot(slot, inSlot, budget, (key) => {
+        seen++;
+        visit(key);
+      });
+      budget -= seen;
+      if (next !== 0) return next * SLOT_COUNT + slot;
+      slot++;
+      inSlot = 0;
+      if (budget <= 0) return slot < SLOT_COUNT ? slot : 0;
+    }
+    return 0;
+  }
+
+  /**
+   * Active expiry: removes keys whose deadline passed, oldest first, within a time budget.
+   * Returns true when more expired keys remain (the caller schedules another round soon).
+   */
+  expireCycle(budgetMs: number): boolean {
+    if (this.env.isReplica()) return false;
+    const start = Date.now();
+    const now = this.env.now();
+    let n = 0;
+    while (this.expiries.peekAt() <= now) {
+      const key = this.expiries.peekKey();
+      const at = this.expiries.peekAt();
+      this.expiries.pop();
+      const e = this.dict.get(key);
+      if (e !== undefined && e.expireAt === at) {
+        this.removeEntry(key, e);
+        this.env.onExpired(this, key);
+      }
+      if (++n % 64 === 0 && Date.now() - start >= budgetMs) return this.expiries.peekAt() <= now;
+    }
+    return false;
+  }
+
+  /** Average remaining TTL of volatile keys, sampled (INFO keyspace avg_ttl), in ms. */
+  averageTtl(sample = 64): number {
+    if (this.volatileCount === 0) return 0;
+    let sum = 0;
+    let n = 0;
+    const now = this.env.now();
+    for (const e of this.dict.values()) {
+      if (e.expireAt !== 0) {
+        sum += Math.max(0, e.expireAt - now);
+        if (++n >= sample) break;
+      }
+    }
+    return n === 0 ? 0 : Math.round(sum / n);
+  }
+}

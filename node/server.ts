@@ -1,0 +1,292 @@
+// The Tessera node: owns the databases, the listening sockets and sessions, and the subsystems
+// (pub/sub, blocking, WATCH, pause, eviction, replication, stats); runs the periodic jobs.
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Dispatcher } from './dispatcher.js';
+import { Db, type Entry, type KeyspaceEnv } from './keyspace/db.js';
+import { BlockingManager } from './blocking.js';
+import { NodeConfig } from './config.js';
+import { Eviction } from './eviction.js';
+import { NodeLog, type LogLevel } from './log.js';
+import { PauseManager } from './pause.js';
+import { PubSub } from './pubsub.js';
+import { Replication } from './replication/replication.js';
+import { Session } from './session.js';
+import { LatencyMonitor, SlowLog, Stats } from './stats.js';
+import { WatchManager } from './watch.js';
+import { encodingLimits } from './keyspace/types/encoding-limits.js';
+
+export { TESSERA_VERSION, VERSION } from './version.js';
+
+const ACTIVE_EXPIRE_BUDGET_MS = 5;
+
+export class NodeServer {
+  readonly config: NodeConfig;
+  readonly dbs: Db[] = [];
+  readonly sessions = new Set<Session>();
+  readonly monitors = new Set<Session>();
+  readonly stats = new Stats();
+  readonly slowlog: SlowLog;
+  readonly latency: LatencyMonitor;
+  readonly watch = new WatchManager();
+  readonly pubsub = new PubSub();
+  readonly blocking: BlockingManager;
+  readonly pause: PauseManager;
+  readonly eviction: Eviction;
+  readonly replication: Replication;
+  readonly dispatcher: Dispatcher;
+  readonly logger: NodeLog;
+  readonly runId = randomHex(40);
+  nextClientId = 1;
+  /** Changes since the last save (Redis's server.dirty). */
+  dirty = 0;
+  lastSave = Math.floor(Date.now() / 1000);
+  /** Cached time for the running command (ms since the epoch). */
+  now = Date.now();
+  private listeners: NetServer[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private activeExpire = true;
+  private shuttingDown = false;
+
+  constructor(config: NodeConfig) {
+    this.config = config;
+    this.logger = new NodeLog(() => config.get('loglevel'), () => config.get('logfile'));
+    const env: KeyspaceEnv = {
+      now: () => this.now,
+      accessClock: (e: Entry | null) => this.eviction.accessClock(e),
+      isReplica: () => this.replication.role === 'slave',
+      onExpired: (db, key) => this.keyExpired(db, key),
+    };
+    const n = config.getInt('databases');
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, env));
+    this.slowlog = new SlowLog(() => config.getInt('slowlog-log-slower-than'), () => config.getInt('slowlog-max-len'));
+    this.latency = new LatencyMonitor(() => config.getInt('latency-monitor-threshold'));
+    this.blocking = new BlockingManager((i) => this.dbs[i]!);
+    this.eviction = new Eviction(this);
+    this.replication = new Replication(config);
+    this.dispatcher = new Dispatcher(this);
+    this.pause = new PauseManager((s, args) => this.dispatcher.execute(s, args));
+    applyEncodingLimits(config);
+    config.onChange((name) => {
+      if (name.includes('listpack') || name.includes('intset')) applyEncodingLimits(config);
+    });
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.logger.write(level, message);
+  }
+
+  requiresAuth(): boolean {
+    return this.config.get('requirepass') !== '';
+  }
+
+  updateClock(): void {
+    this.now = Date.now();
+  }
+
+  /**
+   * A write changed `key`: counts it for saves, invalidates WATCHes, and lets blocked clients
+   * waiting on the key try again. Handlers call this once per changed key.
+   */
+  changed(db: Db, key: string, dirty = 1): void {
+    this.dirty += dirty;
+    this.watch.touch(db.id, key);
+    this.blocking.signal(db, key);
+  }
+
+  /** Sends a write to the replication stream (replicas, AOF) in the form it was (re)written to. */
+  propagate(dbIndex: number, argv: readonly string[]): void {
+    this.replication.feed(dbIndex, argv);
+  }
+
+  private keyExpired(db: Db, key: string): void {
+    this.stats.expiredKeys++;
+    this.watch.touch(db.id, key);
+    // Expiry is decided by the master and sent as DEL so replicas and the AOF agree.
+    this.propagate(db.id, ['DEL', key]);
+  }
+
+  setActiveExpire(on: boolean): void {
+    this.activeExpire = on;
+  }
+
+  feedMonitors(s: Session, args: string[]): void {
+    const t = this.now / 1000;
+    const head = `${Math.floor(t)}.${String(Math.round((t % 1) * 1e6)).padStart(6, '0')} [${s.db.id} ${s.addr}]`;
+    const line = `${head} ${args.map(quoteMonitorArg).join(' ')}`;
+    for (const m of this.monitors) {
+      m.w.simple(line);
+      m.flush();
+    }
+  }
+
+  /** True when a session's pending output passed its class's hard limit. */
+  outputLimitExceeded(s: Session): boolean {
+    const cls = s.subscriptionCount > 0 ? 'pubsub' : 'normal';
+    const parts = this.config.get('client-output-buffer-limit').split(/\s+/);
+    for (let i = 0; i < parts.length; i += 4) {
+      if (parts[i] !== cls) continue;
+      const hard = Number(parts[i + 1]);
+      if (hard > 0 && s.socket.writableLength > hard) {
+        this.log('warning', `Client id=${s.id} addr=${s.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  forgetSession(s: Session): void {
+    if (!this.sessions.delete(s)) return;
+    this.blocking.unblock(s);
+    this.pause.forget(s);
+    s.resetState();
+  }
+
+  /** Opens the listening sockets; resolves when all listen. */
+  async listen(): Promise<void> {
+    const port = this.config.getInt('port');
+    const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
+    const hosts = binds.map((b) => (b.startsWith('-') ? b.slice(1) : b)).map((b) => (b === '*' ? '0.0.0.0' : b === '::*' ? '::' : b));
+    for (const host of hosts) {
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      server.maxConnections = this.config.getInt('maxclients') + 32;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          // "-::*" style binds are optional: skip an address family the host lacks.
+          if (binds.some((b) => b.startsWith('-')) && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT')) resolve();
+          else reject(err);
+        });
+        server.listen({ port, host, backlog: this.config.getInt('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
+          this.listeners.push(server);
+          resolve();
+        });
+      });
+    }
+    this.startTimers();
+    this.log('notice', `Ready to accept connections tcp`);
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    if (this.sessions.size >= this.config.getInt('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (this.protectedModeRefuses(socket)) {
+      this.stats.rejectedConnections++;
+      socket.end(`-DENIED ${PROTECTED_MODE_TEXT}\r\n`);
+      return;
+    }
+    const keepalive = this.config.getInt('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    this.stats.totalConnections++;
+    const s = new Session(this, socket);
+    this.sessions.add(s);
+  }
+
+  private protectedModeRefuses(socket: Socket): boolean {
+    if (!this.config.getBool('protected-mode') || this.requiresAuth()) return false;
+    const binds = this.config.get('bind').trim();
+    if (binds !== '* -::*' && binds !== '*' && binds !== '0.0.0.0') return false;
+    const addr = socket.remoteAddress ?? '';
+    return !(addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || addr.startsWith('/'));
+  }
+
+  private startTimers(): void {
+    const hz = () => this.config.getInt('hz');
+    // Active expiry runs at least 20 times a second so keys go within ~50 ms of their deadline.
+    const expireEvery = Math.min(50, 1000 / hz());
+    const expire = setInterval(() => this.runActiveExpire(), expireEvery);
+    const cron = setInterval(() => this.cron(), 100);
+    expire.unref();
+    cron.unref();
+    this.timers.push(expire, cron);
+  }
+
+  private runActiveExpire(): void {
+    if (!this.activeExpire || this.pause.paused) return;
+    this.updateClock();
+    let more = false;
+    for (const db of this.dbs) if (db.volatileCount > 0 && db.expireCycle(ACTIVE_EXPIRE_BUDGET_MS)) more = true;
+    this.blocking.serveReadyKeys();
+    if (more) setImmediate(() => this.runActiveExpire());
+  }
+
+  /** Once every 100 ms: idle client timeouts and the other periodic duties. */
+  private cron(): void {
+    const timeout = this.config.getInt('timeout');
+    if (timeout > 0) {
+      const limit = Date.now() - timeout * 1000;
+      for (const s of this.sessions) {
+        // Like Redis: blocked clients, subscribers and replicas are not idle-closed.
+        if (s.lastInteraction < limit && !s.blocked && s.subscriptionCount === 0 && !s.monitor) {
+          this.log('verbose', `Closing idle client id=${s.id}`);
+          s.close();
+        }
+      }
+    }
+  }
+
+  /** Stops listening, closes clients and timers. */
+  async close(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const s of [...this.sessions]) s.close();
+    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+  }
+
+  /** SHUTDOWN: closes everything and exits the process. */
+  async shutdown(): Promise<never> {
+    this.log('warning', 'User requested shutdown...');
+    await this.close();
+    this.log('warning', 'Redis is now ready to exit, bye bye...');
+    process.exit(0);
+  }
+}
+
+const PROTECTED_MODE_TEXT =
+  'Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. If you want to connect from external ' +
+  'computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command ' +
+  "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is " +
+  "running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make " +
+  'this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration ' +
+  "file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server " +
+  'manually just for testing, restart it with the \'--protected-mode no\' option. 4) Set up an authentication password ' +
+  'for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
+  'connections from the outside.';
+
+/** Copies the *-max-listpack-* / intset thresholds from the config into the live limits. */
+function applyEncodingLimits(config: NodeConfig): void {
+  encodingLimits.hashMaxListpackEntries = config.getInt('hash-max-listpack-entries');
+  encodingLimits.hashMaxListpackValue = config.getInt('hash-max-listpack-value');
+  encodingLimits.setMaxIntsetEntries = config.getInt('set-max-intset-entries');
+  encodingLimits.zsetMaxListpackEntries = config.getInt('zset-max-listpack-entries');
+  encodingLimits.zsetMaxListpackValue = config.getInt('zset-max-listpack-value');
+  encodingLimits.listMaxListpackSize = config.getInt('list-max-listpack-size');
+}
+
+function randomHex(n: number): string {
+  let s = '';
+  while (s.length < n) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}
+
+/** MONITOR quotes arguments like Redis's sdscatrepr. */
+export function quoteMonitorArg(a: string): string {
+  let out = '"';
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    const ch = a[i]!;
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\x07') out += '\\a';
+    else if (ch === '\b') out += '\\b';
+    else if (c < 32 || c > 126) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}

@@ -1,0 +1,149 @@
+// Counters behind INFO stats/commandstats/errorstats, the slow log and the latency monitor.
+import type { Session } from './session.js';
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export class Stats {
+  readonly startedAt = Date.now();
+  totalConnections = 0;
+  rejectedConnections = 0;
+  totalCommands = 0;
+  expiredKeys = 0;
+  evictedKeys = 0;
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
+  errorReplies = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  pubsubMessages = 0;
+  readonly commands = new Map<string, CommandStat>();
+  readonly errors = new Map<string, number>();
+
+  private stat(name: string): CommandStat {
+    let st = this.commands.get(name);
+    if (st === undefined) {
+      st = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+      this.commands.set(name, st);
+    }
+    return st;
+  }
+
+  recordCall(name: string, micros: number, failed: boolean): void {
+    const st = this.stat(name);
+    st.calls++;
+    st.usec += micros;
+    this.totalCommands++;
+    if (failed) st.failedCalls++;
+  }
+
+  recordRejected(message: string): void {
+    this.countError(message);
+  }
+
+  countError(message: string): void {
+    this.errorReplies++;
+    const code = message.split(' ', 1)[0]!;
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  reset(): void {
+    this.commands.clear();
+    this.errors.clear();
+    this.totalConnections = 0;
+    this.rejectedConnections = 0;
+    this.totalCommands = 0;
+    this.expiredKeys = 0;
+    this.evictedKeys = 0;
+    this.keyspaceHits = 0;
+    this.keyspaceMisses = 0;
+    this.errorReplies = 0;
+    this.netInputBytes = 0;
+    this.netOutputBytes = 0;
+    this.pubsubMessages = 0;
+  }
+}
+
+export interface SlowLogEntry {
+  id: number;
+  time: number; // unix seconds
+  micros: number;
+  args: string[];
+  addr: string;
+  name: string;
+}
+
+const SLOWLOG_MAX_ARGS = 32;
+const SLOWLOG_MAX_ARG_LEN = 128;
+
+export class SlowLog {
+  entries: SlowLogEntry[] = []; // newest first
+  private nextId = 0;
+
+  constructor(
+    private thresholdMicros: () => number,
+    private maxLen: () => number,
+  ) {}
+
+  consider(s: Session, args: string[], micros: number): void {
+    const threshold = this.thresholdMicros();
+    if (threshold < 0 || micros < threshold) return;
+    // Redis trims long argument lists and long arguments so the log stays small.
+    const kept = args.slice(0, args.length > SLOWLOG_MAX_ARGS ? SLOWLOG_MAX_ARGS - 1 : SLOWLOG_MAX_ARGS).map((a) =>
+      a.length > SLOWLOG_MAX_ARG_LEN ? `${a.slice(0, SLOWLOG_MAX_ARG_LEN)}... (${a.length - SLOWLOG_MAX_ARG_LEN} more bytes)` : a,
+    );
+    if (args.length > SLOWLOG_MAX_ARGS) kept.push(`... (${args.length - SLOWLOG_MAX_ARGS + 1} more arguments)`);
+    this.entries.unshift({ id: this.nextId++, time: Math.floor(Date.now() / 1000), micros: Math.round(micros), args: kept, addr: s.addr, name: s.name });
+    const max = this.maxLen();
+    if (this.entries.length > max) this.entries.length = max;
+  }
+
+  reset(): void {
+    this.entries = [];
+  }
+}
+
+export interface LatencySample {
+  time: number; // unix seconds
+  ms: number;
+}
+
+const LATENCY_HISTORY = 160;
+
+/** LATENCY LATEST/HISTORY: events slower than latency-monitor-threshold, per event name. */
+export class LatencyMonitor {
+  readonly events = new Map<string, { samples: LatencySample[]; max: number }>();
+
+  constructor(private thresholdMs: () => number) {}
+
+  add(event: string, ms: number): void {
+    const threshold = this.thresholdMs();
+    if (threshold === 0 || ms < threshold) return;
+    let ev = this.events.get(event);
+    if (!ev) {
+      ev = { samples: [], max: 0 };
+      this.events.set(event, ev);
+    }
+    const time = Math.floor(Date.now() / 1000);
+    const last = ev.samples[ev.samples.length - 1];
+    if (last && last.time === time) last.ms = Math.max(last.ms, ms);
+    else ev.samples.push({ time, ms });
+    if (ev.samples.length > LATENCY_HISTORY) ev.samples.shift();
+    ev.max = Math.max(ev.max, ms);
+  }
+
+  reset(names: string[]): number {
+    if (names.length === 0) {
+      const n = this.events.size;
+      this.events.clear();
+      return n;
+    }
+    let n = 0;
+    for (const name of names) if (this.events.delete(name)) n++;
+    return n;
+  }
+}

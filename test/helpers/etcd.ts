@@ -1,0 +1,117 @@
+// Starts a throw-away etcd (Debian's `etcd` binary) on free loopback ports for integration tests.
+// Fast raft flags make it healthy in ~100 ms; every process started here is killed on exit.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface EtcdHandle {
+  /** Store URL for openStore(): etcd://127.0.0.1:<port> */
+  url: string;
+  /** Client endpoint: http://127.0.0.1:<port> */
+  endpoint: string;
+  dataDir: string;
+  /** Kills etcd and removes its data. */
+  stop(): Promise<void>;
+  /** SIGKILLs etcd but keeps its data dir (a crash); restart() brings it back. */
+  kill(): Promise<void>;
+  /** Starts etcd again on the same ports and data dir (after kill()). */
+  restart(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A port that was free a moment ago (bind 127.0.0.1:0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHealthy(endpoint: string, child: ChildProcess, logPath: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    try {
+      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(500) });
+      if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(20);
+  }
+  const log = await readFile(logPath, 'utf8').catch(() => '');
+  child.kill('SIGKILL');
+  throw new Error(`etcd at ${endpoint} not healthy within ${timeoutMs} ms; log tail:\n${log.slice(-2000)}`);
+}
+
+function waitExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startEtcd(options: { timeoutMs?: number } = {}): Promise<EtcdHandle> {
+  const root = await mkdtemp(join(tmpdir(), 'tessera-etcd-'));
+  const dataDir = join(root, 'data');
+  const logPath = join(root, 'etcd.log');
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  let child: ChildProcess | null = null;
+
+  const launch = async () => {
+    const proc = spawn('etcd', [
+      '--name', 'test', '--data-dir', dataDir,
+      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `test=${peer}`, '--initial-cluster-state', 'new', '--initial-cluster-token', 'tessera-test',
+      '--heartbeat-interval=10', '--election-timeout=100',
+      '--logger', 'zap', '--log-outputs', logPath,
+    ], { stdio: 'ignore' });
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
+    child = proc;
+    await waitHealthy(endpoint, proc, logPath, options.timeoutMs ?? 10_000);
+  };
+
+  const kill = async () => {
+    const proc = child;
+    child = null;
+    if (!proc) return;
+    proc.kill('SIGKILL');
+    await waitExit(proc);
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: `etcd://127.0.0.1:${clientPort}`,
+    endpoint,
+    dataDir,
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { describe, it, expect } from 'vitest';
+import { parseBenchOptions } from '../../../bench/options.js';
+
+describe('parseBenchOptions', () => {
+  it('defaults to our node, every test, pipelines 1 and 16, five repeats of ~1 s, calibrated runs, 1M memory keys', () => {
+    const o = parseBenchOptions([], {})!;
+    expect(o.ours).toBe('tessera');
+    expect(o.tests.map((t) => t.id)).toEqual(['SET', 'GET', 'INCR', 'LPUSH', 'HSET', 'SADD', 'ZADD', 'LRANGE_100', 'MSET (10 keys)']);
+    expect(o.pipelines).toEqual([1, 16]);
+    expect(o.repeats).toBe(5);
+    expect(o.fixedRequests).toBeNull();
+    expect(o.targetRunSeconds).toBe(1);
+    expect(o.memoryKeys).toBe(1_000_000);
+  });
+
+  it('--quick shortens runs and the memory load; env overrides request count and keys', () => {
+    const o = parseBenchOptions(['--quick', '--tests=get,mset', '--ours=redis-server'], { BENCH_REQUESTS: '5000', BENCH_MEMORY_KEYS: '1000' })!;
+    expect(o.targetRunSeconds).toBe(0.3);
+    expect(o.repeats).toBe(3);
+    expect(o.fixedRequests).toBe(5000);
+    expect(o.memoryKeys).toBe(1000);
+    expect(o.ours).toBe('redis-server');
+    expect(o.tests.map((t) => t.tName)).toEqual(['get', 'mset']);
+  });
+
+  it('rejects unknown tests, bad numbers and unknown flags', () => {
+    expect(() => parseBenchOptions(['--tests=PING'], {})).toThrow(/unknown test "PING"/);
+    expect(() => parseBenchOptions([], { BENCH_REQUESTS: '-1' })).toThrow(/BENCH_REQUESTS/);
+    expect(() => parseBenchOptions(['--ours=keydb'], {})).toThrow(/--ours/);
+    expect(() => parseBenchOptions(['--fast'], {})).toThrow();
+  });
+
+  it('returns null for --help', () => {
+    expect(parseBenchOptions(['--help'], {})).toBeNull();
+  });
+});

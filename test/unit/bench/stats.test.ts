@@ -1,0 +1,27 @@
+import { describe, it, expect } from 'vitest';
+import { median, summarize } from '../../../bench/stats.js';
+
+const sample = (rps: number, p50Ms: number, p99Ms: number) => ({ rps, avgMs: 0, minMs: 0, p50Ms, p95Ms: 0, p99Ms, maxMs: 0 });
+
+describe('median', () => {
+  it('takes the middle of an odd count and the mean of the middle pair of an even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('refuses an empty list', () => {
+    expect(() => median([])).toThrow();
+  });
+});
+
+describe('summarize', () => {
+  it('takes each metric’s median independently and reports the rps spread', () => {
+    const s = summarize([sample(100, 0.5, 9), sample(200, 0.1, 2), sample(150, 0.3, 1)]);
+    expect(s).toEqual({ rps: 150, p50Ms: 0.3, p99Ms: 2, serverCpuPercent: null, rpsSpread: 100 / 150 });
+  });
+
+  it('reports the median server CPU when every run measured it', () => {
+    const runs = [{ ...sample(1, 1, 1), serverCpuPercent: 99 }, { ...sample(1, 1, 1), serverCpuPercent: 40 }, { ...sample(1, 1, 1), serverCpuPercent: 70 }];
+    expect(summarize(runs).serverCpuPercent).toBe(70);
+  });
+});
