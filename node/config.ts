@@ -83,7 +83,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'repl-diskless-sync-delay', kind: 'int', default: '5', min: 0, max: 2 ** 31 },
   { name: 'min-replicas-to-write', kind: 'int', default: '0', min: 0, max: 2 ** 31, aliases: ['min-slaves-to-write'] },
   { name: 'min-replicas-max-lag', kind: 'int', default: '10', min: 0, max: 2 ** 31, aliases: ['min-slaves-max-lag'] },
-  { name: 'hash-max-listpack-entries', kind: 'int', default: '128', min: 0, max: 2 ** 53, aliases: ['hash-max-ziplist-entries'] },
+  { name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: 2 ** 53, aliases: ['hash-max-ziplist-entries'] },
   { name: 'hash-max-listpack-value', kind: 'int', default: '64', min: 0, max: 2 ** 53, aliases: ['hash-max-ziplist-value'] },
   { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: 2 ** 53 },
   { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: 2 ** 53, aliases: ['zset-max-ziplist-entries'] },

@@ -1,12 +1,30 @@
 // Every command handler, keyed by command table name ("get", "config|get"). The dispatcher checks
 // at start-up that each key has a table entry; a test checks the reverse.
+import { clientHandlers } from './client.js';
 import { connectionHandlers } from './connection.js';
 import type { HandlerMap } from './handler.js';
+import { hashHandlers } from './hashes.js';
+import { keyHandlers } from './keys.js';
+import { listHandlers } from './lists.js';
+import { pubsubHandlers } from './pubsub.js';
+import { serverHandlers } from './server.js';
+import { setHandlers } from './sets.js';
 import { stringHandlers } from './strings.js';
+import { transactionHandlers } from './transactions.js';
+import { zsetHandlers } from './zsets.js';
 
 export type { Handler } from './handler.js';
 
 export const HANDLERS: HandlerMap = {
   ...connectionHandlers,
   ...stringHandlers,
+  ...keyHandlers,
+  ...listHandlers,
+  ...hashHandlers,
+  ...setHandlers,
+  ...zsetHandlers,
+  ...pubsubHandlers,
+  ...transactionHandlers,
+  ...serverHandlers,
+  ...clientHandlers,
 };

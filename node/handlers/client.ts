@@ -1,0 +1,4 @@
+// CLIENT subcommands.
+import type { HandlerMap } from './handler.js';
+
+export const clientHandlers: HandlerMap = {};

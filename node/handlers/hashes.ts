@@ -1,0 +1,4 @@
+// Hash commands.
+import type { HandlerMap } from './handler.js';
+
+export const hashHandlers: HandlerMap = {};

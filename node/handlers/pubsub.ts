@@ -1,0 +1,4 @@
+// Pub/sub commands.
+import type { HandlerMap } from './handler.js';
+
+export const pubsubHandlers: HandlerMap = {};

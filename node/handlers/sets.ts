@@ -1,0 +1,4 @@
+// Set commands.
+import type { HandlerMap } from './handler.js';
+
+export const setHandlers: HandlerMap = {};

@@ -1,0 +1,103 @@
+// Starts real servers on free loopback ports: Tessera nodes (the built CLI) and Debian's
+// redis-server. Every process is killed when the test process exits, even on failure.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './ports.js';
+import { RawClient } from './raw-client.js';
+import { waitFor } from './wait-for.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const TESSERA_BIN = join(REPO_ROOT, 'bin/tessera');
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+export interface ServerHandle {
+  kind: 'tessera' | 'redis';
+  port: number;
+  host: string;
+  dir: string;
+  proc: ChildProcess;
+  /** Everything the process printed. */
+  output(): string;
+  /** SIGTERM and wait for exit (SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+async function startProcess(kind: 'tessera' | 'redis', extraArgs: string[], opts: { port?: number; dir?: string }): Promise<ServerHandle> {
+  const port = opts.port ?? (await freePort());
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `${kind}-`));
+  const base = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const proc =
+    kind === 'tessera'
+      ? spawn(process.execPath, [TESSERA_BIN, 'node', ...base, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('redis-server', [...base, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => proc.once('exit', () => {
+    running.delete(proc);
+    r();
+  }));
+  const handle: ServerHandle = {
+    kind,
+    port,
+    host: '127.0.0.1',
+    dir,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  try {
+    await waitFor(async () => {
+      if (proc.exitCode !== null) throw new Error(`${kind} exited: ${out}`);
+      const c = await RawClient.connect(port);
+      try {
+        return (await c.call('PING')) !== undefined;
+      } finally {
+        c.close();
+      }
+    }, { timeoutMs: 15_000, what: `${kind} on port ${port}` });
+  } catch (err) {
+    await handle.kill();
+    throw err;
+  }
+  return handle;
+}
+
+/** Starts a Tessera node (`bin/tessera node …`); extra args are redis-server style directives. */
+export function startNode(extraArgs: string[] = [], opts: { port?: number; dir?: string } = {}): Promise<ServerHandle> {
+  return startProcess('tessera', extraArgs, opts);
+}
+
+/** Starts Debian's redis-server with the same base options. */
+export function startRedis(extraArgs: string[] = [], opts: { port?: number; dir?: string } = {}): Promise<ServerHandle> {
+  return startProcess('redis', extraArgs, opts);
+}
+
+/** Stops servers and removes their temp dirs. */
+export async function stopAll(...handles: Array<ServerHandle | undefined>): Promise<void> {
+  await Promise.all(handles.map(async (h) => {
+    if (!h) return;
+    await h.stop();
+    rmSync(h.dir, { recursive: true, force: true });
+  }));
+}
