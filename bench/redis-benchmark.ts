@@ -87,20 +87,26 @@ export function benchArgs(opts: BenchRunOptions): string[] {
     '-h', '127.0.0.1', '-p', String(opts.port),
     '-c', String(opts.clients), '-n', String(opts.requests), '-r', String(opts.randomKeys),
     '-P', String(opts.pipeline), '-t', opts.test.tName, '--csv',
-    // Without -e, error replies count as completed requests: an unsupported command would look fast.
-    '-e',
   ];
 }
 
 /** A run that has not finished by then is hung (a server that stopped answering), not slow. */
 const RUN_TIMEOUT_MS = 180_000;
 
-/** redis-benchmark -e prints this (at most once a second) for error replies. */
+/** redis-benchmark 7.0 prints this and exits 1 on the first error reply (so errors never count as throughput). */
 const SERVER_ERROR_MARK = 'Error from server: ';
 
+/** The "Error from server: …" line of a failed run's output, or null. */
+function serverErrorLine(output: string): string | null {
+  const at = output.indexOf(SERVER_ERROR_MARK);
+  if (at < 0) return null;
+  const end = output.indexOf('\n', at);
+  return output.slice(at, end < 0 ? undefined : end).trim();
+}
+
 /**
- * Runs one redis-benchmark invocation and returns the parsed sample. Rejects if the server
- * sent any error reply, if redis-benchmark fails, or if it runs longer than RUN_TIMEOUT_MS.
+ * Runs one redis-benchmark invocation and returns the parsed sample. Rejects (with the server's
+ * error when there was one) if redis-benchmark fails or runs longer than RUN_TIMEOUT_MS.
  */
 export async function runRedisBenchmark(opts: BenchRunOptions): Promise<BenchSample> {
   const proc = spawnManaged('redis-benchmark', benchArgs(opts), { cpu: opts.cpu, captureStdout: true });
@@ -112,13 +118,9 @@ export async function runRedisBenchmark(opts: BenchRunOptions): Promise<BenchSam
   const status = await proc.exited;
   clearTimeout(timer);
   if (timedOut) throw new Error(`redis-benchmark -t ${opts.test.tName} -P ${opts.pipeline} did not finish within ${RUN_TIMEOUT_MS} ms`);
-  if (status !== 0) throw new Error(`redis-benchmark exited with ${status}: ${proc.outputTail()}`);
-  const output = proc.stdout();
-  const errorAt = output.indexOf(SERVER_ERROR_MARK);
-  if (errorAt >= 0) {
-    const lineEnd = output.indexOf('\n', errorAt);
-    const line = output.slice(errorAt, lineEnd < 0 ? undefined : lineEnd);
-    throw new Error(`${opts.test.id} -P ${opts.pipeline}: ${line.trim()}`);
+  if (status !== 0) {
+    const tail = proc.outputTail();
+    throw new Error(serverErrorLine(tail) ?? `redis-benchmark exited with ${status}: ${tail}`);
   }
-  return parseBenchCsv(output, opts.test.rowPrefix);
+  return parseBenchCsv(proc.stdout(), opts.test.rowPrefix);
 }

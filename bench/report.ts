@@ -26,10 +26,10 @@ const fmtMiB = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 /** Rows of cells for the throughput table (shared by the console and markdown renderers). */
 function throughputRows(report: BenchReport): string[][] {
   const { candidate: c, baseline: b } = report.labels;
-  const header = ['test', 'pipeline', `${c} rps`, `${b} rps`, `${c}/${b}`,
+  const header = ['test', 'pipeline', `${c} rps`, `${b} rps`, `${c}/${b}`, 'best-run ratio',
     `${c} p50/p99 ms`, `${b} p50/p99 ms`, `rps spread ${c}/${b}`, `server CPU ${c}/${b}`];
   const rows = report.tests.map((t) => [
-    t.test, String(t.pipeline), fmtRps(t.candidate.rps), fmtRps(t.baseline.rps), t.ratio.toFixed(2),
+    t.test, String(t.pipeline), fmtRps(t.candidate.rps), fmtRps(t.baseline.rps), t.ratio.toFixed(2), t.bestRatio.toFixed(2),
     `${fmtMs(t.candidate.p50Ms)} / ${fmtMs(t.candidate.p99Ms)}`, `${fmtMs(t.baseline.p50Ms)} / ${fmtMs(t.baseline.p99Ms)}`,
     `${(t.candidate.rpsSpread * 100).toFixed(0)}% / ${(t.baseline.rpsSpread * 100).toFixed(0)}%`,
     `${fmtPercent(t.candidate.serverCpuPercent)} / ${fmtPercent(t.baseline.serverCpuPercent)}`,
@@ -39,7 +39,7 @@ function throughputRows(report: BenchReport): string[][] {
 
 function failureLines(report: BenchReport): string {
   if (report.failures.length === 0) return '';
-  return `\nNot measured:\n${report.failures.map((f) => `- ${f.test} -P ${f.pipeline}: ${f.message}`).join('\n')}\n`;
+  return `\nNot measured:\n${report.failures.map((f) => `- ${f.test}${f.pipeline === null ? '' : ` -P ${f.pipeline}`}: ${f.message}`).join('\n')}\n`;
 }
 
 function memoryRows(report: BenchReport): string[][] {

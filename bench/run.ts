@@ -56,7 +56,13 @@ async function main(options: BenchOptions): Promise<void> {
   if (!options.skipMemory) {
     for (const target of [scenario.candidate, scenario.baseline]) {
       log(`memory: loading ${options.memoryKeys} keys into ${target.name}`);
-      memory.push(await measureMemory(target, options.memoryKeys, { cpu: serverCpu }));
+      try {
+        memory.push(await measureMemory(target, options.memoryKeys, { cpu: serverCpu }));
+      } catch (err) {
+        // Recorded, not fatal: the throughput numbers already measured must still be reported.
+        failures.push({ test: `memory (${target.name})`, pipeline: null, message: (err as Error).message });
+        log(`memory FAILED for ${target.name}: ${(err as Error).message}`);
+      }
     }
   }
 

@@ -14,6 +14,8 @@ export function median(values: readonly number[]): number {
 export interface SummaryStats {
   /** Median over runs of each metric, taken independently. */
   rps: number;
+  /** Highest rps over runs: interference only ever slows a run, so the best run is the least disturbed. */
+  bestRps: number;
   p50Ms: number;
   p99Ms: number;
   /** Median server CPU % over runs, or null when not measured. */
@@ -27,6 +29,7 @@ export function summarize(samples: readonly Sample[]): SummaryStats {
   const rps = median(rpsValues);
   return {
     rps,
+    bestRps: Math.max(...rpsValues),
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
     serverCpuPercent: samples.every((s) => s.serverCpuPercent !== undefined) ? median(samples.map((s) => s.serverCpuPercent ?? 0)) : null,

@@ -1,9 +1,20 @@
-// The one `tessera` command line: node | proxy | dashboard | up | admin … subcommands.
-import { Command } from 'commander';
+// The one `tessera` command line: node | proxy | up | admin … subcommands. The composition root:
+// the only place that imports node/, proxy/ (and later dashboard/) entry points.
+import { Command, InvalidArgumentError } from 'commander';
+import { openStore } from '../common/store/open-store.js';
 import { runNode } from '../node/main.js';
+import { runProxy } from '../proxy/main.js';
+import { AdminError, addServer, assignSlots, clusterStatus, createGroup, formatStatus } from './admin.js';
+import { runUp } from './up.js';
 
 const program = new Command();
 program.name('tessera').description('Tessera: a proxy-based sharding layer for Redis').version('0.1.0');
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`'${value}' is not an integer`);
+  return n;
+}
 
 program
   .command('node')
@@ -17,5 +28,88 @@ program
     const at = process.argv.indexOf('node', 2);
     await runNode(process.argv.slice(at + 1));
   });
+
+program
+  .command('proxy')
+  .description('run a stateless proxy that routes by the slot table in the store')
+  .option('--config <file>', 'proxy.toml (see configs/proxy.toml)')
+  .option('--listen <host:port>', 'client address')
+  .option('--admin <host:port>', 'admin HTTP address')
+  .option('--store <url>', 'etcd://host:port[,…] or file:///path')
+  .option('--product <name>', 'product (cluster) name')
+  .option('--id <id>', 'proxy id in the store')
+  .option('--requirepass <password>', 'password clients must AUTH with')
+  .action(async (opts) => {
+    const { stop } = await runProxy(opts);
+    const quit = () => void stop().then(() => process.exit(0));
+    process.on('SIGINT', quit);
+    process.on('SIGTERM', quit);
+  });
+
+program
+  .command('up')
+  .description('start a local cluster (nodes, store, proxies) in the foreground')
+  .option('--dir <dir>', 'where data, logs and the local store live', '.tessera')
+  .option('--groups <n>', 'number of groups', int, 2)
+  .option('--replicas <n>', 'replicas per group', int, 0)
+  .option('--proxies <n>', 'number of proxies', int, 1)
+  .option('--store <url>', 'store URL (default: a file store under --dir)')
+  .option('--product <name>', 'product name', 'tessera')
+  .option('--port-base <port>', 'first node port', int, 16379)
+  .option('--proxy-port <port>', 'first proxy port', int, 19000)
+  .option('--admin-port <port>', 'first proxy admin port', int, 11080)
+  .option('--json', 'print one JSON line describing the cluster', false)
+  .action(async (o) => {
+    await runUp({
+      dir: o.dir, groups: o.groups, replicas: o.replicas, proxies: o.proxies, store: o.store, product: o.product,
+      portBase: o.portBase, proxyPort: o.proxyPort, adminPortBase: o.adminPort, json: o.json,
+    });
+  });
+
+const admin = program
+  .command('admin')
+  .description('edit groups and slots in the store')
+  .requiredOption('--store <url>', 'store URL')
+  .requiredOption('--product <name>', 'product name');
+
+async function withStore(fn: (store: Awaited<ReturnType<typeof openStore>>, product: string) => Promise<void>): Promise<void> {
+  const { store: url, product } = admin.opts<{ store: string; product: string }>();
+  const store = await openStore(url);
+  try {
+    await fn(store, product);
+  } catch (err) {
+    if (err instanceof AdminError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 1;
+    } else throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+const group = admin.command('group').description('groups of servers');
+group.command('create <gid>').action((gid) => withStore((s, p) => createGroup(s, p, int(gid))));
+group
+  .command('add <gid> <addr>')
+  .option('--replica', 'add as a replica')
+  .action((gid, addr, o) => withStore((s, p) => addServer(s, p, int(gid), addr, o.replica ? 'replica' : 'master')));
+
+admin
+  .command('slots')
+  .command('assign <range> <gid>')
+  .description('assign slots FROM-TO (or one slot) to a group')
+  .action((range: string, gid: string) => withStore(async (s, p) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    if (!m) throw new AdminError(`bad slot range '${range}': use FROM-TO`);
+    await assignSlots(s, p, Number(m[1]), Number(m[2] ?? m[1]), int(gid));
+  }));
+
+admin
+  .command('status')
+  .option('--json', 'JSON output')
+  .action((o) => withStore(async (s, p) => {
+    const st = await clusterStatus(s, p);
+    process.stdout.write(o.json ? `${JSON.stringify(st)}\n` : `${formatStatus(st)}\n`);
+  }));
 
 await program.parseAsync(process.argv);

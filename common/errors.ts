@@ -35,3 +35,10 @@ export function wrongArity(command: string): string {
 export function invalidExpire(command: string): string {
   return `ERR invalid expire time in '${command}' command`;
 }
+
+/** Redis 7's text: unknown command 'x', with args beginning with: 'a' 'b' */
+export function unknownCommand(args: readonly string[]): string {
+  let list = '';
+  for (let i = 1; i < args.length && list.length < 128; i++) list += `'${args[i]!.slice(0, 128 - list.length)}' `;
+  return `ERR unknown command '${args[0]!.slice(0, 128)}', with args beginning with: ${list}`;
+}

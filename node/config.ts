@@ -1,6 +1,6 @@
 // The node's configuration: every directive with its type, default and validation, in one table.
 // Reads redis.conf syntax and `--directive value` arguments; serves CONFIG GET/SET/REWRITE.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { globMatch } from '../common/glob.js';
 import { splitInlineArgs } from '../common/resp/request-decoder.js';
 
@@ -18,9 +18,18 @@ interface Directive {
   aliases?: readonly string[];
   /** Only settable at start-up. */
   immutable?: boolean;
+  /** Redis refuses CONFIG SET of these unless enable-protected-configs (which we do not offer). */
+  protected?: boolean;
+  /** Values outside [lo, hi] are accepted but stored clamped (Redis's hz). */
+  clamp?: readonly [number, number];
   /** Validates and normalises a 'string' or 'list' value; returns an error text or the value. */
   check?: (value: string) => string | { error: string };
 }
+
+const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+// Redis's long long configs print LLONG_MAX as their bound; we store JS numbers (exact to 2^53).
+const LLONG_MAX = 2 ** 63 - 1;
 
 const EVICTION_POLICIES = [
   'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
@@ -34,29 +43,41 @@ const DIRECTIVES: Directive[] = [
   { name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, immutable: true },
   { name: 'protected-mode', kind: 'bool', default: 'yes' },
   { name: 'requirepass', kind: 'string', default: '' },
-  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 1000000 },
-  { name: 'timeout', kind: 'int', default: '0', min: 0, max: 2147483647 },
-  { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2147483647 },
+  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: UINT_MAX },
+  { name: 'timeout', kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: INT_MAX },
   { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: 65535, immutable: true },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: 1024, immutable: true },
   { name: 'daemonize', kind: 'bool', default: 'no', immutable: true },
   { name: 'pidfile', kind: 'string', default: '', immutable: true },
-  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
+  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'] },
   { name: 'logfile', kind: 'string', default: '', immutable: true },
-  { name: 'hz', kind: 'int', default: '10', min: 1, max: 500 },
-  { name: 'maxmemory', kind: 'memory', default: '0', min: 0 },
+  { name: 'hz', kind: 'int', default: '10', min: 0, max: INT_MAX, clamp: [1, 500] },
+  { name: 'dynamic-hz', kind: 'bool', default: 'yes' },
+  { name: 'activerehashing', kind: 'bool', default: 'yes' },
+  { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
   { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
-  { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 64 },
-  { name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: 2147483647 },
-  { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: 2147483647 },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: 2 ** 53 },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: 2 ** 53 },
+  { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: INT_MAX },
+  { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100 },
+  { name: 'replica-ignore-maxmemory', kind: 'bool', default: 'yes', aliases: ['slave-ignore-maxmemory'] },
+  { name: 'lazyfree-lazy-eviction', kind: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-expire', kind: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-server-del', kind: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no' },
+  { name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: INT_MAX },
+  { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: INT_MAX },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: LLONG_MAX },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: LLONG_MAX },
   { name: 'client-output-buffer-limit', kind: 'list', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', check: checkOutputLimits },
-  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: 2 ** 53 },
-  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: 2 ** 31 },
-  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: 2 ** 53 },
-  { name: 'active-expire-enabled', kind: 'bool', default: 'yes' },
-  { name: 'dir', kind: 'string', default: '.' },
+  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: LLONG_MAX },
+  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
+  { name: 'latency-tracking', kind: 'bool', default: 'yes' },
+  { name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LLONG_MAX, aliases: ['lua-time-limit'] },
+  { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10 },
+  { name: 'dir', kind: 'string', default: '.', protected: true },
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb' },
   { name: 'save', kind: 'list', default: '3600 1 300 100 60 10000', check: checkSaveRules },
   { name: 'rdbcompression', kind: 'bool', default: 'yes' },
@@ -67,29 +88,30 @@ const DIRECTIVES: Directive[] = [
   { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true },
   { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
   { name: 'aof-load-truncated', kind: 'bool', default: 'yes' },
-  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: 2 ** 31 },
-  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: 2 ** 53 },
+  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: INT_MAX },
+  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: LLONG_MAX },
   { name: 'replicaof', kind: 'list', default: '', aliases: ['slaveof'], immutable: true },
   { name: 'masterauth', kind: 'string', default: '' },
   { name: 'masteruser', kind: 'string', default: '' },
   { name: 'replica-read-only', kind: 'bool', default: 'yes', aliases: ['slave-read-only'] },
   { name: 'replica-serve-stale-data', kind: 'bool', default: 'yes', aliases: ['slave-serve-stale-data'] },
-  { name: 'replica-priority', kind: 'int', default: '100', min: 0, max: 2 ** 31, aliases: ['slave-priority'] },
-  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: 2 ** 53 },
-  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: 2 ** 31 },
-  { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: 2 ** 31 },
-  { name: 'repl-ping-replica-period', kind: 'int', default: '10', min: 1, max: 2 ** 31, aliases: ['repl-ping-slave-period'] },
+  { name: 'replica-lazy-flush', kind: 'bool', default: 'no', aliases: ['slave-lazy-flush'] },
+  { name: 'replica-priority', kind: 'int', default: '100', min: 0, max: INT_MAX, aliases: ['slave-priority'] },
+  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
+  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: INT_MAX },
+  { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
+  { name: 'repl-ping-replica-period', kind: 'int', default: '10', min: 1, max: INT_MAX, aliases: ['repl-ping-slave-period'] },
   { name: 'repl-diskless-sync', kind: 'bool', default: 'yes' },
-  { name: 'repl-diskless-sync-delay', kind: 'int', default: '5', min: 0, max: 2 ** 31 },
-  { name: 'min-replicas-to-write', kind: 'int', default: '0', min: 0, max: 2 ** 31, aliases: ['min-slaves-to-write'] },
-  { name: 'min-replicas-max-lag', kind: 'int', default: '10', min: 0, max: 2 ** 31, aliases: ['min-slaves-max-lag'] },
-  { name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: 2 ** 53, aliases: ['hash-max-ziplist-entries'] },
-  { name: 'hash-max-listpack-value', kind: 'int', default: '64', min: 0, max: 2 ** 53, aliases: ['hash-max-ziplist-value'] },
-  { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: 2 ** 53 },
-  { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: 2 ** 53, aliases: ['zset-max-ziplist-entries'] },
-  { name: 'zset-max-listpack-value', kind: 'int', default: '64', min: 0, max: 2 ** 53, aliases: ['zset-max-ziplist-value'] },
-  { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: -5, max: 2 ** 31, aliases: ['list-max-ziplist-size'] },
-  { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: 2 ** 31 },
+  { name: 'repl-diskless-sync-delay', kind: 'int', default: '5', min: 0, max: INT_MAX },
+  { name: 'min-replicas-to-write', kind: 'int', default: '0', min: 0, max: INT_MAX, aliases: ['min-slaves-to-write'] },
+  { name: 'min-replicas-max-lag', kind: 'int', default: '10', min: 0, max: INT_MAX, aliases: ['min-slaves-max-lag'] },
+  { name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-entries'] },
+  { name: 'hash-max-listpack-value', kind: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-value'] },
+  { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX },
+  { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-entries'] },
+  { name: 'zset-max-listpack-value', kind: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-value'] },
+  { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: -5, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
+  { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
   { name: 'notify-keyspace-events', kind: 'string', default: '' },
   { name: 'cluster-enabled', kind: 'bool', default: 'no', immutable: true },
 ];
@@ -164,22 +186,55 @@ export class NodeConfig {
   set(name: string, rawValue: string, startup = false): string | null {
     const d = byName.get(name.toLowerCase());
     if (!d) return `Unknown option or number of arguments for CONFIG SET - '${name}'`;
-    if (d.immutable && !startup) return `can't set immutable config`;
-    const value = normalise(d, rawValue);
+    const value = this.validate(d, rawValue, startup);
     if (typeof value !== 'string') return value.error;
-    this.values.set(d.name, value);
-    for (const l of this.listeners) l(d.name, value);
+    this.apply(d, value);
     return null;
   }
 
-  /** Every (name, value) whose name matches one of the glob patterns, like CONFIG GET. */
+  /**
+   * CONFIG SET name value [name value …]: all or nothing, like Redis 7. Returns the full error
+   * reply text, or null when every pair was applied.
+   */
+  setMany(pairs: ReadonlyArray<readonly [string, string]>): string | null {
+    const seen = new Set<Directive>();
+    const planned: Array<[Directive, string]> = [];
+    for (const [name, raw] of pairs) {
+      const d = byName.get(name.toLowerCase());
+      if (!d) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+      if (seen.has(d)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      seen.add(d);
+      const value = this.validate(d, raw, false);
+      if (typeof value !== 'string') return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${value.error}`;
+      planned.push([d, value]);
+    }
+    for (const [d, value] of planned) this.apply(d, value);
+    return null;
+  }
+
+  private validate(d: Directive, raw: string, startup: boolean): string | { error: string } {
+    if (d.immutable && !startup) return { error: "can't set immutable config" };
+    if (d.protected && !startup) return { error: "can't set protected config" };
+    return normalise(d, raw);
+  }
+
+  private apply(d: Directive, value: string): void {
+    if (d.clamp) value = String(Math.min(d.clamp[1], Math.max(d.clamp[0], Number(value))));
+    this.values.set(d.name, value);
+    for (const l of this.listeners) l(d.name, value);
+  }
+
+  /**
+   * Every (name, value) whose name matches one of the glob patterns, like CONFIG GET. An exact
+   * (non-glob) name is echoed as the client spelled it, as Redis does.
+   */
   matching(patterns: readonly string[]): Array<[string, string]> {
     const out = new Map<string, string>();
     for (const p of patterns) {
       const lower = p.toLowerCase();
       const exact = byName.get(lower);
-      if (exact && !/[*?[]/.test(p)) {
-        out.set(lower, this.values.get(exact.name)!);
+      if (!/[*?[]/.test(p)) {
+        if (exact) out.set(p, this.values.get(exact.name)!);
         continue;
       }
       for (const d of DIRECTIVES) {
@@ -214,7 +269,7 @@ export class NodeConfig {
     }
   }
 
-  /** Renders the current configuration as redis.conf text (CONFIG REWRITE keeps only non-defaults). */
+  /** Renders the current configuration as redis.conf text (only non-defaults when asked). */
   render(onlyChanged: boolean): string {
     const out: string[] = [];
     for (const d of DIRECTIVES) {
@@ -225,6 +280,47 @@ export class NodeConfig {
     return out.join('\n') + '\n';
   }
 
+  /**
+   * CONFIG REWRITE: rewrites the file it was loaded from. Comments, blank lines and unknown
+   * lines stay; each known directive line gets the current value (first occurrence; later
+   * duplicates are dropped); directives changed from their default and absent from the file are
+   * appended. Throws when there is no file. Written to a temp file then renamed (atomic).
+   */
+  rewrite(): void {
+    if (this.file === null) throw new Error('The server is running without a config file');
+    let lines: string[];
+    try {
+      lines = readFileSync(this.file, 'latin1').split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+    } catch {
+      lines = [];
+    }
+    const written = new Set<Directive>();
+    const out: string[] = [];
+    for (const line of lines) {
+      const trimmed = line.trim();
+      const name = trimmed.split(/\s+/, 1)[0]!.toLowerCase();
+      const d = trimmed === '' || trimmed.startsWith('#') ? undefined : byName.get(name);
+      if (!d) {
+        out.push(line);
+        continue;
+      }
+      if (written.has(d)) continue;
+      written.add(d);
+      out.push(`${d.name} ${quoteConfig(this.values.get(d.name)!, d.kind)}`);
+    }
+    const appended: string[] = [];
+    for (const d of DIRECTIVES) {
+      const v = this.values.get(d.name)!;
+      if (written.has(d) || v === d.default) continue;
+      appended.push(`${d.name} ${quoteConfig(v, d.kind)}`);
+    }
+    if (appended.length > 0) out.push(REWRITE_SIGNATURE, ...appended);
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, out.join('\n') + '\n', 'latin1');
+    renameSync(tmp, this.file);
+  }
+
   static directiveNames(): string[] {
     return DIRECTIVES.map((d) => d.name);
   }
@@ -233,6 +329,9 @@ export class NodeConfig {
     return byName.get(name)?.default;
   }
 }
+
+// Redis marks the block it appends with this line.
+const REWRITE_SIGNATURE = '# Generated by CONFIG REWRITE';
 
 export class ConfigError extends Error {
   constructor(line: number, text: string, reason: string) {
@@ -245,6 +344,10 @@ function quoteConfig(v: string, kind: Kind): string {
   return v === '' || /[\s"']/.test(v) ? JSON.stringify(v) : v;
 }
 
+function boundText(n: number): string {
+  return n === LLONG_MAX ? '9223372036854775807' : String(n);
+}
+
 function normalise(d: Directive, raw: string): string | { error: string } {
   switch (d.kind) {
     case 'bool': {
@@ -254,10 +357,12 @@ function normalise(d: Directive, raw: string): string | { error: string } {
     }
     case 'int':
     case 'memory': {
-      const n = d.kind === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw.trim()) ? Number(raw) : null;
-      if (n === null || !Number.isFinite(n)) return { error: 'argument couldn\'t be parsed into an integer' };
+      const n = d.kind === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw) ? Number(raw) : null;
+      if (n === null || !Number.isFinite(n) || (d.kind === 'memory' && n < 0)) {
+        return { error: d.kind === 'memory' ? 'argument must be a memory value' : 'argument couldn\'t be parsed into an integer' };
+      }
       if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) {
-        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+        return { error: `argument must be between ${boundText(d.min!)} and ${boundText(d.max!)} inclusive` };
       }
       return String(n);
     }

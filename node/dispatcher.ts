@@ -3,6 +3,7 @@
 // the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
 import { arityOk, lookupCommand, lookupSubcommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
+import { unknownCommand } from '../common/errors.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
@@ -39,7 +40,7 @@ export class Dispatcher {
     const server = this.server;
     server.updateClock();
     const top = lookupCommand(args[0]!);
-    if (top === undefined) return this.reject(s, unknownCommandError(args));
+    if (top === undefined) return this.reject(s, unknownCommand(args));
     if (!arityOk(top, args.length)) return this.reject(s, `ERR wrong number of arguments for '${top.name}' command`);
     let spec = top;
     if (top.subcommands) {
@@ -133,11 +134,4 @@ function queuedHas(s: Session, flag: 'write' | 'denyoom'): boolean {
 
 function clip(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) : s;
-}
-
-/** Redis 7's text: unknown command 'x', with args beginning with: 'a' 'b' */
-export function unknownCommandError(args: readonly string[]): string {
-  let list = '';
-  for (let i = 1; i < args.length && list.length < 128; i++) list += `'${clip(args[i]!, 128 - list.length)}' `;
-  return `ERR unknown command '${clip(args[0]!, 128)}', with args beginning with: ${list}`;
 }

@@ -1,5 +1,40 @@
 // Counters behind INFO stats/commandstats/errorstats, the slow log and the latency monitor.
+// Only counts; rendering lives in info.ts and the handlers.
 import type { Session } from './session.js';
+
+// Like Redis's STATS_METRIC_SAMPLES: instantaneous rates average the last 16 samples taken
+// every 100 ms (so they cover the last 1.6 s).
+const RATE_SAMPLES = 16;
+const RATE_PERIOD_MS = 100;
+
+/** A per-second rate of a growing counter, sampled on a timer. */
+class RateMeter {
+  private readonly samples: number[] = new Array<number>(RATE_SAMPLES).fill(0);
+  private index = 0;
+  private lastTime = Date.now();
+  private lastValue = 0;
+
+  sample(value: number, now: number): void {
+    const dt = now - this.lastTime;
+    if (dt <= 0) return;
+    this.samples[this.index] = ((value - this.lastValue) * 1000) / dt;
+    this.index = (this.index + 1) % RATE_SAMPLES;
+    this.lastTime = now;
+    this.lastValue = value;
+  }
+
+  reset(value: number): void {
+    this.samples.fill(0);
+    this.lastValue = value;
+    this.lastTime = Date.now();
+  }
+
+  perSecond(): number {
+    let sum = 0;
+    for (const v of this.samples) sum += v;
+    return sum / RATE_SAMPLES;
+  }
+}
 
 export interface CommandStat {
   calls: number;
@@ -23,6 +58,45 @@ export class Stats {
   pubsubMessages = 0;
   readonly commands = new Map<string, CommandStat>();
   readonly errors = new Map<string, number>();
+  private readonly opsRate = new RateMeter();
+  private readonly inputRate = new RateMeter();
+  private readonly outputRate = new RateMeter();
+
+  constructor() {
+    const timer = setInterval(() => this.sampleRates(), RATE_PERIOD_MS);
+    timer.unref();
+  }
+
+  private sampleRates(): void {
+    const now = Date.now();
+    this.opsRate.sample(this.totalCommands, now);
+    this.inputRate.sample(this.netInputBytes, now);
+    this.outputRate.sample(this.netOutputBytes, now);
+  }
+
+  /** INFO instantaneous_ops_per_sec. */
+  get instantaneousOps(): number {
+    return Math.round(this.opsRate.perSecond());
+  }
+
+  /** INFO instantaneous_input_kbps / output_kbps. */
+  get instantaneousInputKbps(): number {
+    return this.inputRate.perSecond() / 1024;
+  }
+
+  get instantaneousOutputKbps(): number {
+    return this.outputRate.perSecond() / 1024;
+  }
+
+  /** Bytes read from a client socket (the session calls this per 'data' chunk). */
+  addNetInput(bytes: number): void {
+    this.netInputBytes += bytes;
+  }
+
+  /** Bytes written to a client socket (the session calls this per flush). */
+  addNetOutput(bytes: number): void {
+    this.netOutputBytes += bytes;
+  }
 
   private stat(name: string): CommandStat {
     let st = this.commands.get(name);
@@ -41,7 +115,9 @@ export class Stats {
     if (failed) st.failedCalls++;
   }
 
-  recordRejected(message: string): void {
+  /** A command refused before running (arity, OOM, NOAUTH …); `name` when the command is known. */
+  recordRejected(message: string, name?: string): void {
+    if (name !== undefined) this.stat(name).rejectedCalls++;
     this.countError(message);
   }
 
@@ -65,6 +141,9 @@ export class Stats {
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
     this.pubsubMessages = 0;
+    this.opsRate.reset(0);
+    this.inputRate.reset(0);
+    this.outputRate.reset(0);
   }
 }
 

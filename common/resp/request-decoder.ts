@@ -32,6 +32,13 @@ export class RequestDecoder {
   limits: DecoderLimits;
   /** Set while the client has not authenticated: tight limits apply, as in Redis. */
   unauthenticated = false;
+  /**
+   * When set (the proxy), `lastRaw` holds the exact bytes of the last command returned by next(),
+   * so it can be forwarded without re-encoding; null when the frame was gathered in pieces.
+   */
+  keepRaw = false;
+  lastRaw: Buffer | null = null;
+  private frameStart = -1; // offset in buf where the command being parsed began; -1 = lost
 
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -64,17 +71,21 @@ export class RequestDecoder {
       return;
     }
     const left = this.buf.length - this.pos;
-    if (left === 0) {
+    if (left === 0 && !(this.keepRaw && this.argsLeft > 0)) {
       this.buf = chunk;
       this.pos = 0;
     } else if (this.bulkLen >= BIG_BULK && left + chunk.length < this.bulkLen + 2) {
       this.parts = [this.buf.subarray(this.pos), chunk];
       this.partsBytes = left + chunk.length;
+      this.frameStart = -1;
       this.buf = Buffer.alloc(0);
       this.pos = 0;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk], left + chunk.length);
-      this.pos = 0;
+      // Mid-command the proxy keeps the bytes already parsed too, to forward the frame whole.
+      const from = this.keepRaw && this.argsLeft > 0 && this.frameStart >= 0 ? this.frameStart : this.pos;
+      this.buf = Buffer.concat([this.buf.subarray(from), chunk], this.buf.length - from + chunk.length);
+      this.frameStart = this.frameStart >= 0 ? this.frameStart - from : -1;
+      this.pos -= from;
     }
   }
 
@@ -88,13 +99,16 @@ export class RequestDecoder {
       if (this.parts) return null;
       if (this.argsLeft === 0) {
         if (this.pos >= buf.length) return null;
+        this.frameStart = this.pos;
         if (buf[this.pos] !== 0x2a /* * */) {
           const inline = this.nextInline();
           if (inline === null) return null;
           if (inline.length === 0) continue;
+          // Inline requests are re-encoded as multibulk before forwarding.
+          this.lastRaw = null;
           return inline;
         }
-        const lineEnd = this.findCRLF(this.pos);
+        const lineEnd = this.findLineEnd(this.pos);
         if (lineEnd < 0) {
           if (buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError('too big mbulk count string');
           return null;
@@ -110,13 +124,14 @@ export class RequestDecoder {
       while (this.argsLeft > 0) {
         if (this.bulkLen < 0) {
           if (this.pos >= buf.length) return null;
-          if (buf[this.pos] !== 0x24 /* $ */) {
-            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
-          }
-          const lineEnd = this.findCRLF(this.pos);
+          // Like Redis, the '$' is checked only once the whole length line has arrived.
+          const lineEnd = this.findLineEnd(this.pos);
           if (lineEnd < 0) {
             if (buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError('too big bulk count string');
             return null;
+          }
+          if (buf[this.pos] !== 0x24 /* $ */) {
+            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
           }
           const len = parseInteger(buf, this.pos + 1, lineEnd);
           if (len === null || len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('invalid bulk length');
@@ -129,6 +144,7 @@ export class RequestDecoder {
             // Start gathering chunks for a big bulk: keep only its bytes received so far.
             this.parts = [buf.subarray(this.pos)];
             this.partsBytes = buf.length - this.pos;
+            this.frameStart = -1;
             this.buf = Buffer.alloc(0);
             this.pos = 0;
           }
@@ -141,19 +157,18 @@ export class RequestDecoder {
       }
       const args = this.args;
       this.args = [];
-      if (this.pos >= buf.length) this.pos = buf.length;
+      if (this.keepRaw) this.lastRaw = this.frameStart >= 0 ? this.buf.subarray(this.frameStart, this.pos) : null;
       return args;
     }
   }
 
-  private findCRLF(from: number): number {
-    const buf = this.buf;
-    let i = buf.indexOf(CR, from);
-    while (i >= 0 && i + 1 < buf.length) {
-      if (buf[i + 1] === LF) return i;
-      i = buf.indexOf(CR, i + 1);
-    }
-    return -1;
+  /**
+   * End of a length line as Redis finds it: the first CR, provided one more byte follows it (the
+   * LF, which Redis skips without checking). -1 when the line is not complete yet.
+   */
+  private findLineEnd(from: number): number {
+    const i = this.buf.indexOf(CR, from);
+    return i >= 0 && i + 1 < this.buf.length ? i : -1;
   }
 
   private nextInline(): string[] | null {
@@ -184,13 +199,30 @@ export function parseInteger(buf: Uint8Array, start: number, end: number): numbe
     if (i === end) return null;
   }
   if (buf[i] === 0x30 /* 0 */) return end - i === 1 && !negative ? 0 : null;
+  const digits = end - i;
+  if (digits > 19) return null;
   let n = 0;
-  for (; i < end; i++) {
-    const d = buf[i]! - 0x30;
+  for (let j = i; j < end; j++) {
+    const d = buf[j]! - 0x30;
     if (d < 0 || d > 9) return null;
     n = n * 10 + d;
   }
+  // Out of the int64 range string2ll accepts (a double cannot tell 2^63-1 from 2^63: compare digits).
+  if (digits === 19 && beyondInt64(buf, i, negative)) return null;
   return negative ? -n : n;
+}
+
+const INT64_MAX_DIGITS = '9223372036854775807';
+const INT64_MIN_DIGITS = '9223372036854775808';
+
+function beyondInt64(buf: Uint8Array, first: number, negative: boolean): boolean {
+  const limit = negative ? INT64_MIN_DIGITS : INT64_MAX_DIGITS;
+  for (let k = 0; k < 19; k++) {
+    const d = buf[first + k]!;
+    const l = limit.charCodeAt(k);
+    if (d !== l) return d > l;
+  }
+  return false;
 }
 
 const HEX = '0123456789abcdefABCDEF';
@@ -243,7 +275,8 @@ export function splitInlineArgs(line: string): string[] | null {
           current += ch;
         }
       } else {
-        if (ch === undefined || isSpace(ch.charCodeAt(0))) break;
+        // Outside quotes only space, \t, \r, \n end a token (sdssplitargs keeps \v and \f).
+        if (ch === undefined || ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') break;
         if (ch === '"') inDouble = true;
         else if (ch === "'") inSingle = true;
         else current += ch;

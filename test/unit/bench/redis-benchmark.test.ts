@@ -41,7 +41,7 @@ describe('benchArgs', () => {
   it('passes clients, requests, random keys, pipeline, test and csv', () => {
     const zadd = BENCH_TESTS.find((t) => t.id === 'ZADD')!;
     expect(benchArgs({ port: 7001, test: zadd, pipeline: 16, clients: 50, requests: 1000, randomKeys: 100000 })).toEqual([
-      '-h', '127.0.0.1', '-p', '7001', '-c', '50', '-n', '1000', '-r', '100000', '-P', '16', '-t', 'zadd', '--csv', '-e',
+      '-h', '127.0.0.1', '-p', '7001', '-c', '50', '-n', '1000', '-r', '100000', '-P', '16', '-t', 'zadd', '--csv',
     ]);
   });
 });

@@ -17,7 +17,7 @@ describe('median', () => {
 describe('summarize', () => {
   it('takes each metric’s median independently and reports the rps spread', () => {
     const s = summarize([sample(100, 0.5, 9), sample(200, 0.1, 2), sample(150, 0.3, 1)]);
-    expect(s).toEqual({ rps: 150, p50Ms: 0.3, p99Ms: 2, serverCpuPercent: null, rpsSpread: 100 / 150 });
+    expect(s).toEqual({ rps: 150, bestRps: 200, p50Ms: 0.3, p99Ms: 2, serverCpuPercent: null, rpsSpread: 100 / 150 });
   });
 
   it('reports the median server CPU when every run measured it', () => {

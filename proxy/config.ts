@@ -1,0 +1,77 @@
+// Proxy configuration: defaults (each with its unit), the TOML file (configs/proxy.toml) and
+// command-line flags. Unknown keys are errors naming the key.
+import { readFileSync } from 'node:fs';
+import { parseToml } from '../common/toml.js';
+
+export interface ProxyConfig {
+  /** host:port clients connect to. */
+  listen: string;
+  /** host:port of the admin HTTP API (/health, /stats, /metrics, /slots). */
+  admin: string;
+  /** Coordination store URL: etcd://host:port[,…] or file:///path. */
+  store: string;
+  product: string;
+  /** Proxy id in the store (default: host:port of listen). */
+  id: string;
+  /** Password clients must AUTH with; empty = none. */
+  requirepass: string;
+  /** Password the proxy sends to backend nodes; empty = none. */
+  backendPassword: string;
+  /** Pipelined connections per backend node. */
+  backendConnections: number;
+  /** Requests one client may have in flight before the proxy stops reading from it. */
+  maxPipeline: number;
+  /** Unsent reply bytes for one client before the proxy stops reading from it. */
+  maxOutputBytes: number;
+  /** KEYS replies larger than this are refused (0 = no cap). */
+  maxKeysReply: number;
+  /** never | prefer: serve read-only commands from replicas. */
+  readFromReplica: 'never' | 'prefer';
+}
+
+export const PROXY_DEFAULTS: ProxyConfig = {
+  listen: '127.0.0.1:19000',
+  admin: '127.0.0.1:11080',
+  store: 'file:///tmp/tessera-store',
+  product: 'tessera',
+  id: '',
+  requirepass: '',
+  backendPassword: '',
+  backendConnections: 2,
+  maxPipeline: 10000,
+  maxOutputBytes: 64 * 1024 * 1024,
+  maxKeysReply: 100000,
+  readFromReplica: 'never',
+};
+
+/** TOML names (kebab-case, as in configs/proxy.toml) → config fields. */
+const TOML_NAMES: Record<string, keyof ProxyConfig> = {
+  listen: 'listen', admin: 'admin', store: 'store', product: 'product', id: 'id', requirepass: 'requirepass',
+  'backend-password': 'backendPassword', 'backend-connections': 'backendConnections', 'max-pipeline': 'maxPipeline',
+  'max-output-bytes': 'maxOutputBytes', 'max-keys-reply': 'maxKeysReply', 'read-from-replica': 'readFromReplica',
+};
+
+export function loadProxyConfig(file: string | undefined, overrides: Partial<ProxyConfig>): ProxyConfig {
+  const config: ProxyConfig = { ...PROXY_DEFAULTS };
+  if (file) {
+    const doc = parseToml(readFileSync(file, 'utf8'));
+    for (const [k, v] of Object.entries(doc)) {
+      const field = TOML_NAMES[k];
+      if (!field) throw new Error(`${file}: unknown key '${k}'`);
+      if (typeof v !== typeof PROXY_DEFAULTS[field]) throw new Error(`${file}: '${k}' must be a ${typeof PROXY_DEFAULTS[field]}`);
+      (config as unknown as Record<string, unknown>)[field] = v;
+    }
+  }
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  if (config.readFromReplica !== 'never' && config.readFromReplica !== 'prefer') throw new Error(`read-from-replica must be never or prefer`);
+  for (const k of ['backendConnections', 'maxPipeline'] as const) {
+    if (!Number.isInteger(config[k]) || config[k] < 1) throw new Error(`${k} must be a positive integer`);
+  }
+  if (!config.id) config.id = config.listen.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return config;
+}
+
+/** The configs/proxy.toml text for the given config (used by tests to check the shipped file). */
+export function tomlNames(): Record<string, keyof ProxyConfig> {
+  return TOML_NAMES;
+}

@@ -1,0 +1,136 @@
+// Commands the proxy answers itself: connection state (PING, ECHO, AUTH, HELLO, SELECT 0, QUIT,
+// RESET, CLIENT …), TIME and COMMAND. Returns the reply frame.
+import type { CommandSpec } from '../common/commands/spec.js';
+import { COMMANDS } from '../common/commands/table.js';
+import { ERR } from '../common/errors.js';
+import { ReplyWriter } from '../common/resp/reply-writer.js';
+import { errorFrame } from './merge.js';
+import type { ProxySession } from './session.js';
+
+export const PROXY_VERSION = '0.1.0';
+
+export function answerLocally(s: ProxySession, spec: CommandSpec, args: string[]): Buffer {
+  const w = new ReplyWriter();
+  w.resp = s.resp;
+  const handler = LOCAL[spec.name];
+  if (!handler) return errorFrame(`ERR '${spec.name.replace('|', ' ')}' is not supported through the proxy`);
+  handler(s, args, w);
+  return w.take();
+}
+
+type Local = (s: ProxySession, args: string[], w: ReplyWriter) => void;
+
+const LOCAL: Record<string, Local> = {
+  ping(s, args, w) {
+    if (args.length > 2) return w.error("ERR wrong number of arguments for 'ping' command");
+    if (args.length === 2) w.bulk(args[1]!);
+    else w.simple('PONG');
+  },
+  echo(_s, args, w) {
+    w.bulk(args[1]!);
+  },
+  quit(s, _args, w) {
+    w.ok();
+    s.socket.end();
+  },
+  reset(s, _args, w) {
+    s.resp = 2;
+    s.name = '';
+    s.authenticated = s.proxy.config.requirepass === '';
+    w.resp = 2;
+    w.simple('RESET');
+  },
+  auth(s, args, w) {
+    const required = s.proxy.config.requirepass;
+    if (args.length === 2 && required === '') {
+      return w.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    }
+    const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
+    if (user !== 'default' || pass !== required) return w.error(ERR.wrongPass);
+    s.authenticated = true;
+    s.decoder.unauthenticated = false;
+    w.ok();
+  },
+  hello(s, args, w) {
+    let proto = s.resp as number;
+    let i = 1;
+    if (args.length >= 2) {
+      if (!/^-?\d+$/.test(args[1]!)) return w.error('ERR Protocol version is not an integer or out of range');
+      proto = Number(args[1]);
+      if (proto < 2 || proto > 3) return w.error('NOPROTO unsupported protocol version');
+      i = 2;
+    }
+    for (; i < args.length; i++) {
+      const opt = args[i]!.toLowerCase();
+      if (opt === 'auth' && i + 2 < args.length) {
+        if (args[i + 1] !== 'default' || args[i + 2] !== s.proxy.config.requirepass) return w.error(ERR.wrongPass);
+        s.authenticated = true;
+        s.decoder.unauthenticated = false;
+        i += 2;
+      } else if (opt === 'setname' && i + 1 < args.length) {
+        s.name = args[++i]!;
+      } else return w.error(`ERR Syntax error in HELLO option '${args[i]}'`);
+    }
+    if (!s.authenticated) return w.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    s.resp = proto as 2 | 3;
+    w.resp = s.resp;
+    w.map(7);
+    w.bulk('server');
+    w.bulk('redis');
+    w.bulk('version');
+    w.bulk('7.0.15');
+    w.bulk('proto');
+    w.integer(proto);
+    w.bulk('id');
+    w.integer(s.id);
+    w.bulk('mode');
+    w.bulk('standalone');
+    w.bulk('role');
+    w.bulk('master');
+    w.bulk('modules');
+    w.array(0);
+  },
+  select(_s, args, w) {
+    if (!/^-?\d+$/.test(args[1]!)) return w.error(ERR.notInteger);
+    if (args[1] !== '0') return w.error('ERR SELECT is not allowed in cluster mode');
+    w.ok();
+  },
+  time(_s, _args, w) {
+    const now = Date.now();
+    w.array(2);
+    w.bulk(String(Math.floor(now / 1000)));
+    w.bulk(String((now % 1000) * 1000));
+  },
+  'client|id'(s, _args, w) {
+    w.integer(s.id);
+  },
+  'client|setname'(s, args, w) {
+    if (/[^\x21-\x7e]/.test(args[2]!)) return w.error('ERR Client names cannot contain spaces, newlines or special characters.');
+    s.name = args[2]!;
+    w.ok();
+  },
+  'client|getname'(s, _args, w) {
+    if (s.name === '') w.null();
+    else w.bulk(s.name);
+  },
+  'client|setinfo'(s, args, w) {
+    const attr = args[2]!.toLowerCase();
+    if (attr === 'lib-name') s.libName = args[3]!;
+    else if (attr === 'lib-ver') s.libVer = args[3]!;
+    else return w.error(`ERR Unrecognized option '${args[2]}'`);
+    w.ok();
+  },
+  'client|info'(s, _args, w) {
+    w.verbatim(`id=${s.id} addr=${s.addr} name=${s.name} age=${Math.floor((Date.now() - s.createdAt) / 1000)} db=0 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}\n`);
+  },
+  'client|list'(s, _args, w) {
+    const lines = s.proxy.sessionList().map((x) => `id=${x.id} addr=${x.addr} name=${x.name} age=${Math.floor((Date.now() - x.createdAt) / 1000)} db=0 resp=${x.resp} lib-name=${x.libName} lib-ver=${x.libVer}\n`);
+    w.verbatim(lines.join(''));
+  },
+  'command|count'(_s, _args, w) {
+    w.integer(COMMANDS.size);
+  },
+  'command|list'(_s, _args, w) {
+    w.bulkArray([...COMMANDS.keys()]);
+  },
+};

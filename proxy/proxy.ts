@@ -1,0 +1,105 @@
+// The proxy process: accepts clients, owns the backend pool, the topology (store watch) and the
+// stats. Holds no cluster state of its own beyond the last table it applied.
+import { createServer, type Server } from 'node:net';
+import { hostname } from 'node:os';
+import type { CoordStore } from '../common/store/coord-store.js';
+import { BackendPool } from './backend/pool.js';
+import type { ProxyConfig } from './config.js';
+import { PROXY_VERSION } from './local-commands.js';
+import { ProxySession } from './session.js';
+import { ProxyStats } from './stats.js';
+import { Topology } from './topology.js';
+
+export class Proxy {
+  readonly pool: BackendPool;
+  readonly topology: Topology;
+  readonly stats = new ProxyStats();
+  readonly sessions = new Set<ProxySession>();
+  nextSessionId = 1;
+  private server: Server | null = null;
+
+  constructor(
+    readonly config: ProxyConfig,
+    readonly store: CoordStore,
+    readonly log: (msg: string) => void,
+  ) {
+    this.pool = new BackendPool(config.backendConnections, (addr) => ({
+      password: config.backendPassword || undefined,
+      label: labelFor(this.topology, addr),
+    }));
+    this.topology = new Topology(store, config.product, {
+      id: config.id,
+      listen: config.listen,
+      admin: config.admin,
+      version: PROXY_VERSION,
+      tableRevision: '0',
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    }, log);
+    this.topology.on('changed', (rev) => {
+      const addrs = new Set<string>();
+      for (const g of this.topology.groups.values()) for (const s of g.servers) addrs.add(s.addr);
+      this.pool.retain(addrs);
+      log(`applied slot table revision ${rev}`);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.topology.start();
+    const [host, port] = splitHostPort(this.config.listen);
+    this.server = createServer({ noDelay: true }, (socket) => {
+      this.stats.totalConnections++;
+      this.sessions.add(new ProxySession(this, socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen({ host, port }, () => resolve());
+    });
+    this.log(`proxy ${this.config.id} listening on ${this.config.listen} (product ${this.config.product}, store ${this.config.store})`);
+  }
+
+  forgetSession(s: ProxySession): void {
+    this.sessions.delete(s);
+  }
+
+  sessionList(): ProxySession[] {
+    return [...this.sessions];
+  }
+
+  /** INFO sections about the proxy itself (CRLF lines). */
+  infoText(sections: string[]): string {
+    const all = sections.length === 0 || sections.some((s) => s === 'all' || s === 'everything' || s === 'default');
+    const want = (name: string) => all || sections.includes(name);
+    let text = '';
+    if (want('server')) {
+      text += `# Server\r\nredis_version:7.0.15\r\ntessera_version:${PROXY_VERSION}\r\nredis_mode:proxy\r\nos:${process.platform}\r\nprocess_id:${process.pid}\r\n`;
+      text += `tcp_port:${splitHostPort(this.config.listen)[1]}\r\nuptime_in_seconds:${Math.floor((Date.now() - this.stats.startedAt) / 1000)}\r\nproxy_id:${this.config.id}\r\nproduct:${this.config.product}\r\nhost:${hostname()}\r\n\r\n`;
+    }
+    if (want('clients')) text += `# Clients\r\nconnected_clients:${this.sessions.size}\r\n\r\n`;
+    if (want('stats')) {
+      text += `# Stats\r\ntotal_connections_received:${this.stats.totalConnections}\r\ntotal_commands_processed:${this.stats.totalCommands}\r\n`;
+      text += `instantaneous_ops_per_sec:${this.stats.qps}\r\ntotal_error_replies:${this.stats.totalErrors}\r\nslot_table_revision:${this.topology.revision}\r\n\r\n`;
+    }
+    return text;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    for (const s of this.sessions) s.socket.destroy();
+    this.pool.closeAll();
+    this.stats.stop();
+    await this.topology.stop();
+  }
+}
+
+function labelFor(topology: Topology | undefined, addr: string): string | undefined {
+  const g = topology?.groupOf(addr);
+  return g === null || g === undefined ? undefined : `group ${g}`;
+}
+
+export function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  let host = addr.slice(0, i);
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return [host, Number(addr.slice(i + 1))];
+}

@@ -1,0 +1,374 @@
+// One client of the proxy: decodes pipelined requests, plans each by the command table's proxy
+// policy (forward whole, split per backend, fan out to all groups, answer locally), and writes
+// replies in request order, batched into one socket write per tick. Every request settles
+// exactly once: a reply, an error, a backend failure, or the client closing.
+import type { Socket } from 'node:net';
+import { keyIndexes } from '../common/commands/keys.js';
+import type { CommandSpec } from '../common/commands/spec.js';
+import { arityOk, lookupCommand, lookupSubcommand } from '../common/commands/table.js';
+import { ERR, unknownCommand, wrongArity } from '../common/errors.js';
+import { encodeCommand } from '../common/resp/encode.js';
+import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js';
+import { slotOf } from '../common/slots.js';
+import { answerLocally } from './local-commands.js';
+import { arrayElements, arrayFrame, errorFrame, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
+import type { Proxy } from './proxy.js';
+
+class Pending {
+  reply: Buffer | null = null;
+  constructor(readonly command: string, readonly startedAt: number) {}
+}
+
+const ASKING = encodeCommand(['ASKING']);
+const MAX_REDIRECTS = 5;
+
+export class ProxySession {
+  readonly id: number;
+  readonly decoder = new RequestDecoder();
+  name = '';
+  libName = '';
+  libVer = '';
+  resp: 2 | 3 = 2;
+  authenticated: boolean;
+  readonly createdAt = Date.now();
+  private queue: Pending[] = [];
+  private head = 0;
+  private drainScheduled = false;
+  private readPaused = false;
+  closed = false;
+  private closing = false;
+
+  constructor(
+    readonly proxy: Proxy,
+    readonly socket: Socket,
+  ) {
+    this.id = proxy.nextSessionId++;
+    this.decoder.keepRaw = true;
+    this.authenticated = proxy.config.requirepass === '';
+    this.decoder.unauthenticated = !this.authenticated;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose());
+  }
+
+  get addr(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get inFlight(): number {
+    return this.queue.length - this.head;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.decoder.push(chunk);
+    for (;;) {
+      if (this.closing) return;
+      let args: string[] | null;
+      try {
+        args = this.decoder.next();
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.respond(this.enqueue('protocol'), errorFrame(`ERR ${err.message}`));
+        this.closing = true;
+        return;
+      }
+      if (args === null) break;
+      this.handle(args, this.decoder.lastRaw ?? encodeCommand(args));
+    }
+    // Backpressure: a client that pipelines more than the limit waits for replies first.
+    if (this.inFlight >= this.proxy.config.maxPipeline && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private enqueue(command: string): Pending {
+    const p = new Pending(command, performance.now());
+    this.queue.push(p);
+    return p;
+  }
+
+  /** Settles a request; replies leave in request order. */
+  respond(p: Pending, reply: Buffer): void {
+    if (p.reply !== null) return;
+    p.reply = reply;
+    this.proxy.stats.record(p.command, performance.now() - p.startedAt, isError(reply));
+    if (this.queue[this.head] === p && !this.drainScheduled) {
+      this.drainScheduled = true;
+      process.nextTick(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    if (this.closed) return;
+    const out: Buffer[] = [];
+    let bytes = 0;
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head]!;
+      if (p.reply === null) break;
+      out.push(p.reply);
+      bytes += p.reply.length;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+    if (this.closing && this.inFlight === 0) {
+      this.socket.end();
+      return;
+    }
+    this.maybeResume();
+  }
+
+  private maybeResume(): void {
+    if (!this.readPaused || this.closed) return;
+    if (this.inFlight < this.proxy.config.maxPipeline / 2 && this.socket.writableLength < this.proxy.config.maxOutputBytes) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.proxy.forgetSession(this);
+  }
+
+  /** Plans and starts one request. */
+  private handle(args: string[], raw: Buffer): void {
+    const top = lookupCommand(args[0]!);
+    const p = this.enqueue(top?.name ?? 'unknown');
+    if (top === undefined) return this.respond(p, errorFrame(unknownCommand(args)));
+    if (!arityOk(top, args.length)) return this.respond(p, errorFrame(wrongArity(top.name)));
+    let spec: CommandSpec = top;
+    if (top.subcommands) {
+      const sub = lookupSubcommand(top, args[1]!);
+      if (sub === undefined) return this.respond(p, errorFrame(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try ${top.name.toUpperCase()} HELP.`));
+      if (!arityOk(sub, args.length)) return this.respond(p, errorFrame(wrongArity(sub.name)));
+      spec = sub;
+    }
+    if (!this.authenticated && !spec.flags.has('no_auth')) return this.respond(p, errorFrame(ERR.noAuth));
+    switch (spec.proxy) {
+      case 'single':
+        return this.forwardSingle(p, spec, args, raw);
+      case 'perKey:array':
+      case 'perKey:allOk':
+      case 'perKey:sum':
+        return this.splitPerKey(p, spec, args, raw);
+      case 'allShards:sum':
+      case 'allShards:concat':
+      case 'allShards:allOk':
+      case 'allShards:random':
+        return this.fanOut(p, spec, raw);
+      case 'local':
+        return this.respond(p, answerLocally(this, spec, args));
+      case 'scan':
+        return this.scan(p, args);
+      case 'info':
+        return this.info(p, args);
+      case 'deny':
+        return this.respond(p, errorFrame(`ERR '${spec.name}' ${spec.denyReason ?? 'is not supported through the proxy'}`));
+      default:
+        return this.respond(p, errorFrame(`ERR '${spec.name}' through the proxy is not supported by this version`));
+    }
+  }
+
+  /** The master address serving a slot, or an error text. */
+  private masterFor(slot: number): { addr: string } | { error: string } {
+    const route = this.proxy.topology.routes[slot]!;
+    if (route.kind === 'unassigned') return { error: `ERR slot ${slot} is not assigned to any group` };
+    if (route.kind === 'online') {
+      return route.master ? { addr: route.master } : { error: `ERR group ${route.group} has no master` };
+    }
+    // While a slot migrates, requests go to the source; the nodes redirect with ASK when needed.
+    return route.fromMaster ? { addr: route.fromMaster } : { error: `ERR group ${route.from} has no master` };
+  }
+
+  /** All keys must share one slot; the request goes there whole. */
+  private forwardSingle(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const idx = keyIndexes(spec, args);
+    let slot = 0;
+    if (idx !== null && idx.length > 0) {
+      slot = slotOf(args[idx[0]!]!);
+      for (let i = 1; i < idx.length; i++) {
+        if (slotOf(args[idx[i]!]!) !== slot) return this.respond(p, errorFrame(ERR.crossSlot));
+      }
+    }
+    const target = this.masterFor(slot);
+    if ('error' in target) return this.respond(p, errorFrame(target.error));
+    this.forward(target.addr, raw, 0, (reply) => this.respond(p, reply));
+  }
+
+  /**
+   * Sends a request to a backend and follows -MOVED / -ASK / -TRYAGAIN (bounded), calling
+   * `done` exactly once with the final reply.
+   */
+  forward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking = false): void {
+    const conn = this.proxy.pool.get(addr, this.id);
+    if (asking) conn.send(ASKING, () => {});
+    conn.send(raw, (reply, error) => {
+      if (reply === null) return done(errorFrame(error!));
+      if (reply[0] === 0x2d && redirects < MAX_REDIRECTS) {
+        const text = reply.latin1Slice(1, Math.min(reply.length - 2, 200));
+        if (text.startsWith('MOVED ') || text.startsWith('ASK ')) {
+          const target = text.split(' ')[2];
+          if (target) {
+            if (text.startsWith('MOVED ')) this.proxy.stats.redirects++;
+            return this.forward(target, raw, redirects + 1, done, text.startsWith('ASK '));
+          }
+        } else if (text.startsWith('TRYAGAIN')) {
+          setTimeout(() => this.forward(addr, raw, redirects + 1, done, asking), 5 * (redirects + 1));
+          return;
+        }
+      }
+      done(reply);
+    });
+  }
+
+  /** MGET/MSET/DEL/EXISTS/UNLINK/TOUCH: one sub-request per backend, merged in key order. */
+  private splitPerKey(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const step = spec.keyStep;
+    const byAddr = new Map<string, number[]>(); // addr → key indexes
+    for (let i = spec.firstKey; i < args.length; i += step) {
+      const target = this.masterFor(slotOf(args[i]!));
+      if ('error' in target) return this.respond(p, errorFrame(target.error));
+      let list = byAddr.get(target.addr);
+      if (!list) byAddr.set(target.addr, (list = []));
+      list.push(i);
+    }
+    if (byAddr.size === 1) {
+      const [addr] = byAddr.keys();
+      return this.forward(addr!, raw, 0, (reply) => this.respond(p, reply));
+    }
+    const parts: Array<{ indexes: number[]; reply: Buffer | null }> = [];
+    let waiting = byAddr.size;
+    const finish = () => {
+      const replies = parts.map((x) => x.reply!);
+      if (spec.proxy === 'perKey:sum') return this.respond(p, mergeSum(replies));
+      if (spec.proxy === 'perKey:allOk') return this.respond(p, mergeAllOk(replies));
+      // array: put each element back at its key's position; a failed part fails only its keys.
+      const out: Buffer[] = new Array((args.length - spec.firstKey) / step);
+      for (const part of parts) {
+        const els = isError(part.reply!) ? null : arrayElements(part.reply!);
+        part.indexes.forEach((argIndex, j) => {
+          out[(argIndex - spec.firstKey) / step] = els?.[j] ?? part.reply!;
+        });
+      }
+      this.respond(p, arrayFrame(out));
+    };
+    for (const [addr, indexes] of byAddr) {
+      const part = { indexes, reply: null as Buffer | null };
+      parts.push(part);
+      const sub: string[] = [args[0]!];
+      for (const i of indexes) for (let k = 0; k < step; k++) sub.push(args[i + k]!);
+      this.forward(addr, encodeCommand(sub), 0, (reply) => {
+        part.reply = reply;
+        if (--waiting === 0) finish();
+      });
+    }
+  }
+
+  /** Every group master, once. */
+  private masters(): string[] {
+    const out = new Set<string>();
+    for (const g of this.proxy.topology.groups.values()) {
+      const m = g.servers.find((s) => s.role === 'master');
+      if (m) out.add(m.addr);
+    }
+    return [...out];
+  }
+
+  /** DBSIZE, KEYS, FLUSHALL, FLUSHDB, RANDOMKEY: sent to every group, merged. */
+  private fanOut(p: Pending, spec: CommandSpec, raw: Buffer): void {
+    const masters = this.masters();
+    if (masters.length === 0) return this.respond(p, errorFrame('ERR no group is serving any slot'));
+    const replies: Buffer[] = new Array(masters.length);
+    let waiting = masters.length;
+    masters.forEach((addr, i) => {
+      this.forward(addr, raw, 0, (reply) => {
+        replies[i] = reply;
+        if (--waiting > 0) return;
+        if (spec.proxy === 'allShards:sum') this.respond(p, mergeSum(replies));
+        else if (spec.proxy === 'allShards:concat') this.respond(p, this.capKeys(mergeConcat(replies)));
+        else if (spec.proxy === 'allShards:allOk') this.respond(p, mergeAllOk(replies));
+        else {
+          const hits = replies.filter((r) => r[0] === 0x24 && r[1] !== 0x2d);
+          const errors = replies.filter(isError);
+          this.respond(p, hits.length > 0 ? hits[Math.floor(Math.random() * hits.length)]! : errors[0] ?? replies[0]!);
+        }
+      });
+    });
+  }
+
+  private capKeys(frame: Buffer): Buffer {
+    const cap = this.proxy.config.maxKeysReply;
+    if (cap <= 0 || isError(frame)) return frame;
+    const els = arrayElements(frame);
+    if (!els || els.length <= cap) return frame;
+    return errorFrame(`ERR KEYS matched more than ${cap} keys; use SCAN (max-keys-reply in the proxy config)`);
+  }
+
+  /**
+   * SCAN across groups: the proxy cursor is nodeCursor * 1024 + group index, so a scan walks
+   * group after group, each with its own cursor.
+   */
+  private scan(p: Pending, args: string[]): void {
+    const masters = this.masters().sort();
+    if (masters.length === 0) return this.respond(p, errorFrame('ERR no group is serving any slot'));
+    let cursor: bigint;
+    try {
+      if (!/^\d+$/.test(args[1]!)) throw new Error();
+      cursor = BigInt(args[1]!);
+    } catch {
+      return this.respond(p, errorFrame('ERR invalid cursor'));
+    }
+    const groupIndex = Number(cursor % 1024n);
+    const nodeCursor = cursor / 1024n;
+    if (groupIndex >= masters.length) return this.respond(p, arrayFrame([bulk('0'), Buffer.from('*0\r\n')]));
+    const sub = ['SCAN', nodeCursor.toString(), ...args.slice(2)];
+    this.forward(masters[groupIndex]!, encodeCommand(sub), 0, (reply) => {
+      if (isError(reply)) return this.respond(p, reply);
+      const els = arrayElements(reply);
+      if (!els || els.length !== 2) return this.respond(p, errorFrame('ERR unexpected SCAN reply from backend'));
+      const next = BigInt(els[0]!.latin1Slice(els[0]!.indexOf(10) + 1, els[0]!.length - 2));
+      let proxyNext: bigint;
+      if (next !== 0n) proxyNext = next * 1024n + BigInt(groupIndex);
+      else proxyNext = groupIndex + 1 < masters.length ? BigInt(groupIndex + 1) : 0n;
+      this.respond(p, arrayFrame([bulk(proxyNext.toString()), els[1]!]));
+    });
+  }
+
+  /** INFO: the proxy's own sections plus the keyspace summed over groups. */
+  private info(p: Pending, args: string[]): void {
+    const masters = this.masters();
+    const sections = args.slice(1).map((a) => a.toLowerCase());
+    const wantKeyspace = sections.length === 0 || sections.some((s) => s === 'keyspace' || s === 'all' || s === 'everything' || s === 'default');
+    const finish = (keys: number, expires: number) => {
+      let text = this.proxy.infoText(sections);
+      if (wantKeyspace) text += `# Keyspace\r\n${keys > 0 ? `db0:keys=${keys},expires=${expires},avg_ttl=0\r\n` : ''}`;
+      this.respond(p, bulk(text));
+    };
+    if (!wantKeyspace || masters.length === 0) return finish(0, 0);
+    let waiting = masters.length;
+    let keys = 0;
+    let expires = 0;
+    const raw = encodeCommand(['INFO', 'keyspace']);
+    for (const addr of masters) {
+      this.forward(addr, raw, 0, (reply) => {
+        const m = /db0:keys=(\d+),expires=(\d+)/.exec(reply.latin1Slice(0, reply.length));
+        if (m) {
+          keys += Number(m[1]);
+          expires += Number(m[2]);
+        }
+        if (--waiting === 0) finish(keys, expires);
+      });
+    }
+  }
+}
+
+function bulk(s: string): Buffer {
+  return Buffer.from(`$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`, 'latin1');
+}

@@ -1,0 +1,166 @@
+// The proxy's view of the cluster: groups and the 1024-slot table loaded from the store and kept
+// current by a watch. Keeps serving the last table while the store is unreachable, and
+// registers this proxy (lease-bound) with the table revision it applied.
+import { EventEmitter } from 'node:events';
+import { type Group, type ProxyInfo, type Slot, type SlotRoute, encodeProxyInfo, parseGroup, parseSlot, slotTable } from '../common/model.js';
+import type { CoordStore, EphemeralKey } from '../common/store/coord-store.js';
+import { groupIdOf, productPrefix, proxyKey, slotIdOf } from '../common/store/keys.js';
+
+const RETRY_MS = 500;
+const REGISTRATION_TTL_S = 10;
+
+export interface TopologyEvents {
+  changed: [revision: string];
+}
+
+export class Topology extends EventEmitter<TopologyEvents> {
+  /** Route per slot (index = slot id). */
+  routes: SlotRoute[] = [];
+  readonly groups = new Map<number, Group>();
+  private readonly slots = new Map<number, Slot>();
+  /** Store revision of the table applied last. */
+  revision = '0';
+  private stopped = false;
+  private watchCancel: (() => void) | null = null;
+  private registration: EphemeralKey | null = null;
+  private recomputeScheduled = false;
+
+  constructor(
+    private readonly store: CoordStore,
+    private readonly product: string,
+    private readonly info: ProxyInfo,
+    private readonly log: (msg: string) => void,
+  ) {
+    super();
+    this.routes = slotTable([], []);
+  }
+
+  /** Loads the table (retrying until the store answers), then follows changes in the background. */
+  async start(): Promise<void> {
+    for (;;) {
+      try {
+        await this.loadAndWatch();
+        break;
+      } catch (err) {
+        if (this.stopped) return;
+        this.log(`store unavailable (${(err as Error).message}); retrying`);
+        await delay(RETRY_MS);
+      }
+    }
+    await this.register();
+  }
+
+  private async loadAndWatch(): Promise<void> {
+    const snap = await this.store.snapshot(productPrefix(this.product));
+    this.groups.clear();
+    this.slots.clear();
+    for (const e of snap.entries) this.apply('put', e.key, e.value);
+    this.recompute(snap.revision);
+    const watch = await this.store.watch(productPrefix(this.product), (BigInt(snap.revision) + 1n).toString());
+    this.watchCancel = () => watch.cancel();
+    void (async () => {
+      try {
+        for await (const ev of watch) {
+          this.apply(ev.type, ev.key, ev.value);
+          this.scheduleRecompute(ev.revision);
+        }
+      } catch (err) {
+        this.log(`store watch failed (${(err as Error).message}); serving the last table`);
+      }
+      if (!this.stopped) void this.restartWatch();
+    })();
+  }
+
+  private async restartWatch(): Promise<void> {
+    while (!this.stopped) {
+      await delay(RETRY_MS);
+      try {
+        await this.loadAndWatch();
+        await this.register();
+        this.log('store watch resumed');
+        return;
+      } catch {
+        /* keep serving the last table and retry */
+      }
+    }
+  }
+
+  private apply(type: 'put' | 'delete', key: string, value: string): void {
+    const slotId = slotIdOf(this.product, key);
+    if (slotId !== null) {
+      if (type === 'delete') this.slots.delete(slotId);
+      else {
+        try {
+          this.slots.set(slotId, parseSlot(value));
+        } catch (err) {
+          this.log(`ignoring bad slot ${slotId}: ${(err as Error).message}`);
+        }
+      }
+      return;
+    }
+    const groupId = groupIdOf(this.product, key);
+    if (groupId !== null) {
+      if (type === 'delete') this.groups.delete(groupId);
+      else {
+        try {
+          this.groups.set(groupId, parseGroup(value));
+        } catch (err) {
+          this.log(`ignoring bad group ${groupId}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private pendingRevision = '0';
+  private scheduleRecompute(revision: string): void {
+    this.pendingRevision = revision;
+    if (this.recomputeScheduled) return;
+    this.recomputeScheduled = true;
+    // Events of one store transaction arrive together: apply them as one table change.
+    setImmediate(() => {
+      this.recomputeScheduled = false;
+      this.recompute(this.pendingRevision);
+    });
+  }
+
+  private recompute(revision: string): void {
+    this.routes = slotTable([...this.slots.values()], [...this.groups.values()]);
+    this.revision = revision;
+    this.emit('changed', revision);
+    void this.registration?.update(encodeProxyInfo({ ...this.info, tableRevision: revision })).catch(() => {});
+  }
+
+  private async register(): Promise<void> {
+    if (this.registration || this.stopped) return;
+    try {
+      this.registration = await this.store.putEphemeral(
+        proxyKey(this.product, this.info.id),
+        encodeProxyInfo({ ...this.info, tableRevision: this.revision }),
+        REGISTRATION_TTL_S,
+      );
+      this.registration.onLost(() => {
+        this.registration = null;
+        if (!this.stopped) void this.restartWatch();
+      });
+    } catch (err) {
+      this.log(`registration failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Group of a master address (for error texts). */
+  groupOf(addr: string): number | null {
+    for (const g of this.groups.values()) if (g.servers.some((s) => s.addr === addr)) return g.id;
+    return null;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watchCancel?.();
+    await this.registration?.revoke().catch(() => {});
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
