@@ -23,6 +23,12 @@ type Local = (s: ProxySession, args: string[], w: ReplyWriter) => void;
 const LOCAL: Record<string, Local> = {
   ping(s, args, w) {
     if (args.length > 2) return w.error("ERR wrong number of arguments for 'ping' command");
+    if (s.resp === 2 && s.pubsub?.active) {
+      w.array(2);
+      w.bulk('pong');
+      w.bulk(args[1] ?? '');
+      return;
+    }
     if (args.length === 2) w.bulk(args[1]!);
     else w.simple('PONG');
   },
@@ -34,9 +40,7 @@ const LOCAL: Record<string, Local> = {
     s.socket.end();
   },
   reset(s, _args, w) {
-    s.resp = 2;
-    s.name = '';
-    s.authenticated = s.proxy.config.requirepass === '';
+    s.resetState();
     w.resp = 2;
     w.simple('RESET');
   },

@@ -40,6 +40,7 @@ export class Proxy {
       const addrs = new Set<string>();
       for (const g of this.topology.groups.values()) for (const s of g.servers) addrs.add(s.addr);
       this.pool.retain(addrs);
+      for (const s of this.sessions) s.onTopologyChanged();
       log(`applied slot table revision ${rev}`);
     });
   }

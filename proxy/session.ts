@@ -10,9 +10,12 @@ import { ERR, unknownCommand, wrongArity } from '../common/errors.js';
 import { encodeCommand } from '../common/resp/encode.js';
 import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js';
 import { slotOf } from '../common/slots.js';
+import { BackendConnection } from './backend/connection.js';
 import { answerLocally } from './local-commands.js';
-import { arrayElements, arrayFrame, errorFrame, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
+import { arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
 import type { Proxy } from './proxy.js';
+import { ProxyPubSub } from './pubsub.js';
+import { ProxyTransaction } from './transaction.js';
 
 class Pending {
   reply: Buffer | null = null;
@@ -21,6 +24,10 @@ class Pending {
 
 const ASKING = encodeCommand(['ASKING']);
 const MAX_REDIRECTS = 5;
+// What a RESP2 subscriber may still send (as in Redis).
+const PUBSUB_CONTEXT_OK = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
+// Commands that run at once even inside MULTI.
+const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 export class ProxySession {
   readonly id: number;
@@ -37,6 +44,12 @@ export class ProxySession {
   private readPaused = false;
   closed = false;
   private closing = false;
+  /** Requests that arrived while a blocking command was in flight; they run after it, in order. */
+  private held: Array<[string[], Buffer]> | null = null;
+  /** Links owned by this client alone (blocking commands, WATCH/MULTI), by backend address. */
+  private readonly links = new Map<string, BackendConnection>();
+  pubsub: ProxyPubSub | null = null;
+  readonly tx = new ProxyTransaction(this);
 
   constructor(
     readonly proxy: Proxy,
@@ -134,23 +147,92 @@ export class ProxySession {
 
   private onClose(): void {
     this.closed = true;
+    // Closing the dedicated links is what releases blocked commands and WATCHes on the nodes.
+    for (const conn of this.links.values()) conn.close();
+    this.links.clear();
+    this.pubsub?.close();
     this.proxy.forgetSession(this);
+  }
+
+  /** RESET: back to a fresh connection's state (no transaction, WATCH, subscriptions). */
+  resetState(): void {
+    this.tx.abandon();
+    for (const conn of this.links.values()) conn.close();
+    this.links.clear();
+    this.pubsub?.close();
+    this.pubsub = null;
+    this.resp = 2;
+    this.name = '';
+    this.authenticated = this.proxy.config.requirepass === '';
+    this.decoder.unauthenticated = !this.authenticated;
+  }
+
+  /** A link to `addr` used by this client only (kept until it disconnects). */
+  dedicated(addr: string): BackendConnection {
+    let conn = this.links.get(addr);
+    if (!conn) {
+      conn = new BackendConnection(addr, {
+        password: this.proxy.config.backendPassword || undefined,
+        onClose: () => this.links.delete(addr),
+      });
+      this.links.set(addr, conn);
+    }
+    return conn;
+  }
+
+  /** An out-of-band frame (a pub/sub message) for the client, kept in order with replies. */
+  push(frame: Buffer): void {
+    if (this.closed) return;
+    const p = new Pending('push', performance.now());
+    this.queue.push(p);
+    p.reply = frame;
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      process.nextTick(() => this.drain());
+    }
+  }
+
+  /** The master serving a slot, or null. */
+  masterAddr(slot: number): string | null {
+    const t = this.masterFor(slot);
+    return 'addr' in t ? t.addr : null;
+  }
+
+  allMasters(): string[] {
+    return this.masters().sort();
+  }
+
+  /** The slot table changed: move pub/sub subscriptions along. */
+  onTopologyChanged(): void {
+    this.pubsub?.onTopologyChanged();
   }
 
   /** Plans and starts one request. */
   private handle(args: string[], raw: Buffer): void {
+    if (this.held) {
+      this.held.push([args, raw]);
+      return;
+    }
     const top = lookupCommand(args[0]!);
     const p = this.enqueue(top?.name ?? 'unknown');
-    if (top === undefined) return this.respond(p, errorFrame(unknownCommand(args)));
-    if (!arityOk(top, args.length)) return this.respond(p, errorFrame(wrongArity(top.name)));
+    const refuse = (message: string) => {
+      this.tx.flag();
+      this.respond(p, errorFrame(message));
+    };
+    if (top === undefined) return refuse(unknownCommand(args));
+    if (!arityOk(top, args.length)) return refuse(wrongArity(top.name));
     let spec: CommandSpec = top;
     if (top.subcommands) {
       const sub = lookupSubcommand(top, args[1]!);
-      if (sub === undefined) return this.respond(p, errorFrame(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try ${top.name.toUpperCase()} HELP.`));
-      if (!arityOk(sub, args.length)) return this.respond(p, errorFrame(wrongArity(sub.name)));
+      if (sub === undefined) return refuse(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try ${top.name.toUpperCase()} HELP.`);
+      if (!arityOk(sub, args.length)) return refuse(wrongArity(sub.name));
       spec = sub;
     }
-    if (!this.authenticated && !spec.flags.has('no_auth')) return this.respond(p, errorFrame(ERR.noAuth));
+    if (!this.authenticated && !spec.flags.has('no_auth')) return refuse(ERR.noAuth);
+    if (this.resp === 2 && this.pubsub?.active && !PUBSUB_CONTEXT_OK.has(top.name)) {
+      return refuse(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+    }
+    if (this.tx.inMulti && !MULTI_IMMEDIATE.has(top.name)) return this.queueInTransaction(p, spec, args, raw);
     switch (spec.proxy) {
       case 'single':
         return this.forwardSingle(p, spec, args, raw);
@@ -169,11 +251,131 @@ export class ProxySession {
         return this.scan(p, args);
       case 'info':
         return this.info(p, args);
+      case 'pubsub':
+        return this.pubsubCommand(p, spec, args, raw);
+      case 'blocking':
+        return this.blocking(p, spec, args, raw);
+      case 'transaction':
+        return this.transaction(p, spec, args, raw);
       case 'deny':
         return this.respond(p, errorFrame(`ERR '${spec.name}' ${spec.denyReason ?? 'is not supported through the proxy'}`));
-      default:
-        return this.respond(p, errorFrame(`ERR '${spec.name}' through the proxy is not supported by this version`));
     }
+  }
+
+  /** Slots of a command's keys, or a refusal text. */
+  private keySlots(spec: CommandSpec, args: string[]): number[] | string {
+    const idx = keyIndexes(spec, args);
+    if (idx === null) return [];
+    return idx.map((i) => slotOf(args[i]!));
+  }
+
+  private queueInTransaction(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const keyed = spec.proxy === 'single' || spec.proxy.startsWith('perKey') || spec.proxy === 'blocking' || spec.proxy === 'local' || spec.name === 'unwatch';
+    if (!keyed) {
+      this.tx.flag();
+      return this.respond(p, errorFrame(`ERR '${spec.name}' is not allowed inside a transaction through the proxy`));
+    }
+    const slots = this.keySlots(spec, args);
+    this.respond(p, this.tx.queue(raw, typeof slots === 'string' ? [] : slots));
+  }
+
+  private transaction(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const done = (reply: Buffer) => this.respond(p, reply);
+    switch (spec.name) {
+      case 'multi':
+        return this.respond(p, this.tx.multi());
+      case 'exec':
+        return this.tx.exec(done);
+      case 'discard':
+        return this.tx.discard(done);
+      case 'watch': {
+        const slots = this.keySlots(spec, args);
+        return this.tx.watch(raw, typeof slots === 'string' ? [] : slots, done);
+      }
+      case 'unwatch':
+        return this.tx.unwatch(done);
+    }
+  }
+
+  /**
+   * Blocking commands run on this client's own link to the slot's master, and the client's
+   * later requests wait until it returns (as they would on a real Redis connection).
+   */
+  private blocking(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const slots = this.keySlots(spec, args);
+    const list = typeof slots === 'string' ? [] : slots;
+    if (list.some((s) => s !== list[0])) return this.respond(p, errorFrame(ERR.crossSlot));
+    const addr = this.masterAddr(list[0] ?? 0);
+    if (addr === null) return this.respond(p, errorFrame(`ERR slot ${list[0] ?? 0} is not assigned to any group`));
+    this.held = [];
+    this.dedicated(addr).send(raw, (reply, err) => {
+      this.respond(p, reply ?? errorFrame(err!));
+      const held = this.held ?? [];
+      this.held = null;
+      for (const [a, r] of held) this.handle(a, r);
+    });
+  }
+
+  private pubsubCommand(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const names = args.slice(1);
+    const ps = (this.pubsub ??= new ProxyPubSub(this));
+    const frames = (list: Buffer[]) => this.respond(p, list.length === 1 ? list[0]! : Buffer.concat(list));
+    switch (spec.name) {
+      case 'subscribe':
+        return frames(ps.subscribe('channel', names));
+      case 'psubscribe':
+        return frames(ps.subscribe('pattern', names));
+      case 'ssubscribe': {
+        const slots = names.map(slotOf);
+        if (slots.some((s) => s !== slots[0])) return this.respond(p, errorFrame(ERR.crossSlot));
+        return frames(ps.subscribe('shard', names));
+      }
+      case 'unsubscribe':
+        return frames(ps.unsubscribe('channel', names));
+      case 'punsubscribe':
+        return frames(ps.unsubscribe('pattern', names));
+      case 'sunsubscribe':
+        return frames(ps.unsubscribe('shard', names));
+      case 'publish':
+      case 'spublish': {
+        const addr = this.masterAddr(slotOf(args[1]!));
+        if (addr === null) return this.respond(p, errorFrame(`ERR slot ${slotOf(args[1]!)} is not assigned to any group`));
+        return this.forward(addr, raw, 0, (reply) => this.respond(p, reply));
+      }
+      default:
+        return this.pubsubIntrospection(p, spec, args, raw);
+    }
+  }
+
+  /** PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB over every group. */
+  private pubsubIntrospection(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const masters = this.allMasters();
+    if (masters.length === 0) return this.respond(p, errorFrame('ERR no group is serving any slot'));
+    const replies: Buffer[] = new Array(masters.length);
+    let waiting = masters.length;
+    masters.forEach((addr, i) => this.forward(addr, raw, 0, (reply) => {
+      replies[i] = reply;
+      if (--waiting > 0) return;
+      const bad = replies.find(isError);
+      if (bad) return this.respond(p, bad);
+      if (spec.name === 'pubsub|numpat') {
+        // Patterns are subscribed on every group: any one group's count is the cluster's.
+        return this.respond(p, integerFrame(Math.max(...replies.map((r) => integerOf(r) ?? 0))));
+      }
+      if (spec.name === 'pubsub|numsub' || spec.name === 'pubsub|shardnumsub') {
+        const names = args.slice(2);
+        const counts = new Array<number>(names.length).fill(0);
+        for (const r of replies) {
+          const els = arrayElements(r) ?? [];
+          for (let j = 0; j < names.length; j++) counts[j]! += integerOf(els[2 * j + 1] ?? Buffer.alloc(0)) ?? 0;
+        }
+        return this.respond(p, arrayFrame(names.flatMap((n, j) => [bulk(n), integerFrame(counts[j]!)])));
+      }
+      // CHANNELS / SHARDCHANNELS: the union.
+      const seen = new Map<string, Buffer>();
+      for (const r of replies) for (const el of arrayElements(r) ?? []) seen.set(el.latin1Slice(0, el.length), el);
+      this.respond(p, arrayFrame([...seen.values()]));
+    }));
   }
 
   /** The master address serving a slot, or an error text. */
@@ -342,7 +544,7 @@ export class ProxySession {
   }
 
   /** INFO: the proxy's own sections plus the keyspace summed over groups. */
-  private info(p: Pending, args: string[]): void {
+  info(p: Pending, args: string[]): void {
     const masters = this.masters();
     const sections = args.slice(1).map((a) => a.toLowerCase());
     const wantKeyspace = sections.length === 0 || sections.some((s) => s === 'keyspace' || s === 'all' || s === 'everything' || s === 'default');

@@ -72,6 +72,21 @@ export class BackendConnection {
     }
   }
 
+  /**
+   * Sends a request whose replies arrive as out-of-band frames (a dedicated pub/sub link):
+   * everything read goes to `onPush`.
+   */
+  sendNoReply(raw: Buffer): void {
+    if (this.closedByOwner) return;
+    if (this.socket === null) this.open();
+    this.out.push(raw);
+    this.outBytes += raw.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
   private describe(): string {
     return this.opts.label ? `${this.addr} (${this.opts.label})` : this.addr;
   }

@@ -22,6 +22,7 @@ export const connectionCommands = [
       c('client|kill', -3, 'admin noscript loading stale', null, 'local'),
       c('client|pause', -3, 'admin noscript loading stale', null, 'local'),
       c('client|unpause', 2, 'admin noscript loading stale', null, 'local'),
+      c('client|unblock', -3, 'admin noscript loading stale', null, 'local'),
       c('client|no-evict', 3, 'admin noscript loading stale', null, 'local'),
       c('client|reply', 3, 'noscript loading stale', null, 'local'),
       c('client|help', 2, 'loading stale', null, 'local'),

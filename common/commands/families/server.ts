@@ -22,7 +22,8 @@ export const serverCommands = [
     subs: [
       c('command|count', 2, 'loading stale', null, 'local'),
       c('command|info', -2, 'loading stale', null, 'local'),
-      c('command|getkeys', -3, 'loading stale', null, 'local'),
+      c('command|getkeys', -4, 'loading stale', null, 'local'),
+      c('command|getkeysandflags', -4, 'loading stale', null, 'local'),
       c('command|list', -2, 'loading stale', null, 'local'),
       c('command|docs', -2, 'loading stale', null, 'local'),
       c('command|help', 2, 'loading stale', null, 'local'),
