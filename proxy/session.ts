@@ -401,7 +401,20 @@ export class ProxySession {
     }
     const target = this.masterFor(slot);
     if ('error' in target) return this.respond(p, errorFrame(target.error));
-    this.forward(target.addr, raw, 0, (reply) => this.respond(p, reply));
+    const addr = spec.flags.has('readonly') ? this.replicaFor(slot) ?? target.addr : target.addr;
+    this.forward(addr, raw, 0, (reply) => this.respond(p, reply));
+  }
+
+  /**
+   * With read-from-replica = prefer, a replica of the slot's group (the same one for this client,
+   * so its reads stay ordered); never while the slot migrates.
+   */
+  private replicaFor(slot: number): string | null {
+    if (this.proxy.config.readFromReplica !== 'prefer') return null;
+    const route = this.proxy.topology.routes[slot]!;
+    if (route.kind !== 'online') return null;
+    const replicas = this.proxy.topology.groups.get(route.group)?.servers.filter((x) => x.role === 'replica') ?? [];
+    return replicas.length === 0 ? null : replicas[this.id % replicas.length]!.addr;
   }
 
   /**

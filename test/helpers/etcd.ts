@@ -3,10 +3,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 export interface EtcdHandle {
   /** Store URL for openStore(): etcd://127.0.0.1:<port> */
@@ -26,19 +28,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-/** A port that was free a moment ago (bind 127.0.0.1:0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitHealthy(endpoint: string, child: ChildProcess, logPath: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,129 @@
+// A whole Tessera cluster on loopback for integration tests: a store (real etcd or the file
+// store), N groups of nodes, the slot table split evenly, and M proxies (real processes).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addServer, assignSlots, createGroup } from '../../cli/admin.js';
+import { assignEvenly } from '../../common/model.js';
+import type { CoordStore } from '../../common/store/coord-store.js';
+import { openStore } from '../../common/store/open-store.js';
+import { type EtcdHandle, startEtcd } from './etcd.js';
+import { freePort } from './ports.js';
+import { RawClient } from './raw-client.js';
+import { type ServerHandle, TESSERA_BIN, startNode, stopAll } from './servers.js';
+import { waitFor } from './wait-for.js';
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+export interface ProxyHandle {
+  port: number;
+  adminPort: number;
+  proc: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface Cluster {
+  product: string;
+  storeUrl: string;
+  etcd: EtcdHandle | null;
+  store: CoordStore;
+  /** groups[i] = the master node of group i + 1 */
+  groups: ServerHandle[];
+  proxies: ProxyHandle[];
+  startProxy(extra?: string[]): Promise<ProxyHandle>;
+  stop(): Promise<void>;
+}
+
+async function startProxyProcess(storeUrl: string, product: string, extra: string[]): Promise<ProxyHandle> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const proc = spawn(process.execPath, [
+    TESSERA_BIN, 'proxy', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`,
+    '--store', storeUrl, '--product', product, ...extra,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => proc.once('exit', () => {
+    running.delete(proc);
+    r();
+  }));
+  const handle: ProxyHandle = {
+    port,
+    adminPort,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`proxy exited: ${out}`);
+    const c = await RawClient.connect(port);
+    try {
+      return (await c.call('PING')) !== undefined;
+    } finally {
+      c.close();
+    }
+  }, { timeoutMs: 15_000, what: `proxy on port ${port}` });
+  return handle;
+}
+
+export async function startCluster(opts: { groups?: number; proxies?: number; store?: 'etcd' | 'file'; nodeArgs?: string[]; proxyArgs?: string[] } = {}): Promise<Cluster> {
+  const product = 'test';
+  let etcd: EtcdHandle | null = null;
+  let fileDir: string | null = null;
+  let storeUrl: string;
+  if ((opts.store ?? 'etcd') === 'etcd') {
+    etcd = await startEtcd();
+    storeUrl = etcd.url;
+  } else {
+    fileDir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
+    storeUrl = `file://${fileDir}`;
+  }
+  const store = await openStore(storeUrl);
+  const groups = await Promise.all(Array.from({ length: opts.groups ?? 2 }, () => startNode(opts.nodeArgs ?? [])));
+  for (let i = 0; i < groups.length; i++) {
+    await createGroup(store, product, i + 1);
+    await addServer(store, product, i + 1, `127.0.0.1:${groups[i]!.port}`, 'master');
+  }
+  for (const r of assignEvenly(groups.map((_, i) => i + 1))) await assignSlots(store, product, r.from, r.to, r.group);
+  const proxies: ProxyHandle[] = [];
+  const cluster: Cluster = {
+    product,
+    storeUrl,
+    etcd,
+    store,
+    groups,
+    proxies,
+    async startProxy(extra = []) {
+      const p = await startProxyProcess(storeUrl, product, [...(opts.proxyArgs ?? []), ...extra]);
+      proxies.push(p);
+      return p;
+    },
+    async stop() {
+      await Promise.all(proxies.map((p) => p.stop()));
+      await store.close();
+      await stopAll(...groups);
+      await etcd?.stop();
+      if (fileDir) rmSync(fileDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (let i = 0; i < (opts.proxies ?? 2); i++) await cluster.startProxy();
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}

@@ -1,0 +1,200 @@
+// Through the proxy: a real cluster (etcd, 2 groups of nodes, 2 proxies) used by ioredis with its
+// default options and by raw sockets. One cluster is shared by this file.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { slotOf } from '../../../common/slots.js';
+import { type Cluster, startCluster } from '../../helpers/cluster.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+let cluster: Cluster;
+let a: Redis;
+let b: Redis;
+const clients: Redis[] = [];
+
+function client(proxyIndex: number, options: Record<string, unknown> = {}): Redis {
+  const c = new Redis({ port: cluster.proxies[proxyIndex]!.port, host: '127.0.0.1', lazyConnect: false, ...options });
+  clients.push(c);
+  return c;
+}
+
+/** Keys guaranteed to live on different groups (slots 0-511 → group 1, 512-1023 → group 2). */
+function keysOnBothGroups(n: number): string[] {
+  const low: string[] = [];
+  const high: string[] = [];
+  for (let i = 0; low.length < n || high.length < n; i++) {
+    const k = `key:${i}`;
+    if (slotOf(k) < 512) {
+      if (low.length < n) low.push(k);
+    } else if (high.length < n) high.push(k);
+  }
+  return low.flatMap((k, i) => [k, high[i]!]);
+}
+
+/** blocked_clients summed over the group masters (read directly from the nodes). */
+async function blockedClientsOnNodes(): Promise<number> {
+  let total = 0;
+  for (const node of cluster.groups) {
+    const c = await RawClient.connect(node.port);
+    const info = String(await c.call('INFO', 'clients'));
+    c.close();
+    total += Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return total;
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ groups: 2, proxies: 2, store: 'etcd' });
+  a = client(0);
+  b = client(1);
+});
+
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await cluster?.stop();
+});
+
+beforeEach(async () => {
+  await a.flushall();
+});
+
+describe('proxy data path', () => {
+  it('serves ioredis 6 with default options (HELLO 3, CLIENT SETINFO, INFO)', async () => {
+    expect(await a.ping()).toBe('PONG');
+    expect(await a.set('hello', 'world')).toBe('OK');
+    expect(await b.get('hello')).toBe('world');
+  });
+
+  it('covers every command family', async () => {
+    await a.rpush('l', 'a', 'b', 'c');
+    expect(await b.lrange('l', 0, -1)).toEqual(['a', 'b', 'c']);
+    await a.hset('h', 'f', 'v', 'g', 'w');
+    expect(await b.hgetall('h')).toEqual({ f: 'v', g: 'w' });
+    await a.sadd('s', '1', '2', '3');
+    expect((await b.smembers('s')).sort()).toEqual(['1', '2', '3']);
+    await a.zadd('z', 1, 'x', 2, 'y');
+    expect(await b.call('ZRANGE', 'z', '0', '-1', 'WITHSCORES')).toEqual(['x', '1', 'y', '2']);
+    expect(await a.incrby('n', 5)).toBe(5);
+    expect(await b.expire('n', 100)).toBe(1);
+    expect(await a.ttl('n')).toBeGreaterThan(90);
+    expect(await b.type('h')).toBe('hash');
+  });
+
+  it('returns 10 000 pipelined mixed commands in order', async () => {
+    const pipe = a.pipeline();
+    for (let i = 0; i < 10_000; i++) {
+      if (i % 3 === 0) pipe.set(`p:${i}`, String(i));
+      else if (i % 3 === 1) pipe.get(`p:${i - 1}`);
+      else pipe.incr(`c:${i % 7}`);
+    }
+    const res = await pipe.exec();
+    expect(res).toHaveLength(10_000);
+    const counters = new Map<number, number>();
+    res!.forEach(([err, value], i) => {
+      expect(err).toBeNull();
+      if (i % 3 === 0) expect(value).toBe('OK');
+      else if (i % 3 === 1) expect(value).toBe(String(i - 1));
+      else {
+        const k = i % 7;
+        counters.set(k, (counters.get(k) ?? 0) + 1);
+        expect(value).toBe(counters.get(k));
+      }
+    });
+  });
+
+  it('splits MGET / MSET / DEL / EXISTS across groups and merges in order', async () => {
+    const keys = keysOnBothGroups(20);
+    expect(new Set(keys.map((k) => slotOf(k) < 512)).size).toBe(2);
+    expect(await a.mset(...keys.flatMap((k) => [k, `v-${k}`]))).toBe('OK');
+    expect(await b.mget(...keys, 'missing')).toEqual([...keys.map((k) => `v-${k}`), null]);
+    expect(await a.exists(...keys, 'missing')).toBe(keys.length);
+    expect(await b.del(...keys.slice(0, 10))).toBe(10);
+    expect(await a.dbsize()).toBe(keys.length - 10);
+  });
+
+  it('refuses multi-key commands across slots with CROSSSLOT and runs them on one slot', async () => {
+    await expect(a.rename('{x}1', '{y}2')).rejects.toThrow(/CROSSSLOT Keys in request don't hash to the same slot/);
+    await expect(a.sinterstore('dst', 's1', 's2')).rejects.toThrow(/CROSSSLOT/);
+    await a.set('{u}a', '1');
+    expect(await a.rename('{u}a', '{u}b')).toBe('OK');
+    expect(await a.msetnx('{t}1', 'a', '{t}2', 'b')).toBe(1);
+    await expect(a.msetnx('k1', 'a', 'k2', 'b')).rejects.toThrow(/CROSSSLOT|^/);
+  });
+
+  it('answers unknown commands like Redis and never guesses', async () => {
+    await expect(a.call('NOSUCHCMD', 'x')).rejects.toThrow("ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' ");
+    await expect(a.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
+  });
+
+  it('SCAN visits every key exactly once on a stable keyspace', async () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `scan:${i}`);
+    for (let i = 0; i < keys.length; i += 500) await a.mset(...keys.slice(i, i + 500).flatMap((k) => [k, '1']));
+    const seen: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await b.scan(cursor, 'COUNT', 100);
+      seen.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    expect(seen.length).toBe(keys.length);
+    expect(new Set(seen)).toEqual(new Set(keys));
+  });
+
+  it('KEYS, DBSIZE, RANDOMKEY and FLUSHALL span all groups', async () => {
+    const keys = keysOnBothGroups(5);
+    await a.mset(...keys.flatMap((k) => [k, '1']));
+    expect((await b.keys('key:*')).sort()).toEqual([...keys].sort());
+    expect(await b.dbsize()).toBe(keys.length);
+    expect(keys).toContain(await a.randomkey());
+    expect(await a.flushall()).toBe('OK');
+    expect(await b.dbsize()).toBe(0);
+  });
+
+  it('delivers pub/sub across proxies (channels, patterns)', async () => {
+    const sub = client(0);
+    const got: string[] = [];
+    sub.on('message', (ch, msg) => got.push(`${ch}:${msg}`));
+    sub.on('pmessage', (pat, ch, msg) => got.push(`${pat}|${ch}:${msg}`));
+    await sub.subscribe('news', 'sports');
+    await sub.psubscribe('wea*');
+    expect(await b.publish('news', 'hello')).toBe(1);
+    expect(await b.publish('weather', 'sunny')).toBe(1);
+    await waitFor(() => got.length >= 2, { what: 'messages' });
+    expect(got.sort()).toEqual(['news:hello', 'wea*|weather:sunny']);
+    await sub.unsubscribe();
+    await sub.punsubscribe();
+  });
+
+  it('wakes a BLPOP with a push through another proxy', async () => {
+    const blocker = client(0);
+    const popped = blocker.blpop('queue', 5);
+    await waitFor(async () => (await blockedClientsOnNodes()) === 1, { what: 'BLPOP to block on its node' });
+    expect(await b.rpush('queue', 'job-1')).toBeGreaterThanOrEqual(1);
+    expect(await popped).toEqual(['queue', 'job-1']);
+  });
+
+  it('runs MULTI/EXEC on one slot and refuses a cross-slot transaction', async () => {
+    const res = await a.multi().set('{acct}1', '10').incrby('{acct}1', 5).get('{acct}1').exec();
+    expect(res).toEqual([[null, 'OK'], [null, 15], [null, '15']]);
+    await expect(a.multi().set('{x}1', '1').set('{y}1', '1').exec()).rejects.toThrow(/EXECABORT/);
+  });
+
+  it('WATCH aborts EXEC when another proxy changes the key', async () => {
+    const w = client(0, { enableAutoPipelining: false });
+    await w.set('{w}k', '1');
+    await w.watch('{w}k');
+    await b.set('{w}k', '2');
+    const res = await w.multi().set('{w}k', '3').exec();
+    expect(res).toBeNull();
+    expect(await a.get('{w}k')).toBe('2');
+  });
+
+  it('survives broken RESP from one client while others keep working', async () => {
+    const raw = await RawClient.connect(cluster.proxies[0]!.port);
+    raw.write('*2\r\n$3\r\nGET\r\n$abc\r\n');
+    const reply = await raw.nextReply();
+    expect(reply).toMatchObject({ message: 'ERR Protocol error: invalid bulk length' });
+    await raw.waitClosed();
+    expect(await a.ping()).toBe('PONG');
+  });
+});
