@@ -173,6 +173,7 @@ export class ProxySession {
     if (!conn) {
       conn = new BackendConnection(addr, {
         password: this.proxy.config.backendPassword || undefined,
+        resp3: this.resp === 3,
         onClose: () => this.links.delete(addr),
       });
       this.links.set(addr, conn);
@@ -391,12 +392,17 @@ export class ProxySession {
 
   /** All keys must share one slot; the request goes there whole. */
   private forwardSingle(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
-    const idx = keyIndexes(spec, args);
     let slot = 0;
-    if (idx !== null && idx.length > 0) {
-      slot = slotOf(args[idx[0]!]!);
-      for (let i = 1; i < idx.length; i++) {
-        if (slotOf(args[idx[i]!]!) !== slot) return this.respond(p, errorFrame(ERR.crossSlot));
+    if (spec.lastKey === 1 && spec.firstKey === 1 && spec.movableKeys === undefined) {
+      // The common case (GET, SET, HSET …): one key at args[1].
+      slot = slotOf(args[1]!);
+    } else {
+      const idx = keyIndexes(spec, args);
+      if (idx !== null && idx.length > 0) {
+        slot = slotOf(args[idx[0]!]!);
+        for (let i = 1; i < idx.length; i++) {
+          if (slotOf(args[idx[i]!]!) !== slot) return this.respond(p, errorFrame(ERR.crossSlot));
+        }
       }
     }
     const target = this.masterFor(slot);
@@ -422,7 +428,7 @@ export class ProxySession {
    * `done` exactly once with the final reply.
    */
   forward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking = false): void {
-    const conn = this.proxy.pool.get(addr, this.id);
+    const conn = this.proxy.pool.get(addr, this.id, this.resp === 3);
     if (asking) conn.send(ASKING, () => {});
     conn.send(raw, (reply, error) => {
       if (reply === null) return done(errorFrame(error!));

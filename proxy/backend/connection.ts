@@ -11,6 +11,8 @@ export type ReplyCallback = (reply: Buffer | null, error: string | null) => void
 export interface BackendOptions {
   /** AUTH sent first on every (re)connect when set. */
   password?: string;
+  /** Speak RESP3 (HELLO 3 first) so replies keep RESP3 shapes for RESP3 clients. */
+  resp3?: boolean;
   /** Describes the backend in error texts, e.g. "group 2". */
   label?: string;
   connectTimeoutMs?: number;
@@ -110,12 +112,14 @@ export class BackendConnection {
       clearTimeout(timer);
       this.onClose(socket);
     });
-    if (this.opts.password) {
-      // AUTH goes first; its reply is consumed here, not by a client.
-      this.pending.splice(this.head, 0, (_r, err) => {
-        if (err === null && _r !== null && _r[0] === 0x2d) socket.destroy(new Error(`AUTH failed: ${_r.toString('latin1', 1, _r.length - 2)}`));
+    // AUTH and HELLO go first; their replies are consumed here, not by a client.
+    const hello = this.opts.resp3 ? ['HELLO', '3'] : null;
+    const auth = this.opts.password ? ['AUTH', this.opts.password] : null;
+    for (const argv of [hello, auth].filter((a): a is string[] => a !== null).reverse()) {
+      this.pending.splice(this.head, 0, (r, err) => {
+        if (err === null && r !== null && r[0] === 0x2d) socket.destroy(new Error(`${argv[0]} failed: ${r.toString('latin1', 1, r.length - 2)}`));
       });
-      this.out.unshift(encodeCommand(['AUTH', this.opts.password]));
+      this.out.unshift(encodeCommand(argv));
     }
   }
 

@@ -10,24 +10,28 @@ export class BackendPool {
     private readonly options: (addr: string) => BackendOptions,
   ) {}
 
-  /** The connection to `addr` for the session numbered `sessionId`. */
-  get(addr: string, sessionId: number): BackendConnection {
-    let list = this.conns.get(addr);
+  /**
+   * The connection to `addr` for the session numbered `sessionId`; RESP3 clients get links that
+   * speak RESP3 so reply shapes (maps, doubles, nulls) pass through unchanged.
+   */
+  get(addr: string, sessionId: number, resp3 = false): BackendConnection {
+    const key = resp3 ? `3|${addr}` : addr;
+    let list = this.conns.get(key);
     if (!list) {
-      list = Array.from({ length: this.perBackend }, () => new BackendConnection(addr, this.options(addr)));
-      this.conns.set(addr, list);
+      list = Array.from({ length: this.perBackend }, () => new BackendConnection(addr, { ...this.options(addr), resp3 }));
+      this.conns.set(key, list);
     }
     return list[sessionId % list.length]!;
   }
 
   /** Every backend address with at least one open connection (for /stats). */
   addresses(): string[] {
-    return [...this.conns.keys()];
+    return [...new Set([...this.conns.values()].map((list) => list[0]!.addr))];
   }
 
   stats(): Array<{ addr: string; connected: number; inFlight: number }> {
-    return [...this.conns].map(([addr, list]) => ({
-      addr,
+    return [...this.conns].map(([key, list]) => ({
+      addr: key,
       connected: list.filter((c) => c.isConnected).length,
       inFlight: list.reduce((n, c) => n + c.inFlight, 0),
     }));
@@ -35,10 +39,10 @@ export class BackendPool {
 
   /** Drops connections to addresses no longer in use. */
   retain(addrs: ReadonlySet<string>): void {
-    for (const [addr, list] of this.conns) {
-      if (addrs.has(addr)) continue;
+    for (const [key, list] of this.conns) {
+      if (addrs.has(list[0]!.addr)) continue;
       for (const c of list) c.close();
-      this.conns.delete(addr);
+      this.conns.delete(key);
     }
   }
 
