@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { BENCH_TESTS, type BenchTest } from './redis-benchmark.js';
 
 export interface BenchOptions {
+  /** "node": our node vs redis-server (+ memory); "proxy": ours vs twemproxy vs direct vs ours over our nodes. */
+  scenario: 'node' | 'proxy';
   /** "tessera" runs our node; "redis-server" runs a second redis-server as a stand-in. */
   ours: 'tessera' | 'redis-server';
   tests: BenchTest[];
@@ -18,9 +20,15 @@ export interface BenchOptions {
   skipMemory: boolean;
   skipThroughput: boolean;
   resultsPath: string;
+  /** BENCH_PROXY_CPU_PROF: directory for our proxies' CPU profiles (proxy scenario), or null. */
+  proxyCpuProfileDir: string | null;
 }
 
 export const USAGE = `npm run bench -- [flags]
+  --scenario=<node|proxy>
+                        node (default): our node vs redis-server, throughput and memory;
+                        proxy: our proxy vs twemproxy vs redis direct vs our proxy over our nodes
+                        (tests SET,GET,MSET unless --tests is given; no memory test)
   --quick               short runs (~0.3 s), 3 repeats, 200k keys for the memory test
   --ours=<tessera|redis-server>
                         candidate: our node (default) or a second redis-server (harness check)
@@ -29,8 +37,9 @@ export const USAGE = `npm run bench -- [flags]
   --repeats=N           alternating runs per target and cell, median reported (default 5)
   --no-memory           skip the memory test
   --memory-only         only the memory test
-  --out=PATH            JSON results (default .bench-results/latest.json)
-env: BENCH_REQUESTS (fixed -n per run), BENCH_MEMORY_KEYS, BENCH_REPEATS`;
+  --out=PATH            JSON results (default .bench-results/latest.json, proxy: .bench-results/proxy-latest.json)
+env: BENCH_REQUESTS (fixed -n per run), BENCH_MEMORY_KEYS, BENCH_REPEATS,
+     BENCH_PROXY_CPU_PROF=DIR (proxy scenario: our proxies write .cpuprofile files to DIR)`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -39,7 +48,11 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return value;
 }
 
-function pickTests(list: string | undefined): BenchTest[] {
+/** The proxy scenario's default tests: the issue's GET/SET goals, plus MSET, which the proxies split. */
+export const PROXY_DEFAULT_TESTS = ['SET', 'GET', 'MSET'];
+
+function pickTests(list: string | undefined, scenario: BenchOptions['scenario']): BenchTest[] {
+  if (list === undefined && scenario === 'proxy') return pickTests(PROXY_DEFAULT_TESTS.join(','), scenario);
   if (list === undefined) return [...BENCH_TESTS];
   return list.split(',').map((name) => {
     const wanted = name.trim().toUpperCase();
@@ -54,6 +67,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const { values } = parseArgs({
     args: [...argv],
     options: {
+      scenario: { type: 'string', default: 'node' },
       quick: { type: 'boolean', default: false },
       ours: { type: 'string', default: 'tessera' },
       tests: { type: 'string' },
@@ -61,18 +75,22 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       repeats: { type: 'string' },
       'no-memory': { type: 'boolean', default: false },
       'memory-only': { type: 'boolean', default: false },
-      out: { type: 'string', default: '.bench-results/latest.json' },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) return null;
   if (values.ours !== 'tessera' && values.ours !== 'redis-server') throw new Error(`--ours must be tessera or redis-server, got "${values.ours}"`);
+  if (values.scenario !== 'node' && values.scenario !== 'proxy') throw new Error(`--scenario must be node or proxy, got "${values.scenario}"`);
+  const scenario = values.scenario;
+  if (scenario === 'proxy' && values['memory-only'] === true) throw new Error('--memory-only is for the node scenario; the proxy scenario has no memory test');
   const quick = values.quick === true;
   const fixed = env.BENCH_REQUESTS;
   return {
+    scenario,
     ours: values.ours,
-    tests: pickTests(values.tests),
+    tests: pickTests(values.tests, scenario),
     pipelines: values.pipelines.split(',').map((p) => positiveInt('--pipelines', p.trim(), 1)),
     repeats: positiveInt('--repeats', values.repeats ?? env.BENCH_REPEATS, quick ? 3 : 5),
     clients: 50,
@@ -82,6 +100,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     memoryKeys: positiveInt('BENCH_MEMORY_KEYS', env.BENCH_MEMORY_KEYS, quick ? 200_000 : 1_000_000),
     skipMemory: values['no-memory'] === true,
     skipThroughput: values['memory-only'] === true,
-    resultsPath: values.out,
+    proxyCpuProfileDir: env.BENCH_PROXY_CPU_PROF === undefined || env.BENCH_PROXY_CPU_PROF === '' ? null : env.BENCH_PROXY_CPU_PROF,
+    resultsPath: values.out ?? (scenario === 'proxy' ? '.bench-results/proxy-latest.json' : '.bench-results/latest.json'),
   };
 }

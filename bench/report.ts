@@ -18,9 +18,9 @@ export interface BenchReport {
   memory: MemoryResult[];
 }
 
-const fmtRps = (n: number): string => Math.round(n).toLocaleString('en-US');
-const fmtMs = (n: number): string => n.toFixed(3);
-const fmtPercent = (n: number | null): string => (n === null ? 'n/a' : `${n.toFixed(0)}%`);
+export const fmtRps = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const fmtMs = (n: number): string => n.toFixed(3);
+export const fmtPercent = (n: number | null): string => (n === null ? 'n/a' : `${n.toFixed(0)}%`);
 const fmtMiB = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 
 /** Rows of cells for the throughput table (shared by the console and markdown renderers). */
@@ -37,9 +37,9 @@ function throughputRows(report: BenchReport): string[][] {
   return [header, ...rows];
 }
 
-function failureLines(report: BenchReport): string {
+export function failureLines(report: Pick<BenchReport, 'failures'>): string {
   if (report.failures.length === 0) return '';
-  return `\nNot measured:\n${report.failures.map((f) => `- ${f.test}${f.pipeline === null ? '' : ` -P ${f.pipeline}`}: ${f.message}`).join('\n')}\n`;
+  return `\nNot measured:\n\n${report.failures.map((f) => `- ${f.test}${f.pipeline === null ? '' : ` -P ${f.pipeline}`}: ${f.message}`).join('\n')}\n`;
 }
 
 function memoryRows(report: BenchReport): string[][] {
@@ -52,14 +52,14 @@ function memoryRows(report: BenchReport): string[][] {
 }
 
 /** Left-aligns the first column, right-aligns the rest, two spaces between columns. */
-function consoleTable(rows: string[][]): string {
+export function consoleTable(rows: string[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
   return rows
     .map((r) => r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('  '))
     .join('\n');
 }
 
-function markdownTable(rows: string[][]): string {
+export function markdownTable(rows: string[][]): string {
   const line = (r: string[]): string => `| ${r.join(' | ')} |`;
   const align = rows[0].map((_, col) => (col === 0 ? '---' : '---:'));
   return [line(rows[0]), line(align), ...rows.slice(1).map(line)].join('\n');
@@ -78,7 +78,8 @@ export function renderConsole(report: BenchReport): string {
   const { candidate: c, baseline: b } = report.labels;
   let out = `\n${report.scenario}: ${c} = ${report.candidate.description}; ${b} = ${report.baseline.description}\n`;
   out += `${report.environment.cpus} CPUs (${report.environment.cpuModel}); ${report.environment.pinning}\n\n`;
-  out += `${consoleTable(throughputRows(report))}\n${failureLines(report)}`;
+  if (report.tests.length > 0) out += `${consoleTable(throughputRows(report))}\n`;
+  out += failureLines(report);
   if (report.memory.length > 0) out += `\n${consoleTable(memoryRows(report))}\n${memoryRatioLine(report)}`;
   return out;
 }
@@ -91,12 +92,13 @@ export function renderMarkdown(report: BenchReport): string {
   let out = `Run ${report.startedAt}: ${c} = ${report.candidate.description}; ${b} = ${report.baseline.description}. ` +
     `${report.environment.cpus} CPUs (${report.environment.cpuModel}), node ${report.environment.node}, ${report.environment.redisServer}. ` +
     `${report.environment.pinning}. -c ${s.clients}, -r ${s.randomKeys}, ${requests}, median of ${s.repeats} alternating runs.\n\n`;
-  out += `${markdownTable(throughputRows(report))}\n${failureLines(report)}`;
+  if (report.tests.length > 0) out += `${markdownTable(throughputRows(report))}\n`;
+  out += failureLines(report);
   if (report.memory.length > 0) out += `\n${markdownTable(memoryRows(report))}\n${memoryRatioLine(report)}`;
   return out;
 }
 
-export async function writeJson(path: string, report: BenchReport): Promise<void> {
+export async function writeJson(path: string, report: object): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
 }

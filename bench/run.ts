@@ -1,11 +1,15 @@
 // Entry point of `npm run bench`: parses options, starts the scenario's servers pinned to one CPU,
-// runs the throughput and memory scenarios, prints tables, writes JSON, and always stops every process.
+// runs the throughput and memory scenarios (or the proxy scenario), prints tables, writes JSON,
+// and always stops every process.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { measureMemory, type MemoryResult } from './memory.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
 import { canPinTo, installCleanupHandlers, stopAll } from './processes.js';
+import { PROXY_PATH_DESCRIPTIONS, PROXY_PATH_LABELS, PROXY_PATHS, startProxyScenario } from './proxy-scenario.js';
+import { renderProxyConsole, renderProxyMarkdown, type ProxyBenchReport } from './proxy-report.js';
+import { runProxyThroughput } from './proxy-throughput.js';
 import { renderConsole, renderMarkdown, writeJson, type BenchReport } from './report.js';
 import { nodeVsRedisScenario, type Scenario } from './scenarios.js';
 import { assertTesseraCliExists, redisStandInTarget, repoRoot, tesseraNodeTarget, type RunningTarget } from './targets.js';
@@ -21,6 +25,66 @@ function redisServerVersion(): string {
   const out = execFileSync('redis-server', ['--version'], { encoding: 'utf8' });
   const match = /v=(\S+)/.exec(out);
   return `redis-server ${match?.[1] ?? 'unknown version'}`;
+}
+
+function nutcrackerVersion(): string {
+  // nutcracker prints its version on stderr ("This is nutcracker-0.5.0").
+  const out = execFileSync('sh', ['-c', 'nutcracker --version 2>&1'], { encoding: 'utf8' });
+  return /nutcracker-(\S+)/.exec(out)?.[0] ?? 'nutcracker (unknown version)';
+}
+
+/**
+ * Proxy scenario: proxies under test on CPU 1; backends and redis-benchmark share CPU 0, so each
+ * proxy gets a core of its own and the backends are the same processes on the same core for
+ * ours and twemproxy.
+ */
+async function mainProxy(options: BenchOptions): Promise<void> {
+  assertTesseraCliExists();
+  const cpus = os.availableParallelism();
+  const pinned = canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
+  if (!pinned) log('fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier');
+  const scenario = await startProxyScenario({
+    proxyCpu: pinned ? SERVER_CPU : undefined,
+    backendCpu: pinned ? CLIENT_CPU : undefined,
+    cpuProfileDir: options.proxyCpuProfileDir === null ? undefined : resolve(options.proxyCpuProfileDir),
+  });
+  let outcome;
+  try {
+    log(PROXY_PATHS.map((p) => `${PROXY_PATH_LABELS[p]} on port ${scenario.targets[p].port}`).join(', '));
+    outcome = await runProxyThroughput(scenario.targets, options.tests, { ...options, clientCpu: pinned ? CLIENT_CPU : undefined }, log);
+  } finally {
+    await scenario.stop();
+  }
+  const report: ProxyBenchReport = {
+    startedAt: new Date().toISOString(),
+    scenario: 'proxy',
+    paths: Object.fromEntries(PROXY_PATHS.map((p) => [p, { label: PROXY_PATH_LABELS[p], description: PROXY_PATH_DESCRIPTIONS[p] }])) as ProxyBenchReport['paths'],
+    environment: {
+      cpus,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      redisServer: redisServerVersion(),
+      nutcracker: nutcrackerVersion(),
+      pinning: pinned
+        ? `proxies pinned to CPU ${SERVER_CPU}; backends and redis-benchmark to CPU ${CLIENT_CPU}`
+        : 'unpinned',
+    },
+    settings: {
+      clients: options.clients,
+      randomKeys: options.randomKeys,
+      repeats: options.repeats,
+      targetRunSeconds: options.fixedRequests === null ? options.targetRunSeconds : null,
+      fixedRequests: options.fixedRequests,
+    },
+    tests: outcome.results,
+    failures: outcome.failures,
+  };
+  const jsonPath = resolve(repoRoot(), options.resultsPath);
+  await writeJson(jsonPath, report);
+  process.stdout.write(renderProxyConsole(report));
+  process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderProxyMarkdown(report)}\n`);
+  log(`results written to ${jsonPath}`);
+  if (report.failures.length > 0) process.exitCode = 1;
 }
 
 async function startBoth(scenario: Scenario, cpu: number | undefined): Promise<[RunningTarget, RunningTarget]> {
@@ -110,7 +174,7 @@ if (options === null) {
   process.stdout.write(`${USAGE}\n`);
 } else {
   try {
-    await main(options);
+    await (options.scenario === 'proxy' ? mainProxy(options) : main(options));
   } catch (err) {
     // Our own errors carry their context in the message; BENCH_DEBUG=1 adds the stack.
     const detail = process.env.BENCH_DEBUG === '1' ? (err as Error).stack : (err as Error).message;

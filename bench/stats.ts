@@ -1,7 +1,7 @@
 // Medians over repeated benchmark runs. Pure functions.
 import type { BenchSample } from './redis-benchmark.js';
 
-type Sample = BenchSample & { serverCpuPercent?: number };
+type Sample = BenchSample & { serverCpuPercent?: number; backendCpuPercent?: number };
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
@@ -20,8 +20,14 @@ export interface SummaryStats {
   p99Ms: number;
   /** Median server CPU % over runs, or null when not measured. */
   serverCpuPercent: number | null;
+  /** Median CPU % of a proxy target's backends, or null when not measured. */
+  backendCpuPercent: number | null;
   /** (max − min) / median of rps over runs: how noisy this cell was. */
   rpsSpread: number;
+}
+
+function medianIfMeasured(values: ReadonlyArray<number | undefined>): number | null {
+  return values.every((v) => v !== undefined) ? median(values as number[]) : null;
 }
 
 export function summarize(samples: readonly Sample[]): SummaryStats {
@@ -32,7 +38,8 @@ export function summarize(samples: readonly Sample[]): SummaryStats {
     bestRps: Math.max(...rpsValues),
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
-    serverCpuPercent: samples.every((s) => s.serverCpuPercent !== undefined) ? median(samples.map((s) => s.serverCpuPercent ?? 0)) : null,
+    serverCpuPercent: medianIfMeasured(samples.map((s) => s.serverCpuPercent)),
+    backendCpuPercent: medianIfMeasured(samples.map((s) => s.backendCpuPercent)),
     rpsSpread: rps === 0 ? 0 : (Math.max(...rpsValues) - Math.min(...rpsValues)) / rps,
   };
 }

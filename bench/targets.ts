@@ -15,6 +15,8 @@ export interface RunningTarget {
   readonly port: number;
   /** Pids whose RSS counts as this target's memory (a proxy scenario lists proxy + backends). */
   readonly pids: readonly number[];
+  /** Processes behind a proxy target (its backends), measured separately: shows where CPU went. */
+  readonly backendPids?: readonly number[];
   stop(): Promise<void>;
 }
 

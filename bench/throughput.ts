@@ -1,5 +1,5 @@
-// Throughput scenario: for each test × pipeline, size the run, warm both targets, then alternate
-// candidate/baseline runs and keep the medians, so slow drifts in machine noise hit both equally.
+// Throughput scenario: for each test × pipeline, size the run, warm every target, then alternate
+// runs target by target and keep the medians, so slow drifts in machine noise hit all of them equally.
 import { cpuSeconds } from './cpu-usage.js';
 import { runRedisBenchmark, type BenchSample, type BenchTest } from './redis-benchmark.js';
 import { summarize, type SummaryStats } from './stats.js';
@@ -9,6 +9,8 @@ import type { RunningTarget } from './targets.js';
 export type RunSample = BenchSample & {
   /** Server CPU seconds / wall seconds of the redis-benchmark process, in %. ~100 = server-bound. */
   serverCpuPercent: number;
+  /** The same for a proxy target's backends (absent for a target without backends). */
+  backendCpuPercent?: number;
 };
 
 export interface ThroughputSettings {
@@ -82,7 +84,49 @@ export async function runThroughput(
   return { results, failures };
 }
 
-/** Warm-up + sizing, then `repeats` alternating runs (candidate first), medians. */
+/** One redis-benchmark run against `target`, with the CPU its processes (and backends) used. */
+async function timedRun(target: RunningTarget, test: BenchTest, pipeline: number, requests: number, settings: ThroughputSettings): Promise<RunSample> {
+  const backendPids = target.backendPids ?? [];
+  const cpuBefore = await cpuSeconds(target.pids);
+  const backendBefore = await cpuSeconds(backendPids);
+  const started = process.hrtime.bigint();
+  const sample = await runRedisBenchmark({
+    port: target.port, test, pipeline, requests,
+    clients: settings.clients, randomKeys: settings.randomKeys, cpu: settings.clientCpu,
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const serverCpuPercent = (((await cpuSeconds(target.pids)) - cpuBefore) / wallSeconds) * 100;
+  if (backendPids.length === 0) return { ...sample, serverCpuPercent };
+  const backendCpuPercent = (((await cpuSeconds(backendPids)) - backendBefore) / wallSeconds) * 100;
+  return { ...sample, serverCpuPercent, backendCpuPercent };
+}
+
+/**
+ * Warm-up + sizing, then `repeats` rounds of one run per target in list order. The target at
+ * `sizeBy` warms up first and its warm-up rate sizes every run; samples[i] belong to targets[i].
+ */
+export async function sampleAlternating(
+  targets: readonly RunningTarget[],
+  sizeBy: number,
+  test: BenchTest,
+  pipeline: number,
+  settings: ThroughputSettings,
+): Promise<{ requests: number; samples: RunSample[][] }> {
+  const guessRps = pipeline === 1 ? CALIBRATION_RPS_GUESS[1] : CALIBRATION_RPS_GUESS.many;
+  const warmupRequests = requestsForDuration(guessRps, CALIBRATION_SECONDS_GUESS);
+  const sizingWarmup = await timedRun(targets[sizeBy], test, pipeline, warmupRequests, settings);
+  for (const [i, target] of targets.entries()) {
+    if (i !== sizeBy) await timedRun(target, test, pipeline, warmupRequests, settings);
+  }
+  const requests = settings.fixedRequests ?? requestsForDuration(sizingWarmup.rps, settings.targetRunSeconds);
+  const samples: RunSample[][] = targets.map(() => []);
+  for (let round = 0; round < settings.repeats; round++) {
+    for (const [i, target] of targets.entries()) samples[i].push(await timedRun(target, test, pipeline, requests, settings));
+  }
+  return { requests, samples };
+}
+
+/** Warm-up + sizing on the baseline, then `repeats` alternating runs (candidate first), medians. */
 async function measureCell(
   candidate: RunningTarget,
   baseline: RunningTarget,
@@ -90,29 +134,7 @@ async function measureCell(
   pipeline: number,
   settings: ThroughputSettings,
 ): Promise<TestResult> {
-  const run = async (target: RunningTarget, requests: number): Promise<RunSample> => {
-    const cpuBefore = await cpuSeconds(target.pids);
-    const started = process.hrtime.bigint();
-    const sample = await runRedisBenchmark({
-      port: target.port, test, pipeline, requests,
-      clients: settings.clients, randomKeys: settings.randomKeys, cpu: settings.clientCpu,
-    });
-    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const serverCpuPercent = (((await cpuSeconds(target.pids)) - cpuBefore) / wallSeconds) * 100;
-    return { ...sample, serverCpuPercent };
-  };
-  const guessRps = pipeline === 1 ? CALIBRATION_RPS_GUESS[1] : CALIBRATION_RPS_GUESS.many;
-  const warmupRequests = requestsForDuration(guessRps, CALIBRATION_SECONDS_GUESS);
-  const baselineWarmup = await run(baseline, warmupRequests);
-  await run(candidate, warmupRequests);
-  const requests = settings.fixedRequests ?? requestsForDuration(baselineWarmup.rps, settings.targetRunSeconds);
-
-  const candidateSamples: RunSample[] = [];
-  const baselineSamples: RunSample[] = [];
-  for (let i = 0; i < settings.repeats; i++) {
-    candidateSamples.push(await run(candidate, requests));
-    baselineSamples.push(await run(baseline, requests));
-  }
+  const { requests, samples: [candidateSamples, baselineSamples] } = await sampleAlternating([candidate, baseline], 1, test, pipeline, settings);
   const c = summarize(candidateSamples);
   const b = summarize(baselineSamples);
   return {

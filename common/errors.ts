@@ -36,9 +36,10 @@ export function invalidExpire(command: string): string {
   return `ERR invalid expire time in '${command}' command`;
 }
 
-/** Redis 7's text: unknown command 'x', with args beginning with: 'a' 'b' */
+/** Redis 7's text: unknown command 'x', with args beginning with: 'a' 'b' (C strings: cut at NUL). */
 export function unknownCommand(args: readonly string[]): string {
+  const c = (s: string) => (s.includes('\0') ? s.slice(0, s.indexOf('\0')) : s);
   let list = '';
-  for (let i = 1; i < args.length && list.length < 128; i++) list += `'${args[i]!.slice(0, 128 - list.length)}' `;
-  return `ERR unknown command '${args[0]!.slice(0, 128)}', with args beginning with: ${list}`;
+  for (let i = 1; i < args.length && list.length < 128; i++) list += `'${c(args[i]!).slice(0, 128 - list.length)}' `;
+  return `ERR unknown command '${c(args[0]!).slice(0, 128)}', with args beginning with: ${list}`;
 }

@@ -9,6 +9,7 @@ export class BlockingManager {
   private ready: Array<[Db, string]> = [];
   private readonly readySet = new Map<Db, Set<string>>();
   private readonly timers = new Map<Session, NodeJS.Timeout | null>(); // null = no timeout
+  private holds = 0; // open deferServing() calls
 
   constructor(private readonly dbOf: (index: number) => Db) {}
 
@@ -34,6 +35,12 @@ export class BlockingManager {
   private timeout(s: Session): void {
     if (!s.blocked) return;
     const state = s.blocked;
+    // Timers may fire a millisecond early; a client must never see its timeout before the deadline.
+    const early = state.deadline - Date.now();
+    if (early > 0) {
+      this.timers.set(s, setTimeout(() => this.timeout(s), early));
+      return;
+    }
     this.unblock(s);
     state.onTimeout();
     this.resume(s);
@@ -67,9 +74,22 @@ export class BlockingManager {
     this.ready.push([db, key]);
   }
 
+  /**
+   * Runs `run` (EXEC's queue, a script) as one atomic step: waiters are not served in the middle,
+   * only by the serveReadyKeys that follows it, so they never see its intermediate states.
+   */
+  deferServing<T>(run: () => T): T {
+    this.holds++;
+    try {
+      return run();
+    } finally {
+      this.holds--;
+    }
+  }
+
   /** Serves waiters of every ready key, in arrival order, until no key is ready. */
   serveReadyKeys(): void {
-    if (this.ready.length === 0) return;
+    if (this.ready.length === 0 || this.holds > 0) return;
     const resumed: Session[] = [];
     while (this.ready.length > 0) {
       const batch = this.ready;
@@ -81,9 +101,14 @@ export class BlockingManager {
         for (const s of [...queue]) {
           const state = s.blocked;
           if (!state) continue;
-          if (!state.tryServe(key)) break; // the key is empty again: later waiters keep waiting
-          this.unblock(s);
-          resumed.push(s);
+          if (state.tryServe(key)) {
+            this.unblock(s);
+            resumed.push(s);
+          } else if (!db.exists(key)) {
+            break; // popped empty: later waiters keep waiting
+          }
+          // Otherwise the key holds a type this waiter can't use (a BLPOP behind a BZPOPMIN):
+          // skip it, as Redis does, so waiters of the key's type behind it are still served.
         }
       }
     }

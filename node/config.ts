@@ -59,6 +59,8 @@ const DIRECTIVES: Directive[] = [
   { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
   { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: INT_MAX },
+  // Client eviction is not implemented: accepted and shown for compatibility, with no effect.
+  { name: 'maxmemory-clients', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
   { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100 },
   { name: 'replica-ignore-maxmemory', kind: 'bool', default: 'yes', aliases: ['slave-ignore-maxmemory'] },
   { name: 'lazyfree-lazy-eviction', kind: 'bool', default: 'no' },

@@ -1,9 +1,8 @@
 // Runs one command for a session: the checks Redis makes, in Redis's order (existence, arity,
 // auth, transaction, memory, replicas, read-only, pub/sub context, pause, MULTI queueing), then
 // the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
-import { arityOk, lookupCommand, lookupSubcommand } from '../common/commands/table.js';
+import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
-import { unknownCommand } from '../common/errors.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
@@ -39,18 +38,9 @@ export class Dispatcher {
   execute(s: Session, args: string[]): void {
     const server = this.server;
     server.updateClock();
-    const top = lookupCommand(args[0]!);
-    if (top === undefined) return this.reject(s, unknownCommand(args));
-    if (!arityOk(top, args.length)) return this.reject(s, `ERR wrong number of arguments for '${top.name}' command`);
-    let spec = top;
-    if (top.subcommands) {
-      const sub = lookupSubcommand(top, args[1]!);
-      if (sub === undefined) {
-        return this.reject(s, `ERR unknown subcommand '${clip(args[1]!, 128)}'. Try ${top.name.toUpperCase()} HELP.`);
-      }
-      if (!arityOk(sub, args.length)) return this.reject(s, `ERR wrong number of arguments for '${sub.name}' command`);
-      spec = sub;
-    }
+    const resolved = resolveCommand(args);
+    if ('error' in resolved) return this.reject(s, resolved.error);
+    const { spec, top } = resolved;
     const flags = spec.flags;
     if (!s.authenticated && !flags.has('no_auth')) return this.reject(s, 'NOAUTH Authentication required.');
     if (s.multi && flags.has('no_multi')) return this.reject(s, 'ERR Command not allowed inside a transaction');
@@ -96,7 +86,14 @@ export class Dispatcher {
     const skipThisReply = s.skipNextReply;
     s.skipNextReply = false;
     const t0 = performance.now();
-    handler(s, args);
+    try {
+      handler(s, args);
+    } catch (err) {
+      // A handler bug must cost one reply, never the process and every other client.
+      s.w.rewind(mark);
+      s.w.error(`ERR internal error running '${spec.name}': ${(err as Error).message}`);
+      server.log('warning', `Internal error running ${spec.name}: ${(err as Error).stack}`);
+    }
     const micros = (performance.now() - t0) * 1000;
     s.lastCommand = spec.name;
     const failed = s.w.errorCount !== errorsBefore;
@@ -130,8 +127,4 @@ export class Dispatcher {
 
 function queuedHas(s: Session, flag: 'write' | 'denyoom'): boolean {
   return s.multi !== null && s.multi.some((q) => lookupCommand(q[0]!)?.flags.has(flag) === true);
-}
-
-function clip(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) : s;
 }

@@ -1,9 +1,8 @@
 // maxmemory enforcement: measures used memory, evicts keys by the configured policy (Redis's
 // approximated LRU/LFU with an eviction pool) before a write that may grow memory, and answers
 // -OOM when nothing can be evicted. Also owns the access clock stamped on entries (entry.lru):
-// LRU seconds, or an LFU counter + minutes packed as Redis packs them. Never writes RESP.
+// LRU milliseconds, or an LFU counter + minutes packed as Redis packs them. Never writes RESP.
 import { getHeapStatistics } from 'node:v8';
-import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { Db, Entry } from './keyspace/db.js';
 import { HashValue } from './keyspace/types/hash-value.js';
 import { ListValue } from './keyspace/types/list-value.js';
@@ -18,16 +17,19 @@ export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'
 
 // ---- The access clock (entry.lru), as Redis keeps it in robj.lru (24 bits) ----
 
-const LRU_CLOCK_MAX = (1 << 24) - 1;
 const LFU_INIT_VAL = 5;
 const LFU_COUNTER_MAX = 255;
 
 /** Live LFU tuning (lfu-log-factor, lfu-decay-time), copied from the config by Eviction. */
 export const lfuParams = { logFactor: 10, decayMinutes: 1 };
 
-/** Redis's LRU clock: unix seconds modulo 2^24. */
+/**
+ * The LRU clock. Redis keeps 24-bit seconds in robj.lru; entry.lru is a JS number, so we keep
+ * milliseconds: eviction then tells apart keys touched within the same second (Redis cannot),
+ * and IDLETIME is still reported in seconds.
+ */
 function lruClock(nowMs: number): number {
-  return Math.floor(nowMs / 1000) & LRU_CLOCK_MAX;
+  return nowMs;
 }
 
 /** Minutes modulo 2^16: the "last decrement time" half of an LFU stamp. */
@@ -59,8 +61,12 @@ function lfuLogIncr(counter: number): number {
 
 /** OBJECT IDLETIME: seconds since the key was last accessed (valid under LRU policies). */
 export function idleSeconds(entry: Entry, nowMs: number = Date.now()): number {
-  const now = lruClock(nowMs);
-  return now >= entry.lru ? now - entry.lru : LRU_CLOCK_MAX - entry.lru + now;
+  return Math.max(0, Math.floor((nowMs - entry.lru) / 1000));
+}
+
+/** Milliseconds since the last access: the LRU eviction score. */
+function idleMillis(entry: Entry, nowMs: number): number {
+  return nowMs - entry.lru;
 }
 
 /** OBJECT FREQ: the decayed LFU counter (valid under LFU policies). */
@@ -151,56 +157,71 @@ class ElementSampler {
 
 // ---- Used memory ----
 
-// Sampling V8's heap costs ~1 µs; reading it at most every 10 ms keeps the write path cheap.
+// Re-estimating costs a few dozen key samples; doing it at most every 10 ms keeps writes cheap.
 const MEMORY_SAMPLE_MS = 10;
+const SAMPLED_KEYS = 32;
+// Below this many keys a db is measured exactly instead of sampled.
+const EXACT_BELOW_KEYS = 64;
 
 /**
- * Used memory is measured, not maintained: V8's used heap plus external (Buffer) memory, read
- * at most every MEMORY_SAMPLE_MS. A maintained per-key estimate would need a size update in
- * every write handler and an O(n) recount for container changes; the heap is what really
- * grows. Its flaw is garbage: bytes of evicted keys stay counted until V8's next major GC, so
- * the estimated size of every key evicted since that GC is subtracted (`freedSinceGc`).
+ * Used memory is a maintained estimate, like Redis's accounting rather than the process size:
+ * the heap at start-up (code, tables) + client buffers + per db (key count × average key size).
+ * Key counts are exact and live; average sizes come from MEMORY USAGE style estimates of random
+ * keys, refreshed at most every MEMORY_SAMPLE_MS, so the write path pays nothing.
+ * Why not V8's heap? Its "used" includes garbage until the next major GC: evicted keys and
+ * parsed requests keep counting, and eviction would then empty the dataset to pay for garbage.
+ * The cost of sampling: one huge key among many small ones is seen late (when a sample hits it).
  */
 class MemoryMeter {
-  private cached = 0;
+  private readonly baseline = getHeapStatistics().used_heap_size;
+  private readonly avgKeyBytes = new Map<Db, number>();
+  private clientBytes = 0;
   private sampledAt = -Infinity;
-  private freedSinceGc = 0;
   peak = 0;
 
-  constructor() {
-    try {
-      const observer = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) {
-          const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-          if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) {
-            this.freedSinceGc = 0;
-            this.sampledAt = -Infinity;
-          }
-        }
-      });
-      observer.observe({ entryTypes: ['gc'] });
-    } catch {
-      /* no GC observation: estimates of freed bytes only decay through resampling below */
-    }
-  }
+  constructor(private readonly server: NodeServer) {}
 
   used(): number {
     const now = performance.now();
     if (now - this.sampledAt >= MEMORY_SAMPLE_MS) {
-      const h = getHeapStatistics();
-      const raw = h.used_heap_size + (h as { external_memory?: number }).external_memory!;
-      // A heap that shrank below what we think is live means a GC ran that we did not observe.
-      if (raw - this.freedSinceGc < raw / 4) this.freedSinceGc = 0;
-      this.cached = raw;
       this.sampledAt = now;
+      this.resample();
     }
-    const used = Math.max(0, this.cached - this.freedSinceGc);
+    let used = this.baseline + this.clientBytes;
+    for (const db of this.server.dbs) if (db.size > 0) used += db.size * (this.avgKeyBytes.get(db) ?? 0);
+    used = Math.round(used);
     if (used > this.peak) this.peak = used;
     return used;
   }
 
-  freed(bytes: number): void {
-    this.freedSinceGc += bytes;
+  private resample(): void {
+    let clients = 0;
+    for (const c of this.server.sessions) clients += c.w.length + c.socket.writableLength + c.decoder.pendingBytes;
+    this.clientBytes = clients;
+    for (const db of this.server.dbs) {
+      if (db.size === 0) {
+        this.avgKeyBytes.delete(db);
+        continue;
+      }
+      let sum = 0;
+      let n = 0;
+      if (db.size < EXACT_BELOW_KEYS) {
+        for (const [key, e] of db.dict) {
+          sum += keyMemoryUsage(key, e.value);
+          n++;
+        }
+        this.avgKeyBytes.set(db, sum / n);
+        continue;
+      }
+      for (const key of sampleKeys(db, SAMPLED_KEYS, false)) {
+        sum += keyMemoryUsage(key, db.dict.get(key)!.value);
+        n++;
+      }
+      if (n === 0) continue;
+      const prev = this.avgKeyBytes.get(db);
+      // Smooth over samples so one odd sample does not swing the total.
+      this.avgKeyBytes.set(db, prev === undefined ? sum / n : prev * 0.5 + (sum / n) * 0.5);
+    }
   }
 }
 
@@ -215,12 +236,13 @@ interface PoolEntry {
 }
 
 export class Eviction {
-  private readonly meter = new MemoryMeter();
+  private readonly meter: MemoryMeter;
   private readonly pool: PoolEntry[] = [];
   private policy: EvictionPolicy;
   private continuing = false;
 
   constructor(private readonly server: NodeServer) {
+    this.meter = new MemoryMeter(server);
     const config = server.config;
     this.policy = config.get('maxmemory-policy') as EvictionPolicy;
     lfuParams.logFactor = config.getInt('lfu-log-factor');
@@ -292,7 +314,9 @@ export class Eviction {
     const start = performance.now();
     const limitMs = this.timeLimitMicros() / 1000;
     let evicted = 0;
-    while (freed < toFree) {
+    // Stop when the estimate is under the limit, or when the victims' own sizes cover the excess
+    // (a big victim frees more than the average key the estimate subtracts).
+    while (freed < toFree && this.meter.used() > max) {
       const victim = this.pickVictim();
       if (victim === null) break;
       freed += this.evict(victim.db, victim.key, victim.entry);
@@ -304,8 +328,7 @@ export class Eviction {
     }
     const ms = performance.now() - start;
     server.latency.add('eviction-cycle', Math.round(ms));
-    if (freed >= toFree || this.continuing) return true;
-    return this.meter.used() <= max;
+    return freed >= toFree || this.continuing || this.meter.used() <= max;
   }
 
   private continueLater(): void {
@@ -322,7 +345,6 @@ export class Eviction {
   private evict(db: Db, key: string, entry: Entry): number {
     const bytes = keyMemoryUsage(key, entry.value, 1);
     db.delete(key);
-    this.meter.freed(bytes);
     const server = this.server;
     server.stats.evictedKeys++;
     server.watch.touch(db.id, key);
@@ -353,7 +375,7 @@ export class Eviction {
     const now = this.server.now;
     if (this.policy === 'volatile-ttl') return Number.MAX_SAFE_INTEGER - entry.expireAt;
     if (this.lfu) return 255 - lfuDecayed(entry.lru, now);
-    return idleSeconds(entry, now);
+    return idleMillis(entry, now);
   }
 
   /** Samples maxmemory-samples keys of `db` into the pool, which keeps the 16 best, sorted. */

@@ -1,5 +1,6 @@
 // Pub/sub registry: channel, pattern and shard-channel subscribers, and message delivery. A
-// message is written into each subscriber's reply buffer and flushed with its next write.
+// message is written into each subscriber's reply buffer; subscribers are flushed once after the
+// publisher's current batch of commands, so a pipeline of PUBLISHes costs one write per subscriber.
 import { globMatch } from '../common/glob.js';
 import type { Session } from './session.js';
 
@@ -7,6 +8,7 @@ export class PubSub {
   readonly channels = new Map<string, Set<Session>>();
   readonly patterns = new Map<string, Set<Session>>();
   readonly shardChannels = new Map<string, Set<Session>>();
+  private readonly unflushed = new Set<Session>();
 
   subscribe(s: Session, channel: string): boolean {
     return add(this.channels, s.channels, s, channel);
@@ -48,7 +50,7 @@ export class PubSub {
         s.w.bulk('message');
         s.w.bulk(channel);
         s.w.bulk(message);
-        s.flush();
+        this.flushSoon(s);
         receivers++;
       }
     }
@@ -60,7 +62,7 @@ export class PubSub {
         s.w.bulk(pattern);
         s.w.bulk(channel);
         s.w.bulk(message);
-        s.flush();
+        this.flushSoon(s);
         receivers++;
       }
     }
@@ -76,9 +78,26 @@ export class PubSub {
       s.w.bulk('smessage');
       s.w.bulk(channel);
       s.w.bulk(message);
-      s.flush();
+      this.flushSoon(s);
     }
     return subs.size;
+  }
+
+  /**
+   * Flushes a subscriber after the running batch (a microtask), never mid-command: the publisher
+   * may be the subscriber itself, and its reply buffer must not be cut inside a reply.
+   */
+  private flushSoon(s: Session): void {
+    if (this.unflushed.size === 0) queueMicrotask(() => this.flushAll());
+    this.unflushed.add(s);
+  }
+
+  private flushAll(): void {
+    try {
+      for (const s of this.unflushed) s.flush();
+    } finally {
+      this.unflushed.clear();
+    }
   }
 }
 

@@ -93,9 +93,16 @@ export class NodeServer {
     this.blocking.signal(db, key);
   }
 
+  /**
+   * While EXEC runs, the writes it propagates collect here so EXEC can send them as one
+   * MULTI … EXEC block (see handlers/transactions.ts); null otherwise.
+   */
+  transactionStream: Array<[dbIndex: number, argv: readonly string[]]> | null = null;
+
   /** Sends a write to the replication stream (replicas, AOF) in the form it was (re)written to. */
   propagate(dbIndex: number, argv: readonly string[]): void {
-    this.replication.feed(dbIndex, argv);
+    if (this.transactionStream !== null) this.transactionStream.push([dbIndex, argv]);
+    else this.replication.feed(dbIndex, argv);
   }
 
   private keyExpired(db: Db, key: string): void {

@@ -5,8 +5,8 @@
 import type { Socket } from 'node:net';
 import { keyIndexes } from '../common/commands/keys.js';
 import type { CommandSpec } from '../common/commands/spec.js';
-import { arityOk, lookupCommand, lookupSubcommand } from '../common/commands/table.js';
-import { ERR, unknownCommand, wrongArity } from '../common/errors.js';
+import { resolveCommand } from '../common/commands/table.js';
+import { ERR } from '../common/errors.js';
 import { encodeCommand } from '../common/resp/encode.js';
 import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js';
 import { slotOf } from '../common/slots.js';
@@ -214,21 +214,14 @@ export class ProxySession {
       this.held.push([args, raw]);
       return;
     }
-    const top = lookupCommand(args[0]!);
-    const p = this.enqueue(top?.name ?? 'unknown');
+    const resolved = resolveCommand(args);
+    const p = this.enqueue('spec' in resolved ? resolved.spec.name : 'unknown');
     const refuse = (message: string) => {
       this.tx.flag();
       this.respond(p, errorFrame(message));
     };
-    if (top === undefined) return refuse(unknownCommand(args));
-    if (!arityOk(top, args.length)) return refuse(wrongArity(top.name));
-    let spec: CommandSpec = top;
-    if (top.subcommands) {
-      const sub = lookupSubcommand(top, args[1]!);
-      if (sub === undefined) return refuse(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try ${top.name.toUpperCase()} HELP.`);
-      if (!arityOk(sub, args.length)) return refuse(wrongArity(sub.name));
-      spec = sub;
-    }
+    if ('error' in resolved) return refuse(resolved.error);
+    const { spec, top } = resolved;
     if (!this.authenticated && !spec.flags.has('no_auth')) return refuse(ERR.noAuth);
     if (this.resp === 2 && this.pubsub?.active && !PUBSUB_CONTEXT_OK.has(top.name)) {
       return refuse(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);

@@ -1,5 +1,6 @@
 // THE command table: every command the node serves, looked up by name. One source for node
 // dispatch, proxy key extraction and splitting, COMMAND, and the coverage tests.
+import { unknownCommand, wrongArity } from '../errors.js';
 import type { CommandSpec } from './spec.js';
 import { connectionCommands } from './families/connection.js';
 import { genericCommands } from './families/generic.js';
@@ -39,4 +40,27 @@ export function lookupSubcommand(container: CommandSpec, sub: string): CommandSp
 /** True when the argument count fits the arity (negative = at least). */
 export function arityOk(spec: CommandSpec, argc: number): boolean {
   return spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
+}
+
+/**
+ * Finds the spec a request runs (the subcommand for containers like CONFIG GET) and checks its
+ * arity, with Redis's error texts. A container called alone (bare COMMAND) resolves to itself.
+ */
+export function resolveCommand(args: readonly string[]): { spec: CommandSpec; top: CommandSpec } | { error: string } {
+  const top = lookupCommand(args[0]!);
+  if (top === undefined) return { error: unknownCommand(args) };
+  if (!arityOk(top, args.length)) return { error: wrongArity(top.name) };
+  if (!top.subcommands || args.length === 1) return { spec: top, top };
+  const sub = lookupSubcommand(top, args[1]!);
+  if (sub === undefined) {
+    return { error: `ERR unknown subcommand '${cString(args[1]!).slice(0, 128)}'. Try ${top.name.toUpperCase()} HELP.` };
+  }
+  if (!arityOk(sub, args.length)) return { error: wrongArity(sub.name) };
+  return { spec: sub, top };
+}
+
+/** What C's %s prints of a binary argument: everything before the first NUL. */
+export function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul < 0 ? s : s.slice(0, nul);
 }

@@ -61,11 +61,13 @@ export function positiveIntArg(s: Session, text: string): number | null {
 /** Blocking timeout in seconds (float) → absolute deadline in ms, 0 = forever; null after an error. */
 export function timeoutArg(s: Session, text: string): number | null {
   const t = parseFloatStrict(text);
-  if (t === null || !Number.isFinite(t)) {
+  if (t === null) {
     s.w.error(ERR.timeoutNotFloat);
     return null;
   }
-  if (t < 0) {
+  // Redis turns the timeout into int64 milliseconds; inf and anything past that range come out
+  // negative there, hence its "negative" wording for them.
+  if (t < 0 || !Number.isFinite(t) || Math.abs(t * 1000) >= 2 ** 63) {
     s.w.error(ERR.timeoutNegative);
     return null;
   }

@@ -1,4 +1,418 @@
-// Server and administration commands (INFO, CONFIG, COMMAND, SLOWLOG …).
-import type { HandlerMap } from './handler.js';
+// Server and administration commands: INFO, CONFIG, COMMAND, SLOWLOG, LATENCY, MEMORY, LASTSAVE,
+// TIME, SHUTDOWN, MONITOR, DEBUG. Rendering of INFO and COMMAND lives in info.ts / command-docs.ts.
+import { ERR } from '../../common/errors.js';
+import { keyIndexes } from '../../common/commands/keys.js';
+import { COMMANDS, arityOk, lookupCommand, lookupSubcommand } from '../../common/commands/table.js';
+import type { CommandSpec } from '../../common/commands/spec.js';
+import {
+  allCommandNames, filterCommandNames, keySpecs, writeCommandDocs, writeCommandInfo,
+} from '../command-docs.js';
+import { idleSeconds, keyMemoryUsage } from '../eviction.js';
+import { renderInfo } from '../info.js';
+import { encodingOf } from '../keyspace/types/value.js';
+import type { Session } from '../session.js';
+import { type HandlerMap, intArg, is, syntaxError } from './handler.js';
 
-export const serverHandlers: HandlerMap = {};
+/** Redis's HELP replies: a header line then the body, each as a status reply. */
+function helpReply(s: Session, container: string, lines: readonly string[]): void {
+  const all = [`${container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Prints this help.'];
+  s.w.array(all.length);
+  for (const l of all) s.w.simple(l);
+}
+
+// ---- INFO ----
+
+function infoCommand(s: Session, args: string[]): void {
+  s.w.verbatim(renderInfo(s.server, args.slice(1)));
+}
+
+// ---- CONFIG ----
+
+function configGetCommand(s: Session, args: string[]): void {
+  const pairs = s.server.config.matching(args.slice(2));
+  s.w.map(pairs.length);
+  for (const [name, value] of pairs) {
+    s.w.bulk(name);
+    s.w.bulk(value);
+  }
+}
+
+function configSetCommand(s: Session, args: string[]): void {
+  if ((args.length - 2) % 2 !== 0) return syntaxError(s);
+  const pairs: Array<[string, string]> = [];
+  for (let i = 2; i < args.length; i += 2) pairs.push([args[i]!, args[i + 1]!]);
+  const err = s.server.config.setMany(pairs);
+  if (err) return s.w.error(err);
+  s.w.ok();
+}
+
+function configResetstatCommand(s: Session): void {
+  s.server.stats.reset();
+  s.w.ok();
+}
+
+function configRewriteCommand(s: Session): void {
+  const config = s.server.config;
+  if (config.file === null) return s.w.error('ERR The server is running without a config file');
+  try {
+    config.rewrite();
+  } catch (err) {
+    s.server.log('warning', `CONFIG REWRITE failed: ${(err as Error).message}`);
+    return s.w.error(`ERR Rewriting config file: ${(err as Error).message}`);
+  }
+  s.server.log('notice', 'CONFIG REWRITE executed with success.');
+  s.w.ok();
+}
+
+const CONFIG_HELP = [
+  'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>', '    Set the configuration <directive> to <value>.',
+  'RESETSTAT', '    Reset statistics reported by the INFO command.',
+  'REWRITE', '    Rewrite the configuration file.',
+];
+
+// ---- COMMAND ----
+
+function commandCommand(s: Session): void {
+  s.w.array(COMMANDS.size);
+  for (const spec of COMMANDS.values()) writeCommandInfo(s.w, spec);
+}
+
+/** A command or "container|sub" name, as COMMAND INFO / DOCS accept them. */
+function specByFullName(name: string): CommandSpec | undefined {
+  const bar = name.indexOf('|');
+  if (bar < 0) return lookupCommand(name);
+  const top = lookupCommand(name.slice(0, bar));
+  return top ? lookupSubcommand(top, name.slice(bar + 1)) : undefined;
+}
+
+function commandInfoCommand(s: Session, args: string[]): void {
+  if (args.length === 2) return commandCommand(s);
+  s.w.array(args.length - 2);
+  for (let i = 2; i < args.length; i++) {
+    const spec = specByFullName(args[i]!);
+    if (spec) writeCommandInfo(s.w, spec);
+    else s.w.null();
+  }
+}
+
+function commandCountCommand(s: Session): void {
+  s.w.integer(COMMANDS.size);
+}
+
+function commandListCommand(s: Session, args: string[]): void {
+  if (args.length === 2) return s.w.bulkArray(allCommandNames());
+  if (args.length !== 5 || !is(args[2], 'filterby')) return syntaxError(s);
+  const kind = args[3]!.toLowerCase();
+  if (kind !== 'module' && kind !== 'aclcat' && kind !== 'pattern') return syntaxError(s);
+  s.w.bulkArray(filterCommandNames(kind, args[4]!));
+}
+
+function commandDocsCommand(s: Session, args: string[]): void {
+  const specs: CommandSpec[] = [];
+  if (args.length === 2) specs.push(...COMMANDS.values());
+  else for (let i = 2; i < args.length; i++) {
+    const spec = specByFullName(args[i]!);
+    if (spec) specs.push(spec);
+  }
+  s.w.map(specs.length);
+  for (const spec of specs) writeCommandDocs(s.w, spec);
+}
+
+/** Resolves COMMAND GETKEYS's target and its key indexes; null after replying an error. */
+function getKeysOf(s: Session, args: string[]): { spec: CommandSpec; argv: string[]; indexes: number[] } | null {
+  const argv = args.slice(2);
+  let spec = lookupCommand(argv[0]!);
+  if (spec?.subcommands) spec = argv.length > 1 ? lookupSubcommand(spec, argv[1]!) : undefined;
+  if (!spec) {
+    s.w.error('ERR Invalid command specified');
+    return null;
+  }
+  if (spec.firstKey === 0 && !spec.movableKeys) {
+    s.w.error('ERR The command has no key arguments');
+    return null;
+  }
+  if (!arityOk(spec, argv.length)) {
+    s.w.error('ERR Invalid number of arguments specified for command');
+    return null;
+  }
+  const indexes = keyIndexes(spec, argv);
+  if (indexes === null || (indexes.length === 0 && !spec.flags.has('no_mandatory_keys'))) {
+    s.w.error('ERR Invalid arguments specified for command');
+    return null;
+  }
+  return { spec, argv, indexes };
+}
+
+function commandGetkeysCommand(s: Session, args: string[]): void {
+  const found = getKeysOf(s, args);
+  if (!found) return;
+  s.w.array(found.indexes.length);
+  for (const i of found.indexes) s.w.bulk(found.argv[i]!);
+}
+
+function commandGetkeysandflagsCommand(s: Session, args: string[]): void {
+  const found = getKeysOf(s, args);
+  if (!found) return;
+  const specs = keySpecs(found.spec);
+  s.w.array(found.indexes.length);
+  found.indexes.forEach((argIndex, n) => {
+    // The first key follows the first key spec; later ones the last (e.g. ZUNIONSTORE dest, sources).
+    const flags = (n === 0 ? specs[0] : specs[specs.length - 1])?.flags ?? [];
+    s.w.array(2);
+    s.w.bulk(found.argv[argIndex]!);
+    s.w.set(flags.length);
+    for (const f of flags) s.w.simple(f);
+  });
+}
+
+const COMMAND_HELP = [
+  '(no subcommand)', '    Return details about all Redis commands.',
+  'COUNT', '    Return the total number of commands in this Redis server.',
+  'LIST', '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]', '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all', '    commands are returned.',
+  'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all', '    commands are returned.',
+  'GETKEYS <full-command>', '    Return the keys from a full Redis command.',
+  'GETKEYSANDFLAGS <full-command>', '    Return the keys and the access flags from a full Redis command.',
+];
+
+// ---- SLOWLOG ----
+
+function slowlogGetCommand(s: Session, args: string[]): void {
+  let count = 10;
+  if (args.length > 3) return syntaxError(s);
+  if (args.length === 3) {
+    const n = /^-?\d+$/.test(args[2]!) ? Number(args[2]) : NaN;
+    if (!Number.isSafeInteger(n) || n < -1) return s.w.error('ERR count should be greater than or equal to -1');
+    count = n === -1 ? Infinity : n;
+  }
+  const entries = s.server.slowlog.entries.slice(0, count);
+  s.w.array(entries.length);
+  for (const e of entries) {
+    s.w.array(6);
+    s.w.integer(e.id);
+    s.w.integer(e.time);
+    s.w.integer(e.micros);
+    s.w.bulkArray(e.args);
+    s.w.bulk(e.addr);
+    s.w.bulk(e.name);
+  }
+}
+
+const SLOWLOG_HELP = [
+  'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:',
+  '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name',
+  'LEN', '    Return the length of the slowlog.',
+  'RESET', '    Reset the slowlog.',
+];
+
+// ---- LATENCY ----
+
+function latencyLatestCommand(s: Session): void {
+  const events = [...s.server.latency.events];
+  s.w.array(events.length);
+  for (const [name, ev] of events) {
+    const last = ev.samples[ev.samples.length - 1]!;
+    s.w.array(4);
+    s.w.bulk(name);
+    s.w.integer(last.time);
+    s.w.integer(last.ms);
+    s.w.integer(ev.max);
+  }
+}
+
+function latencyHistoryCommand(s: Session, args: string[]): void {
+  const ev = s.server.latency.events.get(args[2]!);
+  const samples = ev?.samples ?? [];
+  s.w.array(samples.length);
+  for (const sample of samples) {
+    s.w.array(2);
+    s.w.integer(sample.time);
+    s.w.integer(sample.ms);
+  }
+}
+
+function latencyResetCommand(s: Session, args: string[]): void {
+  s.w.integer(s.server.latency.reset(args.slice(2)));
+}
+
+const LATENCY_HELP = [
+  'DOCTOR', '    Return a human readable latency analysis report.',
+  'GRAPH <event>', '    Return an ASCII latency graph for the <event> class.',
+  'HISTORY <event>', '    Return time-latency samples for the <event> class.',
+  'LATEST', '    Return the latest latency samples for all events.',
+  'RESET [<event> ...]', '    Reset latency data of one or more <event> classes.', '    (default: reset all data for all event classes)',
+  'HISTOGRAM [COMMAND ...]',
+  '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+  '    If no commands are specified then all histograms are replied.',
+];
+
+// ---- MEMORY ----
+
+function memoryUsageCommand(s: Session, args: string[]): void {
+  let samples = 5;
+  for (let i = 3; i < args.length; i++) {
+    if (is(args[i], 'samples') && i + 1 < args.length) {
+      const n = intArg(s, args[++i]!);
+      if (n === null) return;
+      samples = n < 0 ? 5 : n;
+    } else {
+      return syntaxError(s);
+    }
+  }
+  const entry = s.db.peek(args[2]!);
+  if (!entry) return s.w.null();
+  s.w.integer(keyMemoryUsage(args[2]!, entry.value, samples));
+}
+
+const MEMORY_HELP = [
+  'DOCTOR', '    Return memory problems reports.',
+  'MALLOC-STATS', '    Return internal statistics report from the memory allocator.',
+  'PURGE', '    Attempt to purge dirty pages for reclamation by the allocator.',
+  'STATS', '    Return information about the memory usage of the server.',
+  'USAGE <key> [SAMPLES <count>]', '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+];
+
+// ---- LASTSAVE, TIME, SHUTDOWN, MONITOR ----
+
+function lastsaveCommand(s: Session): void {
+  s.w.integer(s.server.lastSave);
+}
+
+function timeCommand(s: Session): void {
+  const micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  s.w.array(2);
+  s.w.bulk(String(Math.floor(micros / 1e6)));
+  s.w.bulk(String(micros % 1e6));
+}
+
+function shutdownCommand(s: Session, args: string[]): void {
+  let save: boolean | null = null;
+  let abort = false;
+  let other = false;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!.toLowerCase();
+    if (a === 'nosave' || a === 'save') {
+      if (save !== null) return syntaxError(s);
+      save = a === 'save';
+      other = true;
+    } else if (a === 'now' || a === 'force') other = true;
+    else if (a === 'abort') abort = true;
+    else return syntaxError(s);
+  }
+  if (abort && other) return syntaxError(s);
+  // Shutdowns here are immediate, so there is never one in progress to abort.
+  if (abort) return s.w.error('ERR No shutdown in progress.');
+  // Persistence (SAVE) is the persistence module's: server.shutdown() saves when it can.
+  void s.server.shutdown();
+}
+
+function monitorCommand(s: Session): void {
+  if (!s.monitor) {
+    s.monitor = true;
+    s.server.monitors.add(s);
+  }
+  s.w.ok();
+}
+
+// ---- DEBUG ----
+
+const DEBUG_NOT_ALLOWED =
+  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local ' +
+  'connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
+function debugAllowed(s: Session): boolean {
+  const mode = s.server.config.get('enable-debug-command');
+  if (mode === 'yes') return true;
+  if (mode === 'local') return /^(127\.|::1|::ffff:127\.|\/)/.test(s.addr);
+  return false;
+}
+
+/** Blocks the whole process, like Redis's DEBUG SLEEP blocks its event loop. */
+function blockingSleep(ms: number): void {
+  if (ms <= 0) return;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function debugCommand(s: Session, args: string[]): void {
+  if (!debugAllowed(s)) return s.w.error(DEBUG_NOT_ALLOWED);
+  const sub = args[1]!.toLowerCase();
+  if (sub === 'help' && args.length === 2) return helpReply(s, 'DEBUG', DEBUG_HELP);
+  if (sub === 'sleep' && args.length === 3) {
+    // Redis reads the seconds with atof: junk counts as 0.
+    const secs = parseFloat(args[2]!);
+    blockingSleep(Number.isFinite(secs) ? secs * 1000 : 0);
+    return s.w.ok();
+  }
+  if (sub === 'set-active-expire' && args.length === 3) {
+    s.server.setActiveExpire(args[2] !== '0');
+    return s.w.ok();
+  }
+  if (sub === 'object' && args.length === 3) return debugObject(s, args[2]!);
+  if (sub === 'reload') return s.w.error('ERR DEBUG RELOAD needs persistence, not available yet');
+  if (sub === 'change-repl-id') return s.w.error('ERR DEBUG CHANGE-REPL-ID needs replication, not available yet');
+  s.w.error(`ERR unknown subcommand or wrong number of arguments for '${args[1]!.slice(0, 128)}'. Try DEBUG HELP.`);
+}
+
+function debugObject(s: Session, key: string): void {
+  const entry = s.db.peek(key);
+  if (!entry) return s.w.error(ERR.noSuchKey);
+  const value = entry.value;
+  const serialized = typeof value === 'string' ? value.length : keyMemoryUsage(key, value, 0);
+  const idle = idleSeconds(entry, s.server.now);
+  s.w.simple(
+    `Value at:0x${(0x7f0000000000 + (entry.slotPos & 0xffffff) * 16).toString(16)} refcount:1 encoding:${encodingOf(value)} ` +
+      `serializedlength:${serialized} lru:${lruField(entry.lru)} lru_seconds_idle:${idle}`,
+  );
+}
+
+/** entry.lru as Redis's 24-bit field: LFU stamps as they are, LRU milliseconds as seconds. */
+function lruField(lru: number): number {
+  return lru > 0xffffff ? Math.floor(lru / 1000) & 0xffffff : lru;
+}
+
+const DEBUG_HELP = [
+  'CHANGE-REPL-ID', '    Change the replication IDs of the instance.',
+  'OBJECT <key>', '    Show low level info about the `key` and associated value.',
+  'RELOAD', '    Save the RDB on disk and reload it back to memory.',
+  'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background when they are not accessed.',
+  'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.',
+];
+
+export const serverHandlers: HandlerMap = {
+  info: infoCommand,
+  'config|get': configGetCommand,
+  'config|set': configSetCommand,
+  'config|resetstat': configResetstatCommand,
+  'config|rewrite': configRewriteCommand,
+  'config|help': (s) => helpReply(s, 'CONFIG', CONFIG_HELP),
+  command: (s, args) => (args.length === 1 ? commandCommand(s) : s.w.error(`ERR unknown subcommand '${args[1]}'. Try COMMAND HELP.`)),
+  'command|info': commandInfoCommand,
+  'command|count': commandCountCommand,
+  'command|list': commandListCommand,
+  'command|docs': commandDocsCommand,
+  'command|getkeys': commandGetkeysCommand,
+  'command|getkeysandflags': commandGetkeysandflagsCommand,
+  'command|help': (s) => helpReply(s, 'COMMAND', COMMAND_HELP),
+  'slowlog|get': slowlogGetCommand,
+  'slowlog|len': (s) => s.w.integer(s.server.slowlog.entries.length),
+  'slowlog|reset': (s) => {
+    s.server.slowlog.reset();
+    s.w.ok();
+  },
+  'slowlog|help': (s) => helpReply(s, 'SLOWLOG', SLOWLOG_HELP),
+  'latency|latest': latencyLatestCommand,
+  'latency|history': latencyHistoryCommand,
+  'latency|reset': latencyResetCommand,
+  'latency|help': (s) => helpReply(s, 'LATENCY', LATENCY_HELP),
+  'memory|usage': memoryUsageCommand,
+  'memory|help': (s) => helpReply(s, 'MEMORY', MEMORY_HELP),
+  lastsave: lastsaveCommand,
+  time: timeCommand,
+  shutdown: shutdownCommand,
+  monitor: monitorCommand,
+  debug: debugCommand,
+};

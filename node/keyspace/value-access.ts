@@ -2,9 +2,6 @@
 // LRU policies keep the access clock (seconds, see eviction.ts accessClock); LFU policies pack
 // (minutes since the epoch mod 2^16) << 8 | logarithmic counter. Used by OBJECT and RESTORE.
 
-/** Counter given to new keys under LFU (Redis's LFU_INIT_VAL). */
-export const LFU_INIT_VAL = 5;
-
 /** True for the allkeys-lfu / volatile-lfu policies. */
 export function isLfuPolicy(policy: string): boolean {
   return policy.endsWith('-lfu');

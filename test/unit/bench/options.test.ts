@@ -23,6 +23,23 @@ describe('parseBenchOptions', () => {
     expect(o.tests.map((t) => t.tName)).toEqual(['get', 'mset']);
   });
 
+  it('--scenario=proxy defaults to SET, GET and MSET and its own results file; the node scenario keeps its defaults', () => {
+    const proxy = parseBenchOptions(['--scenario=proxy', '--quick'], {})!;
+    expect(proxy.scenario).toBe('proxy');
+    expect(proxy.tests.map((t) => t.id)).toEqual(['SET', 'GET', 'MSET (10 keys)']);
+    expect(proxy.resultsPath).toBe('.bench-results/proxy-latest.json');
+    expect(proxy.repeats).toBe(3);
+    expect(parseBenchOptions(['--scenario=proxy', '--tests=get'], {})!.tests.map((t) => t.id)).toEqual(['GET']);
+    const node = parseBenchOptions([], {})!;
+    expect(node.scenario).toBe('node');
+    expect(node.resultsPath).toBe('.bench-results/latest.json');
+  });
+
+  it('rejects an unknown scenario and --memory-only with the proxy scenario', () => {
+    expect(() => parseBenchOptions(['--scenario=cluster'], {})).toThrow(/--scenario/);
+    expect(() => parseBenchOptions(['--scenario=proxy', '--memory-only'], {})).toThrow(/memory/);
+  });
+
   it('rejects unknown tests, bad numbers and unknown flags', () => {
     expect(() => parseBenchOptions(['--tests=PING'], {})).toThrow(/unknown test "PING"/);
     expect(() => parseBenchOptions([], { BENCH_REQUESTS: '-1' })).toThrow(/BENCH_REQUESTS/);

@@ -17,11 +17,17 @@ describe('median', () => {
 describe('summarize', () => {
   it('takes each metric’s median independently and reports the rps spread', () => {
     const s = summarize([sample(100, 0.5, 9), sample(200, 0.1, 2), sample(150, 0.3, 1)]);
-    expect(s).toEqual({ rps: 150, bestRps: 200, p50Ms: 0.3, p99Ms: 2, serverCpuPercent: null, rpsSpread: 100 / 150 });
+    expect(s).toEqual({ rps: 150, bestRps: 200, p50Ms: 0.3, p99Ms: 2, serverCpuPercent: null, backendCpuPercent: null, rpsSpread: 100 / 150 });
   });
 
   it('reports the median server CPU when every run measured it', () => {
     const runs = [{ ...sample(1, 1, 1), serverCpuPercent: 99 }, { ...sample(1, 1, 1), serverCpuPercent: 40 }, { ...sample(1, 1, 1), serverCpuPercent: 70 }];
     expect(summarize(runs).serverCpuPercent).toBe(70);
+  });
+
+  it('reports the median backend CPU of a proxy target, and null when a run lacks it', () => {
+    const runs = [{ ...sample(1, 1, 1), backendCpuPercent: 30 }, { ...sample(1, 1, 1), backendCpuPercent: 50 }, { ...sample(1, 1, 1), backendCpuPercent: 10 }];
+    expect(summarize(runs).backendCpuPercent).toBe(30);
+    expect(summarize([...runs, sample(1, 1, 1)]).backendCpuPercent).toBeNull();
   });
 });

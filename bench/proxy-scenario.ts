@@ -1,0 +1,82 @@
+// The proxy scenario's processes: two redis-servers and two Tessera nodes (backends, on the
+// backend CPU), our proxy over each pair and twemproxy over the redis pair (on the proxy CPU).
+// Owns starting them in order and stopping all of them, also when a start fails halfway.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startNutcracker } from './nutcracker.js';
+import { redisServerTarget, tesseraNodeTarget, type RunningTarget } from './targets.js';
+import { startTesseraProxy, writeSlotTable } from './tessera-proxy.js';
+
+/** Column keys of the four measured paths, in the order their runs alternate. */
+export const PROXY_PATHS = ['oursRedis', 'twemproxy', 'direct', 'oursNodes'] as const;
+export type ProxyPath = (typeof PROXY_PATHS)[number];
+
+/** Short labels for tables and JSON. */
+export const PROXY_PATH_LABELS: Readonly<Record<ProxyPath, string>> = {
+  oursRedis: 'ours→redis',
+  twemproxy: 'twemproxy→redis',
+  direct: 'redis direct',
+  oursNodes: 'ours→nodes',
+};
+
+export const PROXY_PATH_DESCRIPTIONS: Readonly<Record<ProxyPath, string>> = {
+  oursRedis: '(a) bin/tessera proxy (file store) in front of two redis-servers, slots 0-511 and 512-1023',
+  twemproxy: '(b) nutcracker 0.5.0 (fnv1a_64, ketama, auto_eject_hosts off) in front of the same two redis-servers',
+  direct: '(c) the first of those redis-servers, without a proxy',
+  oursNodes: '(d) bin/tessera proxy in front of two Tessera nodes, slots 0-511 and 512-1023',
+};
+
+export interface ProxyScenarioCpus {
+  /** CPU of the proxies under test, or undefined for no pinning. */
+  proxyCpu?: number;
+  /** CPU of the backends (shared with redis-benchmark), or undefined. */
+  backendCpu?: number;
+  /** Where our proxies write a V8 CPU profile on exit (BENCH_PROXY_CPU_PROF), or undefined. */
+  cpuProfileDir?: string;
+}
+
+export interface RunningProxyScenario {
+  readonly targets: Readonly<Record<ProxyPath, RunningTarget>>;
+  stop(): Promise<void>;
+}
+
+/** Starts every process of the scenario; on any failure stops what already started and rethrows. */
+export async function startProxyScenario(cpus: ProxyScenarioCpus): Promise<RunningProxyScenario> {
+  const started: RunningTarget[] = [];
+  const storeDir = mkdtempSync(join(tmpdir(), 'bench-store-'));
+  const stop = async (): Promise<void> => {
+    // Proxies first so they never see their backends vanish under load.
+    await Promise.all(started.slice(4).map((t) => t.stop()));
+    await Promise.all(started.slice(0, 4).map((t) => t.stop()));
+    rmSync(storeDir, { recursive: true, force: true });
+  };
+  const track = (t: RunningTarget): RunningTarget => {
+    started.push(t);
+    return t;
+  };
+  try {
+    const onBackendCpu = { cpu: cpus.backendCpu };
+    const redisA = track(await redisServerTarget.start(onBackendCpu));
+    const redisB = track(await redisServerTarget.start(onBackendCpu));
+    const nodeA = track(await tesseraNodeTarget.start(onBackendCpu));
+    const nodeB = track(await tesseraNodeTarget.start(onBackendCpu));
+    const redisAddrs = [redisA, redisB].map((t) => `127.0.0.1:${t.port}`);
+    const nodeAddrs = [nodeA, nodeB].map((t) => `127.0.0.1:${t.port}`);
+    const storeUrl = pathToFileURL(storeDir).href;
+    await writeSlotTable(storeUrl, 'bench-redis', redisAddrs);
+    await writeSlotTable(storeUrl, 'bench-nodes', nodeAddrs);
+    const redisPids = [...redisA.pids, ...redisB.pids];
+    const nodePids = [...nodeA.pids, ...nodeB.pids];
+    const oursRedis = track(await startTesseraProxy(storeUrl, 'bench-redis', { cpu: cpus.proxyCpu, backendPids: redisPids, cpuProfileDir: cpus.cpuProfileDir }));
+    const twemproxy = track(await startNutcracker(redisAddrs, { cpu: cpus.proxyCpu, backendPids: redisPids }));
+    const oursNodes = track(await startTesseraProxy(storeUrl, 'bench-nodes', { cpu: cpus.proxyCpu, backendPids: nodePids, cpuProfileDir: cpus.cpuProfileDir }));
+    // Stopping the direct path would stop a shared backend: the scenario's stop() owns that.
+    const direct: RunningTarget = { port: redisA.port, pids: redisA.pids, stop: async () => {} };
+    return { targets: { oursRedis, twemproxy, direct, oursNodes }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

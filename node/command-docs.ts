@@ -1,0 +1,262 @@
+// COMMAND output derived from the command table: Redis 7 COMMAND INFO entries (flags, ACL
+// categories, tips, key specs, subcommands), COMMAND LIST filters and minimal COMMAND DOCS.
+// Reads the table only; Redis's per-command JSON details we do not keep are approximated.
+import { COMMANDS } from '../common/commands/table.js';
+import type { CommandSpec } from '../common/commands/spec.js';
+import type { ReplyWriter } from '../common/resp/reply-writer.js';
+import { globMatch } from '../common/glob.js';
+
+// Redis's ACL category bits, in the order COMMAND INFO prints them.
+const CATEGORY_ORDER = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog',
+  'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction',
+  'scripting',
+] as const;
+type Category = (typeof CATEGORY_ORDER)[number];
+
+const GROUP_CATEGORY: Partial<Record<CommandSpec['group'], Category>> = {
+  generic: 'keyspace', string: 'string', list: 'list', hash: 'hash', set: 'set', 'sorted-set': 'sortedset',
+  pubsub: 'pubsub', transactions: 'transaction', connection: 'connection', scripting: 'scripting',
+};
+
+// Categories Redis's command JSON declares explicitly beyond what flags and group imply.
+const EXTRA_CATEGORIES: Record<string, Category[]> = {
+  keys: ['dangerous'], flushall: ['keyspace', 'dangerous'], flushdb: ['keyspace', 'dangerous'], sort: ['set', 'sortedset', 'list', 'dangerous'],
+  sort_ro: ['set', 'sortedset', 'list'], swapdb: ['keyspace', 'dangerous'], info: ['dangerous'], lastsave: ['admin', 'dangerous'],
+  dbsize: ['keyspace'], migrate: ['dangerous'], restore: ['dangerous'], 'restore-asking': ['dangerous'], role: ['dangerous'],
+  command: ['connection'], randomkey: [], 'client|kill': ['connection'], 'client|list': ['connection'],
+  'client|pause': ['connection'], 'client|unpause': ['connection'], 'client|no-evict': ['connection'],
+  'client|unblock': ['connection'], 'client|id': ['connection'], 'client|info': ['connection'], 'client|setname': ['connection'],
+  'client|getname': ['connection'], 'client|reply': ['connection'], 'client|help': ['connection'], 'client|setinfo': ['connection'],
+  'slowlog|get': ['dangerous'], 'slowlog|len': ['dangerous'], 'slowlog|reset': ['dangerous'], 'latency|latest': ['dangerous'],
+  'latency|history': ['dangerous'], 'latency|reset': ['dangerous'],
+};
+
+/** The name's data-type family when Redis files it apart from our table group. */
+function typeCategory(spec: CommandSpec): Category | undefined {
+  const base = spec.name.split('|')[0]!;
+  if (/^pf/.test(base)) return 'hyperloglog';
+  if (/^geo/.test(base)) return 'geo';
+  if (/^x[a-z]/.test(base)) return 'stream';
+  if (/^(setbit|getbit|bitcount|bitpos|bitop|bitfield|bitfield_ro)$/.test(base)) return 'bitmap';
+  if (spec.name === 'command' || base === 'command' || (base === 'client' && spec.name !== 'client')) return 'connection';
+  return GROUP_CATEGORY[spec.group];
+}
+
+/** ACL categories of a command, derived as Redis's setImplicitACLCategories does. */
+export function aclCategories(spec: CommandSpec): Category[] {
+  const cats = new Set<Category>();
+  const typed = typeCategory(spec);
+  if (typed) cats.add(typed);
+  for (const c of EXTRA_CATEGORIES[spec.name] ?? []) cats.add(c);
+  const f = spec.flags;
+  if (f.has('write')) cats.add('write');
+  if (f.has('readonly') && !cats.has('scripting')) cats.add('read');
+  if (f.has('admin')) {
+    cats.add('admin');
+    cats.add('dangerous');
+  }
+  if (f.has('pubsub')) cats.add('pubsub');
+  if (f.has('fast')) cats.add('fast');
+  if (f.has('blocking')) cats.add('blocking');
+  if (!f.has('fast')) cats.add('slow');
+  return CATEGORY_ORDER.filter((c) => cats.has(c));
+}
+
+/** Request/response policy tips, from the proxy policy (the same facts Redis's tips state). */
+export function commandTips(spec: CommandSpec): string[] {
+  switch (spec.proxy) {
+    case 'perKey:sum':
+      return ['request_policy:multi_shard', 'response_policy:agg_sum'];
+    case 'perKey:allOk':
+      return ['request_policy:multi_shard', 'response_policy:all_succeeded'];
+    case 'perKey:array':
+      return ['request_policy:multi_shard'];
+    case 'allShards:sum':
+      return ['request_policy:all_shards', 'response_policy:agg_sum'];
+    case 'allShards:allOk':
+      return ['request_policy:all_shards', 'response_policy:all_succeeded'];
+    case 'allShards:concat':
+      return ['request_policy:all_shards', 'nondeterministic_output_order'];
+    case 'allShards:random':
+      return ['request_policy:all_shards', 'nondeterministic_output'];
+    default:
+      return [];
+  }
+}
+
+type BeginSearch = { type: 'index'; index: number } | { type: 'keyword'; keyword: string; startfrom: number } | { type: 'unknown' };
+type FindKeys =
+  | { type: 'range'; lastkey: number; keystep: number; limit: number }
+  | { type: 'keynum'; keynumidx: number; firstkey: number; keystep: number }
+  | { type: 'unknown' };
+
+export interface KeySpec {
+  flags: string[];
+  begin: BeginSearch;
+  find: FindKeys;
+}
+
+/** Key specs of a command, from first/last/step or its movable-keys rule. */
+export function keySpecs(spec: CommandSpec): KeySpec[] {
+  const flags = spec.flags.has('write') ? ['RW', 'update'] : spec.flags.has('readonly') ? ['RO', 'access'] : ['RW'];
+  const numkeys = (index: number): KeySpec => ({ flags, begin: { type: 'index', index }, find: { type: 'keynum', keynumidx: 0, firstkey: 1, keystep: 1 } });
+  const single = (index: number, f = flags): KeySpec => ({ flags: f, begin: { type: 'index', index }, find: { type: 'range', lastkey: 0, keystep: 1, limit: 0 } });
+  switch (spec.movableKeys) {
+    case 'numkeysAt1':
+      return [numkeys(1)];
+    case 'numkeysAt2':
+    case 'eval':
+      return [numkeys(2)];
+    case 'storeNumkeysAt2':
+      return [single(1, ['OW', 'update']), { ...numkeys(2), flags: ['RO', 'access'] }];
+    case 'sort':
+      return [single(1, ['RO', 'access']), { flags: ['OW', 'update', 'incomplete'], begin: { type: 'unknown' }, find: { type: 'unknown' } }];
+    case 'migrate':
+      return [
+        single(3, ['RW', 'access', 'delete', 'incomplete']),
+        { flags: ['RW', 'access', 'delete'], begin: { type: 'keyword', keyword: 'KEYS', startfrom: -2 }, find: { type: 'range', lastkey: -1, keystep: 1, limit: 0 } },
+      ];
+    default:
+      if (spec.firstKey === 0) return [];
+      return [{
+        flags,
+        begin: { type: 'index', index: spec.firstKey },
+        find: { type: 'range', lastkey: spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey, keystep: spec.keyStep, limit: 0 },
+      }];
+  }
+}
+
+function writeKeySpec(w: ReplyWriter, ks: KeySpec): void {
+  w.map(3);
+  w.bulk('flags');
+  w.set(ks.flags.length);
+  for (const f of ks.flags) w.simple(f);
+  w.bulk('begin_search');
+  w.map(2);
+  w.bulk('type');
+  w.bulk(ks.begin.type);
+  w.bulk('spec');
+  if (ks.begin.type === 'index') {
+    w.map(1);
+    w.bulk('index');
+    w.integer(ks.begin.index);
+  } else if (ks.begin.type === 'keyword') {
+    w.map(2);
+    w.bulk('keyword');
+    w.bulk(ks.begin.keyword);
+    w.bulk('startfrom');
+    w.integer(ks.begin.startfrom);
+  } else {
+    w.map(0);
+  }
+  w.bulk('find_keys');
+  w.map(2);
+  w.bulk('type');
+  w.bulk(ks.find.type);
+  w.bulk('spec');
+  if (ks.find.type === 'range') {
+    w.map(3);
+    w.bulk('lastkey');
+    w.integer(ks.find.lastkey);
+    w.bulk('keystep');
+    w.integer(ks.find.keystep);
+    w.bulk('limit');
+    w.integer(ks.find.limit);
+  } else if (ks.find.type === 'keynum') {
+    w.map(3);
+    w.bulk('keynumidx');
+    w.integer(ks.find.keynumidx);
+    w.bulk('firstkey');
+    w.integer(ks.find.firstkey);
+    w.bulk('keystep');
+    w.integer(ks.find.keystep);
+  } else {
+    w.map(0);
+  }
+}
+
+/** The legacy (first, last, step) triple: Redis derives it from the first range key spec. */
+function legacyKeys(spec: CommandSpec): [number, number, number] {
+  if (!spec.movableKeys) return [spec.firstKey, spec.lastKey, spec.keyStep];
+  const first = keySpecs(spec)[0];
+  if (first && first.begin.type === 'index' && first.find.type === 'range') {
+    const last = first.find.lastkey < 0 ? first.find.lastkey : first.begin.index + first.find.lastkey;
+    return [first.begin.index, last, first.find.keystep];
+  }
+  return [0, 0, 0];
+}
+
+/** One COMMAND INFO entry (Redis 7: ten elements). */
+export function writeCommandInfo(w: ReplyWriter, spec: CommandSpec): void {
+  w.array(10);
+  w.bulk(spec.name);
+  w.integer(spec.arity);
+  // Redis does not print the sentinel flags.
+  const flags = [...spec.flags].filter((f) => f !== 'sentinel');
+  w.set(flags.length);
+  for (const f of flags) w.simple(f);
+  const [first, last, step] = legacyKeys(spec);
+  w.integer(first);
+  w.integer(last);
+  w.integer(step);
+  const cats = aclCategories(spec);
+  w.set(cats.length);
+  for (const c of cats) w.simple(`@${c}`);
+  const tips = commandTips(spec);
+  w.set(tips.length);
+  for (const t of tips) w.bulk(t);
+  const specs = keySpecs(spec);
+  w.set(specs.length);
+  for (const ks of specs) writeKeySpec(w, ks);
+  const subs = spec.subcommands ? [...spec.subcommands.values()] : [];
+  w.set(subs.length);
+  for (const sub of subs) writeCommandInfo(w, sub);
+}
+
+/** Every command and subcommand name (COMMAND LIST). */
+export function allCommandNames(): string[] {
+  const out: string[] = [];
+  for (const spec of COMMANDS.values()) {
+    out.push(spec.name);
+    if (spec.subcommands) for (const sub of spec.subcommands.values()) out.push(sub.name);
+  }
+  return out;
+}
+
+/** COMMAND LIST FILTERBY ACLCAT|PATTERN|MODULE: the names of commands (and subcommands) that pass. */
+export function filterCommandNames(kind: 'aclcat' | 'pattern' | 'module', value: string): string[] {
+  if (kind === 'module') return [];
+  const out: string[] = [];
+  const test = (spec: CommandSpec): boolean =>
+    kind === 'pattern' ? globMatch(value.toLowerCase(), spec.name, true) : aclCategories(spec).includes(value.toLowerCase() as Category);
+  for (const spec of COMMANDS.values()) {
+    if (test(spec)) out.push(spec.name);
+    if (spec.subcommands) for (const sub of spec.subcommands.values()) if (test(sub)) out.push(sub.name);
+  }
+  return out;
+}
+
+// Redis's documentation groups (COMMAND DOCS "group").
+function docGroup(spec: CommandSpec): string {
+  const typed = typeCategory(spec);
+  if (typed === 'hyperloglog' || typed === 'geo' || typed === 'stream' || typed === 'bitmap') return typed;
+  return spec.group;
+}
+
+/**
+ * One COMMAND DOCS entry: name → {group, since?, subcommands?}. We keep no summaries or argument
+ * docs, so the map carries the group only (clients treat missing fields as absent docs).
+ */
+export function writeCommandDocs(w: ReplyWriter, spec: CommandSpec): void {
+  w.bulk(spec.name);
+  const subs = spec.subcommands ? [...spec.subcommands.values()] : [];
+  w.map(subs.length > 0 ? 2 : 1);
+  w.bulk('group');
+  w.bulk(docGroup(spec));
+  if (subs.length > 0) {
+    w.bulk('subcommands');
+    w.map(subs.length);
+    for (const sub of subs) writeCommandDocs(w, sub);
+  }
+}

@@ -1,0 +1,295 @@
+// INFO rendering: Redis 7.0's sections and field names ("# Section" headers, CRLF lines) built
+// from the server's counters. Reads state only; never changes it.
+import { arch, release, totalmem, type } from 'node:os';
+import type { NodeServer } from './server.js';
+import { VERSION } from './version.js';
+
+type Field = [string, string | number];
+type SectionRenderer = (server: NodeServer) => Field[];
+
+const SECTIONS: ReadonlyArray<[string, SectionRenderer]> = [
+  ['server', serverSection],
+  ['clients', clientsSection],
+  ['memory', memorySection],
+  ['persistence', persistenceSection],
+  ['stats', statsSection],
+  ['replication', replicationSection],
+  ['cpu', cpuSection],
+  ['modules', () => []],
+  ['commandstats', commandstatsSection],
+  ['errorstats', errorstatsSection],
+  ['cluster', (s) => [['cluster_enabled', s.config.getBool('cluster-enabled') ? 1 : 0]]],
+  ['keyspace', keyspaceSection],
+];
+
+// `INFO` / `INFO default` leave out these (Redis prints them only for all/everything or by name).
+const NOT_DEFAULT = new Set(['commandstats']);
+const SECTION_TITLES: Record<string, string> = { cpu: 'CPU', commandstats: 'Commandstats', errorstats: 'Errorstats' };
+
+/** The INFO text for the requested section names (lower-cased; none = default). */
+export function renderInfo(server: NodeServer, requested: readonly string[]): string {
+  const names = new Set(requested.map((r) => r.toLowerCase()));
+  const all = names.has('all') || names.has('everything');
+  const defaults = names.size === 0 || names.has('default') || all;
+  const parts: string[] = [];
+  for (const [name, render] of SECTIONS) {
+    const wanted = names.has(name) || (defaults && !NOT_DEFAULT.has(name)) || (all && NOT_DEFAULT.has(name));
+    if (!wanted) continue;
+    const title = SECTION_TITLES[name] ?? name[0]!.toUpperCase() + name.slice(1);
+    let text = `# ${title}\r\n`;
+    for (const [k, v] of render(server)) text += `${k}:${v}\r\n`;
+    parts.push(text);
+  }
+  return parts.join('\r\n');
+}
+
+function serverSection(s: NodeServer): Field[] {
+  const uptime = Math.floor((Date.now() - s.stats.startedAt) / 1000);
+  const hz = s.config.getInt('hz');
+  return [
+    ['redis_version', VERSION],
+    ['redis_git_sha1', '00000000'],
+    ['redis_git_dirty', 0],
+    ['redis_build_id', '0'],
+    ['redis_mode', 'standalone'],
+    ['os', `${type()} ${release()} ${osArch()}`],
+    ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
+    ['monotonic_clock', 'POSIX clock_gettime'],
+    ['multiplexing_api', 'epoll'],
+    ['atomicvar_api', 'c11-builtin'],
+    ['gcc_version', '0.0.0'],
+    ['process_id', process.pid],
+    ['process_supervised', 'no'],
+    ['run_id', s.runId],
+    ['tcp_port', s.config.getInt('port')],
+    ['server_time_usec', Date.now() * 1000],
+    ['uptime_in_seconds', uptime],
+    ['uptime_in_days', Math.floor(uptime / 86400)],
+    ['hz', hz],
+    ['configured_hz', hz],
+    ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff],
+    ['executable', process.argv[1] ?? process.execPath],
+    ['config_file', s.config.file ?? ''],
+    ['io_threads_active', 0],
+  ];
+}
+
+function osArch(): string {
+  const a = arch();
+  return a === 'x64' ? 'x86_64' : a === 'arm64' ? 'aarch64' : a;
+}
+
+function clientsSection(s: NodeServer): Field[] {
+  let maxIn = 0;
+  let maxOut = 0;
+  for (const c of s.sessions) {
+    maxIn = Math.max(maxIn, c.decoder.pendingBytes);
+    maxOut = Math.max(maxOut, c.socket.writableLength);
+  }
+  return [
+    ['connected_clients', s.sessions.size],
+    ['cluster_connections', 0],
+    ['maxclients', s.config.getInt('maxclients')],
+    ['client_recent_max_input_buffer', maxIn],
+    ['client_recent_max_output_buffer', maxOut],
+    ['blocked_clients', s.blocking.blockedCount],
+    ['tracking_clients', 0],
+    ['clients_in_timeout_table', s.blocking.blockedCount],
+  ];
+}
+
+/** Redis's bytesToHuman: B, K, M, G … with two decimals. */
+export function bytesToHuman(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  if (n < 1024) return `${n}B`;
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
+function memorySection(s: NodeServer): Field[] {
+  const used = s.eviction.usedMemory();
+  const peak = Math.max(s.eviction.peakMemory, used);
+  const rss = process.memoryUsage.rss();
+  const max = s.config.getInt('maxmemory');
+  const total = totalmem();
+  return [
+    ['used_memory', used],
+    ['used_memory_human', bytesToHuman(used)],
+    ['used_memory_rss', rss],
+    ['used_memory_rss_human', bytesToHuman(rss)],
+    ['used_memory_peak', peak],
+    ['used_memory_peak_human', bytesToHuman(peak)],
+    ['used_memory_peak_perc', `${((used * 100) / peak).toFixed(2)}%`],
+    ['total_system_memory', total],
+    ['total_system_memory_human', bytesToHuman(total)],
+    ['maxmemory', max],
+    ['maxmemory_human', bytesToHuman(max)],
+    ['maxmemory_policy', s.config.get('maxmemory-policy')],
+    ['mem_fragmentation_ratio', (rss / Math.max(1, used)).toFixed(2)],
+    ['mem_fragmentation_bytes', rss - used],
+    ['mem_not_counted_for_evict', 0],
+    ['mem_replication_backlog', 0],
+    ['mem_clients_slaves', 0],
+    ['mem_clients_normal', 0],
+    ['mem_aof_buffer', 0],
+    ['mem_allocator', `v8-${process.versions.v8}`],
+    ['lazyfree_pending_objects', 0],
+    ['lazyfreed_objects', 0],
+  ];
+}
+
+function persistenceSection(s: NodeServer): Field[] {
+  return [
+    ['loading', 0],
+    ['async_loading', 0],
+    ['current_cow_peak', 0],
+    ['current_cow_size', 0],
+    ['current_cow_size_age', 0],
+    ['current_fork_perc', '0.00'],
+    ['current_save_keys_processed', 0],
+    ['current_save_keys_total', 0],
+    ['rdb_changes_since_last_save', s.dirty],
+    ['rdb_bgsave_in_progress', 0],
+    ['rdb_last_save_time', s.lastSave],
+    ['rdb_last_bgsave_status', 'ok'],
+    ['rdb_last_bgsave_time_sec', -1],
+    ['rdb_current_bgsave_time_sec', -1],
+    ['rdb_saves', 0],
+    ['rdb_last_cow_size', 0],
+    ['rdb_last_load_keys_expired', 0],
+    ['rdb_last_load_keys_loaded', 0],
+    ['aof_enabled', s.config.getBool('appendonly') ? 1 : 0],
+    ['aof_rewrite_in_progress', 0],
+    ['aof_rewrite_scheduled', 0],
+    ['aof_last_rewrite_time_sec', -1],
+    ['aof_current_rewrite_time_sec', -1],
+    ['aof_last_bgrewrite_status', 'ok'],
+    ['aof_rewrites', 0],
+    ['aof_rewrites_consecutive_failures', 0],
+    ['aof_last_write_status', 'ok'],
+    ['aof_last_cow_size', 0],
+    ['module_fork_in_progress', 0],
+    ['module_fork_last_cow_size', 0],
+  ];
+}
+
+function statsSection(s: NodeServer): Field[] {
+  const st = s.stats;
+  let patterns = 0;
+  for (const set of s.pubsub.patterns.values()) patterns += set.size;
+  return [
+    ['total_connections_received', st.totalConnections],
+    ['total_commands_processed', st.totalCommands],
+    ['instantaneous_ops_per_sec', st.instantaneousOps],
+    ['total_net_input_bytes', st.netInputBytes],
+    ['total_net_output_bytes', st.netOutputBytes],
+    ['total_net_repl_input_bytes', 0],
+    ['total_net_repl_output_bytes', 0],
+    ['instantaneous_input_kbps', st.instantaneousInputKbps.toFixed(2)],
+    ['instantaneous_output_kbps', st.instantaneousOutputKbps.toFixed(2)],
+    ['instantaneous_input_repl_kbps', '0.00'],
+    ['instantaneous_output_repl_kbps', '0.00'],
+    ['rejected_connections', st.rejectedConnections],
+    ['sync_full', 0],
+    ['sync_partial_ok', 0],
+    ['sync_partial_err', 0],
+    ['expired_keys', st.expiredKeys],
+    ['expired_stale_perc', '0.00'],
+    ['expired_time_cap_reached_count', 0],
+    ['expire_cycle_cpu_milliseconds', 0],
+    ['evicted_keys', st.evictedKeys],
+    ['evicted_clients', 0],
+    ['total_eviction_exceeded_time', 0],
+    ['current_eviction_exceeded_time', 0],
+    ['keyspace_hits', st.keyspaceHits],
+    ['keyspace_misses', st.keyspaceMisses],
+    ['pubsub_channels', s.pubsub.channels.size],
+    ['pubsub_patterns', patterns],
+    ['pubsubshard_channels', s.pubsub.shardChannels.size],
+    ['latest_fork_usec', 0],
+    ['total_forks', 0],
+    ['migrate_cached_sockets', 0],
+    ['slave_expires_tracked_keys', 0],
+    ['active_defrag_hits', 0],
+    ['active_defrag_misses', 0],
+    ['active_defrag_key_hits', 0],
+    ['active_defrag_key_misses', 0],
+    ['total_active_defrag_time', 0],
+    ['current_active_defrag_time', 0],
+    ['tracking_total_keys', 0],
+    ['tracking_total_items', 0],
+    ['tracking_total_prefixes', 0],
+    ['unexpected_error_replies', 0],
+    ['total_error_replies', st.errorReplies],
+    ['dump_payload_sanitizations', 0],
+    ['total_reads_processed', st.totalCommands],
+    ['total_writes_processed', st.totalCommands],
+    ['io_threaded_reads_processed', 0],
+    ['io_threaded_writes_processed', 0],
+    ['reply_buffer_shrinks', 0],
+    ['reply_buffer_expands', 0],
+  ];
+}
+
+function replicationSection(s: NodeServer): Field[] {
+  const repl = s.replication as unknown as { replId?: string; offset?: number; role: string; connectedReplicas: number };
+  return [
+    ['role', repl.role],
+    ['connected_slaves', repl.connectedReplicas],
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', repl.replId ?? s.runId],
+    ['master_replid2', '0'.repeat(40)],
+    ['master_repl_offset', repl.offset ?? 0],
+    ['second_repl_offset', -1],
+    ['repl_backlog_active', 0],
+    ['repl_backlog_size', s.config.getInt('repl-backlog-size')],
+    ['repl_backlog_first_byte_offset', 0],
+    ['repl_backlog_histlen', 0],
+  ];
+}
+
+function cpuSection(): Field[] {
+  const u = process.cpuUsage();
+  const sys = (u.system / 1e6).toFixed(6);
+  const user = (u.user / 1e6).toFixed(6);
+  return [
+    ['used_cpu_sys', sys],
+    ['used_cpu_user', user],
+    ['used_cpu_sys_children', '0.000000'],
+    ['used_cpu_user_children', '0.000000'],
+    ['used_cpu_sys_main_thread', sys],
+    ['used_cpu_user_main_thread', user],
+  ];
+}
+
+function commandstatsSection(s: NodeServer): Field[] {
+  const out: Field[] = [];
+  for (const [name, st] of s.stats.commands) {
+    if (st.calls === 0 && st.rejectedCalls === 0 && st.failedCalls === 0) continue;
+    const usec = Math.round(st.usec);
+    const perCall = st.calls === 0 ? 0 : usec / st.calls;
+    out.push([
+      `cmdstat_${name}`,
+      `calls=${st.calls},usec=${usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${st.rejectedCalls},failed_calls=${st.failedCalls}`,
+    ]);
+  }
+  return out;
+}
+
+function errorstatsSection(s: NodeServer): Field[] {
+  return [...s.stats.errors].map(([code, n]) => [`errorstat_${code}`, `count=${n}`]);
+}
+
+function keyspaceSection(s: NodeServer): Field[] {
+  const out: Field[] = [];
+  for (const db of s.dbs) {
+    if (db.size === 0) continue;
+    out.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.averageTtl()}`]);
+  }
+  return out;
+}
