@@ -80,6 +80,7 @@ export async function startNutcracker(
       port,
       pids: [proc.pid],
       backendPids: opts.backendPids,
+      freezeWhenIdle: true,
       async stop() {
         await proc.stop();
         removeDir();

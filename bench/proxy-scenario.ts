@@ -39,18 +39,22 @@ export interface ProxyScenarioCpus {
 
 export interface RunningProxyScenario {
   readonly targets: Readonly<Record<ProxyPath, RunningTarget>>;
+  /** Ports of the two redis-servers behind (a) and (b), in slot-table order. */
+  readonly redisPorts: readonly number[];
   stop(): Promise<void>;
 }
 
 /** Starts every process of the scenario; on any failure stops what already started and rethrows. */
 export async function startProxyScenario(cpus: ProxyScenarioCpus): Promise<RunningProxyScenario> {
   const started: RunningTarget[] = [];
-  const storeDir = mkdtempSync(join(tmpdir(), 'bench-store-'));
+  // One store per proxy: with a shared file store, every lease refresh of one proxy makes the
+  // other re-read and parse the whole file, which costs the measured proxy's core CPU time.
+  const storeDirs = [mkdtempSync(join(tmpdir(), 'bench-store-redis-')), mkdtempSync(join(tmpdir(), 'bench-store-nodes-'))];
   const stop = async (): Promise<void> => {
     // Proxies first so they never see their backends vanish under load.
     await Promise.all(started.slice(4).map((t) => t.stop()));
     await Promise.all(started.slice(0, 4).map((t) => t.stop()));
-    rmSync(storeDir, { recursive: true, force: true });
+    for (const dir of storeDirs) rmSync(dir, { recursive: true, force: true });
   };
   const track = (t: RunningTarget): RunningTarget => {
     started.push(t);
@@ -64,17 +68,17 @@ export async function startProxyScenario(cpus: ProxyScenarioCpus): Promise<Runni
     const nodeB = track(await tesseraNodeTarget.start(onBackendCpu));
     const redisAddrs = [redisA, redisB].map((t) => `127.0.0.1:${t.port}`);
     const nodeAddrs = [nodeA, nodeB].map((t) => `127.0.0.1:${t.port}`);
-    const storeUrl = pathToFileURL(storeDir).href;
-    await writeSlotTable(storeUrl, 'bench-redis', redisAddrs);
-    await writeSlotTable(storeUrl, 'bench-nodes', nodeAddrs);
+    const [redisStore, nodesStore] = storeDirs.map((dir) => pathToFileURL(dir).href);
+    await writeSlotTable(redisStore, 'bench-redis', redisAddrs);
+    await writeSlotTable(nodesStore, 'bench-nodes', nodeAddrs);
     const redisPids = [...redisA.pids, ...redisB.pids];
     const nodePids = [...nodeA.pids, ...nodeB.pids];
-    const oursRedis = track(await startTesseraProxy(storeUrl, 'bench-redis', { cpu: cpus.proxyCpu, backendPids: redisPids, cpuProfileDir: cpus.cpuProfileDir }));
+    const oursRedis = track(await startTesseraProxy(redisStore, 'bench-redis', { cpu: cpus.proxyCpu, backendPids: redisPids, cpuProfileDir: cpus.cpuProfileDir }));
     const twemproxy = track(await startNutcracker(redisAddrs, { cpu: cpus.proxyCpu, backendPids: redisPids }));
-    const oursNodes = track(await startTesseraProxy(storeUrl, 'bench-nodes', { cpu: cpus.proxyCpu, backendPids: nodePids, cpuProfileDir: cpus.cpuProfileDir }));
+    const oursNodes = track(await startTesseraProxy(nodesStore, 'bench-nodes', { cpu: cpus.proxyCpu, backendPids: nodePids, cpuProfileDir: cpus.cpuProfileDir }));
     // Stopping the direct path would stop a shared backend: the scenario's stop() owns that.
     const direct: RunningTarget = { port: redisA.port, pids: redisA.pids, stop: async () => {} };
-    return { targets: { oursRedis, twemproxy, direct, oursNodes }, stop };
+    return { targets: { oursRedis, twemproxy, direct, oursNodes }, redisPorts: [redisA.port, redisB.port], stop };
   } catch (err) {
     await stop();
     throw err;

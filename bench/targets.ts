@@ -17,6 +17,11 @@ export interface RunningTarget {
   readonly pids: readonly number[];
   /** Processes behind a proxy target (its backends), measured separately: shows where CPU went. */
   readonly backendPids?: readonly number[];
+  /**
+   * True when `pids` may be frozen (SIGSTOP) while other targets are measured, so an idle
+   * process's timers never steal the measured one's core. Never set on a shared backend.
+   */
+  readonly freezeWhenIdle?: boolean;
   stop(): Promise<void>;
 }
 

@@ -77,5 +77,5 @@ export async function startTesseraProxy(
     await proc.stop();
     throw new Error(`tessera proxy did not start: ${(err as Error).message}\n${proc.outputTail()}`);
   }
-  return { port, pids: [proc.pid], backendPids: opts.backendPids, stop: () => proc.stop() };
+  return { port, pids: [proc.pid], backendPids: opts.backendPids, freezeWhenIdle: true, stop: () => proc.stop() };
 }

@@ -2,6 +2,7 @@
 // runs target by target and keep the medians, so slow drifts in machine noise hit all of them equally.
 import { cpuSeconds } from './cpu-usage.js';
 import { runRedisBenchmark, type BenchSample, type BenchTest } from './redis-benchmark.js';
+import { waitForPong } from './net-util.js';
 import { summarize, type SummaryStats } from './stats.js';
 import type { RunningTarget } from './targets.js';
 
@@ -101,6 +102,25 @@ async function timedRun(target: RunningTarget, test: BenchTest, pipeline: number
   return { ...sample, serverCpuPercent, backendCpuPercent };
 }
 
+const RESUME_DEADLINE_MS = 10_000;
+
+function signalAll(pids: readonly number[], signal: 'SIGSTOP' | 'SIGCONT'): void {
+  for (const pid of pids) process.kill(pid, signal);
+}
+
+/** Freezes every freezable target but `active` and makes sure `active` runs and answers PING. */
+async function focusOn(targets: readonly RunningTarget[], active: RunningTarget): Promise<void> {
+  for (const t of targets) if (t !== active && t.freezeWhenIdle) signalAll(t.pids, 'SIGSTOP');
+  if (active.freezeWhenIdle) {
+    signalAll(active.pids, 'SIGCONT');
+    await waitForPong(active.port, RESUME_DEADLINE_MS, () => false);
+  }
+}
+
+function thawAll(targets: readonly RunningTarget[]): void {
+  for (const t of targets) if (t.freezeWhenIdle) signalAll(t.pids, 'SIGCONT');
+}
+
 /**
  * Warm-up + sizing, then `repeats` rounds of one run per target in list order. The target at
  * `sizeBy` warms up first and its warm-up rate sizes every run; samples[i] belong to targets[i].
@@ -112,18 +132,27 @@ export async function sampleAlternating(
   pipeline: number,
   settings: ThroughputSettings,
 ): Promise<{ requests: number; samples: RunSample[][] }> {
-  const guessRps = pipeline === 1 ? CALIBRATION_RPS_GUESS[1] : CALIBRATION_RPS_GUESS.many;
-  const warmupRequests = requestsForDuration(guessRps, CALIBRATION_SECONDS_GUESS);
-  const sizingWarmup = await timedRun(targets[sizeBy], test, pipeline, warmupRequests, settings);
-  for (const [i, target] of targets.entries()) {
-    if (i !== sizeBy) await timedRun(target, test, pipeline, warmupRequests, settings);
+  const runOn = async (target: RunningTarget, requests: number): Promise<RunSample> => {
+    await focusOn(targets, target);
+    return timedRun(target, test, pipeline, requests, settings);
+  };
+  try {
+    const guessRps = pipeline === 1 ? CALIBRATION_RPS_GUESS[1] : CALIBRATION_RPS_GUESS.many;
+    const warmupRequests = requestsForDuration(guessRps, CALIBRATION_SECONDS_GUESS);
+    const sizingWarmup = await runOn(targets[sizeBy], warmupRequests);
+    for (const [i, target] of targets.entries()) {
+      if (i !== sizeBy) await runOn(target, warmupRequests);
+    }
+    const requests = settings.fixedRequests ?? requestsForDuration(sizingWarmup.rps, settings.targetRunSeconds);
+    const samples: RunSample[][] = targets.map(() => []);
+    for (let round = 0; round < settings.repeats; round++) {
+      for (const [i, target] of targets.entries()) samples[i].push(await runOn(target, requests));
+    }
+    return { requests, samples };
+  } finally {
+    // A frozen process would ignore SIGTERM at shutdown and outlive its cell's measurements.
+    thawAll(targets);
   }
-  const requests = settings.fixedRequests ?? requestsForDuration(sizingWarmup.rps, settings.targetRunSeconds);
-  const samples: RunSample[][] = targets.map(() => []);
-  for (let round = 0; round < settings.repeats; round++) {
-    for (const [i, target] of targets.entries()) samples[i].push(await timedRun(target, test, pipeline, requests, settings));
-  }
-  return { requests, samples };
 }
 
 /** Warm-up + sizing on the baseline, then `repeats` alternating runs (candidate first), medians. */

@@ -1,11 +1,8 @@
 // The one `tessera` command line: node | proxy | up | admin … subcommands. The composition root:
 // the only place that imports node/, proxy/ (and later dashboard/) entry points.
+// Subcommands import their component lazily: a node must not pay for loading etcd/gRPC at start.
 import { Command, InvalidArgumentError } from 'commander';
-import { openStore } from '../common/store/open-store.js';
-import { runNode } from '../node/main.js';
-import { runProxy } from '../proxy/main.js';
-import { AdminError, addServer, assignSlots, clusterStatus, createGroup, formatStatus } from './admin.js';
-import { runUp } from './up.js';
+import type { CoordStore } from '../common/store/coord-store.js';
 
 const program = new Command();
 program.name('tessera').description('Tessera: a proxy-based sharding layer for Redis').version('0.1.0');
@@ -26,6 +23,7 @@ program
   .action(async () => {
     // Everything after "node" goes through redis-server's own argument rules.
     const at = process.argv.indexOf('node', 2);
+    const { runNode } = await import('../node/main.js');
     await runNode(process.argv.slice(at + 1));
   });
 
@@ -40,6 +38,7 @@ program
   .option('--id <id>', 'proxy id in the store')
   .option('--requirepass <password>', 'password clients must AUTH with')
   .action(async (opts) => {
+    const { runProxy } = await import('../proxy/main.js');
     const { stop } = await runProxy(opts);
     const quit = () => void stop().then(() => process.exit(0));
     process.on('SIGINT', quit);
@@ -60,6 +59,7 @@ program
   .option('--admin-port <port>', 'first proxy admin port', int, 11080)
   .option('--json', 'print one JSON line describing the cluster', false)
   .action(async (o) => {
+    const { runUp } = await import('./up.js');
     await runUp({
       dir: o.dir, groups: o.groups, replicas: o.replicas, proxies: o.proxies, store: o.store, product: o.product,
       portBase: o.portBase, proxyPort: o.proxyPort, adminPortBase: o.adminPort, json: o.json,
@@ -72,13 +72,15 @@ const admin = program
   .requiredOption('--store <url>', 'store URL')
   .requiredOption('--product <name>', 'product name');
 
-async function withStore(fn: (store: Awaited<ReturnType<typeof openStore>>, product: string) => Promise<void>): Promise<void> {
+async function withStore(fn: (store: CoordStore, product: string, a: typeof import('./admin.js')) => Promise<void>): Promise<void> {
   const { store: url, product } = admin.opts<{ store: string; product: string }>();
+  const { openStore } = await import('../common/store/open-store.js');
+  const a = await import('./admin.js');
   const store = await openStore(url);
   try {
-    await fn(store, product);
+    await fn(store, product, a);
   } catch (err) {
-    if (err instanceof AdminError) {
+    if (err instanceof a.AdminError) {
       process.stderr.write(`error: ${err.message}\n`);
       process.exitCode = 1;
     } else throw err;
@@ -88,28 +90,28 @@ async function withStore(fn: (store: Awaited<ReturnType<typeof openStore>>, prod
 }
 
 const group = admin.command('group').description('groups of servers');
-group.command('create <gid>').action((gid) => withStore((s, p) => createGroup(s, p, int(gid))));
+group.command('create <gid>').action((gid) => withStore((s, p, a) => a.createGroup(s, p, int(gid))));
 group
   .command('add <gid> <addr>')
   .option('--replica', 'add as a replica')
-  .action((gid, addr, o) => withStore((s, p) => addServer(s, p, int(gid), addr, o.replica ? 'replica' : 'master')));
+  .action((gid, addr, o) => withStore((s, p, a) => a.addServer(s, p, int(gid), addr, o.replica ? 'replica' : 'master')));
 
 admin
   .command('slots')
   .command('assign <range> <gid>')
   .description('assign slots FROM-TO (or one slot) to a group')
-  .action((range: string, gid: string) => withStore(async (s, p) => {
+  .action((range: string, gid: string) => withStore(async (s, p, a) => {
     const m = /^(\d+)(?:-(\d+))?$/.exec(range);
-    if (!m) throw new AdminError(`bad slot range '${range}': use FROM-TO`);
-    await assignSlots(s, p, Number(m[1]), Number(m[2] ?? m[1]), int(gid));
+    if (!m) throw new a.AdminError(`bad slot range '${range}': use FROM-TO`);
+    await a.assignSlots(s, p, Number(m[1]), Number(m[2] ?? m[1]), int(gid));
   }));
 
 admin
   .command('status')
   .option('--json', 'JSON output')
-  .action((o) => withStore(async (s, p) => {
-    const st = await clusterStatus(s, p);
-    process.stdout.write(o.json ? `${JSON.stringify(st)}\n` : `${formatStatus(st)}\n`);
+  .action((o) => withStore(async (s, p, a) => {
+    const st = await a.clusterStatus(s, p);
+    process.stdout.write(o.json ? `${JSON.stringify(st)}\n` : `${a.formatStatus(st)}\n`);
   }));
 
 await program.parseAsync(process.argv);

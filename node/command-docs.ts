@@ -22,7 +22,7 @@ const GROUP_CATEGORY: Partial<Record<CommandSpec['group'], Category>> = {
 // Categories Redis's command JSON declares explicitly beyond what flags and group imply.
 const EXTRA_CATEGORIES: Record<string, Category[]> = {
   keys: ['dangerous'], flushall: ['keyspace', 'dangerous'], flushdb: ['keyspace', 'dangerous'], sort: ['set', 'sortedset', 'list', 'dangerous'],
-  sort_ro: ['set', 'sortedset', 'list'], swapdb: ['keyspace', 'dangerous'], info: ['dangerous'], lastsave: ['admin', 'dangerous'],
+  sort_ro: ['set', 'sortedset', 'list', 'dangerous'], swapdb: ['keyspace', 'dangerous'], info: ['dangerous'], lastsave: ['admin', 'dangerous'],
   dbsize: ['keyspace'], migrate: ['dangerous'], restore: ['dangerous'], 'restore-asking': ['dangerous'], role: ['dangerous'],
   command: ['connection'], randomkey: [], 'client|kill': ['connection'], 'client|list': ['connection'],
   'client|pause': ['connection'], 'client|unpause': ['connection'], 'client|no-evict': ['connection'],
@@ -32,14 +32,18 @@ const EXTRA_CATEGORIES: Record<string, Category[]> = {
   'latency|history': ['dangerous'], 'latency|reset': ['dangerous'],
 };
 
+// Commands Redis gives no group category: containers (except COMMAND), and a few others.
+const NO_GROUP_CATEGORY = new Set(['sort', 'sort_ro', 'pubsub|help']);
+
 /** The name's data-type family when Redis files it apart from our table group. */
 function typeCategory(spec: CommandSpec): Category | undefined {
+  if (NO_GROUP_CATEGORY.has(spec.name) || (spec.subcommands && spec.name !== 'command')) return undefined;
   const base = spec.name.split('|')[0]!;
   if (/^pf/.test(base)) return 'hyperloglog';
   if (/^geo/.test(base)) return 'geo';
   if (/^x[a-z]/.test(base)) return 'stream';
   if (/^(setbit|getbit|bitcount|bitpos|bitop|bitfield|bitfield_ro)$/.test(base)) return 'bitmap';
-  if (spec.name === 'command' || base === 'command' || (base === 'client' && spec.name !== 'client')) return 'connection';
+  if (base === 'command' || base === 'client') return 'connection';
   return GROUP_CATEGORY[spec.group];
 }
 
@@ -63,8 +67,55 @@ export function aclCategories(spec: CommandSpec): Category[] {
   return CATEGORY_ORDER.filter((c) => cats.has(c));
 }
 
+// Tips Redis's command JSON states that our table does not carry (nondeterministic output,
+// all-nodes policies of admin commands), in Redis's order.
+const EXPLICIT_TIPS: Record<string, string[]> = {
+  'client|info': ['nondeterministic_output'],
+  'client|list': ['nondeterministic_output'],
+  'command': ['nondeterministic_output_order'],
+  'command|docs': ['nondeterministic_output_order'],
+  'command|info': ['nondeterministic_output_order'],
+  'command|list': ['nondeterministic_output_order'],
+  'config|set': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'dump': ['nondeterministic_output'],
+  'hgetall': ['nondeterministic_output_order'],
+  'hkeys': ['nondeterministic_output_order'],
+  'hrandfield': ['nondeterministic_output'],
+  'hscan': ['nondeterministic_output'],
+  'hvals': ['nondeterministic_output_order'],
+  'info': ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+  'lastsave': ['nondeterministic_output'],
+  'latency|history': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
+  'latency|latest': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
+  'latency|reset': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'msetnx': ['request_policy:multi_shard', 'response_policy:agg_min'],
+  'object|encoding': ['nondeterministic_output'],
+  'object|freq': ['nondeterministic_output'],
+  'object|idletime': ['nondeterministic_output'],
+  'object|refcount': ['nondeterministic_output'],
+  'ping': ['request_policy:all_shards', 'response_policy:all_succeeded'],
+  'pttl': ['nondeterministic_output'],
+  'scan': ['nondeterministic_output', 'request_policy:special'],
+  'sdiff': ['nondeterministic_output_order'],
+  'sinter': ['nondeterministic_output_order'],
+  'slowlog|get': ['request_policy:all_nodes', 'nondeterministic_output'],
+  'slowlog|len': ['request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'],
+  'slowlog|reset': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'smembers': ['nondeterministic_output_order'],
+  'spop': ['nondeterministic_output'],
+  'srandmember': ['nondeterministic_output'],
+  'sscan': ['nondeterministic_output'],
+  'sunion': ['nondeterministic_output_order'],
+  'time': ['nondeterministic_output'],
+  'ttl': ['nondeterministic_output'],
+  'zrandmember': ['nondeterministic_output'],
+  'zscan': ['nondeterministic_output'],
+};
+
 /** Request/response policy tips, from the proxy policy (the same facts Redis's tips state). */
 export function commandTips(spec: CommandSpec): string[] {
+  const explicit = EXPLICIT_TIPS[spec.name];
+  if (explicit) return explicit;
   switch (spec.proxy) {
     case 'perKey:sum':
       return ['request_policy:multi_shard', 'response_policy:agg_sum'];

@@ -4,6 +4,7 @@
 import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
+import { abortExec, isInExec } from './handlers/transactions.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -37,27 +38,26 @@ export class Dispatcher {
   /** Checks and runs a command received from a client. */
   execute(s: Session, args: string[]): void {
     const server = this.server;
-    server.updateClock();
     const resolved = resolveCommand(args);
-    if ('error' in resolved) return this.reject(s, resolved.error);
+    if ('error' in resolved) return this.reject(s, resolved.error, lookupCommand(args[0]!)?.name);
     const { spec, top } = resolved;
     const flags = spec.flags;
-    if (!s.authenticated && !flags.has('no_auth')) return this.reject(s, 'NOAUTH Authentication required.');
-    if (s.multi && flags.has('no_multi')) return this.reject(s, 'ERR Command not allowed inside a transaction');
+    if (!s.authenticated && !flags.has('no_auth')) return this.reject(s, 'NOAUTH Authentication required.', spec.name);
+    if (s.multi && flags.has('no_multi')) return this.reject(s, 'ERR Command not allowed inside a transaction', spec.name);
     const isWrite = flags.has('write');
     if (flags.has('denyoom') || (spec.name === 'exec' && queuedHas(s, 'denyoom'))) {
       const oom = server.eviction.checkBeforeWrite(s);
-      if (oom) return this.reject(s, oom);
+      if (oom) return this.reject(s, oom, spec.name);
     }
     if (isWrite || (spec.name === 'exec' && queuedHas(s, 'write'))) {
       const err = server.replication.writeRefusal(s);
-      if (err) return this.reject(s, err);
+      if (err) return this.reject(s, err, spec.name);
     }
     if (s.inPubSubContext && !PUBSUB_CONTEXT_OK.has(top.name)) {
-      return this.reject(s, `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return this.reject(s, `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name);
     }
     const staleErr = server.replication.staleRefusal(spec);
-    if (staleErr) return this.reject(s, staleErr);
+    if (staleErr) return this.reject(s, staleErr, spec.name);
     if (server.pause.shouldPostpone(s, spec)) {
       server.pause.postpone(s, args);
       return;
@@ -85,6 +85,7 @@ export class Dispatcher {
     s.propagateAs = null;
     const skipThisReply = s.skipNextReply;
     s.skipNextReply = false;
+    server.countingReads = spec.flags.has('readonly');
     const t0 = performance.now();
     try {
       handler(s, args);
@@ -95,6 +96,8 @@ export class Dispatcher {
       server.log('warning', `Internal error running ${spec.name}: ${(err as Error).stack}`);
     }
     const micros = (performance.now() - t0) * 1000;
+    server.countingReads = false;
+    server.latency.add(spec.flags.has('fast') ? 'fast-command' : 'command', micros / 1000);
     s.lastCommand = spec.name;
     const failed = s.w.errorCount !== errorsBefore;
     server.stats.recordCall(spec.name, micros, failed);
@@ -114,13 +117,16 @@ export class Dispatcher {
       dropReply = true;
     }
     if (dropReply) s.w.rewind(mark);
-    server.blocking.serveReadyKeys();
+    // Inside EXEC, waiters are served once after the whole transaction (by EXEC's own call).
+    if (!isInExec(s)) server.blocking.serveReadyKeys();
   }
 
   /** An error before execution: inside MULTI it also dooms the transaction (EXECABORT). */
-  private reject(s: Session, message: string): void {
+  private reject(s: Session, message: string, command?: string): void {
+    this.server.stats.recordRejected(message, command);
+    // A refused EXEC discards the transaction: -EXECABORT … because of: <reason>.
+    if (command === 'exec') return abortExec(s, message);
     if (s.multi !== null) s.multiError = true;
-    this.server.stats.recordRejected(message);
     s.w.error(message);
   }
 }

@@ -23,13 +23,21 @@ const LFU_COUNTER_MAX = 255;
 /** Live LFU tuning (lfu-log-factor, lfu-decay-time), copied from the config by Eviction. */
 export const lfuParams = { logFactor: 10, decayMinutes: 1 };
 
+// Access stamps are milliseconds since this process started: small integers, stored unboxed in
+// the entry (epoch milliseconds would allocate a heap number on every access).
+const CLOCK_BASE_MS = Date.now();
+
 /**
- * The LRU clock. Redis keeps 24-bit seconds in robj.lru; entry.lru is a JS number, so we keep
- * milliseconds: eviction then tells apart keys touched within the same second (Redis cannot),
- * and IDLETIME is still reported in seconds.
+ * The LRU clock. Redis keeps 24-bit seconds in robj.lru; we keep milliseconds, so eviction tells
+ * apart keys touched within the same second (Redis cannot); IDLETIME is still in seconds.
  */
 function lruClock(nowMs: number): number {
-  return nowMs;
+  return nowMs - CLOCK_BASE_MS;
+}
+
+/** True for the allkeys-lfu / volatile-lfu policies. */
+export function isLfuPolicy(policy: string): boolean {
+  return policy.endsWith('-lfu');
 }
 
 /** Minutes modulo 2^16: the "last decrement time" half of an LFU stamp. */
@@ -61,12 +69,22 @@ function lfuLogIncr(counter: number): number {
 
 /** OBJECT IDLETIME: seconds since the key was last accessed (valid under LRU policies). */
 export function idleSeconds(entry: Entry, nowMs: number = Date.now()): number {
-  return Math.max(0, Math.floor((nowMs - entry.lru) / 1000));
+  return Math.max(0, Math.floor((lruClock(nowMs) - entry.lru) / 1000));
+}
+
+/** The LRU stamp of a key idle for `seconds` now (RESTORE … IDLETIME). */
+export function lruStampForIdle(seconds: number, nowMs: number): number {
+  return lruClock(nowMs) - seconds * 1000;
+}
+
+/** The packed LFU stamp for a counter value set now (RESTORE … FREQ n). */
+export function lfuStamp(counter: number, nowMs: number): number {
+  return ((lfuMinutes(nowMs) << 8) | (counter & 0xff)) >>> 0;
 }
 
 /** Milliseconds since the last access: the LRU eviction score. */
 function idleMillis(entry: Entry, nowMs: number): number {
-  return nowMs - entry.lru;
+  return lruClock(nowMs) - entry.lru;
 }
 
 /** OBJECT FREQ: the decayed LFU counter (valid under LFU policies). */
@@ -238,31 +256,34 @@ interface PoolEntry {
 export class Eviction {
   private readonly meter: MemoryMeter;
   private readonly pool: PoolEntry[] = [];
-  private policy: EvictionPolicy;
+  private policy: EvictionPolicy = 'noeviction';
+  // Cached: accessClock runs on every key lookup.
+  private lfu = false;
   private continuing = false;
 
   constructor(private readonly server: NodeServer) {
     this.meter = new MemoryMeter(server);
     const config = server.config;
-    this.policy = config.get('maxmemory-policy') as EvictionPolicy;
+    this.setPolicy(config.get('maxmemory-policy') as EvictionPolicy);
     lfuParams.logFactor = config.getInt('lfu-log-factor');
     lfuParams.decayMinutes = config.getInt('lfu-decay-time');
     config.onChange((name) => {
-      if (name === 'maxmemory-policy') {
-        this.policy = config.get(name) as EvictionPolicy;
-        this.pool.length = 0;
-      } else if (name === 'lfu-log-factor') lfuParams.logFactor = config.getInt(name);
+      if (name === 'maxmemory-policy') this.setPolicy(config.get(name) as EvictionPolicy);
+      else if (name === 'lfu-log-factor') lfuParams.logFactor = config.getInt(name);
       else if (name === 'lfu-decay-time') lfuParams.decayMinutes = config.getInt(name);
       // Lowering maxmemory evicts right away, as CONFIG SET maxmemory does in Redis.
       else if (name === 'maxmemory') this.performEvictions();
     });
   }
 
-  private get lfu(): boolean {
-    return this.policy === 'allkeys-lfu' || this.policy === 'volatile-lfu';
+  private setPolicy(policy: EvictionPolicy): void {
+    this.policy = policy;
+    this.lfu = policy === 'allkeys-lfu' || policy === 'volatile-lfu';
+    // Pooled scores were computed under the old policy.
+    this.pool.length = 0;
   }
 
-  /** The entry's next access stamp: LRU seconds, or (minutes << 8 | counter) under LFU. */
+  /** The entry's next access stamp: LRU milliseconds, or (minutes << 8 | counter) under LFU. */
   accessClock(entry: Entry | null): number {
     const now = this.server.now;
     if (!this.lfu) return lruClock(now);

@@ -4,7 +4,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Dispatcher } from './dispatcher.js';
 import { Db, type Entry, type KeyspaceEnv } from './keyspace/db.js';
 import { BlockingManager } from './blocking.js';
-import { NodeConfig } from './config.js';
+import { NodeConfig, parseMemory } from './config.js';
 import { Eviction } from './eviction.js';
 import { NodeLog, type LogLevel } from './log.js';
 import { PauseManager } from './pause.js';
@@ -42,6 +42,8 @@ export class NodeServer {
   lastSave = Math.floor(Date.now() / 1000);
   /** Cached time for the running command (ms since the epoch). */
   now = Date.now();
+  /** True while a read-only command runs: its key lookups count as keyspace hits/misses. */
+  countingReads = false;
   private listeners: NetServer[] = [];
   private timers: NodeJS.Timeout[] = [];
   private activeExpire = true;
@@ -55,6 +57,11 @@ export class NodeServer {
       accessClock: (e: Entry | null) => this.eviction.accessClock(e),
       isReplica: () => this.replication.role === 'slave',
       onExpired: (db, key) => this.keyExpired(db, key),
+      recordLookup: (hit) => {
+        if (!this.countingReads) return;
+        if (hit) this.stats.keyspaceHits++;
+        else this.stats.keyspaceMisses++;
+      },
     };
     const n = config.getInt('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, env));
@@ -64,7 +71,10 @@ export class NodeServer {
     this.eviction = new Eviction(this);
     this.replication = new Replication(config);
     this.dispatcher = new Dispatcher(this);
-    this.pause = new PauseManager((s, args) => this.dispatcher.execute(s, args));
+    this.pause = new PauseManager((s, args) => {
+      this.updateClock();
+      this.dispatcher.execute(s, args);
+    });
     applyEncodingLimits(config);
     config.onChange((name) => {
       if (name.includes('listpack') || name.includes('intset')) applyEncodingLimits(config);
@@ -128,12 +138,15 @@ export class NodeServer {
 
   /** True when a session's pending output passed its class's hard limit. */
   outputLimitExceeded(s: Session): boolean {
+    // Most writes complete at once: nothing is buffered, nothing to check.
+    const pending = s.socket.writableLength;
+    if (pending === 0) return false;
     const cls = s.subscriptionCount > 0 ? 'pubsub' : 'normal';
     const parts = this.config.get('client-output-buffer-limit').split(/\s+/);
     for (let i = 0; i < parts.length; i += 4) {
       if (parts[i] !== cls) continue;
-      const hard = Number(parts[i + 1]);
-      if (hard > 0 && s.socket.writableLength > hard) {
+      const hard = parseMemory(parts[i + 1]!) ?? 0;
+      if (hard > 0 && pending > hard) {
         this.log('warning', `Client id=${s.id} addr=${s.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
         return true;
       }

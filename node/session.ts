@@ -95,6 +95,7 @@ export class Session {
 
   private onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
+    this.server.stats.addNetInput(chunk.length);
     this.decoder.push(chunk);
     if (this.decoder.pendingBytes > this.server.config.getInt('client-query-buffer-limit')) {
       this.server.log('warning', `Closing client that reached max query buffer length: id=${this.id} addr=${this.addr}`);
@@ -106,6 +107,9 @@ export class Session {
 
   /** Runs every complete command buffered, unless blocked or paused; then flushes. */
   processInput(): void {
+    // One clock reading per batch of pipelined commands (Redis caches the time per command;
+    // a batch runs within microseconds).
+    this.server.updateClock();
     while (!this.blocked && !this.closing && !this.paused && !this.closed) {
       let args: string[] | null;
       try {
@@ -126,7 +130,9 @@ export class Session {
   flush(): void {
     if (this.closed) return;
     if (this.w.length > 0) {
-      const ok = this.socket.write(this.w.take());
+      const out = this.w.take();
+      this.server.stats.addNetOutput(out.length);
+      const ok = this.socket.write(out);
       if (!ok && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
       if (this.server.outputLimitExceeded(this)) {
         this.close();

@@ -10,7 +10,7 @@ import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import { encodingOf, typeNameOf } from '../keyspace/types/value.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
-import { idleSeconds, isLfuPolicy, lfuFrequency, lfuStamp } from '../keyspace/value-access.js';
+import { idleSeconds, isLfuPolicy, lfuFrequency, lfuStamp, lruStampForIdle } from '../eviction.js';
 import { cloneValue } from '../keyspace/value-clone.js';
 import { createDumpPayload, parseDumpPayload } from '../persistence/dump.js';
 import type { Session } from '../session.js';
@@ -460,14 +460,14 @@ function objectIdletimeCommand(s: Session, args: string[]): void {
   const e = objectEntry(s, args);
   if (e === undefined) return;
   if (isLfuPolicy(s.server.config.get('maxmemory-policy'))) return s.w.error(E.lfuSelected);
-  s.w.integer(idleSeconds(e.lru, s.server.eviction.accessClock(null)));
+  s.w.integer(idleSeconds(e, s.server.now));
 }
 
 function objectFreqCommand(s: Session, args: string[]): void {
   const e = objectEntry(s, args);
   if (e === undefined) return;
   if (!isLfuPolicy(s.server.config.get('maxmemory-policy'))) return s.w.error(E.lfuNotSelected);
-  s.w.integer(lfuFrequency(e.lru, s.server.now, s.server.config.getInt('lfu-decay-time')));
+  s.w.integer(lfuFrequency(e, s.server.now));
 }
 
 function objectHelpCommand(s: Session): void {
@@ -541,7 +541,7 @@ function applyAccessHints(s: Session, e: Entry, idle: number, freq: number): voi
   if (isLfuPolicy(s.server.config.get('maxmemory-policy'))) {
     if (freq >= 0) e.lru = lfuStamp(freq, s.server.now);
   } else if (idle >= 0) {
-    e.lru = s.server.eviction.accessClock(null) - idle;
+    e.lru = lruStampForIdle(idle, s.server.now);
   }
 }
 

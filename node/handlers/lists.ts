@@ -34,13 +34,6 @@ function pushEnd(list: ListValue, end: End, value: string): void {
   else list.pushBack(value);
 }
 
-/** A list read for a read-only command, counting keyspace hits/misses as lookupKeyRead does. */
-function readList(s: Session, key: string): ListValue | undefined | typeof WRONG_TYPE {
-  const list = s.db.getList(key);
-  if (list === undefined) s.server.stats.keyspaceMisses++;
-  else s.server.stats.keyspaceHits++;
-  return list;
-}
 
 /** Deletes a list left empty by a pop (Redis never keeps empty containers). */
 function dropIfEmpty(db: Db, key: string, list: ListValue): void {
@@ -108,7 +101,7 @@ function popRangeWithKey(s: Session, db: Db, key: string, list: ListValue, end: 
 // ---- reads ---------------------------------------------------------------------------------
 
 function llenCommand(s: Session, args: string[]): void {
-  const list = readList(s, args[1]!);
+  const list = s.db.getList(args[1]!);
   if (list === WRONG_TYPE) return wrongType(s);
   s.w.integer(list === undefined ? 0 : list.length);
 }
@@ -118,7 +111,7 @@ function lrangeCommand(s: Session, args: string[]): void {
   if (start === null) return;
   const stop = intArg(s, args[3]!);
   if (stop === null) return;
-  const list = readList(s, args[1]!);
+  const list = s.db.getList(args[1]!);
   if (list === WRONG_TYPE) return wrongType(s);
   if (list === undefined) return s.w.array(0);
   const range = normaliseRange(start, stop, list.length);
@@ -127,7 +120,7 @@ function lrangeCommand(s: Session, args: string[]): void {
 }
 
 function lindexCommand(s: Session, args: string[]): void {
-  const list = readList(s, args[1]!);
+  const list = s.db.getList(args[1]!);
   if (list === WRONG_TYPE) return wrongType(s);
   if (list === undefined) return s.w.null();
   const index = intArg(s, args[2]!);
@@ -163,7 +156,7 @@ function lposCommand(s: Session, args: string[]): void {
       return syntaxError(s);
     }
   }
-  const list = readList(s, args[1]!);
+  const list = s.db.getList(args[1]!);
   if (list === WRONG_TYPE) return wrongType(s);
   if (list === undefined) return count === -1 ? s.w.null() : s.w.array(0);
   const element = args[2]!;

@@ -5,7 +5,7 @@ import { globMatch } from '../../common/glob.js';
 import { WRONG_TYPE, type WrongType } from '../keyspace/db.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import type { Session } from '../session.js';
-import { type HandlerMap, intArg, positiveIntArg, syntaxError, wrongType, is } from './handler.js';
+import { type HandlerMap, intArg, is, positiveIntArg, syntaxError, wrongType } from './handler.js';
 import {
   collectionScanOptions,
   distinctRandomSlots,

@@ -36,13 +36,8 @@ export function expireDeadline(s: Session, text: string, unitMs: 1 | 1000, absol
 function getCommand(s: Session, args: string[]): void {
   const v = s.db.getString(args[1]!);
   if (v === WRONG_TYPE) return wrongType(s);
-  if (v === undefined) {
-    s.server.stats.keyspaceMisses++;
-    s.w.null();
-  } else {
-    s.server.stats.keyspaceHits++;
-    s.w.bulk(v);
-  }
+  if (v === undefined) s.w.null();
+  else s.w.bulk(v);
 }
 
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] */
@@ -70,10 +65,11 @@ function setCommand(s: Session, args: string[]): void {
   }
   const key = args[1]!;
   const db = s.db;
-  const old = db.lookup(key);
-  if (get && old !== undefined && typeof old.value !== 'string') return wrongType(s);
-  if ((nx && old !== undefined) || (xx && old === undefined)) {
-    if (get) s.w.bulkOrNull(old?.value as string | undefined);
+  const oldEntry = db.lookup(key);
+  if (get && oldEntry !== undefined && typeof oldEntry.value !== 'string') return wrongType(s);
+  const old = oldEntry?.value as string | undefined; // read before db.set replaces it in place
+  if ((nx && oldEntry !== undefined) || (xx && oldEntry === undefined)) {
+    if (get) s.w.bulkOrNull(old);
     else s.w.null();
     return;
   }
@@ -82,7 +78,7 @@ function setCommand(s: Session, args: string[]): void {
   s.server.changed(db, key);
   // Replicas and the AOF get an absolute deadline and no conditions: the outcome is decided here.
   s.propagateAs = [expireGiven ? ['SET', key, args[2]!, 'PXAT', String(at)] : keepTtl ? ['SET', key, args[2]!, 'KEEPTTL'] : ['SET', key, args[2]!]];
-  if (get) s.w.bulkOrNull(old?.value as string | undefined);
+  if (get) s.w.bulkOrNull(old);
   else s.w.ok();
 }
 
@@ -291,7 +287,7 @@ function decrbyCommand(s: Session, args: string[]): void {
   const delta = int64Arg(s, args[2]!);
   if (delta === null) return;
   // Negating INT64_MIN overflows in Redis too.
-  if (typeof delta === 'bigint' && delta === INT64_MIN) return s.w.error(ERR.overflow);
+  if (typeof delta === 'bigint' && delta === INT64_MIN) return s.w.error('ERR decrement would overflow');
   incrByGeneric(s, args[1]!, typeof delta === 'number' ? -delta : -delta);
 }
 

@@ -98,14 +98,21 @@ function buildStored(entries: readonly ZSetEntry[]): ZSetValue {
 
 /* ---------------------------------------------------------------- lookups and replies */
 
-/** The zset at `key`: undefined when missing, null after replying WRONGTYPE. */
+/**
+ * The zset at `key` for a read command (lookupKeyRead: counts a keyspace hit or miss):
+ * undefined when missing, null after replying WRONGTYPE.
+ */
 function readZSet(s: Session, key: string): ZSetValue | undefined | null {
   const z = s.db.getZSet(key);
-  if (z === WRONG_TYPE) {
-    wrongType(s);
-    return null;
-  }
-  return z;
+  if (z === undefined) s.server.stats.keyspaceMisses++;
+  else s.server.stats.keyspaceHits++;
+  return z === WRONG_TYPE ? (wrongType(s), null) : z;
+}
+
+/** The zset at `key` for a write command (lookupKeyWrite: no hit/miss statistics). */
+function writeZSet(s: Session, key: string): ZSetValue | undefined | null {
+  const z = s.db.getZSet(key);
+  return z === WRONG_TYPE ? (wrongType(s), null) : z;
 }
 
 /** Members (and scores) in the shape ZRANGE uses: RESP3 pairs [member, double], RESP2 flat. */
@@ -206,7 +213,7 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   }
   const key = args[1]!;
   const db = s.db;
-  let z = readZSet(s, key);
+  let z = writeZSet(s, key);
   if (z === null) return;
   let added = 0;
   let updated = 0;
@@ -239,7 +246,7 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
 
 function zremCommand(s: Session, args: string[]): void {
   const key = args[1]!;
-  const z = readZSet(s, key);
+  const z = writeZSet(s, key);
   if (z === null) return;
   if (z === undefined) return s.w.integer(0);
   let removed = 0;
@@ -417,7 +424,7 @@ function zremrangeByLexCommand(s: Session, args: string[]): void {
 }
 
 function removeRange(s: Session, key: string, remove: (z: ZSetValue) => number): void {
-  const z = readZSet(s, key);
+  const z = writeZSet(s, key);
   if (z === null) return;
   if (z === undefined) return s.w.integer(0);
   const removed = remove(z);
@@ -470,7 +477,7 @@ function zpopGeneric(s: Session, args: string[], max: boolean): void {
     count = Number(n);
   }
   const key = args[1]!;
-  const z = readZSet(s, key);
+  const z = writeZSet(s, key);
   if (z === null) return;
   if (z === undefined || count === 0) return s.w.array(0);
   popAndReply(s, s.db, key, z, max, count, hasCount && s.w.resp === 3 ? 'pairs' : 'flat');
@@ -514,7 +521,7 @@ function parseMultiPop(s: Session, args: string[], numkeysIndex: number): MultiP
 /** The first key holding a non-empty zset; null after replying WRONGTYPE for a key met before it. */
 function firstNonEmpty(s: Session, keys: readonly string[]): [string, ZSetValue] | undefined | null {
   for (const key of keys) {
-    const z = readZSet(s, key);
+    const z = writeZSet(s, key);
     if (z === null) return null;
     if (z !== undefined && z.size > 0) return [key, z];
   }
@@ -715,6 +722,9 @@ function parseSetOp(s: Session, args: string[], numkeysIndex: number, op: SetOp,
   let j = numkeysIndex + 1;
   for (let i = 0; i < setnum; i++, j++) {
     const e = s.db.lookup(args[j]!);
+    // lookupKeyRead even for the STORE forms: every input counts a hit or a miss.
+    if (e === undefined) s.server.stats.keyspaceMisses++;
+    else s.server.stats.keyspaceHits++;
     if (e !== undefined && !(e.value instanceof ZSetValue) && !(e.value instanceof SetValue)) {
       wrongType(s);
       return null;

@@ -35,6 +35,8 @@ export interface KeyspaceEnv {
   isReplica(): boolean;
   /** A key was removed because its TTL passed: count it, propagate a DEL, wake WATCHers. */
   onExpired(db: Db, key: string): void;
+  /** Counts keyspace hits and misses (only while a read-only command runs, as Redis does). */
+  recordLookup(hit: boolean): void;
 }
 
 export class Db {
@@ -56,8 +58,11 @@ export class Db {
   /** The live entry of a key (touching its access clock), or undefined if absent or expired. */
   lookup(key: string): Entry | undefined {
     const e = this.dict.get(key);
-    if (e === undefined) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= this.env.now() && this.expireIfNeeded(key, e)) return undefined;
+    if (e === undefined || (e.expireAt !== 0 && e.expireAt <= this.env.now() && this.expireIfNeeded(key, e))) {
+      this.env.recordLookup(false);
+      return undefined;
+    }
+    this.env.recordLookup(true);
     e.lru = this.env.accessClock(e);
     return e;
   }

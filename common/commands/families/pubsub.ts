@@ -8,10 +8,10 @@ export const pubsubCommands = [
   c('unsubscribe', -1, 'pubsub noscript loading stale', null, 'pubsub'),
   c('psubscribe', -2, 'pubsub noscript loading stale', null, 'pubsub'),
   c('punsubscribe', -1, 'pubsub noscript loading stale', null, 'pubsub'),
-  c('publish', 3, 'pubsub loading stale fast may_replicate', null, 'pubsub'),
+  c('publish', 3, 'pubsub loading stale fast', null, 'pubsub'),
   c('ssubscribe', -2, 'pubsub noscript loading stale', [1, -1, 1], 'pubsub'),
   c('sunsubscribe', -1, 'pubsub noscript loading stale', [1, -1, 1], 'pubsub'),
-  c('spublish', 3, 'pubsub loading stale fast may_replicate', [1, 1, 1], 'pubsub'),
+  c('spublish', 3, 'pubsub loading stale fast', [1, 1, 1], 'pubsub'),
   c('pubsub', -2, '', null, 'pubsub', {
     subs: [
       c('pubsub|channels', -2, 'pubsub loading stale', null, 'pubsub'),

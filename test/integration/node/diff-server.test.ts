@@ -86,8 +86,23 @@ describe('server commands match redis-server', () => {
       'shutdown', 'ping', 'select', 'nosuch',
     ];
     const [ours, redis] = await p.both('COMMAND', 'INFO', ...names);
-    const head = (r: Reply) => (r as Reply[]).map((e) => (e === null ? null : plain((e as Reply[]).slice(0, 7) as Reply)));
+    const head = (r: Reply) => (r as Reply[]).map((e) => (e === null ? null : plain((e as Reply[]).slice(0, 8) as Reply)));
     expect(head(ours)).toEqual(head(redis));
+  });
+
+  it('COMMAND INFO: ACL categories and tips of every command both servers know', async () => {
+    const names = (await p.ours.call('COMMAND', 'LIST')) as string[];
+    const [ours, redis] = await p.both('COMMAND', 'INFO', ...names);
+    const rows = (r: Reply) => (r as Reply[]).map((e) => (e === null ? null : plain([(e as Reply[])[0]!, (e as Reply[])[6]!, (e as Reply[])[7]!])));
+    const o = rows(ours);
+    const r = rows(redis);
+    let compared = 0;
+    names.forEach((name, i) => {
+      if (r[i] === null) return; // ours only (CLIENT SETINFO, SLOTS* commands)
+      compared++;
+      expect(o[i], name).toEqual(r[i]);
+    });
+    expect(compared).toBeGreaterThan(150);
   });
 
   // Key spec flags are derived from write/readonly only, so compare read commands whose flags agree.

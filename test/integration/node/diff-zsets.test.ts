@@ -267,6 +267,25 @@ describe('sorted-set commands match redis-server', () => {
     expect(plain(oneRandom)).toEqual(plain(redisRandom)); // one member left: no chance involved
   });
 
+  it('read commands count keyspace hits and misses, writes do not', async () => {
+    await p.both('ZADD', 'z', '1', 'a', '2', 'b');
+    await p.both('SET', 'str', 'x');
+    await p.both('CONFIG', 'RESETSTAT');
+    for (const cmd of [
+      ['ZSCORE', 'z', 'a'], ['ZSCORE', 'nokey', 'a'], ['ZCARD', 'str'], ['ZRANGE', 'z', '0', '-1'], ['ZRANGE', 'nokey', '0', '-1'],
+      ['ZRANGESTORE', 'd', 'z', '0', '0'], ['ZUNION', '2', 'z', 'nokey'], ['ZUNIONSTORE', 'd', '2', 'z', 'nokey'], ['ZINTERCARD', '1', 'z'],
+      ['ZRANDMEMBER', 'z'], ['ZSCAN', 'nokey', '0'], ['ZADD', 'z', '3', 'c'], ['ZREM', 'nokey', 'a'], ['ZPOPMIN', 'nokey'],
+      ['ZREMRANGEBYRANK', 'z', '5', '6'], ['ZMPOP', '1', 'nokey', 'MIN'], ['BZPOPMIN', 'z', '0'],
+    ]) await p.both(...cmd);
+    const stats = async (c: typeof p.ours): Promise<string[]> => {
+      const info = (await c.call('INFO', 'stats')) as string;
+      return info.split('\r\n').filter((line) => line.startsWith('keyspace_'));
+    };
+    const [ours, theirs] = await Promise.all([stats(p.ours), stats(p.redis)]);
+    expect(ours).toHaveLength(2);
+    expect(ours).toEqual(theirs);
+  });
+
   it('arity errors', async () => {
     await p.same(
       ['ZADD', 'z', '1'], ['ZREM', 'z'], ['ZSCORE', 'z'], ['ZMSCORE', 'z'], ['ZINCRBY', 'z', '1'], ['ZCARD'], ['ZCOUNT', 'z', '1'],

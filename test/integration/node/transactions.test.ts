@@ -92,10 +92,11 @@ describe('transactions match redis-server', () => {
   });
 
   it('fails EXEC when a watched key expires', async () => {
-    await p.same(['SET', 'k', 'v', 'PX', '100'], ['SET', 'sentinel', 'v', 'PX', '100'], ['WATCH', 'k']);
-    // Wait on another key with the same TTL so that k itself is not accessed.
+    // Keys set just before and after k, with its TTL, tell when k is alive or gone without touching it.
+    await p.same(['SET', 'before', 'v', 'PX', '300'], ['SET', 'k', 'v', 'PX', '300'], ['SET', 'after', 'v', 'PX', '300']);
+    await p.same(['WATCH', 'k'], ['EXISTS', 'before']);
     await waitFor(async () => {
-      const [a, b] = await p.both('EXISTS', 'sentinel');
+      const [a, b] = await p.both('EXISTS', 'after');
       return a === 0 && b === 0;
     }, { what: 'the TTL to pass' });
     await p.same(['MULTI'], ['SET', 'x', '1'], ['EXEC'], ['EXISTS', 'x']);
