@@ -1,9 +1,9 @@
 // String commands: GET/SET family, counters, ranges, LCS. Values are latin1 strings.
 import { ERR, invalidExpire } from '../../common/errors.js';
-import { formatDouble } from '../../common/resp/reply-writer.js';
 import { WRONG_TYPE } from '../keyspace/db.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
+import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
 import { type HandlerMap, floatArg, int64Arg, intArg, is, parseFloatStrict, syntaxError, wrongType } from './handler.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -291,33 +291,24 @@ function decrbyCommand(s: Session, args: string[]): void {
   incrByGeneric(s, args[1]!, typeof delta === 'number' ? -delta : -delta);
 }
 
-/** Formats INCRBYFLOAT results like Redis's long-double "%.17Lg" humanfriendly output. */
-export function formatHumanDouble(d: number): string {
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return String(d);
-  // 17 significant digits then trailing zeros trimmed, without exponent notation.
-  const fixed = Math.abs(d) >= 1e-5 && Math.abs(d) < 1e21 ? d.toPrecision(17) : d.toFixed(20);
-  let out = fixed.includes('e') ? d.toFixed(20) : fixed;
-  if (out.includes('.')) out = out.replace(/0+$/, '').replace(/\.$/, '');
-  // Prefer the shortest representation when it round-trips (what a long double computation shows).
-  const shortest = String(d);
-  return !shortest.includes('e') && shortest.length < out.length ? shortest : out;
-}
-
 function incrbyfloatCommand(s: Session, args: string[]): void {
-  const incr = floatArg(s, args[2]!);
-  if (incr === null) return;
+  if (floatArg(s, args[2]!) === null) return;
+  // inf parses as a float but any sum with it is infinite (parseLongDouble refuses it).
+  const incr = parseLongDouble(args[2]!);
+  if (incr === null) return s.w.error(ERR.nanOrInf);
   const db = s.db;
   const e = db.lookup(args[1]!);
-  let current = 0;
+  let current: LongDouble = { m: 0n, e: 0 };
   if (e !== undefined) {
     if (typeof e.value !== 'string') return wrongType(s);
-    const parsed = parseFloatStrict(e.value);
-    if (parsed === null || e.value.trim() !== e.value) return s.w.error(ERR.notFloat);
+    if (parseFloatStrict(e.value) === null) return s.w.error(ERR.notFloat);
+    const parsed = parseLongDouble(e.value);
+    if (parsed === null) return s.w.error(ERR.nanOrInf);
     current = parsed;
   }
-  const result = current + incr;
-  if (!Number.isFinite(result)) return s.w.error(ERR.nanOrInf);
-  const text = formatHumanDouble(result);
+  const result = addLongDouble(current, incr);
+  if (isInfiniteLongDouble(result)) return s.w.error(ERR.nanOrInf);
+  const text = formatLongDoubleHuman(result);
   if (e === undefined) db.add(args[1]!, text);
   else e.value = text;
   s.server.changed(db, args[1]!);
