@@ -20,6 +20,8 @@ export interface BenchOptions {
   skipMemory: boolean;
   skipThroughput: boolean;
   resultsPath: string;
+  /** False with --no-pin: every process unpinned (the scheduler spreads them over all CPUs). */
+  pin: boolean;
   /** BENCH_PROXY_CPU_PROF: directory for our proxies' CPU profiles (proxy scenario), or null. */
   proxyCpuProfileDir: string | null;
 }
@@ -35,6 +37,7 @@ export const USAGE = `npm run bench -- [flags]
   --tests=SET,GET,...   subset of: ${BENCH_TESTS.map((t) => t.id.split(' ')[0]).join(',')}
   --pipelines=1,16      pipeline depths (-P)
   --repeats=N           alternating runs per target and cell, median reported (default 5)
+  --no-pin              do not pin processes to CPUs (compare with the pinned layout)
   --no-memory           skip the memory test
   --memory-only         only the memory test
   --out=PATH            JSON results (default .bench-results/latest.json, proxy: .bench-results/proxy-latest.json)
@@ -74,6 +77,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       pipelines: { type: 'string', default: '1,16' },
       repeats: { type: 'string' },
       'no-memory': { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
       'memory-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -101,6 +105,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     skipMemory: values['no-memory'] === true,
     skipThroughput: values['memory-only'] === true,
     proxyCpuProfileDir: env.BENCH_PROXY_CPU_PROF === undefined || env.BENCH_PROXY_CPU_PROF === '' ? null : env.BENCH_PROXY_CPU_PROF,
+    pin: values['no-pin'] !== true,
     resultsPath: values.out ?? (scenario === 'proxy' ? '.bench-results/proxy-latest.json' : '.bench-results/latest.json'),
   };
 }

@@ -42,13 +42,16 @@ export function proxyLatencyRows(report: ProxyBenchReport): string[][] {
   const header = ['test', 'pipeline', ...PROXY_PATHS.map((p) => `${PROXY_PATH_LABELS[p]} p50/p99 ms`),
     'added p99 ms ours / twemproxy',
     `proxy CPU ${PROXIES_WITH_CPU.map((p) => PROXY_PATH_LABELS[p]).join(' / ')}`,
-    `backend CPU ${PROXIES_WITH_CPU.map((p) => PROXY_PATH_LABELS[p]).join(' / ')} / direct`];
+    `backend CPU ${PROXIES_WITH_CPU.map((p) => PROXY_PATH_LABELS[p]).join(' / ')} / direct`,
+    `proxy CPU µs/request ${PROXIES_WITH_CPU.map((p) => PROXY_PATH_LABELS[p]).join(' / ')}`];
   const rows = report.tests.map((t) => [
     t.test, String(t.pipeline), ...PROXY_PATHS.map((p) => `${fmtMs(t.paths[p].p50Ms)} / ${fmtMs(t.paths[p].p99Ms)}`),
     `${fmtSignedMs(t.comparison.addedP99Ms.ours)} / ${fmtSignedMs(t.comparison.addedP99Ms.twemproxy)}`,
     PROXIES_WITH_CPU.map((p) => fmtPercent(t.paths[p].serverCpuPercent)).join(' / '),
     // The direct path's server CPU is its backend's CPU.
     [...PROXIES_WITH_CPU.map((p) => fmtPercent(t.paths[p].backendCpuPercent)), fmtPercent(t.paths.direct.serverCpuPercent)].join(' / '),
+    [t.comparison.proxyCpuMicrosPerRequest.ours, t.comparison.proxyCpuMicrosPerRequest.twemproxy, t.comparison.proxyCpuMicrosPerRequest.oursNodes]
+      .map((us) => (us === null ? 'n/a' : us.toFixed(1))).join(' / '),
   ]);
   return [header, ...rows];
 }

@@ -19,6 +19,11 @@ export interface ProxyComparison {
   nodesVsRedisBehindOurs: number;
   /** Median p99 through a proxy − median p99 of redis direct, in ms. */
   addedP99Ms: { ours: number; twemproxy: number };
+  /**
+   * Proxy CPU time per request in µs (median CPU % / median rps), or null if not measured: the
+   * proxy's own efficiency, which rps alone hides when a proxy is not the bottleneck.
+   */
+  proxyCpuMicrosPerRequest: { ours: number | null; twemproxy: number | null; oursNodes: number | null };
   /** The target for ours/twemproxy on this cell, or null where it sets none. */
   goal: { minRatio: number; met: boolean } | null;
 }
@@ -41,6 +46,11 @@ export function proxyGoal(test: string, pipeline: number): number | null {
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
+function cpuMicrosPerRequest(s: SummaryStats): number | null {
+  if (s.serverCpuPercent === null || s.rps === 0) return null;
+  return ((s.serverCpuPercent / 100) / s.rps) * 1e6;
+}
+
 /** Ratios and added latency of one cell from each path's summary. Pure. */
 export function compareProxyPaths(paths: Readonly<Record<ProxyPath, SummaryStats>>, test: string, pipeline: number): ProxyComparison {
   const { oursRedis, twemproxy, direct, oursNodes } = paths;
@@ -53,6 +63,9 @@ export function compareProxyPaths(paths: Readonly<Record<ProxyPath, SummaryStats
     twemproxyVsDirect: ratio(twemproxy.rps, direct.rps),
     nodesVsRedisBehindOurs: ratio(oursNodes.rps, oursRedis.rps),
     addedP99Ms: { ours: oursRedis.p99Ms - direct.p99Ms, twemproxy: twemproxy.p99Ms - direct.p99Ms },
+    proxyCpuMicrosPerRequest: {
+      ours: cpuMicrosPerRequest(oursRedis), twemproxy: cpuMicrosPerRequest(twemproxy), oursNodes: cpuMicrosPerRequest(oursNodes),
+    },
     goal: minRatio === null ? null : { minRatio, met: oursVsTwemproxy >= minRatio },
   };
 }

@@ -41,8 +41,8 @@ function nutcrackerVersion(): string {
 async function mainProxy(options: BenchOptions): Promise<void> {
   assertTesseraCliExists();
   const cpus = os.availableParallelism();
-  const pinned = canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
-  if (!pinned) log('fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier');
+  const pinned = options.pin && canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
+  if (!pinned) log(options.pin ? 'fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier' : '--no-pin: running unpinned');
   const scenario = await startProxyScenario({
     proxyCpu: pinned ? SERVER_CPU : undefined,
     backendCpu: pinned ? CLIENT_CPU : undefined,
@@ -98,10 +98,10 @@ async function main(options: BenchOptions): Promise<void> {
   const candidateTarget = options.ours === 'tessera' ? tesseraNodeTarget : redisStandInTarget;
   const scenario = nodeVsRedisScenario(candidateTarget);
   const cpus = os.availableParallelism();
-  const pinned = canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
+  const pinned = options.pin && canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
   const serverCpu = pinned ? SERVER_CPU : undefined;
   const clientCpu = pinned ? CLIENT_CPU : undefined;
-  if (!pinned) log('fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier');
+  if (!pinned) log(options.pin ? 'fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier' : '--no-pin: running unpinned');
 
   let tests: TestResult[] = [];
   let failures: CellFailure[] = [];

@@ -161,8 +161,20 @@ export class NodeConfig {
   /** The file it was loaded from (for CONFIG REWRITE), if any. */
   file: string | null = null;
 
+  /** Parsed numbers, by name and alias: getInt() runs on hot paths (per command, per read). */
+  private readonly ints = new Map<string, number>();
+
   constructor() {
-    for (const d of DIRECTIVES) this.values.set(d.name, d.default);
+    for (const d of DIRECTIVES) this.store(d, d.default);
+  }
+
+  private store(d: Directive, value: string): void {
+    this.values.set(d.name, value);
+    if (d.kind === 'int' || d.kind === 'memory') {
+      const n = d.kind === 'memory' ? parseMemory(value)! : Number(value);
+      this.ints.set(d.name, n);
+      for (const a of d.aliases ?? []) this.ints.set(a, n);
+    }
   }
 
   /** Called after every successful change with the canonical name and the new value. */
@@ -175,9 +187,9 @@ export class NodeConfig {
   }
 
   getInt(name: string): number {
-    const d = byName.get(name)!;
-    const v = this.values.get(d.name)!;
-    return d.kind === 'memory' ? parseMemory(v)! : Number(v);
+    const n = this.ints.get(name);
+    if (n === undefined) throw new Error(`config ${name} is not numeric`);
+    return n;
   }
 
   getBool(name: string): boolean {
@@ -222,7 +234,7 @@ export class NodeConfig {
 
   private apply(d: Directive, value: string): void {
     if (d.clamp) value = String(Math.min(d.clamp[1], Math.max(d.clamp[0], Number(value))));
-    this.values.set(d.name, value);
+    this.store(d, value);
     for (const l of this.listeners) l(d.name, value);
   }
 

@@ -7,6 +7,7 @@ import { genericCommands } from './families/generic.js';
 import { hashCommands } from './families/hash.js';
 import { listCommands } from './families/list.js';
 import { pubsubCommands } from './families/pubsub.js';
+import { replicationCommands } from './families/replication.js';
 import { serverCommands } from './families/server.js';
 import { setCommands } from './families/set.js';
 import { sortedSetCommands } from './families/sorted-set.js';
@@ -16,7 +17,7 @@ import { transactionCommands } from './families/transactions.js';
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
   [
     ...genericCommands, ...stringCommands, ...listCommands, ...hashCommands, ...setCommands,
-    ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands,
+    ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands, ...replicationCommands,
   ].map((spec) => [spec.name, spec]),
 );
 

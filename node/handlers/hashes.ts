@@ -23,14 +23,6 @@ const INT64_MIN = -(2n ** 63n);
 const HALF_LONG_MAX = 4611686018427387903n;
 const SCAN_DEFAULT_COUNT = 10;
 
-/** A hash for a read-only command, counting keyspace hits/misses as lookupKeyRead does. */
-function readHash(s: Session, key: string): HashValue | undefined | WrongType {
-  const hash = s.db.getHash(key);
-  if (hash === undefined) s.server.stats.keyspaceMisses++;
-  else s.server.stats.keyspaceHits++;
-  return hash;
-}
-
 /** hashTypeLookupWriteOrCreate: the hash at `key`, created empty when absent; null after WRONGTYPE. */
 function writableHash(s: Session, key: string): HashValue | null {
   const hash = s.db.getHash(key);
@@ -230,38 +222,38 @@ function hincrbyfloatCommand(s: Session, args: string[]): void {
 // ---- reads ---------------------------------------------------------------------------------
 
 function hgetCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.bulkOrNull(hash?.get(args[2]!));
 }
 
 function hmgetCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.array(args.length - 2);
   for (let i = 2; i < args.length; i++) s.w.bulkOrNull(hash?.get(args[i]!));
 }
 
 function hlenCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.integer(hash === undefined ? 0 : hash.size);
 }
 
 function hstrlenCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.integer(hash?.get(args[2]!)?.length ?? 0);
 }
 
 function hexistsCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.integer(hash !== undefined && hash.has(args[2]!) ? 1 : 0);
 }
 
 function hgetallCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   if (hash === undefined) return s.w.map(0);
   const { keys, vals } = hash.map;
@@ -273,13 +265,13 @@ function hgetallCommand(s: Session, args: string[]): void {
 }
 
 function hkeysCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.bulkArray(hash === undefined ? [] : hash.map.keys);
 }
 
 function hvalsCommand(s: Session, args: string[]): void {
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   s.w.bulkArray(hash === undefined ? [] : hash.map.vals);
 }
@@ -288,7 +280,7 @@ function hvalsCommand(s: Session, args: string[]): void {
 function hscanCommand(s: Session, args: string[]): void {
   const cursor = parseScanCursor(args[2]!);
   if (cursor === null) return s.w.error(INVALID_CURSOR);
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   if (hash === undefined) return emptyScanReply(s);
   const opts = collectionScanOptions(s, args, 3);
@@ -319,7 +311,7 @@ function writeFieldsHeader(s: Session, n: number, withValues: boolean): void {
 /** HRANDFIELD key [count [WITHVALUES]]: negative counts may repeat fields, positive ones don't. */
 function hrandfieldCommand(s: Session, args: string[]): void {
   if (args.length === 2) {
-    const hash = readHash(s, args[1]!);
+    const hash = s.db.getHash(args[1]!);
     if (hash === WRONG_TYPE) return wrongType(s);
     if (hash === undefined) return s.w.null();
     return s.w.bulk(hash.fieldAt(hash.randomSlot()));
@@ -329,7 +321,7 @@ function hrandfieldCommand(s: Session, args: string[]): void {
   if (args.length > 4 || (args.length === 4 && !is(args[3], 'withvalues'))) return syntaxError(s);
   const withValues = args.length === 4;
   if (withValues && (BigInt(count) < -HALF_LONG_MAX || BigInt(count) > HALF_LONG_MAX)) return s.w.error(OUT_OF_RANGE);
-  const hash = readHash(s, args[1]!);
+  const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   if (hash === undefined || count === 0 || count === 0n) return s.w.array(0);
   const size = hash.size;

@@ -20,14 +20,6 @@ const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 /** Redis 7.0 splits SPOP's propagated SREM into commands of at most this many members. */
 const SPOP_SREM_BATCH = 1024;
 
-/** A set for a read-only command, counting keyspace hits/misses as lookupKeyRead does. */
-function readSet(s: Session, key: string): SetValue | undefined | WrongType {
-  const set = s.db.getSet(key);
-  if (set === undefined) s.server.stats.keyspaceMisses++;
-  else s.server.stats.keyspaceHits++;
-  return set;
-}
-
 /** Writes members as a RESP3 set (~) or RESP2 array. */
 function writeSet(s: Session, members: readonly string[]): void {
   s.w.set(members.length);
@@ -139,26 +131,26 @@ function spopCommand(s: Session, args: string[]): void {
 // ---- single-key reads ----------------------------------------------------------------------
 
 function smembersCommand(s: Session, args: string[]): void {
-  const set = readSet(s, args[1]!);
+  const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   writeSet(s, set === undefined ? [] : set.toArray());
 }
 
 function sismemberCommand(s: Session, args: string[]): void {
-  const set = readSet(s, args[1]!);
+  const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   s.w.integer(set !== undefined && set.has(args[2]!) ? 1 : 0);
 }
 
 function smismemberCommand(s: Session, args: string[]): void {
-  const set = readSet(s, args[1]!);
+  const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   s.w.array(args.length - 2);
   for (let i = 2; i < args.length; i++) s.w.integer(set !== undefined && set.has(args[i]!) ? 1 : 0);
 }
 
 function scardCommand(s: Session, args: string[]): void {
-  const set = readSet(s, args[1]!);
+  const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   s.w.integer(set === undefined ? 0 : set.size);
 }
@@ -167,14 +159,14 @@ function scardCommand(s: Session, args: string[]): void {
 function srandmemberCommand(s: Session, args: string[]): void {
   if (args.length > 3) return syntaxError(s);
   if (args.length === 2) {
-    const set = readSet(s, args[1]!);
+    const set = s.db.getSet(args[1]!);
     if (set === WRONG_TYPE) return wrongType(s);
     if (set === undefined) return s.w.null();
     return s.w.bulk(set.randomMember());
   }
   const count = randomCountArg(s, args[2]!);
   if (count === null) return;
-  const set = readSet(s, args[1]!);
+  const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   if (set === undefined || count === 0 || count === 0n) return s.w.array(0);
   const unique = count > 0;
@@ -195,7 +187,7 @@ function srandmemberCommand(s: Session, args: string[]): void {
 function sscanCommand(s: Session, args: string[]): void {
   const cursor = parseScanCursor(args[2]!);
   if (cursor === null) return s.w.error(INVALID_CURSOR);
-  const set = readSet(s, args[1]!);
+  const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   if (set === undefined) return emptyScanReply(s);
   const opts = collectionScanOptions(s, args, 3);
@@ -216,7 +208,7 @@ function sscanCommand(s: Session, args: string[]): void {
 function sourceSets(s: Session, keys: readonly string[]): Array<SetValue | undefined> | null {
   const sets = new Array<SetValue | undefined>(keys.length);
   for (let i = 0; i < keys.length; i++) {
-    const set = readSet(s, keys[i]!);
+    const set = s.db.getSet(keys[i]!);
     if (set === WRONG_TYPE) {
       wrongType(s);
       return null;

@@ -33,6 +33,8 @@ describe('parseBenchOptions', () => {
     const node = parseBenchOptions([], {})!;
     expect(node.scenario).toBe('node');
     expect(node.resultsPath).toBe('.bench-results/latest.json');
+    expect(node.pin).toBe(true);
+    expect(parseBenchOptions(['--no-pin'], {})!.pin).toBe(false);
   });
 
   it('rejects an unknown scenario and --memory-only with the proxy scenario', () => {

@@ -34,6 +34,13 @@ describe('compareProxyPaths', () => {
     expect(c.goal).toEqual({ minRatio: 0.8, met: true });
   });
 
+  it('derives proxy CPU µs per request from median CPU % and rps, null where CPU was not measured', () => {
+    const c = compareProxyPaths({ ...paths, oursRedis: { ...paths.oursRedis, serverCpuPercent: 96 }, twemproxy: { ...paths.twemproxy, serverCpuPercent: 25 } }, 'GET', 16);
+    expect(c.proxyCpuMicrosPerRequest.ours).toBeCloseTo(12); // 0.96 s / 80,000 requests
+    expect(c.proxyCpuMicrosPerRequest.twemproxy).toBeCloseTo(2.5);
+    expect(c.proxyCpuMicrosPerRequest.oursNodes).toBeNull();
+  });
+
   it('marks a missed goal, and has none for cells the issue sets no target for', () => {
     expect(compareProxyPaths(paths, 'SET', 16).goal).toEqual({ minRatio: 1.0, met: false });
     expect(compareProxyPaths(paths, 'MSET (10 keys)', 16).goal).toBeNull();
