@@ -1,6 +1,5 @@
-// A scenario pairs the candidate we measure with the baseline it is compared against.
-// Later scenarios (our proxy over our nodes vs twemproxy over redis-servers) add Targets that
-// start several processes behind one port; the runner does not change.
+// The node scenario pairs the candidate we measure with the baseline it is compared against.
+// The proxy scenario compares four paths at once and lives in proxy-scenario.ts.
 import { redisServerTarget, type Target } from './targets.js';
 
 export interface Scenario {

@@ -10,6 +10,8 @@ export class BlockingManager {
   private readonly readySet = new Map<Db, Set<string>>();
   private readonly timers = new Map<Session, NodeJS.Timeout | null>(); // null = no timeout
   private holds = 0; // open deferServing() calls
+  /** Runs before a waiter is served from `key` (the snapshot engine dumps the keys it will write). */
+  beforeServe: ((db: Db, key: string, s: Session) => void) | null = null;
 
   constructor(private readonly dbOf: (index: number) => Db) {}
 
@@ -101,6 +103,7 @@ export class BlockingManager {
         for (const s of [...queue]) {
           const state = s.blocked;
           if (!state) continue;
+          this.beforeServe?.(db, key, s);
           if (state.tryServe(key)) {
             this.unblock(s);
             resumed.push(s);

@@ -86,6 +86,7 @@ export class Dispatcher {
     const skipThisReply = s.skipNextReply;
     s.skipNextReply = false;
     server.countingReads = spec.flags.has('readonly');
+    if (spec.flags.has('write')) server.snapshots.beforeCommand(spec, args, s.db);
     const t0 = performance.now();
     try {
       handler(s, args);
@@ -97,6 +98,7 @@ export class Dispatcher {
     }
     const micros = (performance.now() - t0) * 1000;
     server.countingReads = false;
+    if (s.blocked !== null) server.snapshots.noteBlocked(s, spec, args);
     server.latency.add(spec.flags.has('fast') ? 'fast-command' : 'command', micros / 1000);
     s.lastCommand = spec.name;
     const failed = s.w.errorCount !== errorsBefore;

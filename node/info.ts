@@ -1,7 +1,9 @@
 // INFO rendering: Redis 7.0's sections and field names ("# Section" headers, CRLF lines) built
 // from the server's counters. Reads state only; never changes it.
 import { arch, release, totalmem, type } from 'node:os';
+import { replicationInfoFields } from './replication/info-fields.js';
 import type { NodeServer } from './server.js';
+import { aofOf } from './persistence/aof.js';
 import { VERSION } from './version.js';
 
 type Field = [string, string | number];
@@ -151,30 +153,22 @@ function persistenceSection(s: NodeServer): Field[] {
     ['current_cow_size', 0],
     ['current_cow_size_age', 0],
     ['current_fork_perc', '0.00'],
-    ['current_save_keys_processed', 0],
-    ['current_save_keys_total', 0],
-    ['rdb_changes_since_last_save', s.dirty],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', s.lastSave],
-    ['rdb_last_bgsave_status', 'ok'],
-    ['rdb_last_bgsave_time_sec', -1],
-    ['rdb_current_bgsave_time_sec', -1],
-    ['rdb_saves', 0],
-    ['rdb_last_cow_size', 0],
-    ['rdb_last_load_keys_expired', 0],
-    ['rdb_last_load_keys_loaded', 0],
-    ['aof_enabled', s.config.getBool('appendonly') ? 1 : 0],
-    ['aof_rewrite_in_progress', 0],
-    ['aof_rewrite_scheduled', 0],
-    ['aof_last_rewrite_time_sec', -1],
-    ['aof_current_rewrite_time_sec', -1],
-    ['aof_last_bgrewrite_status', 'ok'],
-    ['aof_rewrites', 0],
-    ['aof_rewrites_consecutive_failures', 0],
-    ['aof_last_write_status', 'ok'],
-    ['aof_last_cow_size', 0],
+    ...s.snapshots.infoFields(),
+    ...aofInfo(s),
     ['module_fork_in_progress', 0],
     ['module_fork_last_cow_size', 0],
+    ...(aofOf(s)?.infoSizeFields() ?? []),
+  ];
+}
+
+/** AOF fields from the node's AOF, or Redis's values for a node without one (tests, tools). */
+function aofInfo(s: NodeServer): Field[] {
+  const aof = aofOf(s);
+  if (aof) return aof.infoFields();
+  return [
+    ['aof_enabled', 0], ['aof_rewrite_in_progress', 0], ['aof_rewrite_scheduled', 0], ['aof_last_rewrite_time_sec', -1],
+    ['aof_current_rewrite_time_sec', -1], ['aof_last_bgrewrite_status', 'ok'], ['aof_rewrites', 0],
+    ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', 'ok'], ['aof_last_cow_size', 0],
   ];
 }
 
@@ -195,9 +189,9 @@ function statsSection(s: NodeServer): Field[] {
     ['instantaneous_input_repl_kbps', '0.00'],
     ['instantaneous_output_repl_kbps', '0.00'],
     ['rejected_connections', st.rejectedConnections],
-    ['sync_full', 0],
-    ['sync_partial_ok', 0],
-    ['sync_partial_err', 0],
+    ['sync_full', s.replication.syncFull],
+    ['sync_partial_ok', s.replication.syncPartialOk],
+    ['sync_partial_err', s.replication.syncPartialErr],
     ['expired_keys', st.expiredKeys],
     ['expired_stale_perc', '0.00'],
     ['expired_time_cap_reached_count', 0],
@@ -237,20 +231,7 @@ function statsSection(s: NodeServer): Field[] {
 }
 
 function replicationSection(s: NodeServer): Field[] {
-  const repl = s.replication as unknown as { replId?: string; offset?: number; role: string; connectedReplicas: number };
-  return [
-    ['role', repl.role],
-    ['connected_slaves', repl.connectedReplicas],
-    ['master_failover_state', 'no-failover'],
-    ['master_replid', repl.replId ?? s.runId],
-    ['master_replid2', '0'.repeat(40)],
-    ['master_repl_offset', repl.offset ?? 0],
-    ['second_repl_offset', -1],
-    ['repl_backlog_active', 0],
-    ['repl_backlog_size', s.config.getInt('repl-backlog-size')],
-    ['repl_backlog_first_byte_offset', 0],
-    ['repl_backlog_histlen', 0],
-  ];
+  return replicationInfoFields(s);
 }
 
 function cpuSection(): Field[] {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, NodeConfig } from './config.js';
 import { NodeServer } from './server.js';
+import { AofLoadError, attachAof } from './persistence/aof.js';
 import { TESSERA_VERSION, VERSION } from './version.js';
 
 /**
@@ -50,6 +51,23 @@ export async function runNode(argv: readonly string[]): Promise<NodeServer> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Like Redis, the dataset is loaded before accepting connections; a corrupt file is fatal.
+  if (!config.getBool('appendonly')) {
+    try {
+      server.replication.restoreFromRdb(server.snapshots.loadFromDisk()?.aux);
+    } catch (err) {
+      server.log('warning', `Fatal error loading the DB: ${(err as Error).message}. Exiting.`);
+      process.exit(1);
+    }
+  }
+  // With appendonly yes the AOF alone is the dataset at start (Redis 7.0); it then stays open for appends.
+  const aof = attachAof(server);
+  try {
+    aof.loadAtStartup();
+  } catch (err) {
+    if (!(err instanceof AofLoadError)) server.log('warning', `Fatal error loading the AOF: ${(err as Error).message}`);
+    process.exit(1);
+  }
   try {
     await server.listen();
   } catch (err) {

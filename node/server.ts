@@ -14,6 +14,7 @@ import { Session } from './session.js';
 import { LatencyMonitor, SlowLog, Stats } from './stats.js';
 import { WatchManager } from './watch.js';
 import { encodingLimits } from './keyspace/types/encoding-limits.js';
+import { SnapshotManager } from './persistence/snapshot.js';
 
 export { TESSERA_VERSION, VERSION } from './version.js';
 
@@ -34,6 +35,7 @@ export class NodeServer {
   readonly eviction: Eviction;
   readonly replication: Replication;
   readonly dispatcher: Dispatcher;
+  readonly snapshots: SnapshotManager;
   readonly logger: NodeLog;
   readonly runId = randomHex(40);
   nextClientId = 1;
@@ -57,6 +59,7 @@ export class NodeServer {
       accessClock: (e: Entry | null) => this.eviction.accessClock(e),
       isReplica: () => this.replication.role === 'slave',
       onExpired: (db, key) => this.keyExpired(db, key),
+      beforeRemove: (db, key) => this.snapshots.beforeWrite(db, key),
       recordLookup: (hit) => {
         if (!this.countingReads) return;
         if (hit) this.stats.keyspaceHits++;
@@ -68,8 +71,10 @@ export class NodeServer {
     this.slowlog = new SlowLog(() => config.getInt('slowlog-log-slower-than'), () => config.getInt('slowlog-max-len'));
     this.latency = new LatencyMonitor(() => config.getInt('latency-monitor-threshold'));
     this.blocking = new BlockingManager((i) => this.dbs[i]!);
+    this.snapshots = new SnapshotManager(this, this.runId);
+    this.blocking.beforeServe = (db, key, s) => this.snapshots.beforeServe(db, key, s);
     this.eviction = new Eviction(this);
-    this.replication = new Replication(config);
+    this.replication = new Replication(config, this);
     this.dispatcher = new Dispatcher(this);
     this.pause = new PauseManager((s, args) => {
       this.updateClock();
@@ -109,8 +114,25 @@ export class NodeServer {
    */
   transactionStream: Array<[dbIndex: number, argv: readonly string[]]> | null = null;
 
+  /** True while the AOF is replayed at start: those writes are already on disk, nothing to send. */
+  suppressPropagation = false;
+
+  private readonly beforeRepliesHooks: Array<() => void> = [];
+
+  /** Registers work that must finish before any reply leaves (the AOF write + fsync). */
+  onBeforeReplies(hook: () => void): void {
+    this.beforeRepliesHooks.push(hook);
+  }
+
+  /** Called by sessions right before they write replies to their socket. */
+  beforeReplies(): void {
+    const hooks = this.beforeRepliesHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!();
+  }
+
   /** Sends a write to the replication stream (replicas, AOF) in the form it was (re)written to. */
   propagate(dbIndex: number, argv: readonly string[]): void {
+    if (this.suppressPropagation) return;
     if (this.transactionStream !== null) this.transactionStream.push([dbIndex, argv]);
     else this.replication.feed(dbIndex, argv);
   }
@@ -182,6 +204,7 @@ export class NodeServer {
       });
     }
     this.startTimers();
+    this.replication.start();
     this.log('notice', `Ready to accept connections tcp`);
   }
 
@@ -234,6 +257,7 @@ export class NodeServer {
 
   /** Once every 100 ms: idle client timeouts and the other periodic duties. */
   private cron(): void {
+    this.snapshots.cron();
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       const limit = Date.now() - timeout * 1000;
@@ -252,13 +276,18 @@ export class NodeServer {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     for (const t of this.timers) clearInterval(t);
+    this.replication.stop();
     for (const s of [...this.sessions]) s.close();
     await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
   }
 
-  /** SHUTDOWN: closes everything and exits the process. */
-  async shutdown(): Promise<never> {
+  /**
+   * SHUTDOWN: saves when asked to or when save rules exist (unless NOSAVE), closes everything and
+   * exits. Returns false, without exiting, when that final save fails (as Redis refuses to exit).
+   */
+  async shutdown(opts: { save?: boolean | null } = {}): Promise<boolean> {
     this.log('warning', 'User requested shutdown...');
+    if (!this.snapshots.saveOnShutdown(opts.save ?? null)) return false;
     await this.close();
     this.log('warning', 'Redis is now ready to exit, bye bye...');
     process.exit(0);

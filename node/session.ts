@@ -130,6 +130,8 @@ export class Session {
   flush(): void {
     if (this.closed) return;
     if (this.w.length > 0) {
+      // Writes these replies acknowledge reach the AOF first (appendfsync always: the disk).
+      this.server.beforeReplies();
       const out = this.w.take();
       this.server.stats.addNetOutput(out.length);
       const ok = this.socket.write(out);

@@ -5,6 +5,7 @@
 import { encodeCommand } from '../common/resp/encode.js';
 import { slotOf } from '../common/slots.js';
 import { BackendConnection } from './backend/connection.js';
+import { arrayElements } from './merge.js';
 import type { ProxySession } from './session.js';
 
 type Kind = 'channel' | 'pattern' | 'shard';
@@ -24,6 +25,8 @@ export class ProxyPubSub {
   /** name → addresses it is subscribed on. */
   private readonly subs: Record<Kind, Map<string, Set<string>>> = { channel: new Map(), pattern: new Map(), shard: new Map() };
   private readonly links = new Map<string, BackendConnection>();
+  /** Backend confirmations still awaited, by "kind|name|addr" (a client is answered after all of its). */
+  private readonly awaiting = new Map<string, Array<() => void>>();
 
   constructor(private readonly session: ProxySession) {}
 
@@ -44,7 +47,7 @@ export class ProxyPubSub {
     if (!conn) {
       conn = new BackendConnection(addr, {
         password: this.session.proxy.config.backendPassword || undefined,
-        onPush: (frame) => this.onBackendFrame(frame),
+        onPush: (frame) => this.onBackendFrame(frame, addr),
         onClose: () => this.onLinkClosed(addr),
       });
       this.links.set(addr, conn);
@@ -59,18 +62,33 @@ export class ProxyPubSub {
     return addr ? [addr] : [];
   }
 
-  subscribe(kind: Kind, names: string[]): Buffer[] {
+  /**
+   * Subscribes and calls `done` with the client's confirmations once every backend confirmed, so
+   * a message published after the client saw its confirmation cannot be missed.
+   */
+  subscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
     const frames: Buffer[] = [];
+    let outstanding = 1;
+    const settle = () => {
+      if (--outstanding === 0) done(frames);
+    };
     for (const name of names) {
       const map = this.subs[kind];
       if (!map.has(name)) {
         const addrs = new Set(this.targets(kind, name));
         map.set(name, addrs);
-        for (const addr of addrs) this.link(addr).sendNoReply(encodeCommand([SUB_VERB[kind][0], name]));
+        for (const addr of addrs) {
+          outstanding++;
+          const key = `${CONFIRM[kind][0]}|${name}|${addr}`;
+          const list = this.awaiting.get(key) ?? [];
+          list.push(settle);
+          this.awaiting.set(key, list);
+          this.link(addr).sendNoReply(encodeCommand([SUB_VERB[kind][0], name]));
+        }
       }
       frames.push(this.confirm(CONFIRM[kind][0], name, kind === 'shard' ? this.shardCount : this.count));
     }
-    return frames;
+    settle();
   }
 
   unsubscribe(kind: Kind, names: string[]): Buffer[] {
@@ -95,11 +113,26 @@ export class ProxyPubSub {
     return Buffer.from(`${head}\r\n$${kind.length}\r\n${kind}\r\n${nameFrame}:${count}\r\n`, 'latin1');
   }
 
-  /** Messages go to the client; the backends' own confirmations are dropped (we sent ours). */
-  private onBackendFrame(frame: Buffer): void {
-    // The kind is the first element: "*3\r\n$7\r\nmessage…" / "*4\r\n$8\r\npmessage…" / "$8\r\nsmessage".
-    const text = frame.latin1Slice(0, Math.min(frame.length, 24));
-    if (!/\r\n\$\d+\r\n(message|pmessage|smessage)\r\n/.test(text)) return;
+  /**
+   * Messages go to the client (only for what it is still subscribed to); the backends' own
+   * confirmations release waiting SUBSCRIBE replies (the client gets ours, with its own counts).
+   */
+  private onBackendFrame(frame: Buffer, addr: string): void {
+    const els = arrayElements(frame);
+    if (els === null || els.length < 3) return;
+    const kind = bulkText(els[0]!);
+    if (kind === 'subscribe' || kind === 'psubscribe' || kind === 'ssubscribe') {
+      const key = `${kind}|${bulkText(els[1]!)}|${addr}`;
+      const list = this.awaiting.get(key);
+      const release = list?.shift();
+      if (list && list.length === 0) this.awaiting.delete(key);
+      release?.();
+      return;
+    }
+    if (kind === 'message' && !this.subs.channel.has(bulkText(els[1]!))) return;
+    if (kind === 'pmessage' && !this.subs.pattern.has(bulkText(els[1]!))) return;
+    if (kind === 'smessage' && !this.subs.shard.has(bulkText(els[1]!))) return;
+    if (kind !== 'message' && kind !== 'pmessage' && kind !== 'smessage') return;
     if (this.session.resp === 3 && frame[0] === 0x2a) {
       const copy = Buffer.from(frame);
       copy[0] = 0x3e; // RESP3 clients get pushes
@@ -111,6 +144,12 @@ export class ProxyPubSub {
 
   private onLinkClosed(addr: string): void {
     this.links.delete(addr);
+    // Confirmations that will never come must not hold the client's replies.
+    for (const [key, list] of this.awaiting) {
+      if (!key.endsWith(`|${addr}`)) continue;
+      this.awaiting.delete(key);
+      for (const release of list) release();
+    }
     if (this.session.closed) return;
     // Re-subscribe what lived on that link once the backend is reachable again.
     setTimeout(() => this.resubscribe(addr), 200).unref();
@@ -141,4 +180,10 @@ export class ProxyPubSub {
     for (const conn of this.links.values()) conn.close();
     this.links.clear();
   }
+}
+
+/** The text of a bulk-string frame ("$n\r\n…\r\n"). */
+function bulkText(frame: Buffer): string {
+  const start = frame.indexOf(10) + 1;
+  return frame.latin1Slice(start, frame.length - 2);
 }

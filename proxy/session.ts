@@ -316,13 +316,13 @@ export class ProxySession {
     const frames = (list: Buffer[]) => this.respond(p, list.length === 1 ? list[0]! : Buffer.concat(list));
     switch (spec.name) {
       case 'subscribe':
-        return frames(ps.subscribe('channel', names));
+        return ps.subscribe('channel', names, frames);
       case 'psubscribe':
-        return frames(ps.subscribe('pattern', names));
+        return ps.subscribe('pattern', names, frames);
       case 'ssubscribe': {
         const slots = names.map(slotOf);
         if (slots.some((s) => s !== slots[0])) return this.respond(p, errorFrame(ERR.crossSlot));
-        return frames(ps.subscribe('shard', names));
+        return ps.subscribe('shard', names, frames);
       }
       case 'unsubscribe':
         return frames(ps.unsubscribe('channel', names));

@@ -61,8 +61,9 @@ export class Topology extends EventEmitter<TopologyEvents> {
     void (async () => {
       try {
         for await (const ev of watch) {
-          this.apply(ev.type, ev.key, ev.value);
-          this.scheduleRecompute(ev.revision);
+          // Only slot and group changes alter the table; other keys (proxy registrations — our own
+          // included — and migrations) must not trigger a recompute and a registration write.
+          if (this.apply(ev.type, ev.key, ev.value)) this.scheduleRecompute(ev.revision);
         }
       } catch (err) {
         this.log(`store watch failed (${(err as Error).message}); serving the last table`);
@@ -85,7 +86,8 @@ export class Topology extends EventEmitter<TopologyEvents> {
     }
   }
 
-  private apply(type: 'put' | 'delete', key: string, value: string): void {
+  /** Applies one store change; true when it was a slot or group (the table may have changed). */
+  private apply(type: 'put' | 'delete', key: string, value: string): boolean {
     const slotId = slotIdOf(this.product, key);
     if (slotId !== null) {
       if (type === 'delete') this.slots.delete(slotId);
@@ -96,19 +98,19 @@ export class Topology extends EventEmitter<TopologyEvents> {
           this.log(`ignoring bad slot ${slotId}: ${(err as Error).message}`);
         }
       }
-      return;
+      return true;
     }
     const groupId = groupIdOf(this.product, key);
-    if (groupId !== null) {
-      if (type === 'delete') this.groups.delete(groupId);
-      else {
-        try {
-          this.groups.set(groupId, parseGroup(value));
-        } catch (err) {
-          this.log(`ignoring bad group ${groupId}: ${(err as Error).message}`);
-        }
+    if (groupId === null) return false;
+    if (type === 'delete') this.groups.delete(groupId);
+    else {
+      try {
+        this.groups.set(groupId, parseGroup(value));
+      } catch (err) {
+        this.log(`ignoring bad group ${groupId}: ${(err as Error).message}`);
       }
     }
+    return true;
   }
 
   private pendingRevision = '0';

@@ -1,12 +1,15 @@
 // Every command handler, keyed by command table name ("get", "config|get"). The dispatcher checks
 // at start-up that each key has a table entry; a test checks the reverse.
+import { aofHandlers } from './aof.js';
 import { clientHandlers } from './client.js';
 import { connectionHandlers } from './connection.js';
 import type { HandlerMap } from './handler.js';
 import { hashHandlers } from './hashes.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
+import { persistenceHandlers } from './persistence.js';
 import { pubsubHandlers } from './pubsub.js';
+import { replicationHandlers } from './replication.js';
 import { serverHandlers } from './server.js';
 import { setHandlers } from './sets.js';
 import { stringHandlers } from './strings.js';
@@ -27,4 +30,7 @@ export const HANDLERS: HandlerMap = {
   ...transactionHandlers,
   ...serverHandlers,
   ...clientHandlers,
+  ...aofHandlers,
+  ...replicationHandlers,
+  ...persistenceHandlers,
 };

@@ -1,4 +1,4 @@
-// Server and administration commands: INFO, CONFIG, COMMAND, SLOWLOG, LATENCY, MEMORY, LASTSAVE,
+// Server and administration commands: INFO, CONFIG, COMMAND, SLOWLOG, LATENCY, MEMORY,
 // TIME, SHUTDOWN, MONITOR, DEBUG. Rendering of INFO and COMMAND lives in info.ts / command-docs.ts.
 import { ERR } from '../../common/errors.js';
 import { keyIndexes } from '../../common/commands/keys.js';
@@ -10,8 +10,10 @@ import {
 import { idleSeconds, keyMemoryUsage } from '../eviction.js';
 import { renderInfo } from '../info.js';
 import { encodingOf } from '../keyspace/types/value.js';
+import { datasetDigest } from '../replication/digest.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, syntaxError } from './handler.js';
+import { debugReloadCommand } from './persistence.js';
 
 /** Redis's HELP replies: a header line then the body, each as a status reply. */
 function helpReply(s: Session, container: string, lines: readonly string[]): void {
@@ -276,11 +278,7 @@ const MEMORY_HELP = [
   '    sampled up to <count> times (default: 5, 0 means sample all).',
 ];
 
-// ---- LASTSAVE, TIME, SHUTDOWN, MONITOR ----
-
-function lastsaveCommand(s: Session): void {
-  s.w.integer(s.server.lastSave);
-}
+// ---- TIME, SHUTDOWN, MONITOR ----
 
 function timeCommand(s: Session): void {
   const micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -306,8 +304,12 @@ function shutdownCommand(s: Session, args: string[]): void {
   if (abort && other) return syntaxError(s);
   // Shutdowns here are immediate, so there is never one in progress to abort.
   if (abort) return s.w.error('ERR No shutdown in progress.');
-  // Persistence (SAVE) is the persistence module's: server.shutdown() saves when it can.
-  void s.server.shutdown();
+  // server.shutdown() makes the final save (persistence/snapshot.ts) and exits unless it fails.
+  void s.server.shutdown({ save }).then((exited) => {
+    if (exited) return;
+    s.w.error('ERR Errors trying to SHUTDOWN. Check logs.');
+    s.flush();
+  });
 }
 
 function monitorCommand(s: Session): void {
@@ -352,8 +354,12 @@ function debugCommand(s: Session, args: string[]): void {
     return s.w.ok();
   }
   if (sub === 'object' && args.length === 3) return debugObject(s, args[2]!);
-  if (sub === 'reload') return s.w.error('ERR DEBUG RELOAD needs persistence, not available yet');
-  if (sub === 'change-repl-id') return s.w.error('ERR DEBUG CHANGE-REPL-ID needs replication, not available yet');
+  if (sub === 'reload') return debugReloadCommand(s, args);
+  if (sub === 'change-repl-id' && args.length === 2) {
+    s.server.replication.changeReplId();
+    return s.w.ok();
+  }
+  if (sub === 'digest' && args.length === 2) return s.w.simple(datasetDigest(s.server.dbs, Date.now()));
   s.w.error(`ERR unknown subcommand or wrong number of arguments for '${args[1]!.slice(0, 128)}'. Try DEBUG HELP.`);
 }
 
@@ -376,6 +382,7 @@ function lruField(lru: number): number {
 
 const DEBUG_HELP = [
   'CHANGE-REPL-ID', '    Change the replication IDs of the instance.',
+  'DIGEST', '    Output a hex signature representing the current DB content.',
   'OBJECT <key>', '    Show low level info about the `key` and associated value.',
   'RELOAD', '    Save the RDB on disk and reload it back to memory.',
   'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background when they are not accessed.',
@@ -410,7 +417,6 @@ export const serverHandlers: HandlerMap = {
   'latency|help': (s) => helpReply(s, 'LATENCY', LATENCY_HELP),
   'memory|usage': memoryUsageCommand,
   'memory|help': (s) => helpReply(s, 'MEMORY', MEMORY_HELP),
-  lastsave: lastsaveCommand,
   time: timeCommand,
   shutdown: shutdownCommand,
   monitor: monitorCommand,

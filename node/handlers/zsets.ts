@@ -98,21 +98,21 @@ function buildStored(entries: readonly ZSetEntry[]): ZSetValue {
 
 /* ---------------------------------------------------------------- lookups and replies */
 
-/**
- * The zset at `key` for a read command (lookupKeyRead: counts a keyspace hit or miss):
- * undefined when missing, null after replying WRONGTYPE.
- */
-function readZSet(s: Session, key: string): ZSetValue | undefined | null {
+/** The zset at `key`: undefined when missing, null after replying WRONGTYPE. */
+function zsetAt(s: Session, key: string): ZSetValue | undefined | null {
   const z = s.db.getZSet(key);
-  if (z === undefined) s.server.stats.keyspaceMisses++;
-  else s.server.stats.keyspaceHits++;
-  return z === WRONG_TYPE ? (wrongType(s), null) : z;
+  if (z !== WRONG_TYPE) return z;
+  wrongType(s);
+  return null;
 }
 
-/** The zset at `key` for a write command (lookupKeyWrite: no hit/miss statistics). */
-function writeZSet(s: Session, key: string): ZSetValue | undefined | null {
-  const z = s.db.getZSet(key);
-  return z === WRONG_TYPE ? (wrongType(s), null) : z;
+/**
+ * The Db counts keyspace hits and misses only while a read-only command runs, but Redis's STORE
+ * forms (ZRANGESTORE, ZUNIONSTORE …) read their sources with lookupKeyRead too: count those here.
+ */
+function countSourceLookup(s: Session, found: boolean): void {
+  if (found) s.server.stats.keyspaceHits++;
+  else s.server.stats.keyspaceMisses++;
 }
 
 /** Members (and scores) in the shape ZRANGE uses: RESP3 pairs [member, double], RESP2 flat. */
@@ -213,7 +213,7 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   }
   const key = args[1]!;
   const db = s.db;
-  let z = writeZSet(s, key);
+  let z = zsetAt(s, key);
   if (z === null) return;
   let added = 0;
   let updated = 0;
@@ -246,7 +246,7 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
 
 function zremCommand(s: Session, args: string[]): void {
   const key = args[1]!;
-  const z = writeZSet(s, key);
+  const z = zsetAt(s, key);
   if (z === null) return;
   if (z === undefined) return s.w.integer(0);
   let removed = 0;
@@ -264,7 +264,7 @@ function zremCommand(s: Session, args: string[]): void {
 }
 
 function zscoreCommand(s: Session, args: string[]): void {
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   const score = z?.score(args[2]!);
   if (score === undefined) s.w.null();
@@ -272,7 +272,7 @@ function zscoreCommand(s: Session, args: string[]): void {
 }
 
 function zmscoreCommand(s: Session, args: string[]): void {
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   s.w.array(args.length - 2);
   for (let i = 2; i < args.length; i++) {
@@ -283,7 +283,7 @@ function zmscoreCommand(s: Session, args: string[]): void {
 }
 
 function zcardCommand(s: Session, args: string[]): void {
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   s.w.integer(z?.size ?? 0);
 }
@@ -291,7 +291,7 @@ function zcardCommand(s: Session, args: string[]): void {
 function zcountCommand(s: Session, args: string[]): void {
   const range = parseScoreRange(args[2]!, args[3]!);
   if (range === null) return s.w.error(ERR.minMaxNotFloat);
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   s.w.integer(z === undefined ? 0 : z.countInScoreRange(range));
 }
@@ -299,13 +299,13 @@ function zcountCommand(s: Session, args: string[]): void {
 function zlexcountCommand(s: Session, args: string[]): void {
   const range = parseLexRange(args[2]!, args[3]!);
   if (range === null) return s.w.error(ERR.minMaxLex);
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   s.w.integer(z === undefined ? 0 : z.countInLexRange(range));
 }
 
 function zrankGeneric(s: Session, args: string[], reverse: boolean): void {
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   const rank = z?.rank(args[2]!, reverse);
   if (rank === undefined) s.w.null();
@@ -376,7 +376,8 @@ function zrangeGeneric(s: Session, args: string[], req: RangeRequest): void {
     if (lexRange === null) return s.w.error(ERR.minMaxLex);
   }
 
-  const z = readZSet(s, args[req.keyIndex]!);
+  const z = zsetAt(s, args[req.keyIndex]!);
+  if (req.dst !== null) countSourceLookup(s, z !== undefined);
   if (z === null) return;
   let entries: readonly ZSetEntry[] = [];
   if (z !== undefined) {
@@ -424,7 +425,7 @@ function zremrangeByLexCommand(s: Session, args: string[]): void {
 }
 
 function removeRange(s: Session, key: string, remove: (z: ZSetValue) => number): void {
-  const z = writeZSet(s, key);
+  const z = zsetAt(s, key);
   if (z === null) return;
   if (z === undefined) return s.w.integer(0);
   const removed = remove(z);
@@ -477,7 +478,7 @@ function zpopGeneric(s: Session, args: string[], max: boolean): void {
     count = Number(n);
   }
   const key = args[1]!;
-  const z = writeZSet(s, key);
+  const z = zsetAt(s, key);
   if (z === null) return;
   if (z === undefined || count === 0) return s.w.array(0);
   popAndReply(s, s.db, key, z, max, count, hasCount && s.w.resp === 3 ? 'pairs' : 'flat');
@@ -521,7 +522,7 @@ function parseMultiPop(s: Session, args: string[], numkeysIndex: number): MultiP
 /** The first key holding a non-empty zset; null after replying WRONGTYPE for a key met before it. */
 function firstNonEmpty(s: Session, keys: readonly string[]): [string, ZSetValue] | undefined | null {
   for (const key of keys) {
-    const z = writeZSet(s, key);
+    const z = zsetAt(s, key);
     if (z === null) return null;
     if (z !== undefined && z.size > 0) return [key, z];
   }
@@ -594,7 +595,7 @@ function bzmpopCommand(s: Session, args: string[]): void {
 
 function zrandmemberCommand(s: Session, args: string[]): void {
   if (args.length === 2) {
-    const z = readZSet(s, args[1]!);
+    const z = zsetAt(s, args[1]!);
     if (z === null) return;
     if (z === undefined) return s.w.null();
     return s.w.bulk(z.memberAt(z.randomSlot()));
@@ -605,7 +606,7 @@ function zrandmemberCommand(s: Session, args: string[]): void {
   if (args.length > 4 || (args.length === 4 && !is(args[3], 'withscores'))) return syntaxError(s);
   const withScores = args.length === 4;
   if (withScores && (n < -LONG_MAX / 2n || n > LONG_MAX / 2n)) return s.w.error(OUT_OF_RANGE);
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   if (z === undefined || n === 0n) return s.w.array(0);
   const count = Number(n < 0n ? -n : n);
@@ -722,9 +723,7 @@ function parseSetOp(s: Session, args: string[], numkeysIndex: number, op: SetOp,
   let j = numkeysIndex + 1;
   for (let i = 0; i < setnum; i++, j++) {
     const e = s.db.lookup(args[j]!);
-    // lookupKeyRead even for the STORE forms: every input counts a hit or a miss.
-    if (e === undefined) s.server.stats.keyspaceMisses++;
-    else s.server.stats.keyspaceHits++;
+    if (store) countSourceLookup(s, e !== undefined);
     if (e !== undefined && !(e.value instanceof ZSetValue) && !(e.value instanceof SetValue)) {
       wrongType(s);
       return null;
@@ -853,7 +852,7 @@ function parseCursor(text: string): number | null {
 function zscanCommand(s: Session, args: string[]): void {
   const cursor = parseCursor(args[2]!);
   if (cursor === null) return s.w.error(INVALID_CURSOR);
-  const z = readZSet(s, args[1]!);
+  const z = zsetAt(s, args[1]!);
   if (z === null) return;
   if (z === undefined) {
     s.w.array(2);

@@ -14,6 +14,9 @@ export const WRONG_TYPE = Symbol('WRONGTYPE');
 export type WrongType = typeof WRONG_TYPE;
 
 export class Entry {
+  /** The last snapshot (by epoch) that wrote this entry: lets BGSAVE skip it (persistence/snapshot.ts). */
+  savedBy = 0;
+
   constructor(
     public value: RValue,
     /** Absolute deadline in ms since the epoch; 0 = no TTL. */
@@ -37,6 +40,8 @@ export interface KeyspaceEnv {
   onExpired(db: Db, key: string): void;
   /** Counts keyspace hits and misses (only while a read-only command runs, as Redis does). */
   recordLookup(hit: boolean): void;
+  /** A key is about to be removed (any path: DEL, expiry, eviction, RENAME): BGSAVE dumps it first. */
+  beforeRemove?(db: Db, key: string): void;
 }
 
 export class Db {
@@ -153,6 +158,7 @@ export class Db {
   }
 
   private removeEntry(key: string, e: Entry): void {
+    this.env.beforeRemove?.(this, key);
     this.dict.delete(key);
     if (e.expireAt !== 0) this.volatileCount--;
     const slot = slotOf(key);

@@ -119,7 +119,9 @@ export class BackendConnection {
       this.pending.splice(this.head, 0, (r, err) => {
         if (err === null && r !== null && r[0] === 0x2d) socket.destroy(new Error(`${argv[0]} failed: ${r.toString('latin1', 1, r.length - 2)}`));
       });
-      this.out.unshift(encodeCommand(argv));
+      const request = encodeCommand(argv);
+      this.out.unshift(request);
+      this.outBytes += request.length;
     }
   }
 
