@@ -85,7 +85,7 @@ export class Dispatcher {
     s.propagateAs = null;
     const skipThisReply = s.skipNextReply;
     s.skipNextReply = false;
-    server.countingReads = spec.flags.has('readonly');
+    server.clock.countingReads = spec.flags.has('readonly');
     if (spec.flags.has('write')) server.snapshots.beforeCommand(spec, args, s.db);
     const t0 = performance.now();
     try {
@@ -97,7 +97,7 @@ export class Dispatcher {
       server.log('warning', `Internal error running ${spec.name}: ${(err as Error).stack}`);
     }
     const micros = (performance.now() - t0) * 1000;
-    server.countingReads = false;
+    server.clock.countingReads = false;
     if (s.blocked !== null) server.snapshots.noteBlocked(s, spec, args);
     server.latency.add(spec.flags.has('fast') ? 'fast-command' : 'command', micros / 1000);
     s.lastCommand = spec.name;

@@ -31,7 +31,7 @@ const CLOCK_BASE_MS = Date.now();
  * The LRU clock. Redis keeps 24-bit seconds in robj.lru; we keep milliseconds, so eviction tells
  * apart keys touched within the same second (Redis cannot); IDLETIME is still in seconds.
  */
-function lruClock(nowMs: number): number {
+export function lruClock(nowMs: number): number {
   return nowMs - CLOCK_BASE_MS;
 }
 
@@ -279,6 +279,7 @@ export class Eviction {
   private setPolicy(policy: EvictionPolicy): void {
     this.policy = policy;
     this.lfu = policy === 'allkeys-lfu' || policy === 'volatile-lfu';
+    this.server.clock.lfu = this.lfu;
     // Pooled scores were computed under the old policy.
     this.pool.length = 0;
   }

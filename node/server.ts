@@ -2,10 +2,10 @@
 // (pub/sub, blocking, WATCH, pause, eviction, replication, stats); runs the periodic jobs.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Dispatcher } from './dispatcher.js';
-import { Db, type Entry, type KeyspaceEnv } from './keyspace/db.js';
+import { Db, type Entry, KeyspaceClock, type KeyspaceEnv } from './keyspace/db.js';
 import { BlockingManager } from './blocking.js';
 import { NodeConfig, parseMemory } from './config.js';
-import { Eviction } from './eviction.js';
+import { Eviction, lruClock } from './eviction.js';
 import { NodeLog, type LogLevel } from './log.js';
 import { PauseManager } from './pause.js';
 import { PubSub } from './pubsub.js';
@@ -25,7 +25,9 @@ export class NodeServer {
   readonly dbs: Db[] = [];
   readonly sessions = new Set<Session>();
   readonly monitors = new Set<Session>();
-  readonly stats = new Stats();
+  /** Per-batch time and counters the keyspace reads on every lookup. */
+  readonly clock = new KeyspaceClock();
+  readonly stats = new Stats(this.clock);
   readonly slowlog: SlowLog;
   readonly latency: LatencyMonitor;
   readonly watch = new WatchManager();
@@ -44,8 +46,6 @@ export class NodeServer {
   lastSave = Math.floor(Date.now() / 1000);
   /** Cached time for the running command (ms since the epoch). */
   now = Date.now();
-  /** True while a read-only command runs: its key lookups count as keyspace hits/misses. */
-  countingReads = false;
   private listeners: NetServer[] = [];
   private timers: NodeJS.Timeout[] = [];
   private activeExpire = true;
@@ -55,16 +55,11 @@ export class NodeServer {
     this.config = config;
     this.logger = new NodeLog(() => config.get('loglevel'), () => config.get('logfile'));
     const env: KeyspaceEnv = {
-      now: () => this.now,
+      clock: this.clock,
       accessClock: (e: Entry | null) => this.eviction.accessClock(e),
       isReplica: () => this.replication.role === 'slave',
       onExpired: (db, key) => this.keyExpired(db, key),
       beforeRemove: (db, key) => this.snapshots.beforeWrite(db, key),
-      recordLookup: (hit) => {
-        if (!this.countingReads) return;
-        if (hit) this.stats.keyspaceHits++;
-        else this.stats.keyspaceMisses++;
-      },
     };
     const n = config.getInt('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, env));
@@ -95,7 +90,10 @@ export class NodeServer {
   }
 
   updateClock(): void {
-    this.now = Date.now();
+    const now = Date.now();
+    this.now = now;
+    this.clock.now = now;
+    this.clock.lruStamp = lruClock(now);
   }
 
   /**

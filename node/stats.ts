@@ -1,6 +1,7 @@
 // Counters behind INFO stats/commandstats/errorstats, the slow log and the latency monitor.
 // Only counts; rendering lives in info.ts and the handlers.
 import type { Session } from './session.js';
+import { KeyspaceClock } from './keyspace/db.js';
 
 // Like Redis's STATS_METRIC_SAMPLES: instantaneous rates average the last 16 samples taken
 // every 100 ms (so they cover the last 1.6 s).
@@ -44,14 +45,26 @@ export interface CommandStat {
 }
 
 export class Stats {
+
+  get keyspaceHits(): number {
+    return this.clock.keyspaceHits;
+  }
+  set keyspaceHits(n: number) {
+    this.clock.keyspaceHits = n;
+  }
+  get keyspaceMisses(): number {
+    return this.clock.keyspaceMisses;
+  }
+  set keyspaceMisses(n: number) {
+    this.clock.keyspaceMisses = n;
+  }
+
   readonly startedAt = Date.now();
   totalConnections = 0;
   rejectedConnections = 0;
   totalCommands = 0;
   expiredKeys = 0;
   evictedKeys = 0;
-  keyspaceHits = 0;
-  keyspaceMisses = 0;
   errorReplies = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
@@ -62,7 +75,8 @@ export class Stats {
   private readonly inputRate = new RateMeter();
   private readonly outputRate = new RateMeter();
 
-  constructor() {
+  /** Hits and misses are counted by the keyspace itself, in the shared clock (hot path). */
+  constructor(private readonly clock: KeyspaceClock = new KeyspaceClock()) {
     const timer = setInterval(() => this.sampleRates(), RATE_PERIOD_MS);
     timer.unref();
   }

@@ -28,18 +28,32 @@ export class Entry {
   ) {}
 }
 
+/**
+ * Per-batch values every lookup reads, kept as plain fields (no calls on the hot path). The server
+ * owns one and updates it before running commands.
+ */
+export class KeyspaceClock {
+  /** Cached current time in ms (one reading per batch of commands, like Redis's mstime cache). */
+  now = Date.now();
+  /** The LRU access stamp for "now" (see eviction.ts); used unless `lfu`. */
+  lruStamp = 0;
+  /** Under an LFU policy every touch goes through env.accessClock (the counter must grow). */
+  lfu = false;
+  /** While a read-only command runs, lookups count as keyspace hits and misses (as in Redis). */
+  countingReads = false;
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
+}
+
 /** What the keyspace needs from the server around it. */
 export interface KeyspaceEnv {
-  /** Cached current time in ms (one value per command, like Redis's mstime cache). */
-  now(): number;
-  /** Current access clock value stamped on entries when read or written. */
+  readonly clock: KeyspaceClock;
+  /** The access stamp for an entry being touched (LFU counters; LRU uses clock.lruStamp). */
   accessClock(entry: Entry | null): number;
   /** Replicas keep logically expired keys until the master's DEL arrives. */
   isReplica(): boolean;
   /** A key was removed because its TTL passed: count it, propagate a DEL, wake WATCHers. */
   onExpired(db: Db, key: string): void;
-  /** Counts keyspace hits and misses (only while a read-only command runs, as Redis does). */
-  recordLookup(hit: boolean): void;
   /** A key is about to be removed (any path: DEL, expiry, eviction, RENAME): BGSAVE dumps it first. */
   beforeRemove?(db: Db, key: string): void;
 }
@@ -51,10 +65,14 @@ export class Db {
   /** Keys with a TTL (INFO keyspace "expires"). */
   volatileCount = 0;
 
+  private readonly clock: KeyspaceClock;
+
   constructor(
     readonly id: number,
     private readonly env: KeyspaceEnv,
-  ) {}
+  ) {
+    this.clock = env.clock;
+  }
 
   get size(): number {
     return this.dict.size;
@@ -63,12 +81,13 @@ export class Db {
   /** The live entry of a key (touching its access clock), or undefined if absent or expired. */
   lookup(key: string): Entry | undefined {
     const e = this.dict.get(key);
-    if (e === undefined || (e.expireAt !== 0 && e.expireAt <= this.env.now() && this.expireIfNeeded(key, e))) {
-      this.env.recordLookup(false);
+    const clock = this.clock;
+    if (e === undefined || (e.expireAt !== 0 && e.expireAt <= clock.now && this.expireIfNeeded(key, e))) {
+      if (clock.countingReads) clock.keyspaceMisses++;
       return undefined;
     }
-    this.env.recordLookup(true);
-    e.lru = this.env.accessClock(e);
+    if (clock.countingReads) clock.keyspaceHits++;
+    e.lru = clock.lfu ? this.env.accessClock(e) : clock.lruStamp;
     return e;
   }
 
@@ -76,7 +95,7 @@ export class Db {
   peek(key: string): Entry | undefined {
     const e = this.dict.get(key);
     if (e === undefined) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= this.env.now() && this.expireIfNeeded(key, e)) return undefined;
+    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && this.expireIfNeeded(key, e)) return undefined;
     return e;
   }
 
@@ -125,7 +144,7 @@ export class Db {
   /** Adds a key known to be absent; returns its entry. */
   add(key: string, value: RValue): Entry {
     const slot = slotOf(key);
-    const e = new Entry(value, 0, this.env.accessClock(null), 0);
+    const e = new Entry(value, 0, this.clock.lfu ? this.env.accessClock(null) : this.clock.lruStamp, 0);
     e.slotPos = this.slots.add(slot, key);
     this.dict.set(key, e);
     return e;
@@ -136,7 +155,7 @@ export class Db {
     const e = this.dict.get(key);
     if (e === undefined) return this.add(key, value);
     e.value = value;
-    e.lru = this.env.accessClock(e);
+    e.lru = this.clock.lfu ? this.env.accessClock(e) : this.clock.lruStamp;
     if (!keepTtl && e.expireAt !== 0) {
       e.expireAt = 0;
       this.volatileCount--;
@@ -148,7 +167,7 @@ export class Db {
   delete(key: string): boolean {
     const e = this.dict.get(key);
     if (e === undefined) return false;
-    if (e.expireAt !== 0 && e.expireAt <= this.env.now() && !this.env.isReplica()) {
+    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && !this.env.isReplica()) {
       this.removeEntry(key, e);
       this.env.onExpired(this, key);
       return false;
@@ -259,7 +278,7 @@ export class Db {
   expireCycle(budgetMs: number): boolean {
     if (this.env.isReplica()) return false;
     const start = Date.now();
-    const now = this.env.now();
+    const now = this.clock.now;
     let n = 0;
     while (this.expiries.peekAt() <= now) {
       const key = this.expiries.peekKey();
@@ -280,7 +299,7 @@ export class Db {
     if (this.volatileCount === 0) return 0;
     let sum = 0;
     let n = 0;
-    const now = this.env.now();
+    const now = this.clock.now;
     for (const e of this.dict.values()) {
       if (e.expireAt !== 0) {
         sum += Math.max(0, e.expireAt - now);

@@ -244,11 +244,10 @@ export class MasterLink {
     this.payload = null;
     server.log('notice', `MASTER <-> REPLICA sync: Loading DB in memory`);
     const env: KeyspaceEnv = {
-      now: () => server.now,
+      clock: server.clock,
       accessClock: (e) => server.eviction.accessClock(e),
       isReplica: () => true,
       onExpired: () => {},
-      recordLookup: () => {},
     };
     let loaded;
     try {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Db, type Entry, type KeyspaceEnv } from '../../../node/keyspace/db.js';
+import { Db, type Entry, KeyspaceClock, type KeyspaceEnv } from '../../../node/keyspace/db.js';
 import { HashValue } from '../../../node/keyspace/types/hash-value.js';
 import { ListValue } from '../../../node/keyspace/types/list-value.js';
 import { SetValue } from '../../../node/keyspace/types/set-value.js';
@@ -15,11 +15,10 @@ import { formatManifest, ManifestError, parseManifest } from '../../../node/pers
 import { AofRewriteJob, rewriteEntry, type RewriteOutcome } from '../../../node/persistence/aof-rewrite.js';
 
 const env: KeyspaceEnv = {
-  now: () => Date.now(),
+  clock: new KeyspaceClock(),
   accessClock: () => 0,
   isReplica: () => false,
   onExpired: () => {},
-  recordLookup: () => {},
 };
 
 function commandsOf(buf: Buffer): string[][] {

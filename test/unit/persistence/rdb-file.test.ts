@@ -1,6 +1,6 @@
 // Whole-file RDB writing/parsing and the copy-on-write snapshot walk, without sockets or files.
 import { describe, expect, it } from 'vitest';
-import { Db, type KeyspaceEnv } from '../../../node/keyspace/db.js';
+import { Db, KeyspaceClock, type KeyspaceEnv } from '../../../node/keyspace/db.js';
 import { HashValue } from '../../../node/keyspace/types/hash-value.js';
 import { ListValue } from '../../../node/keyspace/types/list-value.js';
 import type { StoredValue } from '../../../node/keyspace/types/value.js';
@@ -11,14 +11,13 @@ import { Snapshot } from '../../../node/persistence/snapshot.js';
 const AUX: RdbAuxInfo = { redisVersion: '7.0.15', ctimeSec: 1700000000, usedMemBytes: 1234567, replStreamDb: 0, replId: 'a'.repeat(40), replOffset: 42, aofBase: 0 };
 const PARSE = { databases: 16, verifyChecksum: true };
 
-function makeDbs(n = 4, now = () => Date.now()): Db[] {
+function makeDbs(n = 4): Db[] {
   const dbs: Db[] = [];
   const env: KeyspaceEnv = {
-    now,
+    clock: new KeyspaceClock(),
     accessClock: () => 0,
     isReplica: () => false,
     onExpired: () => undefined,
-    recordLookup: () => undefined,
     beforeRemove: (db, key) => snapshot?.beforeWrite(db, key),
   };
   for (let i = 0; i < n; i++) dbs.push(new Db(i, env));
