@@ -8,6 +8,7 @@ import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import { HashValue } from '../keyspace/types/hash-value.js';
 import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
+import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, floatArg, int64Arg, intArg, is, parseFloatStrict, syntaxError, wrongType } from './handler.js';
 
 const HASH_NOT_INTEGER = 'ERR hash value is not an integer';
@@ -21,7 +22,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 /** LONG_MAX / 2: HRANDFIELD WITHVALUES refuses larger counts (the reply would have 2·count items). */
 const HALF_LONG_MAX = 4611686018427387903n;
-const SCAN_DEFAULT_COUNT = 10;
 
 /** hashTypeLookupWriteOrCreate: the hash at `key`, created empty when absent; null after WRONGTYPE. */
 function writableHash(s: Session, key: string): HashValue | null {
@@ -37,53 +37,6 @@ function writableHash(s: Session, key: string): HashValue | null {
 }
 
 // ---- scan arguments (shared with SSCAN) ----------------------------------------------------
-
-/** A SCAN cursor as strtoul reads it (sign allowed, no leading space); null if invalid. */
-export function parseScanCursor(text: string): number | null {
-  if (!/^[+-]?\d*$/.test(text)) return null;
-  const digits = text.charCodeAt(0) === 43 || text.charCodeAt(0) === 45 ? text.slice(1) : text;
-  if (digits.length === 0) return 0;
-  let n = BigInt(digits);
-  if (n > 2n ** 64n - 1n) return null;
-  if (text[0] === '-') n = (2n ** 64n - n) % 2n ** 64n;
-  return Number(n);
-}
-
-export interface CollectionScanOptions {
-  count: number;
-  /** null = match everything (no pattern, or "*"). */
-  pattern: string | null;
-}
-
-/** COUNT n / MATCH p for HSCAN/SSCAN/ZSCAN (TYPE is SCAN-only); null after replying the error. */
-export function collectionScanOptions(s: Session, args: string[], from: number): CollectionScanOptions | null {
-  const opts: CollectionScanOptions = { count: SCAN_DEFAULT_COUNT, pattern: null };
-  for (let i = from; i < args.length; i += 2) {
-    const hasValue = i + 1 < args.length;
-    if (is(args[i], 'count') && hasValue) {
-      const n = intArg(s, args[i + 1]!);
-      if (n === null) return null;
-      if (n < 1) {
-        syntaxError(s);
-        return null;
-      }
-      opts.count = n;
-    } else if (is(args[i], 'match') && hasValue) {
-      opts.pattern = args[i + 1] === '*' ? null : args[i + 1]!;
-    } else {
-      syntaxError(s);
-      return null;
-    }
-  }
-  return opts;
-}
-
-/** The empty scan reply Redis sends for a missing key: [ "0", [] ]. */
-export function emptyScanReply(s: Session): void {
-  s.w.array(2);
-  s.w.bulk('0');
-  s.w.array(0);
-}
 
 /**
  * A random count as HRANDFIELD/SRANDMEMBER parse it (-LONG_MAX..LONG_MAX), or null after the
@@ -283,7 +236,7 @@ function hscanCommand(s: Session, args: string[]): void {
   const hash = s.db.getHash(args[1]!);
   if (hash === WRONG_TYPE) return wrongType(s);
   if (hash === undefined) return emptyScanReply(s);
-  const opts = collectionScanOptions(s, args, 3);
+  const opts = scanOptions(s, args, 3, { match: true, type: false });
   if (opts === null) return;
   const step = hash.scan(cursor, opts.count);
   const items = step.items;

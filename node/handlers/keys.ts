@@ -14,12 +14,12 @@ import { idleSeconds, isLfuPolicy, lfuFrequency, lfuStamp, lruStampForIdle } fro
 import { cloneValue } from '../keyspace/value-clone.js';
 import { createDumpPayload, parseDumpPayload } from '../persistence/dump.js';
 import type { Session } from '../session.js';
+import { type ScanOptions, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const INT32_MAX = 2 ** 31 - 1;
-const SCAN_DEFAULT_COUNT = 10;
 /** Refcount Redis reports for its shared small integers (OBJ_SHARED_REFCOUNT = INT_MAX). */
 const SHARED_REFCOUNT = 2147483647;
 const SHARED_INTEGERS = 10000;
@@ -285,47 +285,6 @@ function keysCommand(s: Session, args: string[]): void {
 }
 
 /** A SCAN cursor as strtoul reads it ("" is 0, a leading sign is allowed); null if invalid. */
-function parseCursor(text: string): number | null {
-  if (!/^[+-]?\d*$/.test(text)) return null;
-  const digits = text.replace(/^[+-]/, '');
-  if (digits.length === 0) return 0;
-  let n = BigInt(digits);
-  if (n > 2n ** 64n - 1n) return null;
-  if (text[0] === '-') n = (2n ** 64n - n) % 2n ** 64n;
-  return Number(n);
-}
-
-interface ScanOptions {
-  count: number;
-  pattern: string | null;
-  type: string | null;
-}
-
-/** COUNT n, and with `filters` MATCH p / TYPE t, from `from` on; null after replying the error. */
-function scanOptions(s: Session, args: string[], from: number, filters: boolean): ScanOptions | null {
-  const opts: ScanOptions = { count: SCAN_DEFAULT_COUNT, pattern: null, type: null };
-  for (let i = from; i < args.length; i += 2) {
-    const hasValue = i + 1 < args.length;
-    if (is(args[i], 'count') && hasValue) {
-      const n = intArg(s, args[i + 1]!);
-      if (n === null) return null;
-      if (n < 1) {
-        syntaxError(s);
-        return null;
-      }
-      opts.count = n;
-    } else if (filters && is(args[i], 'match') && hasValue) {
-      opts.pattern = args[i + 1] === '*' ? null : args[i + 1]!;
-    } else if (filters && is(args[i], 'type') && hasValue) {
-      opts.type = args[i + 1]!.toLowerCase();
-    } else {
-      syntaxError(s);
-      return null;
-    }
-  }
-  return opts;
-}
-
 /** Drops keys that miss the pattern or type, and (lazily expiring them) keys past their TTL. */
 function filterScanned(db: Db, keys: string[], opts: ScanOptions): string[] {
   const out: string[] = [];
@@ -346,9 +305,9 @@ function writeScanReply(s: Session, cursor: number, keys: string[]): void {
 }
 
 function scanCommand(s: Session, args: string[]): void {
-  const cursor = parseCursor(args[1]!);
+  const cursor = parseScanCursor(args[1]!);
   if (cursor === null) return s.w.error(E.invalidCursor);
-  const opts = scanOptions(s, args, 2, true);
+  const opts = scanOptions(s, args, 2, { match: true, type: true });
   if (opts === null) return;
   const db = s.db;
   const visited: string[] = [];
@@ -650,9 +609,9 @@ function slotsinfoCommand(s: Session, args: string[]): void {
 function slotsscanCommand(s: Session, args: string[]): void {
   const slot = slotArg(s, args[1]!);
   if (slot === null) return;
-  const cursor = parseCursor(args[2]!);
+  const cursor = parseScanCursor(args[2]!);
   if (cursor === null) return s.w.error(E.invalidCursor);
-  const opts = scanOptions(s, args, 3, false);
+  const opts = scanOptions(s, args, 3, { match: false, type: false });
   if (opts === null) return;
   const db = s.db;
   const visited: string[] = [];

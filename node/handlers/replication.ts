@@ -29,11 +29,15 @@ function replicaofCommand(s: Session, args: string[]): void {
 function waitCommand(s: Session, args: string[]): void {
   const repl = s.server.replication;
   if (repl.masterHost !== null) return s.w.error(WAIT_ON_REPLICA);
-  if (!/^-?\d+$/.test(args[2]!) || !Number.isSafeInteger(Number(args[2]))) return s.w.error('ERR timeout is not an integer or out of range');
+  if (!isInteger(args[1]!)) return s.w.error('ERR value is not an integer or out of range');
+  if (!isInteger(args[2]!)) return s.w.error('ERR timeout is not an integer or out of range');
   const timeoutMs = Number(args[2]);
   if (timeoutMs < 0) return s.w.error('ERR timeout is negative');
-  if (!/^-?\d+$/.test(args[1]!) || !Number.isSafeInteger(Number(args[1]))) return s.w.error('ERR value is not an integer or out of range');
   repl.replicas.wait(s, Number(args[1]), timeoutMs);
+}
+
+function isInteger(text: string): boolean {
+  return /^-?\d+$/.test(text) && Number.isSafeInteger(Number(text));
 }
 
 export const replicationHandlers: HandlerMap = {

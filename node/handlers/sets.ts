@@ -6,13 +6,8 @@ import { WRONG_TYPE, type WrongType } from '../keyspace/db.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, positiveIntArg, syntaxError, wrongType } from './handler.js';
-import {
-  collectionScanOptions,
-  distinctRandomSlots,
-  emptyScanReply,
-  parseScanCursor,
-  randomCountArg,
-} from './hashes.js';
+import { distinctRandomSlots, randomCountArg } from './hashes.js';
+import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 
 const INVALID_CURSOR = 'ERR invalid cursor';
 const TOO_MANY_NUMKEYS = "ERR Number of keys can't be greater than number of args";
@@ -190,7 +185,7 @@ function sscanCommand(s: Session, args: string[]): void {
   const set = s.db.getSet(args[1]!);
   if (set === WRONG_TYPE) return wrongType(s);
   if (set === undefined) return emptyScanReply(s);
-  const opts = collectionScanOptions(s, args, 3);
+  const opts = scanOptions(s, args, 3, { match: true, type: false });
   if (opts === null) return;
   const step = set.scan(cursor, opts.count);
   const pattern = opts.pattern;

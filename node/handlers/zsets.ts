@@ -13,6 +13,7 @@ import { strtodFull } from '../keyspace/sort.js';
 import { encodingLimits } from '../keyspace/types/encoding-limits.js';
 import type { Session } from '../session.js';
 import { isInExec } from './transactions.js';
+import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, normaliseRange, syntaxError, timeoutArg, wrongType } from './handler.js';
 
 const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
@@ -841,37 +842,15 @@ function zintercardCommand(s: Session, args: string[]): void {
 
 /* ---------------------------------------------------------------- ZSCAN */
 
-/** parseScanCursorOrReply: strtoul over the whole string. */
-function parseCursor(text: string): number | null {
-  if (!/^[+-]?\d+$/.test(text)) return null;
-  const n = BigInt(text);
-  if (n > 2n ** 64n - 1n || n < -(2n ** 64n - 1n)) return null;
-  return n < 0n ? Number(2n ** 64n + n) : Number(n);
-}
-
 function zscanCommand(s: Session, args: string[]): void {
-  const cursor = parseCursor(args[2]!);
+  const cursor = parseScanCursor(args[2]!);
   if (cursor === null) return s.w.error(INVALID_CURSOR);
   const z = zsetAt(s, args[1]!);
   if (z === null) return;
-  if (z === undefined) {
-    s.w.array(2);
-    s.w.bulk('0');
-    return s.w.array(0);
-  }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < args.length; i += 2) {
-    const opt = args[i]!;
-    if (is(opt, 'count') && i + 1 < args.length) {
-      const n = intArg(s, args[i + 1]!);
-      if (n === null) return;
-      if (n < 1) return syntaxError(s);
-      count = n;
-    } else if (is(opt, 'match') && i + 1 < args.length) {
-      pattern = args[i + 1] === '*' ? null : args[i + 1]!;
-    } else return syntaxError(s);
-  }
+  if (z === undefined) return emptyScanReply(s);
+  const opts = scanOptions(s, args, 3, { match: true, type: false });
+  if (opts === null) return;
+  const { count, pattern } = opts;
   const step = z.scan(cursor, count);
   const entries = pattern === null ? step.entries : step.entries.filter((e) => globMatch(pattern, e.member));
   s.w.array(2);

@@ -257,11 +257,14 @@ export class MasterLink {
       return this.linkDown();
     }
     server.log('notice', 'MASTER <-> REPLICA sync: Flushing old data');
+    // A snapshot walking the old dataset would mix two histories: stop it before the swap.
+    server.snapshots.abortBackground('Killing the background save: a full resync replaces the dataset');
     for (let i = 0; i < server.dbs.length; i++) {
       server.dbs[i]!.swapWith(loaded.dbs[i]!);
       server.watch.touchDb(i);
     }
     server.dirty++;
+    for (const listener of repl.onDatasetReplaced) listener();
     // Our history is now the master's: new id and offset, replicas of ours must resync.
     repl.replId = p.replId;
     repl.masterReplOffset = p.offset;
@@ -291,7 +294,7 @@ export class MasterLink {
     let ms = this.masterSession;
     if (!ms) {
       ms = this.masterSession = this.newMasterSession();
-      ms.db = this.server.dbs[this.repl.restoredStreamDb] ?? this.server.dbs[0]!;
+      ms.db = this.server.dbs[this.repl.cachedStreamDb] ?? this.server.dbs[0]!;
     }
     // A transaction cut by the disconnect is re-sent whole from the offset before its MULTI.
     ms.multi = null;

@@ -42,6 +42,11 @@ export class Replication {
   noReplicasSince = Date.now();
   /** Db the stream last SELECTed; -1 forces a SELECT before the next write (after a full sync). */
   selectedDb = -1;
+  /**
+   * Called after a full resync replaced the whole dataset (the AOF must rewrite its base then,
+   * as Redis restarts AOF after a full sync).
+   */
+  readonly onDatasetReplaced: Array<() => void> = [];
   /** Consumers of the deterministic write stream (AOF). */
   private readonly listeners: StreamListener[] = [];
   private pending = '';
@@ -67,12 +72,12 @@ export class Replication {
 
   /** The db the stream is in at this point (what a snapshot's repl-stream-db records). */
   streamDb(): number {
-    if (this.masterHost !== null) return this.link?.masterSession?.db.id ?? this.restoredStreamDb;
+    if (this.masterHost !== null) return this.link?.masterSession?.db.id ?? this.cachedStreamDb;
     return this.selectedDb === -1 ? 0 : this.selectedDb;
   }
 
-  /** Db of the master client restored from an RDB at start (used by the first +CONTINUE). */
-  restoredStreamDb = 0;
+  /** Db of the stream when the master client is (re)created for a +CONTINUE (from an RDB at start, or our last stream). */
+  cachedStreamDb = 0;
 
   /**
    * The RDB loaded at start carried a replication position (repl-id, repl-offset aux fields):
@@ -87,7 +92,7 @@ export class Replication {
     if (this.config.get('replicaof').trim() !== '') {
       this.replId = id;
       this.masterReplOffset = offset;
-      this.restoredStreamDb = Number.isSafeInteger(streamDb) && streamDb >= 0 ? streamDb : 0;
+      this.cachedStreamDb = Number.isSafeInteger(streamDb) && streamDb >= 0 ? streamDb : 0;
       this.hasHistory = true;
     } else {
       this.replId2 = id;
@@ -206,6 +211,9 @@ export class Replication {
   setMaster(host: string, port: number, source: string): void {
     const wasMaster = this.masterHost === null;
     this.flushStream();
+    // The new master may continue our history: its stream goes on in the db ours was in.
+    this.cachedStreamDb = this.streamDb();
+    const cachedClient = this.link?.masterSession ?? null;
     this.link?.close();
     this.link = null;
     this.masterHost = host;
@@ -218,6 +226,7 @@ export class Replication {
     if (wasMaster && source !== 'config') this.hasHistory = true;
     this.server.log('notice', `REPLICAOF ${host}:${port} enabled (${source})`);
     this.link = new MasterLink(this, this.server, host, port);
+    this.link.masterSession = cachedClient;
     this.link.start();
   }
 
