@@ -21,7 +21,7 @@ export interface ProxyConfig {
   backendConnections: number;
   /** Requests one client may have in flight before the proxy stops reading from it. */
   maxPipeline: number;
-  /** Unsent reply bytes for one client before the proxy stops reading from it. */
+  /** Unsent reply bytes for one client before the proxy disconnects it (a client that does not read). */
   maxOutputBytes: number;
   /** KEYS replies larger than this are refused (0 = no cap). */
   maxKeysReply: number;

@@ -129,7 +129,16 @@ export class ProxySession {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+    if (out.length > 0) {
+      this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+      // A client that does not read its replies must not hold the proxy's memory: like Redis's
+      // client-output-buffer-limit, it is disconnected past the limit.
+      if (this.socket.writableLength > this.proxy.config.maxOutputBytes) {
+        this.proxy.log(`closing client ${this.addr}: ${this.socket.writableLength} unsent reply bytes (max-output-bytes ${this.proxy.config.maxOutputBytes})`);
+        this.socket.destroy();
+        return;
+      }
+    }
     if (this.closing && this.inFlight === 0) {
       this.socket.end();
       return;
@@ -139,7 +148,7 @@ export class ProxySession {
 
   private maybeResume(): void {
     if (!this.readPaused || this.closed) return;
-    if (this.inFlight < this.proxy.config.maxPipeline / 2 && this.socket.writableLength < this.proxy.config.maxOutputBytes) {
+    if (this.inFlight < this.proxy.config.maxPipeline / 2) {
       this.readPaused = false;
       this.socket.resume();
     }

@@ -25,6 +25,8 @@ export interface BackendOptions {
 }
 
 const IGNORE: ReplyCallback = () => {};
+// Bulk replies at least this big are gathered chunk by chunk and joined once.
+const BIG_FRAME_BYTES = 256 * 1024;
 
 export class BackendConnection {
   private socket: Socket | null = null;
@@ -35,6 +37,10 @@ export class BackendConnection {
   private outBytes = 0;
   private flushScheduled = false;
   private inbuf: Buffer | null = null;
+  /** For a big bulk reply in progress: bytes still missing, and the chunks gathered so far. */
+  private bigFrameBytes = 0;
+  private bigParts: Buffer[] = [];
+  private bigGathered = 0;
   private downUntil = 0;
   private lastError = '';
   private closedByOwner = false;
@@ -135,33 +141,86 @@ export class BackendConnection {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = this.inbuf === null ? chunk : Buffer.concat([this.inbuf, chunk]);
-    let pos = 0;
-    for (;;) {
-      let end: number;
-      try {
-        end = scanFrame(buf, pos);
-      } catch {
-        this.socket?.destroy(new Error('protocol error from backend'));
-        return;
-      }
-      if (end === INCOMPLETE) break;
-      const frame = buf.subarray(pos, end);
-      pos = end;
-      if (this.head < this.pending.length) {
-        const cb = this.pending[this.head]!;
-        this.pending[this.head++] = IGNORE;
-        if (this.head > 1024 && this.head * 2 > this.pending.length) {
-          this.pending = this.pending.slice(this.head);
-          this.head = 0;
+    let buf = chunk;
+    if (this.inbuf !== null && this.bigFrameBytes > 0) {
+      // A big bulk reply in progress: gather chunks and join them once it is complete.
+      this.bigParts.push(chunk);
+      this.bigGathered += chunk.length;
+      if (this.bigGathered < this.bigFrameBytes) return;
+      chunk = Buffer.concat([this.inbuf, ...this.bigParts], this.inbuf.length + this.bigGathered);
+      buf = chunk;
+      this.inbuf = null;
+      this.bigParts = [];
+      this.bigGathered = 0;
+      this.bigFrameBytes = 0;
+    }
+    if (this.inbuf !== null) {
+      // A frame began in the previous read. Complete it from as little of this chunk as
+      // possible: concatenating whole 64 KB chunks per read made big external allocations that
+      // drove V8 into frequent full GCs.
+      const head = this.inbuf;
+      for (let take = Math.min(chunk.length, 512); ; take = Math.min(chunk.length, take * 8)) {
+        const joined = Buffer.concat([head, chunk.subarray(0, take)], head.length + take);
+        const end = this.scan(joined, 0);
+        if (end === null) return;
+        if (end !== INCOMPLETE) {
+          this.inbuf = null;
+          this.deliver(joined.subarray(0, end));
+          buf = chunk.subarray(end - head.length);
+          break;
         }
-        cb(frame, null);
-      } else if (this.opts.onPush) {
-        this.opts.onPush(frame);
+        if (take === chunk.length) {
+          this.keepPartial(joined);
+          return;
+        }
       }
     }
-    this.inbuf = pos < buf.length ? buf.subarray(pos) : null;
-    buf = null as unknown as Buffer;
+    let pos = 0;
+    for (;;) {
+      const end = this.scan(buf, pos);
+      if (end === null) return;
+      if (end === INCOMPLETE) break;
+      this.deliver(buf.subarray(pos, end));
+      pos = end;
+    }
+    if (pos < buf.length) this.keepPartial(buf.subarray(pos));
+    else this.inbuf = null;
+  }
+
+  /** Keeps the start of an incomplete frame; a big bulk's remaining chunks are gathered unjoined. */
+  private keepPartial(partial: Buffer): void {
+    this.inbuf = partial;
+    this.bigFrameBytes = 0;
+    if (partial[0] !== 0x24 /* $ */) return;
+    const lineEnd = partial.indexOf('\r\n');
+    if (lineEnd < 0) return;
+    const size = lineEnd + 2 + Number(partial.latin1Slice(1, lineEnd)) + 2;
+    if (size >= BIG_FRAME_BYTES) this.bigFrameBytes = size - partial.length;
+  }
+
+  /** End of the frame at `pos`, INCOMPLETE, or null after closing the link on garbage. */
+  private scan(buf: Buffer, pos: number): number | null {
+    try {
+      return scanFrame(buf, pos);
+    } catch {
+      this.socket?.destroy(new Error('protocol error from backend'));
+      return null;
+    }
+  }
+
+  /** Hands a reply frame to the oldest waiting request (or to onPush for out-of-band frames). */
+  private deliver(frame: Buffer): void {
+    if (this.head < this.pending.length) {
+      const cb = this.pending[this.head]!;
+      this.pending[this.head++] = IGNORE;
+      if (this.head > 1024 && this.head * 2 > this.pending.length) {
+        this.pending = this.pending.slice(this.head);
+        this.head = 0;
+      }
+      cb(frame, null);
+    } else if (this.opts.onPush) {
+      this.opts.onPush(frame);
+    }
   }
 
   private onClose(socket: Socket): void {
@@ -169,6 +228,9 @@ export class BackendConnection {
     this.socket = null;
     this.connected = false;
     this.inbuf = null;
+    this.bigParts = [];
+    this.bigGathered = 0;
+    this.bigFrameBytes = 0;
     this.downUntil = Date.now() + (this.opts.retryDelayMs ?? 200);
     const failed = this.pending.slice(this.head);
     this.pending = [];

@@ -198,3 +198,32 @@ describe('proxy data path', () => {
     expect(await a.ping()).toBe('PONG');
   });
 });
+
+describe('proxy bad input', () => {
+  it('refuses oversized and malformed requests with an error and a closed connection', async () => {
+    for (const bad of ['*1\r\n$600000000\r\n', '*99999999999\r\n', '*1\r\n+PING\r\n']) {
+      const raw = await RawClient.connect(cluster.proxies[1]!.port);
+      raw.write(bad);
+      const reply = await raw.nextReply();
+      expect(reply).toMatchObject({ message: expect.stringMatching(/^ERR Protocol error: /) });
+      await raw.waitClosed();
+    }
+    expect(await b.ping()).toBe('PONG');
+  });
+
+  it('disconnects a client that never reads its replies; other clients are unaffected', async () => {
+    const value = 'x'.repeat(1024 * 1024);
+    await a.set('{big}v', value);
+    const raw = await RawClient.connect(cluster.proxies[0]!.port);
+    raw.socket.pause(); // never read: replies pile up in the proxy
+    const gets = Array.from({ length: 200 }, () => '*2\r\n$3\r\nGET\r\n$6\r\n{big}v\r\n').join('');
+    raw.write(gets);
+    const closed = new Promise<void>((resolve) => raw.socket.once('close', () => resolve()));
+    // Others keep being served while the slow client's replies pile up (and after it is cut).
+    for (let i = 0; i < 20; i++) expect(await a.get('hello-other')).toBeNull();
+    raw.socket.resume(); // let the socket notice the reset
+    await closed;
+    expect(await a.ping()).toBe('PONG');
+    expect((await a.get('{big}v'))?.length).toBe(value.length);
+  });
+});
