@@ -24,6 +24,10 @@ const UNAUTH_MAX_BULK = 16384;
 // Bulks at least this big are gathered as a list of chunks and joined once, so a 100 MB value
 // arriving in 64 KB reads costs one copy, not a copy per read.
 const BIG_BULK = 32 * 1024;
+// A command split across two reads is completed from a prefix of the new chunk this big (growing
+// if needed); the rest of the chunk is parsed in place. Joining whole 64 KB chunks on every read
+// made large short-lived allocations that pushed V8 into frequent full GCs.
+const JOIN_PREFIX = 4096;
 
 const CR = 13;
 const LF = 10;
@@ -47,6 +51,7 @@ export class RequestDecoder {
   private bulkLen = -1; // length of the bulk whose header was read, -1 = expecting a '$' header
   private parts: Buffer[] | null = null; // pending chunks of a big bulk
   private partsBytes = 0;
+  private rest: Buffer | null = null; // the part of the last chunk after a joined prefix
 
   constructor(limits: DecoderLimits = DEFAULT_LIMITS) {
     this.limits = limits;
@@ -54,11 +59,16 @@ export class RequestDecoder {
 
   /** Bytes received but not yet consumed as complete commands. */
   get pendingBytes(): number {
-    return this.buf.length - this.pos + this.partsBytes;
+    return this.buf.length - this.pos + this.partsBytes + (this.rest?.length ?? 0);
   }
 
   /** Hands a chunk read from the socket to the decoder. The chunk must not be reused by the caller. */
   push(chunk: Buffer): void {
+    if (this.rest !== null) {
+      // Bytes not parsed yet (a paused or blocked client): keep them in order.
+      this.rest = Buffer.concat([this.rest, chunk]);
+      return;
+    }
     if (this.parts) {
       this.parts.push(chunk);
       this.partsBytes += chunk.length;
@@ -83,7 +93,10 @@ export class RequestDecoder {
     } else {
       // Mid-command the proxy keeps the bytes already parsed too, to forward the frame whole.
       const from = this.keepRaw && this.argsLeft > 0 && this.frameStart >= 0 ? this.frameStart : this.pos;
-      this.buf = Buffer.concat([this.buf.subarray(from), chunk], this.buf.length - from + chunk.length);
+      const head = this.buf.length - from;
+      const take = Math.min(chunk.length, Math.max(JOIN_PREFIX, 2 * head));
+      this.buf = Buffer.concat([this.buf.subarray(from), chunk.subarray(0, take)], head + take);
+      this.rest = take < chunk.length ? chunk.subarray(take) : null;
       this.frameStart = this.frameStart >= 0 ? this.frameStart - from : -1;
       this.pos -= from;
     }
@@ -94,6 +107,17 @@ export class RequestDecoder {
    * Throws ProtocolError on a malformed request; the connection must then be closed.
    */
   next(): string[] | null {
+    for (;;) {
+      const command = this.nextInBuffer();
+      if (command !== null || this.rest === null) return command;
+      const rest = this.rest;
+      this.rest = null;
+      this.push(rest);
+    }
+  }
+
+  /** next() within the current buffer only. */
+  private nextInBuffer(): string[] | null {
     const buf = this.buf;
     for (;;) {
       if (this.parts) return null;
