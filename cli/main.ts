@@ -37,6 +37,7 @@ program
   .option('--product <name>', 'product (cluster) name')
   .option('--id <id>', 'proxy id in the store')
   .option('--requirepass <password>', 'password clients must AUTH with')
+  .option('--read-from-replica <mode>', 'never | prefer: serve read-only commands from replicas')
   .action(async (opts) => {
     const { runProxy } = await import('../proxy/main.js');
     const { stop } = await runProxy(opts);
@@ -50,7 +51,7 @@ program
   .description('start a local cluster (nodes, store, proxies) in the foreground')
   .option('--dir <dir>', 'where data, logs and the local store live', '.tessera')
   .option('--groups <n>', 'number of groups', int, 2)
-  .option('--replicas <n>', 'replicas per group', int, 0)
+  .option('--replicas <n>', 'replicas per group', int, 1)
   .option('--proxies <n>', 'number of proxies', int, 1)
   .option('--store <url>', 'store URL (default: a file store under --dir)')
   .option('--product <name>', 'product name', 'tessera')

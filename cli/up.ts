@@ -29,9 +29,6 @@ interface Child {
 }
 
 export async function runUp(opts: UpOptions): Promise<void> {
-  if (opts.replicas > 0) {
-    throw new Error('--replicas needs node replication, which this version does not have yet; use --replicas 0');
-  }
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
   const storeUrl = opts.store ?? `file://${resolve(dir, 'store')}`;
@@ -67,20 +64,29 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   try {
     const groups: Array<{ id: number; master: string; replicas: string[] }> = [];
-    for (let g = 1; g <= opts.groups; g++) {
-      const port = opts.portBase + (g - 1);
+    const startNode = (port: number, extra: string[]) => {
       const nodeDir = resolve(dir, `node-${port}`);
       mkdirSync(nodeDir, { recursive: true });
-      start(`node ${port}`, ['node', '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--save', ''], resolve(dir, `node-${port}.log`));
-      groups.push({ id: g, master: `127.0.0.1:${port}`, replicas: [] });
+      // No diskless-sync delay: replicas of a fresh local cluster should attach at once.
+      start(`node ${port}`, ['node', '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--save', '', '--repl-diskless-sync-delay', '0', ...extra], resolve(dir, `node-${port}.log`));
+      return `127.0.0.1:${port}`;
+    };
+    let port = opts.portBase;
+    for (let g = 1; g <= opts.groups; g++) {
+      const masterPort = port++;
+      const master = startNode(masterPort, []);
+      const replicas: string[] = [];
+      for (let r = 0; r < opts.replicas; r++) replicas.push(startNode(port++, ['--replicaof', '127.0.0.1', String(masterPort)]));
+      groups.push({ id: g, master, replicas });
     }
-    await Promise.all(groups.map((g) => waitForPort(g.master, 15_000)));
+    await Promise.all(groups.flatMap((g) => [g.master, ...g.replicas]).map((addr) => waitForPort(addr, 15_000)));
 
     const store = await openStore(storeUrl);
     try {
       for (const g of groups) {
         await createGroup(store, opts.product, g.id).catch(() => {});
         await addServer(store, opts.product, g.id, g.master, 'master').catch(() => {});
+        for (const r of g.replicas) await addServer(store, opts.product, g.id, r, 'replica').catch(() => {});
       }
       for (const r of assignEvenly(groups.map((g) => g.id))) await assignSlots(store, opts.product, r.from, r.to, r.group);
     } finally {
@@ -100,7 +106,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
       process.stdout.write(`${JSON.stringify({ product: opts.product, store: storeUrl, proxies: proxies.map((p) => p.listen), admin: proxies.map((p) => p.admin), groups })}\n`);
     } else {
       say(`Tessera cluster "${opts.product}" is up (store ${storeUrl}, logs in ${dir})`);
-      for (const g of groups) say(`  group ${g.id}: master ${g.master}`);
+      for (const g of groups) say(`  group ${g.id}: master ${g.master}${g.replicas.length ? `, replicas ${g.replicas.join(' ')}` : ''}`);
       for (const p of proxies) say(`  proxy ${p.listen}  (admin http://${p.admin})`);
       say(`Try: redis-cli -p ${opts.proxyPort} ping    — Ctrl-C stops everything.`);
     }

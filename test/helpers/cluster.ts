@@ -34,6 +34,8 @@ export interface Cluster {
   store: CoordStore;
   /** groups[i] = the master node of group i + 1 */
   groups: ServerHandle[];
+  /** replicas[i] = the replica nodes of group i + 1 (REPLICAOF its master) */
+  replicas: ServerHandle[][];
   proxies: ProxyHandle[];
   startProxy(extra?: string[]): Promise<ProxyHandle>;
   stop(): Promise<void>;
@@ -79,7 +81,7 @@ async function startProxyProcess(storeUrl: string, product: string, extra: strin
   return handle;
 }
 
-export async function startCluster(opts: { groups?: number; proxies?: number; store?: 'etcd' | 'file'; nodeArgs?: string[]; proxyArgs?: string[] } = {}): Promise<Cluster> {
+export async function startCluster(opts: { groups?: number; replicas?: number; proxies?: number; store?: 'etcd' | 'file'; nodeArgs?: string[]; proxyArgs?: string[] } = {}): Promise<Cluster> {
   const product = 'test';
   let etcd: EtcdHandle | null = null;
   let fileDir: string | null = null;
@@ -92,10 +94,15 @@ export async function startCluster(opts: { groups?: number; proxies?: number; st
     storeUrl = `file://${fileDir}`;
   }
   const store = await openStore(storeUrl);
-  const groups = await Promise.all(Array.from({ length: opts.groups ?? 2 }, () => startNode(opts.nodeArgs ?? [])));
+  const nodeArgs = ['--repl-diskless-sync-delay', '0', ...(opts.nodeArgs ?? [])];
+  const groups = await Promise.all(Array.from({ length: opts.groups ?? 2 }, () => startNode(nodeArgs)));
+  const replicas = await Promise.all(groups.map((m) =>
+    Promise.all(Array.from({ length: opts.replicas ?? 0 }, () => startNode([...nodeArgs, '--replicaof', '127.0.0.1', String(m.port)]))),
+  ));
   for (let i = 0; i < groups.length; i++) {
     await createGroup(store, product, i + 1);
     await addServer(store, product, i + 1, `127.0.0.1:${groups[i]!.port}`, 'master');
+    for (const r of replicas[i]!) await addServer(store, product, i + 1, `127.0.0.1:${r.port}`, 'replica');
   }
   for (const r of assignEvenly(groups.map((_, i) => i + 1))) await assignSlots(store, product, r.from, r.to, r.group);
   const proxies: ProxyHandle[] = [];
@@ -105,6 +112,7 @@ export async function startCluster(opts: { groups?: number; proxies?: number; st
     etcd,
     store,
     groups,
+    replicas,
     proxies,
     async startProxy(extra = []) {
       const p = await startProxyProcess(storeUrl, product, [...(opts.proxyArgs ?? []), ...extra]);
@@ -114,7 +122,7 @@ export async function startCluster(opts: { groups?: number; proxies?: number; st
     async stop() {
       await Promise.all(proxies.map((p) => p.stop()));
       await store.close();
-      await stopAll(...groups);
+      await stopAll(...groups, ...replicas.flat());
       await etcd?.stop();
       if (fileDir) rmSync(fileDir, { recursive: true, force: true });
     },

@@ -1,5 +1,5 @@
-// Through the proxy: a real cluster (etcd, 2 groups of nodes, 2 proxies) used by ioredis with its
-// default options and by raw sockets. One cluster is shared by this file.
+// Through the proxy: a real cluster (etcd, 2 groups of master + replica, 2 proxies) used by ioredis
+// with its default options and by raw sockets. One cluster is shared by this file.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { slotOf } from '../../../common/slots.js';
@@ -44,7 +44,7 @@ async function blockedClientsOnNodes(): Promise<number> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ groups: 2, proxies: 2, store: 'etcd' });
+  cluster = await startCluster({ groups: 2, replicas: 1, proxies: 2, store: 'etcd' });
   a = client(0);
   b = client(1);
 });
@@ -196,6 +196,36 @@ describe('proxy data path', () => {
     expect(reply).toMatchObject({ message: 'ERR Protocol error: invalid bulk length' });
     await raw.waitClosed();
     expect(await a.ping()).toBe('PONG');
+  });
+});
+
+/** A node's `cmdstat_<name>` call count. */
+async function calls(port: number, command: string): Promise<number> {
+  const c = await RawClient.connect(port);
+  const info = String(await c.call('INFO', 'commandstats'));
+  c.close();
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+describe('reads from replicas', () => {
+  it('serves reads from the slot group\'s replica with read-from-replica = prefer, writes from the master', async () => {
+    const proxy = await cluster.startProxy(['--read-from-replica', 'prefer']);
+    const c = client(cluster.proxies.indexOf(proxy));
+    const key = 'replica-read';
+    const group = slotOf(key) < 512 ? 0 : 1;
+    const replica = cluster.replicas[group]![0]!;
+    expect(await c.set(key, 'v1')).toBe('OK');
+    await waitFor(async () => {
+      const r = await RawClient.connect(replica.port);
+      const v = await r.call('GET', key);
+      r.close();
+      return v === 'v1';
+    }, { what: 'the write to reach the replica' });
+    const master = cluster.groups[group]!;
+    const [replicaBefore, masterBefore] = [await calls(replica.port, 'get'), await calls(master.port, 'get')];
+    expect(await c.get(key)).toBe('v1');
+    expect(await calls(replica.port, 'get')).toBe(replicaBefore + 1);
+    expect(await calls(master.port, 'get')).toBe(masterBefore);
   });
 });
 
