@@ -38,6 +38,7 @@ program
   .option('--id <id>', 'proxy id in the store')
   .option('--requirepass <password>', 'password clients must AUTH with')
   .option('--read-from-replica <mode>', 'never | prefer: serve read-only commands from replicas')
+  .option('--backend-password <password>', 'password the proxy sends to nodes (their requirepass)')
   .action(async (opts) => {
     const { runProxy } = await import('../proxy/main.js');
     const { stop } = await runProxy(opts);
