@@ -23,7 +23,7 @@ const GROUP_CATEGORY: Partial<Record<CommandSpec['group'], Category>> = {
 const EXTRA_CATEGORIES: Record<string, Category[]> = {
   keys: ['dangerous'], flushall: ['keyspace', 'dangerous'], flushdb: ['keyspace', 'dangerous'], sort: ['set', 'sortedset', 'list', 'dangerous'],
   sort_ro: ['set', 'sortedset', 'list', 'dangerous'], swapdb: ['keyspace', 'dangerous'], info: ['dangerous'], lastsave: ['admin', 'dangerous'],
-  dbsize: ['keyspace'], migrate: ['dangerous'], restore: ['dangerous'], 'restore-asking': ['dangerous'], role: ['dangerous'],
+  dbsize: ['keyspace'], migrate: ['dangerous'], restore: ['dangerous'], 'restore-asking': ['dangerous'], role: ['admin', 'dangerous'], wait: ['connection'],
   command: ['connection'], randomkey: [], 'client|kill': ['connection'], 'client|list': ['connection'],
   'client|pause': ['connection'], 'client|unpause': ['connection'], 'client|no-evict': ['connection'],
   'client|unblock': ['connection'], 'client|id': ['connection'], 'client|info': ['connection'], 'client|setname': ['connection'],
@@ -33,7 +33,7 @@ const EXTRA_CATEGORIES: Record<string, Category[]> = {
 };
 
 // Commands Redis gives no group category: containers (except COMMAND), and a few others.
-const NO_GROUP_CATEGORY = new Set(['sort', 'sort_ro', 'pubsub|help']);
+const NO_GROUP_CATEGORY = new Set(['sort', 'sort_ro', 'pubsub|help', 'wait']);
 
 /** The name's data-type family when Redis files it apart from our table group. */
 function typeCategory(spec: CommandSpec): Category | undefined {
@@ -108,6 +108,7 @@ const EXPLICIT_TIPS: Record<string, string[]> = {
   'sunion': ['nondeterministic_output_order'],
   'time': ['nondeterministic_output'],
   'ttl': ['nondeterministic_output'],
+  'wait': ['request_policy:all_shards', 'response_policy:agg_min'],
   'zrandmember': ['nondeterministic_output'],
   'zscan': ['nondeterministic_output'],
 };

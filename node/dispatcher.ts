@@ -109,6 +109,7 @@ export class Dispatcher {
       const rewritten = s.propagateAs as string[][] | null;
       if (rewritten) for (const argv of rewritten) server.propagate(s.db.id, argv);
       else server.propagate(s.db.id, args);
+      s.woff = server.replication.masterReplOffset;
     }
     // CLIENT REPLY: OFF drops every reply, SKIP drops its own and the next command's.
     let dropReply = skipThisReply;

@@ -135,7 +135,7 @@ function memorySection(s: NodeServer): Field[] {
     ['mem_fragmentation_ratio', (rss / Math.max(1, used)).toFixed(2)],
     ['mem_fragmentation_bytes', rss - used],
     ['mem_not_counted_for_evict', 0],
-    ['mem_replication_backlog', 0],
+    ['mem_replication_backlog', s.replication.backlog?.size ?? 0],
     ['mem_clients_slaves', 0],
     ['mem_clients_normal', 0],
     ['mem_aof_buffer', 0],

@@ -57,6 +57,8 @@ export class Session {
   paused = false;
   /** Replaced argv to propagate instead of the command as received (deterministic form). */
   propagateAs: string[][] | null = null;
+  /** Replication offset right after this client's last write (Redis's c->woff, for WAIT). */
+  woff = 0;
   readonly addr: string;
   readonly laddr: string;
 

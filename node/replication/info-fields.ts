@@ -32,7 +32,7 @@ export function replicationInfoFields(server: NodeServer): Field[] {
         ['master_sync_last_io_seconds_ago', Math.floor((now - link.lastIo) / 1000)],
       );
     }
-    if (!up) out.push(['master_link_down_since_seconds', link ? Math.floor((now - link.downSince) / 1000) : -1]);
+    if (!up) out.push(['master_link_down_since_seconds', link && link.downSince > 0 ? Math.floor((now - link.downSince) / 1000) : -1]);
     out.push(
       ['slave_priority', config.getInt('replica-priority')],
       ['slave_read_only', config.getBool('replica-read-only') ? 1 : 0],

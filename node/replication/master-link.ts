@@ -5,10 +5,11 @@
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { encodeCommand } from '../../common/resp/encode.js';
-import { ProtocolError, RequestDecoder } from '../../common/resp/request-decoder.js';
+import { ProtocolError } from '../../common/resp/request-decoder.js';
 import type { KeyspaceEnv } from '../keyspace/db.js';
 import type { NodeServer } from '../server.js';
 import { Session } from '../session.js';
+import { MasterStream } from './master-stream.js';
 import { loadSyncRdb } from './rdb-sync.js';
 import type { Replication } from './replication.js';
 
@@ -24,7 +25,8 @@ export class MasterLink {
   /** The client that applies the master's stream; kept across reconnects (Redis's cached master). */
   masterSession: Session | null = null;
   lastIo = Date.now();
-  downSince = Date.now();
+  /** When the link went down (ms since the epoch); 0 = never connected yet. */
+  downSince = 0;
   /** Full-transfer progress for INFO: total (-1 for diskless), read so far. */
   transferSize = -1;
   transferRead = 0;
@@ -35,14 +37,7 @@ export class MasterLink {
   private lineWaiter: ((line: string) => void) | null = null;
   private failWaiter: ((err: Error) => void) | null = null;
   private payload: { chunks: Buffer[]; eofMark: string | null; replId: string; offset: number } | null = null;
-  private decoder = newDecoder();
-  /** Stream bytes received but not yet applied-and-forwarded, and bytes of the first one already forwarded. */
-  private raw: Buffer[] = [];
-  private rawSkip = 0;
-  /** Stream bytes of this connection: pushed to the decoder, up to the last safe point, forwarded. */
-  private pushed = 0;
-  private safe = 0;
-  private forwarded = 0;
+  private stream: MasterStream | null = null;
 
   constructor(
     private readonly repl: Replication,
@@ -59,6 +54,13 @@ export class MasterLink {
   close(): void {
     this.closed = true;
     this.drop();
+  }
+
+  /** CLIENT KILL TYPE master: drops a live link; it reconnects (partially) from the cron. True if one was up. */
+  kill(): boolean {
+    if (this.state !== 'connected') return false;
+    this.linkDown();
+    return true;
   }
 
   /** Once a second: ACK to the master, timeouts, reconnects. */
@@ -264,7 +266,6 @@ export class MasterLink {
       server.watch.touchDb(i);
     }
     server.dirty++;
-    for (const listener of repl.onDatasetReplaced) listener();
     // Our history is now the master's: new id and offset, replicas of ours must resync.
     repl.replId = p.replId;
     repl.masterReplOffset = p.offset;
@@ -272,6 +273,7 @@ export class MasterLink {
     repl.resetBacklog(p.offset);
     repl.hasHistory = true;
     repl.replicas.disconnectAll();
+    for (const listener of repl.onDatasetReplaced) listener();
     this.masterSession = this.newMasterSession();
     const streamDb = Number(loaded.aux.get('repl-stream-db') ?? 0);
     if (streamDb >= 0 && streamDb < server.dbs.length) this.masterSession.db = server.dbs[streamDb]!;
@@ -308,13 +310,24 @@ export class MasterLink {
   private startStream(rest: Buffer): void {
     this.state = 'connected';
     this.phase = 'stream';
-    this.decoder = newDecoder();
-    this.raw = [];
-    this.rawSkip = 0;
-    this.pushed = this.safe = this.forwarded = 0;
+    this.stream = new MasterStream(this.server, this.masterSession!, {
+      getAck: (pending) => this.sendAck(this.repl.masterReplOffset + pending),
+      forward: (bytes) => this.repl.appendRaw(bytes),
+      live: () => this.state === 'connected',
+    });
     // The first ACK tells a diskless master we loaded the image and it may start the stream.
     this.sendAck();
     if (rest.length > 0) this.applyStream(rest);
+  }
+
+  private applyStream(chunk: Buffer): void {
+    try {
+      this.stream!.push(chunk);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.server.log('warning', `Protocol error from MASTER: ${err.message}`);
+      this.linkDown();
+    }
   }
 
   private newMasterSession(): Session {
@@ -328,81 +341,15 @@ export class MasterLink {
     return s;
   }
 
-  /** Applies every complete command and forwards the applied bytes (at transaction boundaries). */
-  private applyStream(chunk: Buffer): void {
-    const ms = this.masterSession!;
-    const server = this.server;
-    this.raw.push(chunk);
-    this.decoder.push(chunk);
-    this.pushed += chunk.length;
-    server.updateClock();
-    for (;;) {
-      let args: string[] | null;
-      try {
-        args = this.decoder.next();
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        server.log('warning', `Protocol error from MASTER: ${err.message}`);
-        return this.linkDown();
-      }
-      if (args === null) break;
-      const consumed = this.pushed - this.decoder.pendingBytes;
-      if (args.length >= 2 && args[0]!.toLowerCase() === 'replconf' && args[1]!.toLowerCase() === 'getack') {
-        // Answer with the offset before this GETACK, as Redis does.
-        this.sendAck(this.repl.masterReplOffset + (this.safe - this.forwarded));
-      } else {
-        server.dispatcher.execute(ms, args);
-      }
-      if (ms.multi === null) this.safe = consumed;
-      if (this.state !== 'connected') return; // the command dropped the link (REPLICAOF …)
-    }
-    if (ms.w.length > 0) ms.w.take();
-    if (this.safe > this.forwarded) {
-      const n = this.safe - this.forwarded;
-      this.forwarded = this.safe;
-      this.repl.appendRaw(this.takeRaw(n));
-    }
-  }
-
-  /** Removes the first `n` stream bytes from the raw queue. */
-  private takeRaw(n: number): Buffer {
-    const first = this.raw[0]!;
-    if (first.length - this.rawSkip >= n) {
-      const out = first.subarray(this.rawSkip, this.rawSkip + n);
-      this.rawSkip += n;
-      if (this.rawSkip === first.length) {
-        this.raw.shift();
-        this.rawSkip = 0;
-      }
-      return out;
-    }
-    const parts: Buffer[] = [];
-    let left = n;
-    while (left > 0) {
-      const head = this.raw[0]!;
-      const avail = head.length - this.rawSkip;
-      const take = Math.min(avail, left);
-      parts.push(head.subarray(this.rawSkip, this.rawSkip + take));
-      left -= take;
-      if (take === avail) {
-        this.raw.shift();
-        this.rawSkip = 0;
-      } else {
-        this.rawSkip += take;
-      }
-    }
-    return Buffer.concat(parts, n);
-  }
-
   /** The connection failed or was lost: keep the cached state, retry from the cron. */
   private linkDown(): void {
     const wasConnected = this.state === 'connected';
     this.drop();
     if (wasConnected) {
-      this.server.log('notice', 'Connection with master lost.');
+      this.server.log('warning', 'Connection with master lost.');
       this.server.log('notice', 'Caching the disconnected master state.');
+      this.downSince = Date.now();
     }
-    this.downSince = Date.now();
   }
 
   private drop(): void {
@@ -416,11 +363,7 @@ export class MasterLink {
     this.phase = 'lines';
     this.inbuf = EMPTY;
     this.payload = null;
-    this.raw = [];
+    this.stream = null;
     fail?.(new LinkError(''));
   }
-}
-
-function newDecoder(): RequestDecoder {
-  return new RequestDecoder({ maxBulkBytes: 2 ** 53, maxInlineBytes: 64 * 1024 });
 }

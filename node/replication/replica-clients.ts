@@ -1,9 +1,9 @@
 // Master side of replication: the replicas attached to this node (REPLCONF, PSYNC/SYNC with a full
 // or partial resync, ACKs, timeouts), the fan-out of the stream to them, and WAIT's waiters.
 // Never applies a stream itself (master-link.ts does that on a replica).
-import { randomBytes } from 'node:crypto';
 import type { NodeServer } from '../server.js';
 import type { Session } from '../session.js';
+import { DisklessSyncs, type PendingSync } from './diskless-sync.js';
 import { buildSyncRdb } from './rdb-sync.js';
 import type { Replication } from './replication.js';
 
@@ -12,7 +12,7 @@ export interface ReplicaClient {
   ip: string;
   /** The port the replica listens on (REPLCONF listening-port), for INFO and ROLE. */
   port: number;
-  state: 'wait_bgsave' | 'send_bulk' | 'online';
+  state: 'send_bulk' | 'online';
   ackOffset: number;
   /** ms since the epoch of the last REPLCONF ACK (or of the attach). */
   ackTime: number;
@@ -41,11 +41,17 @@ export class ReplicaClients {
   private readonly handshakes = new WeakMap<Session, HandshakeInfo>();
   private waiters: WaitRequest[] = [];
   private getAckQueued = false;
+  private readonly diskless: DisklessSyncs;
 
   constructor(
     private readonly repl: Replication,
     private readonly server: NodeServer,
-  ) {}
+  ) {
+    this.diskless = new DisklessSyncs(server, {
+      begin: (targets) => this.beginDiskless(targets),
+      end: (target, ok) => this.endDiskless(target, ok),
+    });
+  }
 
   get count(): number {
     return this.attached.size;
@@ -156,94 +162,69 @@ export class ReplicaClients {
   }
 
   /**
-   * +FULLRESYNC, then the dataset as an RDB image: streamed by a background snapshot for diskless
-   * replicas (clients keep being served; the stream meanwhile is held for this replica), or built
-   * at once and sent as $<len> (old SYNC, disk-style replicas, or while another snapshot runs).
+   * +FULLRESYNC and the dataset as an RDB image. Diskless replicas (capa eof) queue for a shared
+   * background snapshot (diskless-sync.ts); the others get an image built now, sent as $<len>.
    */
   private fullSync(s: Session, h: HandshakeInfo, name: string, psync: boolean): void {
     const repl = this.repl;
     const server = this.server;
     repl.syncFull++;
+    if (psync && h.capaEof && server.config.getBool('repl-diskless-sync')) {
+      return this.diskless.enqueue({ session: s, name, since: Date.now() });
+    }
     repl.startHistoryIfNeeded();
     if (psync) s.w.simple(`FULLRESYNC ${repl.replId} ${repl.masterReplOffset}`);
     s.flush();
-    const diskless = h.capaEof && server.config.getBool('repl-diskless-sync');
-    server.log('notice', `Starting BGSAVE for SYNC with target: ${diskless ? 'replicas sockets' : 'disk'}`);
-    if (diskless) {
-      const mark = randomBytes(20).toString('hex');
-      s.socket.write(`$EOF:${mark}\r\n`, 'latin1');
-      if (!this.streamSnapshot(s, h, name, mark)) {
-        s.socket.write(this.buildImage());
-        s.socket.write(mark, 'latin1');
-        this.attach(s, h, 'online-after-ack');
-        server.log('notice', `Synchronization with replica ${name} succeeded`);
-      }
-    } else {
-      const rdb = this.buildImage();
-      s.socket.write(`$${rdb.length}\r\n`, 'latin1');
-      s.socket.write(rdb);
-      this.attach(s, h, 'online');
-      server.log('notice', `Synchronization with replica ${name} succeeded`);
-    }
-    // On a master the next write re-SELECTs so the new replica knows the db; a replica's stream is
-    // proxied as received and the image carries the db (repl-stream-db) instead.
-    if (repl.masterHost === null) repl.selectedDb = -1;
-  }
-
-  /** The whole dataset as an RDB image, built now (blocking; used when no background snapshot can run). */
-  private buildImage(): Buffer {
-    const repl = this.repl;
+    server.log('notice', 'Starting BGSAVE for SYNC with target: disk');
     const pos = { replId: repl.replId, offset: repl.masterReplOffset, streamDb: repl.streamDb() };
-    return buildSyncRdb(this.server.dbs, pos, this.server.config.getBool('rdbcompression'));
+    const rdb = buildSyncRdb(server.dbs, pos, server.config.getBool('rdbcompression'));
+    s.socket.write(`$${rdb.length}\r\n`, 'latin1');
+    s.socket.write(rdb);
+    this.attach(s, h, 'online');
+    this.afterImage();
+    server.log('notice', `Synchronization with replica ${name} succeeded`);
   }
 
-  /** Streams the image from a background snapshot, ending with `mark`; false when one already runs. */
-  private streamSnapshot(s: Session, h: HandshakeInfo, name: string, mark: string): boolean {
-    const server = this.server;
-    const socket = s.socket;
-    const sink = {
-      write: (chunk: Buffer): void | Promise<void> => {
-        if (s.closed) throw new Error('replica connection closed');
-        // Back-pressure: let the socket drain before the snapshot produces more.
-        if (socket.write(chunk)) return;
-        return new Promise<void>((resolve, reject) => {
-          const onDrain = () => {
-            socket.off('close', onClose);
-            resolve();
-          };
-          // A replica gone mid-transfer must fail the snapshot, not leave it waiting forever.
-          const onClose = () => {
-            socket.off('drain', onDrain);
-            reject(new Error('replica connection closed'));
-          };
-          socket.once('drain', onDrain);
-          socket.once('close', onClose);
-        });
-      },
-      end: () => {
-        if (s.closed) throw new Error('replica connection closed');
-        socket.write(mark, 'latin1');
-      },
-    };
-    // Attached first: the snapshot may write its first chunk before startBackground returns.
-    this.attach(s, h, 'transfer');
-    const started = server.snapshots.startBackground(sink, (ok) => {
-      const r = this.attached.get(s);
-      if (!ok || !r) {
-        server.log('warning', `Diskless transfer to replica ${name} failed`);
-        this.detach(s);
-        s.close();
-        return;
-      }
-      r.state = 'online';
-      r.ackTime = Date.now();
-      server.log('notice', `Synchronization with replica ${name} succeeded`);
-    });
-    if (!started) this.attached.delete(s);
-    return started;
+  /** A diskless transfer starts: every target gets +FULLRESYNC at this offset, then its stream is held. */
+  private beginDiskless(targets: readonly PendingSync[]): void {
+    const repl = this.repl;
+    repl.flushStream();
+    repl.startHistoryIfNeeded();
+    for (const t of targets) {
+      t.session.w.simple(`FULLRESYNC ${repl.replId} ${repl.masterReplOffset}`);
+      t.session.flush();
+      this.attach(t.session, this.handshakeOf(t.session), 'transfer');
+    }
+    this.afterImage();
   }
 
-  private attach(s: Session, h: HandshakeInfo, mode: 'online' | 'online-after-ack' | 'transfer'): void {
+  private endDiskless(t: PendingSync, ok: boolean): void {
+    const r = this.attached.get(t.session);
+    if (!ok || !r) {
+      this.server.log('warning', `Diskless transfer to replica ${t.name} failed`);
+      this.detach(t.session);
+      t.session.close();
+      return;
+    }
+    // Online, but its stream stays held until its first ACK (sent once it loaded the image).
+    r.state = 'online';
+    r.ackTime = Date.now();
+    this.server.log('notice', `Synchronization with replica ${t.name} succeeded`);
+  }
+
+  /**
+   * On a master the next write re-SELECTs so a replica that just got an image knows the db; a
+   * replica's stream is proxied as received and the image carries the db (repl-stream-db) instead.
+   */
+  private afterImage(): void {
+    if (this.repl.masterHost === null) this.repl.selectedDb = -1;
+  }
+
+  /**
+   * Adds a replica. 'transfer': its image is being streamed, and the stream is held until its
+   * first ACK so the EOF mark is the last thing it reads before loading.
+   */
+  private attach(s: Session, h: HandshakeInfo, mode: 'online' | 'transfer'): void {
     const r: ReplicaClient = {
       session: s,
       ip: h.ip || clientIp(s),
@@ -277,6 +258,7 @@ export class ReplicaClients {
 
   /** Closes every replica connection (their replid changed: they must reconnect and PSYNC). */
   disconnectAll(): void {
+    this.diskless.dropAll();
     for (const s of [...this.attached.keys()]) {
       this.detach(s);
       s.close();
@@ -299,6 +281,7 @@ export class ReplicaClients {
   }
 
   cron(now: number): void {
+    this.diskless.tick(now);
     const timeoutMs = this.server.config.getInt('repl-timeout') * 1000;
     for (const r of [...this.attached.values()]) {
       // A replica receiving (or loading) its image sends no ACKs yet.
@@ -314,8 +297,8 @@ export class ReplicaClients {
   wait(s: Session, want: number, timeoutMs: number): void {
     const repl = this.repl;
     repl.flushStream();
-    // Approximation of Redis's per-client woff: everything written so far, this client's writes included.
-    const offset = repl.masterReplOffset;
+    // What this client wrote must have reached the replicas (Redis's c->woff).
+    const offset = s.woff;
     const acked = this.ackedAtLeast(offset);
     if (acked >= want || s.multi !== null) return s.w.integer(acked);
     const request: WaitRequest = { session: s, offset, want };

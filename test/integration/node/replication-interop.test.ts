@@ -113,13 +113,16 @@ const fieldNames = (fields: Record<string, string>) => Object.keys(fields).filte
 
 describe('replication interop with redis-server 7.0', () => {
   const started: ServerHandle[] = [];
+  /** Our master from the first test, still serving its real replica (compared in the second). */
+  let ourMaster: ServerHandle | undefined;
   afterAll(async () => {
     await stopAll(...started);
   });
 
   it('a real redis-server replicates from our node: full sync, then partial after CLIENT KILL TYPE master', async () => {
-    const ours = await startNode(['--enable-debug-command', 'yes']);
+    const ours = await startNode(['--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0']);
     started.push(ours);
+    ourMaster = ours;
     await writeData(ours.port, 'pre', 3);
     const redis = await startRedis(['--replicaof', '127.0.0.1', String(ours.port)]);
     started.push(redis);
@@ -154,6 +157,9 @@ describe('replication interop with redis-server 7.0', () => {
     started.push(theirs);
     await waitFor(async () => (await info(theirs.port, 'replication')).master_link_status === 'up', { what: 'redis replica up' });
     expect(fieldNames(await info(ours.port, 'replication'))).toEqual(fieldNames(await info(theirs.port, 'replication')));
+    // Master side too: our master (first test, one real replica) against this real master.
+    expect(ourMaster).toBeDefined();
+    expect(fieldNames(await info(ourMaster!.port, 'replication'))).toEqual(fieldNames(await info(redis.port, 'replication')));
     // ROLE: same shape and link state; offsets move with the master's pings.
     const theirRole = plain(await call(theirs.port, 'ROLE')) as unknown[];
     expect(plain(await call(ours.port, 'ROLE'))).toEqual(theirRole.map((v, i) => (i === 4 ? expect.any(Number) : v)));

@@ -1,14 +1,18 @@
 // Master/replica replication between Tessera nodes (real processes): full sync under a write load
 // to two replicas and a chained one, partial resync of a restarted replica, promotion with the
 // other replica continuing partially, READONLY / NOREPLICAS, WAIT, ROLE and INFO replication.
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain } from '../../helpers/differential.js';
 import { RawClient } from '../../helpers/raw-client.js';
+import { freePort } from '../../helpers/ports.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const NODE_ARGS = ['--enable-debug-command', 'yes', '--repl-ping-replica-period', '1'];
+// No diskless-sync delay: a full sync starts at once (Redis's default waits 5 s for more replicas).
+const NODE_ARGS = ['--enable-debug-command', 'yes', '--repl-ping-replica-period', '1', '--repl-diskless-sync-delay', '0'];
 
 async function call(port: number, ...args: string[]): Promise<Reply> {
   const c = await RawClient.connect(port);
@@ -137,6 +141,8 @@ describe('replication between Tessera nodes', () => {
     } finally {
       c.close();
     }
+    // A client that wrote nothing waits for nothing: every replica counts (Redis's woff = 0).
+    expect(await call(master.port, 'WAIT', '0', '0')).toBe(2);
     expect(plain(await call(r1.port, 'WAIT', '1', '0'))).toEqual({ error: expect.stringMatching(/^ERR WAIT cannot be used with replica instances/) });
   });
 
@@ -183,5 +189,117 @@ describe('replication between Tessera nodes', () => {
     const counter = await call(r1.port, 'GET', 'after-promotion:counter');
     expect(counter).not.toBeNull();
     expect(await call(r2.port, 'GET', 'after-promotion:counter')).toBe(counter);
+  }, 30_000);
+});
+
+/**
+ * A TCP relay to `port` that cuts its first connection after `cutAfter` bytes from the upstream
+ * side (mid-RDB) and relays later connections whole. `onCut` runs right after the cut.
+ */
+async function cuttingRelay(port: number, cutAfter: number, onCut: () => void): Promise<{ port: number; server: Server }> {
+  const listenPort = await freePort();
+  let connections = 0;
+  const server = createServer((down: Socket) => {
+    const first = connections++ === 0;
+    const up = connect(port, '127.0.0.1');
+    let relayed = 0;
+    up.on('data', (chunk: Buffer) => {
+      if (!first) return void down.write(chunk);
+      if (relayed + chunk.length < cutAfter) {
+        relayed += chunk.length;
+        return void down.write(chunk);
+      }
+      down.end(chunk.subarray(0, cutAfter - relayed));
+      relayed = cutAfter;
+      up.destroy();
+      onCut();
+    });
+    down.on('data', (chunk: Buffer) => up.write(chunk));
+    const close = () => {
+      up.destroy();
+      down.destroy();
+    };
+    up.on('close', close);
+    down.on('close', close);
+    up.on('error', close);
+    down.on('error', close);
+  });
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r));
+  return { port: listenPort, server };
+}
+
+describe('replication faults', () => {
+  const started: ServerHandle[] = [];
+  afterAll(async () => {
+    await stopAll(...started);
+  });
+
+  it('answers MASTERDOWN while the link is down with replica-serve-stale-data no', async () => {
+    const deadPort = await freePort();
+    const replica = await startNode(['--replicaof', '127.0.0.1', String(deadPort), '--replica-serve-stale-data', 'no']);
+    started.push(replica);
+    const c = await RawClient.connect(replica.port);
+    try {
+      expect(plain(await c.call('GET', 'a'))).toEqual({ error: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'." });
+      // Commands flagged "stale" (INFO, ROLE, REPLICAOF …) still run.
+      expect(plain(await c.call('ROLE'))).toEqual(['slave', '127.0.0.1', deadPort, expect.stringMatching(/^connect/), -1]);
+      const fields = await info(replica.port, 'replication');
+      expect(fields.master_link_status).toBe('down');
+      expect(fields.master_link_down_since_seconds).toBe('-1');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a master restarted from its RDB keeps its history: the replica continues partially', async () => {
+    const master = await startNode([...NODE_ARGS, '--save', '3600 1']);
+    started.push(master);
+    const replica = await startNode([...NODE_ARGS, '--replicaof', '127.0.0.1', String(master.port)]);
+    started.push(replica);
+    await writeLoad(master.port, 1, 'before-restart');
+    await waitInSync(master, [replica], 'replica in sync before the restart');
+    const { port, dir } = master;
+    await master.stop(); // SIGTERM: saves the RDB with repl-id / repl-offset, like Redis's shutdown
+    const restarted = await startNode([...NODE_ARGS, '--save', '3600 1'], { port, dir });
+    started.push(restarted);
+    await writeLoad(restarted.port, 1, 'after-restart');
+    await waitInSync(restarted, [replica], 'replica in sync after the restart');
+    expect(replica.output()).toContain('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
+    expect((await info(restarted.port, 'stats')).sync_full).toBe('0');
+  }, 30_000);
+
+  it('retries a transfer cut mid-RDB and never serves a half-loaded dataset', async () => {
+    const master = await startNode(NODE_ARGS);
+    started.push(master);
+    const c = await RawClient.connect(master.port);
+    try {
+      for (let b = 0; b < 10; b++) {
+        const args: string[] = ['MSET'];
+        // Random values: the image must stay large after LZF compression.
+        for (let i = 0; i < 500; i++) args.push(`big:${b * 500 + i}`, randomBytes(100).toString('hex'));
+        expect(plain(await c.call(...args))).toBe('+OK');
+      }
+    } finally {
+      c.close();
+    }
+    // The replica starts as a master with a dataset of its own, which must survive the failed try.
+    const replica = await startNode(NODE_ARGS);
+    started.push(replica);
+    expect(plain(await call(replica.port, 'SET', 'mine', '1'))).toBe('+OK');
+    const seenAfterCut: Array<Promise<unknown>> = [];
+    const relay = await cuttingRelay(master.port, 300_000, () => {
+      seenAfterCut.push(Promise.all([call(replica.port, 'DBSIZE'), call(replica.port, 'GET', 'mine')]));
+    });
+    try {
+      expect(plain(await call(replica.port, 'REPLICAOF', '127.0.0.1', String(relay.port)))).toBe('+OK');
+      await waitFor(async () => (await info(replica.port, 'replication')).master_link_status === 'up', { timeoutMs: 15_000, what: 'second transfer' });
+      expect(seenAfterCut.length).toBe(1);
+      expect(await seenAfterCut[0]).toEqual([1, '1']);
+      expect(await digest(replica.port)).toBe(await digest(master.port));
+      expect(await call(replica.port, 'GET', 'mine')).toBeNull();
+      expect(await call(replica.port, 'DBSIZE')).toBe(5000);
+    } finally {
+      relay.server.close();
+    }
   }, 30_000);
 });
