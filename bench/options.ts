@@ -3,8 +3,11 @@ import { parseArgs } from 'node:util';
 import { BENCH_TESTS, type BenchTest } from './redis-benchmark.js';
 
 export interface BenchOptions {
-  /** "node": our node vs redis-server (+ memory); "proxy": ours vs twemproxy vs direct vs ours over our nodes. */
-  scenario: 'node' | 'proxy';
+  /**
+   * "node": our node vs redis-server (+ memory); "proxy": ours vs twemproxy vs direct vs ours over our nodes;
+   * "replication": full resync, replication lag and BGSAVE stalls, ours vs redis-server.
+   */
+  scenario: 'node' | 'proxy' | 'replication';
   /** "tessera" runs our node; "redis-server" runs a second redis-server as a stand-in. */
   ours: 'tessera' | 'redis-server';
   tests: BenchTest[];
@@ -17,6 +20,10 @@ export interface BenchOptions {
   /** Wanted duration of one run on the baseline when calibrating. */
   targetRunSeconds: number;
   memoryKeys: number;
+  /** Keys in each master for the replication scenario's full-sync and BGSAVE measurements. */
+  replicationKeys: number;
+  /** Seconds of redis-benchmark write load per replication-lag run. */
+  replicationLoadSeconds: number;
   skipMemory: boolean;
   skipThroughput: boolean;
   resultsPath: string;
@@ -27,10 +34,12 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [flags]
-  --scenario=<node|proxy>
+  --scenario=<node|proxy|replication>
                         node (default): our node vs redis-server, throughput and memory;
                         proxy: our proxy vs twemproxy vs redis direct vs our proxy over our nodes
-                        (tests SET,GET,MSET unless --tests is given; no memory test)
+                        (tests SET,GET,MSET unless --tests is given; no memory test);
+                        replication: full resync time, replication lag under SET -P 16,
+                        PING stalls during BGSAVE (ours→ours vs redis→redis; 3 repeats by default)
   --quick               short runs (~0.3 s), 3 repeats, 200k keys for the memory test
   --ours=<tessera|redis-server>
                         candidate: our node (default) or a second redis-server (harness check)
@@ -40,8 +49,10 @@ export const USAGE = `npm run bench -- [flags]
   --no-pin              do not pin processes to CPUs (compare with the pinned layout)
   --no-memory           skip the memory test
   --memory-only         only the memory test
-  --out=PATH            JSON results (default .bench-results/latest.json, proxy: .bench-results/proxy-latest.json)
+  --out=PATH            JSON results (default .bench-results/latest.json, proxy: .bench-results/proxy-latest.json,
+                        replication: .bench-results/replication-latest.json)
 env: BENCH_REQUESTS (fixed -n per run), BENCH_MEMORY_KEYS, BENCH_REPEATS,
+     BENCH_REPLICATION_KEYS (default 1M, 200k with --quick), BENCH_REPLICATION_LOAD_SECONDS (default 3),
      BENCH_PROXY_CPU_PROF=DIR (proxy scenario: our proxies write .cpuprofile files to DIR)`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -65,6 +76,12 @@ function pickTests(list: string | undefined, scenario: BenchOptions['scenario'])
   });
 }
 
+const DEFAULT_RESULTS_PATHS: Record<BenchOptions['scenario'], string> = {
+  node: '.bench-results/latest.json',
+  proxy: '.bench-results/proxy-latest.json',
+  replication: '.bench-results/replication-latest.json',
+};
+
 /** Returns null when --help was asked for. */
 export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions | null {
   const { values } = parseArgs({
@@ -86,9 +103,11 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   });
   if (values.help) return null;
   if (values.ours !== 'tessera' && values.ours !== 'redis-server') throw new Error(`--ours must be tessera or redis-server, got "${values.ours}"`);
-  if (values.scenario !== 'node' && values.scenario !== 'proxy') throw new Error(`--scenario must be node or proxy, got "${values.scenario}"`);
+  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication') {
+    throw new Error(`--scenario must be node, proxy or replication, got "${values.scenario}"`);
+  }
   const scenario = values.scenario;
-  if (scenario === 'proxy' && values['memory-only'] === true) throw new Error('--memory-only is for the node scenario; the proxy scenario has no memory test');
+  if (scenario !== 'node' && values['memory-only'] === true) throw new Error(`--memory-only is for the node scenario; the ${scenario} scenario has no memory test`);
   const quick = values.quick === true;
   const fixed = env.BENCH_REQUESTS;
   return {
@@ -96,16 +115,19 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     ours: values.ours,
     tests: pickTests(values.tests, scenario),
     pipelines: values.pipelines.split(',').map((p) => positiveInt('--pipelines', p.trim(), 1)),
-    repeats: positiveInt('--repeats', values.repeats ?? env.BENCH_REPEATS, quick ? 3 : 5),
+    // Replication runs are long (a 1M-key full sync each): 3 repeats unless asked for more.
+    repeats: positiveInt('--repeats', values.repeats ?? env.BENCH_REPEATS, quick || scenario === 'replication' ? 3 : 5),
     clients: 50,
     randomKeys: 100_000,
     fixedRequests: fixed === undefined || fixed === '' ? null : positiveInt('BENCH_REQUESTS', fixed, 1),
     targetRunSeconds: quick ? 0.3 : 1.0,
     memoryKeys: positiveInt('BENCH_MEMORY_KEYS', env.BENCH_MEMORY_KEYS, quick ? 200_000 : 1_000_000),
+    replicationKeys: positiveInt('BENCH_REPLICATION_KEYS', env.BENCH_REPLICATION_KEYS, quick ? 200_000 : 1_000_000),
+    replicationLoadSeconds: positiveInt('BENCH_REPLICATION_LOAD_SECONDS', env.BENCH_REPLICATION_LOAD_SECONDS, 3),
     skipMemory: values['no-memory'] === true,
     skipThroughput: values['memory-only'] === true,
     proxyCpuProfileDir: env.BENCH_PROXY_CPU_PROF === undefined || env.BENCH_PROXY_CPU_PROF === '' ? null : env.BENCH_PROXY_CPU_PROF,
     pin: values['no-pin'] !== true,
-    resultsPath: values.out ?? (scenario === 'proxy' ? '.bench-results/proxy-latest.json' : '.bench-results/latest.json'),
+    resultsPath: values.out ?? DEFAULT_RESULTS_PATHS[scenario],
   };
 }

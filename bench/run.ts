@@ -1,6 +1,6 @@
 // Entry point of `npm run bench`: parses options, starts the scenario's servers pinned to one CPU,
-// runs the throughput and memory scenarios (or the proxy scenario), prints tables, writes JSON,
-// and always stops every process.
+// runs the throughput and memory scenarios (or the proxy or replication scenario), prints tables,
+// writes JSON, and always stops every process.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
@@ -11,6 +11,9 @@ import { PROXY_PATH_DESCRIPTIONS, PROXY_PATH_LABELS, PROXY_PATHS, startProxyScen
 import { renderProxyConsole, renderProxyMarkdown, type ProxyBenchReport } from './proxy-report.js';
 import { runProxyThroughput } from './proxy-throughput.js';
 import { renderConsole, renderMarkdown, writeJson, type BenchReport } from './report.js';
+import { runReplicationScenario, type KindResult } from './replication.js';
+import { renderReplicationConsole, renderReplicationMarkdown, type ReplicationBenchReport } from './replication-report.js';
+import { redisReplicationKind, redisStandInReplicationKind, tesseraReplicationKind } from './replication-servers.js';
 import { nodeVsRedisScenario, type Scenario } from './scenarios.js';
 import { assertTesseraCliExists, redisStandInTarget, repoRoot, tesseraNodeTarget, type RunningTarget } from './targets.js';
 import { runThroughput, type CellFailure, type TestResult } from './throughput.js';
@@ -85,6 +88,51 @@ async function mainProxy(options: BenchOptions): Promise<void> {
   process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderProxyMarkdown(report)}\n`);
   log(`results written to ${jsonPath}`);
   if (report.failures.length > 0) process.exitCode = 1;
+}
+
+/**
+ * Replication scenario: masters and replicas of one kind on CPU 1; the key loader, INFO pollers
+ * and PING loop run in this process, redis-benchmark on CPU 0.
+ */
+async function mainReplication(options: BenchOptions): Promise<void> {
+  if (options.ours === 'tessera') assertTesseraCliExists();
+  const cpus = os.availableParallelism();
+  const pinned = options.pin && canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
+  if (!pinned) log(options.pin ? 'fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier' : '--no-pin: running unpinned');
+  const candidate = options.ours === 'tessera' ? tesseraReplicationKind : redisStandInReplicationKind;
+  const settings = { keys: options.replicationKeys, repeats: options.repeats, loadSeconds: options.replicationLoadSeconds };
+  let kinds: KindResult[] = [];
+  const failures: string[] = [];
+  try {
+    kinds = await runReplicationScenario([candidate, redisReplicationKind], {
+      ...settings, serverCpu: pinned ? SERVER_CPU : undefined, clientCpu: pinned ? CLIENT_CPU : undefined,
+    }, log);
+  } catch (err) {
+    failures.push((err as Error).message);
+    log(`replication FAILED: ${(err as Error).message}`);
+  }
+  const report: ReplicationBenchReport = {
+    startedAt: new Date().toISOString(),
+    scenario: 'replication',
+    environment: {
+      cpus,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      redisServer: redisServerVersion(),
+      pinning: pinned
+        ? `masters and replicas pinned to CPU ${SERVER_CPU}, redis-benchmark to CPU ${CLIENT_CPU}, the harness's own clients unpinned`
+        : 'unpinned',
+    },
+    settings,
+    kinds,
+    failures,
+  };
+  const jsonPath = resolve(repoRoot(), options.resultsPath);
+  await writeJson(jsonPath, report);
+  process.stdout.write(renderReplicationConsole(report));
+  process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderReplicationMarkdown(report)}\n`);
+  log(`results written to ${jsonPath}`);
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 async function startBoth(scenario: Scenario, cpu: number | undefined): Promise<[RunningTarget, RunningTarget]> {
@@ -174,7 +222,8 @@ if (options === null) {
   process.stdout.write(`${USAGE}\n`);
 } else {
   try {
-    await (options.scenario === 'proxy' ? mainProxy(options) : main(options));
+    const runScenario = { node: main, proxy: mainProxy, replication: mainReplication }[options.scenario];
+    await runScenario(options);
   } catch (err) {
     // Our own errors carry their context in the message; BENCH_DEBUG=1 adds the stack.
     const detail = process.env.BENCH_DEBUG === '1' ? (err as Error).stack : (err as Error).message;

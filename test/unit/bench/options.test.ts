@@ -37,6 +37,21 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--no-pin'], {})!.pin).toBe(false);
   });
 
+  it('--scenario=replication: 3 repeats, 1M keys (200k quick), 3 s of load, its own results file; env overrides', () => {
+    const o = parseBenchOptions(['--scenario=replication'], {})!;
+    expect(o.scenario).toBe('replication');
+    expect(o.repeats).toBe(3);
+    expect(o.replicationKeys).toBe(1_000_000);
+    expect(o.replicationLoadSeconds).toBe(3);
+    expect(o.resultsPath).toBe('.bench-results/replication-latest.json');
+    expect(parseBenchOptions(['--scenario=replication', '--quick'], {})!.replicationKeys).toBe(200_000);
+    const env = parseBenchOptions(['--scenario=replication'], { BENCH_REPLICATION_KEYS: '5000', BENCH_REPLICATION_LOAD_SECONDS: '1' })!;
+    expect(env.replicationKeys).toBe(5000);
+    expect(env.replicationLoadSeconds).toBe(1);
+    expect(() => parseBenchOptions(['--scenario=replication', '--memory-only'], {})).toThrow(/memory/);
+    expect(parseBenchOptions([], {})!.repeats).toBe(5);
+  });
+
   it('rejects an unknown scenario and --memory-only with the proxy scenario', () => {
     expect(() => parseBenchOptions(['--scenario=cluster'], {})).toThrow(/--scenario/);
     expect(() => parseBenchOptions(['--scenario=proxy', '--memory-only'], {})).toThrow(/memory/);
