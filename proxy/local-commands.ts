@@ -1,7 +1,7 @@
 // Commands the proxy answers itself: connection state (PING, ECHO, AUTH, HELLO, SELECT 0, QUIT,
 // RESET, CLIENT …), TIME and COMMAND. Returns the reply frame.
 import type { CommandSpec } from '../common/commands/spec.js';
-import { COMMANDS } from '../common/commands/table.js';
+import { COMMAND_REPLIES } from '../common/commands/docs.js';
 import { ERR } from '../common/errors.js';
 import { ReplyWriter } from '../common/resp/reply-writer.js';
 import { errorFrame } from './merge.js';
@@ -131,10 +131,6 @@ const LOCAL: Record<string, Local> = {
     const lines = s.proxy.sessionList().map((x) => `id=${x.id} addr=${x.addr} name=${x.name} age=${Math.floor((Date.now() - x.createdAt) / 1000)} db=0 resp=${x.resp} lib-name=${x.libName} lib-ver=${x.libVer}\n`);
     w.verbatim(lines.join(''));
   },
-  'command|count'(_s, _args, w) {
-    w.integer(COMMANDS.size);
-  },
-  'command|list'(_s, _args, w) {
-    w.bulkArray([...COMMANDS.keys()]);
-  },
+  // COMMAND answers from the same table and code as the nodes.
+  ...Object.fromEntries(Object.entries(COMMAND_REPLIES).map(([name, reply]) => [name, (_s: ProxySession, args: string[], w: ReplyWriter) => reply(w, args)])),
 };

@@ -15,14 +15,21 @@ function parseClientType(text: string): ClientType | null {
   return null;
 }
 
+/** Redis's getClientType: the master link and attached replicas first, then subscribers. */
 function typeOf(c: Session): ClientType {
+  const repl = c.server.replication;
+  if (repl.isMasterClient(c)) return 'master';
+  if (repl.replicas.isReplica(c) && !c.monitor) return 'replica';
   return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
 }
 
 /** Redis's client flags letters ("N" when none apply). */
 function flagsOf(c: Session): string {
   let f = '';
+  const type = typeOf(c);
   if (c.monitor) f += 'O';
+  else if (type === 'replica') f += 'S';
+  if (type === 'master') f += 'M';
   if (c.subscriptionCount > 0) f += 'P';
   if (c.multi !== null) f += 'x';
   if (c.blocked) f += 'b';
@@ -44,9 +51,26 @@ function clientLine(c: Session, self: Session, runningCommand: string): string {
     `flags=${flagsOf(c)} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
     `multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
     `rbs=${c.w.length} rbp=${c.w.length} obl=${c.w.length} oll=0 omem=${pendingOut} tot-mem=${qbuf + pendingOut + c.w.length} ` +
-    `events=${pendingOut > 0 ? 'rw' : 'r'} cmd=${c === self ? runningCommand : c.lastCommand} user=default redir=-1 ` +
+    `events=${pendingOut > 0 ? 'rw' : 'r'} cmd=${c === self ? runningCommand : c.lastCommand} ` +
+    // The master link runs as Redis's internal superuser.
+    `user=${c.server.replication.isMasterClient(c) ? '(superuser)' : 'default'} redir=-1 ` +
     `resp=${c.w.resp} lib-name=${c.libName} lib-ver=${c.libVer}`
   );
+}
+
+/**
+ * Every client CLIENT LIST/KILL see, in id order: the sessions plus, on a replica whose link is up,
+ * the master client (it has no socket of its own among the sessions).
+ */
+function allClients(s: Session): Session[] {
+  const clients = [...s.server.sessions];
+  const link = s.server.replication.link;
+  const master = link?.state === 'connected' ? link.masterSession : null;
+  if (master !== null) {
+    const at = clients.findIndex((c) => c.id > master.id);
+    clients.splice(at < 0 ? clients.length : at, 0, master);
+  }
+  return clients;
 }
 
 function findClient(s: Session, id: number): Session | undefined {
@@ -100,7 +124,7 @@ function clientListCommand(s: Session, args: string[]): void {
     }
   }
   let out = '';
-  for (const c of s.server.sessions) {
+  for (const c of allClients(s)) {
     if (type !== null && typeOf(c) !== type) continue;
     if (ids !== null && !ids.has(c.id)) continue;
     out += `${clientLine(c, s, 'client|list')}\n`;
@@ -188,14 +212,16 @@ function matchesKillFilter(c: Session, s: Session, f: KillFilter, now: number): 
 
 /** Closes a connection; the caller's own is closed after its reply is sent. */
 function killClient(s: Session, c: Session): void {
-  if (c === s) s.closing = true;
+  // The master link drops and reconnects from the cron, asking for a partial resync.
+  if (s.server.replication.isMasterClient(c)) s.server.replication.link?.kill();
+  else if (c === s) s.closing = true;
   else c.close();
 }
 
 function clientKillCommand(s: Session, args: string[]): void {
   // Old form: CLIENT KILL ip:port
   if (args.length === 3) {
-    for (const c of s.server.sessions) {
+    for (const c of allClients(s)) {
       if (c.addr === args[2]) {
         s.w.ok();
         killClient(s, c);
@@ -207,7 +233,7 @@ function clientKillCommand(s: Session, args: string[]): void {
   const filter = parseKillFilter(s, args);
   if (!filter) return;
   const now = Date.now();
-  const victims = [...s.server.sessions].filter((c) => matchesKillFilter(c, s, filter, now));
+  const victims = allClients(s).filter((c) => matchesKillFilter(c, s, filter, now));
   s.w.integer(victims.length);
   for (const c of victims) killClient(s, c);
 }

@@ -350,9 +350,24 @@ function flushdbCommand(s: Session, args: string[]): void {
 
 function flushallCommand(s: Session, args: string[]): void {
   if (!flushArgsOk(s, args)) return;
+  const server = s.server;
+  // A snapshot of the old data must not land on disk after the flush (Redis kills its RDB child).
+  server.snapshots.abortBackground('Killing the background save: FLUSHALL emptied the dataset');
+  const dirtyBefore = server.dirty;
   let removed = 0;
-  for (const db of s.server.dbs) removed += emptyDb(s, db);
-  s.server.dirty += removed + 1;
+  for (const db of server.dbs) removed += emptyDb(s, db);
+  server.dirty += removed;
+  // With save points the empty dataset is saved at once (Redis 7.0's flushAllDataAndResetRDB):
+  // that save resets dirty and, unlike SAVE, is not counted in rdb_saves.
+  const snapshots = server.snapshots;
+  if (snapshots.saveRules().length > 0) {
+    const saves = snapshots.saves;
+    snapshots.saveSync();
+    snapshots.saves = saves;
+  }
+  // Redis always propagates FLUSHALL (forceCommandPropagation); the dispatcher propagates
+  // when dirty moved, so make sure it did.
+  if (server.dirty === dirtyBefore) server.dirty++;
   s.w.ok();
 }
 

@@ -1,12 +1,7 @@
 // Server and administration commands: INFO, CONFIG, COMMAND, SLOWLOG, LATENCY, MEMORY,
-// TIME, SHUTDOWN, MONITOR, DEBUG. Rendering of INFO and COMMAND lives in info.ts / command-docs.ts.
+// TIME, SHUTDOWN, MONITOR, DEBUG. Rendering of INFO and COMMAND lives in info.ts and common/commands/docs.ts.
 import { ERR } from '../../common/errors.js';
-import { keyIndexes } from '../../common/commands/keys.js';
-import { COMMANDS, arityOk, lookupCommand, lookupSubcommand } from '../../common/commands/table.js';
-import type { CommandSpec } from '../../common/commands/spec.js';
-import {
-  allCommandNames, filterCommandNames, keySpecs, writeCommandDocs, writeCommandInfo,
-} from '../command-docs.js';
+import { COMMAND_REPLIES } from '../../common/commands/docs.js';
 import { idleSeconds, keyMemoryUsage } from '../eviction.js';
 import { renderInfo } from '../info.js';
 import { encodingOf } from '../keyspace/types/value.js';
@@ -73,100 +68,7 @@ const CONFIG_HELP = [
   'REWRITE', '    Rewrite the configuration file.',
 ];
 
-// ---- COMMAND ----
-
-function commandCommand(s: Session): void {
-  s.w.array(COMMANDS.size);
-  for (const spec of COMMANDS.values()) writeCommandInfo(s.w, spec);
-}
-
-/** A command or "container|sub" name, as COMMAND INFO / DOCS accept them. */
-function specByFullName(name: string): CommandSpec | undefined {
-  const bar = name.indexOf('|');
-  if (bar < 0) return lookupCommand(name);
-  const top = lookupCommand(name.slice(0, bar));
-  return top ? lookupSubcommand(top, name.slice(bar + 1)) : undefined;
-}
-
-function commandInfoCommand(s: Session, args: string[]): void {
-  if (args.length === 2) return commandCommand(s);
-  s.w.array(args.length - 2);
-  for (let i = 2; i < args.length; i++) {
-    const spec = specByFullName(args[i]!);
-    if (spec) writeCommandInfo(s.w, spec);
-    else s.w.null();
-  }
-}
-
-function commandCountCommand(s: Session): void {
-  s.w.integer(COMMANDS.size);
-}
-
-function commandListCommand(s: Session, args: string[]): void {
-  if (args.length === 2) return s.w.bulkArray(allCommandNames());
-  if (args.length !== 5 || !is(args[2], 'filterby')) return syntaxError(s);
-  const kind = args[3]!.toLowerCase();
-  if (kind !== 'module' && kind !== 'aclcat' && kind !== 'pattern') return syntaxError(s);
-  s.w.bulkArray(filterCommandNames(kind, args[4]!));
-}
-
-function commandDocsCommand(s: Session, args: string[]): void {
-  const specs: CommandSpec[] = [];
-  if (args.length === 2) specs.push(...COMMANDS.values());
-  else for (let i = 2; i < args.length; i++) {
-    const spec = specByFullName(args[i]!);
-    if (spec) specs.push(spec);
-  }
-  s.w.map(specs.length);
-  for (const spec of specs) writeCommandDocs(s.w, spec);
-}
-
-/** Resolves COMMAND GETKEYS's target and its key indexes; null after replying an error. */
-function getKeysOf(s: Session, args: string[]): { spec: CommandSpec; argv: string[]; indexes: number[] } | null {
-  const argv = args.slice(2);
-  let spec = lookupCommand(argv[0]!);
-  if (spec?.subcommands) spec = argv.length > 1 ? lookupSubcommand(spec, argv[1]!) : undefined;
-  if (!spec) {
-    s.w.error('ERR Invalid command specified');
-    return null;
-  }
-  if (spec.firstKey === 0 && !spec.movableKeys) {
-    s.w.error('ERR The command has no key arguments');
-    return null;
-  }
-  if (!arityOk(spec, argv.length)) {
-    s.w.error('ERR Invalid number of arguments specified for command');
-    return null;
-  }
-  const indexes = keyIndexes(spec, argv);
-  if (indexes === null || (indexes.length === 0 && !spec.flags.has('no_mandatory_keys'))) {
-    s.w.error('ERR Invalid arguments specified for command');
-    return null;
-  }
-  return { spec, argv, indexes };
-}
-
-function commandGetkeysCommand(s: Session, args: string[]): void {
-  const found = getKeysOf(s, args);
-  if (!found) return;
-  s.w.array(found.indexes.length);
-  for (const i of found.indexes) s.w.bulk(found.argv[i]!);
-}
-
-function commandGetkeysandflagsCommand(s: Session, args: string[]): void {
-  const found = getKeysOf(s, args);
-  if (!found) return;
-  const specs = keySpecs(found.spec);
-  s.w.array(found.indexes.length);
-  found.indexes.forEach((argIndex, n) => {
-    // The first key follows the first key spec; later ones the last (e.g. ZUNIONSTORE dest, sources).
-    const flags = (n === 0 ? specs[0] : specs[specs.length - 1])?.flags ?? [];
-    s.w.array(2);
-    s.w.bulk(found.argv[argIndex]!);
-    s.w.set(flags.length);
-    for (const f of flags) s.w.simple(f);
-  });
-}
+// ---- COMMAND (replies shared with the proxy, in common/commands/docs.ts) ----
 
 const COMMAND_HELP = [
   '(no subcommand)', '    Return details about all Redis commands.',
@@ -396,13 +298,13 @@ export const serverHandlers: HandlerMap = {
   'config|resetstat': configResetstatCommand,
   'config|rewrite': configRewriteCommand,
   'config|help': (s) => helpReply(s, 'CONFIG', CONFIG_HELP),
-  command: (s, args) => (args.length === 1 ? commandCommand(s) : s.w.error(`ERR unknown subcommand '${args[1]}'. Try COMMAND HELP.`)),
-  'command|info': commandInfoCommand,
-  'command|count': commandCountCommand,
-  'command|list': commandListCommand,
-  'command|docs': commandDocsCommand,
-  'command|getkeys': commandGetkeysCommand,
-  'command|getkeysandflags': commandGetkeysandflagsCommand,
+  command: (s, args) => COMMAND_REPLIES.command!(s.w, args),
+  'command|info': (s, args) => COMMAND_REPLIES['command|info']!(s.w, args),
+  'command|count': (s, args) => COMMAND_REPLIES['command|count']!(s.w, args),
+  'command|list': (s, args) => COMMAND_REPLIES['command|list']!(s.w, args),
+  'command|docs': (s, args) => COMMAND_REPLIES['command|docs']!(s.w, args),
+  'command|getkeys': (s, args) => COMMAND_REPLIES['command|getkeys']!(s.w, args),
+  'command|getkeysandflags': (s, args) => COMMAND_REPLIES['command|getkeysandflags']!(s.w, args),
   'command|help': (s) => helpReply(s, 'COMMAND', COMMAND_HELP),
   'slowlog|get': slowlogGetCommand,
   'slowlog|len': (s) => s.w.integer(s.server.slowlog.entries.length),

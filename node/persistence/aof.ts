@@ -42,6 +42,7 @@ export function attachAof(server: NodeServer): AppendOnlyFile {
   server.replication.onStream((dbIndex, argv) => aof.feed(dbIndex, argv));
   server.onBeforeReplies(() => aof.beforeReplies());
   server.config.onChange((name, value) => aof.configChanged(name, value));
+  server.replication.onDatasetReplaced.push(() => aof.restartAfterSync());
   const cron = setInterval(() => aof.cron(), CRON_INTERVAL_MS);
   cron.unref();
   process.on('exit', () => aof.flushAtExit());
@@ -225,6 +226,16 @@ export class AppendOnlyFile {
       this.server.log('warning', 'Redis needs to enable the AOF but can\'t trigger a background AOF rewrite operation. Check the above logs for more info about the error.');
       this.rewriteScheduled = true;
     }
+  }
+
+  /**
+   * A replica's full sync replaced the dataset: the files hold the old history, so close them and
+   * rewrite a base from the new data (Redis's restartAOFAfterSYNC).
+   */
+  restartAfterSync(): void {
+    if (this.state === 'off') return;
+    this.stopAppendOnly();
+    this.startAppendOnly();
   }
 
   private stopAppendOnly(): void {

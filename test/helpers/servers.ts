@@ -93,11 +93,9 @@ export function startRedis(extraArgs: string[] = [], opts: { port?: number; dir?
   return startProcess('redis', extraArgs, opts);
 }
 
-/** Stops servers and removes their temp dirs. */
+/** Stops servers, then removes their temp dirs (a dir may be shared by a restarted server). */
 export async function stopAll(...handles: Array<ServerHandle | undefined>): Promise<void> {
-  await Promise.all(handles.map(async (h) => {
-    if (!h) return;
-    await h.stop();
-    rmSync(h.dir, { recursive: true, force: true });
-  }));
+  const live = handles.filter((h): h is ServerHandle => h !== undefined);
+  await Promise.all(live.map((h) => h.stop()));
+  for (const dir of new Set(live.map((h) => h.dir))) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }

@@ -122,6 +122,16 @@ describe('proxy data path', () => {
     await expect(a.msetnx('k1', 'a', 'k2', 'b')).rejects.toThrow(/CROSSSLOT|^/);
   });
 
+  it('answers COMMAND from the same table as the nodes', async () => {
+    const proxy = await RawClient.connect(cluster.proxies[0]!.port);
+    const node = await RawClient.connect(cluster.groups[0]!.port);
+    for (const cmd of [['COMMAND', 'COUNT'], ['COMMAND', 'INFO', 'get', 'mset', 'zunionstore'], ['COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2']]) {
+      expect(await proxy.call(...cmd)).toEqual(await node.call(...cmd));
+    }
+    proxy.close();
+    node.close();
+  });
+
   it('answers unknown commands like Redis and never guesses', async () => {
     await expect(a.call('NOSUCHCMD', 'x')).rejects.toThrow("ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' ");
     await expect(a.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");

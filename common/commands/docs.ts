@@ -1,10 +1,12 @@
 // COMMAND output derived from the command table: Redis 7 COMMAND INFO entries (flags, ACL
 // categories, tips, key specs, subcommands), COMMAND LIST filters and minimal COMMAND DOCS.
 // Reads the table only; Redis's per-command JSON details we do not keep are approximated.
-import { COMMANDS } from '../common/commands/table.js';
-import type { CommandSpec } from '../common/commands/spec.js';
-import type { ReplyWriter } from '../common/resp/reply-writer.js';
-import { globMatch } from '../common/glob.js';
+import { ERR } from '../errors.js';
+import { keyIndexes } from './keys.js';
+import { COMMANDS, arityOk, lookupCommand, lookupSubcommand } from './table.js';
+import type { CommandSpec } from './spec.js';
+import type { ReplyWriter } from '../resp/reply-writer.js';
+import { globMatch } from '../glob.js';
 
 // Redis's ACL category bits, in the order COMMAND INFO prints them.
 const CATEGORY_ORDER = [
@@ -312,3 +314,109 @@ export function writeCommandDocs(w: ReplyWriter, spec: CommandSpec): void {
     for (const sub of subs) writeCommandDocs(w, sub);
   }
 }
+
+// ---- COMMAND and its subcommands, answered the same way by nodes and proxies ----
+
+function commandCommand(w: ReplyWriter): void {
+  w.array(COMMANDS.size);
+  for (const spec of COMMANDS.values()) writeCommandInfo(w, spec);
+}
+
+/** A command or "container|sub" name, as COMMAND INFO / DOCS accept them. */
+function specByFullName(name: string): CommandSpec | undefined {
+  const bar = name.indexOf('|');
+  if (bar < 0) return lookupCommand(name);
+  const top = lookupCommand(name.slice(0, bar));
+  return top ? lookupSubcommand(top, name.slice(bar + 1)) : undefined;
+}
+
+function commandInfoCommand(w: ReplyWriter, args: string[]): void {
+  if (args.length === 2) return commandCommand(w);
+  w.array(args.length - 2);
+  for (let i = 2; i < args.length; i++) {
+    const spec = specByFullName(args[i]!);
+    if (spec) writeCommandInfo(w, spec);
+    else w.null();
+  }
+}
+
+function commandCountCommand(w: ReplyWriter): void {
+  w.integer(COMMANDS.size);
+}
+
+function commandListCommand(w: ReplyWriter, args: string[]): void {
+  if (args.length === 2) return w.bulkArray(allCommandNames());
+  if (args.length !== 5 || args[2]!.toLowerCase() !== 'filterby') return w.error(ERR.syntax);
+  const kind = args[3]!.toLowerCase();
+  if (kind !== 'module' && kind !== 'aclcat' && kind !== 'pattern') return w.error(ERR.syntax);
+  w.bulkArray(filterCommandNames(kind, args[4]!));
+}
+
+function commandDocsCommand(w: ReplyWriter, args: string[]): void {
+  const specs: CommandSpec[] = [];
+  if (args.length === 2) specs.push(...COMMANDS.values());
+  else for (let i = 2; i < args.length; i++) {
+    const spec = specByFullName(args[i]!);
+    if (spec) specs.push(spec);
+  }
+  w.map(specs.length);
+  for (const spec of specs) writeCommandDocs(w, spec);
+}
+
+/** Resolves COMMAND GETKEYS's target and its key indexes; null after replying an error. */
+function getKeysOf(w: ReplyWriter, args: string[]): { spec: CommandSpec; argv: string[]; indexes: number[] } | null {
+  const argv = args.slice(2);
+  let spec = lookupCommand(argv[0]!);
+  if (spec?.subcommands) spec = argv.length > 1 ? lookupSubcommand(spec, argv[1]!) : undefined;
+  if (!spec) {
+    w.error('ERR Invalid command specified');
+    return null;
+  }
+  if (spec.firstKey === 0 && !spec.movableKeys) {
+    w.error('ERR The command has no key arguments');
+    return null;
+  }
+  if (!arityOk(spec, argv.length)) {
+    w.error('ERR Invalid number of arguments specified for command');
+    return null;
+  }
+  const indexes = keyIndexes(spec, argv);
+  if (indexes === null || (indexes.length === 0 && !spec.flags.has('no_mandatory_keys'))) {
+    w.error('ERR Invalid arguments specified for command');
+    return null;
+  }
+  return { spec, argv, indexes };
+}
+
+function commandGetkeysCommand(w: ReplyWriter, args: string[]): void {
+  const found = getKeysOf(w, args);
+  if (!found) return;
+  w.array(found.indexes.length);
+  for (const i of found.indexes) w.bulk(found.argv[i]!);
+}
+
+function commandGetkeysandflagsCommand(w: ReplyWriter, args: string[]): void {
+  const found = getKeysOf(w, args);
+  if (!found) return;
+  const specs = keySpecs(found.spec);
+  w.array(found.indexes.length);
+  found.indexes.forEach((argIndex, n) => {
+    // The first key follows the first key spec; later ones the last (e.g. ZUNIONSTORE dest, sources).
+    const flags = (n === 0 ? specs[0] : specs[specs.length - 1])?.flags ?? [];
+    w.array(2);
+    w.bulk(found.argv[argIndex]!);
+    w.set(flags.length);
+    for (const f of flags) w.simple(f);
+  });
+}
+
+/** The COMMAND family's replies by table name ("command", "command|info" …). */
+export const COMMAND_REPLIES: Record<string, (w: ReplyWriter, args: string[]) => void> = {
+  command: (w) => commandCommand(w),
+  'command|info': commandInfoCommand,
+  'command|count': (w) => commandCountCommand(w),
+  'command|list': commandListCommand,
+  'command|docs': commandDocsCommand,
+  'command|getkeys': commandGetkeysCommand,
+  'command|getkeysandflags': commandGetkeysandflagsCommand,
+};
