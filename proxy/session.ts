@@ -15,14 +15,20 @@ import { answerLocally } from './local-commands.js';
 import { arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
 import type { Proxy } from './proxy.js';
 import { ProxyPubSub } from './pubsub.js';
+import type { CommandStats } from './stats.js';
 import { ProxyTransaction } from './transaction.js';
 
 class Pending {
   reply: Buffer | null = null;
-  constructor(readonly command: string, readonly startedAt: number) {}
+  constructor(
+    readonly stats: CommandStats,
+    /** performance.now() at arrival when this request's latency is sampled, else -1. */
+    readonly startedAt: number,
+  ) {}
 }
 
 const ASKING = encodeCommand(['ASKING']);
+const PUSH_STATS = { calls: 0, errors: 0, sampled: 0 } as CommandStats;
 const MAX_REDIRECTS = 5;
 // What a RESP2 subscriber may still send (as in Redis).
 const PUBSUB_CONTEXT_OK = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
@@ -97,7 +103,8 @@ export class ProxySession {
   }
 
   private enqueue(command: string): Pending {
-    const p = new Pending(command, performance.now());
+    const st = this.proxy.stats.entry(command);
+    const p = new Pending(st, this.proxy.stats.shouldTime(st) ? performance.now() : -1);
     this.queue.push(p);
     return p;
   }
@@ -106,7 +113,7 @@ export class ProxySession {
   respond(p: Pending, reply: Buffer): void {
     if (p.reply !== null) return;
     p.reply = reply;
-    this.proxy.stats.record(p.command, performance.now() - p.startedAt, isError(reply));
+    this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, isError(reply));
     if (this.queue[this.head] === p && !this.drainScheduled) {
       this.drainScheduled = true;
       process.nextTick(() => this.drain());
@@ -193,7 +200,7 @@ export class ProxySession {
   /** An out-of-band frame (a pub/sub message) for the client, kept in order with replies. */
   push(frame: Buffer): void {
     if (this.closed) return;
-    const p = new Pending('push', performance.now());
+    const p = new Pending(PUSH_STATS, -1); // pushes are not requests: never recorded
     this.queue.push(p);
     p.reply = frame;
     if (!this.drainScheduled) {
@@ -202,10 +209,14 @@ export class ProxySession {
     }
   }
 
-  /** The master serving a slot, or null. */
+  /**
+   * The master serving a slot (the source while it migrates: nodes redirect with ASK when
+   * needed), or null; routeError() says why.
+   */
   masterAddr(slot: number): string | null {
-    const t = this.masterFor(slot);
-    return 'addr' in t ? t.addr : null;
+    const route = this.proxy.topology.routes[slot]!;
+    if (route.kind === 'online') return route.master;
+    return route.kind === 'migrating' ? route.fromMaster : null;
   }
 
   allMasters(): string[] {
@@ -309,7 +320,7 @@ export class ProxySession {
     const list = typeof slots === 'string' ? [] : slots;
     if (list.some((s) => s !== list[0])) return this.respond(p, errorFrame(ERR.crossSlot));
     const addr = this.masterAddr(list[0] ?? 0);
-    if (addr === null) return this.respond(p, errorFrame(`ERR slot ${list[0] ?? 0} is not assigned to any group`));
+    if (addr === null) return this.respond(p, errorFrame(this.routeError(list[0] ?? 0)));
     this.held = [];
     this.dedicated(addr).send(raw, (reply, err) => {
       this.respond(p, reply ?? errorFrame(err!));
@@ -342,7 +353,7 @@ export class ProxySession {
       case 'publish':
       case 'spublish': {
         const addr = this.masterAddr(slotOf(args[1]!));
-        if (addr === null) return this.respond(p, errorFrame(`ERR slot ${slotOf(args[1]!)} is not assigned to any group`));
+        if (addr === null) return this.respond(p, errorFrame(this.routeError(slotOf(args[1]!))));
         return this.forward(addr, raw, 0, (reply) => this.respond(p, reply));
       }
       default:
@@ -381,15 +392,12 @@ export class ProxySession {
     }));
   }
 
-  /** The master address serving a slot, or an error text. */
-  private masterFor(slot: number): { addr: string } | { error: string } {
+  /** Why masterAddr(slot) is null. */
+  routeError(slot: number): string {
     const route = this.proxy.topology.routes[slot]!;
-    if (route.kind === 'unassigned') return { error: `ERR slot ${slot} is not assigned to any group` };
-    if (route.kind === 'online') {
-      return route.master ? { addr: route.master } : { error: `ERR group ${route.group} has no master` };
-    }
-    // While a slot migrates, requests go to the source; the nodes redirect with ASK when needed.
-    return route.fromMaster ? { addr: route.fromMaster } : { error: `ERR group ${route.from} has no master` };
+    if (route.kind === 'online') return `ERR group ${route.group} has no master`;
+    if (route.kind === 'migrating') return `ERR group ${route.from} has no master`;
+    return `ERR slot ${slot} is not assigned to any group`;
   }
 
   /** All keys must share one slot; the request goes there whole. */
@@ -407,9 +415,9 @@ export class ProxySession {
         }
       }
     }
-    const target = this.masterFor(slot);
-    if ('error' in target) return this.respond(p, errorFrame(target.error));
-    const addr = spec.flags.has('readonly') ? this.replicaFor(slot) ?? target.addr : target.addr;
+    const master = this.masterAddr(slot);
+    if (master === null) return this.respond(p, errorFrame(this.routeError(slot)));
+    const addr = spec.flags.has('readonly') ? this.replicaFor(slot) ?? master : master;
     this.forward(addr, raw, 0, (reply) => this.respond(p, reply));
   }
 
@@ -456,10 +464,11 @@ export class ProxySession {
     const step = spec.keyStep;
     const byAddr = new Map<string, number[]>(); // addr → key indexes
     for (let i = spec.firstKey; i < args.length; i += step) {
-      const target = this.masterFor(slotOf(args[i]!));
-      if ('error' in target) return this.respond(p, errorFrame(target.error));
-      let list = byAddr.get(target.addr);
-      if (!list) byAddr.set(target.addr, (list = []));
+      const slot = slotOf(args[i]!);
+      const addr = this.masterAddr(slot);
+      if (addr === null) return this.respond(p, errorFrame(this.routeError(slot)));
+      let list = byAddr.get(addr);
+      if (!list) byAddr.set(addr, (list = []));
       list.push(i);
     }
     if (byAddr.size === 1) {

@@ -60,7 +60,7 @@ export class ProxyTransaction {
     if (this.inMulti) return done(errorFrame('ERR WATCH inside MULTI is not allowed'));
     if (!this.claim(slots)) return done(errorFrame(ERR.crossSlot));
     const addr = this.session.masterAddr(this.slot!);
-    if (addr === null) return done(errorFrame(`ERR slot ${this.slot} is not assigned to any group`));
+    if (addr === null) return done(errorFrame(this.session.routeError(this.slot!)));
     if (this.watchAddr !== null && this.watchAddr !== addr) return done(errorFrame(ERR.crossSlot));
     this.watchAddr = addr;
     this.session.dedicated(addr).send(raw, (reply, err) => done(reply ?? errorFrame(err!)));
