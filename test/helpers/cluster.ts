@@ -41,7 +41,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-async function startProxyProcess(storeUrl: string, product: string, extra: string[]): Promise<ProxyHandle> {
+export async function startProxyProcess(storeUrl: string, product: string, extra: string[]): Promise<ProxyHandle> {
   const port = await freePort();
   const adminPort = await freePort();
   const proc = spawn(process.execPath, [
