@@ -16,8 +16,12 @@ export interface BackendOptions {
   /** Describes the backend in error texts, e.g. "group 2". */
   label?: string;
   connectTimeoutMs?: number;
-  /** After a failure, requests fail fast for this long before a reconnect is tried. */
+  /**
+   * After a failure, requests fail fast for this long before a reconnect is tried; the delay
+   * doubles with each failure in a row, up to maxRetryDelayMs, and resets once connected.
+   */
   retryDelayMs?: number;
+  maxRetryDelayMs?: number;
   /** Called for out-of-band frames when the queue is empty (pub/sub pushes on dedicated links). */
   onPush?: (frame: Buffer) => void;
   /** Called once when the link closes (dedicated links are not reconnected by their owner). */
@@ -42,6 +46,7 @@ export class BackendConnection {
   private bigParts: Buffer[] = [];
   private bigGathered = 0;
   private downUntil = 0;
+  private failuresInARow = 0;
   private lastError = '';
   private closedByOwner = false;
 
@@ -108,6 +113,7 @@ export class BackendConnection {
     socket.once('connect', () => {
       clearTimeout(timer);
       this.connected = true;
+      this.failuresInARow = 0;
       this.flush();
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -231,7 +237,10 @@ export class BackendConnection {
     this.bigParts = [];
     this.bigGathered = 0;
     this.bigFrameBytes = 0;
-    this.downUntil = Date.now() + (this.opts.retryDelayMs ?? 200);
+    const base = this.opts.retryDelayMs ?? 100;
+    const delay = Math.min(this.opts.maxRetryDelayMs ?? 2000, base * 2 ** this.failuresInARow);
+    this.failuresInARow = Math.min(this.failuresInARow + 1, 16);
+    this.downUntil = Date.now() + delay;
     const failed = this.pending.slice(this.head);
     this.pending = [];
     this.head = 0;
