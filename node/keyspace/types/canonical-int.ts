@@ -44,5 +44,6 @@ export function compareCanonicalInts(a: string, b: string): number {
   // Same sign: more digits means larger magnitude; equal length compares lexically.
   let magnitude = a.length - b.length;
   if (magnitude === 0) magnitude = a < b ? -1 : a > b ? 1 : 0;
+  if (magnitude === 0) return 0; // never -0
   return aNeg ? -magnitude : magnitude;
 }
