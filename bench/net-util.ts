@@ -2,8 +2,22 @@
 // replies (PING, DBSIZE, FLUSHALL), and waiting for a server to answer PING. Not a client library.
 import net from 'node:net';
 
-/** Asks the kernel for a free port (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
+// Ports already handed out by this process: a released port can come back from the next call
+// before anything listens on it (a proxy once got the same port for clients and admin).
+const handedOut = new Set<number>();
+
+/** Asks the kernel for a free port (listen on 0, read it, close), never the same one twice. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

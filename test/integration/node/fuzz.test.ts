@@ -12,11 +12,12 @@ import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js'
 import { waitFor } from '../../helpers/wait-for.js';
 
 // Commands that stop the node, block, change reply counting (pub/sub, CLIENT REPLY), stall every
-// client (CLIENT PAUSE), kill other connections, or rewrite configuration are not fuzzed.
+// client (CLIENT PAUSE), kill other connections, rewrite configuration, or turn the connection
+// into a replication link (SYNC/PSYNC stream an RDB; REPLICAOF makes the node a replica) are not fuzzed.
 const EXCLUDED = new Set([
   'shutdown', 'monitor', 'debug', 'quit', 'client|pause', 'client|kill', 'client|reply', 'config|set',
   'config|rewrite', 'save', 'bgsave', 'bgrewriteaof', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe',
-  'ssubscribe', 'sunsubscribe',
+  'ssubscribe', 'sunsubscribe', 'sync', 'psync', 'replconf', 'replicaof', 'slaveof', 'wait',
 ]);
 
 /** Command name words ([name] or [container, sub]) the fuzzer may send. */
