@@ -116,7 +116,7 @@ export class ProxySession {
     this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, isError(reply));
     if (this.queue[this.head] === p && !this.drainScheduled) {
       this.drainScheduled = true;
-      process.nextTick(() => this.drain());
+      setImmediate(() => this.drain());
     }
   }
 
@@ -205,7 +205,7 @@ export class ProxySession {
     p.reply = frame;
     if (!this.drainScheduled) {
       this.drainScheduled = true;
-      process.nextTick(() => this.drain());
+      setImmediate(() => this.drain());
     }
   }
 
