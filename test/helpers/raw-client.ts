@@ -83,3 +83,24 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** Opens a connection, runs one command, closes it. */
+export async function callOnce(port: number, ...args: Array<string | number>): Promise<Reply> {
+  const c = await RawClient.connect(port);
+  try {
+    return await c.call(...args);
+  } finally {
+    c.close();
+  }
+}
+
+/** One INFO section as field → value. */
+export async function infoFields(port: number, section: string): Promise<Record<string, string>> {
+  const text = String(await callOnce(port, 'INFO', section));
+  const out: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain } from '../../helpers/differential.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { RawClient, callOnce, infoFields } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, startRedis, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -16,24 +16,9 @@ const KINDS: Array<[string, Start]> = [['redis-server', startRedis], ['tessera',
 // No diskless-sync delay: a full sync starts at once (the default waits 5 s for more replicas).
 const MASTER_ARGS = ['--repl-diskless-sync-delay', '0', '--repl-ping-replica-period', '1'];
 
-async function call(port: number, ...args: string[]): Promise<Reply> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
+const call = callOnce;
 
-async function info(port: number, section: string): Promise<Record<string, string>> {
-  const text = (await call(port, 'INFO', section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+const info = infoFields;
 
 /** CLIENT LIST [args] as one field map per client. */
 async function clientList(port: number, ...args: string[]): Promise<Array<Record<string, string>>> {

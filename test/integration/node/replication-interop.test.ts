@@ -4,30 +4,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain } from '../../helpers/differential.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { RawClient, callOnce, infoFields } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, startRedis, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const DBS = 4;
 
-async function call(port: number, ...args: string[]): Promise<Reply> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
+const call = callOnce;
 
-async function info(port: number, section: string): Promise<Record<string, string>> {
-  const text = (await call(port, 'INFO', section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+const info = infoFields;
 
 /** Every key of every db with its type, its value in a canonical order, and whether it has a TTL. */
 async function dumpAll(port: number): Promise<unknown[]> {

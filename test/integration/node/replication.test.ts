@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain } from '../../helpers/differential.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { RawClient, callOnce, infoFields } from '../../helpers/raw-client.js';
 import { freePort } from '../../helpers/ports.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -14,24 +14,9 @@ import { waitFor } from '../../helpers/wait-for.js';
 // No diskless-sync delay: a full sync starts at once (Redis's default waits 5 s for more replicas).
 const NODE_ARGS = ['--enable-debug-command', 'yes', '--repl-ping-replica-period', '1', '--repl-diskless-sync-delay', '0'];
 
-async function call(port: number, ...args: string[]): Promise<Reply> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
+const call = callOnce;
 
-async function info(port: number, section: string): Promise<Record<string, string>> {
-  const text = (await call(port, 'INFO', section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+const info = infoFields;
 
 const digest = async (port: number) => plain(await call(port, 'DEBUG', 'DIGEST'));
 

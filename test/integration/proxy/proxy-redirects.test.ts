@@ -10,7 +10,7 @@ import { addServer, assignSlots, createGroup } from '../../../cli/admin.js';
 import type { CoordStore } from '../../../common/store/coord-store.js';
 import { openStore } from '../../../common/store/open-store.js';
 import { type ProxyHandle, startProxyProcess } from '../../helpers/cluster.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { RawClient, callOnce } from '../../helpers/raw-client.js';
 import { type ServerHandle, startRedis, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -22,14 +22,7 @@ let proxy: ProxyHandle;
 let client: Redis;
 let direct: RawClient;
 
-async function cmd(port: number, ...args: string[]): Promise<unknown> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
+const cmd = callOnce;
 
 /** A key whose Redis Cluster slot (CRC16) is `slot`, found by asking the server. */
 async function keyInRedisSlot(wanted: (slot: number) => boolean): Promise<{ key: string; slot: number }> {
