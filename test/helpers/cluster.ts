@@ -1,6 +1,6 @@
 // A whole Tessera cluster on loopback for integration tests: a store (real etcd or the file
 // store), N groups of nodes, the slot table split evenly, and M proxies (real processes).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +10,8 @@ import type { CoordStore } from '../../common/store/coord-store.js';
 import { openStore } from '../../common/store/open-store.js';
 import { type EtcdHandle, startEtcd } from './etcd.js';
 import { freePort } from './ports.js';
-import { RawClient } from './raw-client.js';
-import { type ServerHandle, TESSERA_BIN, startNode, stopAll } from './servers.js';
-import { waitFor } from './wait-for.js';
+import { type ServerHandle, TESSERA_BIN, spawnTracked, startNode, stopAll, waitForPing } from './servers.js';
 
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const p of running) p.kill('SIGKILL');
-});
 
 export interface ProxyHandle {
   port: number;
@@ -44,41 +38,17 @@ export interface Cluster {
 export async function startProxyProcess(storeUrl: string, product: string, extra: string[]): Promise<ProxyHandle> {
   const port = await freePort();
   const adminPort = await freePort();
-  const proc = spawn(process.execPath, [
+  const t = spawnTracked(process.execPath, [
     TESSERA_BIN, 'proxy', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`,
     '--store', storeUrl, '--product', product, ...extra,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(proc);
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((r) => proc.once('exit', () => {
-    running.delete(proc);
-    r();
-  }));
-  const handle: ProxyHandle = {
-    port,
-    adminPort,
-    proc,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`proxy exited: ${out}`);
-    const c = await RawClient.connect(port);
-    try {
-      return (await c.call('PING')) !== undefined;
-    } finally {
-      c.close();
-    }
-  }, { timeoutMs: 15_000, what: `proxy on port ${port}` });
-  return handle;
+  ]);
+  try {
+    await waitForPing(t, port, 'proxy');
+  } catch (err) {
+    await t.kill();
+    throw err;
+  }
+  return { port, adminPort, proc: t.proc, output: t.output, stop: t.stop };
 }
 
 export async function startCluster(opts: { groups?: number; replicas?: number; proxies?: number; store?: 'etcd' | 'file'; nodeArgs?: string[]; proxyArgs?: string[] } = {}): Promise<Cluster> {

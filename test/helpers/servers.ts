@@ -30,14 +30,19 @@ export interface ServerHandle {
   kill(): Promise<void>;
 }
 
-async function startProcess(kind: 'tessera' | 'redis', extraArgs: string[], opts: { port?: number; dir?: string }): Promise<ServerHandle> {
-  const port = opts.port ?? (await freePort());
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `${kind}-`));
-  const base = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  const proc =
-    kind === 'tessera'
-      ? spawn(process.execPath, [TESSERA_BIN, 'node', ...base, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('redis-server', [...base, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A child process killed when the test process exits, with its output captured. */
+export interface TrackedProcess {
+  proc: ChildProcess;
+  /** Everything the process printed. */
+  output(): string;
+  /** SIGTERM and wait for exit (SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export function spawnTracked(command: string, args: string[]): TrackedProcess {
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -46,36 +51,48 @@ async function startProcess(kind: 'tessera' | 'redis', extraArgs: string[], opts
     running.delete(proc);
     r();
   }));
-  const handle: ServerHandle = {
-    kind,
-    port,
-    host: '127.0.0.1',
-    dir,
+  const alive = () => proc.exitCode === null && proc.signalCode === null;
+  return {
     proc,
     output: () => out,
     async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      if (!alive()) return;
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
     },
     async kill() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      if (!alive()) return;
       proc.kill('SIGKILL');
       await exited;
     },
   };
+}
+
+/** Polls until the process answers PING on `port` (fails fast if it exits). */
+export async function waitForPing(t: TrackedProcess, port: number, what: string): Promise<void> {
+  await waitFor(async () => {
+    if (t.proc.exitCode !== null) throw new Error(`${what} exited: ${t.output()}`);
+    const c = await RawClient.connect(port);
+    try {
+      return (await c.call('PING')) !== undefined;
+    } finally {
+      c.close();
+    }
+  }, { timeoutMs: 15_000, what: `${what} on port ${port}` });
+}
+
+async function startProcess(kind: 'tessera' | 'redis', extraArgs: string[], opts: { port?: number; dir?: string }): Promise<ServerHandle> {
+  const port = opts.port ?? (await freePort());
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `${kind}-`));
+  const base = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const t = kind === 'tessera'
+    ? spawnTracked(process.execPath, [TESSERA_BIN, 'node', ...base, ...extraArgs])
+    : spawnTracked('redis-server', [...base, ...extraArgs]);
+  const handle: ServerHandle = { kind, port, host: '127.0.0.1', dir, ...t };
   try {
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`${kind} exited: ${out}`);
-      const c = await RawClient.connect(port);
-      try {
-        return (await c.call('PING')) !== undefined;
-      } finally {
-        c.close();
-      }
-    }, { timeoutMs: 15_000, what: `${kind} on port ${port}` });
+    await waitForPing(t, port, kind);
   } catch (err) {
     await handle.kill();
     throw err;
