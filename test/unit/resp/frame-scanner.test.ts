@@ -2,7 +2,7 @@
 // split point (never a wrong boundary), rejects non-RESP bytes; random reply trees round-trip.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameError, INCOMPLETE, scanFrame } from '../../../common/resp/frame-scanner.js';
+import { FrameError, FrameScanner, INCOMPLETE, scanFrame } from '../../../common/resp/frame-scanner.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -149,5 +149,83 @@ describe('scanFrame properties (fast-check)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('FrameScanner (incremental)', () => {
+  /** Feeds `stream` in pieces cut at `cuts`; returns every frame end found (absolute offsets). */
+  function feedInPieces(stream: Buffer, cuts: number[]): number[] {
+    const s = new FrameScanner();
+    const bounds = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((x, y) => x - y);
+    const ends: number[] = [];
+    let from = 0;
+    for (const to of [...bounds, stream.length]) {
+      // Each piece is its own buffer, as socket reads are: the scanner cannot look back.
+      const piece = Buffer.from(stream.subarray(from, to));
+      let pos = 0;
+      while (pos < piece.length) {
+        const end = s.feed(piece, pos, piece.length);
+        if (end === INCOMPLETE) break;
+        ends.push(from + end);
+        pos = end;
+      }
+      from = to;
+    }
+    return ends;
+  }
+
+  it('finds the same frame ends as scanFrame whatever the read boundaries (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(tree, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 12 }), (trees, cuts) => {
+        const parts: Buffer[] = [];
+        const expected: number[] = [];
+        let len = 0;
+        for (const t of trees) {
+          const one: Buffer[] = [];
+          encodeTree(t, one);
+          const frame = Buffer.concat(one);
+          parts.push(frame);
+          len += frame.length;
+          expected.push(len);
+        }
+        expect(feedInPieces(Buffer.concat(parts), cuts)).toEqual(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('every one-byte piece: the end of each FRAMES example exactly', () => {
+    for (const [name, text] of FRAMES) {
+      const frame = b(text);
+      const cuts = Array.from({ length: frame.length }, (_, i) => i);
+      expect(feedInPieces(frame, cuts), name).toEqual([frame.length]);
+    }
+  });
+
+  it('a 2M-element array in 64 KB pieces is scanned in linear time', () => {
+    const n = 2_000_000;
+    const el = b('$7\r\nelement\r\n');
+    const body = Buffer.alloc(el.length * n);
+    for (let i = 0; i < n; i++) el.copy(body, i * el.length);
+    const stream = Buffer.concat([b(`*${n}\r\n`), body]);
+    const s = new FrameScanner();
+    const started = performance.now();
+    let end = INCOMPLETE;
+    for (let pos = 0; pos < stream.length && end === INCOMPLETE; pos += 65536) {
+      const r = s.feed(stream, pos, Math.min(pos + 65536, stream.length));
+      if (r !== INCOMPLETE) end = r;
+    }
+    const ms = performance.now() - started;
+    expect(end).toBe(stream.length);
+    // A single pass over 28 MB; re-scanning per piece would take minutes.
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it('rejects garbage split across pieces and can be reset', () => {
+    const s = new FrameScanner();
+    expect(s.feed(b('$1'), 0, 2)).toBe(INCOMPLETE);
+    expect(() => s.feed(b('x\r\n'), 0, 3)).toThrow(FrameError);
+    s.reset();
+    expect(s.feed(b('+OK\r\n'), 0, 5)).toBe(5);
   });
 });
