@@ -251,9 +251,11 @@ export class NodeConfig {
         if (exact) out.set(p, this.values.get(exact.name)!);
         continue;
       }
+      // Redis matches with nocase=1 on the pattern as given (lowering it first would change
+      // escaped class members, which Redis compares exactly).
       for (const d of DIRECTIVES) {
-        if (globMatch(lower, d.name)) out.set(d.name, this.values.get(d.name)!);
-        for (const a of d.aliases ?? []) if (globMatch(lower, a)) out.set(a, this.values.get(d.name)!);
+        if (globMatch(p, d.name, true)) out.set(d.name, this.values.get(d.name)!);
+        for (const a of d.aliases ?? []) if (globMatch(p, a, true)) out.set(a, this.values.get(d.name)!);
       }
     }
     return [...out];
