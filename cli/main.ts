@@ -3,6 +3,17 @@
 // Subcommands import their component lazily: a node must not pay for loading etcd/gRPC at start.
 import { Command, InvalidArgumentError } from 'commander';
 import type { CoordStore } from '../common/store/coord-store.js';
+import { hideSecretsFromTitle } from './process-title.js';
+
+// First thing: `ps` must not show a --requirepass/--masterauth/--backend-password given as argv.
+hideSecretsFromTitle();
+
+// Under `tessera up`, the IPC channel to the supervisor is the orphan guard: when the supervisor
+// dies (even by SIGKILL) the channel closes and this child shuts down as on SIGTERM (a node saves).
+if (process.env.TESSERA_SUPERVISED === '1' && process.send !== undefined) {
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  process.channel?.unref();
+}
 
 const program = new Command();
 program.name('tessera').description('Tessera: a proxy-based sharding layer for Redis').version('0.1.0');
@@ -11,6 +22,12 @@ function int(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`'${value}' is not an integer`);
   return n;
+}
+
+function yesNo(value: string): boolean {
+  if (value === 'yes') return true;
+  if (value === 'no') return false;
+  throw new InvalidArgumentError(`'${value}' must be yes or no`);
 }
 
 program
@@ -36,9 +53,17 @@ program
   .option('--store <url>', 'etcd://host:port[,…] or file:///path')
   .option('--product <name>', 'product (cluster) name')
   .option('--id <id>', 'proxy id in the store')
-  .option('--requirepass <password>', 'password clients must AUTH with')
+  .option('--requirepass <password>', 'password clients must AUTH with (prefer --requirepass-file or TESSERA_PROXY_REQUIREPASS)')
+  .option('--requirepass-file <file>', 'read requirepass from a file')
   .option('--read-from-replica <mode>', 'never | prefer: serve read-only commands from replicas')
-  .option('--backend-password <password>', 'password the proxy sends to nodes (their requirepass)')
+  .option('--backend-password <password>', 'password the proxy sends to nodes (prefer --backend-password-file or TESSERA_BACKEND_PASSWORD)')
+  .option('--backend-password-file <file>', 'read backend-password from a file')
+  .option('--admin-password <password>', 'AUTH with it to run CONFIG GET/SET on every node (prefer --admin-password-file or TESSERA_ADMIN_PASSWORD)')
+  .option('--admin-password-file <file>', 'read admin-password from a file')
+  .option('--admin-token <token>', 'bearer token of the admin HTTP API (prefer --admin-token-file or TESSERA_ADMIN_TOKEN)')
+  .option('--admin-token-file <file>', 'read admin-token from a file')
+  .option('--admin-open-reads', 'serve /health and /metrics without the admin token')
+  .option('--protected-mode <yes|no>', 'without requirepass, refuse non-loopback clients (default yes)', yesNo)
   .action(async (opts) => {
     const { runProxy } = await import('../proxy/main.js');
     const { stop } = await runProxy(opts);
@@ -50,7 +75,7 @@ program
 program
   .command('up')
   .description('start a local cluster (nodes, store, proxies) in the foreground')
-  .option('--dir <dir>', 'where data, logs and the local store live', '.tessera')
+  .option('--dir <dir>', 'where data (one directory per node), logs, secrets and the local store live', '.tessera')
   .option('--groups <n>', 'number of groups', int, 2)
   .option('--replicas <n>', 'replicas per group', int, 1)
   .option('--proxies <n>', 'number of proxies', int, 1)
@@ -60,11 +85,12 @@ program
   .option('--proxy-port <port>', 'first proxy port', int, 19000)
   .option('--admin-port <port>', 'first proxy admin port', int, 11080)
   .option('--json', 'print one JSON line describing the cluster', false)
+  .option('--requirepass-file <file>', 'password for the whole cluster (nodes and proxies); or TESSERA_REQUIREPASS')
   .action(async (o) => {
     const { runUp } = await import('./up.js');
     await runUp({
       dir: o.dir, groups: o.groups, replicas: o.replicas, proxies: o.proxies, store: o.store, product: o.product,
-      portBase: o.portBase, proxyPort: o.proxyPort, adminPortBase: o.adminPort, json: o.json,
+      portBase: o.portBase, proxyPort: o.proxyPort, adminPortBase: o.adminPort, json: o.json, requirepassFile: o.requirepassFile,
     });
   });
 

@@ -27,6 +27,14 @@ export interface ProxyConfig {
   maxKeysReply: number;
   /** never | prefer: serve read-only commands from replicas. */
   readFromReplica: 'never' | 'prefer';
+  /** Without requirepass, refuse clients that are not on loopback (as Redis 7's protected mode). */
+  protectedMode: boolean;
+  /** Bearer token for the admin HTTP API; empty = the API answers loopback clients only. */
+  adminToken: string;
+  /** Serve the read-only admin routes (/health, /metrics) without the token. */
+  adminOpenReads: boolean;
+  /** Password that makes a client an admin (AUTH <pw> or AUTH admin <pw>): CONFIG GET/SET; empty = no admins. */
+  adminPassword: string;
 }
 
 export const PROXY_DEFAULTS: ProxyConfig = {
@@ -42,6 +50,10 @@ export const PROXY_DEFAULTS: ProxyConfig = {
   maxOutputBytes: 64 * 1024 * 1024,
   maxKeysReply: 100000,
   readFromReplica: 'never',
+  protectedMode: true,
+  adminToken: '',
+  adminOpenReads: false,
+  adminPassword: '',
 };
 
 /** TOML names (kebab-case, as in configs/proxy.toml) → config fields. */
@@ -49,6 +61,7 @@ const TOML_NAMES: Record<string, keyof ProxyConfig> = {
   listen: 'listen', admin: 'admin', store: 'store', product: 'product', id: 'id', requirepass: 'requirepass',
   'backend-password': 'backendPassword', 'backend-connections': 'backendConnections', 'max-pipeline': 'maxPipeline',
   'max-output-bytes': 'maxOutputBytes', 'max-keys-reply': 'maxKeysReply', 'read-from-replica': 'readFromReplica',
+  'protected-mode': 'protectedMode', 'admin-token': 'adminToken', 'admin-open-reads': 'adminOpenReads', 'admin-password': 'adminPassword',
 };
 
 export function loadProxyConfig(file: string | undefined, overrides: Partial<ProxyConfig>): ProxyConfig {

@@ -4,6 +4,7 @@ import type { CommandSpec } from '../common/commands/spec.js';
 import { COMMAND_REPLIES } from '../common/commands/docs.js';
 import { ERR } from '../common/errors.js';
 import { ReplyWriter } from '../common/resp/reply-writer.js';
+import { setAdmin } from './admin-commands.js';
 import { errorFrame } from './merge.js';
 import type { ProxySession } from './session.js';
 
@@ -19,6 +20,32 @@ export function answerLocally(s: ProxySession, spec: CommandSpec, args: string[]
 }
 
 type Local = (s: ProxySession, args: string[], w: ReplyWriter) => void;
+
+/**
+ * AUTH [user] password and HELLO … AUTH user password: the admin-password (user "default" or
+ * "admin") makes an admin session, requirepass an ordinary one. Null on success, else the error.
+ */
+function authenticate(s: ProxySession, user: string, pass: string): string | null {
+  const { requirepass, adminPassword } = s.proxy.config;
+  const admin = adminPassword !== '' && (user === 'admin' || user === 'default') && pass === adminPassword;
+  if (!admin && (user !== 'default' || pass !== requirepass)) return ERR.wrongPass;
+  s.authenticated = true;
+  s.decoder.unauthenticated = false;
+  // AUTH again as someone else switches user, as in Redis: an admin re-authenticating with
+  // requirepass is no longer an admin.
+  setAdmin(s, admin);
+  return null;
+}
+
+/**
+ * True for a request that is really an HTTP request (`POST …` or a `Host:` header line): Redis's
+ * cross-protocol scripting guard. Checks one short string; no allocation for ordinary commands.
+ */
+export function isCrossProtocol(args: readonly string[]): boolean {
+  const name = args[0]!;
+  if (name.length === 4) return name.toLowerCase() === 'post';
+  return name.length === 5 && name.toLowerCase() === 'host:';
+}
 
 const LOCAL: Record<string, Local> = {
   ping(s, args, w) {
@@ -41,18 +68,17 @@ const LOCAL: Record<string, Local> = {
   },
   reset(s, _args, w) {
     s.resetState();
+    setAdmin(s, false);
     w.resp = 2;
     w.simple('RESET');
   },
   auth(s, args, w) {
-    const required = s.proxy.config.requirepass;
-    if (args.length === 2 && required === '') {
+    const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
+    if (args.length === 2 && s.proxy.config.requirepass === '' && s.proxy.config.adminPassword === '') {
       return w.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     }
-    const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
-    if (user !== 'default' || pass !== required) return w.error(ERR.wrongPass);
-    s.authenticated = true;
-    s.decoder.unauthenticated = false;
+    const err = authenticate(s, user, pass);
+    if (err !== null) return w.error(err);
     w.ok();
   },
   hello(s, args, w) {
@@ -67,9 +93,8 @@ const LOCAL: Record<string, Local> = {
     for (; i < args.length; i++) {
       const opt = args[i]!.toLowerCase();
       if (opt === 'auth' && i + 2 < args.length) {
-        if (args[i + 1] !== 'default' || args[i + 2] !== s.proxy.config.requirepass) return w.error(ERR.wrongPass);
-        s.authenticated = true;
-        s.decoder.unauthenticated = false;
+        const err = authenticate(s, args[i + 1]!, args[i + 2]!);
+        if (err !== null) return w.error(err);
         i += 2;
       } else if (opt === 'setname' && i + 1 < args.length) {
         s.name = args[++i]!;

@@ -1,6 +1,6 @@
 // The proxy process: accepts clients, owns the backend pool, the topology (store watch) and the
 // stats. Holds no cluster state of its own beyond the last table it applied.
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { CoordStore } from '../common/store/coord-store.js';
 import { BackendPool } from './backend/pool.js';
@@ -48,15 +48,39 @@ export class Proxy {
   async start(): Promise<void> {
     await this.topology.start();
     const [host, port] = splitHostPort(this.config.listen);
-    this.server = createServer({ noDelay: true }, (socket) => {
-      this.stats.totalConnections++;
-      this.sessions.add(new ProxySession(this, socket));
-    });
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen({ host, port }, () => resolve());
     });
     this.log(`proxy ${this.config.id} listening on ${this.config.listen} (product ${this.config.product}, store ${this.config.store})`);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.protectedModeRefuses(socket)) {
+      socket.on('error', () => {});
+      socket.end(`-DENIED ${PROTECTED_MODE_TEXT}\r\n`);
+      return;
+    }
+    this.stats.totalConnections++;
+    this.sessions.add(new ProxySession(this, socket));
+  }
+
+  /**
+   * Redis 7's protected mode, whatever `listen` says: with no requirepass, only clients from
+   * 127.0.0.1 or ::1 are served (a proxy bound to a public address by mistake is not an open door).
+   */
+  private protectedModeRefuses(socket: Socket): boolean {
+    return this.config.protectedMode && this.config.requirepass === '' && !isLoopback(socket.remoteAddress);
+  }
+
+  /**
+   * A request starting with POST or Host: is an HTTP request smuggled at the proxy (a web page in a
+   * local browser): like Redis, log it and close the connection before anything is forwarded.
+   */
+  securityAttack(s: ProxySession): void {
+    this.log(`Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to the proxy. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your proxy. Connection from ${s.addr} aborted.`);
+    s.socket.destroy();
   }
 
   forgetSession(s: ProxySession): void {
@@ -104,3 +128,21 @@ export function splitHostPort(addr: string): [string, number] {
   if (host.startsWith('[')) host = host.slice(1, -1);
   return [host, Number(addr.slice(i + 1))];
 }
+
+/** As Redis's protected mode: exactly 127.0.0.1 or ::1 (an IPv4-mapped 127.0.0.1 too). */
+export function isLoopback(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
+}
+
+/** Redis 7.0.15's protected-mode refusal text, typo included ("Setup a an"): clients compare it byte for byte. */
+export const PROTECTED_MODE_TEXT =
+  'Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. If you want to connect from external ' +
+  'computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command ' +
+  "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is " +
+  "running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make " +
+  'this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration ' +
+  "file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server " +
+  'manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password ' +
+  'for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
+  'connections from the outside.';

@@ -11,7 +11,8 @@ import { encodeCommand } from '../common/resp/encode.js';
 import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js';
 import { slotOf } from '../common/slots.js';
 import { BackendConnection } from './backend/connection.js';
-import { answerLocally } from './local-commands.js';
+import { isAdminCommand, runAdminCommand } from './admin-commands.js';
+import { answerLocally, isCrossProtocol } from './local-commands.js';
 import { arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
 import type { Proxy } from './proxy.js';
 import { ProxyPubSub } from './pubsub.js';
@@ -93,6 +94,7 @@ export class ProxySession {
         return;
       }
       if (args === null) break;
+      if (isCrossProtocol(args)) return this.proxy.securityAttack(this); // nothing after it is read
       this.handle(args, this.decoder.lastRaw ?? encodeCommand(args));
     }
     // Backpressure: a client that pipelines more than the limit waits for replies first.
@@ -272,6 +274,7 @@ export class ProxySession {
       case 'transaction':
         return this.transaction(p, spec, args, raw);
       case 'deny':
+        if (isAdminCommand(spec)) return runAdminCommand(this, spec, args, (reply) => this.respond(p, reply));
         return this.respond(p, errorFrame(`ERR '${spec.name}' ${spec.denyReason ?? 'is not supported through the proxy'}`));
     }
   }
