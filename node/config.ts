@@ -1,6 +1,7 @@
 // The node's configuration: every directive with its type, default and validation, in one table.
 // Reads redis.conf syntax and `--directive value` arguments; serves CONFIG GET/SET/REWRITE.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { globMatch } from '../common/glob.js';
 import { splitInlineArgs } from '../common/resp/request-decoder.js';
 
@@ -18,12 +19,18 @@ interface Directive {
   aliases?: readonly string[];
   /** Only settable at start-up. */
   immutable?: boolean;
-  /** Redis refuses CONFIG SET of these unless enable-protected-configs (which we do not offer). */
+  /**
+   * Redis 7's PROTECTED_CONFIG: CONFIG SET refused unless enable-protected-configs is yes (or
+   * local and the client is on loopback), because a writable dir or dbfilename lets a client
+   * write a file anywhere (the classic SAVE-to-cron attack).
+   */
   protected?: boolean;
   /** Values outside [lo, hi] are accepted but stored clamped (Redis's hz). */
   clamp?: readonly [number, number];
   /** Validates and normalises a 'string' or 'list' value; returns an error text or the value. */
   check?: (value: string) => string | { error: string };
+  /** Further checks for CONFIG SET only (start-up has its own, e.g. the node creates its dir). */
+  checkSet?: (value: string) => string | { error: string };
 }
 
 const INT_MAX = 2147483647;
@@ -56,6 +63,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'dynamic-hz', kind: 'bool', default: 'yes' },
   { name: 'activerehashing', kind: 'bool', default: 'yes' },
   { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'enable-protected-configs', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
   { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: INT_MAX },
@@ -79,15 +87,15 @@ const DIRECTIVES: Directive[] = [
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
   { name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LLONG_MAX, aliases: ['lua-time-limit'] },
   { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10 },
-  { name: 'dir', kind: 'string', default: '.', protected: true },
-  { name: 'dbfilename', kind: 'string', default: 'dump.rdb' },
+  { name: 'dir', kind: 'string', default: '.', protected: true, checkSet: checkDirExists },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', protected: true, check: (v) => baseName(v, "dbfilename can't be a path, just a filename") },
   { name: 'save', kind: 'list', default: '3600 1 300 100 60 10000', check: checkSaveRules },
   { name: 'rdbcompression', kind: 'bool', default: 'yes' },
   { name: 'rdbchecksum', kind: 'bool', default: 'yes' },
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes' },
   { name: 'appendonly', kind: 'bool', default: 'no' },
-  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true },
-  { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true },
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true, check: (v) => nonEmptyBaseName(v, 'appendfilename', 'filename') },
+  { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true, check: (v) => nonEmptyBaseName(v, 'appenddirname', 'dirname') },
   { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
   { name: 'aof-load-truncated', kind: 'bool', default: 'yes' },
   { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: INT_MAX },
@@ -118,6 +126,9 @@ const DIRECTIVES: Directive[] = [
   { name: 'cluster-enabled', kind: 'bool', default: 'no', immutable: true },
 ];
 
+/** Directives holding passwords (Redis's SENSITIVE_CONFIG): never echoed into logs. */
+const SECRET_DIRECTIVES = new Set(['requirepass', 'masterauth']);
+
 const byName = new Map<string, Directive>();
 for (const d of DIRECTIVES) {
   byName.set(d.name, d);
@@ -137,6 +148,30 @@ function checkSaveRules(value: string): string | { error: string } {
   const parts = value.trim() === '' ? [] : value.trim().split(/\s+/);
   if (parts.length % 2 !== 0 || parts.some((p) => !/^\d+$/.test(p))) return { error: 'Invalid save parameters' };
   return parts.join(' ');
+}
+
+/** Redis's pathIsBaseName: file names set by config may not climb out of `dir`. */
+function baseName(value: string, error: string): string | { error: string } {
+  return value.includes('/') || value.includes('\\') ? { error } : value;
+}
+
+function nonEmptyBaseName(value: string, name: string, what: string): string | { error: string } {
+  if (value === '') return { error: `${name} can't be empty` };
+  return baseName(value, `${name} can't be a path, just a ${what}`);
+}
+
+/**
+ * CONFIG SET dir: Redis chdir()s and reports strerror; we check the same and keep the absolute
+ * path (Redis's CONFIG GET dir shows getcwd()).
+ */
+function checkDirExists(value: string): string | { error: string } {
+  try {
+    if (!statSync(value).isDirectory()) return { error: 'Not a directory' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: code === 'EACCES' ? 'Permission denied' : code === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory' };
+  }
+  return resolve(value);
 }
 
 function checkOutputLimits(value: string): string | { error: string } {
@@ -207,10 +242,21 @@ export class NodeConfig {
   }
 
   /**
-   * CONFIG SET name value [name value …]: all or nothing, like Redis 7. Returns the full error
-   * reply text, or null when every pair was applied.
+   * Whether a client may CONFIG SET protected directives (Redis's allowProtectedAction on
+   * enable-protected-configs): always with `yes`, from loopback or a unix socket with `local`.
    */
-  setMany(pairs: ReadonlyArray<readonly [string, string]>): string | null {
+  allowsProtected(clientIsLocal: boolean): boolean {
+    const mode = this.get('enable-protected-configs');
+    return mode === 'yes' || (mode === 'local' && clientIsLocal);
+  }
+
+  /**
+   * CONFIG SET name value [name value …]: all or nothing, like Redis 7. Returns the full error
+   * reply text, or null when every pair was applied. `clientIsLocal` decides protected configs
+   * under enable-protected-configs local.
+   */
+  setMany(pairs: ReadonlyArray<readonly [string, string]>, clientIsLocal = false): string | null {
+    const allowProtected = this.allowsProtected(clientIsLocal);
     const seen = new Set<Directive>();
     const planned: Array<[Directive, string]> = [];
     for (const [name, raw] of pairs) {
@@ -218,7 +264,7 @@ export class NodeConfig {
       if (!d) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
       if (seen.has(d)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
       seen.add(d);
-      const value = this.validate(d, raw, false);
+      const value = this.validate(d, raw, false, allowProtected);
       if (typeof value !== 'string') return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${value.error}`;
       planned.push([d, value]);
     }
@@ -226,10 +272,12 @@ export class NodeConfig {
     return null;
   }
 
-  private validate(d: Directive, raw: string, startup: boolean): string | { error: string } {
+  private validate(d: Directive, raw: string, startup: boolean, allowProtected = false): string | { error: string } {
     if (d.immutable && !startup) return { error: "can't set immutable config" };
-    if (d.protected && !startup) return { error: "can't set protected config" };
-    return normalise(d, raw);
+    if (d.protected && !startup && !allowProtected) return { error: "can't set protected config" };
+    const value = normalise(d, raw);
+    if (typeof value !== 'string' || startup || !d.checkSet) return value;
+    return d.checkSet(value);
   }
 
   private apply(d: Directive, value: string): void {
@@ -279,9 +327,10 @@ export class NodeConfig {
       }
       const d = byName.get(name.toLowerCase())!;
       const value = d.kind === 'list' ? rest.join(' ') : rest.length === 1 ? rest[0]! : null;
-      if (value === null) throw new ConfigError(i + 1, line, 'wrong number of arguments');
+      if (value === null) throw new ConfigError(i + 1, SECRET_DIRECTIVES.has(d.name) ? `${d.name} (redacted)` : line, 'wrong number of arguments');
       const err = this.set(name, value, true);
-      if (err) throw new ConfigError(i + 1, line, err);
+      // The offending line is printed to the log: never with a password in it.
+      if (err) throw new ConfigError(i + 1, SECRET_DIRECTIVES.has(d.name) ? `${d.name} (redacted)` : line, err);
     }
   }
 

@@ -5,6 +5,7 @@ import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/comma
 import type { CommandSpec } from '../common/commands/spec.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
 import { abortExec, isInExec } from './handlers/transactions.js';
+import { redactedArgs } from './redact.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -78,7 +79,9 @@ export class Dispatcher {
       s.w.error(`ERR command '${spec.name}' is not available on this node`);
       return;
     }
-    if (server.monitors.size > 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) server.feedMonitors(s, args);
+    // What MONITOR and SLOWLOG may show: passwords redacted (the same array when none).
+    const shown = redactedArgs(spec.name, args);
+    if (server.monitors.size > 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) server.feedMonitors(s, shown);
     const mark = s.w.mark();
     const dirtyBefore = server.dirty;
     const errorsBefore = s.w.errorCount;
@@ -104,7 +107,7 @@ export class Dispatcher {
     const failed = s.w.errorCount !== errorsBefore;
     server.stats.recordCall(spec.name, micros, failed);
     if (failed) server.stats.countError(s.w.lastError);
-    server.slowlog.consider(s, args, micros);
+    server.slowlog.consider(s, shown, micros);
     if (server.dirty !== dirtyBefore) {
       const rewritten = s.propagateAs as string[][] | null;
       if (rewritten) for (const argv of rewritten) server.propagate(s.db.id, argv);

@@ -15,6 +15,7 @@ import { LatencyMonitor, SlowLog, Stats } from './stats.js';
 import { WatchManager } from './watch.js';
 import { encodingLimits } from './keyspace/types/encoding-limits.js';
 import { SnapshotManager } from './persistence/snapshot.js';
+import { protectedModeRefuses } from './protected-mode.js';
 
 export { TESSERA_VERSION, VERSION } from './version.js';
 
@@ -225,12 +226,9 @@ export class NodeServer {
     this.sessions.add(s);
   }
 
+  /** Redis 7: without a password only loopback clients are served, whatever `bind` says. */
   private protectedModeRefuses(socket: Socket): boolean {
-    if (!this.config.getBool('protected-mode') || this.requiresAuth()) return false;
-    const binds = this.config.get('bind').trim();
-    if (binds !== '* -::*' && binds !== '*' && binds !== '0.0.0.0') return false;
-    const addr = socket.remoteAddress ?? '';
-    return !(addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || addr.startsWith('/'));
+    return protectedModeRefuses(this.config.getBool('protected-mode'), this.requiresAuth(), socket.remoteAddress);
   }
 
   private startTimers(): void {

@@ -8,6 +8,7 @@ import { encodingOf } from '../keyspace/types/value.js';
 import { datasetDigest } from '../replication/digest.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, syntaxError } from './handler.js';
+import { isLocalAddress } from '../protected-mode.js';
 import { debugReloadCommand } from './persistence.js';
 
 /** Redis's HELP replies: a header line then the body, each as a status reply. */
@@ -38,7 +39,7 @@ function configSetCommand(s: Session, args: string[]): void {
   if ((args.length - 2) % 2 !== 0) return syntaxError(s);
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < args.length; i += 2) pairs.push([args[i]!, args[i + 1]!]);
-  const err = s.server.config.setMany(pairs);
+  const err = s.server.config.setMany(pairs, isLocalAddress(s.socket.remoteAddress));
   if (err) return s.w.error(err);
   s.w.ok();
 }
@@ -231,7 +232,7 @@ const DEBUG_NOT_ALLOWED =
 function debugAllowed(s: Session): boolean {
   const mode = s.server.config.get('enable-debug-command');
   if (mode === 'yes') return true;
-  if (mode === 'local') return /^(127\.|::1|::ffff:127\.|\/)/.test(s.addr);
+  if (mode === 'local') return isLocalAddress(s.socket.remoteAddress);
   return false;
 }
 

@@ -1,0 +1,35 @@
+// Protected mode's decision as Redis 7 makes it (clientAcceptHandler + connIsLocal): with
+// protected-mode yes and no password, only loopback peers are served, whatever `bind` says.
+import { describe, expect, it } from 'vitest';
+import { isLocalAddress, protectedModeRefuses } from '../../../node/protected-mode.js';
+
+describe('isLocalAddress', () => {
+  it.each(['127.0.0.1', '127.0.0.5', '127.255.255.254', '::1', '::ffff:127.0.0.1', '::ffff:127.9.8.7', '::FFFF:127.0.0.1'])('%s is local', (a) => {
+    expect(isLocalAddress(a)).toBe(true);
+  });
+
+  it.each(['10.1.2.3', '::ffff:10.1.2.3', '192.168.0.1', '0.0.0.0', '::', '::2', 'fe80::1', '128.0.0.1', '1.127.0.0', '::ffff:128.0.0.1', ''])('%j is not local', (a) => {
+    expect(isLocalAddress(a)).toBe(false);
+  });
+
+  it('treats an unknown peer (socket already gone) as not local', () => {
+    expect(isLocalAddress(undefined)).toBe(false);
+  });
+});
+
+describe('protectedModeRefuses', () => {
+  it('refuses remote peers when protected mode is on and no password is set', () => {
+    expect(protectedModeRefuses(true, false, '10.1.2.3')).toBe(true);
+    expect(protectedModeRefuses(true, false, '::ffff:10.1.2.3')).toBe(true);
+    expect(protectedModeRefuses(true, false, '2001:db8::1')).toBe(true);
+  });
+
+  it('serves loopback peers', () => {
+    for (const a of ['127.0.0.1', '127.0.0.5', '::1', '::ffff:127.0.0.1']) expect(protectedModeRefuses(true, false, a)).toBe(false);
+  });
+
+  it('serves everyone once a password is set or protected mode is off', () => {
+    expect(protectedModeRefuses(true, true, '10.1.2.3')).toBe(false);
+    expect(protectedModeRefuses(false, false, '10.1.2.3')).toBe(false);
+  });
+});
