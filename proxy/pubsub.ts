@@ -1,110 +1,204 @@
-// Pub/sub through the proxy for one client: channels and shard channels are subscribed on the
-// master that owns the channel's slot (so SUBSCRIBE and PUBLISH meet there from any proxy),
-// patterns on every master. The proxy confirms (un)subscriptions itself with the client's own
-// counts and forwards messages raw. Follows slot-table changes without dropping subscriptions.
-import { encodeCommand } from '../common/resp/encode.js';
-import { slotOf } from '../common/slots.js';
-import { BackendConnection } from './backend/connection.js';
-import { arrayElements } from './merge.js';
+// Pub/sub state of one proxy client. The subscriptions themselves live in the proxy-wide hub
+// (proxy/pubsub/hub.ts: one subscriber link per master, shared by every client); this object
+// keeps the client's own names, answers (un)subscriptions with the client's own counts, and
+// delivers the hub's messages in the client's protocol (RESP2 arrays, RESP3 pushes).
+//
+// A client's (un)subscribe requests run one after another, so its confirmations carry counts in
+// the order it sees them, and a SUBSCRIBE is confirmed only after every backend confirmed it: a
+// message published after the client saw its confirmation cannot be missed. If a backend link
+// cannot be opened or refuses, the request fails with an error and the client's state is
+// unchanged.
+import { errorFrame } from './merge.js';
+import { type Kind, type Subscriber, type SubscriptionHub, VERBS } from './pubsub/hub.js';
 import type { ProxySession } from './session.js';
 
-type Kind = 'channel' | 'pattern' | 'shard';
+type Op = (finish: () => void) => void;
 
-const SUB_VERB: Record<Kind, [string, string]> = {
-  channel: ['SUBSCRIBE', 'UNSUBSCRIBE'],
-  pattern: ['PSUBSCRIBE', 'PUNSUBSCRIBE'],
-  shard: ['SSUBSCRIBE', 'SUNSUBSCRIBE'],
-};
-const CONFIRM: Record<Kind, [string, string]> = {
-  channel: ['subscribe', 'unsubscribe'],
-  pattern: ['psubscribe', 'punsubscribe'],
-  shard: ['ssubscribe', 'sunsubscribe'],
-};
+/**
+ * Most bytes a subscriber may leave undelivered before it is disconnected: Redis's default
+ * `client-output-buffer-limit pubsub 32mb`, or the proxy's per-client hard limit if lower.
+ */
+export const PUBSUB_MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
-export class ProxyPubSub {
-  /** name → addresses it is subscribed on. */
-  private readonly subs: Record<Kind, Map<string, Set<string>>> = { channel: new Map(), pattern: new Map(), shard: new Map() };
-  private readonly links = new Map<string, BackendConnection>();
-  /** Backend confirmations still awaited, by "kind|name|addr" (a client is answered after all of its). */
-  private readonly awaiting = new Map<string, Array<() => void>>();
+export class ProxyPubSub implements Subscriber {
+  private readonly names: Record<Kind, Set<string>> = { channel: new Set(), pattern: new Set(), shard: new Set() };
+  /** Queued (un)subscribe requests, run in order; at most the client's pipeline limit. */
+  private ops: Op[] = [];
+  private opsHead = 0;
+  private running = false;
+  /** Subscribe requests queued or running (the client counts as subscribed meanwhile, as in Redis). */
+  private subscribing = 0;
+  /** RESET or disconnect: no more deliveries; references are dropped once the queue is done. */
+  private closing = false;
+  private released = false;
+  /** Bytes handed to the session since its reply queue was last seen empty (see deliver). */
+  private queuedBytes = 0;
+  private readonly hub: SubscriptionHub;
 
-  constructor(private readonly session: ProxySession) {}
+  constructor(private readonly session: ProxySession) {
+    this.hub = session.proxy.subscriptions;
+  }
 
   get count(): number {
-    return this.subs.channel.size + this.subs.pattern.size;
+    return this.names.channel.size + this.names.pattern.size;
   }
 
   get shardCount(): number {
-    return this.subs.shard.size;
+    return this.names.shard.size;
   }
 
   get active(): boolean {
-    return this.count + this.shardCount > 0;
+    return this.count + this.shardCount > 0 || this.subscribing > 0;
   }
 
-  private link(addr: string): BackendConnection {
-    let conn = this.links.get(addr);
-    if (!conn) {
-      conn = new BackendConnection(addr, {
-        password: this.session.proxy.config.backendPassword || undefined,
-        onPush: (frame) => this.onBackendFrame(frame, addr),
-        onClose: () => this.onLinkClosed(addr),
-      });
-      this.links.set(addr, conn);
+  /** Calls `done` with the client's confirmations once every backend confirmed, or with one error. */
+  subscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
+    this.subscribing++;
+    this.enqueue((finish) => this.runSubscribe(kind, names, (frames) => {
+      this.subscribing--;
+      done(frames);
+      finish();
+    }));
+  }
+
+  /** Calls `done` with the confirmations (after any earlier subscribe of this client settled). */
+  unsubscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
+    this.enqueue((finish) => {
+      done(this.runUnsubscribe(kind, names));
+      finish();
+    });
+  }
+
+  /** Subscriptions follow the slot table in the hub; nothing is per client. */
+  onTopologyChanged(): void {}
+
+  /** RESET or disconnect: stop delivering, and drop every subscription once queued requests settled. */
+  close(): void {
+    this.closing = true;
+    if (!this.running) this.releaseAll();
+  }
+
+  /** One message from the hub. A client that does not read is disconnected, never waited for. */
+  deliver(frame: Buffer, asPush: () => Buffer): void {
+    const s = this.session;
+    if (this.closing || s.closed) return;
+    const out = s.resp === 3 ? asPush() : frame;
+    // Bytes not yet written to the socket: those queued behind an unanswered request of this
+    // client, plus what the socket could not send. An empty reply queue means everything
+    // handed over so far reached the socket.
+    if (s.inFlight === 0) this.queuedBytes = 0;
+    this.queuedBytes += out.length;
+    const held = this.queuedBytes + s.socket.writableLength;
+    const limit = Math.min(PUBSUB_MAX_PENDING_BYTES, s.proxy.config.clientMaxPendingBytes);
+    if (held > limit) {
+      s.proxy.log(`closing subscriber ${s.addr}: ${held} undelivered message bytes (limit ${limit})`);
+      this.closing = true;
+      s.socket.destroy();
+      return;
     }
-    return conn;
+    s.push(out);
   }
 
-  /** Where a name is subscribed: its slot's master, or every master for patterns. */
-  private targets(kind: Kind, name: string): string[] {
-    if (kind === 'pattern') return this.session.allMasters();
-    const addr = this.session.masterAddr(slotOf(name));
-    return addr ? [addr] : [];
+  private enqueue(op: Op): void {
+    this.ops.push(op);
+    if (!this.running) this.runQueue();
   }
 
   /**
-   * Subscribes and calls `done` with the client's confirmations once every backend confirmed, so
-   * a message published after the client saw its confirmation cannot be missed.
+   * Runs queued requests in order. Bounded by the queue: synchronous requests finish inside the
+   * loop; one waiting for backends returns, and its finish() resumes the loop.
    */
-  subscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
-    const frames: Buffer[] = [];
-    let outstanding = 1;
-    const settle = () => {
-      if (--outstanding === 0) done(frames);
-    };
-    for (const name of names) {
-      const map = this.subs[kind];
-      if (!map.has(name)) {
-        const addrs = new Set(this.targets(kind, name));
-        map.set(name, addrs);
-        for (const addr of addrs) {
-          outstanding++;
-          const key = `${CONFIRM[kind][0]}|${name}|${addr}`;
-          const list = this.awaiting.get(key) ?? [];
-          list.push(settle);
-          this.awaiting.set(key, list);
-          this.link(addr).sendNoReply(encodeCommand([SUB_VERB[kind][0], name]));
-        }
-      }
-      frames.push(this.confirm(CONFIRM[kind][0], name, kind === 'shard' ? this.shardCount : this.count));
+  private runQueue(): void {
+    while (this.opsHead < this.ops.length) {
+      const op = this.ops[this.opsHead]!;
+      this.ops[this.opsHead++] = undefined as unknown as Op;
+      let inside = true;
+      let finished = false;
+      this.running = true;
+      op(() => {
+        finished = true;
+        if (inside) return;
+        this.running = false;
+        this.runQueue();
+      });
+      inside = false;
+      if (!finished) return;
+      this.running = false;
     }
-    settle();
+    this.ops = [];
+    this.opsHead = 0;
+    if (this.closing) this.releaseAll();
   }
 
-  unsubscribe(kind: Kind, names: string[]): Buffer[] {
-    const map = this.subs[kind];
-    const list = names.length > 0 ? names : [...map.keys()];
-    if (list.length === 0) return [this.confirm(CONFIRM[kind][1], null, kind === 'shard' ? this.shardCount : this.count)];
-    const frames: Buffer[] = [];
-    for (const name of list) {
-      const addrs = map.get(name);
-      if (addrs) {
-        map.delete(name);
-        for (const addr of addrs) this.links.get(addr)?.sendNoReply(encodeCommand([SUB_VERB[kind][1], name]));
+  private runSubscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
+    const held = this.names[kind];
+    const fresh = [...new Set(names.filter((n) => !held.has(n)))];
+    const got: string[] = [];
+    let failure: string | null = null;
+    let waiting = fresh.length;
+    const complete = () => {
+      if (failure !== null) {
+        // All or nothing: what was confirmed for this request is given back.
+        for (const n of got) this.hub.release(kind, n);
+        return done([errorFrame(failure)]);
       }
-      frames.push(this.confirm(CONFIRM[kind][1], name, kind === 'shard' ? this.shardCount : this.count));
+      const frames = this.confirmations(kind, names, new Set(fresh));
+      if (this.closing) {
+        // RESET or disconnect came after this request: it is answered, but holds nothing.
+        for (const n of got) this.hub.release(kind, n);
+      } else {
+        for (const n of fresh) {
+          held.add(n);
+          this.hub.attach(kind, n, this);
+        }
+      }
+      done(frames);
+    };
+    if (waiting === 0) return complete();
+    for (const n of fresh) {
+      this.hub.acquire(kind, n, (err) => {
+        if (err === null) got.push(n);
+        else failure ??= err;
+        if (--waiting === 0) complete();
+      });
+    }
+  }
+
+  /** Subscribe confirmations with the count after each name, as Redis sends them (`added` are new). */
+  private confirmations(kind: Kind, names: string[], added: Set<string>): Buffer[] {
+    const frames: Buffer[] = [];
+    let count = kind === 'shard' ? this.shardCount : this.count;
+    const counted = new Set<string>();
+    for (const n of names) {
+      if (added.has(n) && !counted.has(n)) {
+        counted.add(n);
+        count++;
+      }
+      frames.push(this.confirm(VERBS[kind].subbed, n, count));
     }
     return frames;
+  }
+
+  private runUnsubscribe(kind: Kind, names: string[]): Buffer[] {
+    const held = this.names[kind];
+    const list = names.length > 0 ? names : [...held];
+    const verb = VERBS[kind].unsubbed;
+    if (list.length === 0) return [this.confirm(verb, null, kind === 'shard' ? this.shardCount : this.count)];
+    const frames: Buffer[] = [];
+    for (const n of list) {
+      if (held.delete(n)) this.hub.release(kind, n, this);
+      frames.push(this.confirm(verb, n, kind === 'shard' ? this.shardCount : this.count));
+    }
+    return frames;
+  }
+
+  private releaseAll(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const kind of ['channel', 'pattern', 'shard'] as const) {
+      for (const n of this.names[kind]) this.hub.release(kind, n, this);
+      this.names[kind].clear();
+    }
   }
 
   private confirm(kind: string, name: string | null, count: number): Buffer {
@@ -112,78 +206,4 @@ export class ProxyPubSub {
     const nameFrame = name === null ? (this.session.resp === 3 ? '_\r\n' : '$-1\r\n') : `$${name.length}\r\n${name}\r\n`;
     return Buffer.from(`${head}\r\n$${kind.length}\r\n${kind}\r\n${nameFrame}:${count}\r\n`, 'latin1');
   }
-
-  /**
-   * Messages go to the client (only for what it is still subscribed to); the backends' own
-   * confirmations release waiting SUBSCRIBE replies (the client gets ours, with its own counts).
-   */
-  private onBackendFrame(frame: Buffer, addr: string): void {
-    const els = arrayElements(frame);
-    if (els === null || els.length < 3) return;
-    const kind = bulkText(els[0]!);
-    if (kind === 'subscribe' || kind === 'psubscribe' || kind === 'ssubscribe') {
-      const key = `${kind}|${bulkText(els[1]!)}|${addr}`;
-      const list = this.awaiting.get(key);
-      const release = list?.shift();
-      if (list && list.length === 0) this.awaiting.delete(key);
-      release?.();
-      return;
-    }
-    if (kind === 'message' && !this.subs.channel.has(bulkText(els[1]!))) return;
-    if (kind === 'pmessage' && !this.subs.pattern.has(bulkText(els[1]!))) return;
-    if (kind === 'smessage' && !this.subs.shard.has(bulkText(els[1]!))) return;
-    if (kind !== 'message' && kind !== 'pmessage' && kind !== 'smessage') return;
-    if (this.session.resp === 3 && frame[0] === 0x2a) {
-      const copy = Buffer.from(frame);
-      copy[0] = 0x3e; // RESP3 clients get pushes
-      this.session.push(copy);
-    } else {
-      this.session.push(frame);
-    }
-  }
-
-  private onLinkClosed(addr: string): void {
-    this.links.delete(addr);
-    // Confirmations that will never come must not hold the client's replies.
-    for (const [key, list] of this.awaiting) {
-      if (!key.endsWith(`|${addr}`)) continue;
-      this.awaiting.delete(key);
-      for (const release of list) release();
-    }
-    if (this.session.closed) return;
-    // Re-subscribe what lived on that link once the backend is reachable again.
-    setTimeout(() => this.resubscribe(addr), 200).unref();
-  }
-
-  private resubscribe(addr: string): void {
-    if (this.session.closed) return;
-    for (const kind of ['channel', 'pattern', 'shard'] as const) {
-      for (const [name, addrs] of this.subs[kind]) {
-        if (addrs.has(addr)) this.link(addr).sendNoReply(encodeCommand([SUB_VERB[kind][0], name]));
-      }
-    }
-  }
-
-  /** The slot table changed: move each subscription to the master that now owns it. */
-  onTopologyChanged(): void {
-    for (const kind of ['channel', 'pattern', 'shard'] as const) {
-      for (const [name, addrs] of this.subs[kind]) {
-        const wanted = new Set(this.targets(kind, name));
-        for (const addr of wanted) if (!addrs.has(addr)) this.link(addr).sendNoReply(encodeCommand([SUB_VERB[kind][0], name]));
-        for (const addr of addrs) if (!wanted.has(addr)) this.links.get(addr)?.sendNoReply(encodeCommand([SUB_VERB[kind][1], name]));
-        this.subs[kind].set(name, wanted);
-      }
-    }
-  }
-
-  close(): void {
-    for (const conn of this.links.values()) conn.close();
-    this.links.clear();
-  }
-}
-
-/** The text of a bulk-string frame ("$n\r\n…\r\n"). */
-function bulkText(frame: Buffer): string {
-  const start = frame.indexOf(10) + 1;
-  return frame.latin1Slice(start, frame.length - 2);
 }
