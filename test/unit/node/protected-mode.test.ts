@@ -33,3 +33,25 @@ describe('protectedModeRefuses', () => {
     expect(protectedModeRefuses(false, false, '10.1.2.3')).toBe(false);
   });
 });
+
+describe('enable-protected-configs', () => {
+  const configWith = async (mode: string) => {
+    const { NodeConfig } = await import('../../../node/config.js');
+    const c = new NodeConfig();
+    c.loadText(`enable-protected-configs ${mode}\n`);
+    return c;
+  };
+  const refused = "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config";
+
+  it('local: only local clients may set protected configs', async () => {
+    const c = await configWith('local');
+    expect(c.setMany([['dir', '/tmp']], false)).toBe(refused);
+    expect(c.setMany([['dir', '/tmp']], true)).toBeNull();
+    expect(c.get('dir')).toBe('/tmp');
+  });
+
+  it('no: nobody; yes: everybody', async () => {
+    expect((await configWith('no')).setMany([['dir', '/tmp']], true)).toBe(refused);
+    expect((await configWith('yes')).setMany([['dir', '/tmp']], false)).toBeNull();
+  });
+});
