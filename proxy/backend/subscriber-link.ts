@@ -29,9 +29,9 @@ export interface SubscriberLinkOptions {
   /** Every expectation was answered (the owner may close an unused link). */
   onIdle?: () => void;
   connectTimeoutMs?: number;
-  /** A reply not received within this time resets the link (a stopped or wedged master). */
+  /** A reply not received within this time resets the link (a stopped or wedged master); 0 = never. */
   replyTimeoutMs?: number;
-  /** An idle ready link sends PING this often, so a dead peer is noticed without traffic. */
+  /** An idle ready link sends PING this often, so a dead peer is noticed without traffic; 0 = never. */
   pingIntervalMs?: number;
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -54,8 +54,9 @@ export class SubscriberLink {
   private state: State = 'idle';
   private expects: Expectation[] = [];
   private head = 0;
-  /** Requests written while connecting; sent right after AUTH. Bounded by the connect timeout. */
+  /** Requests not yet written: while connecting (sent right after AUTH), or until this turn ends. */
   private out: Buffer[] = [];
+  private flushScheduled = false;
   /** A frame split across reads: its chunks, their total, and the least total that can complete it. */
   private parts: Buffer[] = [];
   private partBytes = 0;
@@ -110,9 +111,20 @@ export class SubscriberLink {
     return true;
   }
 
+  /** Requests leave in one write per event-loop turn (a SUBSCRIBE of many names is many requests). */
   private write(raw: Buffer): void {
-    if (this.state === 'ready') this.socket!.write(raw);
-    else this.out.push(raw);
+    this.out.push(raw);
+    if (this.state !== 'ready' || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.state !== 'ready' || this.socket === null || this.out.length === 0) return;
+    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
+    this.out = [];
+    this.socket.write(data);
   }
 
   private open(): void {
@@ -137,9 +149,7 @@ export class SubscriberLink {
         socket.write(encodeCommand(['AUTH', this.opts.password]));
       }
       this.state = 'ready';
-      const queued = this.out;
-      this.out = [];
-      for (const raw of queued) socket.write(raw);
+      this.flush();
       this.startTimer();
       this.opts.onReady();
     });
@@ -239,17 +249,17 @@ export class SubscriberLink {
       if (this.state !== 'ready') return;
       const now = Date.now();
       const oldest = this.expects[this.head];
-      if (oldest && now - oldest.sentAt > replyTimeout) {
+      if (oldest && replyTimeout > 0 && now - oldest.sentAt > replyTimeout) {
         this.lastError = `no reply within ${replyTimeout} ms`;
         this.socket?.destroy();
         return;
       }
-      if (!oldest && now - this.lastActivity > pingEvery) {
+      if (!oldest && pingEvery > 0 && now - this.lastActivity > pingEvery) {
         this.lastActivity = now;
         this.expects.push({ verb: 'pong', name: null, cb: NOOP, sentAt: now });
         this.socket!.write(encodeCommand(['PING']));
       }
-    }, Math.min(1000, replyTimeout / 4));
+    }, Math.max(10, Math.min(1000, (replyTimeout || 4000) / 4, (pingEvery || 4000) / 4)));
     this.timer.unref();
   }
 

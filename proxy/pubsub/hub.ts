@@ -36,7 +36,13 @@ export interface Subscriber {
 
 /** What the hub needs from the proxy (an interface, so the hub does not import proxy.ts). */
 export interface HubHost {
-  readonly config: { readonly backendPassword: string };
+  readonly config: {
+    readonly backendPassword: string;
+    /** ms a backend reply may take before its link is reset (0 = never). */
+    readonly backendTimeout: number;
+    /** ms between PINGs on an idle link (0 = never). */
+    readonly backendPingInterval: number;
+  };
   readonly topology: Topology;
   log(msg: string): void;
 }
@@ -169,6 +175,8 @@ export class SubscriptionHub {
       link = new SubscriberLink(addr, {
         password: this.host.config.backendPassword || undefined,
         label: group === null ? undefined : `group ${group}`,
+        replyTimeoutMs: this.host.config.backendTimeout,
+        pingIntervalMs: this.host.config.backendPingInterval,
         onMessage: (kind, name, frame) => this.onMessage(kind, name, frame),
         onReady: () => this.onLinkReady(addr),
         onLost: (why) => this.onLinkLost(addr, why),

@@ -287,6 +287,14 @@ describe('client-visible behaviour is the same as redis-server', () => {
         // client must get nothing, which the PING below shows.)
         await publish('x', 'after-reset', false);
         await duo.same(1, 'PING');
+        // Pipelined in one write: each confirmation carries the count of its moment.
+        const burst = Buffer.concat([
+          encodeCommand(['SUBSCRIBE', 'q']), encodeCommand(['UNSUBSCRIBE', 'q']), encodeCommand(['SUBSCRIBE', 'q', 'r']),
+          encodeCommand(['PSUBSCRIBE', 'q*']), encodeCommand(['PING']), encodeCommand(['UNSUBSCRIBE', 'r', 'q']), encodeCommand(['PUNSUBSCRIBE', 'q*']),
+        ]);
+        duo.ours.socket.write(burst);
+        duo.redis.socket.write(burst);
+        await duo.sameFrames(9, 'pipelined (un)subscribes');
       } finally {
         duo.ours.close();
         duo.redis.close();
@@ -294,4 +302,67 @@ describe('client-visible behaviour is the same as redis-server', () => {
       }
     }, 30_000);
   }
+});
+
+describe('a stopped master', () => {
+  it('fails a SUBSCRIBE within the backend timeout; the other group is unaffected; all recovers on SIGCONT', async () => {
+    const stopped = cluster.groups[1]!;
+    const chan2 = nameOn(1, 'stopped-');
+    const chan1 = nameOn(0, 'alive-');
+    const holder = await connect();
+    expect(await holder.call('SUBSCRIBE', chan2)).toEqual(['subscribe', chan2, 1]);
+    stopped.proc.kill('SIGSTOP');
+    try {
+      const c = await connect();
+      const started = Date.now();
+      const pending = c.nextReply(15_000);
+      c.write(encodeCommand(['SUBSCRIBE', nameOn(1, 'never-')]));
+      // Meanwhile group 1 serves subscriptions and messages at once.
+      const other = await connect();
+      const t1 = Date.now();
+      expect(await other.call('SUBSCRIBE', chan1)).toEqual(['subscribe', chan1, 1]);
+      const pub = await connect();
+      expect(await pub.call('PUBLISH', chan1, 'alive')).toBe(1);
+      expect(await other.nextReply()).toEqual(['message', chan1, 'alive']);
+      const otherMs = Date.now() - t1;
+      const reply = await pending.catch((e) => e);
+      const waited = Date.now() - started;
+      console.log(`SUBSCRIBE to the stopped master failed after ${waited} ms (${String((reply as ReplyErrorValue).message)}); group 1 subscribe+publish took ${otherMs} ms meanwhile`);
+      expect(reply).toBeInstanceOf(ReplyErrorValue);
+      expect((reply as ReplyErrorValue).message).toMatch(/^ERR backend 127\.0\.0\.1:\d+ \(group 2\) unavailable/);
+      expect(waited).toBeLessThan(8000); // backend-timeout 5 s + the link's check interval
+      expect(otherMs).toBeLessThan(1000);
+    } finally {
+      stopped.proc.kill('SIGCONT');
+    }
+    // The holder kept its subscription: once the link is back and re-subscribed, messages flow.
+    await waitFor(async () => (await callOnce(stopped.port, 'PUBSUB', 'NUMSUB', chan2) as Reply[])[1] === 1, { what: 're-subscription on the resumed master', timeoutMs: 15_000 });
+    const pub = await connect();
+    expect(await pub.call('PUBLISH', chan2, 'resumed')).toBe(1);
+    expect(await holder.nextReply()).toEqual(['message', chan2, 'resumed']);
+    holder.close();
+  }, 60_000);
+});
+
+describe('a slot moved to another group', () => {
+  it('moves its channel subscription to the new master; messages keep arriving', async () => {
+    const { encodeSlot } = await import('../../../common/model.js');
+    const { slotKey } = await import('../../../common/store/keys.js');
+    const chan = nameOn(0, 'moving-');
+    const slot = slotOf(chan);
+    const [from, to] = [cluster.groups[0]!.port, cluster.groups[1]!.port];
+    const subs = await Promise.all(Array.from({ length: 5 }, () => connect()));
+    for (const s of subs) expect(await s.call('SUBSCRIBE', chan)).toEqual(['subscribe', chan, 1]);
+    expect(await callOnce(from, 'PUBSUB', 'CHANNELS', chan)).toEqual([chan]);
+    await cluster.store.put(slotKey(cluster.product, slot), encodeSlot({ id: slot, state: { kind: 'online', group: 2 } }));
+    await waitFor(async () => {
+      const there = (await callOnce(to, 'PUBSUB', 'CHANNELS', chan)) as Reply[];
+      const here = (await callOnce(from, 'PUBSUB', 'CHANNELS', chan)) as Reply[];
+      return there.length === 1 && here.length === 0;
+    }, { what: 'the subscription to follow the slot' });
+    const pub = await connect();
+    expect(await pub.call('PUBLISH', chan, 'moved')).toBe(1);
+    for (const s of subs) expect(await s.nextReply()).toEqual(['message', chan, 'moved']);
+    for (const s of subs) s.close();
+  }, 60_000);
 });
