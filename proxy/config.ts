@@ -21,8 +21,25 @@ export interface ProxyConfig {
   backendConnections: number;
   /** Requests one client may have in flight before the proxy stops reading from it. */
   maxPipeline: number;
-  /** Unsent reply bytes for one client before the proxy disconnects it (a client that does not read). */
-  maxOutputBytes: number;
+  /**
+   * Bytes the proxy holds for one client (requests held behind a blocking command, replies
+   * queued or unsent): past the soft limit it stops reading the client, past the hard limit
+   * (client-max-pending-bytes) it disconnects it, like Redis's client-output-buffer-limit.
+   */
+  clientPendingSoftBytes: number;
+  /** Reply bytes held past the soft limit for this many seconds disconnect the client (0 = never). */
+  clientPendingSoftSeconds: number;
+  clientMaxPendingBytes: number;
+  /** A backend request with no reply for this long fails and resets its link, ms (0 = never). */
+  backendTimeout: number;
+  /** Idle backend links send PING this often, ms (0 = never). */
+  backendPingInterval: number;
+  /** Links per backend node lent to blocking commands (BLPOP …); more wait or are refused. */
+  backendBlockingLinks: number;
+  /** Most clients connected at once; more get -ERR max number of clients reached. */
+  maxclients: number;
+  /** Close a client idle this many seconds (0 = never), as Redis's `timeout`. */
+  timeout: number;
   /** KEYS replies larger than this are refused (0 = no cap). */
   maxKeysReply: number;
   /** never | prefer: serve read-only commands from replicas. */
@@ -47,7 +64,14 @@ export const PROXY_DEFAULTS: ProxyConfig = {
   backendPassword: '',
   backendConnections: 2,
   maxPipeline: 10000,
-  maxOutputBytes: 64 * 1024 * 1024,
+  clientPendingSoftBytes: 16 * 1024 * 1024,
+  clientPendingSoftSeconds: 10,
+  clientMaxPendingBytes: 128 * 1024 * 1024,
+  backendTimeout: 5000,
+  backendPingInterval: 1000,
+  backendBlockingLinks: 64,
+  maxclients: 10000,
+  timeout: 0,
   maxKeysReply: 100000,
   readFromReplica: 'never',
   protectedMode: true,
@@ -60,7 +84,9 @@ export const PROXY_DEFAULTS: ProxyConfig = {
 const TOML_NAMES: Record<string, keyof ProxyConfig> = {
   listen: 'listen', admin: 'admin', store: 'store', product: 'product', id: 'id', requirepass: 'requirepass',
   'backend-password': 'backendPassword', 'backend-connections': 'backendConnections', 'max-pipeline': 'maxPipeline',
-  'max-output-bytes': 'maxOutputBytes', 'max-keys-reply': 'maxKeysReply', 'read-from-replica': 'readFromReplica',
+  'client-pending-soft-bytes': 'clientPendingSoftBytes', 'client-pending-soft-seconds': 'clientPendingSoftSeconds', 'client-max-pending-bytes': 'clientMaxPendingBytes',
+  'backend-timeout': 'backendTimeout', 'backend-ping-interval': 'backendPingInterval', 'backend-blocking-links': 'backendBlockingLinks',
+  maxclients: 'maxclients', timeout: 'timeout', 'max-keys-reply': 'maxKeysReply', 'read-from-replica': 'readFromReplica',
   'protected-mode': 'protectedMode', 'admin-token': 'adminToken', 'admin-open-reads': 'adminOpenReads', 'admin-password': 'adminPassword',
 };
 
@@ -77,7 +103,10 @@ export function loadProxyConfig(file: string | undefined, overrides: Partial<Pro
   }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   if (config.readFromReplica !== 'never' && config.readFromReplica !== 'prefer') throw new Error(`read-from-replica must be never or prefer`);
-  for (const k of ['backendConnections', 'maxPipeline'] as const) {
+  for (const k of ['backendTimeout', 'backendPingInterval', 'timeout', 'clientPendingSoftBytes', 'clientPendingSoftSeconds', 'clientMaxPendingBytes'] as const) {
+    if (!Number.isInteger(config[k]) || config[k] < 0) throw new Error(`${k} must be a non-negative integer`);
+  }
+  for (const k of ['backendConnections', 'maxPipeline', 'backendBlockingLinks', 'maxclients'] as const) {
     if (!Number.isInteger(config[k]) || config[k] < 1) throw new Error(`${k} must be a positive integer`);
   }
   if (!config.id) config.id = config.listen.replace(/[^A-Za-z0-9_.-]/g, '_');

@@ -26,7 +26,9 @@ export class Proxy {
     this.pool = new BackendPool(config.backendConnections, (addr) => ({
       password: config.backendPassword || undefined,
       label: labelFor(this.topology, addr),
-    }));
+      timeoutMs: config.backendTimeout,
+      pingIntervalMs: config.backendPingInterval,
+    }), config.backendBlockingLinks);
     this.topology = new Topology(store, config.product, {
       id: config.id,
       listen: config.listen,
@@ -63,6 +65,7 @@ export class Proxy {
       return;
     }
     this.stats.totalConnections++;
+    if (ProxySession.refuseWhenFull(this, socket)) return;
     this.sessions.add(new ProxySession(this, socket));
   }
 

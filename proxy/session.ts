@@ -10,23 +10,42 @@ import { ERR } from '../common/errors.js';
 import { encodeCommand } from '../common/resp/encode.js';
 import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js';
 import { slotOf } from '../common/slots.js';
-import { BackendConnection } from './backend/connection.js';
+import { BackendConnection, DISCARD, GATHER, type ReplyStream, STREAM, STREAMED } from './backend/connection.js';
+import type { BlockingWaiter } from './backend/pool.js';
 import { isAdminCommand, runAdminCommand } from './admin-commands.js';
 import { answerLocally, isCrossProtocol } from './local-commands.js';
-import { arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
+import { OK_FRAME, arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
 import type { Proxy } from './proxy.js';
 import { ProxyPubSub } from './pubsub.js';
 import type { CommandStats } from './stats.js';
 import { ProxyTransaction } from './transaction.js';
 
-class Pending {
+/** One request (or pushed frame) in the client's reply order; it can take its reply streamed. */
+class Pending implements ReplyStream {
   reply: Buffer | null = null;
+  /** Part of the reply already went to the client as it arrived. */
+  streaming = false;
   constructor(
+    readonly session: ProxySession,
     readonly stats: CommandStats,
     /** performance.now() at arrival when this request's latency is sampled, else -1. */
     readonly startedAt: number,
   ) {}
+
+  offer(): number {
+    return this.session.offerStream(this);
+  }
+
+  chunk(part: Buffer): void {
+    this.session.streamChunk(this, part);
+  }
 }
+
+// What a held request costs beyond its raw bytes (its parsed argument strings, the arrays and the
+// Buffer view holding it), in the estimate counted toward the client's limits.
+const HELD_OVERHEAD = 160;
+// A closing client whose last replies are not read within this long is cut off.
+const CLOSE_FLUSH_MS = 10_000;
 
 const ASKING = encodeCommand(['ASKING']);
 const PUSH_STATS = { calls: 0, errors: 0, sampled: 0 } as CommandStats;
@@ -53,6 +72,15 @@ export class ProxySession {
   private closing = false;
   /** Requests that arrived while a blocking command was in flight; they run after it, in order. */
   private held: Array<[string[], Buffer]> | null = null;
+  /** Estimated bytes of `held`, and bytes of settled replies not written yet (see pendingBytes). */
+  private heldBytes = 0;
+  private readyBytes = 0;
+  /** Since when reply bytes exceed the soft limit (0 = they do not), and the timer re-checking it. */
+  private overSoftSince = 0;
+  private softTimer: NodeJS.Timeout | null = null;
+  /** The blocking command in progress: waiting for a pooled link, or running on one. */
+  private blockingWaiter: BlockingWaiter | null = null;
+  private blockingLink: BackendConnection | null = null;
   /** Links owned by this client alone (blocking commands, WATCH/MULTI), by backend address. */
   private readonly links = new Map<string, BackendConnection>();
   pubsub: ProxyPubSub | null = null;
@@ -70,6 +98,47 @@ export class ProxySession {
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
+    if (proxy.config.timeout > 0) {
+      socket.setTimeout(proxy.config.timeout * 1000);
+      socket.on('timeout', () => this.onIdle());
+    }
+  }
+
+  /**
+   * Past `maxclients` a new client gets Redis's error and is closed (called where clients are
+   * accepted, before a session exists). True when the socket was refused.
+   */
+  static refuseWhenFull(proxy: Proxy, socket: Socket): boolean {
+    if (proxy.sessions.size < proxy.config.maxclients) return false;
+    socket.on('error', () => {});
+    socket.end('-ERR max number of clients reached\r\n');
+    setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
+    socket.once('finish', () => socket.destroy());
+    return true;
+  }
+
+  /** Bytes this client holds in the proxy: held requests, settled and unsent replies. */
+  pendingBytes(): number {
+    return this.heldBytes + this.readyBytes + this.socket.writableLength;
+  }
+
+  /** Idle past `timeout`: closed, unless blocked, subscribed or waiting for replies (as in Redis). */
+  private onIdle(): void {
+    if (this.closed) return;
+    if (this.held !== null || this.pubsub?.active || this.inFlight > 0) {
+      this.socket.setTimeout(this.proxy.config.timeout * 1000); // re-arm: not idle
+      return;
+    }
+    this.socket.destroy();
+  }
+
+  /**
+   * An exception inside this session (a bug, or a value JavaScript cannot hold) ends this client
+   * only, never the process or other clients.
+   */
+  internalError(err: unknown): void {
+    this.proxy.log(`closing client ${this.addr} after an internal error: ${(err as Error)?.stack ?? String(err)}`);
+    if (!this.closed) this.socket.destroy();
   }
 
   get addr(): string {
@@ -82,31 +151,112 @@ export class ProxySession {
 
   private onData(chunk: Buffer): void {
     this.decoder.push(chunk);
+    this.input();
+  }
+
+  private input(): void {
+    try {
+      this.processInput();
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /**
+   * Decodes and starts complete requests until the client's limits say stop reading; what is
+   * left stays in the decoder until replies drain (then maybeResume() comes back here).
+   */
+  private processInput(): void {
+    const cfg = this.proxy.config;
     for (;;) {
-      if (this.closing) return;
+      if (this.closing || this.closed) return;
+      if (this.inFlight + (this.held?.length ?? 0) >= cfg.maxPipeline || this.pendingBytes() > cfg.clientPendingSoftBytes) break;
       let args: string[] | null;
       try {
         args = this.decoder.next();
       } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
+        if (!(err instanceof ProtocolError)) {
+          // Not malformed but not representable here (a value past V8's string limit): refused.
+          this.respond(this.enqueue('protocol'), errorFrame(`ERR request refused by the proxy: ${(err as Error).message}`));
+          return this.startClosing();
+        }
         this.respond(this.enqueue('protocol'), errorFrame(`ERR ${err.message}`));
-        this.closing = true;
-        return;
+        return this.startClosing();
       }
       if (args === null) break;
       if (isCrossProtocol(args)) return this.proxy.securityAttack(this); // nothing after it is read
       this.handle(args, this.decoder.lastRaw ?? encodeCommand(args));
     }
-    // Backpressure: a client that pipelines more than the limit waits for replies first.
-    if (this.inFlight >= this.proxy.config.maxPipeline && !this.readPaused) {
+    this.applyBackpressure();
+  }
+
+  /**
+   * Backpressure: a client that pipelines more than max-pipeline requests, or holds more than
+   * client-pending-soft-bytes in the proxy, is not read until replies drain; one past
+   * client-max-pending-bytes is disconnected (like Redis's client-output-buffer-limit).
+   */
+  private applyBackpressure(): void {
+    const cfg = this.proxy.config;
+    const bytes = this.pendingBytes();
+    if (bytes > cfg.clientMaxPendingBytes) return this.overLimit(bytes);
+    if (this.readPaused || this.closed) return;
+    if (this.inFlight + (this.held?.length ?? 0) >= cfg.maxPipeline || bytes > cfg.clientPendingSoftBytes) {
       this.readPaused = true;
       this.socket.pause();
     }
   }
 
+  private overLimit(bytes: number, why = `client-max-pending-bytes ${this.proxy.config.clientMaxPendingBytes}`): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.proxy.log(`closing client ${this.addr}: ${bytes} bytes pending in the proxy (${why})`);
+    this.socket.destroy();
+  }
+
+  /**
+   * The output side of the limits, as Redis's client-output-buffer-limit: reply bytes held for
+   * this client (settled but not written, or written but unsent) past the hard limit, or past the
+   * soft limit for client-pending-soft-seconds, disconnect it.
+   */
+  private checkOutput(): void {
+    if (this.closed) return;
+    const cfg = this.proxy.config;
+    const bytes = this.readyBytes + this.socket.writableLength;
+    if (bytes > cfg.clientMaxPendingBytes) return this.overLimit(bytes);
+    if (bytes <= cfg.clientPendingSoftBytes || cfg.clientPendingSoftSeconds <= 0) {
+      this.overSoftSince = 0;
+      return;
+    }
+    const now = Date.now();
+    if (this.overSoftSince === 0) this.overSoftSince = now;
+    const left = this.overSoftSince + cfg.clientPendingSoftSeconds * 1000 - now;
+    if (left <= 0) return this.overLimit(bytes, `over client-pending-soft-bytes ${cfg.clientPendingSoftBytes} for ${cfg.clientPendingSoftSeconds} s`);
+    if (this.softTimer === null) {
+      this.softTimer = setTimeout(() => {
+        this.softTimer = null;
+        this.checkOutput();
+      }, left + 10);
+      this.softTimer.unref();
+    }
+  }
+
+  /** QUIT or a protocol error: read nothing more, and close once every earlier reply is written. */
+  private startClosing(): void {
+    this.closing = true;
+    this.socket.pause();
+    if (this.inFlight === 0) this.finishClosing();
+  }
+
+  /** Closes the socket fully once the replies are flushed (a half-close lets a client write on). */
+  private finishClosing(): void {
+    const socket = this.socket;
+    socket.end();
+    socket.once('finish', () => socket.destroy());
+    setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
+  }
+
   private enqueue(command: string): Pending {
     const st = this.proxy.stats.entry(command);
-    const p = new Pending(st, this.proxy.stats.shouldTime(st) ? performance.now() : -1);
+    const p = new Pending(this, st, this.proxy.stats.shouldTime(st) ? performance.now() : -1);
     this.queue.push(p);
     return p;
   }
@@ -114,12 +264,42 @@ export class ProxySession {
   /** Settles a request; replies leave in request order. */
   respond(p: Pending, reply: Buffer): void {
     if (p.reply !== null) return;
-    p.reply = reply;
-    this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, isError(reply));
-    if (this.queue[this.head] === p && !this.drainScheduled) {
-      this.drainScheduled = true;
-      setImmediate(() => this.drain());
+    if (p.streaming && reply !== STREAMED) {
+      // The backend failed after part of this reply was written: no whole frame can follow.
+      p.reply = STREAMED;
+      this.proxy.log(`closing client ${this.addr}: backend failed in the middle of a streamed reply: ${reply.latin1Slice(1, Math.min(reply.length - 2, 200))}`);
+      if (!this.closed) this.socket.destroy();
+      return;
     }
+    p.reply = reply;
+    this.readyBytes += reply.length;
+    this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, isError(reply));
+    if (this.queue[this.head] === p) {
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        setImmediate(() => this.drain());
+      }
+    } else if (this.readyBytes > this.proxy.config.clientPendingSoftBytes) {
+      this.checkOutput();
+      this.applyBackpressure();
+    }
+  }
+
+  /**
+   * A big reply for `p` is arriving: it streams straight to the client when it is next in the
+   * reply order (every earlier reply written), else it is gathered (and counted once settled).
+   */
+  offerStream(p: Pending): number {
+    if (this.closed) return DISCARD;
+    if (this.queue[this.head] !== p || p.reply !== null) return GATHER;
+    p.streaming = true;
+    return STREAM;
+  }
+
+  streamChunk(_p: Pending, part: Buffer): void {
+    if (this.closed) return;
+    this.socket.write(part);
+    this.checkOutput();
   }
 
   private drain(): void {
@@ -130,10 +310,11 @@ export class ProxySession {
     while (this.head < this.queue.length) {
       const p = this.queue[this.head]!;
       if (p.reply === null) break;
-      out.push(p.reply);
+      if (p.reply.length > 0) out.push(p.reply); // a streamed reply is already written
       bytes += p.reply.length;
       this.head++;
     }
+    this.readyBytes -= bytes;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -142,29 +323,40 @@ export class ProxySession {
       this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
       // A client that does not read its replies must not hold the proxy's memory: like Redis's
       // client-output-buffer-limit, it is disconnected past the limit.
-      if (this.socket.writableLength > this.proxy.config.maxOutputBytes) {
-        this.proxy.log(`closing client ${this.addr}: ${this.socket.writableLength} unsent reply bytes (max-output-bytes ${this.proxy.config.maxOutputBytes})`);
-        this.socket.destroy();
-        return;
-      }
+      this.checkOutput();
+      if (this.closed || this.socket.destroyed) return;
     }
-    if (this.closing && this.inFlight === 0) {
-      this.socket.end();
-      return;
-    }
+    if (this.closing && this.inFlight === 0) return this.finishClosing();
     this.maybeResume();
   }
 
   private maybeResume(): void {
-    if (!this.readPaused || this.closed) return;
-    if (this.inFlight < this.proxy.config.maxPipeline / 2) {
+    if (this.overSoftSince !== 0) this.checkOutput();
+    if (!this.readPaused || this.closed || this.closing) return;
+    const cfg = this.proxy.config;
+    if (this.inFlight + (this.held?.length ?? 0) < cfg.maxPipeline / 2 && this.pendingBytes() < cfg.clientPendingSoftBytes / 2) {
       this.readPaused = false;
-      this.socket.resume();
+      // Requests already read but not started go first (they may pause reading again).
+      this.input();
+      if (!this.readPaused && !this.closing && !this.closed) this.socket.resume();
     }
   }
 
   private onClose(): void {
     this.closed = true;
+    // Whatever this client held is released now: held requests, unsent replies, its place in
+    // the queue for a blocking link, and the blocking link itself (closing it unblocks the node).
+    this.held = null;
+    this.heldBytes = 0;
+    this.queue = [];
+    this.head = 0;
+    this.readyBytes = 0;
+    if (this.blockingWaiter !== null) this.blockingWaiter.cancelled = true;
+    this.blockingWaiter = null;
+    this.blockingLink?.close();
+    this.blockingLink = null;
+    if (this.softTimer !== null) clearTimeout(this.softTimer);
+    this.softTimer = null;
     // Closing the dedicated links is what releases blocked commands and WATCHes on the nodes.
     for (const conn of this.links.values()) conn.close();
     this.links.clear();
@@ -190,8 +382,9 @@ export class ProxySession {
     let conn = this.links.get(addr);
     if (!conn) {
       conn = new BackendConnection(addr, {
-        password: this.proxy.config.backendPassword || undefined,
+        ...this.proxy.pool.linkOptions(addr),
         resp3: this.resp === 3,
+        pingIntervalMs: 0,
         onClose: () => this.links.delete(addr),
       });
       this.links.set(addr, conn);
@@ -202,9 +395,10 @@ export class ProxySession {
   /** An out-of-band frame (a pub/sub message) for the client, kept in order with replies. */
   push(frame: Buffer): void {
     if (this.closed) return;
-    const p = new Pending(PUSH_STATS, -1); // pushes are not requests: never recorded
+    const p = new Pending(this, PUSH_STATS, -1); // pushes are not requests: never recorded
     this.queue.push(p);
     p.reply = frame;
+    this.readyBytes += frame.length;
     if (!this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(() => this.drain());
@@ -234,6 +428,7 @@ export class ProxySession {
   private handle(args: string[], raw: Buffer): void {
     if (this.held) {
       this.held.push([args, raw]);
+      this.heldBytes += raw.length + HELD_OVERHEAD;
       return;
     }
     const resolved = resolveCommand(args);
@@ -244,6 +439,12 @@ export class ProxySession {
     };
     if ('error' in resolved) return refuse(resolved.error);
     const { spec, top } = resolved;
+    if (top.name === 'quit') {
+      // +OK after every earlier reply, then the socket closes (local-commands' QUIT would end
+      // the socket at once and lose replies still in flight).
+      this.respond(p, OK_FRAME);
+      return this.startClosing();
+    }
     if (!this.authenticated && !spec.flags.has('no_auth')) return refuse(ERR.noAuth);
     if (this.resp === 2 && this.pubsub?.active && !PUBSUB_CONTEXT_OK.has(top.name)) {
       return refuse(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
@@ -325,12 +526,40 @@ export class ProxySession {
     const addr = this.masterAddr(list[0] ?? 0);
     if (addr === null) return this.respond(p, errorFrame(this.routeError(list[0] ?? 0)));
     this.held = [];
-    this.dedicated(addr).send(raw, (reply, err) => {
-      this.respond(p, reply ?? errorFrame(err!));
+    const resp3 = this.resp === 3;
+    const limit = blockingLimit(spec.name, args, this.proxy.config.backendTimeout);
+    const pool = this.proxy.pool;
+    const waiter: BlockingWaiter = {
+      cancelled: false,
+      grant: (conn, error) => {
+        this.blockingWaiter = null;
+        if (conn === null) return this.blockingDone(p, errorFrame(error!));
+        this.blockingLink = conn;
+        conn.send(raw, (reply, err) => {
+          if (this.blockingLink === conn) this.blockingLink = null;
+          pool.releaseBlocking(conn, resp3, reply !== null && !this.closed);
+          this.blockingDone(p, reply ?? errorFrame(err!));
+        }, limit, p);
+      },
+    };
+    this.blockingWaiter = waiter;
+    pool.acquireBlocking(addr, resp3, waiter);
+  }
+
+  /** The blocking command settled: the requests held behind it run now, in order. */
+  private blockingDone(p: Pending, reply: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.respond(p, reply);
       const held = this.held ?? [];
       this.held = null;
+      this.heldBytes = 0;
+      // A later blocking command among them holds the rest again (handle() checks `held`).
       for (const [a, r] of held) this.handle(a, r);
-    });
+    } catch (err) {
+      return this.internalError(err);
+    }
+    this.maybeResume();
   }
 
   private pubsubCommand(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
@@ -348,11 +577,11 @@ export class ProxySession {
         return ps.subscribe('shard', names, frames);
       }
       case 'unsubscribe':
-        return frames(ps.unsubscribe('channel', names));
+        return ps.unsubscribe('channel', names, frames);
       case 'punsubscribe':
-        return frames(ps.unsubscribe('pattern', names));
+        return ps.unsubscribe('pattern', names, frames);
       case 'sunsubscribe':
-        return frames(ps.unsubscribe('shard', names));
+        return ps.unsubscribe('shard', names, frames);
       case 'publish':
       case 'spublish': {
         const addr = this.masterAddr(slotOf(args[1]!));
@@ -421,7 +650,7 @@ export class ProxySession {
     const master = this.masterAddr(slot);
     if (master === null) return this.respond(p, errorFrame(this.routeError(slot)));
     const addr = spec.flags.has('readonly') ? this.replicaFor(slot) ?? master : master;
-    this.forward(addr, raw, 0, (reply) => this.respond(p, reply));
+    this.forward(addr, raw, 0, (reply) => this.respond(p, reply), false, p);
   }
 
   /**
@@ -440,26 +669,34 @@ export class ProxySession {
    * Sends a request to a backend and follows -MOVED / -ASK / -TRYAGAIN (bounded), calling
    * `done` exactly once with the final reply.
    */
-  forward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking = false): void {
+  forward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking = false, stream: ReplyStream | null = null): void {
     const conn = this.proxy.pool.get(addr, this.id, this.resp === 3);
     if (asking) conn.send(ASKING, () => {});
     conn.send(raw, (reply, error) => {
-      if (reply === null) return done(errorFrame(error!));
-      if (reply[0] === 0x2d && redirects < MAX_REDIRECTS) {
-        const text = reply.latin1Slice(1, Math.min(reply.length - 2, 200));
-        if (text.startsWith('MOVED ') || text.startsWith('ASK ')) {
-          const target = text.split(' ')[2];
-          if (target) {
-            if (text.startsWith('MOVED ')) this.proxy.stats.redirects++;
-            return this.forward(target, raw, redirects + 1, done, text.startsWith('ASK '));
-          }
-        } else if (text.startsWith('TRYAGAIN')) {
-          setTimeout(() => this.forward(addr, raw, redirects + 1, done, asking), 5 * (redirects + 1));
-          return;
-        }
+      try {
+        this.settleForward(addr, raw, redirects, done, asking, stream, reply, error);
+      } catch (err) {
+        this.internalError(err); // this client only: the backend link goes on with the next reply
       }
-      done(reply);
-    });
+    }, -1, stream);
+  }
+
+  private settleForward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking: boolean, stream: ReplyStream | null, reply: Buffer | null, error: string | null): void {
+    if (reply === null) return done(errorFrame(error!));
+    if (reply[0] === 0x2d && redirects < MAX_REDIRECTS) {
+      const text = reply.latin1Slice(1, Math.min(reply.length - 2, 200));
+      if (text.startsWith('MOVED ') || text.startsWith('ASK ')) {
+        const target = text.split(' ')[2];
+        if (target) {
+          if (text.startsWith('MOVED ')) this.proxy.stats.redirects++;
+          return this.forward(target, raw, redirects + 1, done, text.startsWith('ASK '), stream);
+        }
+      } else if (text.startsWith('TRYAGAIN')) {
+        setTimeout(() => this.forward(addr, raw, redirects + 1, done, asking, stream), 5 * (redirects + 1));
+        return;
+      }
+    }
+    done(reply);
   }
 
   /** MGET/MSET/DEL/EXISTS/UNLINK/TOUCH: one sub-request per backend, merged in key order. */
@@ -476,7 +713,7 @@ export class ProxySession {
     }
     if (byAddr.size === 1) {
       const [addr] = byAddr.keys();
-      return this.forward(addr!, raw, 0, (reply) => this.respond(p, reply));
+      return this.forward(addr!, raw, 0, (reply) => this.respond(p, reply), false, p);
     }
     const parts: Array<{ indexes: number[]; reply: Buffer | null }> = [];
     let waiting = byAddr.size;
@@ -602,6 +839,35 @@ export class ProxySession {
       });
     }
   }
+}
+
+/**
+ * How long a blocking command may go without a reply: its own timeout plus `margin` (the backend
+ * timeout), 0 = forever (timeout 0, or no backend timeout), -1 = the link's default (not parsable:
+ * the node refuses it at once).
+ */
+export function blockingLimit(name: string, args: readonly string[], margin: number): number {
+  let text: string | undefined;
+  switch (name) {
+    case 'blpop':
+    case 'brpop':
+    case 'brpoplpush':
+    case 'blmove':
+    case 'bzpopmin':
+    case 'bzpopmax':
+      text = args[args.length - 1];
+      break;
+    case 'blmpop':
+    case 'bzmpop':
+      text = args[1];
+      break;
+    default:
+      return -1;
+  }
+  const seconds = Number(text);
+  if (text === undefined || text === '' || !Number.isFinite(seconds) || seconds < 0) return -1;
+  if (seconds === 0 || margin <= 0) return 0;
+  return Math.ceil(seconds * 1000) + margin;
 }
 
 function bulk(s: string): Buffer {

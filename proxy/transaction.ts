@@ -97,7 +97,10 @@ export class ProxyTransaction {
     }
     const addr = watchAddr ?? (slot === null ? this.session.allMasters()[0] ?? null : this.session.masterAddr(slot));
     if (addr === null) return done(errorFrame('ERR no group serves the transaction\'s slot'));
-    const conn = this.session.dedicated(addr);
+    // With WATCH the transaction must run on the link that watched; otherwise on the client's
+    // shared link: MULTI … EXEC are queued there in one synchronous run, so no other client's
+    // request can fall between them, and a transaction costs no connection of its own.
+    const conn = watchAddr !== null ? this.session.dedicated(addr) : this.session.proxy.pool.get(addr, this.session.id, this.session.resp === 3);
     // Only EXEC's reply goes to the client; MULTI's +OK and the +QUEUEDs were answered here.
     conn.send(MULTI, () => {});
     for (const raw of queued) conn.send(raw, () => {});

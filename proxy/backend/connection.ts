@@ -1,12 +1,35 @@
 // One pipelined connection to a backend node: requests are written as raw bytes (batched into one
-// write per tick), replies are framed with the scanner (never decoded) and handed back in FIFO
-// order. Never parses commands; never retries.
+// write per tick), replies are framed with the incremental scanner (never decoded) and handed back
+// in FIFO order. Never parses commands; never retries.
+//
+// Bounded by construction: every request has a timeout (a silent backend fails its requests and
+// resets the link instead of holding clients forever), a reply is looked at once as it arrives,
+// and a big reply is either streamed to its client as it arrives or gathered as a list of chunks
+// and joined once.
 import { connect, type Socket } from 'node:net';
 import { encodeCommand } from '../../common/resp/encode.js';
-import { INCOMPLETE, scanFrame } from '../../common/resp/frame-scanner.js';
+import { FrameScanner, INCOMPLETE } from '../../common/resp/frame-scanner.js';
 
 /** Receives the raw reply frame, or an error text (without the leading '-') when the link failed. */
 export type ReplyCallback = (reply: Buffer | null, error: string | null) => void;
+
+/** What a request's owner wants done with a big reply still arriving (see ReplyStream.offer). */
+export const GATHER = 0;
+export const STREAM = 1;
+export const DISCARD = 2;
+
+/**
+ * A request whose reply can go to its client piece by piece. offer() is asked while a big reply is
+ * arriving (again on every read until it says STREAM or DISCARD); after STREAM every byte of the
+ * reply goes to chunk() in order, and the callback gets STREAMED instead of the frame.
+ */
+export interface ReplyStream {
+  offer(): number;
+  chunk(part: Buffer): void;
+}
+
+/** The "reply" a callback gets when the reply was streamed (or discarded) instead. */
+export const STREAMED = Buffer.alloc(0);
 
 export interface BackendOptions {
   /** AUTH sent first on every (re)connect when set. */
@@ -22,6 +45,15 @@ export interface BackendOptions {
    */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /**
+   * A request that gets no byte of reply for this long fails, and so does every request behind
+   * it: the link is reset (0 = never). send() can override it per request (blocking commands).
+   */
+  timeoutMs?: number;
+  /** An idle link sends PING this often, so a dead or wedged backend is noticed (0 = never). */
+  pingIntervalMs?: number;
+  /** TCP keepalive probe delay on the socket, ms. */
+  keepAliveMs?: number;
   /** Called for out-of-band frames when the queue is empty (pub/sub pushes on dedicated links). */
   onPush?: (frame: Buffer) => void;
   /** Called once when the link closes (dedicated links are not reconnected by their owner). */
@@ -29,26 +61,41 @@ export interface BackendOptions {
 }
 
 const IGNORE: ReplyCallback = () => {};
-// Bulk replies at least this big are gathered chunk by chunk and joined once.
-const BIG_FRAME_BYTES = 256 * 1024;
+const PING = encodeCommand(['PING']);
+// A reply this big that is still arriving is offered for streaming to its client.
+const STREAM_MIN_BYTES = 256 * 1024;
 
 export class BackendConnection {
   private socket: Socket | null = null;
   private connected = false;
+  // Requests awaiting replies, oldest at `head`: callbacks and, in step, each one's timeout
+  // override (-1 = the link's) and stream (null = gather whole).
   private pending: ReplyCallback[] = [];
+  private limits: number[] = [];
+  private streams: Array<ReplyStream | null> = [];
   private head = 0;
   private out: Buffer[] = [];
   private outBytes = 0;
   private flushScheduled = false;
-  private inbuf: Buffer | null = null;
-  /** For a big bulk reply in progress: bytes still missing, and the chunks gathered so far. */
-  private bigFrameBytes = 0;
-  private bigParts: Buffer[] = [];
-  private bigGathered = 0;
+  private readonly scanner = new FrameScanner();
+  /** Chunks of a reply begun in an earlier read (gathered), or the mode it is being passed on in. */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private mode = GATHER;
   private downUntil = 0;
   private failuresInARow = 0;
-  private lastError = '';
+  /** Why the current socket is closing (set by a timeout, an error or the backend's FIN). */
+  private closeReason = '';
   private closedByOwner = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Last time the link made progress: a byte read, or a request sent to an idle link. */
+  private lastActivity = 0;
+  // Health, for /health: the last failure and when, the last reply and when.
+  lastError = '';
+  lastErrorAt = 0;
+  lastReplyAt = 0;
+  timeouts = 0;
 
   constructor(
     readonly addr: string,
@@ -63,8 +110,17 @@ export class BackendConnection {
     return this.connected;
   }
 
-  /** Queues a raw request; `cb` runs exactly once with its reply or an error. */
-  send(raw: Buffer, cb: ReplyCallback): void {
+  /** The link's default request timeout, ms (0 = none). */
+  get timeoutMs(): number {
+    return this.opts.timeoutMs ?? 0;
+  }
+
+  /**
+   * Queues a raw request; `cb` runs exactly once with its reply or an error. `timeoutMs` overrides
+   * the link's timeout for this request (0 = wait forever: BLPOP … 0); `stream` lets a big reply
+   * go to the client as it arrives.
+   */
+  send(raw: Buffer, cb: ReplyCallback, timeoutMs = -1, stream: ReplyStream | null = null): void {
     if (this.closedByOwner) {
       cb(null, `ERR backend ${this.describe()} connection closed`);
       return;
@@ -76,15 +132,11 @@ export class BackendConnection {
       }
       this.open();
     }
+    if (this.head === this.pending.length) this.lastActivity = Date.now();
     this.pending.push(cb);
-    this.out.push(raw);
-    this.outBytes += raw.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // setImmediate, not nextTick: requests from every client read in this event-loop turn go
-      // out in one write per link (measured: GET -P 16 through the proxy 0.55× → 0.85× twemproxy).
-      setImmediate(() => this.flush());
-    }
+    this.limits.push(timeoutMs);
+    this.streams.push(stream);
+    this.queueBytes(raw);
   }
 
   /**
@@ -94,10 +146,21 @@ export class BackendConnection {
   sendNoReply(raw: Buffer): void {
     if (this.closedByOwner) return;
     if (this.socket === null) this.open();
+    this.queueBytes(raw);
+  }
+
+  /** Opens the link now (pool links do, so idle PINGs watch every backend from the start). */
+  ensureOpen(): void {
+    if (this.socket === null && !this.closedByOwner && Date.now() >= this.downUntil) this.open();
+  }
+
+  private queueBytes(raw: Buffer): void {
     this.out.push(raw);
     this.outBytes += raw.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
+      // setImmediate, not nextTick: requests from every client read in this event-loop turn go
+      // out in one write per link (measured: GET -P 16 through the proxy 0.55× → 0.85× twemproxy).
       setImmediate(() => this.flush());
     }
   }
@@ -110,8 +173,11 @@ export class BackendConnection {
     const [host, portText] = splitAddr(this.addr);
     const socket = connect({ host, port: Number(portText), noDelay: true });
     this.socket = socket;
-    this.inbuf = null;
-    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
+    this.closeReason = '';
+    this.scanner.reset();
+    this.lastActivity = Date.now();
+    socket.setKeepAlive(true, this.opts.keepAliveMs ?? 10_000);
+    const timer = setTimeout(() => this.reset(socket, 'unavailable: connect timeout'), this.opts.connectTimeoutMs ?? 3000);
     socket.once('connect', () => {
       clearTimeout(timer);
       this.connected = true;
@@ -120,23 +186,67 @@ export class BackendConnection {
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
-      this.lastError = err.message;
+      if (this.closeReason === '') this.closeReason = `unavailable: ${err.message}`;
+    });
+    socket.on('end', () => {
+      if (this.closeReason === '') this.closeReason = 'closed the connection';
     });
     socket.on('close', () => {
       clearTimeout(timer);
       this.onClose(socket);
     });
+    this.startWatchdog();
     // AUTH and HELLO go first; their replies are consumed here, not by a client.
     const hello = this.opts.resp3 ? ['HELLO', '3'] : null;
     const auth = this.opts.password ? ['AUTH', this.opts.password] : null;
     for (const argv of [hello, auth].filter((a): a is string[] => a !== null).reverse()) {
       this.pending.splice(this.head, 0, (r, err) => {
-        if (err === null && r !== null && r[0] === 0x2d) socket.destroy(new Error(`${argv[0]} failed: ${r.toString('latin1', 1, r.length - 2)}`));
+        if (err === null && r !== null && r[0] === 0x2d) this.reset(socket, `${argv[0]} failed: ${r.toString('latin1', 1, r.length - 2)}`);
       });
+      this.limits.splice(this.head, 0, -1);
+      this.streams.splice(this.head, 0, null);
       const request = encodeCommand(argv);
       this.out.unshift(request);
       this.outBytes += request.length;
     }
+  }
+
+  /**
+   * One timer per link checks the oldest request's deadline and pings an idle link. Ticks at a
+   * tenth of the shortest interval (bounded to 25–250 ms), so a timeout fires within 10 % late.
+   */
+  private startWatchdog(): void {
+    const timeout = this.opts.timeoutMs ?? 0;
+    const ping = this.opts.pingIntervalMs ?? 0;
+    if (this.watchdog !== null || (timeout <= 0 && ping <= 0)) return;
+    const shortest = Math.min(timeout > 0 ? timeout : Infinity, ping > 0 ? ping : Infinity);
+    const tick = Math.max(25, Math.min(250, Math.floor(shortest / 10)));
+    this.watchdog = setInterval(() => this.check(), tick);
+    this.watchdog.unref();
+  }
+
+  private check(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    const now = Date.now();
+    if (this.head < this.pending.length) {
+      const own = this.limits[this.head]!;
+      const limit = own >= 0 ? own : this.opts.timeoutMs ?? 0;
+      if (limit > 0 && now - this.lastActivity > limit) {
+        this.timeouts++;
+        this.reset(socket, `timed out after ${limit} ms`);
+      }
+      return;
+    }
+    const ping = this.opts.pingIntervalMs ?? 0;
+    if (ping > 0 && this.connected && now - this.lastActivity >= ping) this.send(PING, IGNORE);
+  }
+
+  /** Fails every request on the link with `reason` and closes it (it reconnects on next use). */
+  private reset(socket: Socket, reason: string): void {
+    if (this.socket !== socket) return;
+    this.closeReason = reason;
+    socket.destroy();
   }
 
   private flush(): void {
@@ -149,83 +259,77 @@ export class BackendConnection {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.inbuf !== null && this.bigFrameBytes > 0) {
-      // A big bulk reply in progress: gather chunks and join them once it is complete.
-      this.bigParts.push(chunk);
-      this.bigGathered += chunk.length;
-      if (this.bigGathered < this.bigFrameBytes) return;
-      chunk = Buffer.concat([this.inbuf, ...this.bigParts], this.inbuf.length + this.bigGathered);
-      buf = chunk;
-      this.inbuf = null;
-      this.bigParts = [];
-      this.bigGathered = 0;
-      this.bigFrameBytes = 0;
-    }
-    if (this.inbuf !== null) {
-      // A frame began in the previous read. Complete it from as little of this chunk as
-      // possible: concatenating whole 64 KB chunks per read made big external allocations that
-      // drove V8 into frequent full GCs.
-      const head = this.inbuf;
-      for (let take = Math.min(chunk.length, 512); ; take = Math.min(chunk.length, take * 8)) {
-        const joined = Buffer.concat([head, chunk.subarray(0, take)], head.length + take);
-        const end = this.scan(joined, 0);
-        if (end === null) return;
-        if (end !== INCOMPLETE) {
-          this.inbuf = null;
-          this.deliver(joined.subarray(0, end));
-          buf = chunk.subarray(end - head.length);
-          break;
-        }
-        if (take === chunk.length) {
-          this.keepPartial(joined);
-          return;
-        }
-      }
-    }
+    this.lastActivity = Date.now();
     let pos = 0;
-    for (;;) {
-      const end = this.scan(buf, pos);
-      if (end === null) return;
-      if (end === INCOMPLETE) break;
-      this.deliver(buf.subarray(pos, end));
+    while (pos < chunk.length) {
+      let end: number;
+      try {
+        end = this.scanner.feed(chunk, pos, chunk.length);
+      } catch {
+        this.reset(this.socket!, 'sent a reply that is not RESP');
+        return;
+      }
+      if (end === INCOMPLETE) {
+        this.partial(pos === 0 ? chunk : chunk.subarray(pos));
+        return;
+      }
+      this.complete(chunk, pos, end);
       pos = end;
     }
-    if (pos < buf.length) this.keepPartial(buf.subarray(pos));
-    else this.inbuf = null;
   }
 
-  /** Keeps the start of an incomplete frame; a big bulk's remaining chunks are gathered unjoined. */
-  private keepPartial(partial: Buffer): void {
-    this.inbuf = partial;
-    this.bigFrameBytes = 0;
-    if (partial[0] !== 0x24 /* $ */) return;
-    const lineEnd = partial.indexOf('\r\n');
-    if (lineEnd < 0) return;
-    const size = lineEnd + 2 + Number(partial.latin1Slice(1, lineEnd)) + 2;
-    if (size >= BIG_FRAME_BYTES) this.bigFrameBytes = size - partial.length;
+  /** The frame goes on in the next read: keep (or pass on) the part received. */
+  private partial(part: Buffer): void {
+    if (this.mode === STREAM) return this.streams[this.head]!.chunk(part);
+    if (this.mode === DISCARD) return;
+    this.parts.push(part);
+    this.partsBytes += part.length;
+    if (this.partsBytes < STREAM_MIN_BYTES) return;
+    const stream = this.head < this.pending.length ? this.streams[this.head]! : null;
+    if (stream === null) return;
+    this.mode = stream.offer();
+    if (this.mode === GATHER) return;
+    if (this.mode === STREAM) for (const p of this.parts) stream.chunk(p);
+    this.parts = [];
+    this.partsBytes = 0;
   }
 
-  /** End of the frame at `pos`, INCOMPLETE, or null after closing the link on garbage. */
-  private scan(buf: Buffer, pos: number): number | null {
-    try {
-      return scanFrame(buf, pos);
-    } catch {
-      this.socket?.destroy(new Error('protocol error from backend'));
-      return null;
+  /** A frame ended at `end` in this chunk (it began at `from`, or in an earlier read). */
+  private complete(chunk: Buffer, from: number, end: number): void {
+    if (this.mode !== GATHER) {
+      if (this.mode === STREAM) this.streams[this.head]!.chunk(chunk.subarray(0, end));
+      this.mode = GATHER;
+      return this.deliver(STREAMED);
     }
+    if (this.parts.length === 0) return this.deliver(chunk.subarray(from, end));
+    this.parts.push(chunk.subarray(0, end));
+    const frame = Buffer.concat(this.parts, this.partsBytes + end);
+    this.parts = [];
+    this.partsBytes = 0;
+    this.deliver(frame);
   }
 
   /** Hands a reply frame to the oldest waiting request (or to onPush for out-of-band frames). */
   private deliver(frame: Buffer): void {
+    this.lastReplyAt = this.lastActivity;
     if (this.head < this.pending.length) {
       const cb = this.pending[this.head]!;
-      this.pending[this.head++] = IGNORE;
+      this.pending[this.head] = IGNORE;
+      this.streams[this.head] = null;
+      this.head++;
       if (this.head > 1024 && this.head * 2 > this.pending.length) {
         this.pending = this.pending.slice(this.head);
+        this.limits = this.limits.slice(this.head);
+        this.streams = this.streams.slice(this.head);
         this.head = 0;
       }
-      cb(frame, null);
+      try {
+        cb(frame, null);
+      } catch (err) {
+        // Owners guard their callbacks; should one still throw, the link must go on framing
+        // the replies of everyone else.
+        process.stderr.write(`backend ${this.addr}: reply callback threw: ${(err as Error)?.stack ?? String(err)}\n`);
+      }
     } else if (this.opts.onPush) {
       this.opts.onPush(frame);
     }
@@ -235,27 +339,49 @@ export class BackendConnection {
     if (this.socket !== socket) return;
     this.socket = null;
     this.connected = false;
-    this.inbuf = null;
-    this.bigParts = [];
-    this.bigGathered = 0;
-    this.bigFrameBytes = 0;
+    this.scanner.reset();
+    this.parts = [];
+    this.partsBytes = 0;
+    this.mode = GATHER;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.watchdog = null;
     const base = this.opts.retryDelayMs ?? 100;
     const delay = Math.min(this.opts.maxRetryDelayMs ?? 2000, base * 2 ** this.failuresInARow);
     this.failuresInARow = Math.min(this.failuresInARow + 1, 16);
     this.downUntil = Date.now() + delay;
+    const why = this.closedByOwner ? 'connection closed' : this.closeReason || 'closed the connection';
+    if (!this.closedByOwner) {
+      this.lastError = why;
+      this.lastErrorAt = Date.now();
+    }
     const failed = this.pending.slice(this.head);
     this.pending = [];
+    this.limits = [];
+    this.streams = [];
     this.head = 0;
     this.out = [];
     this.outBytes = 0;
-    const why = this.lastError || 'connection closed';
-    for (const cb of failed) cb(null, `ERR backend ${this.describe()} unavailable: ${why}`);
+    const text = `ERR backend ${this.describe()} ${why}`;
+    // A reply cut off after part of it was streamed fails like any other: its owner knows it
+    // streamed, and closes its client (the frame it started cannot be finished).
+    for (const cb of failed) cb(null, text);
+    // Pool links come back by themselves (the idle PING then tells whether the backend is back).
+    if (!this.closedByOwner && (this.opts.pingIntervalMs ?? 0) > 0) {
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        this.ensureOpen();
+      }, delay);
+      this.reconnectTimer.unref();
+    }
     this.opts.onClose?.();
   }
 
   /** Closes the link; pending requests fail. */
   close(): void {
     this.closedByOwner = true;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.watchdog = null;
     this.socket?.destroy();
   }
 }
