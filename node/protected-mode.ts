@@ -4,14 +4,15 @@
 // local and enable-protected-configs local so all three agree on "local".
 
 /**
- * True for loopback peers: 127.0.0.0/8 and ::1 as Redis's connIsLocal, plus their IPv4-mapped
- * form (::ffff:127.x.x.x), which a dual-stack Node listener reports for IPv4 clients (Redis's
- * separate IPv4 socket never sees it). Unknown addresses are not local.
+ * True for the peers Redis 7.0 calls local (islocalClient, and protected mode's own test):
+ * exactly 127.0.0.1 and ::1 (redis-server 7.0.15 refuses 127.0.0.7 too), plus ::ffff:127.0.0.1,
+ * the form a dual-stack Node listener reports for an IPv4 127.0.0.1 client (Redis's separate IPv4
+ * socket never sees it). Unknown addresses are not local.
  */
 export function isLocalAddress(remoteAddress: string | undefined): boolean {
   if (remoteAddress === undefined) return false;
   const a = remoteAddress.toLowerCase();
-  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
+  return a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1';
 }
 
 /** Protected mode's verdict for one new connection. */

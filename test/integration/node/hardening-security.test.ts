@@ -79,14 +79,6 @@ describe('protected configs with enable-protected-configs yes', () => {
   });
 });
 
-describe('protected configs with enable-protected-configs local', () => {
-  const p = usePair(['--enable-protected-configs', 'local']);
-
-  it('a loopback client may set them', async () => {
-    await p.same(['CONFIG', 'SET', 'dbfilename', 'local.rdb'], ['CONFIG', 'GET', 'dbfilename'], ['CONFIG', 'SET', 'dbfilename', '../x']);
-  });
-});
-
 describe('file names with paths are refused at start-up too', () => {
   it.each([
     [['--dbfilename', '../x.rdb'], "dbfilename can't be a path, just a filename"],
@@ -242,23 +234,31 @@ describe('logs never contain passwords', () => {
   });
 });
 
-/** PING over a socket whose local (client) address is `from`, a loopback address of our choice. */
-function pingFrom(port: number, from: string): Promise<string> {
-  return new Promise((resolvePing, reject) => {
+/**
+ * Sends `command` inline over a socket whose local (client) address is `from`, a loopback address
+ * of our choice, and returns every byte received until the server closes or 2 s pass.
+ */
+function inlineFrom(port: number, from: string, command: string): Promise<{ bytes: string; closed: boolean }> {
+  return new Promise((done, reject) => {
     const socket = connect({ port, host: '127.0.0.1', localAddress: from });
-    let got = '';
+    let bytes = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no reply, got ${JSON.stringify(got)}`));
-    }, 5000);
-    socket.on('connect', () => socket.write('PING\r\n'));
+      done({ bytes, closed: false });
+    }, 2000);
+    socket.on('connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.endsWith('\r\n')) {
+      bytes += d.toString('latin1');
+      // A served command ends its one-line reply; stop there instead of waiting for a close.
+      if (!bytes.startsWith('-DENIED') && bytes.endsWith('\r\n')) {
         clearTimeout(timer);
         socket.destroy();
-        resolvePing(got);
+        done({ bytes, closed: false });
       }
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      done({ bytes, closed: true });
     });
     socket.on('error', (err) => {
       clearTimeout(timer);
@@ -267,38 +267,42 @@ function pingFrom(port: number, from: string): Promise<string> {
   });
 }
 
-describe('protected mode (Redis 7: whatever bind says)', () => {
-  let node: ServerHandle;
+describe('protected mode and "local" clients like redis-server 7.0 (whatever bind says)', () => {
+  // Both bound to 127.0.0.1 (the helpers' default): Redis 7 applies protected mode anyway. Only
+  // 127.0.0.1 and ::1 count as local; a client from 127.0.0.7 stands in for a remote one.
+  const p = usePair(['--protected-mode', 'yes', '--enable-debug-command', 'local', '--enable-protected-configs', 'local']);
 
-  beforeAll(async () => {
-    node = await startNode(['--protected-mode', 'yes']);
-  });
-  afterAll(() => stopAll(node));
-
-  it('a node bound to 127.0.0.1 with no password still serves loopback clients, from any 127/8 address', async () => {
-    for (const from of ['127.0.0.1', '127.0.0.7']) expect(await pingFrom(node.port, from)).toBe('+PONG\r\n');
-    const c = await RawClient.connect(node.port);
-    try {
-      const clients = String(plain(await c.call('CLIENT', 'LIST')));
-      expect(clients).toContain('addr=127.0.0.1:');
-      expect(plain(await c.call('CONFIG', 'GET', 'protected-mode'))).toEqual(['protected-mode', 'yes']);
-    } finally {
-      c.close();
+  it('serves 127.0.0.1 clients of a node bound to 127.0.0.1 with no password', async () => {
+    for (const port of [p.node.port, p.redisServer.port]) {
+      expect(await inlineFrom(port, '127.0.0.1', 'PING')).toEqual({ bytes: '+PONG\r\n', closed: false });
     }
+    await p.same(['CONFIG', 'GET', 'protected-mode'], ['SET', 'k', 'v'], ['GET', 'k']);
   });
 
-  it('DEBUG with enable-debug-command local is allowed from loopback (same notion of local)', async () => {
-    const local = await startNode(['--enable-debug-command', 'local']);
-    try {
-      const c = await RawClient.connect(local.port);
-      try {
-        const r: Reply = await c.call('DEBUG', 'SLEEP', '0');
-        expect(plain(r)).toBe('+OK');
-      } finally {
-        c.close();
-      }
-    } finally {
-      await stopAll(local);
+  it('refuses a client from another address with the same bytes and closes it', async () => {
+    const [ours, redis] = await Promise.all([p.node.port, p.redisServer.port].map((port) => inlineFrom(port, '127.0.0.7', 'PING')));
+    expect(ours.bytes).toMatch(/^-DENIED Redis is running in protected mode/);
+    expect(ours).toEqual(redis);
+    expect(ours.closed).toBe(true);
+  });
+
+  it('DEBUG and protected configs under "local" are allowed from loopback', async () => {
+    await p.same(['DEBUG', 'SLEEP', '0'], ['CONFIG', 'SET', 'dbfilename', 'local.rdb'], ['CONFIG', 'GET', 'dbfilename']);
+  });
+});
+
+describe('"local" without protected mode: only 127.0.0.1 and ::1, like redis-server 7.0', () => {
+  const p = usePair(['--protected-mode', 'no', '--enable-debug-command', 'local', '--enable-protected-configs', 'local']);
+
+  it.each(['DEBUG SLEEP 0', 'CONFIG SET dbfilename x.rdb'])('%s from 127.0.0.7 is refused with the same error', async (command) => {
+    const [ours, redis] = await Promise.all([p.node.port, p.redisServer.port].map((port) => inlineFrom(port, '127.0.0.7', command)));
+    expect(ours.bytes).toMatch(/^-ERR /);
+    expect(ours.bytes).toBe(redis.bytes);
+  });
+
+  it('and allowed from 127.0.0.1', async () => {
+    for (const port of [p.node.port, p.redisServer.port]) {
+      expect((await inlineFrom(port, '127.0.0.1', 'CONFIG SET dbfilename y.rdb')).bytes).toBe('+OK\r\n');
     }
   });
 });
