@@ -133,6 +133,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   process.on('SIGINT', () => void stopAll(0, 'SIGINT: stopping every node and proxy'));
   process.on('SIGTERM', () => void stopAll(0, 'SIGTERM: stopping every node and proxy'));
+  // The terminal went away: stop cleanly rather than leave the children to the orphan guard.
+  process.on('SIGHUP', () => void stopAll(0, 'SIGHUP: stopping every node and proxy'));
 
   try {
     const secrets = clusterSecrets(dir, opts.requirepassFile);

@@ -2,11 +2,12 @@
 // restarted by itself while the other group and the proxy keep serving; SIGINT stops every child
 // and a second `tessera up` on the same --dir has every key; a failure during start stops the
 // rest; children of a supervisor that died shut down by themselves.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ReplyErrorValue } from '../../common/resp/reply-decoder.js';
 import { slotOf } from '../../common/slots.js';
 import { freePort } from '../helpers/ports.js';
 import { RawClient, callOnce, infoFields } from '../helpers/raw-client.js';
@@ -62,7 +63,7 @@ interface Up {
   proxyPort: number;
 }
 
-async function startUp(dir: string, base: number, extra: string[] = []): Promise<Up> {
+async function startUp(dir: string, base: number, extra: string[] = [], password?: string): Promise<Up> {
   const t = spawnTracked(process.execPath, [
     TESSERA_BIN, 'up', '--dir', dir, '--groups', '2', '--replicas', '1', '--proxies', '1',
     '--port-base', String(base), '--proxy-port', String(base + 4), '--admin-port', String(base + 5), '--json', ...extra,
@@ -73,12 +74,19 @@ async function startUp(dir: string, base: number, extra: string[] = []): Promise
     return t.output().split('\n').find((l) => l.startsWith('{'));
   }, { timeoutMs: 60_000, what: 'tessera up to print its JSON line' });
   const nodePorts = [base, base + 1, base + 2, base + 3];
-  for (const port of [...nodePorts, base + 4]) childPids.add(Number((await infoFields(port, 'server')).process_id));
+  for (const port of [...nodePorts, base + 4]) childPids.add(await pidOf(port, password));
   return { t, info: JSON.parse(line), nodePorts, proxyPort: base + 4 };
 }
 
-async function pidOf(port: number): Promise<number> {
-  return Number((await infoFields(port, 'server')).process_id);
+async function pidOf(port: number, password?: string): Promise<number> {
+  if (password === undefined) return Number((await infoFields(port, 'server')).process_id);
+  const c = await RawClient.connect(port);
+  try {
+    await c.call('AUTH', password);
+    return Number(/process_id:(\d+)/.exec(String(await c.call('INFO', 'server')))![1]);
+  } finally {
+    c.close();
+  }
 }
 
 function alive(pid: number): boolean {
@@ -156,7 +164,7 @@ describe('tessera up supervisor', () => {
     for (const k of keys) await c.call('SET', k, `v-${k}`);
     await c.call('HSET', 'h', 'f', 'v');
     c.close();
-    const childList = await Promise.all([...first.nodePorts, first.proxyPort].map(pidOf));
+    const childList = await Promise.all([...first.nodePorts, first.proxyPort].map((p) => pidOf(p)));
     first.t.proc.kill('SIGINT');
     await waitFor(() => first.t.proc.exitCode !== null, { timeoutMs: 40_000, what: 'tessera up to exit' });
     expect(first.t.proc.exitCode).toBe(0);
@@ -179,13 +187,14 @@ describe('tessera up supervisor', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
     dirs.push(dir);
     const base = await freeRun(6);
-    // Something else already listens where group 2's master should.
-    const squatter = createServer();
+    // Something else already listens where group 2's master should (and hangs up on everyone,
+    // so closing it does not wait for connections nobody reads).
+    const squatter = createServer((socket) => socket.destroy());
     await new Promise<void>((r) => squatter.listen(base + 2, '127.0.0.1', () => r()));
     try {
       const t = spawnTracked(process.execPath, [TESSERA_BIN, 'up', '--dir', dir, '--groups', '2', '--replicas', '1', '--port-base', String(base), '--proxy-port', String(base + 4), '--admin-port', String(base + 5), '--json']);
       ups.push(t);
-      await waitFor(() => t.proc.exitCode !== null, { timeoutMs: 40_000, what: 'tessera up to give up' });
+      await waitFor(() => t.proc.exitCode !== null, { timeoutMs: 25_000, what: 'tessera up to give up' });
       expect(t.proc.exitCode).toBe(1);
       expect(t.output()).toMatch(/node \d+ \(group 2 master\) exited during start \(exit code 1\); stopping the cluster/);
       // Nothing it started is left listening.
@@ -197,12 +206,48 @@ describe('tessera up supervisor', () => {
     }
   });
 
+  it('--requirepass-file protects nodes and proxy, and no child has a secret in its argv', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
+    dirs.push(dir);
+    const pwFile = join(dir, 'cluster-password');
+    writeFileSync(pwFile, 'cluster-pw-5e7d\n', { mode: 0o600 });
+    const base = await freeRun(6);
+    const up = await startUp(dir, base, ['--requirepass-file', pwFile], 'cluster-pw-5e7d');
+    const c = await RawClient.connect(up.proxyPort);
+    expect((await c.call('GET', 'k') as ReplyErrorValue).message).toBe('NOAUTH Authentication required.');
+    expect(await c.call('AUTH', 'cluster-pw-5e7d')).toMatchObject({ value: 'OK' });
+    expect(await c.call('SET', 'k', 'v')).toMatchObject({ value: 'OK' }); // the proxy authenticates to the nodes
+    // The admin password generated in --dir makes CONFIG work through the proxy.
+    expect(await c.call('AUTH', 'admin', readFileSync(join(dir, 'admin-password'), 'utf8').trim())).toMatchObject({ value: 'OK' });
+    expect(await c.call('CONFIG', 'GET', 'requirepass')).toEqual(['requirepass', 'cluster-pw-5e7d']);
+    c.close();
+    const direct = await RawClient.connect(up.nodePorts[1]!);
+    expect((await direct.call('PING') as ReplyErrorValue).message).toMatch(/^NOAUTH/);
+    direct.close();
+    // A replica authenticates to its master with the same password (masterauth).
+    await waitFor(async () => {
+      const r = await RawClient.connect(up.nodePorts[1]!);
+      try {
+        await r.call('AUTH', 'cluster-pw-5e7d');
+        return String(await r.call('INFO', 'replication')).includes('master_link_status:up');
+      } finally {
+        r.close();
+      }
+    }, { timeoutMs: 15_000, what: 'the replica to authenticate to its master' });
+    const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+    for (const pid of childPids) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      expect(argv).not.toContain('cluster-pw-5e7d');
+      expect(argv).not.toContain(token);
+    }
+  });
+
   it('children of a supervisor killed with SIGKILL shut down by themselves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
     dirs.push(dir);
     const base = await freeRun(6);
     const up = await startUp(dir, base);
-    const pids = await Promise.all([...up.nodePorts, up.proxyPort].map(pidOf));
+    const pids = await Promise.all([...up.nodePorts, up.proxyPort].map((p) => pidOf(p)));
     await up.t.kill();
     ups.splice(ups.indexOf(up.t), 1);
     await waitFor(() => pids.every((p) => !alive(p)), { timeoutMs: 30_000, what: 'the orphaned children to exit' });
