@@ -29,8 +29,11 @@ interface Directive {
   clamp?: readonly [number, number];
   /** Validates and normalises a 'string' or 'list' value; returns an error text or the value. */
   check?: (value: string) => string | { error: string };
-  /** Further checks for CONFIG SET only (start-up has its own, e.g. the node creates its dir). */
-  checkSet?: (value: string) => string | { error: string };
+  /**
+   * Further checks for CONFIG SET only (start-up has its own, e.g. the node creates its dir);
+   * `current` reads the value in force.
+   */
+  checkSet?: (value: string, current: (name: string) => string) => string | { error: string };
 }
 
 const INT_MAX = 2147483647;
@@ -161,17 +164,18 @@ function nonEmptyBaseName(value: string, name: string, what: string): string | {
 }
 
 /**
- * CONFIG SET dir: Redis chdir()s and reports strerror; we check the same and keep the absolute
- * path (Redis's CONFIG GET dir shows getcwd()).
+ * CONFIG SET dir: Redis chdir()s (so a relative dir is taken from the current one) and reports
+ * strerror; we check the same and keep the absolute path (Redis's CONFIG GET dir shows getcwd()).
  */
-function checkDirExists(value: string): string | { error: string } {
+function checkDirExists(value: string, current: (name: string) => string): string | { error: string } {
+  const dir = resolve(current('dir'), value);
   try {
-    if (!statSync(value).isDirectory()) return { error: 'Not a directory' };
+    if (!statSync(dir).isDirectory()) return { error: 'Not a directory' };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { error: code === 'EACCES' ? 'Permission denied' : code === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory' };
   }
-  return resolve(value);
+  return dir;
 }
 
 function checkOutputLimits(value: string): string | { error: string } {
@@ -277,7 +281,7 @@ export class NodeConfig {
     if (d.protected && !startup && !allowProtected) return { error: "can't set protected config" };
     const value = normalise(d, raw);
     if (typeof value !== 'string' || startup || !d.checkSet) return value;
-    return d.checkSet(value);
+    return d.checkSet(value, (name) => this.get(name));
   }
 
   private apply(d: Directive, value: string): void {

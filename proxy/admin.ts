@@ -1,19 +1,39 @@
 // The proxy's admin HTTP API (fastify): /health, /stats, /metrics (Prometheus), /slots.
-import Fastify, { type FastifyInstance } from 'fastify';
+// Every route needs `Authorization: Bearer <admin-token>`; /health and /metrics may be opened
+// with admin-open-reads. Without an admin-token the API answers loopback clients only.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
-import type { Proxy } from './proxy.js';
+import type { HealthState } from './backend/pool.js';
+import { type Proxy, isLoopback } from './proxy.js';
+
+/** Routes that reveal nothing about the cluster's layout and change nothing. */
+const READ_ONLY_ROUTES = new Set(['/health', '/metrics']);
 
 export function buildAdminApp(proxy: Proxy): FastifyInstance {
   const app = Fastify({ logger: false });
+  app.addHook('onRequest', adminAuth(proxy.config.adminToken, proxy.config.adminOpenReads));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const commands = new Counter({ name: 'tessera_proxy_commands_total', help: 'Commands handled, by command', labelNames: ['command'], registers: [registry] });
   const errors = new Counter({ name: 'tessera_proxy_errors_total', help: 'Error replies, by command', labelNames: ['command'], registers: [registry] });
   new Gauge({ name: 'tessera_proxy_sessions', help: 'Connected clients', registers: [registry], collect() { this.set(proxy.sessions.size); } });
   new Gauge({ name: 'tessera_proxy_qps', help: 'Commands per second (5 s average)', registers: [registry], collect() { this.set(proxy.stats.qps); } });
+  new Gauge({ name: 'tessera_proxy_backends_down', help: 'Backend nodes the proxy cannot reach', registers: [registry], collect() { this.set(backendHealth(proxy).filter((b) => b.state === 'down').length); } });
   const seen = new Map<string, { calls: number; errors: number }>();
 
-  app.get('/health', async () => ({ status: 'ok', id: proxy.config.id, tableRevision: proxy.topology.revision }));
+  app.get('/health', async () => {
+    const backends = backendHealth(proxy);
+    const down = backends.filter((b) => b.state === 'down' || b.state === 'degraded');
+    return {
+      // The proxy itself answers (so 200); "degraded" says some groups' requests fail or failed lately.
+      status: down.length === 0 ? 'ok' : 'degraded',
+      id: proxy.config.id,
+      tableRevision: proxy.topology.revision,
+      degraded: down.map((b) => `${b.addr} (group ${b.group} ${b.role}: ${b.state}${b.lastError ? `, ${b.lastError}` : ''})`),
+      backends,
+    };
+  });
   app.get('/stats', async () => ({
     id: proxy.config.id,
     product: proxy.config.product,
@@ -37,4 +57,57 @@ export function buildAdminApp(proxy: Proxy): FastifyInstance {
     return registry.metrics();
   });
   return app;
+}
+
+/**
+ * The onRequest hook guarding every route (unknown ones too, so a 404 reveals nothing):
+ * 401 for a missing or wrong bearer token; 403 for a non-loopback client when no token is set.
+ */
+function adminAuth(token: string, openReads: boolean) {
+  // Compare digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
+  const want = token === '' ? null : digest(token);
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?', 1)[0]!;
+    if (openReads && READ_ONLY_ROUTES.has(path)) return;
+    if (want === null) {
+      if (isLoopback(req.socket.remoteAddress)) return;
+      return refuse(reply, 403, 'ADMIN_PROTECTED_MODE', 'no admin-token is set, so the admin API answers loopback clients only; set admin-token (see docs/security.md)');
+    }
+    const header = req.headers.authorization;
+    if (header === undefined || !/^Bearer /i.test(header)) {
+      return refuse(reply, 401, 'ADMIN_TOKEN_MISSING', 'this route needs an Authorization: Bearer <admin-token> header');
+    }
+    if (!timingSafeEqual(digest(header.slice(7).trim()), want)) return refuse(reply, 401, 'ADMIN_TOKEN_INVALID', 'the admin token is wrong');
+  };
+}
+
+function refuse(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).header('www-authenticate', 'Bearer realm="tessera-proxy"').send({ code, message });
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export interface ServerHealth {
+  addr: string;
+  group: number;
+  role: 'master' | 'replica';
+  /** From the pool's links (see BackendPool.health); idle: the proxy has no link to it (yet). */
+  state: HealthState | 'idle';
+  lastError: string;
+  lastErrorAt: string | null;
+}
+
+/** Every server of every group with the state of the proxy's links to it. */
+export function backendHealth(proxy: Proxy): ServerHealth[] {
+  const links = new Map(proxy.pool.health().map((h) => [h.addr, h]));
+  const out: ServerHealth[] = [];
+  for (const g of [...proxy.topology.groups.values()].sort((a, b) => a.id - b.id)) {
+    for (const server of g.servers) {
+      const h = links.get(server.addr);
+      out.push({ addr: server.addr, group: g.id, role: server.role, state: h?.state ?? 'idle', lastError: h?.lastError ?? '', lastErrorAt: h?.lastErrorAt ?? null });
+    }
+  }
+  return out;
 }

@@ -8,12 +8,15 @@ import type { ProxyConfig } from './config.js';
 import { PROXY_VERSION } from './local-commands.js';
 import { ProxySession } from './session.js';
 import { ProxyStats } from './stats.js';
+import { SubscriptionHub } from './pubsub/hub.js';
 import { Topology } from './topology.js';
 
 export class Proxy {
   readonly pool: BackendPool;
   readonly topology: Topology;
   readonly stats = new ProxyStats();
+  /** The shared subscriber links (one per master) behind every client's (P|S)SUBSCRIBE. */
+  readonly subscriptions: SubscriptionHub;
   readonly sessions = new Set<ProxySession>();
   nextSessionId = 1;
   private server: Server | null = null;
@@ -38,6 +41,7 @@ export class Proxy {
       pid: process.pid,
       startedAt: new Date().toISOString(),
     }, log);
+    this.subscriptions = new SubscriptionHub(this);
     this.topology.on('changed', (rev) => {
       const addrs = new Set<string>();
       for (const g of this.topology.groups.values()) for (const s of g.servers) addrs.add(s.addr);
@@ -115,6 +119,7 @@ export class Proxy {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     for (const s of this.sessions) s.socket.destroy();
     this.pool.closeAll();
+    this.subscriptions.close();
     this.stats.stop();
     await this.topology.stop();
   }

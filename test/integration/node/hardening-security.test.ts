@@ -1,7 +1,7 @@
 // Issue 7, the node's security like Redis 7, side by side with redis-server where it can be:
 // protected configs (no SAVE-to-anywhere through CONFIG SET dir/dbfilename), secrets redacted in
 // MONITOR, SLOWLOG and logs, and protected mode serving loopback clients whatever `bind` says.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -63,6 +63,16 @@ describe('protected configs with enable-protected-configs yes', () => {
       ['CONFIG', 'SET', 'dbfilename', 'ok.rdb'],
       ['CONFIG', 'GET', 'dbfilename'],
     );
+  });
+
+  it('a relative dir is taken from the current one, as after a chdir in Redis', async () => {
+    for (const [c, server] of [[p.ours, p.node], [p.redis, p.redisServer]] as const) {
+      mkdirSync(join(server.dir, 'sub'));
+      expect(plain(await c.call('CONFIG', 'SET', 'dir', 'sub'))).toBe('+OK');
+      expect(plain(await c.call('CONFIG', 'GET', 'dir'))).toEqual(['dir', join(realpathSync(server.dir), 'sub')]);
+      expect(plain(await c.call('CONFIG', 'SET', 'dir', '..'))).toBe('+OK');
+      expect(plain(await c.call('CONFIG', 'GET', 'dir'))).toEqual(['dir', realpathSync(server.dir)]);
+    }
   });
 
   it('CONFIG SET dir and dbfilename really move where SAVE writes, and only there', async () => {
