@@ -1,6 +1,7 @@
 // Issue 7, bounded pattern matching: the glob patterns that froze the node (a*a*…*a*b, 20 stars,
 // against a 64-char name) answer in well under 100 ms in every pattern consumer, other clients'
 // PING stays fast meanwhile, and tricky patterns select exactly what redis-server selects.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyErrorValue, type Reply } from '../../../common/resp/reply-decoder.js';
 import { plain, usePair } from '../../helpers/differential.js';
@@ -142,6 +143,17 @@ describe('tricky patterns select what redis-server selects', () => {
 
   it.each(PATTERNS)('KEYS %j', async (pattern) => {
     await p.sameUnordered(['KEYS', pattern]);
+  });
+
+  it('random patterns over the special characters select the same keys (KEYS)', async () => {
+    const chars = ['a', 'b', 'h', 'l', 'o', 'A', '*', '?', '[', ']', '^', '-', '\\', '\x80', '\xff', ':'];
+    const pattern = fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
+    await fc.assert(
+      fc.asyncProperty(pattern, async (pat) => {
+        await p.sameUnordered(['KEYS', pat]);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('SCAN, HSCAN, SSCAN and ZSCAN MATCH agree on every pattern', async () => {
