@@ -18,7 +18,7 @@ export function redactedArgs(command: string, args: string[]): string[] {
     case 'auth':
       return args.length > 1 ? [args[0]!, ...args.slice(1).map(() => REDACTED)] : args;
     case 'hello':
-      return redactAfterKeyword(args, 1, 'auth', 2);
+      return redactHello(args);
     case 'migrate':
       return redactMigrate(args);
     case 'config|set':
@@ -28,16 +28,29 @@ export function redactedArgs(command: string, args: string[]): string[] {
   }
 }
 
-/** Every `keyword` from `from` on hides the `count` arguments after it. */
-function redactAfterKeyword(args: string[], from: number, keyword: string, count: number): string[] {
+/**
+ * HELLO [protover [AUTH user pass] [SETNAME name]]: options parsed as Redis parses them (SETNAME
+ * takes the next word, so a client named "auth" is not a keyword), but past anything unknown
+ * too — a bad protover or option makes Redis stop and log the rest in clear.
+ */
+function redactHello(args: string[]): string[] {
   let out = args;
-  for (let j = from; j < args.length; j++) {
-    if (args[j]!.toLowerCase() !== keyword) continue;
-    for (let k = j + 1; k <= j + count && k < args.length; k++) {
+  let j = 1;
+  while (j < args.length) {
+    const opt = args[j]!.toLowerCase();
+    if (opt === 'setname') {
+      j += 2;
+      continue;
+    }
+    if (opt !== 'auth') {
+      j++;
+      continue;
+    }
+    for (let k = j + 1; k <= j + 2 && k < args.length; k++) {
       if (out === args) out = args.slice();
       out[k] = REDACTED;
     }
-    j += count;
+    j += 3;
   }
   return out;
 }

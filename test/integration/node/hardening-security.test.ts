@@ -154,6 +154,7 @@ describe('secrets are redacted in MONITOR and SLOWLOG like Redis 7', () => {
     ['HELLO', '3', 'AUTH', 'default', PASSWORD, 'SETNAME', 'foo'],
     ['HELLO', '2', 'AUTH', 'default', PASSWORD],
     ['HELLO', '2', 'SETNAME', 'bar', 'AUTH', 'default', PASSWORD],
+    ['HELLO', '2', 'SETNAME', 'auth', 'AUTH', 'default', PASSWORD],
     ['CONFIG', 'SET', 'masterauth', PASSWORD],
     ['CONFIG', 'SET', 'maxmemory', '0', 'requirepass', PASSWORD],
     ['SET', 'a', 'b'],
