@@ -6,7 +6,6 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain, usePair } from '../../helpers/differential.js';
 import { freePort } from '../../helpers/ports.js';
 import { infoFields, RawClient } from '../../helpers/raw-client.js';
