@@ -8,7 +8,7 @@ import { BackendConnection } from './backend/connection.js';
 import { errorFrame, isError } from './merge.js';
 import type { ProxySession } from './session.js';
 
-/** Longest a node may take to answer one admin call before it counts as failed. */
+/** Longest a node may take to answer one admin call when backend-timeout is 0 (never): admin calls are always bounded. */
 export const ADMIN_CALL_TIMEOUT_MS = 5000;
 
 /** Sessions that authenticated with the admin-password (dropped on RESET, re-AUTH or close). */
@@ -77,10 +77,11 @@ function allServers(s: ProxySession): Target[] {
   return out;
 }
 
-/** One request on its own link, closed after the reply or after ADMIN_CALL_TIMEOUT_MS. */
+/** One request on its own link, closed after the reply or after backend-timeout. */
 function callNode(s: ProxySession, addr: string, raw: Buffer, resp3: boolean): Promise<{ reply: Buffer | null; error: string }> {
+  const timeoutMs = s.proxy.config.backendTimeout > 0 ? s.proxy.config.backendTimeout : ADMIN_CALL_TIMEOUT_MS;
   return new Promise((resolve) => {
-    const conn = new BackendConnection(addr, { password: s.proxy.config.backendPassword || undefined, resp3, connectTimeoutMs: ADMIN_CALL_TIMEOUT_MS });
+    const conn = new BackendConnection(addr, { password: s.proxy.config.backendPassword || undefined, resp3, connectTimeoutMs: timeoutMs });
     let settled = false;
     const settle = (reply: Buffer | null, error: string) => {
       if (settled) return;
@@ -89,7 +90,7 @@ function callNode(s: ProxySession, addr: string, raw: Buffer, resp3: boolean): P
       conn.close();
       resolve({ reply, error });
     };
-    const timer = setTimeout(() => settle(null, `no reply within ${ADMIN_CALL_TIMEOUT_MS} ms`), ADMIN_CALL_TIMEOUT_MS);
+    const timer = setTimeout(() => settle(null, `no reply within ${timeoutMs} ms`), timeoutMs);
     conn.send(raw, (reply, err) => settle(reply, err ?? ''));
   });
 }

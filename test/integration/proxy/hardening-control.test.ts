@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCommand } from '../../../common/resp/encode.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
 import { type Cluster, type ProxyHandle, startCluster } from '../../helpers/cluster.js';
 import { RawClient } from '../../helpers/raw-client.js';
@@ -187,6 +188,41 @@ describe('CONFIG through the proxy', () => {
     expect((await c.call('CONFIG', 'GET', 'maxmemory') as ReplyErrorValue).message).toMatch(/^NOPERM/);
     expect(await c.call('AUTH', ADMIN_PW)).toMatchObject({ value: 'OK' });
     expect(await c.call('CONFIG', 'GET', 'slowlog-max-len')).toEqual(['slowlog-max-len', '77']);
+    c.close();
+  });
+});
+
+describe('CONFIG SET with a wedged node', () => {
+  it('fails within the backend timeout, naming the node, and the others are applied', async () => {
+    const stuck = cluster.replicas[0]![0]!;
+    const c = await RawClient.connect(proxy.port);
+    expect(await c.call('AUTH', 'admin', ADMIN_PW)).toMatchObject({ value: 'OK' });
+    process.kill(stuck.proc.pid!, 'SIGSTOP');
+    const other = await RawClient.connect(proxy.port);
+    try {
+      const t0 = Date.now();
+      // The reply takes the backend timeout (5 s): wait longer than RawClient.call would.
+      const pending = c.nextReply(15_000);
+      c.write(encodeCommand(['CONFIG', 'SET', 'slowlog-max-len', '66']));
+      // Meanwhile other clients are not held up: CONFIG runs on links of its own.
+      const pings: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const p0 = performance.now();
+        expect(await other.call('PING')).toMatchObject({ value: 'PONG' });
+        expect(await other.call('SET', `during-config-${i}`, 'x')).toMatchObject({ value: 'OK' });
+        pings.push(performance.now() - p0);
+      }
+      pings.sort((a, b) => a - b);
+      expect(pings[2]!).toBeLessThan(100); // median PING + SET round trip
+      const partial = await pending;
+      const took = Date.now() - t0;
+      expect((partial as ReplyErrorValue).message).toBe(`ERR CONFIG SET applied on 3 of 4 nodes; failed on 127.0.0.1:${stuck.port} (group 1 replica): no reply within 5000 ms`);
+      expect(took).toBeGreaterThanOrEqual(4900);
+      expect(took).toBeLessThan(9000); // backend-timeout 5 s, plus a loaded machine's slack
+    } finally {
+      process.kill(stuck.proc.pid!, 'SIGCONT');
+      other.close();
+    }
     c.close();
   });
 });
