@@ -79,9 +79,6 @@ export class Dispatcher {
       s.w.error(`ERR command '${spec.name}' is not available on this node`);
       return;
     }
-    // What MONITOR and SLOWLOG may show: passwords redacted (the same array when none).
-    const shown = redactedArgs(spec.name, args);
-    if (server.monitors.size > 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) server.feedMonitors(s, shown);
     const mark = s.w.mark();
     const dirtyBefore = server.dirty;
     const errorsBefore = s.w.errorCount;
@@ -101,13 +98,18 @@ export class Dispatcher {
     }
     const micros = (performance.now() - t0) * 1000;
     server.clock.countingReads = false;
+    // What MONITOR and SLOWLOG may show: passwords redacted (the same array when none). Like
+    // Redis 7's call(), monitors hear of a command once it ran, so EXEC follows its commands.
+    const shown = redactedArgs(spec.name, args);
+    if (server.monitors.size > 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) server.feedMonitors(s, shown);
     if (s.blocked !== null) server.snapshots.noteBlocked(s, spec, args);
     server.latency.add(spec.flags.has('fast') ? 'fast-command' : 'command', micros / 1000);
     s.lastCommand = spec.name;
     const failed = s.w.errorCount !== errorsBefore;
     server.stats.recordCall(spec.name, micros, failed);
     if (failed) server.stats.countError(s.w.lastError);
-    server.slowlog.consider(s, shown, micros);
+    // EXEC is skip_slowlog in Redis 7: its commands are logged one by one instead.
+    if (!spec.flags.has('skip_slowlog')) server.slowlog.consider(s, shown, micros);
     if (server.dirty !== dirtyBefore) {
       const rewritten = s.propagateAs as string[][] | null;
       if (rewritten) for (const argv of rewritten) server.propagate(s.db.id, argv);

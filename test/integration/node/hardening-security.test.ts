@@ -156,6 +156,10 @@ describe('secrets are redacted in MONITOR and SLOWLOG like Redis 7', () => {
     ['HELLO', '2', 'SETNAME', 'auth', 'AUTH', 'default', PASSWORD],
     ['CONFIG', 'SET', 'masterauth', PASSWORD],
     ['CONFIG', 'SET', 'maxmemory', '0', 'requirepass', PASSWORD],
+    // Monitors hear of a command once it ran (Redis 7's call()): EXEC comes after its commands.
+    ['MULTI'],
+    ['SET', 'm', '1'],
+    ['EXEC'],
     ['SET', 'a', 'b'],
   ];
   // Malformed ones Redis logs in clear (it redacts while parsing); we redact them too.
@@ -186,7 +190,7 @@ describe('secrets are redacted in MONITOR and SLOWLOG like Redis 7', () => {
     }
   }
 
-  it('shows what redis-server shows for AUTH, HELLO AUTH and CONFIG SET requirepass/masterauth', async () => {
+  it('shows what redis-server shows for AUTH, HELLO AUTH, CONFIG SET requirepass/masterauth and MULTI/EXEC', async () => {
     const [a, b] = await Promise.all([run(ours.port, WELL_FORMED), run(redis.port, WELL_FORMED)]);
     expect(a.monitor).toEqual(b.monitor);
     expect(a.slowlog).toEqual(b.slowlog);
