@@ -31,8 +31,6 @@ export class ProxyPubSub implements Subscriber {
   /** RESET or disconnect: no more deliveries; references are dropped once the queue is done. */
   private closing = false;
   private released = false;
-  /** Bytes handed to the session since its reply queue was last seen empty (see deliver). */
-  private queuedBytes = 0;
   private readonly hub: SubscriptionHub;
 
   constructor(private readonly session: ProxySession) {
@@ -83,12 +81,9 @@ export class ProxyPubSub implements Subscriber {
     const s = this.session;
     if (this.closing || s.closed) return;
     const out = s.resp === 3 ? asPush() : frame;
-    // Bytes not yet written to the socket: those queued behind an unanswered request of this
-    // client, plus what the socket could not send. An empty reply queue means everything
-    // handed over so far reached the socket.
-    if (s.inFlight === 0) this.queuedBytes = 0;
-    this.queuedBytes += out.length;
-    const held = this.queuedBytes + s.socket.writableLength;
+    // Everything this client already holds in the proxy (queued replies and pushes, unsent
+    // socket bytes), counted by the session, plus this message.
+    const held = s.pendingBytes() + out.length;
     const limit = Math.min(PUBSUB_MAX_PENDING_BYTES, s.proxy.config.clientMaxPendingBytes);
     if (held > limit) {
       s.proxy.log(`closing subscriber ${s.addr}: ${held} undelivered message bytes (limit ${limit})`);
