@@ -4,6 +4,7 @@
 import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
+import { keepsSilencedReply } from './handlers/client.js';
 import { abortExec, isInExec } from './handlers/transactions.js';
 import { redactedArgs } from './redact.js';
 import type { NodeServer } from './server.js';
@@ -124,7 +125,7 @@ export class Dispatcher {
       s.skipNextReply = true;
       dropReply = true;
     }
-    if (dropReply) s.w.rewind(mark);
+    if (dropReply && !keepsSilencedReply(spec, args)) s.w.rewind(mark);
     // Inside EXEC, waiters are served once after the whole transaction (by EXEC's own call).
     if (!isInExec(s)) server.blocking.serveReadyKeys();
   }

@@ -1,6 +1,7 @@
 // CLIENT PAUSE / UNPAUSE: postpones commands (all, or only writes) until the pause ends, then
 // runs each postponed command before the rest of that client's pipeline.
 import type { CommandSpec } from '../common/commands/spec.js';
+import { resolveCommand } from '../common/commands/table.js';
 import type { Session } from './session.js';
 
 // Besides write commands, WRITE pauses also hold these (they may replicate or modify).
@@ -50,7 +51,9 @@ export class PauseManager {
     // The client that paused others, and replication links, keep running.
     if (spec.name === 'client|unpause' || spec.name === 'client|pause') return false;
     if (this.mode === 'all') return true;
-    return spec.flags.has('write') || MAY_WRITE.has(spec.name) || (spec.name === 'exec' && s.multi !== null);
+    // EXEC is held only when its transaction may write (Redis's mstate.cmd_flags), so a MULTI
+    // of reads answers during a WRITE pause as on redis-server.
+    return mayWrite(spec) || (spec.name === 'exec' && s.multi !== null && s.multi.some(queuedMayWrite));
   }
 
   postpone(s: Session, args: string[]): void {
@@ -62,4 +65,13 @@ export class PauseManager {
     const i = this.postponed.findIndex(([p]) => p === s);
     if (i >= 0) this.postponed.splice(i, 1);
   }
+}
+
+function mayWrite(spec: CommandSpec): boolean {
+  return spec.flags.has('write') || MAY_WRITE.has(spec.name);
+}
+
+function queuedMayWrite(args: readonly string[]): boolean {
+  const resolved = resolveCommand(args);
+  return !('error' in resolved) && mayWrite(resolved.spec);
 }

@@ -1,5 +1,6 @@
 // The Tessera node: owns the databases, the listening sockets and sessions, and the subsystems
 // (pub/sub, blocking, WATCH, pause, eviction, replication, stats); runs the periodic jobs.
+import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Dispatcher } from './dispatcher.js';
 import { Db, type Entry, KeyspaceClock, type KeyspaceEnv } from './keyspace/db.js';
@@ -10,7 +11,7 @@ import { NodeLog, type LogLevel } from './log.js';
 import { PauseManager } from './pause.js';
 import { PubSub } from './pubsub.js';
 import { Replication } from './replication/replication.js';
-import { Session } from './session.js';
+import { endAndClose, Session } from './session.js';
 import { LatencyMonitor, SlowLog, Stats } from './stats.js';
 import { WatchManager } from './watch.js';
 import { encodingLimits } from './keyspace/types/encoding-limits.js';
@@ -20,6 +21,9 @@ import { protectedModeRefuses } from './protected-mode.js';
 export { TESSERA_VERSION, VERSION } from './version.js';
 
 const ACTIVE_EXPIRE_BUDGET_MS = 5;
+// File descriptors kept for the process itself (Redis's CONFIG_MIN_RESERVED_FDS): logs, the AOF
+// and RDB files, replication links, and Node's own (event loop, pipes, stdio: about 20).
+const RESERVED_FDS = 32;
 
 export class NodeServer {
   readonly config: NodeConfig;
@@ -182,8 +186,30 @@ export class NodeServer {
     s.resetState();
   }
 
+  /**
+   * Redis's adjustOpenFilesLimit: when the open-file limit cannot hold maxclients plus the
+   * reserved descriptors, lowers maxclients to fit, so clients past it get "max number of clients
+   * reached" instead of connections the process cannot accept. Node has already raised its soft
+   * limit to the hard one at start, as Redis tries to. Throws when not even one client fits.
+   */
+  fitMaxclientsToFileLimit(limit: number | null = openFilesLimit()): void {
+    if (limit === null) return;
+    const maxclients = this.config.getInt('maxclients');
+    const needed = maxclients + RESERVED_FDS;
+    if (limit >= needed) return;
+    this.log('warning', `You requested maxclients of ${maxclients} requiring at least ${needed} max file descriptors.`);
+    this.log('warning', `Server can't set maximum open files to ${needed} because of OS error: Operation not permitted.`);
+    const reduced = limit - RESERVED_FDS;
+    if (reduced < 1) {
+      throw new Error(`Your current 'ulimit -n' of ${limit} is not enough for the server to start. Please increase your open file limit to at least ${needed}. Exiting.`);
+    }
+    this.config.set('maxclients', String(reduced), true);
+    this.log('warning', `Current maximum open files is ${limit}. maxclients has been reduced to ${reduced} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.`);
+  }
+
   /** Opens the listening sockets; resolves when all listen. */
   async listen(): Promise<void> {
+    this.fitMaxclientsToFileLimit();
     const port = this.config.getInt('port');
     const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
     const hosts = binds.map((b) => (b.startsWith('-') ? b.slice(1) : b)).map((b) => (b === '*' ? '0.0.0.0' : b === '::*' ? '::' : b));
@@ -198,6 +224,8 @@ export class NodeServer {
         });
         server.listen({ port, host, backlog: this.config.getInt('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
           this.listeners.push(server);
+          // An accept that fails (EMFILE …) is logged, as Redis does, never fatal.
+          server.on('error', (err) => this.log('warning', `Accepting client connection: ${err.message}`));
           resolve();
         });
       });
@@ -209,14 +237,15 @@ export class NodeServer {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
+    // Refused connections are answered and closed at once, so they never hold a descriptor.
     if (this.sessions.size >= this.config.getInt('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      endAndClose(socket, '-ERR max number of clients reached\r\n');
       return;
     }
     if (this.protectedModeRefuses(socket)) {
       this.stats.rejectedConnections++;
-      socket.end(`-DENIED ${PROTECTED_MODE_TEXT}\r\n`);
+      endAndClose(socket, `-DENIED ${PROTECTED_MODE_TEXT}\r\n`);
       return;
     }
     const keepalive = this.config.getInt('tcp-keepalive');
@@ -311,6 +340,16 @@ function applyEncodingLimits(config: NodeConfig): void {
   encodingLimits.zsetMaxListpackEntries = config.getInt('zset-max-listpack-entries');
   encodingLimits.zsetMaxListpackValue = config.getInt('zset-max-listpack-value');
   encodingLimits.listMaxListpackSize = config.getInt('list-max-listpack-size');
+}
+
+/** The soft open-file limit (RLIMIT_NOFILE) from /proc, or null when unknown or unlimited. */
+function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function randomHex(n: number): string {

@@ -21,6 +21,36 @@ export interface BlockedState {
 
 // Stop reading from a client whose unread replies pile up beyond this; resume on 'drain'.
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
+// A closing client whose last replies are not flushed by then is dropped anyway.
+const CLOSE_FLUSH_MS = 10_000;
+
+const SECURITY_ATTACK_TEXT =
+  'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. ' +
+  'This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis ' +
+  'instance. Connection aborted.';
+
+/**
+ * An HTTP request line ("POST / HTTP/1.1") or header ("Host: …") arriving as a command: a web page
+ * is driving this port (cross-protocol scripting). Redis aborts the connection, running nothing more.
+ */
+function isHttpCommand(name: string): boolean {
+  return (name.length === 4 || name.length === 5) && (name.toLowerCase() === 'post' || name.toLowerCase() === 'host:');
+}
+
+/**
+ * Writes `text` (if any) and closes the socket fully once it is flushed. A half-closed socket
+ * (end() alone) would keep reading whatever a client that never notices goes on sending.
+ */
+export function endAndClose(socket: Socket, text?: string): void {
+  if (text !== undefined) socket.write(text, 'latin1');
+  if (socket.writableLength === 0) {
+    socket.destroy();
+    return;
+  }
+  socket.end();
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
+}
 
 export class Session {
   readonly id: number;
@@ -59,6 +89,17 @@ export class Session {
   propagateAs: string[][] | null = null;
   /** Replication offset right after this client's last write (Redis's c->woff, for WAIT). */
   woff = 0;
+  /** Largest batch of replies written at once (CLIENT LIST rbp). */
+  replyPeak = 0;
+  /** Socket writes not yet handed to the kernel (CLIENT LIST oll). */
+  pendingWrites = 0;
+  private readonly onWritten = (): void => {
+    this.pendingWrites--;
+  };
+  // Bytes of the MULTI queue, counted incrementally (see multiBytes).
+  private multiCounted: string[][] | null = null;
+  private multiCountedLen = 0;
+  private multiCountedBytes = 0;
   readonly addr: string;
   readonly laddr: string;
 
@@ -95,20 +136,67 @@ export class Session {
     return this.w.resp === 2 && this.subscriptionCount > 0;
   }
 
-  private onData(chunk: Buffer): void {
-    this.lastInteraction = Date.now();
-    this.server.stats.addNetInput(chunk.length);
-    this.decoder.push(chunk);
-    if (this.decoder.pendingBytes > this.server.config.getInt('client-query-buffer-limit')) {
-      this.server.log('warning', `Closing client that reached max query buffer length: id=${this.id} addr=${this.addr}`);
-      this.close();
-      return;
+  /**
+   * Input this client holds: unparsed bytes, arguments parsed of an incomplete command, and the
+   * MULTI queue (Redis 7 counts the queue too), checked against client-query-buffer-limit.
+   */
+  get heldInputBytes(): number {
+    return this.decoder.heldBytes + this.multiBytes;
+  }
+
+  /** Bytes of the queued MULTI commands' arguments; each queued command is counted once. */
+  get multiBytes(): number {
+    const queue = this.multi;
+    if (queue === null) return 0;
+    if (queue !== this.multiCounted || queue.length < this.multiCountedLen) {
+      this.multiCounted = queue;
+      this.multiCountedLen = 0;
+      this.multiCountedBytes = 0;
     }
-    this.processInput();
+    let bytes = this.multiCountedBytes;
+    for (let i = this.multiCountedLen; i < queue.length; i++) {
+      const args = queue[i]!;
+      for (let j = 0; j < args.length; j++) bytes += args[j]!.length;
+    }
+    this.multiCountedLen = queue.length;
+    this.multiCountedBytes = bytes;
+    return bytes;
+  }
+
+  private onData(chunk: Buffer): void {
+    // Like Redis, nothing more is read from a client that is being closed.
+    if (this.closing || this.closed) return;
+    try {
+      this.lastInteraction = Date.now();
+      this.server.stats.addNetInput(chunk.length);
+      this.decoder.push(chunk);
+      if (this.heldInputBytes > this.server.config.getInt('client-query-buffer-limit')) {
+        this.server.log('warning', `Closing client that reached max query buffer length: ${this.describeInput()}`);
+        this.close();
+        return;
+      }
+      this.processInput();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private describeInput(): string {
+    return `id=${this.id} addr=${this.addr} qbuf=${this.decoder.pendingBytes} argv-mem=${this.decoder.parsedArgBytes} multi-mem=${this.multiBytes}`;
   }
 
   /** Runs every complete command buffered, unless blocked or paused; then flushes. */
   processInput(): void {
+    try {
+      this.runCommands();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.flush();
+  }
+
+  private runCommands(): void {
     // One clock reading per batch of pipelined commands (Redis caches the time per command;
     // a batch runs within microseconds).
     this.server.updateClock();
@@ -119,35 +207,61 @@ export class Session {
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         this.w.error(`ERR ${err.message}`);
+        if (!err.fatal) {
+          // The request was skipped whole, so the stream is still in sync; like any refused
+          // command it dooms an open transaction.
+          if (this.multi !== null) this.multiError = true;
+          continue;
+        }
         this.closing = true;
         break;
       }
       if (args === null) break;
-      this.server.dispatcher.execute(this, args);
-    }
-    this.flush();
-  }
-
-  /** Writes out buffered replies in one write; ends the connection if it is closing. */
-  flush(): void {
-    if (this.closed) return;
-    if (this.w.length > 0) {
-      // Writes these replies acknowledge reach the AOF first (appendfsync always: the disk).
-      this.server.beforeReplies();
-      const out = this.w.take();
-      this.server.stats.addNetOutput(out.length);
-      const ok = this.socket.write(out);
-      if (!ok && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
-      if (this.server.outputLimitExceeded(this)) {
+      if (isHttpCommand(args[0]!)) {
+        this.server.log('warning', SECURITY_ATTACK_TEXT);
         this.close();
         return;
       }
+      this.server.dispatcher.execute(this, args);
     }
+  }
+
+  /**
+   * Something threw while serving this client (a bug, or a reply too large to build): it costs
+   * this connection only, never the process and every other client.
+   */
+  private fail(err: unknown): void {
+    this.server.log('warning', `Closing client id=${this.id} addr=${this.addr} after an internal error: ${(err as Error)?.stack ?? String(err)}`);
+    this.close();
+  }
+
+  /** Writes out buffered replies in one write; closes the connection if it is closing. */
+  flush(): void {
+    if (this.closed) return;
+    try {
+      if (this.w.length > 0) this.writeReplies();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.closed) return;
     if (this.closing) {
       this.closed = true;
-      this.socket.end();
+      endAndClose(this.socket);
       this.cleanup();
     }
+  }
+
+  private writeReplies(): void {
+    // Writes these replies acknowledge reach the AOF first (appendfsync always: the disk).
+    this.server.beforeReplies();
+    if (this.w.length > this.replyPeak) this.replyPeak = this.w.length;
+    const out = this.w.take();
+    this.server.stats.addNetOutput(out.length);
+    this.pendingWrites++;
+    const ok = this.socket.write(out, this.onWritten);
+    if (!ok && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
+    if (this.server.outputLimitExceeded(this)) this.close();
   }
 
   /** Closes the connection now, dropping unsent replies. */

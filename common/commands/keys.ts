@@ -36,17 +36,16 @@ function movableKeyIndexes(rule: NonNullable<CommandSpec['movableKeys']>, args: 
       return numkeysRange(args, 2, []) ?? (args[2] === '0' ? [] : null);
     case 'sort': {
       // SORT key [BY p] [LIMIT o c] [GET p …] [ASC|DESC] [ALPHA] [STORE dest]: only STORE names a key.
-      const out = [1];
+      // Like Redis's sortGetKeys: only the last STORE counts (SORT stores there), and the word after
+      // STORE is scanned as an option too.
+      let store = -1;
       for (let i = 2; i < args.length; i++) {
         const word = args[i]!.toLowerCase();
         if (word === 'limit') i += 2;
         else if (word === 'by' || word === 'get') i += 1;
-        else if (word === 'store' && i + 1 < args.length) {
-          out.push(i + 1);
-          i += 1;
-        }
+        else if (word === 'store' && i + 1 < args.length) store = i + 1;
       }
-      return out;
+      return store < 0 ? [1] : [1, store];
     }
     case 'migrate': {
       // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 u pw] [KEYS k…]

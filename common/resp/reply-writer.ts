@@ -18,6 +18,11 @@ export class ReplyWriter {
     return this.len;
   }
 
+  /** Bytes allocated for replies (CLIENT LIST rbs). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Copies out everything written so far and starts over. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.len);

@@ -1,9 +1,26 @@
 // Incremental decoder of client requests (RESP multibulk and inline), resuming mid-frame across reads.
 // Yields each command as an array of latin1 strings (one char per byte: binary-safe). Never writes.
+// Bounded work per byte: received chunks are queued, never re-joined, and a line being searched
+// for its end is never scanned twice; each byte is copied at most once before it becomes a string.
+import { constants } from 'node:buffer';
 
 export class ProtocolError extends Error {
+  /** True (the default): the stream is unusable, reply and close. False: reply and go on. */
+  readonly fatal: boolean = true;
   constructor(reason: string) {
     super(`Protocol error: ${reason}`);
+  }
+}
+
+/**
+ * A well-formed request with an argument longer than a JS string can hold. Its bytes were
+ * skipped (never held), so the stream stays in sync: the caller answers this error and goes on.
+ */
+export class ArgumentTooLongError extends ProtocolError {
+  override readonly fatal = false;
+  constructor(readonly bytes: number) {
+    super('');
+    this.message = `argument of ${bytes} bytes is longer than the ${MAX_ARG_BYTES} bytes this server can hold in one argument`;
   }
 }
 
@@ -16,21 +33,22 @@ export interface DecoderLimits {
 
 export const DEFAULT_LIMITS: DecoderLimits = { maxBulkBytes: 512 * 1024 * 1024, maxInlineBytes: 64 * 1024 };
 
+/** The longest argument this decoder can return: V8's longest string (0x1fffffe8 on 64-bit). */
+export const MAX_ARG_BYTES = constants.MAX_STRING_LENGTH;
+
 // Redis accepts at most INT_MAX arguments in a multibulk.
 const MAX_MULTIBULK = 2147483647;
 // Unauthenticated clients may only send tiny requests (Redis: 10 args, 16 KB bulks).
 const UNAUTH_MAX_MULTIBULK = 10;
 const UNAUTH_MAX_BULK = 16384;
-// Bulks at least this big are gathered as a list of chunks and joined once, so a 100 MB value
-// arriving in 64 KB reads costs one copy, not a copy per read.
-const BIG_BULK = 32 * 1024;
-// A command split across two reads is completed from a prefix of the new chunk this big (growing
-// if needed); the rest of the chunk is parsed in place. Joining whole 64 KB chunks on every read
-// made large short-lived allocations that pushed V8 into frequent full GCs.
-const JOIN_PREFIX = 4096;
+// Consumed slots at the front of the chunk queue are dropped once there are this many.
+const COMPACT_AFTER_CHUNKS = 1024;
+// A length line longer than this cannot hold a valid integer (string2ll reads at most 20 chars).
+const MAX_NUMBER_LINE = 21;
 
 const CR = 13;
 const LF = 10;
+const EMPTY = Buffer.alloc(0);
 
 export class RequestDecoder {
   limits: DecoderLimits;
@@ -38,93 +56,73 @@ export class RequestDecoder {
   unauthenticated = false;
   /**
    * When set (the proxy), `lastRaw` holds the exact bytes of the last command returned by next(),
-   * so it can be forwarded without re-encoding; null when the frame was gathered in pieces.
+   * so it can be forwarded without re-encoding; null when the frame spanned several reads.
    */
   keepRaw = false;
   lastRaw: Buffer | null = null;
-  private frameStart = -1; // offset in buf where the command being parsed began; -1 = lost
 
-  private buf: Buffer = Buffer.alloc(0);
+  // Unconsumed input: chunks[head..] in arrival order, chunks[head] consumed up to `pos`.
+  // Invariant: when avail > 0, pos < chunks[head].length.
+  private chunks: Buffer[] = [];
+  private head = 0;
   private pos = 0;
+  private avail = 0;
+  // Where the search for the current line's end stopped (chunk index, offset, distance from the
+  // current position), so more input resumes it instead of scanning again. Reset on every consume.
+  private scanChunk = 0;
+  private scanOff = 0;
+  private scanDist = 0;
+
   private argsLeft = 0; // arguments still expected in the current multibulk; 0 = between commands
   private args: string[] = [];
+  private argBytes = 0; // bytes of the arguments in `args`
   private bulkLen = -1; // length of the bulk whose header was read, -1 = expecting a '$' header
-  private parts: Buffer[] | null = null; // pending chunks of a big bulk
-  private partsBytes = 0;
-  private rest: Buffer | null = null; // the part of the last chunk after a joined prefix
+  private discard = 0; // bytes of an oversized argument (plus CRLF) still to skip
+  private oversized = 0; // length of the oversized argument of the current command, 0 = none
+  // The chunk and offset where the current frame began, and its bytes consumed so far (keepRaw).
+  private frameBuf: Buffer = EMPTY;
+  private frameOff = 0;
+  private frameBytes = 0;
 
   constructor(limits: DecoderLimits = DEFAULT_LIMITS) {
     this.limits = limits;
   }
 
-  /** Bytes received but not yet consumed as complete commands. */
+  /** Bytes received but not yet consumed as complete commands or parsed arguments. */
   get pendingBytes(): number {
-    return this.buf.length - this.pos + this.partsBytes + (this.rest?.length ?? 0);
+    return this.avail;
   }
 
-  /** Hands a chunk read from the socket to the decoder. The chunk must not be reused by the caller. */
+  /** Bytes of the arguments of the command being received, already parsed (Redis's argv-mem). */
+  get parsedArgBytes(): number {
+    return this.argBytes;
+  }
+
+  /** Everything this decoder holds for its client: unparsed bytes plus parsed arguments. */
+  get heldBytes(): number {
+    return this.avail + this.argBytes;
+  }
+
+  /** Hands a chunk read from the socket to the decoder (O(1)). The chunk must not be reused by the caller. */
   push(chunk: Buffer): void {
-    if (this.rest !== null) {
-      // Bytes not parsed yet (a paused or blocked client): keep them in order.
-      this.rest = Buffer.concat([this.rest, chunk]);
-      return;
-    }
-    if (this.parts) {
-      this.parts.push(chunk);
-      this.partsBytes += chunk.length;
-      if (this.partsBytes >= this.bulkLen + 2) {
-        this.buf = Buffer.concat(this.parts, this.partsBytes);
-        this.pos = 0;
-        this.parts = null;
-        this.partsBytes = 0;
-      }
-      return;
-    }
-    const left = this.buf.length - this.pos;
-    if (left === 0 && !(this.keepRaw && this.argsLeft > 0)) {
-      this.buf = chunk;
-      this.pos = 0;
-    } else if (this.bulkLen >= BIG_BULK && left + chunk.length < this.bulkLen + 2) {
-      this.parts = [this.buf.subarray(this.pos), chunk];
-      this.partsBytes = left + chunk.length;
-      this.frameStart = -1;
-      this.buf = Buffer.alloc(0);
-      this.pos = 0;
-    } else {
-      // Mid-command the proxy keeps the bytes already parsed too, to forward the frame whole.
-      const from = this.keepRaw && this.argsLeft > 0 && this.frameStart >= 0 ? this.frameStart : this.pos;
-      const head = this.buf.length - from;
-      const take = Math.min(chunk.length, Math.max(JOIN_PREFIX, 2 * head));
-      this.buf = Buffer.concat([this.buf.subarray(from), chunk.subarray(0, take)], head + take);
-      this.rest = take < chunk.length ? chunk.subarray(take) : null;
-      this.frameStart = this.frameStart >= 0 ? this.frameStart - from : -1;
-      this.pos -= from;
-    }
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.avail += chunk.length;
   }
 
   /**
    * Returns the next complete command, or null when more bytes are needed.
-   * Throws ProtocolError on a malformed request; the connection must then be closed.
+   * Throws ProtocolError on a malformed request: when `fatal`, the connection must then be closed;
+   * otherwise (ArgumentTooLongError) the request was skipped whole and decoding can go on.
    */
   next(): string[] | null {
     for (;;) {
-      const command = this.nextInBuffer();
-      if (command !== null || this.rest === null) return command;
-      const rest = this.rest;
-      this.rest = null;
-      this.push(rest);
-    }
-  }
-
-  /** next() within the current buffer only. */
-  private nextInBuffer(): string[] | null {
-    const buf = this.buf;
-    for (;;) {
-      if (this.parts) return null;
       if (this.argsLeft === 0) {
-        if (this.pos >= buf.length) return null;
-        this.frameStart = this.pos;
-        if (buf[this.pos] !== 0x2a /* * */) {
+        if (this.avail === 0) return null;
+        this.frameBuf = this.chunks[this.head]!;
+        this.frameOff = this.pos;
+        this.frameBytes = 0;
+        if (this.frameBuf[this.pos] !== 0x2a /* * */) {
           const inline = this.nextInline();
           if (inline === null) return null;
           if (inline.length === 0) continue;
@@ -132,80 +130,181 @@ export class RequestDecoder {
           this.lastRaw = null;
           return inline;
         }
-        const lineEnd = this.findLineEnd(this.pos);
-        if (lineEnd < 0) {
-          if (buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError('too big mbulk count string');
-          return null;
-        }
-        const count = parseInteger(buf, this.pos + 1, lineEnd);
+        const count = this.numberLine('too big mbulk count string');
+        if (count === undefined) return null;
         if (count === null || count > MAX_MULTIBULK) throw new ProtocolError('invalid multibulk length');
         if (this.unauthenticated && count > UNAUTH_MAX_MULTIBULK) throw new ProtocolError('unauthenticated multibulk length');
-        this.pos = lineEnd + 2;
         if (count <= 0) continue; // "*0" and "*-1" are empty requests, skipped like Redis does
         this.argsLeft = count;
-        this.args = [];
       }
       while (this.argsLeft > 0) {
+        if (this.discard > 0) {
+          const n = Math.min(this.discard, this.avail);
+          this.advance(n);
+          this.discard -= n;
+          if (this.discard > 0) return null;
+          this.argsLeft--;
+          continue;
+        }
         if (this.bulkLen < 0) {
-          if (this.pos >= buf.length) return null;
+          if (this.avail === 0) return null;
           // Like Redis, the '$' is checked only once the whole length line has arrived.
-          const lineEnd = this.findLineEnd(this.pos);
-          if (lineEnd < 0) {
-            if (buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError('too big bulk count string');
-            return null;
-          }
-          if (buf[this.pos] !== 0x24 /* $ */) {
-            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
-          }
-          const len = parseInteger(buf, this.pos + 1, lineEnd);
+          const first = this.chunks[this.head]![this.pos]!;
+          const len = this.numberLine('too big bulk count string', first);
+          if (len === undefined) return null;
           if (len === null || len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('invalid bulk length');
           if (this.unauthenticated && len > UNAUTH_MAX_BULK) throw new ProtocolError('unauthenticated bulk length');
-          this.bulkLen = len;
-          this.pos = lineEnd + 2;
-        }
-        if (buf.length - this.pos < this.bulkLen + 2) {
-          if (this.bulkLen >= BIG_BULK && this.pos > 0) {
-            // Start gathering chunks for a big bulk: keep only its bytes received so far.
-            this.parts = [buf.subarray(this.pos)];
-            this.partsBytes = buf.length - this.pos;
-            this.frameStart = -1;
-            this.buf = Buffer.alloc(0);
-            this.pos = 0;
+          if (len > MAX_ARG_BYTES) {
+            // Skipped as it arrives, never held: the command is refused once it is complete.
+            this.oversized = len;
+            this.discard = len + 2;
+            continue;
           }
-          return null;
+          this.bulkLen = len;
         }
-        this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
-        this.pos += this.bulkLen + 2; // Redis skips the trailing CRLF without checking it
+        const len = this.bulkLen;
+        if (this.avail < len + 2) return null;
+        this.args.push(this.peekString(len));
+        this.argBytes += len;
+        this.advance(len + 2); // Redis skips the trailing CRLF without checking it
         this.bulkLen = -1;
         this.argsLeft--;
       }
       const args = this.args;
       this.args = [];
-      if (this.keepRaw) this.lastRaw = this.frameStart >= 0 ? this.buf.subarray(this.frameStart, this.pos) : null;
+      this.argBytes = 0;
+      if (this.oversized > 0) {
+        const bytes = this.oversized;
+        this.oversized = 0;
+        this.lastRaw = null;
+        throw new ArgumentTooLongError(bytes);
+      }
+      if (this.keepRaw) {
+        const end = this.frameOff + this.frameBytes;
+        this.lastRaw = end <= this.frameBuf.length ? this.frameBuf.subarray(this.frameOff, end) : null;
+      }
       return args;
     }
   }
 
   /**
-   * End of a length line as Redis finds it: the first CR, provided one more byte follows it (the
-   * LF, which Redis skips without checking). -1 when the line is not complete yet.
+   * Reads a "*<n>\r\n" or "$<n>\r\n" line at the current position and consumes it. Returns its
+   * integer, null when malformed, undefined when the line is not complete yet. Throws `tooBig`
+   * when no CR came within the inline limit. `dollar` is the first byte, checked for '$' only
+   * once the line is complete (as Redis does); omitted for '*' lines (already checked).
    */
-  private findLineEnd(from: number): number {
-    const i = this.buf.indexOf(CR, from);
-    return i >= 0 && i + 1 < this.buf.length ? i : -1;
+  private numberLine(tooBig: string, dollar?: number): number | null | undefined {
+    // Redis ends the line at the first CR, provided one more byte (the LF, not checked) follows.
+    const d = this.find(CR);
+    if (d < 0) {
+      if (this.avail > this.limits.maxInlineBytes) throw new ProtocolError(tooBig);
+      return undefined;
+    }
+    if (d + 1 >= this.avail) return undefined;
+    if (dollar !== undefined && dollar !== 0x24 /* $ */) {
+      throw new ProtocolError(`expected '$', got '${String.fromCharCode(dollar)}'`);
+    }
+    let n: number | null = null;
+    if (d <= MAX_NUMBER_LINE) {
+      const c = this.chunks[this.head]!;
+      if (this.pos + d <= c.length) n = parseInteger(c, this.pos + 1, this.pos + d);
+      else {
+        const line = this.copyOut(d);
+        n = parseInteger(line, 1, d);
+      }
+    }
+    this.advance(d + 2);
+    return n;
+  }
+
+  /**
+   * Distance from the current position to the first `byte`, or -1 when none has arrived yet.
+   * Resumes where the previous search stopped (the caller searches one byte kind per position).
+   */
+  private find(byte: number): number {
+    const chunks = this.chunks;
+    let ci = this.scanChunk;
+    let off = this.scanOff;
+    let dist = this.scanDist;
+    while (ci < chunks.length) {
+      const c = chunks[ci]!;
+      const i = c.indexOf(byte, off);
+      if (i >= 0) {
+        this.scanChunk = ci;
+        this.scanOff = i;
+        this.scanDist = dist + (i - off);
+        return this.scanDist;
+      }
+      dist += c.length - off;
+      ci++;
+      off = 0;
+    }
+    this.scanChunk = ci;
+    this.scanOff = 0;
+    this.scanDist = dist;
+    return -1;
+  }
+
+  /** Consumes `n` bytes (n <= avail). */
+  private advance(n: number): void {
+    this.avail -= n;
+    this.frameBytes += n;
+    const chunks = this.chunks;
+    let pos = this.pos + n;
+    while (this.head < chunks.length && pos >= chunks[this.head]!.length) {
+      pos -= chunks[this.head]!.length;
+      chunks[this.head] = EMPTY; // let consumed chunks go at once
+      this.head++;
+    }
+    this.pos = pos;
+    if (this.head === chunks.length) {
+      chunks.length = 0;
+      this.head = 0;
+    } else if (this.head >= COMPACT_AFTER_CHUNKS) {
+      chunks.splice(0, this.head);
+      this.head = 0;
+    }
+    this.scanChunk = this.head;
+    this.scanOff = this.pos;
+    this.scanDist = 0;
+  }
+
+  /** Copies the next `n` bytes (n <= avail) into one buffer without consuming them. */
+  private copyOut(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let ci = this.head;
+    let off = this.pos;
+    while (filled < n) {
+      const c = this.chunks[ci]!;
+      const take = Math.min(c.length - off, n - filled);
+      c.copy(out, filled, off, off + take);
+      filled += take;
+      ci++;
+      off = 0;
+    }
+    return out;
+  }
+
+  /** The next `n` bytes (n <= avail) as a latin1 string, not consumed (one copy more only when they span chunks). */
+  private peekString(n: number): string {
+    const c = this.chunks[this.head]!;
+    return this.pos + n <= c.length ? c.latin1Slice(this.pos, this.pos + n) : this.copyOut(n).latin1Slice(0, n);
   }
 
   private nextInline(): string[] | null {
-    const buf = this.buf;
-    const nl = buf.indexOf(LF, this.pos);
+    const nl = this.find(LF);
     if (nl < 0) {
-      if (buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError('too big inline request');
+      if (this.avail > this.limits.maxInlineBytes) throw new ProtocolError('too big inline request');
       return null;
     }
-    let end = nl;
-    if (end > this.pos && buf[end - 1] === CR) end--;
-    const line = buf.latin1Slice(this.pos, end);
-    this.pos = nl + 1;
+    const c = this.chunks[this.head]!;
+    const lineBuf = this.pos + nl <= c.length ? c : this.copyOut(nl);
+    const from = lineBuf === c ? this.pos : 0;
+    let end = from + nl;
+    if (end > from && lineBuf[end - 1] === CR) end--;
+    const line = lineBuf.latin1Slice(from, end);
+    this.advance(nl + 1);
     const args = splitInlineArgs(line);
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
     return args;

@@ -1,5 +1,6 @@
 // CLIENT subcommands: identity (ID, SETNAME, GETNAME, SETINFO), introspection (LIST, INFO),
 // control of other connections (KILL, PAUSE, UNPAUSE, UNBLOCK) and of this one (REPLY, NO-EVICT).
+import type { CommandSpec } from '../../common/commands/spec.js';
 import { ERR } from '../../common/errors.js';
 import type { Session } from '../session.js';
 import { validClientName } from './connection.js';
@@ -39,23 +40,39 @@ function flagsOf(c: Session): string {
   return f === '' ? 'N' : f;
 }
 
-/** One CLIENT LIST line (Redis 7 field order, plus 7.2's lib-name/lib-ver). */
-function clientLine(c: Session, self: Session, runningCommand: string): string {
+/**
+ * One CLIENT LIST line, in Redis 7's field order (plus 7.2's lib-name/lib-ver), with what the
+ * session really holds: qbuf = unparsed input, argv-mem = arguments parsed (of the command being
+ * received, or of the running one for the caller), multi-mem = the MULTI queue, rbs/rbp = reply
+ * buffer size/peak, obl = replies not yet written, oll/omem = writes queued on the socket.
+ */
+function clientLine(c: Session, self: Session, runningCommand: string, runningArgs: readonly string[]): string {
   const now = Date.now();
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-  const pendingOut = c.socket.writableLength;
+  const omem = c.socket.writableLength ?? 0;
   const qbuf = c.decoder.pendingBytes;
+  const argvMem = c === self ? argsBytes(runningArgs) : c.decoder.parsedArgBytes;
+  const multiMem = c.multiBytes;
+  const rbs = c.w.capacity;
+  const reading = !c.closing && !(c.socket.isPaused?.() ?? false);
+  const events = `${reading ? 'r' : ''}${omem > 0 ? 'w' : ''}`;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fd} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
     `flags=${flagsOf(c)} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
-    `multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
-    `rbs=${c.w.length} rbp=${c.w.length} obl=${c.w.length} oll=0 omem=${pendingOut} tot-mem=${qbuf + pendingOut + c.w.length} ` +
-    `events=${pendingOut > 0 ? 'rw' : 'r'} cmd=${c === self ? runningCommand : c.lastCommand} ` +
+    `multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=${multiMem} ` +
+    `rbs=${rbs} rbp=${Math.max(c.replyPeak, c.w.length)} obl=${c.w.length} oll=${c.pendingWrites} omem=${omem} ` +
+    `tot-mem=${qbuf + argvMem + multiMem + rbs + omem} events=${events} cmd=${c === self ? runningCommand : c.lastCommand} ` +
     // The master link runs as Redis's internal superuser.
     `user=${c.server.replication.isMasterClient(c) ? '(superuser)' : 'default'} redir=-1 ` +
     `resp=${c.w.resp} lib-name=${c.libName} lib-ver=${c.libVer}`
   );
+}
+
+function argsBytes(args: readonly string[]): number {
+  let n = 0;
+  for (const a of args) n += a.length;
+  return n;
 }
 
 /**
@@ -127,13 +144,13 @@ function clientListCommand(s: Session, args: string[]): void {
   for (const c of allClients(s)) {
     if (type !== null && typeOf(c) !== type) continue;
     if (ids !== null && !ids.has(c.id)) continue;
-    out += `${clientLine(c, s, 'client|list')}\n`;
+    out += `${clientLine(c, s, 'client|list', args)}\n`;
   }
   s.w.verbatim(out);
 }
 
-function clientInfoCommand(s: Session): void {
-  s.w.verbatim(`${clientLine(s, s, 'client|info')}\n`);
+function clientInfoCommand(s: Session, args: string[]): void {
+  s.w.verbatim(`${clientLine(s, s, 'client|info', args)}\n`);
 }
 
 interface KillFilter {
@@ -264,6 +281,19 @@ function clientNoEvictCommand(s: Session, args: string[]): void {
   else if (is(args[2], 'off')) s.noEvict = false;
   else return syntaxError(s);
   s.w.ok();
+}
+
+// Their replies are pushes (subscription confirmations), which Redis sends whatever CLIENT REPLY says.
+const PUSH_REPLY_COMMANDS = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe']);
+
+/**
+ * True when a command's reply is sent although CLIENT REPLY OFF/SKIP silences the client:
+ * subscription confirmations (pushes), and the +OK of CLIENT REPLY ON, which ends a pending SKIP
+ * before replying (Redis clears CLIENT_REPLY_SKIP in the command itself).
+ */
+export function keepsSilencedReply(spec: CommandSpec, args: readonly string[]): boolean {
+  if (spec.name === 'client|reply') return is(args[2], 'on');
+  return PUSH_REPLY_COMMANDS.has(spec.name);
 }
 
 /** CLIENT REPLY: the dispatcher drops replies by s.replyMode (OFF, and SKIP for one command). */

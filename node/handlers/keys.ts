@@ -556,6 +556,9 @@ function sortGeneric(s: Session, args: string[], readonly: boolean): void {
   const opts = sortOptions(s, args, readonly);
   if (opts === null) return;
   const db = s.db;
+  // Its reads (the key, BY and GET patterns) count as keyspace hits/misses, as in Redis, though
+  // SORT is a write command (the dispatcher stops the counting after the handler).
+  s.server.clock.countingReads = true;
   const e = db.lookup(args[1]!);
   let value: Sortable | undefined;
   if (e !== undefined) {
@@ -564,6 +567,7 @@ function sortGeneric(s: Session, args: string[], readonly: boolean): void {
     value = v;
   }
   const result = sortValue(db, value, opts);
+  s.server.clock.countingReads = false;
   if (!result.ok) return s.w.error(E.notDouble);
   const items = result.items;
   if (opts.store === null) {
