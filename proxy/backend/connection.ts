@@ -196,10 +196,11 @@ export class BackendConnection {
       this.onClose(socket);
     });
     this.startWatchdog();
-    // AUTH and HELLO go first; their replies are consumed here, not by a client.
+    // AUTH and HELLO go first (AUTH before HELLO: a node with a password refuses HELLO 3 until
+    // then); their replies are consumed here, not by a client.
     const hello = this.opts.resp3 ? ['HELLO', '3'] : null;
     const auth = this.opts.password ? ['AUTH', this.opts.password] : null;
-    for (const argv of [hello, auth].filter((a): a is string[] => a !== null).reverse()) {
+    for (const argv of [auth, hello].filter((a): a is string[] => a !== null).reverse()) {
       this.pending.splice(this.head, 0, (r, err) => {
         if (err === null && r !== null && r[0] === 0x2d) this.reset(socket, `${argv[0]} failed: ${r.toString('latin1', 1, r.length - 2)}`);
       });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../../common/resp/encode.js';
-import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
+import { MapValue, ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
 import { type Cluster, type ProxyHandle, startCluster } from '../../helpers/cluster.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { type ServerHandle, startRedis, stopAll } from '../../helpers/servers.js';
@@ -189,6 +189,13 @@ describe('CONFIG through the proxy', () => {
     expect(await c.call('AUTH', ADMIN_PW)).toMatchObject({ value: 'OK' });
     expect(await c.call('CONFIG', 'GET', 'slowlog-max-len')).toEqual(['slowlog-max-len', '77']);
     c.close();
+    // HELLO 3 AUTH admin …: an admin speaking RESP3 gets the node's RESP3 map.
+    const r3 = await RawClient.connect(proxy.port);
+    expect(await r3.call('HELLO', '3', 'AUTH', 'admin', ADMIN_PW)).toBeInstanceOf(MapValue);
+    const map = await r3.call('CONFIG', 'GET', 'slowlog-max-len');
+    expect(map).toBeInstanceOf(MapValue);
+    expect((map as MapValue).pairs).toEqual([['slowlog-max-len', '77']]);
+    r3.close();
   });
 });
 
