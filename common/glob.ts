@@ -47,13 +47,13 @@ export function globMatch(pattern: string, text: string, nocase = false): boolea
   const m = pattern.length;
   const n = text.length;
   lastWork = 0;
-  if (n === 0) return m === 0;
+  if (n === 0) return m === 0; // Redis's loop never starts on an empty text
   let work = 0;
   let pi = 0;
   let si = 0;
   let starP = -1; // pattern index just after the last star run, -1 before any star
   let starS = 0; // text index the last star's remainder is being tried from
-  let stars = 0;
+  let stars = 0; // star runs passed, each with more pattern after it: Redis's recursion depth
   let matched = false;
   for (;;) {
     if (si === n) {
