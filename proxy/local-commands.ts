@@ -1,5 +1,6 @@
 // Commands the proxy answers itself: connection state (PING, ECHO, AUTH, HELLO, SELECT 0, QUIT,
 // RESET, CLIENT …), TIME and COMMAND. Returns the reply frame.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { COMMAND_REPLIES } from '../common/commands/docs.js';
 import { ERR } from '../common/errors.js';
@@ -27,14 +28,19 @@ type Local = (s: ProxySession, args: string[], w: ReplyWriter) => void;
  */
 function authenticate(s: ProxySession, user: string, pass: string): string | null {
   const { requirepass, adminPassword } = s.proxy.config;
-  const admin = adminPassword !== '' && (user === 'admin' || user === 'default') && pass === adminPassword;
-  if (!admin && (user !== 'default' || pass !== requirepass)) return ERR.wrongPass;
+  const admin = adminPassword !== '' && (user === 'admin' || user === 'default') && sameSecret(pass, adminPassword);
+  if (!admin && (user !== 'default' || !sameSecret(pass, requirepass))) return ERR.wrongPass;
   s.authenticated = true;
   s.decoder.unauthenticated = false;
   // AUTH again as someone else switches user, as in Redis: an admin re-authenticating with
   // requirepass is no longer an admin.
   setAdmin(s, admin);
   return null;
+}
+
+/** Compares digests, so the time taken says nothing about how much of a guess was right (as Redis's ACL). */
+function sameSecret(given: string, secret: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(secret).digest());
 }
 
 /**
