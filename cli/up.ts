@@ -44,6 +44,15 @@ export function restartDelayMs(failuresInARow: number): number {
   return Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** Math.min(failuresInARow, 16));
 }
 
+/**
+ * After a child that had failed `failuresInARow` times in a row exits having run `upMs`: how long
+ * to wait, and the new count (a child that stayed up STABLE_AFTER_MS starts over).
+ */
+export function restartPlan(failuresInARow: number, upMs: number): { delayMs: number; failuresInARow: number } {
+  const failures = upMs >= STABLE_AFTER_MS ? 0 : failuresInARow;
+  return { delayMs: restartDelayMs(failures), failuresInARow: failures + 1 };
+}
+
 interface ChildSpec {
   /** "node 16379 (group 1 master)", "proxy 127.0.0.1:19000": names it in every log line. */
   name: string;
@@ -106,9 +115,9 @@ export async function runUp(opts: UpOptions): Promise<void> {
     if (phase === 'stopping') return;
     if (phase === 'starting') return void stopAll(1, `${c.spec.name} exited during start (${how}); stopping the cluster — see ${c.spec.logFile}`);
     const upMs = Date.now() - c.startedAt;
-    if (upMs >= STABLE_AFTER_MS) c.failuresInARow = 0;
-    const delay = restartDelayMs(c.failuresInARow);
-    c.failuresInARow++;
+    const plan = restartPlan(c.failuresInARow, upMs);
+    const delay = plan.delayMs;
+    c.failuresInARow = plan.failuresInARow;
     event(`${c.spec.name} exited (${how}) after ${(upMs / 1000).toFixed(1)} s; restarting in ${delay} ms — see ${c.spec.logFile}`);
     const exitedAt = Date.now();
     c.restartTimer = setTimeout(() => {

@@ -151,6 +151,16 @@ describe('tessera up supervisor', () => {
     expect(out.match(/node \d+ \(group 1 master\) exited \(signal SIGKILL\)/g)).toHaveLength(1);
     expect(out).toMatch(new RegExp(`node ${masterPort} \\(group 1 master\\) is back \\(pid ${newPid}, restart 1\\), serving \\d+ ms after it exited`));
     expect(out).not.toMatch(/proxy .* exited/);
+    expect(out).toMatch(/group 1 master\) exited \(signal SIGKILL\) after [\d.]+ s; restarting in 100 ms/);
+
+    // Killed again soon after: the back-off doubles.
+    process.kill(newPid, 'SIGKILL');
+    const thirdPid = await waitFor(async () => {
+      const pid = await pidOf(masterPort);
+      return pid !== newPid ? pid : null;
+    }, { timeoutMs: 20_000, intervalMs: 25, what: 'the master to be restarted again' });
+    childPids.add(thirdPid);
+    expect(up.t.output()).toMatch(/group 1 master\) exited \(signal SIGKILL\) after [\d.]+ s; restarting in 200 ms/);
     expect(up.t.proc.exitCode).toBeNull();
   });
 
