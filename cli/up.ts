@@ -107,6 +107,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
     c.proc = proc;
     c.startedAt = Date.now();
     proc.once('exit', (code, signal) => onExit(c, proc, code, signal));
+    // A spawn that fails outright (no 'exit' follows) counts as an exit with code 1.
+    proc.once('error', (err) => {
+      event(`${spec.name} could not be started: ${err.message}`);
+      if (proc.pid === undefined) onExit(c, proc, 1, null);
+    });
   };
 
   const onExit = (c: Child, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
