@@ -143,7 +143,8 @@ export class SubscriberLink {
         this.expects.splice(this.head, 0, {
           verb: '',
           name: null,
-          cb: (err) => err && socket.destroy(new Error(`AUTH failed: ${err}`)),
+          // Refused (lastError holds the node's text): nothing after it may be taken as an answer.
+          cb: (err) => err && socket.destroy(),
           sentAt: Date.now(),
         });
         socket.write(encodeCommand(['AUTH', this.opts.password]));
@@ -189,7 +190,7 @@ export class SubscriberLink {
       }
       if (end === INCOMPLETE) break;
       this.onFrame(buf.subarray(pos, end));
-      if (this.socket === null) return;
+      if (this.socket === null || this.socket.destroyed) return;
       pos = end;
     }
     if (pos < buf.length) {

@@ -133,13 +133,6 @@ export class SubscriptionHub {
     }
   }
 
-  /** Subscriber links and subscriptions, for INFO and tests. */
-  stats(): { links: number; linksReady: number; channels: number; patterns: number; shardChannels: number } {
-    let ready = 0;
-    for (const l of this.links.values()) if (l.isReady) ready++;
-    return { links: this.links.size, linksReady: ready, channels: this.entries.channel.size, patterns: this.entries.pattern.size, shardChannels: this.entries.shard.size };
-  }
-
   close(): void {
     this.closed = true;
     for (const link of this.links.values()) link.close();

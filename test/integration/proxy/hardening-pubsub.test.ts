@@ -383,3 +383,30 @@ describe('a slot moved to another group', () => {
     for (const s of subs) s.close();
   }, 60_000);
 });
+
+describe('password-protected nodes', () => {
+  let secured: Cluster;
+  beforeAll(async () => {
+    secured = await startCluster({ groups: 2, proxies: 0, store: 'file', nodeArgs: ['--requirepass', 'node-secret'] });
+  }, 60_000);
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it('the shared link authenticates; a wrong backend password is an error, never a confirmation', async () => {
+    const good = await secured.startProxy(['--backend-password', 'node-secret']);
+    const bad = await secured.startProxy(['--backend-password', 'wrong']);
+    const c = await connect(good.port);
+    expect(await callN(c, 2, 'SUBSCRIBE', 'secure-a', 'secure-b')).toEqual([['subscribe', 'secure-a', 1], ['subscribe', 'secure-b', 2]]);
+    const pub = await connect(good.port);
+    expect(await pub.call('PUBLISH', 'secure-b', 'hi')).toBe(1);
+    expect(await c.nextReply()).toEqual(['message', 'secure-b', 'hi']);
+    const refused = await connect(bad.port);
+    const r = await refused.call('SUBSCRIBE', 'secure-a');
+    expect(r).toBeInstanceOf(ReplyErrorValue);
+    console.log(`wrong backend password: ${(r as ReplyErrorValue).message}`);
+    expect((r as ReplyErrorValue).message).toMatch(/^ERR backend 127\.0\.0\.1:\d+ \(group \d\) unavailable: WRONGPASS/);
+    // Nothing from the refused proxy holds on the node: only the good proxy's link counts.
+    expect(await pub.call('PUBLISH', 'secure-a', 'only-one')).toBe(1);
+  }, 60_000);
+});
