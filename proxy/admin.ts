@@ -12,6 +12,7 @@ const READ_ONLY_ROUTES = new Set(['/health', '/metrics']);
 
 export function buildAdminApp(proxy: Proxy): FastifyInstance {
   const app = Fastify({ logger: false });
+  app.decorateRequest('adminAuthorized', false);
   app.addHook('onRequest', adminAuth(proxy.config.adminToken, proxy.config.adminOpenReads));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -22,14 +23,15 @@ export function buildAdminApp(proxy: Proxy): FastifyInstance {
   new Gauge({ name: 'tessera_proxy_backends_down', help: 'Backend nodes the proxy cannot reach', registers: [registry], collect() { this.set(backendHealth(proxy).filter((b) => b.state === 'down').length); } });
   const seen = new Map<string, { calls: number; errors: number }>();
 
-  app.get('/health', async () => {
+  app.get('/health', async (req) => {
     const backends = backendHealth(proxy);
     const down = backends.filter((b) => b.state === 'down' || b.state === 'degraded');
+    // The proxy itself answers (so 200); "degraded" says some groups' requests fail or failed lately.
+    const summary = { status: down.length === 0 ? 'ok' : 'degraded', id: proxy.config.id, tableRevision: proxy.topology.revision };
+    // An open read (admin-open-reads, no token) learns the status, not where the nodes are.
+    if (!req.adminAuthorized) return { ...summary, degradedBackends: down.length };
     return {
-      // The proxy itself answers (so 200); "degraded" says some groups' requests fail or failed lately.
-      status: down.length === 0 ? 'ok' : 'degraded',
-      id: proxy.config.id,
-      tableRevision: proxy.topology.revision,
+      ...summary,
       degraded: down.map((b) => `${b.addr} (group ${b.group} ${b.role}: ${b.state}${b.lastError ? `, ${b.lastError}` : ''})`),
       backends,
     };
@@ -59,25 +61,39 @@ export function buildAdminApp(proxy: Proxy): FastifyInstance {
   return app;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Passed the admin guard (a good token, or loopback while no token is set). */
+    adminAuthorized: boolean;
+  }
+}
+
 /**
  * The onRequest hook guarding every route (unknown ones too, so a 404 reveals nothing):
  * 401 for a missing or wrong bearer token; 403 for a non-loopback client when no token is set.
+ * With admin-open-reads the read-only routes let everyone in, unauthorized (they then answer
+ * without backend addresses).
  */
 function adminAuth(token: string, openReads: boolean) {
   // Compare digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
   const want = token === '' ? null : digest(token);
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?', 1)[0]!;
-    if (openReads && READ_ONLY_ROUTES.has(path)) return;
+  const verdict = (req: FastifyRequest): [number, string, string] | null => {
     if (want === null) {
-      if (isLoopback(req.socket.remoteAddress)) return;
-      return refuse(reply, 403, 'ADMIN_PROTECTED_MODE', 'no admin-token is set, so the admin API answers loopback clients only; set admin-token (see docs/security.md)');
+      if (isLoopback(req.socket.remoteAddress)) return null;
+      return [403, 'ADMIN_PROTECTED_MODE', 'no admin-token is set, so the admin API answers loopback clients only; set admin-token (see docs/security.md)'];
     }
     const header = req.headers.authorization;
-    if (header === undefined || !/^Bearer /i.test(header)) {
-      return refuse(reply, 401, 'ADMIN_TOKEN_MISSING', 'this route needs an Authorization: Bearer <admin-token> header');
+    if (header === undefined || !/^Bearer /i.test(header)) return [401, 'ADMIN_TOKEN_MISSING', 'this route needs an Authorization: Bearer <admin-token> header'];
+    return timingSafeEqual(digest(header.slice(7).trim()), want) ? null : [401, 'ADMIN_TOKEN_INVALID', 'the admin token is wrong'];
+  };
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const refused = verdict(req);
+    if (refused === null) {
+      req.adminAuthorized = true;
+      return;
     }
-    if (!timingSafeEqual(digest(header.slice(7).trim()), want)) return refuse(reply, 401, 'ADMIN_TOKEN_INVALID', 'the admin token is wrong');
+    if (openReads && READ_ONLY_ROUTES.has(req.url.split('?', 1)[0]!)) return;
+    return refuse(reply, ...refused);
   };
 }
 

@@ -65,7 +65,12 @@ describe('admin API authentication', () => {
 
   it('admin-open-reads opens /health and /metrics only', async () => {
     const open = buildAdminApp(fakeProxy({ adminToken: 'the-token', adminOpenReads: true }));
-    expect((await open.inject({ url: '/health' })).statusCode).toBe(200);
+    const health = await open.inject({ url: '/health' });
+    expect(health.statusCode).toBe(200);
+    // Without the token it tells the status, not where the nodes are.
+    expect(health.json()).toEqual({ status: 'degraded', id: 'p1', tableRevision: '7', degradedBackends: 1 });
+    const full = await open.inject({ url: '/health', headers: { authorization: 'Bearer the-token' } });
+    expect(full.json().backends).toHaveLength(2);
     expect((await open.inject({ url: '/metrics' })).statusCode).toBe(200);
     expect((await open.inject({ url: '/slots' })).statusCode).toBe(401);
     expect((await open.inject({ url: '/stats' })).statusCode).toBe(401);
