@@ -245,6 +245,12 @@ describe('tessera up supervisor', () => {
       }
     }, { timeoutMs: 15_000, what: 'the replica to authenticate to its master' });
     const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+    // The admin API wants the token tessera up generated in --dir.
+    const adminUrl = `http://127.0.0.1:${base + 5}/health`;
+    expect((await fetch(adminUrl)).status).toBe(401);
+    const health = await fetch(adminUrl, { headers: { authorization: `Bearer ${token}` } });
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { status: string }).status).toBe('ok');
     for (const pid of childPids) {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
       expect(argv).not.toContain('cluster-pw-5e7d');
