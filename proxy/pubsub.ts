@@ -52,7 +52,9 @@ export class ProxyPubSub implements Subscriber {
   /** Calls `done` with the client's confirmations once every backend confirmed, or with one error. */
   subscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
     this.subscribing++;
-    this.enqueue((finish) => this.runSubscribe(kind, names, (frames) => {
+    // Replies take the protocol of their moment (a RESET queued behind may switch it back to 2).
+    const resp = this.session.resp;
+    this.enqueue((finish) => this.runSubscribe(kind, names, resp, (frames) => {
       this.subscribing--;
       done(frames);
       finish();
@@ -61,8 +63,9 @@ export class ProxyPubSub implements Subscriber {
 
   /** Calls `done` with the confirmations (after any earlier subscribe of this client settled). */
   unsubscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
+    const resp = this.session.resp;
     this.enqueue((finish) => {
-      done(this.runUnsubscribe(kind, names));
+      done(this.runUnsubscribe(kind, names, resp));
       finish();
     });
   }
@@ -125,9 +128,11 @@ export class ProxyPubSub implements Subscriber {
     if (this.closing) this.releaseAll();
   }
 
-  private runSubscribe(kind: Kind, names: string[], done: (frames: Buffer[]) => void): void {
+  private runSubscribe(kind: Kind, names: string[], resp: 2 | 3, done: (frames: Buffer[]) => void): void {
     const held = this.names[kind];
     const fresh = [...new Set(names.filter((n) => !held.has(n)))];
+    // Queued before a RESET or a disconnect: answered in order, but no backend is asked.
+    if (this.closing) return done(this.confirmations(kind, names, new Set(fresh), resp));
     const got: string[] = [];
     let failure: string | null = null;
     let waiting = fresh.length;
@@ -137,7 +142,7 @@ export class ProxyPubSub implements Subscriber {
         for (const n of got) this.hub.release(kind, n);
         return done([errorFrame(failure)]);
       }
-      const frames = this.confirmations(kind, names, new Set(fresh));
+      const frames = this.confirmations(kind, names, new Set(fresh), resp);
       if (this.closing) {
         // RESET or disconnect came after this request: it is answered, but holds nothing.
         for (const n of got) this.hub.release(kind, n);
@@ -160,7 +165,7 @@ export class ProxyPubSub implements Subscriber {
   }
 
   /** Subscribe confirmations with the count after each name, as Redis sends them (`added` are new). */
-  private confirmations(kind: Kind, names: string[], added: Set<string>): Buffer[] {
+  private confirmations(kind: Kind, names: string[], added: Set<string>, resp: 2 | 3): Buffer[] {
     const frames: Buffer[] = [];
     let count = kind === 'shard' ? this.shardCount : this.count;
     const counted = new Set<string>();
@@ -169,20 +174,20 @@ export class ProxyPubSub implements Subscriber {
         counted.add(n);
         count++;
       }
-      frames.push(this.confirm(VERBS[kind].subbed, n, count));
+      frames.push(this.confirm(VERBS[kind].subbed, n, count, resp));
     }
     return frames;
   }
 
-  private runUnsubscribe(kind: Kind, names: string[]): Buffer[] {
+  private runUnsubscribe(kind: Kind, names: string[], resp: 2 | 3): Buffer[] {
     const held = this.names[kind];
     const list = names.length > 0 ? names : [...held];
     const verb = VERBS[kind].unsubbed;
-    if (list.length === 0) return [this.confirm(verb, null, kind === 'shard' ? this.shardCount : this.count)];
+    if (list.length === 0) return [this.confirm(verb, null, kind === 'shard' ? this.shardCount : this.count, resp)];
     const frames: Buffer[] = [];
     for (const n of list) {
       if (held.delete(n)) this.hub.release(kind, n, this);
-      frames.push(this.confirm(verb, n, kind === 'shard' ? this.shardCount : this.count));
+      frames.push(this.confirm(verb, n, kind === 'shard' ? this.shardCount : this.count, resp));
     }
     return frames;
   }
@@ -196,9 +201,9 @@ export class ProxyPubSub implements Subscriber {
     }
   }
 
-  private confirm(kind: string, name: string | null, count: number): Buffer {
-    const head = this.session.resp === 3 ? '>3' : '*3';
-    const nameFrame = name === null ? (this.session.resp === 3 ? '_\r\n' : '$-1\r\n') : `$${name.length}\r\n${name}\r\n`;
+  private confirm(kind: string, name: string | null, count: number, resp: 2 | 3): Buffer {
+    const head = resp === 3 ? '>3' : '*3';
+    const nameFrame = name === null ? (resp === 3 ? '_\r\n' : '$-1\r\n') : `$${name.length}\r\n${name}\r\n`;
     return Buffer.from(`${head}\r\n$${kind.length}\r\n${kind}\r\n${nameFrame}:${count}\r\n`, 'latin1');
   }
 }

@@ -295,6 +295,19 @@ describe('client-visible behaviour is the same as redis-server', () => {
         duo.ours.socket.write(burst);
         duo.redis.socket.write(burst);
         await duo.sameFrames(9, 'pipelined (un)subscribes');
+        if (resp === 3) {
+          duo.ours.send('HELLO', '3');
+          duo.redis.send('HELLO', '3');
+          await Promise.all([duo.ours.frames(1), duo.redis.frames(1)]);
+        }
+        // A RESET right behind a SUBSCRIBE still waiting for its backend: answered in order, in
+        // the protocol of its moment, and nothing stays subscribed.
+        const reset = Buffer.concat([encodeCommand(['SUBSCRIBE', 'fresh-1', 'fresh-2']), encodeCommand(['RESET']), encodeCommand(['GET', 'never-set-key'])]);
+        duo.ours.socket.write(reset);
+        duo.redis.socket.write(reset);
+        await duo.sameFrames(4, 'SUBSCRIBE, RESET, GET pipelined');
+        await publish('fresh-1', 'nobody', false);
+        await duo.same(1, 'PING');
       } finally {
         duo.ours.close();
         duo.redis.close();
