@@ -1,5 +1,5 @@
 // Keeps passwords given on the command line out of `ps`: the process title is rewritten with
-// every secret option's value replaced. (Before this runs, for the first few milliseconds of the
+// every secret option's value replaced. (Before this runs, for the first 0.03–0.4 s of the
 // process, /proc/<pid>/cmdline still shows them: prefer the -file options or the environment.)
 
 /** Options whose value is a secret (node directives and proxy flags alike). */
