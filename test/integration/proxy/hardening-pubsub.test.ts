@@ -135,6 +135,100 @@ describe('200 subscribers through one proxy to nodes with maxclients 60', () => 
   }, 60_000);
 });
 
+describe('many clients churning (un)subscriptions, pipelined', () => {
+  it('every confirmation count matches a model; the nodes hold exactly the union; deliveries are exact', async () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed >>> 12) % n; // the low bits of this generator cycle quickly
+    };
+    const channels = Array.from({ length: 10 }, (_, i) => `churn-${i}`);
+    const patterns = ['churn-1*', 'churn-[0-4]', '*-5'];
+    const matches = (p: string, ch: string) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(ch);
+    const clients = await Promise.all(Array.from({ length: 30 }, () => connect()));
+    const model = clients.map(() => ({ ch: new Set<string>(), pat: new Set<string>() }));
+    await Promise.all(clients.map(async (c, ci) => {
+      const m = model[ci]!;
+      const expected: Reply[] = [];
+      const bytes: Buffer[] = [];
+      for (let op = 0; op < 40; op++) {
+        const r = rnd(4);
+        if (r < 2) {
+          const names = [channels[rnd(10)]!, ...(rnd(3) === 0 ? [channels[rnd(10)]!] : [])];
+          const verb = r === 0 ? 'SUBSCRIBE' : 'UNSUBSCRIBE';
+          bytes.push(encodeCommand([verb, ...names]));
+          for (const n of names) {
+            if (r === 0) m.ch.add(n);
+            else m.ch.delete(n);
+            expected.push([verb.toLowerCase(), n, m.ch.size + m.pat.size]);
+          }
+        } else {
+          const p = patterns[rnd(3)]!;
+          const verb = r === 2 ? 'PSUBSCRIBE' : 'PUNSUBSCRIBE';
+          bytes.push(encodeCommand([verb, p]));
+          if (r === 2) m.pat.add(p);
+          else m.pat.delete(p);
+          expected.push([verb.toLowerCase(), p, m.ch.size + m.pat.size]);
+        }
+      }
+      const replies = Array.from({ length: expected.length }, () => c.nextReply(15_000));
+      c.write(Buffer.concat(bytes)); // one write: the proxy sees the whole burst at once
+      expect(await Promise.all(replies)).toEqual(expected);
+    }));
+    // The nodes hold exactly what some client holds (unsubscribes may still be on their way).
+    const checkUnion = async (live: typeof model) => {
+      const wantChannels = [...new Set(live.flatMap((m) => [...m.ch]))].sort();
+      const wantPatterns = new Set(live.flatMap((m) => [...m.pat])).size;
+      await waitFor(async () => {
+        const held: string[] = [];
+        for (const p of masterPorts()) {
+          held.push(...((await callOnce(p, 'PUBSUB', 'CHANNELS', 'churn-*')) as string[]));
+          if ((await callOnce(p, 'PUBSUB', 'NUMPAT')) !== wantPatterns) return false;
+        }
+        return JSON.stringify(held.sort()) === JSON.stringify(wantChannels);
+      }, { what: 'node subscriptions to equal the union of the clients\' ones' });
+      return [wantChannels.length, wantPatterns];
+    };
+    const pub = await connect();
+    const checkDelivery = async (live: number[], tag: string) => {
+      for (const ch of channels) await pub.call('PUBLISH', ch, `${tag}-${ch}`);
+      await Promise.all(live.map(async (ci) => {
+        const [c, m] = [clients[ci]!, model[ci]!];
+        const want: string[] = [];
+        for (const ch of channels) {
+          if (m.ch.has(ch)) want.push(JSON.stringify(['message', ch, `${tag}-${ch}`]));
+          for (const p of m.pat) if (matches(p, ch)) want.push(JSON.stringify(['pmessage', p, ch, `${tag}-${ch}`]));
+        }
+        const got = await Promise.all(want.map(() => c.nextReply()));
+        expect(got.map((g) => JSON.stringify(g)).sort()).toEqual(want.sort());
+        // And nothing more: the next frame is the PING reply.
+        const pong = await c.call('PING');
+        if (m.ch.size + m.pat.size > 0) expect(pong).toEqual(['pong', '']);
+        else expect(pong).toMatchObject({ value: 'PONG' });
+      }));
+    };
+    const all = clients.map((_, i) => i);
+    const [ch1, pat1] = await checkUnion(model);
+    await checkDelivery(all, 'first');
+    // Half disconnect without a word; the others drop a few channels and a pattern.
+    const stay = all.filter((i) => i < 15);
+    for (const i of all.filter((i) => i >= 15)) clients[i]!.close();
+    await Promise.all(stay.map(async (i) => {
+      const [c, m] = [clients[i]!, model[i]!];
+      const drop = channels.slice(0, 6);
+      const replies = Array.from({ length: drop.length + 1 }, () => c.nextReply());
+      c.write(Buffer.concat([encodeCommand(['UNSUBSCRIBE', ...drop]), encodeCommand(['PUNSUBSCRIBE', '*-5'])]));
+      await Promise.all(replies);
+      for (const d of drop) m.ch.delete(d);
+      m.pat.delete('*-5');
+    }));
+    const [ch2, pat2] = await checkUnion(stay.map((i) => model[i]!));
+    await checkDelivery(stay, 'second');
+    console.log(`churn: ${ch1} channels and ${pat1} patterns held by 30 clients, then ${ch2} and ${pat2} by 15`);
+    for (const c of clients) c.close();
+  }, 60_000);
+});
+
 describe('a refused backend link', () => {
   it('SUBSCRIBE gets an error, not a confirmation; it works once the node has room again', async () => {
     const full = cluster.groups[0]!.port;
