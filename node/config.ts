@@ -127,6 +127,9 @@ const DIRECTIVES: Directive[] = [
   { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
   { name: 'notify-keyspace-events', kind: 'string', default: '' },
   { name: 'cluster-enabled', kind: 'bool', default: 'no', immutable: true },
+  // Tessera's cluster mode (node/cluster/): per-slot ownership set by the coordinator, persisted in `dir`.
+  { name: 'slot-ownership', kind: 'bool', default: 'no', immutable: true },
+  { name: 'slot-ownership-file', kind: 'string', default: 'slots.json', immutable: true, check: (v) => nonEmptyBaseName(v, 'slot-ownership-file', 'filename') },
 ];
 
 /** Directives holding passwords (Redis's SENSITIVE_CONFIG): never echoed into logs. */

@@ -1,8 +1,12 @@
-// Runs one command for a session: the checks Redis makes, in Redis's order (existence, arity,
-// auth, transaction, memory, replicas, read-only, pub/sub context, pause, MULTI queueing), then
-// the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
+// Runs one command for a session: the checks Redis makes, in Redis's order, as a declared chain of
+// small functions (CHAIN below: existence and arity, auth, slot ownership in cluster mode,
+// transaction, memory, replicas and read-only, pub/sub context, stale data, pause, MULTI
+// queueing), then the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
+import { join, resolve } from 'node:path';
 import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
+import { SlotOwnership } from './cluster/ownership.js';
+import { SlotRouting } from './cluster/routing-check.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
 import { keepsSilencedReply } from './handlers/client.js';
 import { abortExec, isInExec } from './handlers/transactions.js';
@@ -20,10 +24,90 @@ export interface ResolvedCommand {
   handler: Handler;
 }
 
+/**
+ * A check's verdict: null lets the command on to the next check; a string refuses it with that
+ * error; TAKEN means the check dealt with it (queued it, postponed it, or already answered).
+ */
+const TAKEN = 1;
+type Verdict = string | null | typeof TAKEN;
+type Check = (d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec, args: string[]) => Verdict;
+
+function requireAuth(_d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
+  return !s.authenticated && !spec.flags.has('no_auth') ? 'NOAUTH Authentication required.' : null;
+}
+
+/** Cluster mode: -MOVED / -ASK / -TRYAGAIN / -CROSSSLOT for keys this node must not serve now. */
+function routeSlot(d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
+  const routing = d.routing!;
+  const redirect = routing.redirect(s, spec, args, routing.takeAsking(s, top));
+  if (redirect === null) return null;
+  // Like Redis: a redirected EXEC discards the transaction and answers the bare redirect.
+  if (spec.name === 'exec') {
+    d.server.stats.recordRejected(redirect, spec.name);
+    discardForRedirect(s);
+    s.w.error(redirect);
+    return TAKEN;
+  }
+  return redirect;
+}
+
+/** Cluster mode: no writes on a restarted master until the coordinator confirms its slots. */
+function fenceUnconfirmedWrites(d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
+  return d.routing!.fence(s, spec);
+}
+
+function refuseNoMulti(_d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
+  return s.multi && spec.flags.has('no_multi') ? 'ERR Command not allowed inside a transaction' : null;
+}
+
+function refuseOom(d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
+  if (!spec.flags.has('denyoom') && !(spec.name === 'exec' && queuedHas(s, 'denyoom'))) return null;
+  return d.server.eviction.checkBeforeWrite(s);
+}
+
+/** READONLY on a replica, NOREPLICAS under min-replicas-to-write. */
+function refuseWrite(d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
+  if (!spec.flags.has('write') && !(spec.name === 'exec' && queuedHas(s, 'write'))) return null;
+  return d.server.replication.writeRefusal(s);
+}
+
+function refusePubSubContext(_d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec): Verdict {
+  if (!s.inPubSubContext || PUBSUB_CONTEXT_OK.has(top.name)) return null;
+  return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+}
+
+function refuseStale(d: Dispatcher, _s: Session, spec: CommandSpec): Verdict {
+  return d.server.replication.staleRefusal(spec);
+}
+
+function postponeWhilePaused(d: Dispatcher, s: Session, spec: CommandSpec, _top: CommandSpec, args: string[]): Verdict {
+  if (!d.server.pause.shouldPostpone(s, spec)) return null;
+  d.server.pause.postpone(s, args);
+  return TAKEN;
+}
+
+function queueInMulti(_d: Dispatcher, s: Session, _spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
+  if (s.multi === null || MULTI_IMMEDIATE.has(top.name)) return null;
+  s.multi.push(args);
+  s.w.simple('QUEUED');
+  return TAKEN;
+}
+
+/** The checks after lookup and arity, in order; the last ones may take the command. */
+const CHAIN: readonly Check[] = [
+  requireAuth, routeSlot, fenceUnconfirmedWrites, refuseNoMulti, refuseOom, refuseWrite, refusePubSubContext,
+  refuseStale, postponeWhilePaused, queueInMulti,
+];
+/** Left out of a node without `slot-ownership yes`, so plain mode pays nothing for them. */
+const CLUSTER_ONLY: ReadonlySet<Check> = new Set([routeSlot, fenceUnconfirmedWrites]);
+
 export class Dispatcher {
   private readonly handlers = new Map<CommandSpec, Handler>();
+  private readonly checks: readonly Check[];
+  /** Slot ownership and its routing checks in cluster mode (`slot-ownership yes`), else null. */
+  readonly routing: SlotRouting | null = null;
 
-  constructor(private readonly server: NodeServer) {
+  constructor(readonly server: NodeServer) {
     for (const [name, handler] of Object.entries(HANDLERS)) {
       const [container, sub] = name.split('|') as [string, string | undefined];
       const top = lookupCommand(container);
@@ -31,6 +115,16 @@ export class Dispatcher {
       if (!spec) throw new Error(`handler ${name} has no command table entry`);
       this.handlers.set(spec, handler);
     }
+    const config = server.config;
+    if (config.getBool('slot-ownership')) {
+      const filePath = join(resolve(config.get('dir')), config.get('slot-ownership-file'));
+      const ownership = new SlotOwnership({ filePath, log: (level, message) => server.log(level, message) });
+      ownership.load();
+      this.routing = new SlotRouting(ownership, server.replication);
+      // Full resyncs carry the state to replicas (master-link.ts adopts it after loading).
+      server.snapshots.extraAux = () => [['tessera-slots', ownership.auxValue()]];
+    }
+    this.checks = this.routing === null ? CHAIN.filter((c) => !CLUSTER_ONLY.has(c)) : CHAIN;
   }
 
   handlerFor(spec: CommandSpec): Handler | undefined {
@@ -39,34 +133,14 @@ export class Dispatcher {
 
   /** Checks and runs a command received from a client. */
   execute(s: Session, args: string[]): void {
-    const server = this.server;
     const resolved = resolveCommand(args);
     if ('error' in resolved) return this.reject(s, resolved.error, lookupCommand(args[0]!)?.name);
     const { spec, top } = resolved;
-    const flags = spec.flags;
-    if (!s.authenticated && !flags.has('no_auth')) return this.reject(s, 'NOAUTH Authentication required.', spec.name);
-    if (s.multi && flags.has('no_multi')) return this.reject(s, 'ERR Command not allowed inside a transaction', spec.name);
-    const isWrite = flags.has('write');
-    if (flags.has('denyoom') || (spec.name === 'exec' && queuedHas(s, 'denyoom'))) {
-      const oom = server.eviction.checkBeforeWrite(s);
-      if (oom) return this.reject(s, oom, spec.name);
-    }
-    if (isWrite || (spec.name === 'exec' && queuedHas(s, 'write'))) {
-      const err = server.replication.writeRefusal(s);
-      if (err) return this.reject(s, err, spec.name);
-    }
-    if (s.inPubSubContext && !PUBSUB_CONTEXT_OK.has(top.name)) {
-      return this.reject(s, `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name);
-    }
-    const staleErr = server.replication.staleRefusal(spec);
-    if (staleErr) return this.reject(s, staleErr, spec.name);
-    if (server.pause.shouldPostpone(s, spec)) {
-      server.pause.postpone(s, args);
-      return;
-    }
-    if (s.multi !== null && !MULTI_IMMEDIATE.has(top.name)) {
-      s.multi.push(args);
-      s.w.simple('QUEUED');
+    const checks = this.checks;
+    for (let i = 0; i < checks.length; i++) {
+      const verdict = checks[i]!(this, s, spec, top, args);
+      if (verdict === null) continue;
+      if (verdict !== TAKEN) this.reject(s, verdict, spec.name);
       return;
     }
     this.call(s, spec, args);
@@ -138,6 +212,13 @@ export class Dispatcher {
     if (s.multi !== null) s.multiError = true;
     s.w.error(message);
   }
+}
+
+/** Ends a transaction refused by a redirect (Redis's discardTransaction, without EXECABORT). */
+function discardForRedirect(s: Session): void {
+  s.multi = null;
+  s.multiError = false;
+  s.server.watch.unwatchAll(s);
 }
 
 function queuedHas(s: Session, flag: 'write' | 'denyoom'): boolean {

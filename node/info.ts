@@ -7,7 +7,8 @@ import { aofOf } from './persistence/aof.js';
 import { VERSION } from './version.js';
 
 type Field = [string, string | number];
-type SectionRenderer = (server: NodeServer) => Field[];
+/** null: the section does not exist on this node (Slots without slot-ownership). */
+type SectionRenderer = (server: NodeServer) => Field[] | null;
 
 const SECTIONS: ReadonlyArray<[string, SectionRenderer]> = [
   ['server', serverSection],
@@ -21,6 +22,7 @@ const SECTIONS: ReadonlyArray<[string, SectionRenderer]> = [
   ['commandstats', commandstatsSection],
   ['errorstats', errorstatsSection],
   ['cluster', (s) => [['cluster_enabled', s.config.getBool('cluster-enabled') ? 1 : 0]]],
+  ['slots', slotsSection],
   ['keyspace', keyspaceSection],
 ];
 
@@ -37,12 +39,30 @@ export function renderInfo(server: NodeServer, requested: readonly string[]): st
   for (const [name, render] of SECTIONS) {
     const wanted = names.has(name) || (defaults && !NOT_DEFAULT.has(name)) || (all && NOT_DEFAULT.has(name));
     if (!wanted) continue;
+    const fields = render(server);
+    if (fields === null) continue;
     const title = SECTION_TITLES[name] ?? name[0]!.toUpperCase() + name.slice(1);
     let text = `# ${title}\r\n`;
-    for (const [k, v] of render(server)) text += `${k}:${v}\r\n`;
+    for (const [k, v] of fields) text += `${k}:${v}\r\n`;
     parts.push(text);
   }
   return parts.join('\r\n');
+}
+
+/** Cluster mode's slot ownership (only with slot-ownership yes, so a plain node's INFO is Redis's). */
+function slotsSection(s: NodeServer): Field[] | null {
+  const routing = s.dispatcher.routing;
+  if (routing === null) return null;
+  const own = routing.ownership;
+  const counts = own.counts();
+  return [
+    ['slot_ownership', 'yes'],
+    ['config_epoch', own.epoch],
+    ['slots_owned', counts.owned],
+    ['slots_migrating', counts.migrating],
+    ['slots_importing', counts.importing],
+    ['ownership_confirmed', own.confirmed ? 1 : 0],
+  ];
 }
 
 function serverSection(s: NodeServer): Field[] {

@@ -31,7 +31,7 @@ const EXTRA_CATEGORIES: Record<string, Category[]> = {
   'client|unblock': ['connection'], 'client|id': ['connection'], 'client|info': ['connection'], 'client|setname': ['connection'],
   'client|getname': ['connection'], 'client|reply': ['connection'], 'client|help': ['connection'], 'client|setinfo': ['connection'],
   'slowlog|get': ['dangerous'], 'slowlog|len': ['dangerous'], 'slowlog|reset': ['dangerous'], 'latency|latest': ['dangerous'],
-  'latency|history': ['dangerous'], 'latency|reset': ['dangerous'],
+  'latency|history': ['dangerous'], 'latency|reset': ['dangerous'], asking: ['connection'],
 };
 
 // Commands Redis gives no group category: containers (except COMMAND), and a few others.

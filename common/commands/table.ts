@@ -2,6 +2,7 @@
 // dispatch, proxy key extraction and splitting, COMMAND, and the coverage tests.
 import { unknownCommand, wrongArity } from '../errors.js';
 import type { CommandSpec } from './spec.js';
+import { clusterCommands } from './families/cluster.js';
 import { connectionCommands } from './families/connection.js';
 import { genericCommands } from './families/generic.js';
 import { hashCommands } from './families/hash.js';
@@ -18,6 +19,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
   [
     ...genericCommands, ...stringCommands, ...listCommands, ...hashCommands, ...setCommands,
     ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands, ...replicationCommands,
+    ...clusterCommands,
   ].map((spec) => [spec.name, spec]),
 );
 

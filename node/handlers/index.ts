@@ -2,6 +2,7 @@
 // at start-up that each key has a table entry; a test checks the reverse.
 import { aofHandlers } from './aof.js';
 import { clientHandlers } from './client.js';
+import { clusterHandlers } from './cluster.js';
 import { connectionHandlers } from './connection.js';
 import type { HandlerMap } from './handler.js';
 import { hashHandlers } from './hashes.js';
@@ -33,4 +34,5 @@ export const HANDLERS: HandlerMap = {
   ...aofHandlers,
   ...replicationHandlers,
   ...persistenceHandlers,
+  ...clusterHandlers,
 };

@@ -27,6 +27,8 @@ export interface RdbAuxInfo {
   replOffset: number;
   /** 1 when the file is an AOF base, 0 for a plain snapshot. */
   aofBase: number;
+  /** Tessera's own fields (tessera-slots); Redis skips AUX fields it does not know. */
+  extra?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** Magic, version and the AUX fields, in Redis 7.0's order. */
@@ -40,6 +42,7 @@ export function writeRdbHeader(w: RdbWriter, aux: RdbAuxInfo): void {
   writeAux(w, 'repl-id', aux.replId);
   writeAux(w, 'repl-offset', String(aux.replOffset));
   writeAux(w, 'aof-base', String(aux.aofBase));
+  for (const [key, value] of aux.extra ?? []) writeAux(w, key, value);
 }
 
 function writeAux(w: RdbWriter, key: string, value: string): void {

@@ -242,6 +242,8 @@ export class SnapshotManager {
   lastLoadKeysExpired = 0;
   /** Set by the replication module: the position to record in the file. */
   replicationPosition: () => ReplicationPosition;
+  /** Further AUX fields for every snapshot (cluster mode adds tessera-slots for full resyncs). */
+  extraAux: () => ReadonlyArray<readonly [string, string]> = () => [];
   /** Set by the AOF module: true while an AOF rewrite runs (BGSAVE then waits, like Redis). */
   otherJobActive: () => boolean = () => false;
   /** Called when a background snapshot ends (ok or not), e.g. to start a scheduled AOF rewrite. */
@@ -556,6 +558,7 @@ export class SnapshotManager {
       replId: pos.replId,
       replOffset: pos.offset,
       aofBase: 0,
+      extra: this.extraAux(),
     };
   }
 }

@@ -274,6 +274,8 @@ export class MasterLink {
     repl.hasHistory = true;
     repl.replicas.disconnectAll();
     for (const listener of repl.onDatasetReplaced) listener();
+    // Cluster mode: the master's slot ownership comes with its data (node/cluster/ownership.ts).
+    server.dispatcher.routing?.ownership.adoptFromMaster(loaded.aux.get('tessera-slots'));
     this.masterSession = this.newMasterSession();
     const streamDb = Number(loaded.aux.get('repl-stream-db') ?? 0);
     if (streamDb >= 0 && streamDb < server.dbs.length) this.masterSession.db = server.dbs[streamDb]!;

@@ -13,7 +13,7 @@ export interface ReplPosition {
 }
 
 /** Serialises every db synchronously, so the image is exactly the dataset at `pos.offset`. */
-export function buildSyncRdb(dbs: readonly Db[], pos: ReplPosition, compression: boolean): Buffer {
+export function buildSyncRdb(dbs: readonly Db[], pos: ReplPosition, compression: boolean, extra: ReadonlyArray<readonly [string, string]> = []): Buffer {
   const out = new RdbOutput(compression, 1024 * 1024);
   writeRdbHeader(out.w, {
     redisVersion: VERSION,
@@ -23,6 +23,7 @@ export function buildSyncRdb(dbs: readonly Db[], pos: ReplPosition, compression:
     replId: pos.replId,
     replOffset: pos.offset,
     aofBase: 0,
+    extra,
   });
   const chunks: Buffer[] = [];
   for (const db of dbs) {

@@ -177,7 +177,7 @@ export class ReplicaClients {
     s.flush();
     server.log('notice', 'Starting BGSAVE for SYNC with target: disk');
     const pos = { replId: repl.replId, offset: repl.masterReplOffset, streamDb: repl.streamDb() };
-    const rdb = buildSyncRdb(server.dbs, pos, server.config.getBool('rdbcompression'));
+    const rdb = buildSyncRdb(server.dbs, pos, server.config.getBool('rdbcompression'), server.snapshots.extraAux());
     s.socket.write(`$${rdb.length}\r\n`, 'latin1');
     s.socket.write(rdb);
     this.attach(s, h, 'online');

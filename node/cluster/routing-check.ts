@@ -1,0 +1,137 @@
+// The dispatcher's slot-ownership checks (cluster mode only), with Redis Cluster's answers
+// (getNodeByQuery in Redis's cluster.c): keys in a slot this node does not serve → -MOVED to the
+// owner it was told about; a slot migrating out → run here if every key is still here, -ASK to the
+// target if none is, -TRYAGAIN if some are; an importing slot → served only right after ASKING,
+// else -MOVED to the source; keys of several slots → -CROSSSLOT. Keyless commands pass.
+import { keyIndexes } from '../../common/commands/keys.js';
+import { lookupCommand, resolveCommand } from '../../common/commands/table.js';
+import type { CommandSpec } from '../../common/commands/spec.js';
+import { slotOf } from '../../common/slots.js';
+import type { Db } from '../keyspace/db.js';
+import type { Session } from '../session.js';
+import { SlotState, type SlotOwnership } from './ownership.js';
+
+export const CROSSSLOT_ERR = "CROSSSLOT Keys in request don't hash to the same slot";
+export const TRYAGAIN_ERR = 'TRYAGAIN Multiple keys request during rehashing of slot';
+export const CLUSTERDOWN_ERR = 'CLUSTERDOWN Hash slot not served';
+export const UNCONFIRMED_ERR = 'TRYAGAIN slot ownership not confirmed since restart';
+
+/** What the checks need from replication: who is our master link, and are we a master. */
+export interface RoutingReplication {
+  isMasterClient(s: Session): boolean;
+  readonly role: 'master' | 'slave';
+}
+
+export class SlotRouting {
+  /** Sessions whose next command may use an importing slot (Redis's CLIENT_ASKING flag). */
+  private readonly asking = new WeakSet<Session>();
+
+  constructor(
+    readonly ownership: SlotOwnership,
+    private readonly replication: RoutingReplication,
+  ) {}
+
+  /** ASKING: lets the session's next command (or its next transaction) into an importing slot. */
+  setAsking(s: Session): void {
+    this.asking.add(s);
+  }
+
+  /**
+   * Called once at the start of every command: whether ASKING preceded it. The flag is one-shot,
+   * as in Redis (resetClient): any other command clears it, except inside MULTI, where it lasts
+   * until EXEC or DISCARD so the queued commands and EXEC see it.
+   */
+  takeAsking(s: Session, top: CommandSpec): boolean {
+    if (!this.asking.has(s)) return false;
+    const name = top.name;
+    if (name !== 'asking' && (s.multi === null || name === 'exec' || name === 'discard')) this.asking.delete(s);
+    return true;
+  }
+
+  /**
+   * The redirect for a command, or null to run it here. EXEC is checked over all its queued
+   * commands together (they were also checked one by one when queued), as Redis does.
+   */
+  redirect(s: Session, spec: CommandSpec, args: readonly string[], asking: boolean): string | null {
+    if (this.replication.isMasterClient(s)) return null;
+    if (spec.name === 'exec' && s.multi !== null) return this.redirectForKeys(s.db, queuedKeys(s.multi), asking);
+    if (spec.movableKeys !== undefined) {
+      const idx = keyIndexes(spec, args);
+      if (idx === null || idx.length === 0) return null;
+      return this.redirectForKeys(s.db, idx.map((i) => args[i]!), asking);
+    }
+    if (spec.firstKey === 0) return null;
+    // Fixed key positions: walk them without building a key array (the common case).
+    const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+    let slot = -1;
+    let count = 0;
+    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) {
+      const ks = slotOf(args[i]!);
+      if (slot < 0) slot = ks;
+      else if (ks !== slot) return CROSSSLOT_ERR;
+      count++;
+    }
+    if (slot < 0) return null;
+    const st = this.ownership.stateOf(slot);
+    if (st === SlotState.Owned) return null;
+    if (st === SlotState.None) return this.notServed(slot);
+    let missing = 0;
+    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) if (!s.db.exists(args[i]!)) missing++;
+    return this.openSlot(slot, st, count, missing, asking);
+  }
+
+  /**
+   * Writes are refused on a master whose persisted ownership the coordinator has not confirmed
+   * since a restart (reads are served: see docs/compatibility.md). The master link is exempt.
+   */
+  fence(s: Session, spec: CommandSpec): string | null {
+    if (this.ownership.confirmed || this.replication.role !== 'master') return null;
+    const writes = spec.flags.has('write') || (spec.name === 'exec' && s.multi !== null && s.multi.some(isWrite));
+    return writes ? UNCONFIRMED_ERR : null;
+  }
+
+  private redirectForKeys(db: Db, keys: readonly string[], asking: boolean): string | null {
+    if (keys.length === 0) return null;
+    const slot = slotOf(keys[0]!);
+    for (let i = 1; i < keys.length; i++) if (slotOf(keys[i]!) !== slot) return CROSSSLOT_ERR;
+    const st = this.ownership.stateOf(slot);
+    if (st === SlotState.Owned) return null;
+    if (st === SlotState.None) return this.notServed(slot);
+    let missing = 0;
+    for (const key of keys) if (!db.exists(key)) missing++;
+    return this.openSlot(slot, st, keys.length, missing, asking);
+  }
+
+  private notServed(slot: number): string {
+    const owner = this.ownership.peerOf(slot);
+    return owner === null ? CLUSTERDOWN_ERR : `MOVED ${slot} ${owner}`;
+  }
+
+  /** A migrating or importing slot, given how many of the command's keys are absent here. */
+  private openSlot(slot: number, st: SlotState, keys: number, missing: number, asking: boolean): string | null {
+    const peer = this.ownership.peerOf(slot)!;
+    if (st === SlotState.Migrating) {
+      if (missing === 0) return null;
+      return missing === keys ? `ASK ${slot} ${peer}` : TRYAGAIN_ERR;
+    }
+    // Importing: only after ASKING, and a multi-key command only once all its keys arrived.
+    if (!asking) return `MOVED ${slot} ${peer}`;
+    return keys > 1 && missing > 0 ? TRYAGAIN_ERR : null;
+  }
+}
+
+function isWrite(argv: readonly string[]): boolean {
+  return lookupCommand(argv[0]!)?.flags.has('write') === true;
+}
+
+/** Every key of the queued commands of a transaction (EXEC in cluster mode only). */
+function queuedKeys(queue: readonly string[][]): string[] {
+  const keys: string[] = [];
+  for (const argv of queue) {
+    const resolved = resolveCommand(argv);
+    if ('error' in resolved) continue;
+    const idx = keyIndexes(resolved.spec, argv);
+    if (idx !== null) for (const i of idx) keys.push(argv[i]!);
+  }
+  return keys;
+}
