@@ -1,5 +1,6 @@
 // The Tessera node: owns the databases, the listening sockets and sessions, and the subsystems
 // (pub/sub, blocking, WATCH, pause, eviction, replication, stats); runs the periodic jobs.
+import { constants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Dispatcher } from './dispatcher.js';
@@ -154,7 +155,10 @@ export class NodeServer {
   feedMonitors(s: Session, args: string[]): void {
     const t = this.now / 1000;
     const head = `${Math.floor(t)}.${String(Math.round((t % 1) * 1e6)).padStart(6, '0')} [${s.db.id} ${s.addr}]`;
-    const line = `${head} ${args.map(quoteMonitorArg).join(' ')}`;
+    let shown = args.map(quoteMonitorArg);
+    // Several huge arguments could still make a line longer than a string: cut them all then.
+    if (shown.reduce((n, q) => n + q.length + 1, head.length) > MONITOR_MAX_CHARS) shown = args.map(cutMonitorArg);
+    const line = `${head} ${shown.join(' ')}`;
     for (const m of this.monitors) {
       m.w.simple(line);
       m.flush();
@@ -358,20 +362,46 @@ function randomHex(n: number): string {
   return s;
 }
 
-/** MONITOR quotes arguments like Redis's sdscatrepr. */
+// Bytes sdscatrepr writes as themselves (printable ASCII but the backslash and the double quote).
+const MONITOR_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+// A MONITOR line longer than this cannot be built as a string; such an argument is shown cut.
+const MONITOR_MAX_CHARS = constants.MAX_STRING_LENGTH >> 1;
+
+/**
+ * MONITOR quotes arguments like Redis's sdscatrepr, in time linear in the argument: plain text is
+ * wrapped at once, anything else is escaped into a Buffer (a string grown char by char costs a
+ * rope node per char: 135 MB of NULs took 30 s and 3.6 GB). An argument whose escaped form could
+ * not be a string is shown as its first bytes and the count of the rest.
+ */
 export function quoteMonitorArg(a: string): string {
-  let out = '"';
+  if (MONITOR_PLAIN.test(a)) return a.length + 2 <= MONITOR_MAX_CHARS ? `"${a}"` : cutMonitorArg(a);
+  if (a.length * 4 + 2 > MONITOR_MAX_CHARS) return cutMonitorArg(a);
+  const out = Buffer.allocUnsafe(a.length * 4 + 2);
+  let p = 0;
+  out[p++] = 0x22;
   for (let i = 0; i < a.length; i++) {
     const c = a.charCodeAt(i);
-    const ch = a[i]!;
-    if (ch === '\\' || ch === '"') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\x07') out += '\\a';
-    else if (ch === '\b') out += '\\b';
-    else if (c < 32 || c > 126) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
+    const esc = c === 0x5c || c === 0x22 ? c : c === 10 ? 0x6e : c === 13 ? 0x72 : c === 9 ? 0x74 : c === 7 ? 0x61 : c === 8 ? 0x62 : 0;
+    if (esc !== 0) {
+      out[p++] = 0x5c;
+      out[p++] = esc;
+    } else if (c < 32 || c > 126) {
+      out[p++] = 0x5c;
+      out[p++] = 0x78;
+      out[p++] = HEX_DIGITS.charCodeAt(c >> 4);
+      out[p++] = HEX_DIGITS.charCodeAt(c & 15);
+    } else {
+      out[p++] = c;
+    }
   }
-  return out + '"';
+  out[p++] = 0x22;
+  return out.latin1Slice(0, p);
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+const MONITOR_CUT_CHARS = 1024;
+
+function cutMonitorArg(a: string): string {
+  if (a.length <= MONITOR_CUT_CHARS) return quoteMonitorArg(a);
+  return `${quoteMonitorArg(a.slice(0, MONITOR_CUT_CHARS))}... (${a.length - MONITOR_CUT_CHARS} more bytes)`;
 }
