@@ -230,6 +230,30 @@ export function validateMigration(v: unknown): Migration {
 export const encodeMigration = (m: Migration): string => encode(validateMigration(m));
 export const parseMigration = (text: string): Migration => validateMigration(parseDocument('migration', text));
 
+// ---- CoordinatorInfo ----
+
+/** What a coordinator (dashboard) candidate stores as the value of its leader-lock key. */
+export interface CoordinatorInfo {
+  /** Unique among the product's candidates (host and port, or set by the operator). */
+  id: string;
+  /** Base URL of its HTTP API, e.g. http://127.0.0.1:18080 */
+  url: string;
+  pid: number;
+  /** ISO 8601 */
+  startedAt: string;
+}
+
+export function validateCoordinatorInfo(v: unknown): CoordinatorInfo {
+  const o = object('coordinator', v);
+  const id = str('coordinator', 'id', o.id);
+  const what = `coordinator ${id}`;
+  const url = str(what, 'url', o.url);
+  if (!/^https?:\/\/[^/\s]+$/.test(url)) fail(what, `url must be http(s)://host:port, got ${JSON.stringify(url)}`);
+  return { id, url, pid: int(what, 'pid', o.pid, 1, 2 ** 31), startedAt: str(what, 'startedAt', o.startedAt) };
+}
+export const encodeCoordinatorInfo = (c: CoordinatorInfo): string => encode(validateCoordinatorInfo(c));
+export const parseCoordinatorInfo = (text: string): CoordinatorInfo => validateCoordinatorInfo(parseDocument('coordinator', text));
+
 // ---- derivations ----
 
 /** Where requests for one slot go. A master is null when its group is unknown or has no master. */

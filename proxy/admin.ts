@@ -1,9 +1,9 @@
 // The proxy's admin HTTP API (fastify): /health, /stats, /metrics (Prometheus), /slots.
 // Every route needs `Authorization: Bearer <admin-token>`; /health and /metrics may be opened
 // with admin-open-reads. Without an admin-token the API answers loopback clients only.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
+import { checkBearer, tokenDigest } from '../common/http-auth.js';
 import type { HealthState } from './backend/pool.js';
 import { type Proxy, isLoopback } from './proxy.js';
 
@@ -75,16 +75,15 @@ declare module 'fastify' {
  * without backend addresses).
  */
 function adminAuth(token: string, openReads: boolean) {
-  // Compare digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
-  const want = token === '' ? null : digest(token);
+  const want = token === '' ? null : tokenDigest(token);
   const verdict = (req: FastifyRequest): [number, string, string] | null => {
     if (want === null) {
       if (isLoopback(req.socket.remoteAddress)) return null;
       return [403, 'ADMIN_PROTECTED_MODE', 'no admin-token is set, so the admin API answers loopback clients only; set admin-token (see docs/security.md)'];
     }
-    const header = req.headers.authorization;
-    if (header === undefined || !/^Bearer /i.test(header)) return [401, 'ADMIN_TOKEN_MISSING', 'this route needs an Authorization: Bearer <admin-token> header'];
-    return timingSafeEqual(digest(header.slice(7).trim()), want) ? null : [401, 'ADMIN_TOKEN_INVALID', 'the admin token is wrong'];
+    const bearer = checkBearer(req.headers.authorization, want);
+    if (bearer === 'missing') return [401, 'ADMIN_TOKEN_MISSING', 'this route needs an Authorization: Bearer <admin-token> header'];
+    return bearer === 'ok' ? null : [401, 'ADMIN_TOKEN_INVALID', 'the admin token is wrong'];
   };
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const refused = verdict(req);
@@ -99,10 +98,6 @@ function adminAuth(token: string, openReads: boolean) {
 
 function refuse(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).header('www-authenticate', 'Bearer realm="tessera-proxy"').send({ code, message });
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 export interface ServerHealth {

@@ -51,3 +51,11 @@ export const migrationSlotOf = (product: string, key: string): number | null => 
 
 /** The leader-lock name of the product's coordinator (candidates live under `${leaderKey}/`). */
 export const leaderKey = (product: string): string => `${productPrefix(product)}leader`;
+
+/**
+ * The product's configuration epoch: a counter the coordinator raises (compare-and-swap) with every
+ * slot-ownership change it tells the nodes, so a node can refuse a stale or second coordinator.
+ */
+export const epochKey = (product: string): string => `${productPrefix(product)}epoch`;
+/** Migration throttle and concurrency set at run time (kept apart from the per-slot records). */
+export const migrationSettingsKey = (product: string): string => `${productPrefix(product)}migration-settings`;

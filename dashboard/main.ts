@@ -1,0 +1,55 @@
+// `tessera dashboard --store URL --product NAME [--listen host:port] [--token-file F]`: the
+// coordinator. It listens at once (a standby serves reads) and campaigns for the product's
+// leader lock in the background; SIGTERM resigns, so a standby takes over without waiting.
+import { hostname } from 'node:os';
+import { isAddr } from '../common/model.js';
+import { openStore } from '../common/store/open-store.js';
+import { buildApp } from './app.js';
+import { type DashboardConfig, type DashboardFlags, loadDashboardConfig } from './config.js';
+import { Cluster } from './coordinator/cluster.js';
+import { Leadership } from './coordinator/leadership.js';
+
+export interface RunningDashboard {
+  config: DashboardConfig;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<string, string | undefined>> = process.env): Promise<RunningDashboard> {
+  const config = loadDashboardConfig(flags, env);
+  if (!isAddr(config.listen)) throw new Error(`listen must be host:port, got ${JSON.stringify(config.listen)}`);
+  const i = config.listen.lastIndexOf(':');
+  const host = config.listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(config.listen.slice(i + 1));
+  const url = config.advertise || `http://${config.listen}`;
+  const store = await openStore(config.store);
+  // pino through fastify; request logs carry method, URL and address, never headers (the token).
+  const logger = { level: config.logLevel, redact: ['req.headers.authorization'] };
+  const self = { id: `${hostname()}:${port}:${process.pid}`, url, pid: process.pid, startedAt: new Date().toISOString() };
+  let log: (msg: string) => void = () => {};
+  const leadership = new Leadership(store, config.product, self, config.leaderTtl, (msg) => log(msg));
+  const cluster = new Cluster(store, config.product, leadership);
+  const app = buildApp({ cluster, leadership, token: config.token, openReads: config.openReads, logger });
+  log = (msg) => app.log.info(msg);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  app.log.info(`coordinator of product ${config.product} on ${url} (store ${config.store}); campaigning for leadership`);
+  leadership.start();
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    url,
+    stop: () => {
+      stopping ??= (async () => {
+        await leadership.stop();
+        await app.close();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
