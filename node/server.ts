@@ -77,13 +77,12 @@ export class NodeServer {
     this.eviction = new Eviction(this);
     this.replication = new Replication(config, this);
     this.dispatcher = new Dispatcher(this);
-    this.pause = new PauseManager((s, args) => {
-      this.updateClock();
-      this.dispatcher.execute(s, args);
-    });
+    this.pause = new PauseManager((s, args) => s.runHeld(args));
     applyEncodingLimits(config);
     config.onChange((name) => {
       if (name.includes('listpack') || name.includes('intset')) applyEncodingLimits(config);
+      // Past maxclients connections are still accepted, to be answered "max number of clients".
+      if (name === 'maxclients') for (const l of this.listeners) l.maxConnections = config.getInt('maxclients') + RESERVED_FDS;
     });
   }
 
@@ -219,7 +218,7 @@ export class NodeServer {
     const hosts = binds.map((b) => (b.startsWith('-') ? b.slice(1) : b)).map((b) => (b === '*' ? '0.0.0.0' : b === '::*' ? '::' : b));
     for (const host of hosts) {
       const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-      server.maxConnections = this.config.getInt('maxclients') + 32;
+      server.maxConnections = this.config.getInt('maxclients') + RESERVED_FDS;
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) => {
           // "-::*" style binds are optional: skip an address family the host lacks.

@@ -226,6 +226,16 @@ export class Session {
     }
   }
 
+  /** Runs one command held for this client (CLIENT PAUSE); an exception closes this client only. */
+  runHeld(args: string[]): void {
+    try {
+      this.server.updateClock();
+      this.server.dispatcher.execute(this, args);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
   /**
    * Something threw while serving this client (a bug, or a reply too large to build): it costs
    * this connection only, never the process and every other client.
