@@ -279,7 +279,7 @@ export function parseSetArgs(args: readonly string[]): { epoch: number; ranges: 
   let i = 1;
   while (i < args.length) {
     const spans = parseSlotList(args[i]!);
-    if (spans === null) return { error: `ERR invalid slot range '${args[i]!.slice(0, 64)}': expected slots 0-${SLOT_COUNT - 1} as a-b,c,…` };
+    if (spans === null) return { error: `ERR invalid slot range '${args[i]!.slice(0, 64)}': expected slots 0-${SLOT_COUNT - 1} as a-b,c,...` };
     const word = args[i + 1]?.toLowerCase();
     let state: SlotState;
     let peer: string | null = null;

@@ -38,13 +38,15 @@ export class SlotRouting {
 
   /**
    * Called once at the start of every command: whether ASKING preceded it. The flag is one-shot,
-   * as in Redis (resetClient): any other command clears it, except inside MULTI, where it lasts
-   * until EXEC or DISCARD so the queued commands and EXEC see it.
+   * as in Redis (resetClient clears it after any other command unless the client is in MULTI
+   * then): MULTI and the commands queued after it keep it, so they and EXEC see it; EXEC and
+   * DISCARD end it.
    */
   takeAsking(s: Session, top: CommandSpec): boolean {
     if (!this.asking.has(s)) return false;
     const name = top.name;
-    if (name !== 'asking' && (s.multi === null || name === 'exec' || name === 'discard')) this.asking.delete(s);
+    const keeps = name === 'asking' || name === 'multi' || (s.multi !== null && name !== 'exec' && name !== 'discard');
+    if (!keeps) this.asking.delete(s);
     return true;
   }
 
@@ -63,21 +65,26 @@ export class SlotRouting {
     if (spec.firstKey === 0) return null;
     // Fixed key positions: walk them without building a key array (the common case).
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
-    let slot = -1;
-    let count = 0;
-    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) {
-      const ks = slotOf(args[i]!);
-      if (slot < 0) slot = ks;
-      else if (ks !== slot) return CROSSSLOT_ERR;
-      count++;
+    if (spec.firstKey >= args.length) return null;
+    const first = args[spec.firstKey]!;
+    const slot = slotOf(first);
+    let multiple = false;
+    for (let i = spec.firstKey + spec.keyStep; i <= last && i < args.length; i += spec.keyStep) {
+      const key = args[i]!;
+      if (key === first) continue;
+      if (slotOf(key) !== slot) return CROSSSLOT_ERR;
+      multiple = true;
     }
-    if (slot < 0) return null;
     const st = this.ownership.stateOf(slot);
     if (st === SlotState.Owned) return null;
     if (st === SlotState.None) return this.notServed(slot);
     let missing = 0;
-    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) if (!s.db.exists(args[i]!)) missing++;
-    return this.openSlot(slot, st, count, missing, asking);
+    let present = 0;
+    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) {
+      if (s.db.exists(args[i]!)) present++;
+      else missing++;
+    }
+    return this.openSlot(slot, st, multiple, missing, present, asking);
   }
 
   /**
@@ -92,14 +99,20 @@ export class SlotRouting {
 
   private redirectForKeys(db: Db, keys: readonly string[], asking: boolean): string | null {
     if (keys.length === 0) return null;
-    const slot = slotOf(keys[0]!);
-    for (let i = 1; i < keys.length; i++) if (slotOf(keys[i]!) !== slot) return CROSSSLOT_ERR;
+    const first = keys[0]!;
+    const slot = slotOf(first);
+    let multiple = false;
+    for (let i = 1; i < keys.length; i++) {
+      if (keys[i] === first) continue;
+      if (slotOf(keys[i]!) !== slot) return CROSSSLOT_ERR;
+      multiple = true;
+    }
     const st = this.ownership.stateOf(slot);
     if (st === SlotState.Owned) return null;
     if (st === SlotState.None) return this.notServed(slot);
     let missing = 0;
     for (const key of keys) if (!db.exists(key)) missing++;
-    return this.openSlot(slot, st, keys.length, missing, asking);
+    return this.openSlot(slot, st, multiple, missing, keys.length - missing, asking);
   }
 
   private notServed(slot: number): string {
@@ -107,16 +120,20 @@ export class SlotRouting {
     return owner === null ? CLUSTERDOWN_ERR : `MOVED ${slot} ${owner}`;
   }
 
-  /** A migrating or importing slot, given how many of the command's keys are absent here. */
-  private openSlot(slot: number, st: SlotState, keys: number, missing: number, asking: boolean): string | null {
+  /**
+   * A migrating or importing slot, given how many key references of the command are absent and
+   * present here (a key named twice counts twice, as in Redis) and whether it names several
+   * distinct keys.
+   */
+  private openSlot(slot: number, st: SlotState, multiple: boolean, missing: number, present: number, asking: boolean): string | null {
     const peer = this.ownership.peerOf(slot)!;
     if (st === SlotState.Migrating) {
       if (missing === 0) return null;
-      return missing === keys ? `ASK ${slot} ${peer}` : TRYAGAIN_ERR;
+      return present === 0 ? `ASK ${slot} ${peer}` : TRYAGAIN_ERR;
     }
     // Importing: only after ASKING, and a multi-key command only once all its keys arrived.
     if (!asking) return `MOVED ${slot} ${peer}`;
-    return keys > 1 && missing > 0 ? TRYAGAIN_ERR : null;
+    return multiple && missing > 0 ? TRYAGAIN_ERR : null;
   }
 }
 
