@@ -4,7 +4,7 @@
 
 /** Options whose value is a secret (node directives and proxy flags alike). */
 export const SECRET_OPTIONS: ReadonlySet<string> = new Set([
-  '--requirepass', '--masterauth', '--backend-password', '--admin-password', '--admin-token',
+  '--requirepass', '--masterauth', '--backend-password', '--admin-password', '--admin-token', '--token',
 ]);
 
 const MASK = '***';
