@@ -68,8 +68,9 @@ export class RequestDecoder {
   private pos = 0;
   private avail = 0;
   // Where the search for the current line's end stopped (chunk index, offset, distance from the
-  // current position), so more input resumes it instead of scanning again. Reset on every consume.
-  private scanChunk = 0;
+  // current position), so more input resumes it instead of scanning again. scanChunk -1 = no
+  // search since the last consume.
+  private scanChunk = -1;
   private scanOff = 0;
   private scanDist = 0;
 
@@ -148,6 +149,7 @@ export class RequestDecoder {
         }
         if (this.bulkLen < 0) {
           if (this.avail === 0) return null;
+          if (this.wholeBulkHere()) continue;
           // Like Redis, the '$' is checked only once the whole length line has arrived.
           const first = this.chunks[this.head]![this.pos]!;
           const len = this.numberLine('too big bulk count string', first);
@@ -185,6 +187,32 @@ export class RequestDecoder {
       }
       return args;
     }
+  }
+
+  /**
+   * The hot path: a valid "$<n>\r\n<n bytes>\r\n" lying whole inside the current chunk is taken
+   * in one step. Returns false, consuming nothing, for anything else (the general path decides).
+   */
+  private wholeBulkHere(): boolean {
+    const c = this.chunks[this.head]!;
+    const p = this.pos;
+    if (c[p] !== 0x24 /* $ */) return false;
+    const cr = c.indexOf(CR, p);
+    if (cr < 0 || cr - p > MAX_NUMBER_LINE) return false;
+    const len = parseInteger(c, p + 1, cr);
+    if (len === null || len < 0 || len > this.limits.maxBulkBytes || len > MAX_ARG_BYTES) return false;
+    if (this.unauthenticated && len > UNAUTH_MAX_BULK) return false;
+    const end = cr + 2 + len;
+    if (end + 2 >= c.length) return false; // the chunk must go on after it (keeps pos inside)
+    this.args.push(c.latin1Slice(cr + 2, end));
+    this.argBytes += len;
+    const n = end + 2 - p;
+    this.avail -= n;
+    this.frameBytes += n;
+    this.pos = end + 2;
+    this.scanChunk = -1;
+    this.argsLeft--;
+    return true;
   }
 
   /**
@@ -226,6 +254,19 @@ export class RequestDecoder {
     let ci = this.scanChunk;
     let off = this.scanOff;
     let dist = this.scanDist;
+    if (ci < 0) {
+      // A fresh search from the current position; most lines end in the current chunk.
+      const c = chunks[this.head]!;
+      const i = c.indexOf(byte, this.pos);
+      if (i >= 0) {
+        this.scanChunk = this.head;
+        this.scanOff = i;
+        return (this.scanDist = i - this.pos);
+      }
+      ci = this.head + 1;
+      off = 0;
+      dist = c.length - this.pos;
+    }
     while (ci < chunks.length) {
       const c = chunks[ci]!;
       const i = c.indexOf(byte, off);
@@ -249,8 +290,14 @@ export class RequestDecoder {
   private advance(n: number): void {
     this.avail -= n;
     this.frameBytes += n;
+    this.scanChunk = -1;
     const chunks = this.chunks;
     let pos = this.pos + n;
+    // Common case: still inside the current chunk.
+    if (pos < chunks[this.head]!.length) {
+      this.pos = pos;
+      return;
+    }
     while (this.head < chunks.length && pos >= chunks[this.head]!.length) {
       pos -= chunks[this.head]!.length;
       chunks[this.head] = EMPTY; // let consumed chunks go at once
@@ -264,9 +311,6 @@ export class RequestDecoder {
       chunks.splice(0, this.head);
       this.head = 0;
     }
-    this.scanChunk = this.head;
-    this.scanOff = this.pos;
-    this.scanDist = 0;
   }
 
   /** Copies the next `n` bytes (n <= avail) into one buffer without consuming them. */
