@@ -1,5 +1,5 @@
 // `tessera up`: a whole local cluster in one command — nodes (persistent, one directory each under
-// --dir), groups and an even slot assignment in the store, proxies — run by a supervisor in the
+// --dir), groups and an even slot assignment in the store, proxies, a coordinator — run by a supervisor in the
 // foreground. A child that exits after start is reported and restarted with back-off while the rest
 // keeps serving; only a failure during start stops everything. SIGINT/SIGTERM stop every child
 // cleanly (nodes save on SIGTERM). Secrets reach children through the environment, never argv.
@@ -23,6 +23,8 @@ export interface UpOptions {
   portBase: number;
   proxyPort: number;
   adminPortBase: number;
+  /** Port of the coordinator's HTTP API (tessera dashboard). */
+  dashboardPort: number;
   json: boolean;
   /** File holding the password of the whole cluster (nodes' requirepass, proxies' too). */
   requirepassFile?: string;
@@ -145,10 +147,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
     return c;
   };
 
-  process.on('SIGINT', () => void stopAll(0, 'SIGINT: stopping every node and proxy'));
-  process.on('SIGTERM', () => void stopAll(0, 'SIGTERM: stopping every node and proxy'));
+  process.on('SIGINT', () => void stopAll(0, 'SIGINT: stopping every node, proxy and the dashboard'));
+  process.on('SIGTERM', () => void stopAll(0, 'SIGTERM: stopping every node, proxy and the dashboard'));
   // The terminal went away: stop cleanly rather than leave the children to the orphan guard.
-  process.on('SIGHUP', () => void stopAll(0, 'SIGHUP: stopping every node and proxy'));
+  process.on('SIGHUP', () => void stopAll(0, 'SIGHUP: stopping every node, proxy and the dashboard'));
 
   try {
     const secrets = clusterSecrets(dir, opts.requirepassFile);
@@ -209,7 +211,18 @@ export async function runUp(opts: UpOptions): Promise<void> {
       }));
       proxies.push({ listen, admin });
     }
-    await Promise.all(proxyChildren.map((c) => waitForPort(c.spec.addr, START_TIMEOUT_MS, () => phase === 'starting')));
+    // The coordinator, supervised like the rest: it campaigns for the product's leader lock and
+    // serves the admin API (tessera admin --dashboard URL --token T …).
+    const dashboardAddr = `127.0.0.1:${opts.dashboardPort}`;
+    const dashboardUrl = `http://${dashboardAddr}`;
+    const dashboardChild = start({
+      name: `dashboard ${dashboardAddr}`,
+      args: ['dashboard', '--listen', dashboardAddr, '--store', storeUrl, '--product', opts.product],
+      env: { ...baseEnv, TESSERA_TOKEN: secrets.dashboardToken },
+      logFile: resolve(dir, 'dashboard.log'),
+      addr: dashboardAddr,
+    });
+    await Promise.all([...proxyChildren, dashboardChild].map((c) => waitForPort(c.spec.addr, START_TIMEOUT_MS, () => phase === 'starting')));
     if (phase !== 'starting') return; // a child failed; stopAll is under way
     phase = 'running';
 
@@ -217,11 +230,14 @@ export async function runUp(opts: UpOptions): Promise<void> {
       process.stdout.write(`${JSON.stringify({
         product: opts.product, store: storeUrl, dir, proxies: proxies.map((p) => p.listen), admin: proxies.map((p) => p.admin), groups,
         adminTokenFile: secrets.adminTokenFile, adminPasswordFile: secrets.adminPasswordFile,
+        dashboard: { url: dashboardUrl, token: secrets.dashboardToken }, dashboardTokenFile: secrets.dashboardTokenFile,
       })}\n`);
     } else {
       say(`Tessera cluster "${opts.product}" is up (store ${storeUrl})`);
       for (const g of groups) say(`  group ${g.id}: master ${g.master}${g.replicas.length ? `, replicas ${g.replicas.join(' ')}` : ''}`);
       for (const p of proxies) say(`  proxy ${p.listen}  (admin http://${p.admin})`);
+      say(`  dashboard ${dashboardUrl}  (token ${secrets.dashboardToken}, also in ${secrets.dashboardTokenFile})`);
+      say(`    tessera admin --dashboard ${dashboardUrl} --token-file ${secrets.dashboardTokenFile} status`);
       say(`Data and logs: ${dir} (one directory per node: AOF + RDB; kept across restarts on the same --dir)`);
       say(`Admin API token: ${secrets.adminTokenFile}; CONFIG through the proxy: AUTH admin <the password in ${secrets.adminPasswordFile}>`);
       say(`Try: redis-cli -p ${opts.proxyPort}${secrets.requirepass ? ' -a <password>' : ''} ping    — Ctrl-C stops everything (nodes save first).`);
@@ -259,19 +275,25 @@ interface ClusterSecrets {
   adminTokenFile: string;
   adminPassword: string;
   adminPasswordFile: string;
+  dashboardToken: string;
+  dashboardTokenFile: string;
 }
 
 /**
- * The admin token and admin password live in --dir (mode 0600, created on first start, kept
+ * The admin token, admin password and dashboard token live in --dir (mode 0600, created on first start, kept
  * after), so a restarted cluster keeps them. The optional cluster password comes from
  * --requirepass-file or TESSERA_REQUIREPASS.
  */
 function clusterSecrets(dir: string, requirepassFile: string | undefined): ClusterSecrets {
   const adminTokenFile = resolve(dir, 'admin-token');
   const adminPasswordFile = resolve(dir, 'admin-password');
+  const dashboardTokenFile = resolve(dir, 'dashboard-token');
   let requirepass = process.env.TESSERA_REQUIREPASS ?? '';
   if (requirepassFile !== undefined) requirepass = readFileSync(requirepassFile, 'utf8').replace(/\r?\n$/, '');
-  return { requirepass, adminToken: secretFile(adminTokenFile), adminTokenFile, adminPassword: secretFile(adminPasswordFile), adminPasswordFile };
+  return {
+    requirepass, adminToken: secretFile(adminTokenFile), adminTokenFile, adminPassword: secretFile(adminPasswordFile), adminPasswordFile,
+    dashboardToken: secretFile(dashboardTokenFile), dashboardTokenFile,
+  };
 }
 
 function secretFile(path: string): string {

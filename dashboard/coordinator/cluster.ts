@@ -297,7 +297,8 @@ export class Cluster {
       }
       if (owned.size > 0) {
         const parts = [...owned].map(([who, ids]) => `slots ${formatSlotList(ids)} belong to ${who}`);
-        throw conflict('SLOT_OWNED', `${parts.join('; ')}: only unassigned slots can be assigned; move owned slots with a migration (tessera admin migrate <range> --to ${groupId})`);
+        const all = formatSlotList([...owned.values()].flat().sort((a, b) => a - b));
+        throw conflict('SLOT_OWNED', `${parts.join('; ')}: only unassigned slots can be assigned; move owned slots with a migration (tessera admin migrate ${all.replace(/, /g, ',')} --to ${groupId})`);
       }
       if (await this.writeSlots(todo, groupId, groupEntry)) return { assigned: todo.length, already };
     }

@@ -66,7 +66,7 @@ interface Up {
 async function startUp(dir: string, base: number, extra: string[] = [], password?: string): Promise<Up> {
   const t = spawnTracked(process.execPath, [
     TESSERA_BIN, 'up', '--dir', dir, '--groups', '2', '--replicas', '1', '--proxies', '1',
-    '--port-base', String(base), '--proxy-port', String(base + 4), '--admin-port', String(base + 5), '--json', ...extra,
+    '--port-base', String(base), '--proxy-port', String(base + 4), '--admin-port', String(base + 5), '--dashboard-port', String(base + 6), '--json', ...extra,
   ]);
   ups.push(t);
   const line = await waitFor(() => {
@@ -112,7 +112,7 @@ describe('tessera up supervisor', () => {
   it('restarts a node killed with SIGKILL while the other group and the proxy keep serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
     dirs.push(dir);
-    const base = await freeRun(6);
+    const base = await freeRun(7);
     const up = await startUp(dir, base);
     const c = await RawClient.connect(up.proxyPort);
     const g1 = keysOf(1, 50);
@@ -167,7 +167,7 @@ describe('tessera up supervisor', () => {
   it('SIGINT stops every child; a second start on the same --dir keeps every key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
     dirs.push(dir);
-    const base = await freeRun(6);
+    const base = await freeRun(7);
     const first = await startUp(dir, base);
     const keys = [...keysOf(1, 30), ...keysOf(2, 30)];
     const c = await RawClient.connect(first.proxyPort);
@@ -196,13 +196,13 @@ describe('tessera up supervisor', () => {
   it('a failure during start stops everything it started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
     dirs.push(dir);
-    const base = await freeRun(6);
+    const base = await freeRun(7);
     // Something else already listens where group 2's master should (and hangs up on everyone,
     // so closing it does not wait for connections nobody reads).
     const squatter = createServer((socket) => socket.destroy());
     await new Promise<void>((r) => squatter.listen(base + 2, '127.0.0.1', () => r()));
     try {
-      const t = spawnTracked(process.execPath, [TESSERA_BIN, 'up', '--dir', dir, '--groups', '2', '--replicas', '1', '--port-base', String(base), '--proxy-port', String(base + 4), '--admin-port', String(base + 5), '--json']);
+      const t = spawnTracked(process.execPath, [TESSERA_BIN, 'up', '--dir', dir, '--groups', '2', '--replicas', '1', '--port-base', String(base), '--proxy-port', String(base + 4), '--admin-port', String(base + 5), '--dashboard-port', String(base + 6), '--json']);
       ups.push(t);
       await waitFor(() => t.proc.exitCode !== null, { timeoutMs: 25_000, what: 'tessera up to give up' });
       expect(t.proc.exitCode).toBe(1);
@@ -221,7 +221,7 @@ describe('tessera up supervisor', () => {
     dirs.push(dir);
     const pwFile = join(dir, 'cluster-password');
     writeFileSync(pwFile, 'cluster-pw-5e7d\n', { mode: 0o600 });
-    const base = await freeRun(6);
+    const base = await freeRun(7);
     const up = await startUp(dir, base, ['--requirepass-file', pwFile], 'cluster-pw-5e7d');
     const c = await RawClient.connect(up.proxyPort);
     expect((await c.call('GET', 'k') as ReplyErrorValue).message).toBe('NOAUTH Authentication required.');
@@ -261,7 +261,7 @@ describe('tessera up supervisor', () => {
   it('children of a supervisor killed with SIGKILL shut down by themselves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-up-'));
     dirs.push(dir);
-    const base = await freeRun(6);
+    const base = await freeRun(7);
     const up = await startUp(dir, base);
     const pids = await Promise.all([...up.nodePorts, up.proxyPort].map((p) => pidOf(p)));
     await up.t.kill();

@@ -1,0 +1,161 @@
+// `tessera admin --dashboard URL --token T …` end to end against running `tessera dashboard`
+// processes (file store): every verb, errors that name what was wrong with a non-zero exit, the
+// TESSERA_DASHBOARD / TESSERA_TOKEN environment, a standby's NOT_LEADER followed to the leader,
+// the direct --store verbs unchanged; and `tessera up --json` starting a coordinator whose API answers.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/ports.js';
+import { TESSERA_BIN, type TrackedProcess, spawnTracked } from '../../helpers/servers.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const run = promisify(execFile);
+const TOKEN = 'cli-test-token';
+const PRODUCT = 'clitest';
+const dir = mkdtempSync(join(tmpdir(), 'tessera-dash-cli-'));
+const tokenFile = join(dir, 'token');
+writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+const storeUrl = `file://${join(dir, 'store')}`;
+const procs: TrackedProcess[] = [];
+let leaderUrl = '';
+let standbyUrl = '';
+
+async function startDashboard(): Promise<string> {
+  const port = await freePort();
+  const t = spawnTracked(process.execPath, [TESSERA_BIN, 'dashboard', '--store', storeUrl, '--product', PRODUCT, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'warn']);
+  procs.push(t);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (t.proc.exitCode !== null) throw new Error(`dashboard exited: ${t.output()}`);
+    return (await fetch(`${url}/api/v1/openapi.json`)).ok;
+  }, { timeoutMs: 20_000, what: `the dashboard on ${url}` });
+  return url;
+}
+
+const overview = async (url: string) =>
+  (await (await fetch(`${url}/api/v1/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { self: { role: string }; standbys: unknown[] };
+
+/** Runs `tessera …` to completion: exit code, stdout, stderr (the environment without TESSERA_*). */
+async function tessera(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')));
+  try {
+    const { stdout, stderr } = await run(process.execPath, [TESSERA_BIN, ...args], { env: { ...base, ...env }, timeout: 30_000 });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? '', err: err.stderr ?? '' };
+  }
+}
+
+const viaLeader = (...args: string[]) => tessera(['admin', '--dashboard', leaderUrl, '--token-file', tokenFile, ...args]);
+
+beforeAll(async () => {
+  leaderUrl = await startDashboard();
+  await waitFor(async () => (await overview(leaderUrl)).self.role === 'leader', { what: 'the first dashboard to lead' });
+  standbyUrl = await startDashboard();
+  await waitFor(async () => (await overview(leaderUrl)).standbys.length === 1, { what: 'the second dashboard to stand by' });
+});
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tessera admin --dashboard', () => {
+  it('group create/add/remove/delete and slots assign go through the API; status shows them', async () => {
+    expect(await viaLeader('group', 'create', '1')).toMatchObject({ code: 0, out: 'group 1 created\n' });
+    expect((await viaLeader('group', 'create', '2')).code).toBe(0);
+    expect(await viaLeader('group', 'add', '1', '127.0.0.1:7001')).toMatchObject({ code: 0, out: 'group 1: 127.0.0.1:7001 (master)\n' });
+    expect((await viaLeader('group', 'add', '1', '127.0.0.1:7002', '--replica')).out).toBe('group 1: 127.0.0.1:7001 (master), 127.0.0.1:7002 (replica)\n');
+    expect((await viaLeader('group', 'add', '2', '127.0.0.1:7003')).code).toBe(0);
+    expect(await viaLeader('slots', 'assign', '0-511', '1')).toMatchObject({ code: 0, out: 'slots 0-511 → group 1: 512 assigned, 0 already there\n' });
+    expect((await viaLeader('slots', 'assign', '512-1023', '2')).code).toBe(0);
+    expect((await viaLeader('group', 'remove', '1', '127.0.0.1:7002')).out).toBe('group 1: 127.0.0.1:7001 (master)\n');
+    expect((await viaLeader('group', 'create', '3')).code).toBe(0);
+    expect(await viaLeader('group', 'delete', '3')).toMatchObject({ code: 0, out: 'group 3 deleted\n' });
+
+    const status = await viaLeader('status', '--json');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({
+      product: PRODUCT,
+      groups: [{ id: 1, servers: [{ addr: '127.0.0.1:7001', role: 'master' }] }, { id: 2, servers: [{ addr: '127.0.0.1:7003', role: 'master' }] }],
+      slots: [{ from: 0, to: 511, group: 1 }, { from: 512, to: 1023, group: 2 }],
+      unassigned: 0,
+      leader: { url: leaderUrl },
+      standbys: [{ url: standbyUrl }],
+    });
+    const text = await viaLeader('status');
+    expect(text.out).toContain('slots 0-511 → group 1\n');
+    expect(text.out).toContain(`coordinator leader: ${leaderUrl}`);
+    expect(text.out).toContain(`coordinator standby: ${standbyUrl}`);
+    // The direct store verbs keep working and see the same cluster.
+    const direct = await tessera(['admin', '--store', storeUrl, '--product', PRODUCT, 'status', '--json']);
+    expect(direct.code).toBe(0);
+    expect(JSON.parse(direct.out).slots).toEqual([{ from: 0, to: 511, group: 1 }, { from: 512, to: 1023, group: 2 }]);
+  });
+
+  it('errors name the HTTP status and the API message, with exit code 1', async () => {
+    const owned = await viaLeader('slots', 'assign', '500-520', '2');
+    expect(owned.code).toBe(1);
+    expect(owned.err).toBe('error: POST /slots/assign: HTTP 409 SLOT_OWNED: slots 500-511 belong to group 1: only unassigned slots can be assigned; move owned slots with a migration (tessera admin migrate 500-511 --to 2)\n');
+    const wrongToken = await tessera(['admin', '--dashboard', leaderUrl, '--token', 'nope', 'group', 'create', '9']);
+    expect(wrongToken).toMatchObject({ code: 1, err: 'error: POST /groups: HTTP 401 TOKEN_INVALID: the token is wrong\n' });
+    const missing = await viaLeader('group', 'add', '9', '127.0.0.1:7009');
+    expect(missing).toMatchObject({ code: 1, err: 'error: POST /groups/9/servers: HTTP 404 NOT_FOUND: group 9 does not exist\n' });
+    const badAddr = await viaLeader('group', 'add', '1', 'localhost');
+    expect(badAddr.code).toBe(1);
+    expect(badAddr.err).toMatch(/HTTP 400 BAD_REQUEST: body\/addr must match pattern/);
+    const deadPort = await freePort();
+    const unreachable = await tessera(['admin', '--dashboard', `http://127.0.0.1:${deadPort}`, '--token', 'x', 'status']);
+    expect(unreachable).toMatchObject({ code: 1, err: `error: cannot reach the dashboard at http://127.0.0.1:${deadPort}: ECONNREFUSED\n` });
+    const noToken = await tessera(['admin', '--dashboard', leaderUrl, 'status']);
+    expect(noToken).toMatchObject({ code: 1, err: expect.stringMatching(/needs its token/) });
+    const neither = await tessera(['admin', 'status']);
+    expect(neither).toMatchObject({ code: 1, err: expect.stringMatching(/--dashboard URL --token T .* or --store URL --product NAME/) });
+    const storeOnly = await tessera(['admin', '--store', storeUrl, '--product', PRODUCT, 'group', 'remove', '1', '127.0.0.1:7001']);
+    expect(storeOnly).toMatchObject({ code: 1, err: expect.stringMatching(/'group remove' goes through the coordinator/) });
+  });
+
+  it('reads TESSERA_DASHBOARD / TESSERA_TOKEN, and a write sent to the standby reaches the leader', async () => {
+    const env = { TESSERA_DASHBOARD: standbyUrl, TESSERA_TOKEN: TOKEN };
+    expect(await tessera(['admin', 'group', 'create', '4'], env)).toMatchObject({ code: 0, out: 'group 4 created\n' });
+    const st = JSON.parse((await tessera(['admin', 'status', '--json'], env)).out);
+    expect(st.groups.map((g: { id: number }) => g.id)).toEqual([1, 2, 4]);
+    expect(st.leader.url).toBe(leaderUrl);
+  });
+});
+
+describe('tessera up with a coordinator', () => {
+  it('--json prints the dashboard URL and token, and its API answers', async () => {
+    const upDir = join(dir, 'up');
+    const ports = await Promise.all(Array.from({ length: 4 }, () => freePort()));
+    const [nodePort, proxyPort, adminPort, dashboardPort] = ports as [number, number, number, number];
+    const up = spawnTracked(process.execPath, [TESSERA_BIN, 'up', '--dir', upDir, '--groups', '1', '--replicas', '0', '--proxies', '1',
+      '--port-base', String(nodePort), '--proxy-port', String(proxyPort), '--admin-port', String(adminPort), '--dashboard-port', String(dashboardPort), '--json']);
+    procs.push(up);
+    const line = await waitFor(() => {
+      if (up.proc.exitCode !== null) throw new Error(`tessera up exited: ${up.output()}`);
+      return up.output().split('\n').find((l) => l.startsWith('{'));
+    }, { timeoutMs: 60_000, what: 'tessera up to print its JSON line' });
+    const info = JSON.parse(line) as { dashboard: { url: string; token: string } };
+    expect(info.dashboard.url).toBe(`http://127.0.0.1:${dashboardPort}`);
+    expect(info.dashboard.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const headers = { authorization: `Bearer ${info.dashboard.token}` };
+    const ov = await waitFor(async () => {
+      const o = (await (await fetch(`${info.dashboard.url}/api/v1/overview`, { headers })).json()) as { self: { role: string }; counts: { proxies: number } };
+      return o.self.role === 'leader' && o.counts.proxies === 1 ? o : null;
+    }, { timeoutMs: 20_000, what: 'the coordinator under tessera up to lead and see the proxy' });
+    expect(ov).toMatchObject({ product: 'tessera', counts: { groups: 1, servers: 1, slots: { online: 1024, unassigned: 0 } } });
+    expect((await fetch(`${info.dashboard.url}/api/v1/groups`)).status).toBe(401);
+    const proxies = (await (await fetch(`${info.dashboard.url}/api/v1/proxies`, { headers })).json()) as { proxies: Array<{ listen: string; upToDate: boolean }> };
+    expect(proxies.proxies).toEqual([expect.objectContaining({ listen: `127.0.0.1:${proxyPort}`, upToDate: true })]);
+    // The CLI reaches it with what tessera up printed.
+    const st = await tessera(['admin', 'status', '--json'], { TESSERA_DASHBOARD: info.dashboard.url, TESSERA_TOKEN: info.dashboard.token });
+    expect(JSON.parse(st.out).slots).toEqual([{ from: 0, to: 1023, group: 1 }]);
+    await up.stop();
+    expect(up.proc.exitCode).toBe(0);
+  });
+});
