@@ -119,7 +119,12 @@ export class Dispatcher {
     if (config.getBool('slot-ownership')) {
       const filePath = join(resolve(config.get('dir')), config.get('slot-ownership-file'));
       const ownership = new SlotOwnership({ filePath, log: (level, message) => server.log(level, message) });
-      ownership.load();
+      try {
+        ownership.load();
+      } catch (err) {
+        // Guessing the ownership could take writes for slots this node lost: refuse to start.
+        throw new Error(`Fatal error loading the slot ownership from ${filePath}: ${(err as Error).message}`);
+      }
       this.routing = new SlotRouting(ownership, server.replication);
       // Full resyncs carry the state to replicas (master-link.ts adopts it after loading).
       server.snapshots.extraAux = () => [['tessera-slots', ownership.auxValue()]];

@@ -40,12 +40,13 @@ export class SlotRouting {
    * Called once at the start of every command: whether ASKING preceded it. The flag is one-shot,
    * as in Redis (resetClient clears it after any other command unless the client is in MULTI
    * then): MULTI and the commands queued after it keep it, so they and EXEC see it; EXEC and
-   * DISCARD end it.
+   * DISCARD end it, and RESET clears it as it clears the connection's state.
    */
   takeAsking(s: Session, top: CommandSpec): boolean {
     if (!this.asking.has(s)) return false;
     const name = top.name;
-    const keeps = name === 'asking' || name === 'multi' || (s.multi !== null && name !== 'exec' && name !== 'discard');
+    const ends = name === 'exec' || name === 'discard' || name === 'reset';
+    const keeps = name === 'asking' || name === 'multi' || (s.multi !== null && !ends);
     if (!keeps) this.asking.delete(s);
     return true;
   }

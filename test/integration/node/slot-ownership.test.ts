@@ -215,8 +215,15 @@ describe('redirect wording: Tessera cluster mode vs redis-server cluster mode', 
       ['GET', '{<tag>}4'],
       ['ASKING'],
       ['DEL', '{<tag>}4'],
+      ['ASKING'],
+      ['MULTI'],
+      ['RESET'],
+      ['GET', '{<tag>}4'],
     ]);
-    expect(replies).toEqual(['+OK', '+OK', '+QUEUED', '+QUEUED', ['+OK', 'in-tx'], { error: 'MOVED <slot> <addr>' }, '+OK', 1]);
+    expect(replies).toEqual([
+      '+OK', '+OK', '+QUEUED', '+QUEUED', ['+OK', 'in-tx'], { error: 'MOVED <slot> <addr>' }, '+OK', 1,
+      '+OK', '+OK', '+RESET', { error: 'MOVED <slot> <addr>' },
+    ]);
   });
 });
 
