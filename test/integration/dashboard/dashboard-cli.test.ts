@@ -155,6 +155,15 @@ describe('tessera up with a coordinator', () => {
     // The CLI reaches it with what tessera up printed.
     const st = await tessera(['admin', 'status', '--json'], { TESSERA_DASHBOARD: info.dashboard.url, TESSERA_TOKEN: info.dashboard.token });
     expect(JSON.parse(st.out).slots).toEqual([{ from: 0, to: 1023, group: 1 }]);
+    // A supervised child like the others: SIGKILLed, it is restarted and leads again once the
+    // old lease has expired.
+    const oldPid = (ov as unknown as { self: { pid: number } }).self.pid;
+    process.kill(oldPid, 'SIGKILL');
+    await waitFor(async () => {
+      const o = (await (await fetch(`${info.dashboard.url}/api/v1/overview`, { headers })).json()) as { self: { role: string; pid: number } };
+      return o.self.pid !== oldPid && o.self.role === 'leader';
+    }, { timeoutMs: 30_000, intervalMs: 100, what: 'the restarted coordinator to lead' });
+    expect(up.output()).toMatch(/dashboard 127\.0\.0\.1:\d+ exited \(signal SIGKILL\)/);
     await up.stop();
     expect(up.proc.exitCode).toBe(0);
   });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseToml } from '../../../common/toml.js';
 import { NodeConfig } from '../../../node/config.js';
 import { PROXY_DEFAULTS, tomlNames } from '../../../proxy/config.js';
+import { DASHBOARD_DEFAULTS, dashboardTomlNames } from '../../../dashboard/config.js';
 import { REPO_ROOT } from '../../helpers/servers.js';
 
 describe('configs/', () => {
@@ -27,5 +28,12 @@ describe('configs/', () => {
       // `store` in the example points at a temp dir; everything else is the literal default.
       expect(value, key).toEqual(PROXY_DEFAULTS[field]);
     }
+  });
+
+  it('dashboard.toml lists every key with its default value', () => {
+    const doc = parseToml(readFileSync(join(REPO_ROOT, 'configs/dashboard.toml'), 'utf8'));
+    const names = dashboardTomlNames();
+    expect(Object.keys(doc).sort()).toEqual(Object.keys(names).sort());
+    for (const [key, value] of Object.entries(doc)) expect(value, key).toEqual(DASHBOARD_DEFAULTS[names[key]!]);
   });
 });
