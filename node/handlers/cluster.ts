@@ -1,8 +1,9 @@
 // Cluster-mode commands: ASKING and TESSERA.SLOTS SET / CONFIRM / GET (node/cluster/ownership.ts
 // holds the state; node/cluster/routing-check.ts answers with it). On a node without
 // `slot-ownership yes` they refuse, as Redis's cluster commands do without cluster-enabled.
-import { parseEpoch, parseSetArgs, stateName } from '../cluster/ownership.js';
-import type { SlotRouting } from '../cluster/routing-check.js';
+import { slotOf } from '../../common/slots.js';
+import { parseEpoch, parseSetArgs, SlotState, stateName } from '../cluster/ownership.js';
+import { CLUSTERDOWN_ERR, type SlotRouting } from '../cluster/routing-check.js';
 import type { Session } from '../session.js';
 import type { HandlerMap } from './handler.js';
 
@@ -35,9 +36,37 @@ function slotsSetCommand(s: Session, args: string[]): void {
   const before = routing.ownership.epoch;
   // An AOF replayed at start is history, not the coordinator: it must not lift the restart fence.
   const error = routing.ownership.set(parsed.epoch, parsed.ranges, !s.server.suppressPropagation);
-  if (routing.ownership.epoch !== before) s.server.dirty++;
+  if (routing.ownership.epoch !== before) {
+    s.server.dirty++;
+    redirectBlockedClients(s, routing);
+  }
   if (error) return s.w.error(error);
   s.w.ok();
+}
+
+/**
+ * Clients blocked (BLPOP …) on keys of a slot this node no longer serves would wait for a write
+ * that can never come here: like Redis's clusterRedirectBlockedClientIfNeeded, they are unblocked
+ * with -MOVED to the new owner (or CLUSTERDOWN). A slot migrating out is still served; an
+ * importing one keeps its waiters too. Runs only when an epoch changed, over the blocked clients.
+ */
+function redirectBlockedClients(s: Session, routing: SlotRouting): void {
+  const server = s.server;
+  if (server.blocking.blockedCount === 0) return;
+  const own = routing.ownership;
+  for (const c of server.sessions) {
+    const state = c.blocked;
+    // All keys of a blocking command share one slot in cluster mode: the first one tells.
+    if (state === null || state.keys.length === 0) continue;
+    const slot = slotOf(state.keys[0]!);
+    if (own.stateOf(slot) !== SlotState.None) continue;
+    const owner = own.peerOf(slot);
+    server.blocking.unblock(c);
+    c.w.error(owner === null ? CLUSTERDOWN_ERR : `MOVED ${slot} ${owner}`);
+    c.flush();
+    // The unblocked client may have pipelined more commands meanwhile.
+    setImmediate(() => c.processInput());
+  }
 }
 
 /** TESSERA.SLOTS CONFIRM <epoch>: lifts the restart write fence when the epochs agree. */

@@ -274,6 +274,33 @@ describe('epochs, INFO, and a node without the directive', () => {
     });
   });
 
+  it('a client blocked on a slot the node stops serving is unblocked with -MOVED; one on a migrating slot keeps waiting', async () => {
+    const moving = 'blocked-list';
+    const staying = keyNotIn([slotOf(moving)], 'blocked-stay');
+    const b1 = await RawClient.connect(n.port);
+    const b2 = await RawClient.connect(n.port);
+    try {
+      expect(plain(await callOnce(n.port, 'TESSERA.SLOTS', 'SET', '20', '0-1023', 'OWNED'))).toBe('+OK');
+      const first = b1.nextReply(10_000);
+      b1.write(`BLPOP ${moving} 0\r\n`);
+      const second = b2.nextReply(10_000);
+      b2.write(`BLPOP ${staying} 0\r\n`);
+      await waitFor(async () => (await infoFields(n.port, 'clients')).blocked_clients === '2', { what: 'two blocked clients' });
+      expect(plain(await callOnce(n.port, 'TESSERA.SLOTS', 'SET', '21', String(slotOf(moving)), 'NONE', 'OWNER', '127.0.0.1:5',
+        String(slotOf(staying)), 'MIGRATING', '127.0.0.1:5'))).toBe('+OK');
+      expect(plain(await first)).toEqual({ error: `MOVED ${slotOf(moving)} 127.0.0.1:5` });
+      expect((await infoFields(n.port, 'clients')).blocked_clients).toBe('1');
+      // A push into the migrating slot would be asked to the target (the list is absent here).
+      expect(plain(await callOnce(n.port, 'RPUSH', staying, 'x'))).toEqual({ error: `ASK ${slotOf(staying)} 127.0.0.1:5` });
+      expect(plain(await callOnce(n.port, 'TESSERA.SLOTS', 'SET', '22', String(slotOf(staying)), 'OWNED'))).toBe('+OK');
+      expect(await callOnce(n.port, 'RPUSH', staying, 'x')).toBe(1);
+      expect(plain(await second)).toEqual([staying, 'x']);
+    } finally {
+      b1.close();
+      b2.close();
+    }
+  });
+
   it('without slot-ownership: every key is served, INFO has no Slots section, ASKING refuses like plain Redis', async () => {
     expect(plain(await callOnce(plainNode.port, 'MSET', 'a', '1', 'b', '2'))).toBe('+OK');
     expect(plain(await callOnce(plainNode.port, 'MGET', 'a', 'b'))).toEqual(['1', '2']);
