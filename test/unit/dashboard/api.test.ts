@@ -147,6 +147,8 @@ describe('dashboard API: request checking', () => {
       ['POST', '/api/v1/slots/assign', [1, 2], /body must be object/],
       ['GET', '/api/v1/groups/abc', undefined, /params\/id must match pattern/],
       ['DELETE', '/api/v1/groups/1?revision=x', undefined, /querystring\/revision must match pattern/],
+      ['DELETE', '/api/v1/groups/1?force=yes', undefined, /querystring\/force is not a known field/],
+      ['DELETE', '/api/v1/groups/1/servers/nohost', undefined, /params\/addr must match pattern/],
     ];
     for (const [method, url, body, message] of cases) {
       const res = await call(app, method as 'POST', url, body);
@@ -168,7 +170,7 @@ describe('dashboard API: request checking', () => {
   });
 
   it('answers 401 without a token or with a wrong one, on writes, reads and unknown routes; open-reads opens GETs only', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${TOKEN}` }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${TOKEN}` }] as Array<Record<string, string>>) {
       for (const [method, url, body] of [['GET', '/api/v1/groups'], ['GET', '/metrics'], ['GET', '/api/v1/nope'], ['POST', '/api/v1/groups', { id: 50 }], ['DELETE', '/api/v1/groups/1']] as const) {
         const res = await call(app, method, url, body, headers);
         expect(res.statusCode, `${method} ${url} ${JSON.stringify(headers)}`).toBe(401);
