@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lookupCommand } from '../../../common/commands/table.js';
+import { slotOf } from '../../../common/slots.js';
 import { SlotOwnership, SlotState, parseSetArgs, parseState, type SlotRange } from '../../../node/cluster/ownership.js';
+import { SlotRouting } from '../../../node/cluster/routing-check.js';
+import type { Session } from '../../../node/session.js';
 
 const dirs: string[] = [];
 const logs: string[] = [];
@@ -197,5 +200,92 @@ describe('command table', () => {
       expect(sub.flags.has('admin') && sub.flags.has('noscript'), sub.name).toBe(true);
       expect(sub.flags.has('write'), sub.name).toBe(false);
     }
+  });
+});
+
+describe('routing checks (SlotRouting)', () => {
+  // A session stand-in: what the checks read (its db's key existence and its MULTI queue).
+  function setup(present: string[] = [], role: 'master' | 'slave' = 'master') {
+    const own = memOwnership();
+    const keys = new Set(present);
+    const master = { multi: null, db: { exists: (k: string) => keys.has(k) } } as unknown as Session;
+    const s = { multi: null as string[][] | null, db: { exists: (k: string) => keys.has(k) } } as unknown as Session & { multi: string[][] | null };
+    const routing = new SlotRouting(own, { isMasterClient: (c) => c === master, role });
+    const check = (...args: string[]) => {
+      const spec = lookupCommand(args[0]!)!;
+      const top = spec;
+      return routing.redirect(s, spec, args, routing.takeAsking(s, top));
+    };
+    return { own, routing, s, master, check };
+  }
+  const tagSlot = slotOf('{t}');
+
+  it('owned runs, not owned MOVED or CLUSTERDOWN, keyless always runs, cross-slot CROSSSLOT', () => {
+    const { own, check } = setup();
+    expect(check('GET', '{t}a')).toBe('CLUSTERDOWN Hash slot not served');
+    expect(check('PING')).toBeNull();
+    own.set(1, ranges(`${tagSlot} NONE OWNER h:1`));
+    expect(check('GET', '{t}a')).toBe(`MOVED ${tagSlot} h:1`);
+    own.set(2, ranges(`${tagSlot} OWNED`));
+    expect(check('GET', '{t}a')).toBeNull();
+    expect(check('MSET', '{t}a', '1', '{t}b', '2')).toBeNull();
+    expect(check('MSET', '{t}a', '1', 'other', '2')).toBe("CROSSSLOT Keys in request don't hash to the same slot");
+    // Movable keys go through the table's key rules.
+    expect(check('ZUNIONSTORE', '{t}d', '2', '{t}a', 'zzz')).toBe("CROSSSLOT Keys in request don't hash to the same slot");
+    expect(check('ZUNIONSTORE', '{t}d', '2', '{t}a', '{t}b')).toBeNull();
+  });
+
+  it('migrating: all present run, none present ASK, a mix TRYAGAIN (a repeated key counts as one key)', () => {
+    const { own, check } = setup(['{t}here']);
+    own.set(1, ranges(`${tagSlot} MIGRATING h:2`));
+    expect(check('GET', '{t}here')).toBeNull();
+    expect(check('GET', '{t}gone')).toBe(`ASK ${tagSlot} h:2`);
+    expect(check('MGET', '{t}gone', '{t}gone')).toBe(`ASK ${tagSlot} h:2`);
+    expect(check('MGET', '{t}here', '{t}gone')).toBe('TRYAGAIN Multiple keys request during rehashing of slot');
+  });
+
+  it('importing: MOVED to the source unless right after ASKING; ASKING is one-shot outside MULTI', () => {
+    const { own, routing, s, check } = setup(['{t}arrived']);
+    own.set(1, ranges(`${tagSlot} IMPORTING h:3`));
+    expect(check('GET', '{t}x')).toBe(`MOVED ${tagSlot} h:3`);
+    routing.setAsking(s);
+    expect(check('GET', '{t}x')).toBeNull();
+    expect(check('GET', '{t}x')).toBe(`MOVED ${tagSlot} h:3`);
+    routing.setAsking(s);
+    expect(check('MGET', '{t}arrived', '{t}x')).toBe('TRYAGAIN Multiple keys request during rehashing of slot');
+    routing.setAsking(s);
+    expect(check('MGET', '{t}x', '{t}x')).toBeNull();
+    routing.setAsking(s);
+    expect(check('PING')).toBeNull();
+    expect(check('GET', '{t}x')).toBe(`MOVED ${tagSlot} h:3`);
+  });
+
+  it('EXEC is checked over its queued commands together', () => {
+    const { own, s, check } = setup();
+    own.set(1, ranges(`${tagSlot} OWNED`));
+    s.multi = [['SET', '{t}a', '1'], ['GET', 'other']];
+    expect(check('EXEC')).toBe("CROSSSLOT Keys in request don't hash to the same slot");
+    s.multi = [['SET', '{t}a', '1'], ['GET', '{t}b']];
+    expect(check('EXEC')).toBeNull();
+  });
+
+  it('the master link is never redirected; the restart fence refuses writes on a master only', () => {
+    const { own, routing, master, s } = setup();
+    expect(routing.redirect(master, lookupCommand('set')!, ['SET', 'k', 'v'], false)).toBeNull();
+    const { own: loaded, path } = fileOwnership();
+    loaded.set(3, ranges('0-1023 OWNED'));
+    own.adoptFromMaster(loaded.auxValue());
+    const restarted = fileOwnership(join(path, '..')).own;
+    restarted.load();
+    const fenced = new SlotRouting(restarted, { isMasterClient: () => false, role: 'master' });
+    expect(fenced.fence(s, lookupCommand('set')!)).toBe('TRYAGAIN slot ownership not confirmed since restart');
+    expect(fenced.fence(s, lookupCommand('get')!)).toBeNull();
+    s.multi = [['INCR', 'k']];
+    expect(fenced.fence(s, lookupCommand('exec')!)).toBe('TRYAGAIN slot ownership not confirmed since restart');
+    s.multi = null;
+    const replica = new SlotRouting(restarted, { isMasterClient: () => false, role: 'slave' });
+    expect(replica.fence(s, lookupCommand('set')!)).toBeNull();
+    restarted.confirm(3);
+    expect(fenced.fence(s, lookupCommand('set')!)).toBeNull();
   });
 });
