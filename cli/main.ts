@@ -110,7 +110,7 @@ program
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
   .action(async (opts) => {
     const { runDashboard } = await import('../dashboard/main.js');
-    let running;
+    let running: Awaited<ReturnType<typeof runDashboard>>;
     try {
       running = await runDashboard(opts);
     } catch (err) {
@@ -154,7 +154,7 @@ async function runAdmin(verb: string, v: AdminVerb): Promise<void> {
     let token = o.token ?? process.env.TESSERA_TOKEN ?? '';
     if (o.token === undefined && o.tokenFile !== undefined) {
       const { readFileSync } = await import('node:fs');
-      token = readFileSync(o.tokenFile, 'utf8').trim();
+      token = readFileSync(o.tokenFile, 'utf8').replace(/\r?\n$/, '');
     }
     if (token === '') return fail(`the coordinator needs its token: give --token-file FILE, --token T or TESSERA_TOKEN`);
     try {
