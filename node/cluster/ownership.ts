@@ -98,7 +98,9 @@ export class SlotOwnership {
       for (let i = r.start; i <= r.end; i++) this.peer[i] = r.peer;
     }
     this.epochValue = epoch;
-    if (confirm) this.confirmedValue = true;
+    // Replayed history (confirm false) is restored state: it needs the coordinator's word too,
+    // even on a node whose ownership file was lost.
+    this.confirmedValue = confirm;
     return this.persist();
   }
 

@@ -3,6 +3,8 @@
 // with two real redis-servers in cluster mode in the same situation, epoch fencing, persistence
 // across a restart with writes refused until CONFIRM, replication to replicas and promotion, the
 // INFO section, and a node without the directive behaving like plain Redis.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { SLOT_COUNT, slotOf } from '../../../common/slots.js';
@@ -361,6 +363,14 @@ describe('persistence across a restart: writes refused until CONFIRM', () => {
     expect(plain(await callOnce(port, 'TESSERA.SLOTS', 'SET', '4', String(slotOf(theirs)), 'OWNED'))).toBe('+OK');
     expect(plain(await callOnce(port, 'SET', theirs, 'now-mine'))).toBe('+OK');
     expect(await infoFields(port, 'slots')).toMatchObject({ config_epoch: '4', slots_owned: '1024', ownership_confirmed: '1' });
+    await n.stop();
+
+    // The ownership file lost: the AOF's history restores the state, still fenced until confirmed.
+    rmSync(join(dir, 'slots.json'));
+    n = await startNode(args, { port, dir });
+    expect(await infoFields(port, 'slots')).toMatchObject({ config_epoch: '4', slots_owned: '1024', ownership_confirmed: '0' });
+    expect(plain(await callOnce(port, 'SET', mine, 'y'))).toEqual({ error: 'TRYAGAIN slot ownership not confirmed since restart' });
+    expect(existsSync(join(dir, 'slots.json'))).toBe(true);
   }, 60_000);
 });
 

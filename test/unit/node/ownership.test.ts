@@ -154,6 +154,18 @@ describe('persistence', () => {
     expect(again.confirm(4, false)).toBeNull();
   });
 
+  it('a node that lost its file but replays SETs from its AOF is fenced until confirmed', () => {
+    const { own } = fileOwnership();
+    expect(own.load()).toBe(false);
+    expect(own.confirmed).toBe(true);
+    expect(own.set(6, ranges('0-9 OWNED'), false)).toBeNull();
+    expect(own.confirmed).toBe(false);
+    expect(own.confirm(6, false)).toBeNull();
+    expect(own.confirmed).toBe(false);
+    expect(own.confirm(6)).toBeNull();
+    expect(own.confirmed).toBe(true);
+  });
+
   it('no file: a fresh node; a corrupt file: refuses to start', () => {
     const { own, path } = fileOwnership();
     expect(own.load()).toBe(false);
