@@ -2,6 +2,7 @@
 // first leads, the second stands by (serves reads, refuses writes with 503 NOT_LEADER naming the
 // leader); after a SIGKILL of the leader the standby takes over within a few seconds (the leader
 // lock's TTL, 3 s by default) and writes work again, with everything written before still there.
+// Concurrent writes to one group lose nothing on either store (compare-and-swap).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,11 +57,15 @@ async function leaderStandbyTakeover(store: string, product: string): Promise<vo
   await waitFor(async () => (await api(b.url, 'GET', '/overview')).json.standbys.length === 1, { timeoutMs: 10_000, what: 'the second dashboard to stand by' });
   expect((await api(a.url, 'POST', '/groups', { id: 1 })).status).toBe(201);
   expect((await api(a.url, 'POST', '/groups/1/servers', { addr: '127.0.0.1:7001', role: 'master' })).status).toBe(200);
+  // Concurrent read-modify-writes of one group through the store's compare-and-swap: none is lost.
+  const adds = await Promise.all(Array.from({ length: 5 }, (_, i) => api(a.url, 'POST', '/groups/1/servers', { addr: `127.0.0.1:${7100 + i}`, role: 'replica' })));
+  expect(adds.map((r) => r.status)).toEqual(Array(5).fill(200));
+  expect((await api(a.url, 'GET', '/groups/1')).json.servers).toHaveLength(6);
 
   // The standby serves reads and refuses writes, naming the leader.
   const overview = (await api(b.url, 'GET', '/overview')).json;
   expect(overview).toMatchObject({ product, self: { role: 'standby', url: b.url }, leader: { url: a.url }, standbys: [{ url: b.url }] });
-  expect((await api(b.url, 'GET', '/groups/1')).json.servers).toEqual([{ addr: '127.0.0.1:7001', role: 'master' }]);
+  expect((await api(b.url, 'GET', '/groups/1')).json.servers[0]).toEqual({ addr: '127.0.0.1:7001', role: 'master' });
   const refused = await api(b.url, 'POST', '/groups', { id: 2 });
   expect(refused.status).toBe(503);
   expect(refused.json).toMatchObject({ code: 'NOT_LEADER', leader: a.url });
