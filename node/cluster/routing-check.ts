@@ -25,6 +25,11 @@ export interface RoutingReplication {
 export class SlotRouting {
   /** Sessions whose next command may use an importing slot (Redis's CLIENT_ASKING flag). */
   private readonly asking = new WeakSet<Session>();
+  /**
+   * At least the number of sessions holding the flag (a session that closes with it set is never
+   * subtracted): 0, the usual case, skips the WeakSet lookup on every command.
+   */
+  private askingUpperBound = 0;
 
   constructor(
     readonly ownership: SlotOwnership,
@@ -33,7 +38,9 @@ export class SlotRouting {
 
   /** ASKING: lets the session's next command (or its next transaction) into an importing slot. */
   setAsking(s: Session): void {
+    if (this.asking.has(s)) return;
     this.asking.add(s);
+    this.askingUpperBound++;
   }
 
   /**
@@ -43,11 +50,14 @@ export class SlotRouting {
    * DISCARD end it, and RESET clears it as it clears the connection's state.
    */
   takeAsking(s: Session, top: CommandSpec): boolean {
-    if (!this.asking.has(s)) return false;
+    if (this.askingUpperBound === 0 || !this.asking.has(s)) return false;
     const name = top.name;
     const ends = name === 'exec' || name === 'discard' || name === 'reset';
     const keeps = name === 'asking' || name === 'multi' || (s.multi !== null && !ends);
-    if (!keeps) this.asking.delete(s);
+    if (!keeps) {
+      this.asking.delete(s);
+      this.askingUpperBound--;
+    }
     return true;
   }
 
