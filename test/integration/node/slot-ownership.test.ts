@@ -3,6 +3,7 @@
 // with two real redis-servers in cluster mode in the same situation, epoch fencing, persistence
 // across a restart with writes refused until CONFIRM, replication to replicas and promotion, the
 // INFO section, and a node without the directive behaving like plain Redis.
+import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -300,6 +301,21 @@ describe('epochs, INFO, and a node without the directive', () => {
     } finally {
       b1.close();
       b2.close();
+    }
+  });
+
+  it('snapshots carry the tessera-slots AUX field; redis-check-rdb and redis-server accept the file', async () => {
+    expect(plain(await callOnce(n.port, 'TESSERA.SLOTS', 'SET', '30', '0-1023', 'OWNED'))).toBe('+OK');
+    expect(plain(await callOnce(n.port, 'SET', 'snap-key', 'v'))).toBe('+OK');
+    expect(plain(await callOnce(n.port, 'SAVE'))).toBe('+OK');
+    const check = execFileSync('redis-check-rdb', [join(n.dir, 'dump.rdb')], { encoding: 'utf8' });
+    expect(check).toContain("AUX FIELD tessera-slots = '{\"version\":1,\"epoch\":30,");
+    expect(check).toContain('Checksum OK');
+    const redis = await startRedis(['--dbfilename', 'dump.rdb'], { dir: n.dir });
+    try {
+      expect(await callOnce(redis.port, 'GET', 'snap-key')).toBe('v');
+    } finally {
+      await redis.stop();
     }
   });
 
