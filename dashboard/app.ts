@@ -1,12 +1,14 @@
 // The coordinator's HTTP API, built without listening so tests can inject requests. Every reply
 // that is not a success is {code, message}: schema errors (400 BAD_REQUEST naming the field), a
 // body that is not JSON (400), a missing or wrong token (401), unknown routes (404), a standby
-// asked to write (503 NOT_LEADER with the leader's URL: the CLI follows it once).
+// asked to write (503 NOT_LEADER with the leader's URL: the CLI follows it once), a store that
+// fails (503 STORE_UNAVAILABLE).
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { checkBearer, tokenDigest } from '../common/http-auth.js';
 import { ApiError } from './api-error.js';
 import type { Cluster } from './coordinator/cluster.js';
 import { type LeaderView, NotLeaderError } from './coordinator/leadership.js';
+import { StoreUnavailableError } from './coordinator/store-errors.js';
 import { OpenApiCollector } from './openapi.js';
 import { registerGroupRoutes } from './routes/groups.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -99,6 +101,10 @@ async function replyError(err: FastifyError, req: FastifyRequest, reply: Fastify
       message: `${err.message}: send writes to the leader${url ? ` at ${url}` : ' (none elected yet; retry shortly)'}`,
       leader: url,
     });
+  }
+  if (err instanceof StoreUnavailableError) {
+    req.log.warn(err.message);
+    return reply.code(503).header('retry-after', '1').send({ code: 'STORE_UNAVAILABLE', message: err.message });
   }
   if (err.validation) return reply.code(400).send({ code: 'BAD_REQUEST', message: validationMessage(err) });
   switch (err.code) {

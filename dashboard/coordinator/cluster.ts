@@ -12,6 +12,7 @@ import type { CoordStore, StoreEntry, TxnCompare, TxnOp } from '../../common/sto
 import { groupIdOf, groupKey, groupsPrefix, migrationsPrefix, proxiesPrefix, slotIdOf, slotKey, slotsPrefix } from '../../common/store/keys.js';
 import { ApiError, conflict, formatSlotList, notFound } from '../api-error.js';
 import { type LeaderView, NotLeaderError } from './leadership.js';
+import { reportingStoreErrors } from './store-errors.js';
 
 /** Attempts of a read-modify-write before giving up with 409 (each failed one means another write won). */
 const MAX_ATTEMPTS = 32;
@@ -64,11 +65,15 @@ export interface WriteStats {
 export class Cluster {
   readonly stats: WriteStats = { conflicts: 0 };
 
+  private readonly store: CoordStore;
+
   constructor(
-    private readonly store: CoordStore,
+    store: CoordStore,
     readonly product: string,
     private readonly leader: LeaderView,
-  ) {}
+  ) {
+    this.store = reportingStoreErrors(store);
+  }
 
   // ---- reads ----
 

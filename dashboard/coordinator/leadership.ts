@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { type CoordinatorInfo, encodeCoordinatorInfo, parseCoordinatorInfo } from '../../common/model.js';
 import type { CoordStore, LeaderLease, TxnCompare } from '../../common/store/coord-store.js';
 import { leaderKey } from '../../common/store/keys.js';
+import { reportingStoreErrors } from './store-errors.js';
 
 /** Wait before campaigning again after the store failed or leadership was lost. */
 const RECAMPAIGN_MS = 500;
@@ -41,14 +42,17 @@ export class Leadership extends EventEmitter<LeadershipEvents> implements Leader
   private lease: LeaderLease | null = null;
   private stopped = false;
 
+  private readonly store: CoordStore;
+
   constructor(
-    private readonly store: CoordStore,
+    store: CoordStore,
     private readonly product: string,
     readonly self: CoordinatorInfo,
     private readonly ttlSeconds: number,
     private readonly log: (msg: string) => void,
   ) {
     super();
+    this.store = reportingStoreErrors(store);
   }
 
   /** Campaigns in the background until stop(). */

@@ -14,7 +14,7 @@ function checkAddr(addr: string): string {
 
 export function registerGroupRoutes(api: FastifyInstance, cluster: Cluster): void {
   api.get('/groups', {
-    schema: { summary: 'Every group with its servers and slot count', tags, response: { 200: { type: 'object', properties: { groups: { type: 'array', items: groupSchema } } }, ...errorReplies(401) } },
+    schema: { summary: 'Every group with its servers and slot count', tags, response: { 200: { type: 'object', properties: { groups: { type: 'array', items: groupSchema } } }, ...errorReplies(401, 503) } },
   }, async () => ({ groups: await cluster.listGroups() }));
 
   api.get<{ Params: { id: string } }>('/groups/:id', {

@@ -7,7 +7,7 @@ const tags = ['slots'];
 
 export function registerSlotRoutes(api: FastifyInstance, cluster: Cluster): void {
   api.get('/slots', {
-    schema: { summary: 'The slot table: every slot\'s state, and the online ranges', tags, response: { 200: slotTableSchema, ...errorReplies(401) } },
+    schema: { summary: 'The slot table: every slot\'s state, and the online ranges', tags, response: { 200: slotTableSchema, ...errorReplies(401, 503) } },
   }, async () => cluster.slotTable());
 
   api.post<{ Body: { from: number; to: number; group: number } }>('/slots/assign', {

@@ -5,14 +5,14 @@ import { errorReplies, migrationsSchema, overviewSchema, proxiesSchema } from '.
 
 export function registerStatusRoutes(api: FastifyInstance, cluster: Cluster): void {
   api.get('/overview', {
-    schema: { summary: 'Product, leader and standbys, counts', tags: ['status'], response: { 200: overviewSchema, ...errorReplies(401) } },
+    schema: { summary: 'Product, leader and standbys, counts', tags: ['status'], response: { 200: overviewSchema, ...errorReplies(401, 503) } },
   }, async () => cluster.overview());
 
   api.get('/proxies', {
-    schema: { summary: 'Live proxies (lease-registered) with the table revision each applied', tags: ['proxies'], response: { 200: proxiesSchema, ...errorReplies(401) } },
+    schema: { summary: 'Live proxies (lease-registered) with the table revision each applied', tags: ['proxies'], response: { 200: proxiesSchema, ...errorReplies(401, 503) } },
   }, async () => cluster.proxies());
 
   api.get('/migrations', {
-    schema: { summary: 'Per-slot migration records', tags: ['migrations'], response: { 200: migrationsSchema, ...errorReplies(401) } },
+    schema: { summary: 'Per-slot migration records', tags: ['migrations'], response: { 200: migrationsSchema, ...errorReplies(401, 503) } },
   }, async () => ({ migrations: await cluster.migrations() }));
 }
