@@ -18,7 +18,7 @@ export function registerGroupRoutes(api: FastifyInstance, cluster: Cluster): voi
   }, async () => ({ groups: await cluster.listGroups() }));
 
   api.get<{ Params: { id: string } }>('/groups/:id', {
-    schema: { summary: 'One group', tags, params: groupIdParams, response: { 200: groupSchema, ...errorReplies(400, 401, 404) } },
+    schema: { summary: 'One group', tags, params: groupIdParams, response: { 200: groupSchema, ...errorReplies(400, 401, 404, 503) } },
   }, async (req) => cluster.getGroup(Number(req.params.id)));
 
   api.post<{ Body: { id: number } }>('/groups', {
