@@ -68,6 +68,8 @@ export class ProxySession {
   private head = 0;
   private drainScheduled = false;
   private readPaused = false;
+  /** Decoding stopped at a limit: bytes read since wait in the decoder (see processInput). */
+  private parseStopped = false;
   closed = false;
   private closing = false;
   /** Requests that arrived while a blocking command was in flight; they run after it, in order. */
@@ -117,9 +119,16 @@ export class ProxySession {
     return true;
   }
 
-  /** Bytes this client holds in the proxy: held requests, settled and unsent replies. */
+  /** Bytes this client holds in the proxy: requests read but not started, held requests, settled and unsent replies. */
   pendingBytes(): number {
-    return this.heldBytes + this.readyBytes + this.socket.writableLength;
+    return this.decoder.pendingBytes + this.heldBytes + this.readyBytes + this.socket.writableLength;
+  }
+
+  /** Whether decoding more requests must wait: too many in flight, or too many bytes held already. */
+  private atLimit(): boolean {
+    const cfg = this.proxy.config;
+    return this.inFlight + (this.held?.length ?? 0) >= cfg.maxPipeline ||
+      this.heldBytes + this.readyBytes + this.socket.writableLength > cfg.clientPendingSoftBytes;
   }
 
   /** Idle past `timeout`: closed, unless blocked, subscribed or waiting for replies (as in Redis). */
@@ -163,14 +172,16 @@ export class ProxySession {
   }
 
   /**
-   * Decodes and starts complete requests until the client's limits say stop reading; what is
-   * left stays in the decoder until replies drain (then maybeResume() comes back here).
+   * Decodes and starts complete requests until the client's limits say stop; what is left stays
+   * in the decoder (raw bytes, counted) until replies drain (then maybeResume() comes back here).
    */
   private processInput(): void {
-    const cfg = this.proxy.config;
     for (;;) {
       if (this.closing || this.closed) return;
-      if (this.inFlight + (this.held?.length ?? 0) >= cfg.maxPipeline || this.pendingBytes() > cfg.clientPendingSoftBytes) break;
+      if (this.atLimit()) {
+        this.parseStopped = true;
+        break;
+      }
       let args: string[] | null;
       try {
         args = this.decoder.next();
@@ -181,6 +192,9 @@ export class ProxySession {
           return this.startClosing();
         }
         this.respond(this.enqueue('protocol'), errorFrame(`ERR ${err.message}`));
+        // A request the decoder skipped whole (an argument too long to hold) leaves the stream
+        // in sync: answered, and decoding goes on. Any other protocol error closes.
+        if ((err as { fatal?: boolean }).fatal === false) continue;
         return this.startClosing();
       }
       if (args === null) break;
@@ -191,16 +205,22 @@ export class ProxySession {
   }
 
   /**
-   * Backpressure: a client that pipelines more than max-pipeline requests, or holds more than
-   * client-pending-soft-bytes in the proxy, is not read until replies drain; one past
-   * client-max-pending-bytes is disconnected (like Redis's client-output-buffer-limit).
+   * Backpressure: a client that pipelines more than max-pipeline requests, or whose replies
+   * hold more than client-pending-soft-bytes, is not read until replies drain; one holding more
+   * than client-max-pending-bytes in all is disconnected (like Redis's client-output-buffer-limit
+   * and client-query-buffer-limit).
+   *
+   * A blocked client (requests held behind BLPOP …) is not paused: a paused socket never notices
+   * its peer leaving, which would keep its memory and blocking link forever. Its requests stop
+   * being decoded past the soft limit instead, and its raw bytes count toward the hard limit, as
+   * in Redis's query buffer.
    */
   private applyBackpressure(): void {
     const cfg = this.proxy.config;
     const bytes = this.pendingBytes();
     if (bytes > cfg.clientMaxPendingBytes) return this.overLimit(bytes);
-    if (this.readPaused || this.closed) return;
-    if (this.inFlight + (this.held?.length ?? 0) >= cfg.maxPipeline || bytes > cfg.clientPendingSoftBytes) {
+    if (this.readPaused || this.closed || this.held !== null) return;
+    if (this.inFlight >= cfg.maxPipeline || this.readyBytes + this.socket.writableLength > cfg.clientPendingSoftBytes) {
       this.readPaused = true;
       this.socket.pause();
     }
@@ -332,13 +352,17 @@ export class ProxySession {
 
   private maybeResume(): void {
     if (this.overSoftSince !== 0) this.checkOutput();
-    if (!this.readPaused || this.closed || this.closing) return;
+    if ((!this.readPaused && !this.parseStopped) || this.closed || this.closing) return;
     const cfg = this.proxy.config;
-    if (this.inFlight + (this.held?.length ?? 0) < cfg.maxPipeline / 2 && this.pendingBytes() < cfg.clientPendingSoftBytes / 2) {
+    // Hysteresis: resume at half the limits, so a client at the limit is not toggled per reply.
+    if (this.inFlight + (this.held?.length ?? 0) < cfg.maxPipeline / 2 &&
+      this.heldBytes + this.readyBytes + this.socket.writableLength < cfg.clientPendingSoftBytes / 2) {
+      const paused = this.readPaused;
       this.readPaused = false;
-      // Requests already read but not started go first (they may pause reading again).
+      this.parseStopped = false;
+      // Requests already read but not started go first (they may stop reading again).
       this.input();
-      if (!this.readPaused && !this.closing && !this.closed) this.socket.resume();
+      if (paused && !this.readPaused && !this.closing && !this.closed) this.socket.resume();
     }
   }
 
