@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { SlotOwnership } from './cluster/ownership.js';
-import { SlotRouting } from './cluster/routing-check.js';
+import { SlotRouting, commandKeys } from './cluster/routing-check.js';
+import { KeyLocks } from './keyspace/key-locks.js';
 import { HANDLERS, type Handler } from './handlers/index.js';
 import { keepsSilencedReply } from './handlers/client.js';
 import { abortExec, isInExec } from './handlers/transactions.js';
@@ -49,6 +50,21 @@ function routeSlot(d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpe
     return TAKEN;
   }
   return redirect;
+}
+
+/**
+ * Cluster mode: a command touching a hash-tag group the mover is handing over waits (in order)
+ * until the group is released, then runs through the whole chain again (node/keyspace/key-locks.ts).
+ * Commands queued in MULTI are held at EXEC, over all their keys; the master link never waits.
+ */
+function holdLockedKeys(d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
+  const locks = d.keyLocks!;
+  if (!locks.active) return null;
+  if (s.multi !== null && top.name !== 'exec') return null;
+  const keys = commandKeys(s, spec, args);
+  if (keys.length === 0 || !locks.anyLocked(keys) || d.server.replication.isMasterClient(s)) return null;
+  locks.wait(s, args, keys);
+  return TAKEN;
 }
 
 /** Cluster mode: no writes on a restarted master until the coordinator confirms its slots. */
@@ -95,17 +111,19 @@ function queueInMulti(_d: Dispatcher, s: Session, _spec: CommandSpec, top: Comma
 
 /** The checks after lookup and arity, in order; the last ones may take the command. */
 const CHAIN: readonly Check[] = [
-  requireAuth, routeSlot, fenceUnconfirmedWrites, refuseNoMulti, refuseOom, refuseWrite, refusePubSubContext,
+  requireAuth, holdLockedKeys, routeSlot, fenceUnconfirmedWrites, refuseNoMulti, refuseOom, refuseWrite, refusePubSubContext,
   refuseStale, postponeWhilePaused, queueInMulti,
 ];
 /** Left out of a node without `slot-ownership yes`, so plain mode pays nothing for them. */
-const CLUSTER_ONLY: ReadonlySet<Check> = new Set([routeSlot, fenceUnconfirmedWrites]);
+const CLUSTER_ONLY: ReadonlySet<Check> = new Set([holdLockedKeys, routeSlot, fenceUnconfirmedWrites]);
 
 export class Dispatcher {
   private readonly handlers = new Map<CommandSpec, Handler>();
   private readonly checks: readonly Check[];
   /** Slot ownership and its routing checks in cluster mode (`slot-ownership yes`), else null. */
   readonly routing: SlotRouting | null = null;
+  /** The mover's key locks in cluster mode, else null. */
+  readonly keyLocks: KeyLocks | null = null;
 
   constructor(readonly server: NodeServer) {
     for (const [name, handler] of Object.entries(HANDLERS)) {
@@ -126,6 +144,16 @@ export class Dispatcher {
         throw new Error(`Fatal error loading the slot ownership from ${filePath}: ${(err as Error).message}`);
       }
       this.routing = new SlotRouting(ownership, server.replication);
+      this.keyLocks = new KeyLocks({
+        resume: (s, args) => {
+          s.runHeld(args);
+          s.processInput();
+        },
+        refuse: (s, args, message) => {
+          this.reject(s, message, lookupCommand(args[0]!)?.name);
+          s.processInput();
+        },
+      });
       // Full resyncs carry the state to replicas (master-link.ts adopts it after loading).
       server.snapshots.extraAux = () => [['tessera-slots', ownership.auxValue()]];
     }

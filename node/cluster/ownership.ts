@@ -323,7 +323,7 @@ export function parseEpoch(text: string | undefined): number | null {
 }
 
 /** `a-b,c,…` → [[a,b],[c,c],…], or null when malformed or out of 0..1023. */
-function parseSlotList(text: string): Array<[number, number]> | null {
+export function parseSlotList(text: string): Array<[number, number]> | null {
   const parts = text.split(',');
   if (parts.length > SLOT_COUNT) return null;
   const out: Array<[number, number]> = [];

@@ -163,3 +163,16 @@ function queuedKeys(queue: readonly string[][]): string[] {
   }
   return keys;
 }
+
+const NO_KEYS: readonly string[] = [];
+
+/**
+ * The keys a command names (EXEC: those of its queued commands); for the key-lock check, which
+ * runs only while the mover holds a lock, so building the array costs nothing otherwise.
+ */
+export function commandKeys(s: Session, spec: CommandSpec, args: readonly string[]): readonly string[] {
+  if (spec.name === 'exec') return s.multi !== null ? queuedKeys(s.multi) : NO_KEYS;
+  const idx = keyIndexes(spec, args);
+  if (idx === null || idx.length === 0) return NO_KEYS;
+  return idx.map((i) => args[i]!);
+}

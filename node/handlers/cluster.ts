@@ -2,7 +2,10 @@
 // holds the state; node/cluster/routing-check.ts answers with it). On a node without
 // `slot-ownership yes` they refuse, as Redis's cluster commands do without cluster-enabled.
 import { slotOf } from '../../common/slots.js';
-import { parseEpoch, parseSetArgs, SlotState, stateName } from '../cluster/ownership.js';
+import { importAbort, importChunk, importCommit } from '../cluster/import.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_KEYS, DEFAULT_TIMEOUT_MS, MoveError, Mover, approxBytes } from '../cluster/mover.js';
+import { parseEpoch, parseSetArgs, parseSlotList, SlotState, stateName } from '../cluster/ownership.js';
+import type { NodeServer } from '../server.js';
 import { CLUSTERDOWN_ERR, type SlotRouting } from '../cluster/routing-check.js';
 import type { Session } from '../session.js';
 import type { HandlerMap } from './handler.js';
@@ -108,7 +111,149 @@ function slotsGetCommand(s: Session): void {
   }
 }
 
+// ------------------------------------------------------------------ the mover (node/cluster/mover.ts)
+
+const movers = new WeakMap<NodeServer, Mover>();
+
+/** The node's mover, made on first use (cluster mode only). */
+function moverOf(server: NodeServer): Mover {
+  let m = movers.get(server);
+  if (m !== undefined) return m;
+  const db = server.dbs[0]!;
+  m = new Mover({
+    db,
+    locks: server.dispatcher.keyLocks!,
+    authArgs: () => {
+      const pass = server.config.get('masterauth') || server.config.get('requirepass');
+      if (pass === '') return [];
+      const user = server.config.get('masterauth') !== '' ? server.config.get('masteruser') : '';
+      return user !== '' ? [user, pass] : [pass];
+    },
+    rdbCompression: () => server.config.getBool('rdbcompression'),
+    now: () => server.now,
+    deleted: (key) => {
+      // As an expiry does: the DEL reaches replicas and the AOF, WATCHers and waiters hear of it.
+      server.propagate(db.id, ['DEL', key]);
+      server.changed(db, key);
+    },
+    log: (level, message) => server.log(level, message),
+  });
+  movers.set(server, m);
+  return m;
+}
+
+function parseCount(text: string | undefined, min: number): number | null {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return null;
+  const n = Number(text);
+  return n >= min ? n : null;
+}
+
+/**
+ * TESSERA.MIGRATE SLOT <slot> <host:port> [MAXKEYS n] [MAXBYTES n] [TIMEOUT ms]: the reply is
+ * deferred (the session reads nothing more meanwhile, like a blocked client) until every key of
+ * the batch is acknowledged by the target and deleted here: [moved, bytes, remaining].
+ */
+function migrateSlotCommand(s: Session, args: string[]): void {
+  const routing = routingOf(s, NO_OWNERSHIP);
+  if (routing === null) return;
+  const slot = parseCount(args[2], 0);
+  if (slot === null || slot >= 1024) return s.w.error('ERR invalid slot: 0-1023 expected');
+  const target = args[3]!;
+  const opts = { maxKeys: DEFAULT_MAX_KEYS, maxBytes: DEFAULT_MAX_BYTES, timeoutMs: DEFAULT_TIMEOUT_MS };
+  for (let i = 4; i < args.length; i += 2) {
+    const word = args[i]!.toLowerCase();
+    const n = parseCount(args[i + 1], 1);
+    if (n === null) return s.w.error(`ERR syntax error: ${args[i]} needs a positive integer`);
+    if (word === 'maxkeys') opts.maxKeys = n;
+    else if (word === 'maxbytes') opts.maxBytes = n;
+    else if (word === 'timeout') opts.timeoutMs = n;
+    else return s.w.error('ERR syntax error: expected MAXKEYS, MAXBYTES or TIMEOUT');
+  }
+  const own = routing.ownership;
+  if (own.stateOf(slot) !== SlotState.Migrating || own.peerOf(slot) !== target) return s.w.error(`ERR slot ${slot} is not migrating to ${target}`);
+  if (s.server.replication.role !== 'master') return s.w.error('ERR slots are migrated by masters only');
+  const mover = moverOf(s.server);
+  if (mover.isRunning(slot)) return s.w.error(`BUSY slot ${slot} migration in progress`);
+  s.paused = true;
+  const done = (write: () => void): void => {
+    if (s.closed) return;
+    s.paused = false;
+    write();
+    s.processInput();
+  };
+  mover.migrateSlot(slot, target, opts).then(
+    (r) => done(() => {
+      s.w.array(3);
+      s.w.integer(r.moved);
+      s.w.integer(r.bytes);
+      s.w.integer(r.remaining);
+    }),
+    (err: unknown) => done(() => {
+      if (!(err instanceof MoveError)) s.server.log('warning', `Slot ${slot} migration failed: ${(err as Error)?.stack ?? String(err)}`);
+      s.w.error(err instanceof MoveError ? err.message : `ERR migration failed: ${(err as Error)?.message ?? String(err)}`);
+    }),
+  );
+}
+
+/** TESSERA.MIGRATE STATUS: field/value pairs (a map in RESP3). */
+function migrateStatusCommand(s: Session): void {
+  if (routingOf(s, NO_OWNERSHIP) === null) return;
+  const fields = moverOf(s.server).status();
+  s.w.map(fields.length);
+  for (const [name, value] of fields) {
+    s.w.bulk(name);
+    if (typeof value === 'number') s.w.integer(value);
+    else s.w.bulkOrNull(value);
+  }
+}
+
+/** How many keys of a slot are sampled for its byte estimate. */
+const STATS_SAMPLE = 16;
+
+/**
+ * TESSERA.SLOTS STATS <slots>: [slot, keys, bytes] for each slot with keys. Keys come from the
+ * per-slot index; bytes are keys × the average approximate size of a few sampled keys.
+ */
+function slotsStatsCommand(s: Session, args: string[]): void {
+  if (routingOf(s, NO_OWNERSHIP) === null) return;
+  const spans = parseSlotList(args[2]!);
+  if (spans === null) return s.w.error(`ERR invalid slot range '${args[2]!.slice(0, 64)}': expected slots 0-1023 as a-b,c,...`);
+  const db = s.server.dbs[0]!;
+  const rows: Array<[number, number, number]> = [];
+  for (const [start, end] of spans) {
+    for (let slot = start; slot <= end; slot++) {
+      const n = db.slots.count(slot);
+      if (n > 0) rows.push([slot, n, estimateSlotBytes(s, slot, n)]);
+    }
+  }
+  s.w.array(rows.length);
+  for (const [slot, keys, bytes] of rows) {
+    s.w.array(3);
+    s.w.integer(slot);
+    s.w.integer(keys);
+    s.w.integer(bytes);
+  }
+}
+
+function estimateSlotBytes(s: Session, slot: number, n: number): number {
+  const db = s.server.dbs[0]!;
+  const k = Math.min(STATS_SAMPLE, n);
+  let sum = 0;
+  for (let i = 0; i < k; i++) {
+    const key = db.slots.keyAt(slot, Math.floor((i * n) / k))!;
+    const e = db.dict.get(key);
+    sum += key.length + (e === undefined ? 0 : approxBytes(e.value));
+  }
+  return Math.round((sum / k) * n);
+}
+
 export const clusterHandlers: HandlerMap = {
+  'tessera.migrate|slot': migrateSlotCommand,
+  'tessera.migrate|status': migrateStatusCommand,
+  'tessera.slots|stats': slotsStatsCommand,
+  'tessera.import|chunk': importChunk,
+  'tessera.import|commit': importCommit,
+  'tessera.import|abort': importAbort,
   asking: askingCommand,
   'tessera.slots|set': slotsSetCommand,
   'tessera.slots|confirm': slotsConfirmCommand,

@@ -7,6 +7,7 @@ const c = defineCommands('cluster');
 // The coordinator talks to nodes directly; a client of the proxy must never change ownership, and
 // ASKING only makes sense on a connection to one node (the proxy sends it itself after -ASK).
 const COORDINATOR_ONLY = 'slot ownership is set by the coordinator on the nodes, never through the proxy';
+const MOVER_ONLY = 'sent by a node moving a slot to the node importing it, never through the proxy';
 const NODE_ONLY = 'ASKING is sent by the proxy itself to the node a -ASK names';
 
 export const clusterCommands = [
@@ -19,6 +20,25 @@ export const clusterCommands = [
       c('tessera.slots|set', -5, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
       c('tessera.slots|confirm', 3, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
       c('tessera.slots|get', 2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
+      c('tessera.slots|stats', 3, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
+    ],
+  }),
+  // The mover (node/cluster/mover.ts): run on the source by the coordinator. MIGRATE SLOT is not
+  // `write`: the DELs of moved keys are propagated by the mover itself, as expiries are.
+  c('tessera.migrate', -2, '', null, 'deny', {
+    deny: COORDINATOR_ONLY,
+    subs: [
+      c('tessera.migrate|slot', -4, 'admin noscript', null, 'deny', { deny: COORDINATOR_ONLY }),
+      c('tessera.migrate|status', 2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
+    ],
+  }),
+  // Sent by a source's mover to the target, after ASKING, for big keys moved in chunks.
+  c('tessera.import', -3, '', null, 'deny', {
+    deny: MOVER_ONLY,
+    subs: [
+      c('tessera.import|chunk', -6, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
+      c('tessera.import|commit', 5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
+      c('tessera.import|abort', 3, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
     ],
   }),
 ];

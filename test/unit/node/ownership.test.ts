@@ -206,7 +206,7 @@ describe('command table', () => {
     const top = lookupCommand('TESSERA.SLOTS')!;
     expect(top.proxy).toBe('deny');
     expect(lookupCommand('asking')!.proxy).toBe('deny');
-    expect([...top.subcommands!.keys()].sort()).toEqual(['confirm', 'get', 'set']);
+    expect([...top.subcommands!.keys()].sort()).toEqual(['confirm', 'get', 'set', 'stats']);
     for (const sub of top.subcommands!.values()) {
       expect(sub.proxy, sub.name).toBe('deny');
       expect(sub.flags.has('admin') && sub.flags.has('noscript'), sub.name).toBe(true);

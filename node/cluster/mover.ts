@@ -1,0 +1,588 @@
+// The source side of the slot mover (TESSERA.MIGRATE SLOT): pushes whole hash-tag groups of a
+// migrating slot to the target over one connection per target (reused), pipelined, and deletes a
+// key here only once the target acknowledged it. Small keys go as ASKING + RESTORE key <abs-ms>
+// payload ABSTTL REPLACE (Redis's DUMP format, absolute expiry; REPLACE because an interrupted
+// earlier attempt may have left a copy, and the copy here is the authoritative one: clients reach
+// the target for a key only once it is gone from here). Big keys (> BIG_ELEMENTS elements or
+// > BIG_BYTES) go in element chunks to a temporary key on the target (node/cluster/import.ts),
+// renamed into place by a final COMMIT. While a group is in flight it is locked
+// (node/keyspace/key-locks.ts): commands on it wait, then run against the new state. A big key's
+// group stays locked for its whole move (writes to it wait; reads too), since the chunks are read
+// from the live value. Work is sliced: every slice yields to the event loop, so other clients
+// never wait for more than a slice (a chunk or a sub-batch: well under a few ms).
+import { connect, type Socket } from 'node:net';
+import { encodeCommand } from '../../common/resp/encode.js';
+import { ReplyErrorValue, decodeReply, type Reply } from '../../common/resp/reply-decoder.js';
+import { hashTag } from '../../common/slots.js';
+import { createDumpPayload } from '../persistence/dump.js';
+import type { Db, Entry } from '../keyspace/db.js';
+import type { KeyLocks } from '../keyspace/key-locks.js';
+import { HashValue } from '../keyspace/types/hash-value.js';
+import { ListValue } from '../keyspace/types/list-value.js';
+import { SetValue } from '../keyspace/types/set-value.js';
+import type { StoredValue } from '../keyspace/types/value.js';
+import { ZSetValue } from '../keyspace/types/zset-value.js';
+import type { ChunkType } from './import.js';
+
+export const BIG_ELEMENTS = 1024;
+export const BIG_BYTES = 1024 * 1024;
+/** Elements and bytes of one chunk of a big key (one command on the target). */
+const CHUNK_ELEMENTS = 1024;
+const CHUNK_BYTES = 256 * 1024;
+/** One pipelined write of small keys, and how many such writes may await their replies. */
+const SUB_BATCH_KEYS = 256;
+const SUB_BATCH_BYTES = 512 * 1024;
+const WINDOW = 8;
+/** Chunks of a big key in flight at once. */
+const CHUNK_WINDOW = 8;
+/** Keys of a slot grouped by tag per slice (the grouping pass yields between slices). */
+const GROUP_SLICE = 5000;
+
+export const DEFAULT_MAX_KEYS = 100;
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** An error whose message is the reply (without "-"). */
+export class MoveError extends Error {}
+
+export interface MoveOptions {
+  maxKeys: number;
+  maxBytes: number;
+  /** Longest wait for the target (connect, auth, any reply) before the call fails. */
+  timeoutMs: number;
+}
+
+export interface MoveResult {
+  moved: number;
+  bytes: number;
+  remaining: number;
+}
+
+/** What the mover needs from the node. */
+export interface MoverHost {
+  readonly db: Db;
+  readonly locks: KeyLocks;
+  /** AUTH arguments for the target ([] if none): masteruser/masterauth, else requirepass. */
+  authArgs(): string[];
+  rdbCompression(): boolean;
+  now(): number;
+  /** A key moved: propagate its DEL to replicas and the AOF, wake WATCH and blocked clients. */
+  deleted(key: string): void;
+  log(level: 'notice' | 'warning', message: string): void;
+}
+
+const yieldTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+// ------------------------------------------------------------------------ target link
+
+interface Pending {
+  want: number;
+  got: Reply[];
+  resolve(r: Reply[]): void;
+  reject(e: Error): void;
+}
+
+/** One pipelined RESP connection to a target: requests answered in order. */
+class TargetLink {
+  private readonly pending: Pending[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private timer: NodeJS.Timeout | null = null;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+    private timeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new MoveError(`ERR target ${address} unreachable: ${err.message}`)));
+    socket.on('close', () => this.fail(new MoveError(`ERR target ${address} unreachable: connection closed`)));
+  }
+
+  static open(address: string, timeoutMs: number, auth: string[]): Promise<TargetLink> {
+    const colon = address.lastIndexOf(':');
+    const host = address.slice(0, colon);
+    const port = Number(address.slice(colon + 1));
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const t = setTimeout(() => {
+        socket.destroy();
+        reject(new MoveError(`ERR target ${address} unreachable: connect timeout after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(t);
+        reject(new MoveError(`ERR target ${address} unreachable: ${err.message}`));
+      });
+      socket.once('connect', () => {
+        clearTimeout(t);
+        const link = new TargetLink(socket, address, timeoutMs);
+        if (auth.length === 0) return resolve(link);
+        link.request(encodeCommand(['AUTH', ...auth]), 1).then(([r]) => {
+          if (r instanceof ReplyErrorValue) {
+            link.close();
+            reject(new MoveError(`ERR target refused: ${r.message}`));
+          } else resolve(link);
+        }, reject);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.failure === null;
+  }
+
+  setTimeout(ms: number): void {
+    this.timeoutMs = ms;
+  }
+
+  /** Sends `bytes` (holding `want` commands) and resolves with their replies. */
+  request(bytes: Buffer, want: number): Promise<Reply[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ want, got: [], resolve, reject });
+      this.socket.write(bytes);
+      if (this.timer === null) this.arm();
+    });
+  }
+
+  close(): void {
+    this.fail(new MoveError(`ERR target ${this.address} unreachable: link closed`));
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => this.fail(new MoveError(`ERR timeout after ${this.timeoutMs} ms`)), this.timeoutMs);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    let pos = 0;
+    for (;;) {
+      const r = decodeReply(this.buf, pos);
+      if (r === null) break;
+      pos = r[1];
+      const head = this.pending[0];
+      if (head === undefined) continue;
+      head.got.push(r[0]);
+      if (head.got.length === head.want) {
+        this.pending.shift();
+        head.resolve(head.got);
+      }
+    }
+    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+    // Progress: the stall timer restarts (it bounds a silent target, not a long move).
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.length > 0) this.arm();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.socket.destroy();
+    for (const p of this.pending.splice(0)) p.reject(err);
+  }
+}
+
+// ------------------------------------------------------------------------ batches
+
+/** One group sent: its tag (locked), its keys with the entries sent, and the replies they take. */
+interface SentGroup {
+  tag: string;
+  keys: string[];
+  entries: Entry[];
+  replies: number;
+}
+
+interface Batch {
+  groups: SentGroup[];
+  parts: Buffer[];
+  replies: number;
+  bytes: number;
+}
+
+/** The tag groups of one slot, built once per migration (no key is added here while it migrates). */
+interface SlotGroups {
+  slot: number;
+  target: string;
+  tags: string[];
+  byTag: Map<string, string[]>;
+  next: number;
+}
+
+export class Mover {
+  private readonly links = new Map<string, TargetLink>();
+  private readonly running = new Set<number>();
+  private groups: SlotGroups | null = null;
+  // STATUS
+  private currentSlot = -1;
+  private currentTarget: string | null = null;
+  private keysMoved = 0;
+  private bytesMoved = 0;
+  private bigKey: string | null = null;
+  private bigDone = 0;
+  private bigTotal = 0;
+
+  constructor(private readonly host: MoverHost) {}
+
+  isRunning(slot: number): boolean {
+    return this.running.has(slot);
+  }
+
+  status(): Array<[string, string | number | null]> {
+    return [
+      ['slot', this.currentSlot],
+      ['target', this.currentTarget],
+      ['keys_moved', this.keysMoved],
+      ['bytes_moved', this.bytesMoved],
+      ['big_key', this.bigKey],
+      ['big_key_done', this.bigDone],
+      ['big_key_total', this.bigTotal],
+    ];
+  }
+
+  /** Moves about opts.maxKeys keys / opts.maxBytes bytes of `slot` to `target`. */
+  async migrateSlot(slot: number, target: string, opts: MoveOptions): Promise<MoveResult> {
+    if (this.running.has(slot)) throw new MoveError(`BUSY slot ${slot} migration in progress`);
+    this.running.add(slot);
+    this.currentSlot = slot;
+    this.currentTarget = target;
+    try {
+      return await this.run(slot, target, opts);
+    } finally {
+      this.running.delete(slot);
+      if (this.running.size === 0) this.currentSlot = -1;
+      this.bigKey = null;
+    }
+  }
+
+  private async run(slot: number, target: string, opts: MoveOptions): Promise<MoveResult> {
+    const db = this.host.db;
+    const result: MoveResult = { moved: 0, bytes: 0, remaining: 0 };
+    if (db.slots.count(slot) > 0) {
+      const link = await this.linkTo(target, opts.timeoutMs);
+      let groups = await this.groupsOf(slot, target, false);
+      let rebuilt = false;
+      const inflight: Array<Promise<void>> = [];
+      let firstError: unknown = null;
+      const track = (p: Promise<void>): void => {
+        inflight.push(p.catch((err) => {
+          firstError ??= err;
+        }));
+      };
+      while (firstError === null && result.moved < opts.maxKeys && result.bytes < opts.maxBytes) {
+        const batch = this.takeBatch(groups, opts.maxKeys - result.moved, opts.maxBytes - result.bytes);
+        if (batch === 'big') {
+          await Promise.all(inflight.splice(0));
+          if (firstError !== null) break;
+          const group = this.takeGroup(groups)!;
+          await this.moveBigGroup(link, group, result);
+          continue;
+        }
+        if (batch === null) {
+          // Keys the grouping pass did not see (rare: created by a script): group again once,
+          // after the batches in flight are done (their keys are still here until acknowledged).
+          await Promise.all(inflight.splice(0));
+          if (firstError !== null || rebuilt || db.slots.count(slot) === 0) break;
+          rebuilt = true;
+          groups = await this.groupsOf(slot, target, true);
+          continue;
+        }
+        track(this.send(link, batch, result));
+        if (inflight.length >= WINDOW) await inflight.shift();
+        await yieldTick();
+      }
+      await Promise.all(inflight);
+      if (firstError !== null) throw firstError;
+    }
+    result.remaining = db.slots.count(slot);
+    if (result.remaining === 0) this.groups = null;
+    return result;
+  }
+
+  private async linkTo(target: string, timeoutMs: number): Promise<TargetLink> {
+    const cached = this.links.get(target);
+    if (cached?.alive) {
+      cached.setTimeout(timeoutMs);
+      return cached;
+    }
+    this.links.delete(target);
+    const link = await TargetLink.open(target, timeoutMs, this.host.authArgs());
+    this.links.set(target, link);
+    return link;
+  }
+
+  closeLinks(): void {
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+  }
+
+  /** Groups the slot's keys by hash tag, in slices so a big slot never stalls the loop. */
+  private async groupsOf(slot: number, target: string, fresh: boolean): Promise<SlotGroups> {
+    const g = this.groups;
+    if (!fresh && g !== null && g.slot === slot && g.target === target) return g;
+    const keys = this.host.db.slots.keysOf(slot).slice();
+    const byTag = new Map<string, string[]>();
+    const tags: string[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const tag = hashTag(key);
+      const list = byTag.get(tag);
+      if (list === undefined) {
+        byTag.set(tag, [key]);
+        tags.push(tag);
+      } else list.push(key);
+      if (i % GROUP_SLICE === GROUP_SLICE - 1) await yieldTick();
+    }
+    this.groups = { slot, target, tags, byTag, next: 0 };
+    return this.groups;
+  }
+
+  /** The next group with keys still here (expired ones drop out), or null. */
+  private peekGroup(g: SlotGroups): { tag: string; keys: string[]; entries: Entry[] } | null {
+    const db = this.host.db;
+    while (g.next < g.tags.length) {
+      const tag = g.tags[g.next]!;
+      const keys: string[] = [];
+      const entries: Entry[] = [];
+      for (const key of g.byTag.get(tag)!) {
+        const e = db.peek(key);
+        if (e !== undefined) {
+          keys.push(key);
+          entries.push(e);
+        }
+      }
+      if (keys.length > 0) return { tag, keys, entries };
+      g.next++;
+    }
+    return null;
+  }
+
+  private takeGroup(g: SlotGroups): { tag: string; keys: string[]; entries: Entry[] } | null {
+    const group = this.peekGroup(g);
+    if (group !== null) g.next++;
+    return group;
+  }
+
+  /**
+   * Builds one pipelined write of whole small groups (locking each), 'big' when the next group
+   * holds a big key (moved on its own), or null when the slot has no group left.
+   */
+  private takeBatch(g: SlotGroups, keysLeft: number, bytesLeft: number): Batch | 'big' | null {
+    const batch: Batch = { groups: [], parts: [], replies: 0, bytes: 0 };
+    let keys = 0;
+    const compression = this.host.rdbCompression();
+    while (keys < Math.min(SUB_BATCH_KEYS, keysLeft) && batch.bytes < Math.min(SUB_BATCH_BYTES, bytesLeft)) {
+      const group = this.peekGroup(g);
+      if (group === null) break;
+      if (group.entries.some((e) => isBig(e.value))) {
+        if (batch.groups.length === 0) return 'big';
+        break;
+      }
+      g.next++;
+      const sent: SentGroup = { tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 };
+      for (let i = 0; i < group.keys.length; i++) {
+        const e = group.entries[i]!;
+        const payload = createDumpPayload(e.value, { compression });
+        batch.parts.push(encodeCommand(['ASKING']), encodeCommand(['RESTORE', group.keys[i]!, String(e.expireAt), payload, 'ABSTTL', 'REPLACE']));
+        sent.replies += 2;
+        batch.bytes += payload.length + group.keys[i]!.length;
+      }
+      this.host.locks.lockTag(group.tag);
+      batch.groups.push(sent);
+      batch.replies += sent.replies;
+      keys += group.keys.length;
+    }
+    return batch.groups.length === 0 ? null : batch;
+  }
+
+  /** Sends a batch; on the replies deletes here every group the target took whole, then unlocks. */
+  private async send(link: TargetLink, batch: Batch, result: MoveResult): Promise<void> {
+    let replies: Reply[] | null = null;
+    try {
+      replies = await link.request(Buffer.concat(batch.parts), batch.replies);
+    } finally {
+      let at = 0;
+      let refused: string | null = null;
+      for (const group of batch.groups) {
+        const mine = replies === null ? null : replies.slice(at, at + group.replies);
+        at += group.replies;
+        const err = mine === null ? 'no reply' : firstErrorOf(mine);
+        if (err === null) this.finishGroup(group, result, 0);
+        else refused ??= err;
+        this.host.locks.unlockTag(group.tag);
+      }
+      result.bytes += replies === null ? 0 : batch.bytes;
+      this.bytesMoved += replies === null ? 0 : batch.bytes;
+      if (replies !== null && refused !== null) throw new MoveError(`ERR target refused: ${refused}`);
+    }
+  }
+
+  /** The target holds the group: delete it here (only entries unchanged since they were sent). */
+  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number): void {
+    const db = this.host.db;
+    for (let i = 0; i < group.keys.length; i++) {
+      const key = group.keys[i]!;
+      if (db.dict.get(key) !== group.entries[i]) continue;
+      db.delete(key);
+      this.host.deleted(key);
+    }
+    result.moved += group.keys.length;
+    this.keysMoved += group.keys.length;
+    result.bytes += extraBytes;
+    this.bytesMoved += extraBytes;
+  }
+
+  /**
+   * A group with a big key: locked for the whole move. Small members go as RESTOREs, big ones in
+   * chunks (a fresh start each time: the first chunk drops any partial key an interrupted attempt
+   * left), then COMMIT; the group is deleted here once every part was acknowledged.
+   */
+  private async moveBigGroup(link: TargetLink, group: { tag: string; keys: string[]; entries: Entry[] }, result: MoveResult): Promise<void> {
+    const locks = this.host.locks;
+    locks.lockTag(group.tag);
+    let bytes = 0;
+    try {
+      for (let i = 0; i < group.keys.length; i++) {
+        const key = group.keys[i]!;
+        const e = group.entries[i]!;
+        if (this.host.db.dict.get(key) !== e) continue;
+        if (isBig(e.value)) bytes += await this.moveBigKey(link, key, e);
+        else {
+          const payload = createDumpPayload(e.value, { compression: this.host.rdbCompression() });
+          const replies = await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['RESTORE', key, String(e.expireAt), payload, 'ABSTTL', 'REPLACE'])]), 2);
+          const err = firstErrorOf(replies);
+          if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
+          bytes += payload.length;
+        }
+      }
+      this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes);
+    } finally {
+      locks.unlockTag(group.tag);
+    }
+  }
+
+  /** Streams one big key in chunks with a window of chunks in flight; returns the bytes sent. */
+  private async moveBigKey(link: TargetLink, key: string, e: Entry): Promise<number> {
+    const value = e.value;
+    const type = typeOf(value);
+    const total = elementCount(value);
+    this.bigKey = key;
+    this.bigDone = 0;
+    this.bigTotal = total;
+    const inflight: Array<Promise<Reply[]>> = [];
+    let bytes = 0;
+    let pos = 0;
+    const check = (replies: Reply[]): void => {
+      const err = firstErrorOf(replies);
+      if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
+    };
+    try {
+      while (pos < total || pos === 0) {
+        if (this.host.db.dict.get(key) !== e) {
+          // Expired or removed meanwhile (the group is locked, so only expiry, eviction or a
+          // flush): nothing to move; drop what the target holds of it.
+          await Promise.allSettled(inflight);
+          check(await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['TESSERA.IMPORT', 'ABORT', key])]), 2));
+          return bytes;
+        }
+        const args = ['TESSERA.IMPORT', 'CHUNK', key, type, pos === 0 ? '1' : '0'];
+        const before = pos;
+        pos = appendChunk(value, pos, args);
+        for (let i = 5; i < args.length; i++) bytes += args[i]!.length;
+        inflight.push(link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(args)]), 2));
+        if (inflight.length >= CHUNK_WINDOW) check(await inflight.shift()!);
+        this.bigDone = pos;
+        if (pos === before) break;
+        await yieldTick();
+      }
+      for (const p of inflight.splice(0)) check(await p);
+      if (this.host.db.dict.get(key) !== e) return bytes;
+      check(await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['TESSERA.IMPORT', 'COMMIT', key, String(e.expireAt), String(total)])]), 2));
+      return bytes;
+    } finally {
+      // Replies still owed belong to this attempt only; failures were reported above.
+      for (const p of inflight) p.catch(() => {});
+      this.bigKey = null;
+    }
+  }
+}
+
+function firstErrorOf(replies: readonly Reply[]): string | null {
+  for (const r of replies) if (r instanceof ReplyErrorValue) return r.message;
+  return null;
+}
+
+function elementCount(v: StoredValue): number {
+  if (typeof v === 'string') return 1;
+  if (v instanceof ListValue) return v.length;
+  return (v as HashValue | SetValue | ZSetValue).size;
+}
+
+/** A collection worth moving in chunks: many elements, or many bytes (sampled). */
+export function isBig(v: StoredValue): boolean {
+  if (typeof v === 'string') return false;
+  const n = elementCount(v);
+  if (n > BIG_ELEMENTS) return true;
+  return n > 16 && n * sampleElementBytes(v) > BIG_BYTES;
+}
+
+/** Average size of a few elements (cheap: up to 8 reads). */
+function sampleElementBytes(v: StoredValue): number {
+  const n = elementCount(v);
+  const k = Math.min(8, n);
+  if (k === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < k; i++) {
+    const at = Math.floor((i * n) / k);
+    if (v instanceof ListValue) sum += v.at(at).length;
+    else if (v instanceof HashValue) sum += v.fieldAt(at).length + v.valueAt(at).length;
+    else if (v instanceof SetValue) sum += v.memberAt(at).length;
+    else if (v instanceof ZSetValue) sum += v.memberAt(at).length + 8;
+  }
+  return sum / k;
+}
+
+/** Approximate bytes of a value (string length, or elements × sampled element size). */
+export function approxBytes(v: StoredValue): number {
+  if (typeof v === 'string') return v.length;
+  return Math.round(elementCount(v) * sampleElementBytes(v));
+}
+
+function typeOf(v: StoredValue): ChunkType {
+  if (v instanceof ListValue) return 'list';
+  if (v instanceof HashValue) return 'hash';
+  if (v instanceof SetValue) return 'set';
+  return 'zset';
+}
+
+/** Adds the elements from `pos` up to one chunk to args; returns the next position. */
+function appendChunk(v: StoredValue, pos: number, args: string[]): number {
+  const n = elementCount(v);
+  let bytes = 0;
+  let i = pos;
+  for (; i < n && i - pos < CHUNK_ELEMENTS && bytes < CHUNK_BYTES; i++) {
+    if (v instanceof ListValue) {
+      const x = v.at(i);
+      args.push(x);
+      bytes += x.length;
+    } else if (v instanceof HashValue) {
+      const f = v.fieldAt(i);
+      const val = v.valueAt(i);
+      args.push(f, val);
+      bytes += f.length + val.length;
+    } else if (v instanceof SetValue) {
+      const m = v.memberAt(i);
+      args.push(m);
+      bytes += m.length;
+    } else {
+      const z = v as ZSetValue;
+      const m = z.memberAt(i);
+      args.push(m, String(z.scoreAt(i)));
+      bytes += m.length + 8;
+    }
+  }
+  return i;
+}
