@@ -60,7 +60,37 @@ export interface Migration {
   createdAt: string;
   updatedAt: string;
   error?: string;
+  /** The request (POST /migrations) this slot's record belongs to: `m-…`. */
+  batch?: string;
+  /** Set by cancel of a slot whose nodes were already told: the same phases run from `to` back to `from`. */
+  reverse?: boolean;
+  /** No new mover call starts while set (the slot stays in its phase, served through ASK). */
+  paused?: boolean;
+  /** Cancel asked for; taken up once no mover call of the slot is in flight. */
+  cancelRequested?: boolean;
+  /** Keys and bytes moved so far (written at phase changes; the live figures are in memory). */
+  keysMoved?: number;
+  bytesMoved?: number;
 }
+
+/** Run-time settings of the migration scheduler (the store's migration-settings key). */
+export interface MigrationSettings {
+  /** Slots whose mover runs at the same time. */
+  concurrency: number;
+  /** At most this many slots are prepared (told to the nodes) in one step and epoch. */
+  batch: number;
+  /** MAXKEYS / MAXBYTES of one TESSERA.MIGRATE call. */
+  batchKeys: number;
+  batchBytes: number;
+  /** Keys per second over all slots; 0 = unthrottled. */
+  keysPerSecond: number;
+  /** How long preparing waits for live proxies to apply the new table before going on. */
+  proxyAckTimeoutMs: number;
+}
+
+export const DEFAULT_MIGRATION_SETTINGS: Readonly<MigrationSettings> = {
+  concurrency: 8, batch: 1024, batchKeys: 500, batchBytes: 4 << 20, keysPerSecond: 0, proxyAckTimeoutMs: 3000,
+};
 
 // ---- validation ----
 
@@ -225,10 +255,46 @@ export function validateMigration(v: unknown): Migration {
     updatedAt: str(what, 'updatedAt', o.updatedAt),
   };
   if (o.error !== undefined) m.error = str(what, 'error', o.error);
+  if (o.batch !== undefined) m.batch = segment(what, 'batch', o.batch);
+  for (const flag of ['reverse', 'paused', 'cancelRequested'] as const) {
+    if (o[flag] === undefined) continue;
+    if (typeof o[flag] !== 'boolean') fail(what, `${flag} must be a boolean, got ${JSON.stringify(o[flag])}`);
+    if (o[flag]) m[flag] = true;
+  }
+  if (o.keysMoved !== undefined) m.keysMoved = int(what, 'keysMoved', o.keysMoved, 0, Number.MAX_SAFE_INTEGER);
+  if (o.bytesMoved !== undefined) m.bytesMoved = int(what, 'bytesMoved', o.bytesMoved, 0, Number.MAX_SAFE_INTEGER);
   return m;
 }
 export const encodeMigration = (m: Migration): string => encode(validateMigration(m));
 export const parseMigration = (text: string): Migration => validateMigration(parseDocument('migration', text));
+
+// ---- MigrationSettings ----
+
+/** Fields missing from a stored document take their defaults (so settings can grow). */
+export function validateMigrationSettings(v: unknown): MigrationSettings {
+  const o = object('migration settings', v);
+  const d = DEFAULT_MIGRATION_SETTINGS;
+  const get = (field: keyof MigrationSettings, min: number, max: number) =>
+    o[field] === undefined ? d[field] : int('migration settings', field, o[field], min, max);
+  return {
+    concurrency: get('concurrency', 1, 64),
+    batch: get('batch', 1, SLOT_COUNT),
+    batchKeys: get('batchKeys', 1, 100_000),
+    batchBytes: get('batchBytes', 1024, 1 << 30),
+    keysPerSecond: get('keysPerSecond', 0, 100_000_000),
+    proxyAckTimeoutMs: get('proxyAckTimeoutMs', 0, 60_000),
+  };
+}
+export const encodeMigrationSettings = (s: MigrationSettings): string => encode(validateMigrationSettings(s));
+export const parseMigrationSettings = (text: string): MigrationSettings => validateMigrationSettings(parseDocument('migration settings', text));
+
+// ---- Epoch ----
+
+/** The product's configuration epoch document: {schema, epoch}. Absent = 0. */
+export function parseEpoch(text: string): number {
+  return int('epoch', 'epoch', parseDocument('epoch', text).epoch, 0, Number.MAX_SAFE_INTEGER);
+}
+export const encodeEpoch = (epoch: number): string => encode({ epoch });
 
 // ---- CoordinatorInfo ----
 

@@ -1,0 +1,721 @@
+// The per-slot migration state machine (issue 8, ../shared/ARCHITECTURE.md "Coordinator").
+//
+//   pending → preparing → migrating → finished → done        (model phases; "migrating" is the
+//                                                              moving step, "finished" finishing)
+//
+// Every step is one store write (the slot's record and, where the step changes ownership, its
+// table entry and a raised epoch, in the same fenced txn) made BEFORE it takes effect; then the
+// nodes are reconciled with the table (reconcile.ts: the node state is a function of the table).
+//   prepare:  epoch+1, table migrating(from,to), record preparing → reconcile (target IMPORTING,
+//             source MIGRATING) → wait (bounded) for live proxies to apply the revision → record migrating
+//   move:     TESSERA.MIGRATE SLOT on the source until remaining 0 (throttled; errors retried)
+//   finish:   epoch+1, table online(to), record finished → reconcile (target OWNED, source NONE
+//             OWNER target) → record done
+// Steps of many slots share one epoch and as few txns as the store allows (SLOTS_PER_TXN), and
+// run one at a time (Serial), so the slots that became ready while a step ran go in the next one.
+//
+// A coordinator that crashes anywhere resumes from the records: preparing/finished re-run the
+// reconcile (idempotent: the same epoch is accepted again), migrating calls the mover again (safe
+// to retry by contract; remaining 0 at once if the slot is already empty).
+//
+// Pause: no new mover call starts for the slot (it stays migrating and is served through ASK).
+// Cancel: pending → cancelled at once. Once the nodes were told (preparing, migrating), keys may
+// already be on the target (moved, or created there through ASK), so a cancel MOVES THEM BACK:
+// the record gets `reverse` and the same phases run from the target to the source (table
+// migrating(to,from)); at the end the slot is online in its source again and the record is
+// `cancelled`. Nothing is lost because the reverse move is the same mover. A finished slot cannot
+// be cancelled (it is done; migrate it back).
+import { randomBytes } from 'node:crypto';
+import {
+  type Migration, type MigrationSettings, type SlotState, DEFAULT_MIGRATION_SETTINGS,
+  encodeMigration, encodeMigrationSettings, encodeSlot, masterOf, parseMigration, parseMigrationSettings, parseProxyInfo,
+} from '../../common/model.js';
+import { SLOT_COUNT } from '../../common/slots.js';
+import type { CoordStore, TxnOp } from '../../common/store/coord-store.js';
+import { migrationKey, migrationSettingsKey, migrationSlotOf, migrationsPrefix, proxiesPrefix, slotKey } from '../../common/store/keys.js';
+import { ApiError, conflict, formatSlotList } from '../api-error.js';
+import { type LeaderView, NotLeaderError } from './leadership.js';
+import type { NodeApi } from './node-client.js';
+import { type ClusterState, type Reconciler, Serial, epochBump, readClusterState } from './reconcile.js';
+
+/** Slots per store txn: etcd allows 128 ops per txn; a slot takes 2 (table entry + record). */
+const SLOTS_PER_TXN = 60;
+/** TIMEOUT of one mover call. */
+const MIGRATE_TIMEOUT_MS = 10_000;
+/** Back-off after a failed mover call (node down, target unreachable), growing to the max. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
+/** The scheduler also wakes up this often (a step that failed on a store or node error retries). */
+const TICK_MS = 1_000;
+const PROXY_POLL_MS = 50;
+
+export interface SlotProgress {
+  keysMoved: number;
+  bytesMoved: number;
+  /** From the last mover reply, or the source's slot stats before it; null = unknown. */
+  keysRemaining: number | null;
+  bytesTotal: number | null;
+  /** Wall-clock ms of the first and last move by this coordinator (rate). */
+  startedAt: number | null;
+  lastAt: number | null;
+  /** The slot is empty on its source: ready to finish. */
+  ready: boolean;
+  error: string | null;
+  calls: number;
+}
+
+export interface BatchView {
+  id: string;
+  to: number;
+  from: number[];
+  createdAt: string;
+  updatedAt: string;
+  state: 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+  slots: { total: number; pending: number; preparing: number; migrating: number; finished: number; done: number; cancelled: number; paused: number };
+  slotList: string;
+  keys: { moved: number; remaining: number | null };
+  bytes: { moved: number; total: number | null };
+  rate: { keysPerSecond: number; bytesPerSecond: number };
+  etaSeconds: number | null;
+  errors: Array<{ slot: number; error: string }>;
+}
+
+export interface BatchDetail extends BatchView {
+  records: Array<Migration & { progress: SlotProgress | null }>;
+}
+
+export interface MigratorDeps {
+  store: CoordStore;
+  product: string;
+  leader: LeaderView;
+  nodes: NodeApi;
+  reconciler: Reconciler;
+  serial: Serial;
+  log: (msg: string) => void;
+  /** Tests make time pass faster (throttle, back-off). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A test hook: throws at a named point of a step, to simulate a crash there. */
+export type CrashPoint = 'after-prepare-txn' | 'after-prepare-reconcile' | 'after-move-call' | 'after-finish-txn' | 'after-finish-reconcile' | 'after-cancel-txn';
+
+export class Migrator {
+  readonly stats = { steps: 0, txns: 0, moverCalls: 0, moverErrors: 0, keysMoved: 0, bytesMoved: 0 };
+  /** Records of this product, mirrored from the store while leading (the one writer). */
+  private records = new Map<number, Migration>();
+  private progress = new Map<number, SlotProgress>();
+  private workers = new Map<number, Promise<void>>();
+  private settings: MigrationSettings = { ...DEFAULT_MIGRATION_SETTINGS };
+  private running = false;
+  private generation = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private again = false;
+  /** Token bucket of the keys-per-second throttle, shared by all movers. */
+  private throttleNextAt = 0;
+  /** Tests: throw at this point once. */
+  crashAt: CrashPoint | null = null;
+
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly d: MigratorDeps) {
+    this.sleep = d.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  // ---- leadership ----
+
+  /** On election: load every record and resume each from its phase. */
+  async start(): Promise<void> {
+    const gen = ++this.generation;
+    await this.load();
+    if (gen !== this.generation) return;
+    this.running = true;
+    const open = [...this.records.values()].filter((m) => !isFinal(m));
+    if (open.length > 0) this.d.log(`resuming ${open.length} slot migration(s): ${summarize(open)}`);
+    this.tickTimer = setInterval(() => this.kick(), TICK_MS);
+    this.kick();
+  }
+
+  /** On losing leadership: no new step or mover call; in-flight ones end on their own (fenced). */
+  async stop(): Promise<void> {
+    this.generation++;
+    this.running = false;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    await Promise.allSettled([this.ticking, ...this.workers.values()]);
+  }
+
+  private async load(): Promise<void> {
+    const [entries, settings] = await Promise.all([
+      this.d.store.list(migrationsPrefix(this.d.product)),
+      this.d.store.get(migrationSettingsKey(this.d.product)),
+    ]);
+    this.records.clear();
+    this.progress.clear();
+    for (const e of entries) {
+      if (migrationSlotOf(this.d.product, e.key) === null) continue;
+      try {
+        const m = parseMigration(e.value);
+        this.records.set(m.slot, m);
+        if (m.phase === 'done' || m.phase === 'cancelled') continue;
+        this.progress.set(m.slot, freshProgress(m));
+      } catch (err) {
+        this.d.log(`ignoring unreadable migration record ${e.key}: ${(err as Error).message}`);
+      }
+    }
+    this.settings = settings ? parseMigrationSettings(settings.value) : { ...DEFAULT_MIGRATION_SETTINGS };
+  }
+
+  // ---- API ----
+
+  /** Creates pending records for `slots` → group `to` (all or none); returns the batch id. */
+  async create(slots: number[], to: number): Promise<BatchView> {
+    this.requireRunning();
+    return this.d.serial.run(async () => {
+      const st = await readClusterState(this.d.store, this.d.product);
+      const target = st.groups.get(to);
+      if (!target) throw new ApiError(400, 'GROUP_NOT_FOUND', `group ${to} does not exist`);
+      if (masterOf(target) === null) throw conflict('GROUP_HAS_NO_MASTER', `group ${to} has no master to move slots to`);
+      const bySlot = new Map(st.slots.map((s) => [s.id, s.state]));
+      const unassigned: number[] = [];
+      const there: number[] = [];
+      const moving: number[] = [];
+      const noMaster: number[] = [];
+      for (const s of slots) {
+        const state = bySlot.get(s) ?? { kind: 'unassigned' };
+        const rec = this.records.get(s);
+        if ((rec && !isFinal(rec)) || state.kind === 'migrating') moving.push(s);
+        else if (state.kind === 'unassigned') unassigned.push(s);
+        else if (state.group === to) there.push(s);
+        else if (masterOf(st.groups.get(state.group) ?? { id: 0, servers: [] }) === null) noMaster.push(s);
+      }
+      if (unassigned.length) throw conflict('SLOT_UNASSIGNED', `slots ${formatSlotList(unassigned)} are unassigned: assign them (slots assign) instead of migrating`);
+      if (moving.length) throw conflict('SLOT_MIGRATING', `slots ${formatSlotList(moving)} are already migrating`);
+      if (there.length) throw conflict('SLOT_ALREADY_THERE', `slots ${formatSlotList(there)} are already in group ${to}`);
+      if (noMaster.length) throw conflict('GROUP_HAS_NO_MASTER', `the groups of slots ${formatSlotList(noMaster)} have no master`);
+      const id = `m-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      const now = new Date().toISOString();
+      const recs: Migration[] = slots.map((slot) => {
+        const s = bySlot.get(slot) as Extract<SlotState, { kind: 'online' }>;
+        return { slot, from: s.group, to, phase: 'pending', createdAt: now, updatedAt: now, batch: id };
+      });
+      await this.writeSteps(recs.map((m) => ({ record: m })), null);
+      for (const m of recs) {
+        this.records.set(m.slot, m);
+        this.progress.set(m.slot, freshProgress(m));
+      }
+      await this.estimate(recs, st);
+      this.d.log(`migration ${id}: slots ${formatSlotList(slots)} to group ${to} (${recs.length} slot(s)) pending`);
+      this.kick();
+      return this.batchView(id)!;
+    });
+  }
+
+  /** The slots a selector names: a batch id (`m-…`) or a slot list ("0-511,600"). */
+  select(selector: string): Migration[] {
+    const out = selector.startsWith('m-')
+      ? [...this.records.values()].filter((m) => m.batch === selector)
+      : parseSlotList(selector).map((s) => this.records.get(s)).filter((m): m is Migration => m !== undefined);
+    if (out.length === 0) throw new ApiError(404, 'NOT_FOUND', `no migration ${selector}`);
+    return out.sort((a, b) => a.slot - b.slot);
+  }
+
+  async pause(selector: string, paused: boolean): Promise<{ changed: number }> {
+    this.requireRunning();
+    return this.d.serial.run(async () => {
+      const todo = this.select(selector).filter((m) => !isFinal(m) && Boolean(m.paused) !== paused && m.phase !== 'finished');
+      const now = new Date().toISOString();
+      await this.writeSteps(todo.map((m) => ({ record: { ...m, paused, updatedAt: now } })), null);
+      this.kick();
+      return { changed: todo.length };
+    });
+  }
+
+  async cancel(selector: string): Promise<{ changed: number }> {
+    this.requireRunning();
+    return this.d.serial.run(async () => {
+      const sel = this.select(selector);
+      const late = sel.filter((m) => m.phase === 'finished' || (m.phase === 'done' && !m.reverse));
+      if (late.length === sel.length && late.length > 0) {
+        throw conflict('MIGRATION_FINISHED', `slots ${formatSlotList(late.map((m) => m.slot))} already moved; migrate them back instead`);
+      }
+      const todo = sel.filter((m) => !isFinal(m) && !m.reverse && !m.cancelRequested && m.phase !== 'finished');
+      const now = new Date().toISOString();
+      await this.writeSteps(todo.map((m) => ({ record: { ...m, cancelRequested: true, updatedAt: now } })), null);
+      this.kick();
+      return { changed: todo.length };
+    });
+  }
+
+  async getSettings(): Promise<MigrationSettings> {
+    const e = await this.d.store.get(migrationSettingsKey(this.d.product));
+    return e ? parseMigrationSettings(e.value) : { ...DEFAULT_MIGRATION_SETTINGS };
+  }
+
+  async updateSettings(change: Partial<MigrationSettings>): Promise<MigrationSettings> {
+    this.requireRunning();
+    return this.d.serial.run(async () => {
+      const next = { ...(await this.getSettings()), ...change };
+      const key = migrationSettingsKey(this.d.product);
+      const value = encodeMigrationSettings(next); // validates
+      await this.txn([], [{ op: 'put', key, value }]);
+      this.settings = parseMigrationSettings(value);
+      this.kick();
+      return this.settings;
+    });
+  }
+
+  /** Records from the store (a standby answers reads too), grouped by batch. */
+  async list(): Promise<BatchView[]> {
+    if (!this.running) await this.loadForRead();
+    const ids = new Set<string>();
+    for (const m of this.records.values()) ids.add(m.batch ?? 'm-unbatched');
+    return [...ids].map((id) => this.batchView(id)!).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  }
+
+  async get(selector: string): Promise<BatchDetail> {
+    if (!this.running) await this.loadForRead();
+    const recs = this.select(selector);
+    const view = selector.startsWith('m-') ? this.batchView(selector)! : this.viewOf(selector, recs);
+    return { ...view, records: recs.map((m) => ({ ...m, progress: this.progress.get(m.slot) ?? null })) };
+  }
+
+  private async loadForRead(): Promise<void> {
+    const entries = await this.d.store.list(migrationsPrefix(this.d.product));
+    const recs = new Map<number, Migration>();
+    for (const e of entries) {
+      if (migrationSlotOf(this.d.product, e.key) === null) continue;
+      try {
+        const m = parseMigration(e.value);
+        recs.set(m.slot, m);
+      } catch { /* reported by the leader's load */ }
+    }
+    this.records = recs;
+  }
+
+  private batchView(id: string): BatchView | null {
+    const recs = [...this.records.values()].filter((m) => (m.batch ?? 'm-unbatched') === id).sort((a, b) => a.slot - b.slot);
+    return recs.length ? this.viewOf(id, recs) : null;
+  }
+
+  private viewOf(id: string, recs: Migration[]): BatchView {
+    const slots = { total: recs.length, pending: 0, preparing: 0, migrating: 0, finished: 0, done: 0, cancelled: 0, paused: 0 };
+    let moved = 0, bytes = 0, remaining: number | null = 0, bytesTotal: number | null = 0, first = Infinity, last = 0;
+    const errors: BatchView['errors'] = [];
+    let cancelling = false;
+    for (const m of recs) {
+      slots[m.phase]++;
+      if (m.paused && !isFinal(m)) slots.paused++;
+      if ((m.reverse || m.cancelRequested) && !isFinal(m)) cancelling = true;
+      const p = this.progress.get(m.slot);
+      moved += p?.keysMoved ?? m.keysMoved ?? 0;
+      bytes += p?.bytesMoved ?? m.bytesMoved ?? 0;
+      if (!isFinal(m)) {
+        const r = p?.ready ? 0 : p?.keysRemaining ?? null;
+        remaining = remaining === null || r === null ? null : remaining + r;
+        const bt = p?.bytesTotal ?? null;
+        bytesTotal = bytesTotal === null || bt === null ? null : bytesTotal + bt;
+      } else bytesTotal = bytesTotal === null ? null : bytesTotal + (m.bytesMoved ?? 0);
+      if (p?.startedAt) first = Math.min(first, p.startedAt);
+      if (p?.lastAt) last = Math.max(last, p.lastAt);
+      if (p?.error && !isFinal(m)) errors.length < 10 && errors.push({ slot: m.slot, error: p.error });
+      else if (m.error && !isFinal(m) && errors.length < 10) errors.push({ slot: m.slot, error: m.error });
+    }
+    const open = recs.filter((m) => !isFinal(m));
+    const elapsed = last > first ? (Math.max(last, Date.now()) - first) / 1000 : 0;
+    const live = [...recs].reduce((n, m) => n + (this.progress.get(m.slot)?.keysMoved ?? 0), 0);
+    const liveBytes = [...recs].reduce((n, m) => n + (this.progress.get(m.slot)?.bytesMoved ?? 0), 0);
+    const keysPerSecond = elapsed > 0 ? live / elapsed : 0;
+    const state: BatchView['state'] = open.length === 0
+      ? (slots.cancelled === recs.length ? 'cancelled' : 'done')
+      : cancelling ? 'cancelling' : open.every((m) => m.paused) ? 'paused' : 'running';
+    return {
+      id, to: recs[0]!.to, from: [...new Set(recs.map((m) => m.from))].sort((a, b) => a - b),
+      createdAt: recs.reduce((a, m) => (m.createdAt < a ? m.createdAt : a), recs[0]!.createdAt),
+      updatedAt: recs.reduce((a, m) => (m.updatedAt > a ? m.updatedAt : a), recs[0]!.updatedAt),
+      state, slots, slotList: formatSlotList(recs.map((m) => m.slot)),
+      keys: { moved, remaining: open.length === 0 ? 0 : remaining },
+      bytes: { moved: bytes, total: bytesTotal === null ? null : Math.max(bytesTotal, bytes) },
+      rate: { keysPerSecond: Math.round(keysPerSecond), bytesPerSecond: elapsed > 0 ? Math.round(liveBytes / elapsed) : 0 },
+      etaSeconds: open.length === 0 ? 0 : remaining !== null && keysPerSecond > 0 ? Math.round((remaining / keysPerSecond) * 10) / 10 : null,
+      errors,
+    };
+  }
+
+  /** Keys and bytes per slot from the sources' slot stats (best effort: progress works without it). */
+  private async estimate(recs: Migration[], st: ClusterState): Promise<void> {
+    const bySource = new Map<string, number[]>();
+    for (const m of recs) {
+      const addr = masterOf(st.groups.get(m.from)!);
+      if (!addr) continue;
+      bySource.set(addr, [...(bySource.get(addr) ?? []), m.slot]);
+    }
+    await Promise.all([...bySource].map(async ([addr, slots]) => {
+      try {
+        const stats = await this.d.nodes.slotStats(addr, slots);
+        const found = new Map(stats.map((s) => [s.slot, s]));
+        for (const slot of slots) {
+          const p = this.progress.get(slot);
+          if (!p || p.keysRemaining !== null) continue;
+          p.keysRemaining = found.get(slot)?.keys ?? 0;
+          p.bytesTotal = found.get(slot)?.bytes ?? 0;
+        }
+      } catch (err) {
+        this.d.log(`slot stats of ${addr} unavailable (${(err as Error).message}); progress without totals`);
+      }
+    }));
+  }
+
+  // ---- the scheduler ----
+
+  private requireRunning(): void {
+    if (!this.running) throw new NotLeaderError('this coordinator is not leading (migrations run on the leader)');
+  }
+
+  /** Runs the scheduler soon (coalesced: one pass at a time, one more if kicked during it). */
+  kick(): void {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    const gen = this.generation;
+    this.ticking = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.d.serial.run(() => this.pass(gen));
+        } catch (err) {
+          if (err instanceof NotLeaderError) return;
+          this.d.log(`migration step failed (${(err as Error).message}); retrying`);
+          await this.sleep(RETRY_MIN_MS * 2);
+        }
+      } while (this.again && this.running && gen === this.generation);
+    })().finally(() => {
+      this.ticking = null;
+    });
+  }
+
+  /** Waits until no scheduler pass or mover call is running (tests). */
+  async idle(): Promise<void> {
+    while (this.ticking || this.workers.size > 0) await Promise.allSettled([this.ticking, ...this.workers.values()]);
+  }
+
+  /** One scheduler pass: at most one of each kind of step, in this order. */
+  private async pass(gen: number): Promise<void> {
+    if (gen !== this.generation) return;
+    const open = [...this.records.values()].filter((m) => !isFinal(m));
+    if (open.length === 0) return;
+    const busy = (m: Migration) => this.workers.has(m.slot);
+    // 1. cancels whose mover call is over
+    const cancels = open.filter((m) => m.cancelRequested && !m.reverse && !busy(m));
+    if (cancels.length) await this.cancelStep(cancels);
+    // 2. finished: tell the nodes (again, after a crash), then done
+    const finished = open.filter((m) => m.phase === 'finished');
+    if (finished.length) await this.completeStep(finished);
+    // 3. preparing: tell the nodes (again, after a crash), wait for the proxies, then migrating
+    const preparing = open.filter((m) => m.phase === 'preparing' && !m.cancelRequested);
+    if (preparing.length) await this.startMovingStep(preparing);
+    // 4. slots that are empty on their source: finish them together
+    const ready = open.filter((m) => m.phase === 'migrating' && !m.cancelRequested && !busy(m) && this.progress.get(m.slot)?.ready);
+    if (ready.length) await this.finishStep(ready);
+    // 5. pending slots, up to the window
+    const active = [...this.records.values()].filter((m) => !isFinal(m) && m.phase !== 'pending').length;
+    const room = this.settings.batch - active;
+    const pending = open.filter((m) => m.phase === 'pending' && !m.paused && !m.cancelRequested).slice(0, Math.max(0, room));
+    if (pending.length) await this.prepareStep(pending);
+    // 6. movers
+    this.startWorkers(gen);
+  }
+
+  private async prepareStep(recs: Migration[]): Promise<void> {
+    const now = new Date().toISOString();
+    const next = recs.map((m) => ({ ...m, phase: 'preparing' as const, updatedAt: now }));
+    const st = await this.tableStep(next.map((m) => ({ record: m, slot: { kind: 'migrating', from: src(m), to: dst(m) } as SlotState })));
+    this.crash('after-prepare-txn');
+    await this.d.reconciler.reconcileAll(st, true);
+    this.crash('after-prepare-reconcile');
+    await this.afterPrepared(next, st.revision);
+  }
+
+  /** preparing → migrating: nodes told (again), proxies waited for. */
+  private async startMovingStep(recs: Migration[]): Promise<void> {
+    const st = await readClusterState(this.d.store, this.d.product);
+    const rep = await this.d.reconciler.reconcileAll(st, true);
+    if (rep.failed.length) throw new Error(`nodes not told yet: ${rep.failed.map((f) => `${f.addr}: ${f.error}`).join('; ')}`);
+    await this.afterPrepared(recs, st.revision);
+  }
+
+  /** `revision`: of the table change the proxies must apply before the mover starts. */
+  private async afterPrepared(recs: Migration[], revision: string): Promise<void> {
+    await this.waitForProxies(revision);
+    const now = new Date().toISOString();
+    await this.writeSteps(recs.map((m) => ({ record: { ...m, phase: 'migrating', updatedAt: now } })), null);
+  }
+
+  private async finishStep(recs: Migration[]): Promise<void> {
+    const now = new Date().toISOString();
+    const next = recs.map((m) => {
+      const p = this.progress.get(m.slot);
+      return { ...m, phase: 'finished' as const, updatedAt: now, keysMoved: (m.keysMoved ?? 0) + (p?.keysMoved ?? 0), bytesMoved: (m.bytesMoved ?? 0) + (p?.bytesMoved ?? 0) };
+    });
+    const st = await this.tableStep(next.map((m) => ({ record: m, slot: { kind: 'online', group: dst(m) } as SlotState })));
+    this.crash('after-finish-txn');
+    for (const m of next) {
+      const p = this.progress.get(m.slot);
+      if (p) { p.keysMoved = 0; p.bytesMoved = 0; }
+    }
+    await this.completeStep(next, st);
+  }
+
+  /** finished → done (or cancelled, for a reverse move): once every master was told. */
+  private async completeStep(recs: Migration[], state?: ClusterState): Promise<void> {
+    const rep = await this.d.reconciler.reconcileAll(state, true);
+    if (rep.failed.length) throw new Error(`nodes not told yet: ${rep.failed.map((f) => `${f.addr}: ${f.error}`).join('; ')}`);
+    this.crash('after-finish-reconcile');
+    const now = new Date().toISOString();
+    const next = recs.map((m): Migration => {
+      const { cancelRequested: _c, paused: _p, error: _e, ...rest } = m;
+      return { ...rest, phase: m.reverse ? 'cancelled' : 'done', updatedAt: now };
+    });
+    await this.writeSteps(next.map((m) => ({ record: m })), null);
+    for (const m of next) this.progress.delete(m.slot);
+    const batches = new Set(next.map((m) => m.batch));
+    for (const b of batches) {
+      const v = b ? this.batchView(b) : null;
+      if (v && (v.state === 'done' || v.state === 'cancelled')) this.d.log(`migration ${b}: ${v.state} (${v.slots.total} slot(s), ${v.keys.moved} keys)`);
+    }
+  }
+
+  private async cancelStep(recs: Migration[]): Promise<void> {
+    const now = new Date().toISOString();
+    // Never told to the nodes: nothing to undo.
+    const early = recs.filter((m) => m.phase === 'pending');
+    if (early.length) {
+      await this.writeSteps(early.map((m) => {
+        const { cancelRequested: _c, paused: _p, ...rest } = m;
+        return { record: { ...rest, phase: 'cancelled' as const, updatedAt: now } };
+      }), null);
+      for (const m of early) this.progress.delete(m.slot);
+    }
+    // Told: move back whatever reached the target (reverse direction, same phases).
+    const told = recs.filter((m) => m.phase === 'preparing' || m.phase === 'migrating');
+    if (told.length) {
+      const next = told.map((m) => {
+        const { cancelRequested: _c, paused: _p, ...rest } = m;
+        return { ...rest, reverse: true, phase: 'preparing' as const, updatedAt: now };
+      });
+      const st = await this.tableStep(next.map((m) => ({ record: m, slot: { kind: 'migrating', from: src(m), to: dst(m) } as SlotState })));
+      this.crash('after-cancel-txn');
+      for (const m of next) {
+        const p = this.progress.get(m.slot);
+        if (p) { p.ready = false; p.keysRemaining = null; p.error = null; }
+      }
+      await this.d.reconciler.reconcileAll(st, true);
+      await this.afterPrepared(next, st.revision);
+    }
+  }
+
+  private startWorkers(gen: number): void {
+    const movable = [...this.records.values()].filter((m) => m.phase === 'migrating' && !m.paused && !m.cancelRequested && !this.progress.get(m.slot)?.ready);
+    for (const m of movable) {
+      if (this.workers.size >= this.settings.concurrency) break;
+      if (this.workers.has(m.slot)) continue;
+      const lane = this.freeLane();
+      const w = this.moveSlot(m.slot, lane, gen).catch((err: unknown) => {
+        if (!(err instanceof NotLeaderError)) this.d.log(`mover of slot ${m.slot} stopped: ${(err as Error).message}`);
+      }).finally(() => {
+        this.workers.delete(m.slot);
+        this.lanes.delete(lane);
+        this.kick();
+      });
+      this.workers.set(m.slot, w);
+    }
+  }
+
+  private lanes = new Set<number>();
+  private freeLane(): number {
+    let i = 0;
+    while (this.lanes.has(i)) i++;
+    this.lanes.add(i);
+    return i;
+  }
+
+  /** Calls the mover for one slot until it is empty on its source, paused, cancelled or we stop leading. */
+  private async moveSlot(slot: number, lane: number, gen: number): Promise<void> {
+    let backoff = RETRY_MIN_MS;
+    for (;;) {
+      const m = this.records.get(slot);
+      if (!m || m.phase !== 'migrating' || m.paused || m.cancelRequested || !this.running || gen !== this.generation) return;
+      const st = await readClusterStateCached(this, this.d.store, this.d.product);
+      const source = masterOf(st.groups.get(src(m)) ?? { id: 0, servers: [] });
+      const target = masterOf(st.groups.get(dst(m)) ?? { id: 0, servers: [] });
+      const p = this.progress.get(slot) ?? freshProgress(m);
+      this.progress.set(slot, p);
+      if (!source || !target) {
+        p.error = `group ${source ? dst(m) : src(m)} has no master`;
+        await this.sleep(RETRY_MAX_MS);
+        continue;
+      }
+      await this.throttle();
+      try {
+        this.stats.moverCalls++;
+        p.calls++;
+        const r = await this.d.nodes.migrateSlot(source, lane, slot, target, {
+          maxKeys: this.settings.batchKeys, maxBytes: this.settings.batchBytes, timeoutMs: MIGRATE_TIMEOUT_MS,
+        });
+        this.crash('after-move-call');
+        const now = Date.now();
+        p.startedAt ??= now;
+        p.lastAt = now;
+        p.keysMoved += r.keys;
+        p.bytesMoved += r.bytes;
+        p.keysRemaining = r.remaining;
+        p.error = null;
+        this.stats.keysMoved += r.keys;
+        this.stats.bytesMoved += r.bytes;
+        this.charge(r.keys);
+        backoff = RETRY_MIN_MS;
+        if (r.remaining === 0) {
+          p.ready = true;
+          return;
+        }
+      } catch (err) {
+        this.stats.moverErrors++;
+        p.error = (err as Error).message;
+        if (err instanceof CrashError) throw err;
+        await this.sleep(backoff);
+        backoff = Math.min(RETRY_MAX_MS, backoff * 2);
+      }
+    }
+  }
+
+  /** Waits while the keys-per-second budget is spent. */
+  private async throttle(): Promise<void> {
+    if (this.settings.keysPerSecond <= 0) return;
+    const wait = this.throttleNextAt - Date.now();
+    if (wait > 0) await this.sleep(Math.min(wait, RETRY_MAX_MS));
+  }
+
+  private charge(keys: number): void {
+    if (this.settings.keysPerSecond <= 0) return;
+    this.throttleNextAt = Math.max(this.throttleNextAt, Date.now()) + (keys * 1000) / this.settings.keysPerSecond;
+  }
+
+  /** Bounded wait until every live proxy applied `revision` (a dead proxy's lease drops it by itself). */
+  private async waitForProxies(revision: string): Promise<void> {
+    const deadline = Date.now() + this.settings.proxyAckTimeoutMs;
+    for (;;) {
+      const behind: string[] = [];
+      for (const e of await this.d.store.list(proxiesPrefix(this.d.product))) {
+        try {
+          const p = parseProxyInfo(e.value);
+          if (BigInt(p.tableRevision) < BigInt(revision)) behind.push(p.id);
+        } catch { /* not a proxy */ }
+      }
+      if (behind.length === 0) return;
+      if (Date.now() >= deadline) {
+        this.d.log(`proxies ${behind.join(', ')} did not apply table revision ${revision} within ${this.settings.proxyAckTimeoutMs} ms; going on (nodes redirect them)`);
+        return;
+      }
+      await this.sleep(PROXY_POLL_MS);
+    }
+  }
+
+  // ---- store writes ----
+
+  /** Writes records (and table entries) in fenced txns of SLOTS_PER_TXN slots; the first raises the epoch. */
+  private async writeSteps(items: Array<{ record: Migration; slot?: SlotState }>, st: ClusterState | null): Promise<string | null> {
+    let revision: string | null = null;
+    for (let i = 0; i < items.length || (i === 0 && st !== null); i += SLOTS_PER_TXN) {
+      const chunk = items.slice(i, i + SLOTS_PER_TXN);
+      const ops: TxnOp[] = [];
+      const compares = [];
+      if (i === 0 && st !== null) {
+        const bump = epochBump(this.d.product, st.epochEntry, st.epoch + 1);
+        compares.push(bump.compare);
+        ops.push(bump.op);
+      }
+      for (const { record, slot } of chunk) {
+        ops.push({ op: 'put', key: migrationKey(this.d.product, record.slot), value: encodeMigration(record) });
+        if (slot) ops.push({ op: 'put', key: slotKey(this.d.product, record.slot), value: encodeSlot({ id: record.slot, state: slot }) });
+      }
+      revision = await this.txn(compares, ops);
+      for (const { record } of chunk) this.records.set(record.slot, record);
+      if (items.length === 0) break;
+    }
+    return revision;
+  }
+
+  /** A step that changes the table: raises the epoch; returns the state the nodes must now have. */
+  private async tableStep(items: Array<{ record: Migration; slot: SlotState }>): Promise<ClusterState> {
+    this.stats.steps++;
+    const before = await readClusterState(this.d.store, this.d.product);
+    await this.writeSteps(items, before);
+    return readClusterState(this.d.store, this.d.product);
+  }
+
+  private async txn(compares: Array<{ key: string; revision: string | null }>, ops: TxnOp[]): Promise<string> {
+    this.stats.txns++;
+    const res = await this.d.store.txn([this.d.leader.fence(), ...compares], ops);
+    if (res.ok) return res.revision;
+    if (!(await this.d.leader.stillLeader())) {
+      this.running = false;
+      throw new NotLeaderError('lost leadership during a migration step');
+    }
+    throw new Error('the epoch changed under a migration step (another writer?); retrying');
+  }
+
+  private crash(point: CrashPoint): void {
+    if (this.crashAt === point) {
+      this.crashAt = null;
+      this.running = false;
+      this.generation++;
+      if (this.tickTimer) clearInterval(this.tickTimer);
+      throw new CrashError(`simulated crash at ${point}`);
+    }
+  }
+}
+
+/** Thrown by the crash hook: the instance behaves as dead afterwards (tests start a new one). */
+export class CrashError extends NotLeaderError {}
+
+const src = (m: Migration) => (m.reverse ? m.to : m.from);
+const dst = (m: Migration) => (m.reverse ? m.from : m.to);
+const isFinal = (m: Migration) => m.phase === 'done' || m.phase === 'cancelled';
+
+function freshProgress(m: Migration): SlotProgress {
+  void m;
+  return { keysMoved: 0, bytesMoved: 0, keysRemaining: null, bytesTotal: null, startedAt: null, lastAt: null, ready: false, error: null, calls: 0 };
+}
+
+function summarize(recs: Migration[]): string {
+  const by = new Map<string, number[]>();
+  for (const m of recs) by.set(m.phase, [...(by.get(m.phase) ?? []), m.slot]);
+  return [...by].map(([phase, slots]) => `${phase} ${formatSlotList(slots.sort((a, b) => a - b))}`).join('; ');
+}
+
+/** Group masters change rarely; movers re-read them at most every 500 ms. */
+const stateCache = new WeakMap<Migrator, { at: number; st: Promise<ClusterState> }>();
+function readClusterStateCached(owner: Migrator, store: CoordStore, product: string): Promise<ClusterState> {
+  const c = stateCache.get(owner);
+  if (c && Date.now() - c.at < 500) return c.st;
+  const st = readClusterState(store, product);
+  stateCache.set(owner, { at: Date.now(), st });
+  st.catch(() => stateCache.delete(owner));
+  return st;
+}
+
+/** "0-511,600" (also with spaces after commas) → sorted distinct slot ids; ApiError 400 if malformed. */
+export function parseSlotList(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const m = /^(\d{1,4})(?:-(\d{1,4}))?$/.exec(part);
+    if (!m) throw new ApiError(400, 'BAD_REQUEST', `slots must look like 0-511,600 (got ${JSON.stringify(text)})`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (a > b || b >= SLOT_COUNT) throw new ApiError(400, 'BAD_REQUEST', `slot range ${part} must be within 0-${SLOT_COUNT - 1}, low to high`);
+    for (let s = a; s <= b; s++) out.add(s);
+  }
+  return [...out].sort((x, y) => x - y);
+}

@@ -1,0 +1,204 @@
+// How the coordinator talks to nodes: the few admin commands of slot ownership and the mover
+// (docs/compatibility.md "Slot ownership", the mover contract), behind a small interface so the
+// state machine is unit-tested against a fake. The real one is ioredis with bounded timeouts:
+// a hung node makes one call fail, never the coordinator hang.
+import { Redis } from 'ioredis';
+
+/** One run of slots in one state, as TESSERA.SLOTS GET shows it and SET takes it. */
+export interface NodeSlotRange {
+  start: number;
+  end: number;
+  state: 'owned' | 'none' | 'migrating' | 'importing';
+  /** none: the owner (null = unknown); migrating: the target; importing: the source. */
+  peer: string | null;
+}
+
+export interface NodeOwnership {
+  epoch: number;
+  confirmed: boolean;
+  ranges: NodeSlotRange[];
+}
+
+export interface MigrateResult {
+  keys: number;
+  bytes: number;
+  remaining: number;
+}
+
+export interface SlotStats {
+  slot: number;
+  keys: number;
+  bytes: number;
+}
+
+/** What the coordinator needs from nodes. `addr` is host:port. */
+export interface NodeApi {
+  /** null: the node is not in cluster mode (no `slot-ownership yes`): nothing to tell it. */
+  ownership(addr: string): Promise<NodeOwnership | null>;
+  setSlots(addr: string, epoch: number, ranges: readonly NodeSlotRange[]): Promise<void>;
+  confirm(addr: string, epoch: number): Promise<void>;
+  /** One TESSERA.MIGRATE SLOT call on the source. `lane` picks a connection: a deferred reply holds its connection. */
+  migrateSlot(source: string, lane: number, slot: number, target: string, opts: { maxKeys: number; maxBytes: number; timeoutMs: number }): Promise<MigrateResult>;
+  slotStats(addr: string, slots: readonly number[]): Promise<SlotStats[]>;
+  close(): Promise<void>;
+}
+
+/** A node's answer that is an error (as opposed to the node being unreachable). */
+export class NodeReplyError extends Error {
+  override name = 'NodeReplyError';
+}
+
+/** Admin calls (GET/SET/CONFIRM/STATS) are quick on the node: a slow one means trouble. */
+const ADMIN_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+/** The mover call is bounded by its own TIMEOUT argument; the socket waits a little longer. */
+const MIGRATE_GRACE_MS = 3_000;
+/** Connections per node (admin + mover lanes); lanes beyond it share the last ones. */
+const MAX_LANES = 64;
+
+export class RedisNodeApi implements NodeApi {
+  private readonly conns = new Map<string, Redis>();
+
+  constructor(private readonly password: string | null = null) {}
+
+  private conn(addr: string, lane: number | 'admin'): Redis {
+    const name = `${addr}#${lane === 'admin' ? 'a' : lane % MAX_LANES}`;
+    let c = this.conns.get(name);
+    if (!c) {
+      const i = addr.lastIndexOf(':');
+      c = new Redis({
+        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
+        port: Number(addr.slice(i + 1)),
+        password: this.password ?? undefined,
+        lazyConnect: false,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        // Fail fast while the node is down (the state machine retries), reconnect in the background.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 500,
+        enableReadyCheck: false,
+        connectionName: 'tessera-coordinator',
+      });
+      c.on('error', () => {}); // reported through the failing calls
+      this.conns.set(name, c);
+    }
+    return c;
+  }
+
+  private async call(addr: string, lane: number | 'admin', timeoutMs: number, args: Array<string | number>): Promise<unknown> {
+    const c = this.conn(addr, lane);
+    if (c.status !== 'ready') await waitReady(c, CONNECT_TIMEOUT_MS, addr);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${addr} did not answer ${String(args[0])} ${String(args[1] ?? '')} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([c.call(String(args[0]), ...args.slice(1).map(String)), timeout]);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ReplyError') throw new NodeReplyError(`${addr}: ${err.message}`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async ownership(addr: string): Promise<NodeOwnership | null> {
+    const info = String(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['INFO', 'slots']));
+    if (!/slot_ownership:yes/.test(info)) return null;
+    return parseSlotsGet(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SLOTS', 'GET']));
+  }
+
+  async setSlots(addr: string, epoch: number, ranges: readonly NodeSlotRange[]): Promise<void> {
+    await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SLOTS', 'SET', epoch, ...setArgs(ranges)]);
+  }
+
+  async confirm(addr: string, epoch: number): Promise<void> {
+    await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SLOTS', 'CONFIRM', epoch]);
+  }
+
+  async migrateSlot(source: string, lane: number, slot: number, target: string, opts: { maxKeys: number; maxBytes: number; timeoutMs: number }): Promise<MigrateResult> {
+    const reply = await this.call(source, lane, opts.timeoutMs + MIGRATE_GRACE_MS, [
+      'TESSERA.MIGRATE', 'SLOT', slot, target, 'MAXKEYS', opts.maxKeys, 'MAXBYTES', opts.maxBytes, 'TIMEOUT', opts.timeoutMs,
+    ]);
+    if (!Array.isArray(reply) || reply.length !== 3) throw new NodeReplyError(`${source}: unexpected TESSERA.MIGRATE reply ${JSON.stringify(reply)}`);
+    const [keys, bytes, remaining] = reply.map(Number) as [number, number, number];
+    return { keys, bytes, remaining };
+  }
+
+  async slotStats(addr: string, slots: readonly number[]): Promise<SlotStats[]> {
+    if (slots.length === 0) return [];
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SLOTS', 'STATS', compactSlots(slots)]);
+    if (!Array.isArray(reply)) throw new NodeReplyError(`${addr}: unexpected TESSERA.SLOTS STATS reply`);
+    return reply.map((r) => {
+      const [slot, keys, bytes] = (r as unknown[]).map(Number) as [number, number, number];
+      return { slot, keys, bytes };
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns.values()) c.disconnect();
+    this.conns.clear();
+  }
+}
+
+function waitReady(c: Redis, ms: number, addr: string): Promise<void> {
+  if (c.status === 'end' || c.status === 'close') void c.connect().catch(() => {});
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      c.off('ready', onReady);
+      err ? reject(err) : resolve();
+    };
+    const onReady = () => done();
+    const timer = setTimeout(() => done(new Error(`cannot reach node ${addr} within ${ms} ms`)), ms);
+    c.once('ready', onReady);
+    if (c.status === 'ready') done();
+  });
+}
+
+/** "0-5,9" for sorted slot ids. */
+export function compactSlots(slots: readonly number[]): string {
+  const sorted = [...slots].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** TESSERA.SLOTS SET arguments: ranges of the same state and peer joined into one `<slots> <state>` pair. */
+export function setArgs(ranges: readonly NodeSlotRange[]): string[] {
+  const byState = new Map<string, string[]>();
+  for (const r of ranges) {
+    const words = r.state === 'owned' ? 'OWNED'
+      : r.state === 'none' ? (r.peer ? `NONE OWNER ${r.peer}` : 'NONE')
+        : `${r.state.toUpperCase()} ${r.peer}`;
+    let list = byState.get(words);
+    if (!list) byState.set(words, (list = []));
+    list.push(r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`);
+  }
+  const args: string[] = [];
+  for (const [words, list] of byState) args.push(list.join(','), ...words.split(' '));
+  return args;
+}
+
+/** `epoch <n> confirmed <0|1> slots [[start, end, state, peer|nil] …]` */
+export function parseSlotsGet(reply: unknown): NodeOwnership {
+  if (!Array.isArray(reply)) throw new NodeReplyError(`unexpected TESSERA.SLOTS GET reply ${JSON.stringify(reply)}`);
+  const fields = new Map<string, unknown>();
+  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
+  const runs = (fields.get('slots') ?? []) as unknown[][];
+  return {
+    epoch: Number(fields.get('epoch')),
+    confirmed: Number(fields.get('confirmed')) === 1,
+    ranges: runs.map((r) => ({
+      start: Number(r[0]), end: Number(r[1]),
+      state: String(r[2]).toLowerCase() as NodeSlotRange['state'],
+      peer: r[3] === null || r[3] === undefined ? null : String(r[3]),
+    })),
+  };
+}

@@ -1,0 +1,202 @@
+// Telling nodes their slots. A master's whole slot state is a pure function of the store's slot
+// table and groups (desiredRanges): online(g) → OWNED in g, NONE OWNER <g's master> elsewhere;
+// migrating(a, b) → MIGRATING to b's master on a, IMPORTING from a's master on b. So every change
+// the coordinator makes is: write the table (and raise the epoch) in the store, then reconcile —
+// push that function to every master of a cluster-mode group. Reconcile is also what repairs a
+// node that restarted (unconfirmed), was replaced, or disagrees for any other reason, and it is
+// idempotent: a coordinator that crashed half-way just runs it again.
+//
+// Epochs: one product-wide configuration epoch in the store (epochKey), raised with
+// compare-and-swap (fenced by the leader lock). A node behind the store's epoch is SET at it; a
+// node that agrees at the same epoch but is unconfirmed gets CONFIRM; a node that disagrees at the
+// store's epoch (or is ahead of it) needs a new epoch: the store's is raised past every node's first.
+import { type Group, type SlotRoute, encodeEpoch, masterOf, parseEpoch, parseGroup, parseSlot, slotTable, type Slot } from '../../common/model.js';
+import { SLOT_COUNT } from '../../common/slots.js';
+import type { CoordStore, StoreEntry, TxnOp } from '../../common/store/coord-store.js';
+import { epochKey, groupIdOf, groupsPrefix, slotIdOf, slotsPrefix } from '../../common/store/keys.js';
+import { type LeaderView, NotLeaderError } from './leadership.js';
+import type { NodeApi, NodeOwnership, NodeSlotRange } from './node-client.js';
+
+/** Runs async functions one at a time (every step that raises the epoch or pushes node state). */
+export class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => {});
+    return next;
+  }
+}
+
+export interface ClusterState {
+  slots: Slot[];
+  groups: Map<number, Group>;
+  table: SlotRoute[];
+  epoch: number;
+  epochEntry: StoreEntry | null;
+  /** The newest mod revision of a slot or group key: what a proxy that applied the table reports. */
+  revision: string;
+}
+
+export async function readClusterState(store: CoordStore, product: string): Promise<ClusterState> {
+  const [slotEntries, groupEntries, epochEntry] = await Promise.all([
+    store.list(slotsPrefix(product)), store.list(groupsPrefix(product)), store.get(epochKey(product)),
+  ]);
+  const slots: Slot[] = [];
+  for (const e of slotEntries) if (slotIdOf(product, e.key) !== null) slots.push(parseSlot(e.value));
+  const groups = new Map<number, Group>();
+  for (const e of groupEntries) {
+    const id = groupIdOf(product, e.key);
+    if (id !== null) groups.set(id, parseGroup(e.value));
+  }
+  let revision = 0n;
+  for (const e of [...slotEntries, ...groupEntries]) if (BigInt(e.revision) > revision) revision = BigInt(e.revision);
+  return {
+    slots, groups, table: slotTable(slots, [...groups.values()]),
+    epoch: epochEntry ? parseEpoch(epochEntry.value) : 0, epochEntry, revision: revision.toString(),
+  };
+}
+
+/** The txn parts that raise the epoch from what `entry` holds to `next` (compare-and-swap). */
+export function epochBump(product: string, entry: StoreEntry | null, next: number): { compare: { key: string; revision: string | null }; op: TxnOp } {
+  const key = epochKey(product);
+  return { compare: { key, revision: entry?.revision ?? null }, op: { op: 'put', key, value: encodeEpoch(next) } };
+}
+
+/** The complete slot state group `groupId`'s master must have, as runs. */
+export function desiredRanges(table: readonly SlotRoute[], groupId: number): NodeSlotRange[] {
+  const out: NodeSlotRange[] = [];
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const { state, peer } = desiredSlot(table[slot]!, groupId);
+    const last = out[out.length - 1];
+    if (last && last.state === state && last.peer === peer && last.end === slot - 1) last.end = slot;
+    else out.push({ start: slot, end: slot, state, peer });
+  }
+  return out;
+}
+
+function desiredSlot(route: SlotRoute, g: number): { state: NodeSlotRange['state']; peer: string | null } {
+  if (route.kind === 'unassigned') return { state: 'none', peer: null };
+  if (route.kind === 'online') return route.group === g ? { state: 'owned', peer: null } : { state: 'none', peer: route.master };
+  // A migration whose other side has no master cannot run: the side that has one keeps serving.
+  if (route.from === g) return route.toMaster ? { state: 'migrating', peer: route.toMaster } : { state: 'owned', peer: null };
+  if (route.to === g) return route.fromMaster ? { state: 'importing', peer: route.fromMaster } : { state: 'none', peer: null };
+  return { state: 'none', peer: route.fromMaster };
+}
+
+/** Per-slot "state peer" words, for comparing a node's runs with the desired ones. */
+function expand(ranges: readonly NodeSlotRange[]): string[] {
+  const out = new Array<string>(SLOT_COUNT).fill('none -');
+  for (const r of ranges) for (let s = r.start; s <= Math.min(r.end, SLOT_COUNT - 1); s++) out[s] = `${r.state} ${r.peer ?? '-'}`;
+  return out;
+}
+
+export function differingSlots(have: readonly NodeSlotRange[], want: readonly NodeSlotRange[]): number {
+  const a = expand(have);
+  const b = expand(want);
+  let n = 0;
+  for (let s = 0; s < SLOT_COUNT; s++) if (a[s] !== b[s]) n++;
+  return n;
+}
+
+export interface ReconcileReport {
+  epoch: number;
+  /** Masters that already agreed (or run in plain mode: `plain`). */
+  agreed: string[];
+  plain: string[];
+  set: string[];
+  confirmed: string[];
+  /** Masters that could not be asked or told (retried by the next reconcile). */
+  failed: Array<{ addr: string; error: string }>;
+}
+
+interface Plan {
+  group: number;
+  addr: string;
+  want: NodeSlotRange[];
+  have: NodeOwnership;
+  action: 'none' | 'confirm' | 'set' | 'raise';
+  differ: number;
+}
+
+export class Reconciler {
+  /** Reconciles done, and masters told something (for /metrics and tests). */
+  readonly stats = { runs: 0, sets: 0, confirms: 0, repairs: 0, raises: 0 };
+
+  constructor(
+    private readonly store: CoordStore,
+    private readonly product: string,
+    private readonly leader: LeaderView,
+    private readonly nodes: NodeApi,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /**
+   * Brings every master of a cluster-mode group in line with the store. Call it inside the
+   * coordinator's Serial. `state` may be passed by a step that just wrote it (`step`: the
+   * differences are that step taking effect, not disagreements worth a log line).
+   */
+  async reconcileAll(state?: ClusterState, step = false): Promise<ReconcileReport> {
+    this.stats.runs++;
+    let st = state ?? (await readClusterState(this.store, this.product));
+    const report: ReconcileReport = { epoch: st.epoch, agreed: [], plain: [], set: [], confirmed: [], failed: [] };
+    const plans: Plan[] = [];
+    await Promise.all([...st.groups.values()].map(async (g) => {
+      const addr = masterOf(g);
+      if (addr === null) return;
+      try {
+        const have = await this.nodes.ownership(addr);
+        if (have === null) return void report.plain.push(addr);
+        const want = desiredRanges(st.table, g.id);
+        const differ = differingSlots(have.ranges, want);
+        plans.push({ group: g.id, addr, want, have, differ, action: planAction(have, differ, st.epoch) });
+      } catch (err) {
+        report.failed.push({ addr, error: (err as Error).message });
+      }
+    }));
+    if (plans.some((p) => p.action === 'raise')) {
+      // A node disagrees at (or beyond) the store's epoch: only a newer epoch can tell it otherwise.
+      const next = Math.max(st.epoch, ...plans.map((p) => p.have.epoch)) + 1;
+      const bump = epochBump(this.product, st.epochEntry, next);
+      const res = await this.store.txn([this.leader.fence(), bump.compare], [bump.op]);
+      if (!res.ok) {
+        if (!(await this.leader.stillLeader())) throw new NotLeaderError('lost leadership while raising the epoch');
+        throw new Error('the epoch changed during reconcile; retrying later');
+      }
+      this.stats.raises++;
+      st = { ...st, epoch: next, epochEntry: { key: bump.op.key, value: encodeEpoch(next), revision: res.revision, createRevision: st.epochEntry?.createRevision ?? res.revision } };
+      report.epoch = next;
+      for (const p of plans) if (p.action !== 'none' || p.have.epoch < next) p.action = p.differ === 0 && p.have.epoch === next ? 'confirm' : 'set';
+    }
+    await Promise.all(plans.map(async (p) => {
+      try {
+        if (p.action === 'none') return void report.agreed.push(p.addr);
+        if (p.action === 'confirm') {
+          await this.nodes.confirm(p.addr, st.epoch);
+          this.stats.confirms++;
+          this.log(`node ${p.addr} (group ${p.group}) agreed at epoch ${st.epoch} but was unconfirmed (restarted): confirmed`);
+          return void report.confirmed.push(p.addr);
+        }
+        await this.nodes.setSlots(p.addr, st.epoch, p.want);
+        this.stats.sets++;
+        if (p.differ > 0 && !step) {
+          this.stats.repairs++;
+          this.log(`node ${p.addr} (group ${p.group}) at epoch ${p.have.epoch}${p.have.confirmed ? '' : ' (unconfirmed)'} differed in ${p.differ} slot(s) from the store: told its slots at epoch ${st.epoch}`);
+        }
+        report.set.push(p.addr);
+      } catch (err) {
+        report.failed.push({ addr: p.addr, error: (err as Error).message });
+      }
+    }));
+    for (const f of report.failed) this.log(`reconcile: node ${f.addr}: ${f.error} (retried shortly)`);
+    return report;
+  }
+}
+
+function planAction(have: NodeOwnership, differ: number, epoch: number): Plan['action'] {
+  if (have.epoch > epoch) return 'raise';
+  if (differ === 0) {
+    if (have.epoch < epoch) return 'set';
+    return have.confirmed ? 'none' : 'confirm';
+  }
+  return have.epoch < epoch ? 'set' : 'raise';
+}
