@@ -43,6 +43,8 @@ const UNAUTH_MAX_MULTIBULK = 10;
 const UNAUTH_MAX_BULK = 16384;
 // Consumed slots at the front of the chunk queue are dropped once there are this many.
 const COMPACT_AFTER_CHUNKS = 1024;
+// Arguments this big are held as Buffers until their command is complete (see heldBig).
+const BIG_ARG = 32 * 1024;
 // A length line longer than this cannot hold a valid integer (string2ll reads at most 20 chars).
 const MAX_NUMBER_LINE = 21;
 
@@ -76,6 +78,10 @@ export class RequestDecoder {
 
   private argsLeft = 0; // arguments still expected in the current multibulk; 0 = between commands
   private args: string[] = [];
+  // Big arguments of a command still being received are held as Buffers (off the JS heap, so V8
+  // counts them as external memory and collects them soon after their client is gone), and become
+  // strings only once the command is complete. Their indexes in `args`, whose slots hold ''.
+  private heldBig: Array<[index: number, bytes: Buffer]> = [];
   private argBytes = 0; // bytes of the arguments in `args`
   private bulkLen = -1; // length of the bulk whose header was read, -1 = expecting a '$' header
   private discard = 0; // bytes of an oversized argument (plus CRLF) still to skip
@@ -140,6 +146,7 @@ export class RequestDecoder {
       }
       while (this.argsLeft > 0) {
         if (this.discard > 0) {
+          if (this.avail === 0) return null;
           const n = Math.min(this.discard, this.avail);
           this.advance(n);
           this.discard -= n;
@@ -166,7 +173,12 @@ export class RequestDecoder {
         }
         const len = this.bulkLen;
         if (this.avail < len + 2) return null;
-        this.args.push(this.peekString(len));
+        if (len >= BIG_ARG && this.argsLeft > 1) {
+          this.heldBig.push([this.args.length, this.peekBuffer(len)]);
+          this.args.push('');
+        } else {
+          this.args.push(this.peekString(len));
+        }
         this.argBytes += len;
         this.advance(len + 2); // Redis skips the trailing CRLF without checking it
         this.bulkLen = -1;
@@ -175,6 +187,10 @@ export class RequestDecoder {
       const args = this.args;
       this.args = [];
       this.argBytes = 0;
+      if (this.heldBig.length > 0) {
+        for (const [i, bytes] of this.heldBig) args[i] = bytes.latin1Slice(0, bytes.length);
+        this.heldBig = [];
+      }
       if (this.oversized > 0) {
         const bytes = this.oversized;
         this.oversized = 0;
@@ -204,6 +220,7 @@ export class RequestDecoder {
     if (this.unauthenticated && len > UNAUTH_MAX_BULK) return false;
     const end = cr + 2 + len;
     if (end + 2 >= c.length) return false; // the chunk must go on after it (keeps pos inside)
+    if (len >= BIG_ARG && this.argsLeft > 1) return false;
     this.args.push(c.latin1Slice(cr + 2, end));
     this.argBytes += len;
     const n = end + 2 - p;
@@ -288,6 +305,7 @@ export class RequestDecoder {
 
   /** Consumes `n` bytes (n <= avail). */
   private advance(n: number): void {
+    if (n === 0) return;
     this.avail -= n;
     this.frameBytes += n;
     this.scanChunk = -1;
@@ -328,6 +346,12 @@ export class RequestDecoder {
       off = 0;
     }
     return out;
+  }
+
+  /** The next `n` bytes (n <= avail): a view of the current chunk, or one copy when they span chunks. */
+  private peekBuffer(n: number): Buffer {
+    const c = this.chunks[this.head]!;
+    return this.pos + n <= c.length ? c.subarray(this.pos, this.pos + n) : this.copyOut(n);
   }
 
   /** The next `n` bytes (n <= avail) as a latin1 string, not consumed (one copy more only when they span chunks). */

@@ -398,3 +398,40 @@ describe('RequestDecoder: bounded work and memory (issue 7)', () => {
     expect(d.lastRaw).toBeNull();
   });
 });
+
+describe('RequestDecoder: an oversized argument split at every kind of boundary', () => {
+  it('header alone, then data in pieces, then the rest: one non-fatal error, then the next command', () => {
+    const n = MAX_ARG_BYTES + 1;
+    const mb = Buffer.alloc(1024 * 1024, 0x61);
+    for (const split of ['header-alone', 'header-with-data', 'crlf-alone']) {
+      const d = new RequestDecoder();
+      const header = Buffer.from(`*2\r\n$4\r\nECHO\r\n$${n}\r\n`);
+      let left = n;
+      if (split === 'header-with-data') {
+        d.push(Buffer.concat([header, mb.subarray(0, 10)]));
+        left -= 10;
+      } else {
+        d.push(header);
+      }
+      expect(d.next()).toBeNull();
+      expect(d.next()).toBeNull(); // nothing new: still waiting, nothing thrown
+      while (left > 0) {
+        const part = left >= mb.length ? mb : mb.subarray(0, left);
+        left -= part.length;
+        d.push(part);
+        expect(d.next()).toBeNull();
+      }
+      if (split === 'crlf-alone') {
+        d.push(Buffer.from('\r'));
+        expect(d.next()).toBeNull();
+        d.push(Buffer.from('\n'));
+      } else {
+        d.push(Buffer.from('\r\n'));
+      }
+      expect(() => d.next(), split).toThrow(ArgumentTooLongError);
+      expect(d.next()).toBeNull();
+      d.push(Buffer.from('PING\r\n'));
+      expect(d.next(), split).toEqual(['PING']);
+    }
+  });
+});
