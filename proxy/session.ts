@@ -44,6 +44,8 @@ class Pending implements ReplyStream {
 // What a held request costs beyond its raw bytes (its parsed argument strings, the arrays and the
 // Buffer view holding it), in the estimate counted toward the client's limits.
 const HELD_OVERHEAD = 160;
+// One request still being received may hold this much (Redis's client-query-buffer-limit default).
+const CLIENT_QUERY_LIMIT = 1024 * 1024 * 1024;
 // A closing client whose last replies are not read within this long is cut off.
 const CLOSE_FLUSH_MS = 10_000;
 
@@ -119,9 +121,15 @@ export class ProxySession {
     return true;
   }
 
-  /** Bytes this client holds in the proxy: requests read but not started, held requests, settled and unsent replies. */
+  /**
+   * Bytes this client holds in the proxy toward client-max-pending-bytes: held requests, settled
+   * and unsent replies, and, while blocked, the requests read but not decoded behind them. (The
+   * one request being received otherwise is bounded by CLIENT_QUERY_LIMIT, as Redis bounds it by
+   * client-query-buffer-limit: a 512 MB value must get through.)
+   */
   pendingBytes(): number {
-    return this.decoder.pendingBytes + this.heldBytes + this.readyBytes + this.socket.writableLength;
+    const unparsed = this.held !== null ? this.decoder.heldBytes : 0;
+    return unparsed + this.heldBytes + this.readyBytes + this.socket.writableLength;
   }
 
   /** Whether decoding more requests must wait: too many in flight, or too many bytes held already. */
@@ -219,6 +227,7 @@ export class ProxySession {
     const cfg = this.proxy.config;
     const bytes = this.pendingBytes();
     if (bytes > cfg.clientMaxPendingBytes) return this.overLimit(bytes);
+    if (this.decoder.heldBytes > CLIENT_QUERY_LIMIT) return this.overLimit(this.decoder.heldBytes, `query buffer over ${CLIENT_QUERY_LIMIT} bytes`);
     if (this.readPaused || this.closed || this.held !== null) return;
     if (this.inFlight >= cfg.maxPipeline || this.readyBytes + this.socket.writableLength > cfg.clientPendingSoftBytes) {
       this.readPaused = true;
