@@ -27,14 +27,14 @@ import type { ChunkType } from './import.js';
 export const BIG_ELEMENTS = 1024;
 export const BIG_BYTES = 1024 * 1024;
 /** Elements and bytes of one chunk of a big key (one command on the target). */
-const CHUNK_ELEMENTS = 1024;
+const CHUNK_ELEMENTS = 2048;
 const CHUNK_BYTES = 256 * 1024;
 /** One pipelined write of small keys, and how many such writes may await their replies. */
 const SUB_BATCH_KEYS = 256;
 const SUB_BATCH_BYTES = 512 * 1024;
 const WINDOW = 8;
 /** Chunks of a big key in flight at once. */
-const CHUNK_WINDOW = 8;
+const CHUNK_WINDOW = 16;
 /** Keys of a slot grouped by tag per slice (the grouping pass yields between slices). */
 const GROUP_SLICE = 5000;
 
@@ -373,7 +373,7 @@ export class Mover {
   private takeBatch(g: SlotGroups, keysLeft: number, bytesLeft: number): Batch | 'big' | null {
     const batch: Batch = { groups: [], parts: [], replies: 0, bytes: 0 };
     let keys = 0;
-    const compression = this.host.rdbCompression();
+    const compress = this.host.rdbCompression();
     while (keys < Math.min(SUB_BATCH_KEYS, keysLeft) && batch.bytes < Math.min(SUB_BATCH_BYTES, bytesLeft)) {
       const group = this.peekGroup(g);
       if (group === null) break;
@@ -385,7 +385,7 @@ export class Mover {
       const sent: SentGroup = { tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 };
       for (let i = 0; i < group.keys.length; i++) {
         const e = group.entries[i]!;
-        const payload = createDumpPayload(e.value, { compression });
+        const payload = dumpOf(e.value, compress);
         batch.parts.push(encodeCommand(['ASKING']), encodeCommand(['RESTORE', group.keys[i]!, String(e.expireAt), payload, 'ABSTTL', 'REPLACE']));
         sent.replies += 2;
         batch.bytes += payload.length + group.keys[i]!.length;
@@ -451,7 +451,7 @@ export class Mover {
         if (this.host.db.dict.get(key) !== e) continue;
         if (isBig(e.value)) bytes += await this.moveBigKey(link, key, e);
         else {
-          const payload = createDumpPayload(e.value, { compression: this.host.rdbCompression() });
+          const payload = dumpOf(e.value, this.host.rdbCompression());
           const replies = await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['RESTORE', key, String(e.expireAt), payload, 'ABSTTL', 'REPLACE'])]), 2);
           const err = firstErrorOf(replies);
           if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
@@ -492,7 +492,7 @@ export class Mover {
         const before = pos;
         pos = appendChunk(value, pos, args);
         for (let i = 5; i < args.length; i++) bytes += args[i]!.length;
-        inflight.push(link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(args)]), 2));
+        inflight.push(link.request(encodeStrings(args, true), 2));
         if (inflight.length >= CHUNK_WINDOW) check(await inflight.shift()!);
         this.bigDone = pos;
         if (pos === before) break;
@@ -508,6 +508,26 @@ export class Mover {
       this.bigKey = null;
     }
   }
+}
+
+/**
+ * ASKING + a command of latin1 strings as one buffer. Built as one string and converted once:
+ * several times faster than a buffer write per argument for thousands of small elements.
+ */
+function encodeStrings(args: readonly string[], asking: boolean): Buffer {
+  let out = asking ? `*1\r\n$6\r\nASKING\r\n*${args.length}\r\n` : `*${args.length}\r\n`;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    out += `$${a.length}\r\n${a}\r\n`;
+  }
+  return Buffer.from(out, 'latin1');
+}
+
+/** Values under COMPRESS_MIN bytes go uncompressed: LZF costs both sides more than it saves on them. */
+const COMPRESS_MIN = 4096;
+
+function dumpOf(v: StoredValue, rdbCompression: boolean): Buffer {
+  return createDumpPayload(v, { compression: rdbCompression && approxBytes(v) >= COMPRESS_MIN });
 }
 
 function firstErrorOf(replies: readonly Reply[]): string | null {
