@@ -331,7 +331,16 @@ export class ProxySession {
     this.checkOutput();
   }
 
+  /** Runs from setImmediate: an exception here must end this client, not the process. */
   private drain(): void {
+    try {
+      this.writeReady();
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  private writeReady(): void {
     this.drainScheduled = false;
     if (this.closed) return;
     const out: Buffer[] = [];
@@ -564,15 +573,21 @@ export class ProxySession {
     const pool = this.proxy.pool;
     const waiter: BlockingWaiter = {
       cancelled: false,
+      // Granted from the pool, maybe while another client's reply is being handled: failures
+      // here are this client's alone.
       grant: (conn, error) => {
         this.blockingWaiter = null;
         if (conn === null) return this.blockingDone(p, errorFrame(error!));
         this.blockingLink = conn;
-        conn.send(raw, (reply, err) => {
-          if (this.blockingLink === conn) this.blockingLink = null;
-          pool.releaseBlocking(conn, resp3, reply !== null && !this.closed);
-          this.blockingDone(p, reply ?? errorFrame(err!));
-        }, limit, p);
+        try {
+          conn.send(raw, (reply, err) => {
+            if (this.blockingLink === conn) this.blockingLink = null;
+            pool.releaseBlocking(conn, resp3, reply !== null && !this.closed);
+            this.blockingDone(p, reply ?? errorFrame(err!));
+          }, limit, p);
+        } catch (err) {
+          this.internalError(err);
+        }
       },
     };
     this.blockingWaiter = waiter;
