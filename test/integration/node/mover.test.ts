@@ -216,6 +216,58 @@ describe('TESSERA.MIGRATE SLOT', () => {
     expect(await src.call('EXISTS', big)).toEqual(new ReplyErrorValue(`ASK ${slot} ${addr(target)}`));
   }, 180_000);
 
+  it('commands on a group in flight wait and then get ASK (MULTI waits at EXEC); STATUS shows the big key', async () => {
+    const slot = 23;
+    const tag = keysInSlot(slot, 1, 't')[0]!;
+    const big = `{${tag}}list`;
+    const batch: string[] = [];
+    for (let i = 0; i < 400_000; i += 10_000) {
+      batch.length = 0;
+      for (let j = i; j < i + 10_000; j++) batch.push(`e${j}`);
+      await src.call('RPUSH', big, ...batch);
+    }
+    await src.call('SET', `{${tag}}counter`, 5);
+    const other = keysInSlot(slot, 1, 'o')[0]!; // same slot, another group: never held
+    await src.call('SET', other, 'here');
+    await openSlots(src, dst, source, target, String(slot));
+    const mover = await RawClient.connect(source.port);
+    const writer = await RawClient.connect(source.port);
+    const tx = await RawClient.connect(source.port);
+    const reader = await RawClient.connect(source.port);
+    try {
+      expect(await tx.call('MULTI')).toEqual({ value: 'OK' });
+      expect(await tx.call('INCR', `{${tag}}counter`)).toEqual({ value: 'QUEUED' });
+      const moving = mover.call('TESSERA.MIGRATE', 'SLOT', slot, addr(target), 'MAXKEYS', 10);
+      let status: Reply[] = [];
+      await waitFor(async () => {
+        status = (await src.call('TESSERA.MIGRATE', 'STATUS')) as Reply[];
+        return status[9] === big;
+      }, { timeoutMs: 20_000, intervalMs: 1, what: 'the big key in flight' });
+      expect(status.slice(0, 4)).toEqual(['slot', slot, 'target', addr(target)]);
+      expect(status[13]).toBe(400_000);
+      const push = writer.call('RPUSH', big, 'late');
+      const exec = tx.call('EXEC');
+      // Another group of the same slot answers at once, while the tag group is held.
+      expect(await reader.call('GET', other)).toBe('here');
+      const done = (await moving) as number[];
+      expect(done[0]).toBeGreaterThanOrEqual(2);
+      const ask = new ReplyErrorValue(`ASK ${slot} ${addr(target)}`);
+      expect(await push).toEqual(ask);
+      expect(await exec).toEqual(ask);
+      // Nothing ran on the source: the target holds the list and counter as they were.
+      await dst.call('ASKING');
+      expect(await dst.call('LLEN', big)).toBe(400_000);
+      await dst.call('ASKING');
+      expect(await dst.call('GET', `{${tag}}counter`)).toBe('5');
+      await migrateAll(src, slot, addr(target));
+    } finally {
+      mover.close();
+      writer.close();
+      tx.close();
+      reader.close();
+    }
+  }, 120_000);
+
   it('measures 50,000 64-byte keys', async () => {
     const slot = 17;
     const keys = keysInSlot(slot, 50_000, 'm');
