@@ -110,6 +110,32 @@ describe('proxy backend timeout', () => {
     await waitFor(async () => String(await a.call('GET', k2)) === 'two', { timeoutMs: 10_000, what: 'group 2 to answer again after SIGCONT' });
   });
 
+  it('with the default backend-timeout (5000 ms) too: a stopped master\'s GET fails in 5 s, naming the group', async () => {
+    const defaults = await cluster.startProxy();
+    const c = await RawClient.connect(defaults.port);
+    clients.push(c);
+    const k2 = keyInGroup(2, 'dflt');
+    expect(text(await c.call('SET', k2, 'v'))).toBe('OK');
+    const stopped = cluster.groups[1]!;
+    process.kill(stopped.proc.pid!, 'SIGSTOP');
+    try {
+      const t = Date.now();
+      const pending = c.nextReply(15_000);
+      c.write(`*2\r\n$3\r\nGET\r\n$${k2.length}\r\n${k2}\r\n`);
+      const reply = await pending;
+      const elapsed = Date.now() - t;
+      expect(reply).toBeInstanceOf(ReplyErrorValue);
+      expect((reply as ReplyErrorValue).message).toMatch(new RegExp(`^ERR backend 127\\.0\\.0\\.1:${stopped.port} \\(group 2\\) (is down: )?timed out after 5000 ms$`));
+      console.log(`default backend-timeout: GET to the stopped master failed after ${elapsed} ms: ${(reply as ReplyErrorValue).message}`);
+      // The link's clock may have started with an idle PING up to backend-ping-interval (1 s) earlier.
+      expect(elapsed).toBeGreaterThanOrEqual(3900);
+      expect(elapsed).toBeLessThan(6500);
+    } finally {
+      resume(stopped.proc.pid);
+    }
+    await waitFor(async () => text(await c.call('GET', k2)) === 'v', { timeoutMs: 10_000, what: 'recovery' });
+  }, 30_000);
+
   it('does not time out BLPOP … 0 (forever), and a BLPOP with a timeout gets its own nil reply', async () => {
     const b = await client();
     const key = keyInGroup(1, 'blk');
