@@ -187,16 +187,15 @@ export class RequestDecoder {
       const args = this.args;
       this.args = [];
       this.argBytes = 0;
-      if (this.heldBig.length > 0) {
-        for (const [i, bytes] of this.heldBig) args[i] = bytes.latin1Slice(0, bytes.length);
-        this.heldBig = [];
-      }
+      const held = this.heldBig;
+      if (held.length > 0) this.heldBig = [];
       if (this.oversized > 0) {
         const bytes = this.oversized;
         this.oversized = 0;
         this.lastRaw = null;
         throw new ArgumentTooLongError(bytes);
       }
+      for (const [i, bytes] of held) args[i] = bytes.latin1Slice(0, bytes.length);
       if (this.keepRaw) {
         const end = this.frameOff + this.frameBytes;
         this.lastRaw = end <= this.frameBuf.length ? this.frameBuf.subarray(this.frameOff, end) : null;
