@@ -6,7 +6,7 @@ import { importAbort, importChunk, importCommit } from '../cluster/import.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_KEYS, DEFAULT_TIMEOUT_MS, MoveError, Mover, approxBytes } from '../cluster/mover.js';
 import { parseEpoch, parseSetArgs, parseSlotList, SlotState, stateName } from '../cluster/ownership.js';
 import type { NodeServer } from '../server.js';
-import { CLUSTERDOWN_ERR, type SlotRouting } from '../cluster/routing-check.js';
+import { CLUSTERDOWN_ERR, UNCONFIRMED_ERR, type SlotRouting } from '../cluster/routing-check.js';
 import type { Session } from '../session.js';
 import type { HandlerMap } from './handler.js';
 
@@ -172,6 +172,8 @@ function migrateSlotCommand(s: Session, args: string[]): void {
   const own = routing.ownership;
   if (own.stateOf(slot) !== SlotState.Migrating || own.peerOf(slot) !== target) return s.w.error(`ERR slot ${slot} is not migrating to ${target}`);
   if (s.server.replication.role !== 'master') return s.w.error('ERR slots are migrated by masters only');
+  // Moving deletes keys here: not before the coordinator confirmed what a restarted master owns.
+  if (!own.confirmed) return s.w.error(UNCONFIRMED_ERR);
   const mover = moverOf(s.server);
   if (mover.isRunning(slot)) return s.w.error(`BUSY slot ${slot} migration in progress`);
   s.paused = true;
