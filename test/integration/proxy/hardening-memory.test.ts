@@ -1,6 +1,7 @@
 // Issue 7, bounded memory per proxy client (RSS checked in /proc/<pid>/status): a client that
-// sends BLPOP never 0 and keeps pipelining PINGs is no longer read past the soft limit (it grew the
-// proxy to 4 GB), its memory and blocking link are released when it leaves; a client that never
+// sends BLPOP never 0 and keeps pipelining PINGs (it grew the proxy to 4 GB) has its requests left
+// undecoded past the soft limit and is cut off at the hard limit; its memory and blocking link are
+// released when it leaves; a client that never
 // reads its replies is cut off at the hard limit, or past the soft limit for too long; maxclients
 // and the idle `timeout` as in Redis.
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,7 +83,7 @@ afterAll(async () => {
 });
 
 describe('bounded memory per proxy client', () => {
-  it('BLPOP never 0 then endless pipelined PINGs: reading stops, RSS stays bounded, memory and the blocking link are released on disconnect', async () => {
+  it('BLPOP never 0 then endless pipelined PINGs: decoding stops at the soft limit, the client is cut at the hard limit, RSS stays bounded, memory and the blocking link are released', async () => {
     const pid = plain.proc.pid!;
     const master = cluster.groups[0]!;
     const key = keyInGroup(1, 'never');
@@ -130,6 +131,37 @@ describe('bounded memory per proxy client', () => {
     await pusher.call('RPUSH', key, 'v');
     expect(await Promise.all(replies)).toEqual([[key, 'v'], 'a', 'b', new SimpleString('PONG')]);
     c.close();
+    pusher.close();
+  });
+
+  it('past the soft limit a blocked client\'s requests wait undecoded, and all run, in order, once it is released', async () => {
+    const key = keyInGroup(2, 'backlog');
+    const count = 600_000; // 8.4 MB of PINGs: over the 4 MB soft limit, under the 32 MB hard limit
+    const socket = await open(strict.port);
+    let pongs = 0;
+    let first = '';
+    let tail = '';
+    socket.on('data', (d: Buffer) => {
+      const text = tail + d.toString('latin1');
+      if (first === '') first = text.slice(0, 40);
+      let i = 0;
+      for (;;) {
+        const j = text.indexOf('+PONG\r\n', i);
+        if (j < 0) break;
+        pongs++;
+        i = j + 7;
+      }
+      tail = text.slice(Math.max(i, text.length - 6));
+    });
+    socket.write(Buffer.concat([encodeCommand(['BLPOP', key, '0']), Buffer.from('*1\r\n$4\r\nPING\r\n'.repeat(count), 'latin1')]));
+    const pusher = await RawClient.connect(strict.port);
+    await waitFor(async () => (await infoFields(cluster.groups[1]!.port, 'clients')).blocked_clients === '1', { what: 'blocked' });
+    // Every byte left this process (the proxy is not paused while blocked, so it reads them all).
+    await waitFor(() => socket.writableLength === 0, { what: 'the backlog written' });
+    await pusher.call('RPUSH', key, 'v');
+    await waitFor(() => pongs === count, { timeoutMs: 20_000, what: `${count} PONGs (have ${pongs})` });
+    expect(first.startsWith(`*2\r\n$${key.length}\r\n${key}\r\n$1\r\nv\r\n`)).toBe(true);
+    socket.destroy();
     pusher.close();
   });
 
