@@ -13,7 +13,7 @@
 import { connect, type Socket } from 'node:net';
 import { encodeCommand } from '../../common/resp/encode.js';
 import { ReplyErrorValue, decodeReply, type Reply } from '../../common/resp/reply-decoder.js';
-import { hashTag } from '../../common/slots.js';
+import { hashTag, slotOf } from '../../common/slots.js';
 import { createDumpPayload } from '../persistence/dump.js';
 import type { Db, Entry } from '../keyspace/db.js';
 import type { KeyLocks } from '../keyspace/key-locks.js';
@@ -66,6 +66,8 @@ export interface MoverHost {
   authArgs(): string[];
   rdbCompression(): boolean;
   now(): number;
+  /** Whether the slot is still migrating to that target (a cancel or a switch ends the move). */
+  stillMigrating(slot: number, target: string): boolean;
   /** A key moved: propagate its DEL to replicas and the AOF, wake WATCH and blocked clients. */
   deleted(key: string): void;
   log(level: 'notice' | 'warning', message: string): void;
@@ -405,24 +407,32 @@ export class Mover {
       replies = await link.request(Buffer.concat(batch.parts), batch.replies);
     } finally {
       let at = 0;
-      let refused: string | null = null;
+      let refused: Error | null = null;
       for (const group of batch.groups) {
         const mine = replies === null ? null : replies.slice(at, at + group.replies);
         at += group.replies;
         const err = mine === null ? 'no reply' : firstErrorOf(mine);
-        if (err === null) this.finishGroup(group, result, 0);
-        else refused ??= err;
+        try {
+          if (err === null) this.finishGroup(group, result, 0, link.address);
+          else refused ??= new MoveError(`ERR target refused: ${err}`);
+        } catch (e) {
+          refused ??= e as Error;
+        }
         this.host.locks.unlockTag(group.tag);
       }
       result.bytes += replies === null ? 0 : batch.bytes;
       this.bytesMoved += replies === null ? 0 : batch.bytes;
-      if (replies !== null && refused !== null) throw new MoveError(`ERR target refused: ${refused}`);
+      if (replies !== null && refused !== null) throw refused;
     }
   }
 
   /** The target holds the group: delete it here (only entries unchanged since they were sent). */
-  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number): void {
+  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number, target: string): void {
     const db = this.host.db;
+    // Cancelled or switched meanwhile: the copy here stays the one that counts (the target's is
+    // in a slot it will not serve, or is sent again with REPLACE by a later move).
+    const slot = slotOf(group.keys[0]!);
+    if (!this.host.stillMigrating(slot, target)) throw new MoveError(`ERR slot ${slot} is not migrating to ${target}`);
     for (let i = 0; i < group.keys.length; i++) {
       const key = group.keys[i]!;
       if (db.dict.get(key) !== group.entries[i]) continue;
@@ -458,7 +468,7 @@ export class Mover {
           bytes += payload.length;
         }
       }
-      this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes);
+      this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes, link.address);
     } finally {
       locks.unlockTag(group.tag);
     }

@@ -131,6 +131,10 @@ function moverOf(server: NodeServer): Mover {
     },
     rdbCompression: () => server.config.getBool('rdbcompression'),
     now: () => server.now,
+    stillMigrating: (slot, target) => {
+      const own = server.dispatcher.routing!.ownership;
+      return own.stateOf(slot) === SlotState.Migrating && own.peerOf(slot) === target;
+    },
     deleted: (key) => {
       // As an expiry does: the DEL reaches replicas and the AOF, WATCHers and waiters hear of it.
       server.propagate(db.id, ['DEL', key]);

@@ -273,6 +273,25 @@ describe('TESSERA.MIGRATE SLOT', () => {
     }
   }, 120_000);
 
+  it('a slot cancelled mid-move keeps the group in flight on the source, and the call says why', async () => {
+    const slot = 31;
+    const big = keysInSlot(slot, 1, 'cbig')[0]!;
+    for (let i = 0; i < 400_000; i += 10_000) await src.call('RPUSH', big, ...Array.from({ length: 10_000 }, (_, j) => `z${i + j}`));
+    await openSlots(src, dst, source, target, String(slot));
+    const mover = await RawClient.connect(source.port);
+    try {
+      const moving = mover.call('TESSERA.MIGRATE', 'SLOT', slot, addr(target));
+      await waitFor(async () => ((await src.call('TESSERA.MIGRATE', 'STATUS')) as Reply[])[9] === big, { timeoutMs: 20_000, intervalMs: 1, what: 'the big key in flight' });
+      epoch++;
+      expect(await src.call('TESSERA.SLOTS', 'SET', epoch, String(slot), 'OWNED')).toEqual({ value: 'OK' });
+      expect(await moving).toEqual(new ReplyErrorValue(`ERR slot ${slot} is not migrating to ${addr(target)}`));
+      expect(await src.call('LLEN', big)).toBe(400_000);
+      expect(await src.call('DEL', big)).toBe(1);
+    } finally {
+      mover.close();
+    }
+  }, 120_000);
+
   it('measures 50,000 64-byte keys', async () => {
     const slot = 17;
     const keys = keysInSlot(slot, 50_000, 'm');
