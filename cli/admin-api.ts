@@ -2,6 +2,7 @@
 // HTTP API (dashboard/). Errors name what was wrong: the HTTP status and the API's {code, message},
 // or why the dashboard could not be reached. A standby's 503 NOT_LEADER is followed once to the
 // leader it names.
+import type { Command } from 'commander';
 import type { ClusterStatus } from './admin.js';
 
 /** How long one API call may take (the store may be slow; a hung dashboard must not hang the CLI). */
@@ -25,7 +26,7 @@ export class DashboardClient {
     if (!/^https?:\/\/[^/\s]+$/.test(this.base)) throw new ApiCallError(`bad dashboard URL ${JSON.stringify(url)}: expected http://host:port`, null, null);
   }
 
-  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let res = await this.send(method, path, body);
     if (res.status === 503 && res.json?.code === 'NOT_LEADER' && typeof res.json.leader === 'string') {
       // A standby answered: the leader it names takes the write.
@@ -103,5 +104,157 @@ export async function apiStatus(c: DashboardClient): Promise<CoordinatorStatus> 
 export function formatCoordinators(st: CoordinatorStatus): string {
   const lines = [`coordinator leader: ${st.leader ? `${st.leader.url} (${st.leader.id})` : 'none elected'}`];
   for (const s of st.standbys) lines.push(`coordinator standby: ${s.url} (${s.id})`);
+  return lines.join('\n');
+}
+
+// ---- migrations and rebalance (through the coordinator only) ----
+
+/** GET /migrations/:id and the list (dashboard/coordinator/migrations.ts BatchView). */
+export interface MigrationView {
+  id: string;
+  to: number;
+  from: number[];
+  state: 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+  slots: { total: number; pending: number; preparing: number; migrating: number; finished: number; done: number; cancelled: number; paused: number };
+  slotList: string;
+  keys: { moved: number; remaining: number | null };
+  bytes: { moved: number; total: number | null };
+  rate: { keysPerSecond: number; bytesPerSecond: number };
+  etaSeconds: number | null;
+  errors: Array<{ slot: number; error: string }>;
+}
+
+interface RebalancePlanReply {
+  by: 'keys' | 'slots';
+  groups: Array<{ id: number; slots: number; keys: number | null; slotsAfter: number; keysAfter: number | null }>;
+  moves: Array<{ from: number; to: number; slots: string; count: number; keys: number | null }>;
+  skipped?: string;
+}
+
+/** How often --wait and --watch ask the coordinator. */
+const POLL_MS = 500;
+
+export const apiMigrate = (c: DashboardClient, slots: string, to: number) => c.call<MigrationView>('POST', '/migrations', { slots, to });
+export const apiMigration = (c: DashboardClient, id: string) => c.call<MigrationView>('GET', `/migrations/${encodeURIComponent(id)}`);
+export const apiMigrations = (c: DashboardClient) => c.call<{ migrations: MigrationView[] }>('GET', '/migrations');
+export const apiMigrationAction = (c: DashboardClient, id: string, action: 'pause' | 'resume' | 'cancel') =>
+  c.call<{ changed: number }>('POST', `/migrations/${encodeURIComponent(id)}/${action}`);
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return '?';
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / (1 << 30)).toFixed(2)} GiB`;
+}
+
+export function formatMigration(m: MigrationView): string {
+  const s = m.slots;
+  const eta = m.etaSeconds === null ? '?' : `${m.etaSeconds}s`;
+  const err = m.errors.length ? ` | retrying: slot ${m.errors[0]!.slot}: ${m.errors[0]!.error}` : '';
+  return `${m.id} slots ${m.slotList} → group ${m.to}: ${m.state}, ${s.done}/${s.total} done` +
+    `${s.cancelled ? `, ${s.cancelled} cancelled` : ''}${s.paused ? `, ${s.paused} paused` : ''}` +
+    ` | keys ${m.keys.moved}${m.keys.remaining === null ? '' : ` (${m.keys.remaining} left)`} | ${formatBytes(m.bytes.moved)}` +
+    ` | ${m.rate.keysPerSecond} keys/s | ETA ${eta}${err}`;
+}
+
+const finished = (m: MigrationView) => m.state === 'done' || m.state === 'cancelled';
+
+/** Polls a migration until it is done or cancelled, with a progress bar on stderr; true if every slot is done. */
+async function waitForMigration(c: DashboardClient, id: string, json: boolean): Promise<MigrationView> {
+  const { SingleBar, Presets } = await import('cli-progress');
+  const bar = json ? null : new SingleBar({
+    format: 'slots {bar} {value}/{total} | keys {keys} | {bytes} | {rate} keys/s | ETA {etaText} | {state}',
+    noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true, stream: process.stderr,
+  }, Presets.shades_classic);
+  let m = await apiMigration(c, id);
+  const payload = (v: MigrationView) => ({
+    keys: v.keys.moved, bytes: formatBytes(v.bytes.moved), rate: v.rate.keysPerSecond,
+    etaText: v.etaSeconds === null ? '?' : `${v.etaSeconds}s`, state: v.state,
+  });
+  bar?.start(m.slots.total, m.slots.done + m.slots.cancelled, payload(m));
+  try {
+    while (!finished(m)) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      m = await apiMigration(c, id);
+      bar?.update(m.slots.done + m.slots.cancelled, payload(m));
+    }
+  } finally {
+    bar?.stop();
+  }
+  return m;
+}
+
+/**
+ * The verbs: migrate, migrations, migration pause|resume|cancel, rebalance. `run` is cli/main.ts's
+ * runAdmin for a coordinator-only verb (it finds the URL and token and reports ApiCallError).
+ */
+export function registerMigrationVerbs(admin: Command, run: (verb: string, api: (c: DashboardClient) => Promise<void>) => Promise<void>): void {
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  admin
+    .command('migrate <slots>')
+    .description('move slots (a-b,c,…) to a group online, through the coordinator')
+    .requiredOption('--to <gid>', 'the group the slots move to')
+    .option('--wait', 'wait with a progress bar; exit 0 only when every slot is done')
+    .option('--json', 'JSON output')
+    .action((slots: string, o: { to: string; wait?: boolean; json?: boolean }) => run('migrate', async (c) => {
+      if (!/^\d+$/.test(o.to)) throw new ApiCallError(`--to must be a group id, got '${o.to}'`, null, null);
+      const created = await apiMigrate(c, slots, Number(o.to));
+      if (!o.wait) return say(o.json ? JSON.stringify(created) : `migration ${created.id}: ${formatMigration(created)}`);
+      if (!o.json) process.stderr.write(`migration ${created.id}: slots ${created.slotList} → group ${created.to}\n`);
+      const end = await waitForMigration(c, created.id, o.json === true);
+      say(o.json ? JSON.stringify(end) : formatMigration(end));
+      if (end.state !== 'done' || end.slots.done !== end.slots.total) process.exitCode = 1;
+    }));
+
+  admin
+    .command('migrations')
+    .description('migrations with progress')
+    .option('--watch', 'refresh every 0.5 s until none is running')
+    .option('--json', 'JSON output')
+    .action((o: { watch?: boolean; json?: boolean }) => run('migrations', async (c) => {
+      for (;;) {
+        const { migrations } = await apiMigrations(c);
+        if (o.json) say(JSON.stringify({ migrations }));
+        else if (migrations.length === 0) say('no migrations');
+        else for (const m of migrations) say(formatMigration(m));
+        if (!o.watch || migrations.every(finished)) return;
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        if (!o.json) say('');
+      }
+    }));
+
+  const migration = admin.command('migration').description('pause, resume or cancel a migration (by id m-…, or by slots)');
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    migration.command(`${action} <idOrSlots>`).action((id: string) => run(`migration ${action}`, async (c) => {
+      const res = await apiMigrationAction(c, id, action);
+      say(`${action}: ${res.changed} slot(s) changed`);
+    }));
+  }
+
+  admin
+    .command('rebalance')
+    .description('show the plan that evens out the groups (by keys when the nodes report slot stats); --apply starts it')
+    .option('--apply', 'start the migrations of the plan')
+    .option('--json', 'JSON output')
+    .action((o: { apply?: boolean; json?: boolean }) => run('rebalance', async (c) => {
+      if (o.apply) {
+        const res = await c.call<{ plan: RebalancePlanReply; migrations: MigrationView[] }>('POST', '/rebalance');
+        if (o.json) return say(JSON.stringify(res));
+        say(formatPlan(res.plan));
+        for (const m of res.migrations) say(`started ${formatMigration(m)}`);
+        return;
+      }
+      const plan = await c.call<RebalancePlanReply>('GET', '/rebalance/plan');
+      say(o.json ? JSON.stringify(plan) : formatPlan(plan));
+    }));
+}
+
+function formatPlan(p: RebalancePlanReply): string {
+  const lines = [`rebalance by ${p.by === 'keys' ? 'keys (slot stats)' : 'slot count'}`];
+  for (const g of p.groups) lines.push(`group ${g.id}: ${g.slots} slots${g.keys === null ? '' : `, ${g.keys} keys`} → ${g.slotsAfter} slots${g.keysAfter === null ? '' : `, ${g.keysAfter} keys`}`);
+  if (p.skipped) lines.push(`nothing planned: ${p.skipped}`);
+  else if (p.moves.length === 0) lines.push('already balanced: nothing to move');
+  for (const m of p.moves) lines.push(`move slots ${m.slots} (${m.count}${m.keys === null ? '' : `, ${m.keys} keys`}) from group ${m.from} to group ${m.to}`);
   return lines.join('\n');
 }

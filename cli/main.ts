@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CoordStore } from '../common/store/coord-store.js';
 import { hideSecretsFromTitle } from './process-title.js';
+import { registerMigrationVerbs } from './admin-api.js';
 
 // First thing: `ps` must not show a --requirepass/--masterauth/--backend-password given as argv.
 hideSecretsFromTitle();
@@ -239,6 +240,8 @@ admin
       say(`slots ${r[0]}-${r[1]} → group ${gid}: ${res.assigned} assigned, ${res.already} already there`);
     },
   }));
+
+registerMigrationVerbs(admin, (verb, api) => runAdmin(verb, { store: null, api: (c) => api(c) }));
 
 admin
   .command('status')

@@ -11,7 +11,10 @@ import { type LeaderView, NotLeaderError } from './coordinator/leadership.js';
 import { StoreUnavailableError } from './coordinator/store-errors.js';
 import { OpenApiCollector } from './openapi.js';
 import { registerGroupRoutes } from './routes/groups.js';
+import type { Migrator } from './coordinator/migrations.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerMigrationRoutes } from './routes/migrations.js';
+import { type RebalanceDeps, registerRebalanceRoutes } from './routes/rebalance.js';
 import { registerSlotRoutes } from './routes/slots.js';
 import { registerStatusRoutes } from './routes/status.js';
 
@@ -25,6 +28,8 @@ export interface AppDeps {
   leadership: LeaderView;
   token: string;
   openReads: boolean;
+  /** The migration state machine and rebalance (without: GET /migrations lists the raw records only). */
+  migrations?: { migrator: Migrator; rebalance: RebalanceDeps };
   /** fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -66,7 +71,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(async (api) => {
     registerGroupRoutes(api, deps.cluster);
     registerSlotRoutes(api, deps.cluster);
-    registerStatusRoutes(api, deps.cluster);
+    registerStatusRoutes(api, deps.cluster, !deps.migrations);
+    if (deps.migrations) {
+      registerMigrationRoutes(api, deps.migrations.migrator);
+      registerRebalanceRoutes(api, deps.migrations.rebalance);
+    }
     api.get('/openapi.json', { config: { open: true }, schema: { summary: 'This OpenAPI document', tags: ['meta'] } }, async () =>
       openapi.document({ title: 'Tessera coordinator API', version: VERSION, openReads: deps.openReads }));
   }, { prefix: API_PREFIX });

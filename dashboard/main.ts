@@ -8,6 +8,9 @@ import { buildApp } from './app.js';
 import { type DashboardConfig, type DashboardFlags, loadDashboardConfig } from './config.js';
 import { Cluster } from './coordinator/cluster.js';
 import { Leadership } from './coordinator/leadership.js';
+import { Migrator, driveWhileLeading } from './coordinator/migrations.js';
+import { RedisNodeApi } from './coordinator/node-client.js';
+import { ReconcileLoop, Reconciler, Serial } from './coordinator/reconcile.js';
 
 export interface RunningDashboard {
   config: DashboardConfig;
@@ -29,7 +32,17 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   let log: (msg: string) => void = () => {};
   const leadership = new Leadership(store, config.product, self, config.leaderTtl, (msg) => log(msg));
   const cluster = new Cluster(store, config.product, leadership);
-  const app = buildApp({ cluster, leadership, token: config.token, openReads: config.openReads, logger });
+  // The leader's work: reconciling nodes' slot ownership and driving migrations (one at a time
+  // through `serial`: every step that raises the epoch or tells nodes their slots).
+  const nodes = new RedisNodeApi();
+  const serial = new Serial();
+  const reconciler = new Reconciler(store, config.product, leadership, nodes, (msg) => log(msg));
+  const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg) });
+  const work = driveWhileLeading(leadership, { migrator, loop: new ReconcileLoop(reconciler, serial, (msg) => log(msg)), log: (msg) => log(msg) });
+  const app = buildApp({
+    cluster, leadership, token: config.token, openReads: config.openReads, logger,
+    migrations: { migrator, rebalance: { store, product: config.product, nodes, migrator } },
+  });
   log = (msg) => app.log.info(msg);
   try {
     await app.listen({ host, port });
@@ -45,7 +58,9 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
     url,
     stop: () => {
       stopping ??= (async () => {
+        await work.stop();
         await leadership.stop();
+        await nodes.close();
         await app.close();
         await store.close();
       })();

@@ -188,3 +188,99 @@ export const migrationsSchema = {
 export function errorReplies(...statuses: number[]): Record<number, typeof errorSchema> {
   return Object.fromEntries(statuses.map((s) => [s, errorSchema]));
 }
+
+// ---- migrations (routes/migrations.ts) and rebalance (routes/rebalance.ts) ----
+
+const SLOT_LIST = {
+  type: 'string', pattern: '^\\s*[0-9]{1,4}(-[0-9]{1,4})?(\\s*,\\s*[0-9]{1,4}(-[0-9]{1,4})?)*\\s*$', maxLength: 8192,
+  description: `Slots as a-b,c,… (0..${SLOT_COUNT - 1})`,
+} as const;
+const NULLABLE_NUMBER = { type: ['number', 'null'] } as const;
+
+export const createMigrationBody = {
+  type: 'object',
+  required: ['slots', 'to'],
+  additionalProperties: false,
+  properties: { slots: SLOT_LIST, to: { ...GROUP_ID, description: 'The group the slots move to' } },
+} as const;
+
+export const migrationSelectorParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^(m-[A-Za-z0-9_.-]{1,60}|[0-9,\\- ]{1,8192})$', description: 'A migration id (m-…) or slots (a-b,c)' } },
+} as const;
+
+const progressSchema = {
+  type: ['object', 'null'],
+  properties: {
+    keysMoved: { type: 'integer' }, bytesMoved: { type: 'integer' }, keysRemaining: { type: ['integer', 'null'] }, bytesTotal: { type: ['integer', 'null'] },
+    startedAt: NULLABLE_NUMBER, lastAt: NULLABLE_NUMBER, ready: { type: 'boolean' }, error: { type: ['string', 'null'] }, calls: { type: 'integer' },
+  },
+} as const;
+
+const migrationRecordSchema = {
+  type: 'object',
+  properties: {
+    slot: SLOT_ID, from: GROUP_ID, to: GROUP_ID,
+    phase: { type: 'string', enum: ['pending', 'preparing', 'migrating', 'finished', 'done', 'cancelled'] },
+    createdAt: { type: 'string' }, updatedAt: { type: 'string' }, error: { type: 'string' }, batch: { type: 'string' },
+    reverse: { type: 'boolean', description: 'Cancelled after the nodes were told: moving back to `from`' },
+    paused: { type: 'boolean' }, cancelRequested: { type: 'boolean' }, keysMoved: { type: 'integer' }, bytesMoved: { type: 'integer' },
+    progress: progressSchema,
+  },
+} as const;
+
+const batchProperties = {
+  id: { type: 'string', description: 'm-…: one POST /migrations' },
+  to: GROUP_ID,
+  from: { type: 'array', items: GROUP_ID },
+  createdAt: { type: 'string' }, updatedAt: { type: 'string' },
+  state: { type: 'string', enum: ['running', 'paused', 'cancelling', 'done', 'cancelled'] },
+  slots: {
+    type: 'object',
+    properties: Object.fromEntries(['total', 'pending', 'preparing', 'migrating', 'finished', 'done', 'cancelled', 'paused'].map((k) => [k, { type: 'integer' }])),
+  },
+  slotList: { type: 'string' },
+  keys: { type: 'object', properties: { moved: { type: 'integer' }, remaining: { type: ['integer', 'null'], description: 'null while unknown' } } },
+  bytes: { type: 'object', properties: { moved: { type: 'integer' }, total: { type: ['integer', 'null'], description: 'Approximate (node slot stats)' } } },
+  rate: { type: 'object', properties: { keysPerSecond: { type: 'number' }, bytesPerSecond: { type: 'number' } } },
+  etaSeconds: { ...NULLABLE_NUMBER, description: 'null while the rate or the remaining keys are unknown' },
+  errors: { type: 'array', items: { type: 'object', properties: { slot: SLOT_ID, error: { type: 'string' } } }, description: 'The latest error of up to 10 slots (retried)' },
+} as const;
+
+export const batchSchema = { type: 'object', properties: batchProperties } as const;
+export const batchDetailSchema = { type: 'object', properties: { ...batchProperties, records: { type: 'array', items: migrationRecordSchema } } } as const;
+export const batchListSchema = { type: 'object', required: ['migrations'], properties: { migrations: { type: 'array', items: batchSchema } } } as const;
+export const changedSchema = { type: 'object', properties: { changed: { type: 'integer', description: 'Slots whose record changed' } } } as const;
+
+const settingsProperties = {
+  concurrency: { type: 'integer', minimum: 1, maximum: 64, description: 'Slots moved at the same time' },
+  batch: { type: 'integer', minimum: 1, maximum: SLOT_COUNT, description: 'Slots prepared (told to the nodes) per step and epoch' },
+  batchKeys: { type: 'integer', minimum: 1, maximum: 100000, description: 'MAXKEYS of one mover call' },
+  batchBytes: { type: 'integer', minimum: 1024, maximum: 1073741824, description: 'MAXBYTES of one mover call' },
+  keysPerSecond: { type: 'integer', minimum: 0, maximum: 100000000, description: 'Throttle over all slots; 0 = none' },
+  proxyAckTimeoutMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'How long preparing waits for live proxies to apply the table' },
+} as const;
+export const settingsSchema = { type: 'object', properties: settingsProperties } as const;
+export const settingsBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: settingsProperties } as const;
+
+export const rebalancePlanSchema = {
+  type: 'object',
+  properties: {
+    by: { type: 'string', enum: ['keys', 'slots'], description: 'keys: slot stats from every master were available' },
+    groups: {
+      type: 'array',
+      items: { type: 'object', properties: { id: GROUP_ID, slots: { type: 'integer' }, keys: { type: ['integer', 'null'] }, bytes: { type: ['integer', 'null'] }, slotsAfter: { type: 'integer' }, keysAfter: { type: ['integer', 'null'] } } },
+    },
+    moves: {
+      type: 'array',
+      items: { type: 'object', properties: { from: GROUP_ID, to: GROUP_ID, slots: { type: 'string' }, count: { type: 'integer' }, keys: { type: ['integer', 'null'] } } },
+    },
+    skipped: { type: 'string', description: 'Why nothing is planned (e.g. migrations running)' },
+  },
+} as const;
+
+export const rebalanceReply = {
+  type: 'object',
+  properties: { plan: rebalancePlanSchema, migrations: { type: 'array', items: batchSchema } },
+} as const;

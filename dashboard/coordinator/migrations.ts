@@ -48,6 +48,8 @@ const RETRY_MAX_MS = 2_000;
 /** The scheduler also wakes up this often (a step that failed on a store or node error retries). */
 const TICK_MS = 1_000;
 const PROXY_POLL_MS = 50;
+/** stop() waits at most this long for in-flight steps and mover calls. */
+const STOP_WAIT_MS = 2_000;
 
 export interface SlotProgress {
   keysMoved: number;
@@ -127,7 +129,16 @@ export class Migrator {
   /** On election: load every record and resume each from its phase. */
   async start(): Promise<void> {
     const gen = ++this.generation;
-    await this.load();
+    for (;;) {
+      try {
+        await this.load();
+        break;
+      } catch (err) {
+        if (gen !== this.generation) return;
+        this.d.log(`cannot load the migration records (${(err as Error).message}); retrying`);
+        await this.sleep(TICK_MS);
+      }
+    }
     if (gen !== this.generation) return;
     this.running = true;
     const open = [...this.records.values()].filter((m) => !isFinal(m));
@@ -142,7 +153,8 @@ export class Migrator {
     this.running = false;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
-    await Promise.allSettled([this.ticking, ...this.workers.values()]);
+    // In-flight mover calls end on their own (bounded by their TIMEOUT); do not hold a shutdown for them.
+    await Promise.race([Promise.allSettled([this.ticking, ...this.workers.values()]), this.sleep(STOP_WAIT_MS)]);
   }
 
   private async load(): Promise<void> {
@@ -718,4 +730,32 @@ export function parseSlotList(text: string): number[] {
     for (let s = a; s <= b; s++) out.add(s);
   }
   return [...out].sort((x, y) => x - y);
+}
+
+/** What a leader runs: reconcile (now and every second) and the migrations; a standby runs neither. */
+export function driveWhileLeading(
+  leadership: { on(event: 'elected' | 'deposed', fn: () => void): unknown },
+  work: { migrator: Migrator; loop: { start(): void; stop(): Promise<void> }; log: (msg: string) => void },
+): { stop(): Promise<void> } {
+  let chain: Promise<void> = Promise.resolve();
+  const then = (fn: () => Promise<void>) => {
+    chain = chain.then(fn).catch((err: unknown) => work.log(`coordinator work: ${(err as Error).message}`));
+  };
+  leadership.on('elected', () => then(async () => {
+    work.loop.start();
+    await work.migrator.start();
+  }));
+  leadership.on('deposed', () => then(async () => {
+    await work.migrator.stop();
+    await work.loop.stop();
+  }));
+  return {
+    stop: async () => {
+      then(async () => {
+        await work.migrator.stop();
+        await work.loop.stop();
+      });
+      await chain;
+    },
+  };
 }

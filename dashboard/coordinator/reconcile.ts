@@ -200,3 +200,33 @@ function planAction(have: NodeOwnership, differ: number, epoch: number): Plan['a
   }
   return have.epoch < epoch ? 'set' : 'raise';
 }
+
+/** How often the leader checks every master (a restarted or replaced node is told within this). */
+export const RECONCILE_INTERVAL_MS = 1_000;
+
+/** Runs reconcileAll in the coordinator's Serial every RECONCILE_INTERVAL_MS while started. */
+export class ReconcileLoop {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(private readonly reconciler: Reconciler, private readonly serial: Serial, private readonly log: (msg: string) => void) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.runOnce();
+    this.timer = setInterval(() => this.runOnce(), RECONCILE_INTERVAL_MS);
+  }
+
+  private runOnce(): void {
+    if (this.running) return; // one at a time; a slow store or node skips a beat
+    this.running = this.serial.run(() => this.reconciler.reconcileAll())
+      .catch((err: unknown) => { if (!(err instanceof NotLeaderError)) this.log(`reconcile failed: ${(err as Error).message}`); })
+      .finally(() => { this.running = null; });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
