@@ -27,14 +27,18 @@ import type { ChunkType } from './import.js';
 export const BIG_ELEMENTS = 1024;
 export const BIG_BYTES = 1024 * 1024;
 /** Elements and bytes of one chunk of a big key (one command on the target). */
-const CHUNK_ELEMENTS = 2048;
+const CHUNK_ELEMENTS = 1024;
 const CHUNK_BYTES = 256 * 1024;
-/** One pipelined write of small keys, and how many such writes may await their replies. */
+/**
+ * One pipelined write of small keys, and how many such writes may await their replies. What is in
+ * flight is also what the target may find buffered at once, and libuv reads a busy socket many
+ * times per loop turn: keeping it to a few hundred KB keeps the target's other clients served.
+ */
 const SUB_BATCH_KEYS = 256;
-const SUB_BATCH_BYTES = 512 * 1024;
+const SUB_BATCH_BYTES = 64 * 1024;
 const WINDOW = 8;
 /** Chunks of a big key in flight at once. */
-const CHUNK_WINDOW = 16;
+const CHUNK_WINDOW = 4;
 /** Keys of a slot grouped by tag per slice (the grouping pass yields between slices). */
 const GROUP_SLICE = 5000;
 

@@ -28,7 +28,7 @@ export const clusterCommands = [
   c('tessera.migrate', -2, '', null, 'deny', {
     deny: COORDINATOR_ONLY,
     subs: [
-      c('tessera.migrate|slot', -4, 'admin noscript', null, 'deny', { deny: COORDINATOR_ONLY }),
+      c('tessera.migrate|slot', -4, 'admin noscript no_multi', null, 'deny', { deny: COORDINATOR_ONLY }),
       c('tessera.migrate|status', 2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
     ],
   }),

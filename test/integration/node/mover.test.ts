@@ -180,45 +180,75 @@ describe('TESSERA.MIGRATE SLOT', () => {
     await src.call('PEXPIREAT', big, Date.now() + 7_200_000);
     const probeKey = keysInSlot(900, 1, 'probe')[0]!;
     await src.call('SET', probeKey, 'p');
-    await openSlots(src, dst, source, target, String(slot));
-    const probe = await RawClient.connect(source.port);
-    let stop = false;
-    const gaps: number[] = [];
-    const probing = (async () => {
-      let last = performance.now();
-      while (!stop) {
-        await probe.call('GET', probeKey);
-        const t = performance.now();
-        gaps.push(t - last);
-        last = t;
-      }
-    })();
-    const t0 = performance.now();
-    const calls = await migrateAll(src, slot, addr(target), ['MAXKEYS', 100]);
-    const ms = performance.now() - t0;
-    stop = true;
-    await probing;
-    probe.close();
-    const bytes = calls.reduce((n, r) => n + r[1]!, 0);
-    const sorted = gaps.slice().sort((a, b) => a - b);
-    const max = sorted[sorted.length - 1]!;
-    const p99 = sorted[Math.floor(sorted.length * 0.99)]!;
-    console.log(`[mover] 1M list: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s, probe ${gaps.length} GETs max ${max.toFixed(1)} ms p99 ${p99.toFixed(1)} ms`);
-    // 50 ms is the issue's bound. On this shared 2-core machine (load 5-7) a GC pause or a lost
-    // time slice now and then exceeds it whatever the mover does, so: p99 under the bound, at most
-    // a few isolated gaps over it, and none near a stall of the move's length.
-    const over = gaps.filter((g) => g > 50).length;
-    console.log(`[mover] probe gaps over 50 ms: ${over}`);
-    expect(p99).toBeLessThan(50);
-    expect(over).toBeLessThanOrEqual(3);
-    expect(max).toBeLessThan(500);
-    await dst.call('ASKING');
-    expect(await dst.call('LLEN', big)).toBe(1_000_000);
-    await dst.call('ASKING');
-    expect(await dst.call('LINDEX', big, 999_999)).toBe('e999999');
-    await dst.call('ASKING');
-    expect(Number(await dst.call('PTTL', big))).toBeGreaterThan(7_000_000);
-    expect(await src.call('EXISTS', big)).toEqual(new ReplyErrorValue(`ASK ${slot} ${addr(target)}`));
+    // A target without appendfsync always (whose fsync per batch would stall its own clients
+    // whatever the mover does, as on redis-server).
+    const plainTarget = await startNode(CLUSTER);
+    const pdst = await RawClient.connect(plainTarget.port);
+    try {
+      await openSlots(src, pdst, source, plainTarget, String(slot));
+      const probe = await RawClient.connect(source.port);
+      const targetProbe = await RawClient.connect(plainTarget.port);
+      let stop = false;
+      const gaps: number[] = [];
+      const targetGaps: number[] = [];
+      const probingTarget = (async () => {
+        let last = performance.now();
+        while (!stop) {
+          await targetProbe.call('PING');
+          const t = performance.now();
+          targetGaps.push(t - last);
+          last = t;
+        }
+      })();
+      const probing = (async () => {
+        let last = performance.now();
+        while (!stop) {
+          await probe.call('GET', probeKey);
+          const t = performance.now();
+          gaps.push(t - last);
+          last = t;
+        }
+      })();
+      const t0 = performance.now();
+      const calls = await migrateAll(src, slot, addr(plainTarget), ['MAXKEYS', 100]);
+      const ms = performance.now() - t0;
+      stop = true;
+      await probing;
+      await probingTarget;
+      probe.close();
+      targetProbe.close();
+      const targetSorted = targetGaps.slice().sort((a, b) => a - b);
+      const targetP99 = targetSorted[Math.floor(targetSorted.length * 0.99)]!;
+      console.log(`[mover] target probe ${targetGaps.length} PINGs max ${targetSorted[targetSorted.length - 1]!.toFixed(1)} ms p99 ${targetP99.toFixed(1)} ms median ${targetSorted[Math.floor(targetSorted.length / 2)]!.toFixed(1)} ms`);
+      // The target is not bound by the issue's 50 ms; it must keep serving: its median PING gap is
+      // short and gaps over 50 ms stay rare (on this loaded machine, lost time slices show up here).
+      const targetMedian = targetSorted[Math.floor(targetSorted.length / 2)]!;
+      expect(targetMedian).toBeLessThan(20);
+      expect(targetGaps.filter((g) => g > 50).length).toBeLessThanOrEqual(Math.max(3, targetGaps.length * 0.05));
+      const bytes = calls.reduce((n, r) => n + r[1]!, 0);
+      const sorted = gaps.slice().sort((a, b) => a - b);
+      const max = sorted[sorted.length - 1]!;
+      const p99 = sorted[Math.floor(sorted.length * 0.99)]!;
+      console.log(`[mover] 1M list: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s, probe ${gaps.length} GETs max ${max.toFixed(1)} ms p99 ${p99.toFixed(1)} ms`);
+      // 50 ms is the issue's bound. On this shared 2-core machine (load 5-7) a GC pause or a lost
+      // time slice now and then exceeds it whatever the mover does, so: p99 under the bound, at most
+      // a few isolated gaps over it, and none near a stall of the move's length.
+      const over = gaps.filter((g) => g > 50).length;
+      console.log(`[mover] probe gaps over 50 ms: ${over}`);
+      expect(p99).toBeLessThan(50);
+      expect(over).toBeLessThanOrEqual(3);
+      expect(max).toBeLessThan(500);
+      await pdst.call('ASKING');
+      expect(await pdst.call('LLEN', big)).toBe(1_000_000);
+      await pdst.call('ASKING');
+      expect(await pdst.call('LINDEX', big, 999_999)).toBe('e999999');
+      await pdst.call('ASKING');
+      expect(Number(await pdst.call('PTTL', big))).toBeGreaterThan(7_000_000);
+      expect(await src.call('EXISTS', big)).toEqual(new ReplyErrorValue(`ASK ${slot} ${addr(plainTarget)}`));
+    } finally {
+      pdst.close();
+      await stopAll(plainTarget);
+    }
   }, 180_000);
 
   it('commands on a group in flight wait and then get ASK (MULTI waits at EXEC); STATUS shows the big key', async () => {
@@ -290,6 +320,44 @@ describe('TESSERA.MIGRATE SLOT', () => {
     } finally {
       mover.close();
     }
+  }, 120_000);
+
+  it('big hashes, sets (int and text) and sorted sets move in chunks: same contents, TTL kept', async () => {
+    const slot = 37;
+    const [h, si, st, z] = keysInSlot(slot, 4, 'bigc');
+    const at = Date.now() + 3_600_000;
+    for (let i = 0; i < 6000; i += 1000) {
+      const part = Array.from({ length: 1000 }, (_, j) => i + j);
+      await src.call('HSET', h!, ...part.flatMap((n) => [`f${n}`, `v${n}`]));
+      await src.call('SADD', si!, ...part.map(String));
+      await src.call('SADD', st!, ...part.map((n) => `m${n}\xff`));
+      await src.call('ZADD', z!, ...part.flatMap((n) => [n === 0 ? '-inf' : n === 1 ? 'inf' : String(n / 7), `z${n}`]));
+    }
+    for (const k of [h!, si!, st!, z!]) await src.call('PEXPIREAT', k, at);
+    const sortedPairs = (r: Reply) => {
+      const a = r as string[];
+      const pairs: string[] = [];
+      for (let i = 0; i < a.length; i += 2) pairs.push(`${a[i]}=${a[i + 1]}`);
+      return pairs.sort();
+    };
+    const before = {
+      h: sortedPairs(await src.call('HGETALL', h!)),
+      si: ((await src.call('SMEMBERS', si!)) as string[]).sort(),
+      st: ((await src.call('SMEMBERS', st!)) as string[]).sort(),
+      z: await src.call('ZRANGE', z!, 0, -1, 'WITHSCORES'),
+    };
+    await openSlots(src, dst, source, target, String(slot));
+    await migrateAll(src, slot, addr(target));
+    const onTarget = async (...cmd: Array<string | number>) => {
+      await dst.call('ASKING');
+      return dst.call(...cmd);
+    };
+    expect(sortedPairs(await onTarget('HGETALL', h!))).toEqual(before.h);
+    expect(((await onTarget('SMEMBERS', si!)) as string[]).sort()).toEqual(before.si);
+    expect(((await onTarget('SMEMBERS', st!)) as string[]).sort()).toEqual(before.st);
+    expect(await onTarget('ZRANGE', z!, 0, -1, 'WITHSCORES')).toEqual(before.z);
+    for (const k of [h!, si!, st!, z!]) expect(await onTarget('PEXPIRETIME', k)).toBe(at);
+    expect(await src.call('SLOTSINFO', slot, 1)).toEqual([]);
   }, 120_000);
 
   it('measures 50,000 64-byte keys', async () => {
