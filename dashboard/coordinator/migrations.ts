@@ -539,6 +539,9 @@ export class Migrator {
       }).finally(() => {
         this.workers.delete(m.slot);
         this.lanes.delete(lane);
+        // The next slot's mover starts now, not after the steps in the Serial: movers keep the
+        // sources busy while a step runs, and the slots they empty meanwhile share the next step.
+        if (this.running && gen === this.generation) this.startWorkers(gen);
         this.kick();
       });
       this.workers.set(m.slot, w);

@@ -237,6 +237,7 @@ describe('migration state machine', () => {
     await reconciler.reconcileAll();
     await m.start();
     await m.updateSettings({ batchKeys: 1, concurrency: 1 });
+    nodes.delayMs = 20;
     const b = await m.create(range(0, 9), 2);
     await waitFor(() => nodes.calls.length >= 3, { what: 'some mover calls' });
     await m.pause(b.id, true);
