@@ -1,6 +1,6 @@
 // Online slot migration end to end with real processes: 2 groups of cluster-mode nodes
-// (`slot-ownership yes`, each master with a replica), a proxy, and `tessera dashboard` on the
-// file store. The coordinator reconciles the nodes (they refuse every key until told), then
+// (`slot-ownership yes`, each master with a replica), a proxy, and `tessera dashboard` on etcd
+// (the unit tests run the file store). The coordinator reconciles the nodes (they refuse every key until told), then
 // `tessera admin … migrate 0-511 --to 2 --wait` moves half the slots under an INCR load through
 // the proxy: 0 client errors, every counter equals its acknowledged INCRs, every key is on exactly
 // the group that owns its slot (and on the target's replica). Then a slow migration back is
@@ -135,7 +135,7 @@ async function checkPlacement(expectOwner: (slot: number) => number): Promise<vo
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ groups: 2, replicas: 1, proxies: 1, store: 'file', nodeArgs: ['--slot-ownership', 'yes'] });
+  cluster = await startCluster({ groups: 2, replicas: 1, proxies: 1, store: 'etcd', nodeArgs: ['--slot-ownership', 'yes'] });
   await startDashboard();
   const p = client(cluster.proxies[0]!.port);
   // The nodes refuse every key until the coordinator told them their slots.
