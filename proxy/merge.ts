@@ -71,3 +71,25 @@ export function mergeConcat(parts: readonly Buffer[]): Buffer {
   }
   return arrayFrame(all);
 }
+
+/** One piece of a per-key split: the positions (in the client's key order) of its keys, and its reply. */
+export interface Piece {
+  readonly positions: readonly number[];
+  reply: Buffer | null;
+}
+
+/**
+ * MGET's merge: an array of `count` elements, each piece's elements put back at its keys'
+ * positions. A failed piece (an error, or not an array) fails only its own keys: its reply takes
+ * each of their places, so the client gets the shape it asked for.
+ */
+export function mergeByPosition(count: number, pieces: readonly Piece[]): Buffer {
+  const out: Buffer[] = new Array(count);
+  for (const piece of pieces) {
+    const reply = piece.reply!;
+    const els = isError(reply) ? null : arrayElements(reply);
+    const failed = els === null || els.length !== piece.positions.length ? (isError(reply) ? reply : errorFrame('ERR unexpected reply from backend')) : null;
+    for (let j = 0; j < piece.positions.length; j++) out[piece.positions[j]!] = failed ?? els![j]!;
+  }
+  return arrayFrame(out);
+}

@@ -3,7 +3,6 @@
 // replies in request order, batched into one socket write per tick. Every request settles
 // exactly once: a reply, an error, a backend failure, or the client closing.
 import type { Socket } from 'node:net';
-import { keyIndexes } from '../common/commands/keys.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { resolveCommand } from '../common/commands/table.js';
 import { ERR } from '../common/errors.js';
@@ -14,9 +13,12 @@ import { BackendConnection, DISCARD, GATHER, type ReplyStream, STREAM, STREAMED 
 import type { BlockingWaiter } from './backend/pool.js';
 import { isAdminCommand, runAdminCommand } from './admin-commands.js';
 import { answerLocally, isCrossProtocol } from './local-commands.js';
-import { OK_FRAME, arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError, mergeAllOk, mergeConcat, mergeSum } from './merge.js';
+import { ASK, Forwarder, MAX_REDIRECTS, MOVED, redirectKind, redirectTarget } from './forwarder.js';
+import { OK_FRAME, arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError } from './merge.js';
 import type { Proxy } from './proxy.js';
 import { ProxyPubSub } from './pubsub.js';
+import { Router } from './router.js';
+import { CROSS, Splitter, bulk, commandSlot, keySlots } from './splitter.js';
 import type { CommandStats } from './stats.js';
 import { ProxyTransaction } from './transaction.js';
 
@@ -50,8 +52,8 @@ const CLIENT_QUERY_LIMIT = 1024 * 1024 * 1024;
 const CLOSE_FLUSH_MS = 10_000;
 
 const ASKING = encodeCommand(['ASKING']);
+const IGNORE_REPLY = () => {};
 const PUSH_STATS = { calls: 0, errors: 0, sampled: 0 } as CommandStats;
-const MAX_REDIRECTS = 5;
 // What a RESP2 subscriber may still send (as in Redis).
 const PUBSUB_CONTEXT_OK = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 // Commands that run at once even inside MULTI.
@@ -89,12 +91,21 @@ export class ProxySession {
   private readonly links = new Map<string, BackendConnection>();
   pubsub: ProxyPubSub | null = null;
   readonly tx = new ProxyTransaction(this);
+  /** Slot → backend for this client (its replica pick is by client id). */
+  readonly router: Router;
+  /** Sends this client's requests over its pooled links, following redirects. */
+  readonly forwarder: Forwarder;
+  /** Plans single / per-key / all-shards / scan requests. */
+  private readonly splitter: Splitter<Pending>;
 
   constructor(
     readonly proxy: Proxy,
     readonly socket: Socket,
   ) {
     this.id = proxy.nextSessionId++;
+    this.router = new Router(proxy.topology, proxy.config, this.id);
+    this.forwarder = new Forwarder(this, this.router, this);
+    this.splitter = new Splitter<Pending>(this);
     this.decoder.keepRaw = true;
     this.authenticated = proxy.config.requirepass === '';
     this.decoder.unauthenticated = !this.authenticated;
@@ -447,18 +458,27 @@ export class ProxySession {
     }
   }
 
-  /**
-   * The master serving a slot (the source while it migrates: nodes redirect with ASK when
-   * needed), or null; routeError() says why.
-   */
-  masterAddr(slot: number): string | null {
-    const route = this.proxy.topology.routes[slot]!;
-    if (route.kind === 'online') return route.master;
-    return route.kind === 'migrating' ? route.fromMaster : null;
+  /** LinkSource (for the forwarder): this client's pooled link to `addr`, in its protocol. */
+  link(addr: string): BackendConnection {
+    return this.proxy.pool.get(addr, this.id, this.resp === 3);
   }
 
-  allMasters(): string[] {
-    return this.masters().sort();
+  /** ForwarderHooks: a followed -MOVED counts in INFO stats. */
+  onMoved(): void {
+    this.proxy.stats.redirects++;
+  }
+
+  onInternalError(err: unknown): void {
+    this.internalError(err);
+  }
+
+  gone(): boolean {
+    return this.closed;
+  }
+
+  /** SplitHost: max-keys-reply, read per request (CONFIG SET may change it). */
+  maxKeysReply(): number {
+    return this.proxy.config.maxKeysReply;
   }
 
   /** The slot table changed: move pub/sub subscriptions along. */
@@ -492,22 +512,10 @@ export class ProxySession {
       return refuse(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     }
     if (this.tx.inMulti && !MULTI_IMMEDIATE.has(top.name)) return this.queueInTransaction(p, spec, args, raw);
+    if (this.splitter.start(p, spec, args, raw)) return;
     switch (spec.proxy) {
-      case 'single':
-        return this.forwardSingle(p, spec, args, raw);
-      case 'perKey:array':
-      case 'perKey:allOk':
-      case 'perKey:sum':
-        return this.splitPerKey(p, spec, args, raw);
-      case 'allShards:sum':
-      case 'allShards:concat':
-      case 'allShards:allOk':
-      case 'allShards:random':
-        return this.fanOut(p, spec, raw);
       case 'local':
         return this.respond(p, answerLocally(this, spec, args));
-      case 'scan':
-        return this.scan(p, args);
       case 'info':
         return this.info(p, args);
       case 'pubsub':
@@ -522,21 +530,13 @@ export class ProxySession {
     }
   }
 
-  /** Slots of a command's keys, or a refusal text. */
-  private keySlots(spec: CommandSpec, args: string[]): number[] | string {
-    const idx = keyIndexes(spec, args);
-    if (idx === null) return [];
-    return idx.map((i) => slotOf(args[i]!));
-  }
-
   private queueInTransaction(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
     const keyed = spec.proxy === 'single' || spec.proxy.startsWith('perKey') || spec.proxy === 'blocking' || spec.proxy === 'local' || spec.name === 'unwatch';
     if (!keyed) {
       this.tx.flag();
       return this.respond(p, errorFrame(`ERR '${spec.name}' is not allowed inside a transaction through the proxy`));
     }
-    const slots = this.keySlots(spec, args);
-    this.respond(p, this.tx.queue(raw, typeof slots === 'string' ? [] : slots));
+    this.respond(p, this.tx.queue(raw, keySlots(spec, args)));
   }
 
   private transaction(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
@@ -549,8 +549,7 @@ export class ProxySession {
       case 'discard':
         return this.tx.discard(done);
       case 'watch': {
-        const slots = this.keySlots(spec, args);
-        return this.tx.watch(raw, typeof slots === 'string' ? [] : slots, done);
+        return this.tx.watch(raw, keySlots(spec, args), done);
       }
       case 'unwatch':
         return this.tx.unwatch(done);
@@ -562,14 +561,23 @@ export class ProxySession {
    * later requests wait until it returns (as they would on a real Redis connection).
    */
   private blocking(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
-    const slots = this.keySlots(spec, args);
-    const list = typeof slots === 'string' ? [] : slots;
-    if (list.some((s) => s !== list[0])) return this.respond(p, errorFrame(ERR.crossSlot));
-    const addr = this.masterAddr(list[0] ?? 0);
-    if (addr === null) return this.respond(p, errorFrame(this.routeError(list[0] ?? 0)));
+    const slot = commandSlot(spec, args);
+    if (slot === CROSS) return this.respond(p, errorFrame(ERR.crossSlot));
+    const routeSlot = slot < 0 ? 0 : slot;
+    const addr = this.router.master(routeSlot);
+    if (addr === null) return this.respond(p, errorFrame(this.router.routeError(routeSlot)));
     this.held = [];
-    const resp3 = this.resp === 3;
     const limit = blockingLimit(spec.name, args, this.proxy.config.backendTimeout);
+    this.runBlocking(p, raw, limit, addr, slot, 0, false);
+  }
+
+  /**
+   * One try of a blocking command on a pooled blocking link to `addr` (after ASKING when `asking`).
+   * A -MOVED or -ASK answer (its slot moved while it waited, or before) is followed on a link to
+   * the named node, at most MAX_REDIRECTS times; the client's held requests keep waiting meanwhile.
+   */
+  private runBlocking(p: Pending, raw: Buffer, limit: number, addr: string, slot: number, hops: number, asking: boolean): void {
+    const resp3 = this.resp === 3;
     const pool = this.proxy.pool;
     const waiter: BlockingWaiter = {
       cancelled: false,
@@ -580,9 +588,21 @@ export class ProxySession {
         if (conn === null) return this.blockingDone(p, errorFrame(error!));
         this.blockingLink = conn;
         try {
+          if (asking) conn.send(ASKING, IGNORE_REPLY);
           conn.send(raw, (reply, err) => {
             if (this.blockingLink === conn) this.blockingLink = null;
             pool.releaseBlocking(conn, resp3, reply !== null && !this.closed);
+            if (reply !== null && !this.closed && hops < MAX_REDIRECTS) {
+              const kind = redirectKind(reply);
+              const target = kind === MOVED || kind === ASK ? redirectTarget(reply) : null;
+              if (target !== null) {
+                if (kind === MOVED) {
+                  this.proxy.stats.redirects++;
+                  if (slot >= 0) this.router.moved(slot, target);
+                }
+                return this.runBlocking(p, raw, limit, target, slot, hops + 1, kind === ASK);
+              }
+            }
             this.blockingDone(p, reply ?? errorFrame(err!));
           }, limit, p);
         } catch (err) {
@@ -632,9 +652,10 @@ export class ProxySession {
         return ps.unsubscribe('shard', names, frames);
       case 'publish':
       case 'spublish': {
-        const addr = this.masterAddr(slotOf(args[1]!));
-        if (addr === null) return this.respond(p, errorFrame(this.routeError(slotOf(args[1]!))));
-        return this.forward(addr, raw, 0, (reply) => this.respond(p, reply));
+        const slot = slotOf(args[1]!);
+        const addr = this.router.master(slot);
+        if (addr === null) return this.respond(p, errorFrame(this.router.routeError(slot)));
+        return this.forwarder.forward(addr, raw, slot, (reply) => this.respond(p, reply));
       }
       default:
         return this.pubsubIntrospection(p, spec, args, raw);
@@ -643,11 +664,11 @@ export class ProxySession {
 
   /** PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB over every group. */
   private pubsubIntrospection(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
-    const masters = this.allMasters();
+    const masters = this.router.masters();
     if (masters.length === 0) return this.respond(p, errorFrame('ERR no group is serving any slot'));
     const replies: Buffer[] = new Array(masters.length);
     let waiting = masters.length;
-    masters.forEach((addr, i) => this.forward(addr, raw, 0, (reply) => {
+    masters.forEach((addr, i) => this.forwarder.forward(addr, raw, -1, (reply) => {
       replies[i] = reply;
       if (--waiting > 0) return;
       const bad = replies.find(isError);
@@ -672,198 +693,9 @@ export class ProxySession {
     }));
   }
 
-  /** Why masterAddr(slot) is null. */
-  routeError(slot: number): string {
-    const route = this.proxy.topology.routes[slot]!;
-    if (route.kind === 'online') return `ERR group ${route.group} has no master`;
-    if (route.kind === 'migrating') return `ERR group ${route.from} has no master`;
-    return `ERR slot ${slot} is not assigned to any group`;
-  }
-
-  /** All keys must share one slot; the request goes there whole. */
-  private forwardSingle(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
-    let slot = 0;
-    if (spec.lastKey === 1 && spec.firstKey === 1 && spec.movableKeys === undefined) {
-      // The common case (GET, SET, HSET …): one key at args[1].
-      slot = slotOf(args[1]!);
-    } else {
-      const idx = keyIndexes(spec, args);
-      if (idx !== null && idx.length > 0) {
-        slot = slotOf(args[idx[0]!]!);
-        for (let i = 1; i < idx.length; i++) {
-          if (slotOf(args[idx[i]!]!) !== slot) return this.respond(p, errorFrame(ERR.crossSlot));
-        }
-      }
-    }
-    const master = this.masterAddr(slot);
-    if (master === null) return this.respond(p, errorFrame(this.routeError(slot)));
-    const addr = spec.flags.has('readonly') ? this.replicaFor(slot) ?? master : master;
-    this.forward(addr, raw, 0, (reply) => this.respond(p, reply), false, p);
-  }
-
-  /**
-   * With read-from-replica = prefer, a replica of the slot's group (the same one for this client,
-   * so its reads stay ordered); never while the slot migrates.
-   */
-  private replicaFor(slot: number): string | null {
-    if (this.proxy.config.readFromReplica !== 'prefer') return null;
-    const route = this.proxy.topology.routes[slot]!;
-    if (route.kind !== 'online') return null;
-    const replicas = this.proxy.topology.groups.get(route.group)?.servers.filter((x) => x.role === 'replica') ?? [];
-    return replicas.length === 0 ? null : replicas[this.id % replicas.length]!.addr;
-  }
-
-  /**
-   * Sends a request to a backend and follows -MOVED / -ASK / -TRYAGAIN (bounded), calling
-   * `done` exactly once with the final reply.
-   */
-  forward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking = false, stream: ReplyStream | null = null): void {
-    const conn = this.proxy.pool.get(addr, this.id, this.resp === 3);
-    if (asking) conn.send(ASKING, () => {});
-    conn.send(raw, (reply, error) => {
-      try {
-        this.settleForward(addr, raw, redirects, done, asking, stream, reply, error);
-      } catch (err) {
-        this.internalError(err); // this client only: the backend link goes on with the next reply
-      }
-    }, -1, stream);
-  }
-
-  private settleForward(addr: string, raw: Buffer, redirects: number, done: (reply: Buffer) => void, asking: boolean, stream: ReplyStream | null, reply: Buffer | null, error: string | null): void {
-    if (reply === null) return done(errorFrame(error!));
-    if (reply[0] === 0x2d && redirects < MAX_REDIRECTS) {
-      const text = reply.latin1Slice(1, Math.min(reply.length - 2, 200));
-      if (text.startsWith('MOVED ') || text.startsWith('ASK ')) {
-        const target = text.split(' ')[2];
-        if (target) {
-          if (text.startsWith('MOVED ')) this.proxy.stats.redirects++;
-          return this.forward(target, raw, redirects + 1, done, text.startsWith('ASK '), stream);
-        }
-      } else if (text.startsWith('TRYAGAIN')) {
-        setTimeout(() => this.forward(addr, raw, redirects + 1, done, asking, stream), 5 * (redirects + 1));
-        return;
-      }
-    }
-    done(reply);
-  }
-
-  /** MGET/MSET/DEL/EXISTS/UNLINK/TOUCH: one sub-request per backend, merged in key order. */
-  private splitPerKey(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
-    const step = spec.keyStep;
-    const byAddr = new Map<string, number[]>(); // addr → key indexes
-    for (let i = spec.firstKey; i < args.length; i += step) {
-      const slot = slotOf(args[i]!);
-      const addr = this.masterAddr(slot);
-      if (addr === null) return this.respond(p, errorFrame(this.routeError(slot)));
-      let list = byAddr.get(addr);
-      if (!list) byAddr.set(addr, (list = []));
-      list.push(i);
-    }
-    if (byAddr.size === 1) {
-      const [addr] = byAddr.keys();
-      return this.forward(addr!, raw, 0, (reply) => this.respond(p, reply), false, p);
-    }
-    const parts: Array<{ indexes: number[]; reply: Buffer | null }> = [];
-    let waiting = byAddr.size;
-    const finish = () => {
-      const replies = parts.map((x) => x.reply!);
-      if (spec.proxy === 'perKey:sum') return this.respond(p, mergeSum(replies));
-      if (spec.proxy === 'perKey:allOk') return this.respond(p, mergeAllOk(replies));
-      // array: put each element back at its key's position; a failed part fails only its keys.
-      const out: Buffer[] = new Array((args.length - spec.firstKey) / step);
-      for (const part of parts) {
-        const els = isError(part.reply!) ? null : arrayElements(part.reply!);
-        part.indexes.forEach((argIndex, j) => {
-          out[(argIndex - spec.firstKey) / step] = els?.[j] ?? part.reply!;
-        });
-      }
-      this.respond(p, arrayFrame(out));
-    };
-    for (const [addr, indexes] of byAddr) {
-      const part = { indexes, reply: null as Buffer | null };
-      parts.push(part);
-      const sub: string[] = [args[0]!];
-      for (const i of indexes) for (let k = 0; k < step; k++) sub.push(args[i + k]!);
-      this.forward(addr, encodeCommand(sub), 0, (reply) => {
-        part.reply = reply;
-        if (--waiting === 0) finish();
-      });
-    }
-  }
-
-  /** Every group master, once. */
-  private masters(): string[] {
-    const out = new Set<string>();
-    for (const g of this.proxy.topology.groups.values()) {
-      const m = g.servers.find((s) => s.role === 'master');
-      if (m) out.add(m.addr);
-    }
-    return [...out];
-  }
-
-  /** DBSIZE, KEYS, FLUSHALL, FLUSHDB, RANDOMKEY: sent to every group, merged. */
-  private fanOut(p: Pending, spec: CommandSpec, raw: Buffer): void {
-    const masters = this.masters();
-    if (masters.length === 0) return this.respond(p, errorFrame('ERR no group is serving any slot'));
-    const replies: Buffer[] = new Array(masters.length);
-    let waiting = masters.length;
-    masters.forEach((addr, i) => {
-      this.forward(addr, raw, 0, (reply) => {
-        replies[i] = reply;
-        if (--waiting > 0) return;
-        if (spec.proxy === 'allShards:sum') this.respond(p, mergeSum(replies));
-        else if (spec.proxy === 'allShards:concat') this.respond(p, this.capKeys(mergeConcat(replies)));
-        else if (spec.proxy === 'allShards:allOk') this.respond(p, mergeAllOk(replies));
-        else {
-          const hits = replies.filter((r) => r[0] === 0x24 && r[1] !== 0x2d);
-          const errors = replies.filter(isError);
-          this.respond(p, hits.length > 0 ? hits[Math.floor(Math.random() * hits.length)]! : errors[0] ?? replies[0]!);
-        }
-      });
-    });
-  }
-
-  private capKeys(frame: Buffer): Buffer {
-    const cap = this.proxy.config.maxKeysReply;
-    if (cap <= 0 || isError(frame)) return frame;
-    const els = arrayElements(frame);
-    if (!els || els.length <= cap) return frame;
-    return errorFrame(`ERR KEYS matched more than ${cap} keys; use SCAN (max-keys-reply in the proxy config)`);
-  }
-
-  /**
-   * SCAN across groups: the proxy cursor is nodeCursor * 1024 + group index, so a scan walks
-   * group after group, each with its own cursor.
-   */
-  private scan(p: Pending, args: string[]): void {
-    const masters = this.masters().sort();
-    if (masters.length === 0) return this.respond(p, errorFrame('ERR no group is serving any slot'));
-    let cursor: bigint;
-    try {
-      if (!/^\d+$/.test(args[1]!)) throw new Error();
-      cursor = BigInt(args[1]!);
-    } catch {
-      return this.respond(p, errorFrame('ERR invalid cursor'));
-    }
-    const groupIndex = Number(cursor % 1024n);
-    const nodeCursor = cursor / 1024n;
-    if (groupIndex >= masters.length) return this.respond(p, arrayFrame([bulk('0'), Buffer.from('*0\r\n')]));
-    const sub = ['SCAN', nodeCursor.toString(), ...args.slice(2)];
-    this.forward(masters[groupIndex]!, encodeCommand(sub), 0, (reply) => {
-      if (isError(reply)) return this.respond(p, reply);
-      const els = arrayElements(reply);
-      if (!els || els.length !== 2) return this.respond(p, errorFrame('ERR unexpected SCAN reply from backend'));
-      const next = BigInt(els[0]!.latin1Slice(els[0]!.indexOf(10) + 1, els[0]!.length - 2));
-      let proxyNext: bigint;
-      if (next !== 0n) proxyNext = next * 1024n + BigInt(groupIndex);
-      else proxyNext = groupIndex + 1 < masters.length ? BigInt(groupIndex + 1) : 0n;
-      this.respond(p, arrayFrame([bulk(proxyNext.toString()), els[1]!]));
-    });
-  }
-
   /** INFO: the proxy's own sections plus the keyspace summed over groups. */
   info(p: Pending, args: string[]): void {
-    const masters = this.masters();
+    const masters = this.router.masters();
     const sections = args.slice(1).map((a) => a.toLowerCase());
     const wantKeyspace = sections.length === 0 || sections.some((s) => s === 'keyspace' || s === 'all' || s === 'everything' || s === 'default');
     const finish = (keys: number, expires: number) => {
@@ -877,7 +709,7 @@ export class ProxySession {
     let expires = 0;
     const raw = encodeCommand(['INFO', 'keyspace']);
     for (const addr of masters) {
-      this.forward(addr, raw, 0, (reply) => {
+      this.forwarder.forward(addr, raw, -1, (reply) => {
         const m = /db0:keys=(\d+),expires=(\d+)/.exec(reply.latin1Slice(0, reply.length));
         if (m) {
           keys += Number(m[1]);
@@ -916,8 +748,4 @@ export function blockingLimit(name: string, args: readonly string[], margin: num
   if (text === undefined || text === '' || !Number.isFinite(seconds) || seconds < 0) return -1;
   if (seconds === 0 || margin <= 0) return 0;
   return Math.ceil(seconds * 1000) + margin;
-}
-
-function bulk(s: string): Buffer {
-  return Buffer.from(`$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`, 'latin1');
 }

@@ -20,6 +20,12 @@ export class Topology extends EventEmitter<TopologyEvents> {
   private readonly slots = new Map<number, Slot>();
   /** Store revision of the table applied last. */
   revision = '0';
+  /**
+   * Slots a node answered -MOVED for since the table was applied, with the master it named
+   * (at most one entry per slot: bounded by the slot count). Cleared by the next revision: the
+   * coordinator's table wins again once it has caught up.
+   */
+  readonly moved = new Map<number, string>();
   private stopped = false;
   private watchCancel: (() => void) | null = null;
   private registration: EphemeralKey | null = null;
@@ -125,8 +131,14 @@ export class Topology extends EventEmitter<TopologyEvents> {
     });
   }
 
+  /** A node redirected `slot` to `addr` with -MOVED (see Router.moved). */
+  noteMoved(slot: number, addr: string): void {
+    if (slot >= 0 && slot < this.routes.length) this.moved.set(slot, addr);
+  }
+
   private recompute(revision: string): void {
     this.routes = slotTable([...this.slots.values()], [...this.groups.values()]);
+    this.moved.clear();
     this.revision = revision;
     this.emit('changed', revision);
     void this.registration?.update(encodeProxyInfo({ ...this.info, tableRevision: revision })).catch(() => {});

@@ -2,15 +2,26 @@
 // touches (WATCHed ones included) hashes to one slot: commands are queued here, and EXEC sends
 // MULTI … EXEC in one batch over the client's pinned link to that slot's master. Anything else is
 // refused with -CROSSSLOT and makes EXEC answer -EXECABORT, as a queue-time error does in Redis.
+// While the slot moves, the nodes' redirects make the transaction follow it whole (see run()).
 import { encodeCommand } from '../common/resp/encode.js';
 import { ERR } from '../common/errors.js';
+import { ASK, MAX_REDIRECTS, MOVED, TRYAGAIN, TRYAGAIN_BUDGET_MS, TRYAGAIN_FIRST_MS, TRYAGAIN_MAX_MS, redirectKind, redirectTarget } from './forwarder.js';
 import { errorFrame } from './merge.js';
 import type { ProxySession } from './session.js';
 
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
 const UNWATCH = encodeCommand(['UNWATCH']);
+const ASKING = encodeCommand(['ASKING']);
 const QUEUED = Buffer.from('+QUEUED\r\n');
+const IGNORE = () => {};
+/** A transaction whose slot is moving and could not follow it: nothing was applied, retry it. */
+const TRYAGAIN_TX = errorFrame('TRYAGAIN the transaction\'s slot is being migrated; nothing was applied, retry the transaction');
+const EXECABORT_PREFIX = '-EXECABORT';
+
+function isExecAbort(reply: Buffer): boolean {
+  return reply.length > EXECABORT_PREFIX.length && reply.latin1Slice(0, EXECABORT_PREFIX.length) === EXECABORT_PREFIX;
+}
 const OK = Buffer.from('+OK\r\n');
 
 export class ProxyTransaction {
@@ -59,8 +70,8 @@ export class ProxyTransaction {
   watch(raw: Buffer, slots: readonly number[], done: (reply: Buffer) => void): void {
     if (this.inMulti) return done(errorFrame('ERR WATCH inside MULTI is not allowed'));
     if (!this.claim(slots)) return done(errorFrame(ERR.crossSlot));
-    const addr = this.session.masterAddr(this.slot!);
-    if (addr === null) return done(errorFrame(this.session.routeError(this.slot!)));
+    const addr = this.session.router.master(this.slot!);
+    if (addr === null) return done(errorFrame(this.session.router.routeError(this.slot!)));
     if (this.watchAddr !== null && this.watchAddr !== addr) return done(errorFrame(ERR.crossSlot));
     this.watchAddr = addr;
     this.session.dedicated(addr).send(raw, (reply, err) => done(reply ?? errorFrame(err!)));
@@ -95,16 +106,57 @@ export class ProxyTransaction {
       if (watchAddr) this.session.dedicated(watchAddr).send(UNWATCH, () => {});
       return done(errorFrame(ERR.execAbort));
     }
-    const addr = watchAddr ?? (slot === null ? this.session.allMasters()[0] ?? null : this.session.masterAddr(slot));
+    const addr = watchAddr ?? (slot === null ? this.session.router.masters()[0] ?? null : this.session.router.master(slot));
     if (addr === null) return done(errorFrame('ERR no group serves the transaction\'s slot'));
-    // With WATCH the transaction must run on the link that watched; otherwise on the client's
-    // shared link: MULTI … EXEC are queued there in one synchronous run, so no other client's
-    // request can fall between them, and a transaction costs no connection of its own.
-    const conn = watchAddr !== null ? this.session.dedicated(addr) : this.session.proxy.pool.get(addr, this.session.id, this.session.resp === 3);
+    this.run(addr, queued, slot ?? -1, watchAddr !== null, done, false, 0, 0);
+  }
+
+  /**
+   * Sends MULTI … EXEC to `addr` in one synchronous run (after ASKING when `asking`). With WATCH
+   * it runs on the link that watched; otherwise on the client's shared link: no other client's
+   * request can fall between the parts, and a transaction costs no connection of its own.
+   *
+   * Its slot may be moving: the node then refuses the queued commands with a redirect and
+   * discards the whole transaction (EXECABORT, nothing applied), or redirects EXEC itself. The
+   * transaction is then re-sent whole where the redirect points (-ASK: after ASKING, which covers
+   * a whole transaction; -MOVED: and the router told), or after a back-off (-TRYAGAIN), bounded
+   * like single requests. A WATCHed transaction cannot move (its WATCH is on the old node): it
+   * gets TRYAGAIN_TX, retryable, with nothing applied.
+   */
+  private run(addr: string, queued: Buffer[], slot: number, watched: boolean, done: (reply: Buffer) => void, asking: boolean, hops: number, waited: number): void {
+    const session = this.session;
+    const conn = watched ? session.dedicated(addr) : session.link(addr);
+    let redirect: Buffer | null = null;
+    const note = (reply: Buffer | null) => {
+      if (redirect === null && reply !== null && redirectKind(reply) !== 0) redirect = reply;
+    };
     // Only EXEC's reply goes to the client; MULTI's +OK and the +QUEUEDs were answered here.
-    conn.send(MULTI, () => {});
-    for (const raw of queued) conn.send(raw, () => {});
-    conn.send(EXEC, (reply, err) => done(reply ?? errorFrame(err!)));
+    if (asking) conn.send(ASKING, IGNORE);
+    conn.send(MULTI, IGNORE);
+    for (const raw of queued) conn.send(raw, note);
+    conn.send(EXEC, (reply, err) => {
+      if (reply === null) return done(errorFrame(err!));
+      const why = redirectKind(reply) !== 0 ? reply : isExecAbort(reply) ? redirect : null;
+      if (why === null) return done(reply);
+      if (watched) return done(TRYAGAIN_TX);
+      const kind = redirectKind(why);
+      if (kind === TRYAGAIN) {
+        const wait = waited === 0 ? TRYAGAIN_FIRST_MS : Math.min(TRYAGAIN_MAX_MS, waited);
+        if (waited + wait > TRYAGAIN_BUDGET_MS) return done(TRYAGAIN_TX);
+        setTimeout(() => {
+          if (session.gone()) return done(TRYAGAIN_TX);
+          this.run(addr, queued, slot, false, done, asking, hops, waited + wait);
+        }, wait);
+        return;
+      }
+      const target = hops < MAX_REDIRECTS ? redirectTarget(why) : null;
+      if (target === null) return done(TRYAGAIN_TX);
+      if (kind === MOVED) {
+        session.onMoved();
+        if (slot >= 0) session.router.moved(slot, target);
+      }
+      this.run(target, queued, slot, false, done, kind === ASK, hops + 1, waited);
+    });
   }
 
   /** RESET: forget the transaction and any WATCH (the caller closes the pinned link). */

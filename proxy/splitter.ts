@@ -1,0 +1,226 @@
+// The splitter: turns one decoded request into backend work by the command table's proxy policy —
+// `single` (every key in one slot: the raw request goes there whole), `perKey:*` (one
+// sub-request per backend, merged in key order), `allShards:*` (every group, merged), `scan`
+// (group after group). It extracts keys from the command table, asks the router where their slots
+// live, and hands raw requests to the forwarder; it never touches sockets or links.
+//
+// Split requests are one pattern: count the pending pieces, then one small merge per policy
+// (proxy/merge.ts). Pieces may settle in any order; a failed piece becomes an error in its own
+// place, so the reply keeps the shape the client expects.
+import { keyIndexes } from '../common/commands/keys.js';
+import type { CommandSpec } from '../common/commands/spec.js';
+import { ERR } from '../common/errors.js';
+import { encodeCommand } from '../common/resp/encode.js';
+import { slotOf } from '../common/slots.js';
+import type { ReplyStream } from './backend/connection.js';
+import type { Done } from './forwarder.js';
+import { type Piece, arrayElements, arrayFrame, errorFrame, isError, mergeAllOk, mergeByPosition, mergeConcat, mergeSum } from './merge.js';
+
+/** Where slots live (Router; fakes in tests). */
+export interface SlotRouter {
+  master(slot: number): string | null;
+  forRead(slot: number): string | null;
+  routeError(slot: number): string;
+  /** Every group's master once, sorted. */
+  masters(): string[];
+}
+
+/** Sends raw requests (Forwarder; fakes in tests). `done` runs exactly once per call. */
+export interface RequestSender {
+  forward(addr: string, raw: Buffer, slot: number, done: Done, stream?: ReplyStream | null): void;
+}
+
+/** What the splitter needs from its session. */
+export interface SplitHost<R extends ReplyStream> {
+  readonly router: SlotRouter;
+  readonly forwarder: RequestSender;
+  /** Settles request `p` with `reply` (exactly once per request: the splitter calls it once). */
+  respond(p: R, reply: Buffer): void;
+  /** max-keys-reply (0 = no cap), read per request: KEYS with more matches is refused. */
+  maxKeysReply(): number;
+}
+
+/** The proxy slot of a request's keys (-1 = no key), or CROSS when they span several slots. */
+export const CROSS = -2;
+
+/** The slot all of a command's keys share, -1 without keys, CROSS when they differ. */
+export function commandSlot(spec: CommandSpec, args: readonly string[]): number {
+  if (spec.lastKey === 1 && spec.firstKey === 1 && spec.movableKeys === undefined) {
+    // The common case (GET, SET, HSET …): one key at args[1].
+    return args.length > 1 ? slotOf(args[1]!) : -1;
+  }
+  const idx = keyIndexes(spec, args as string[]);
+  if (idx === null || idx.length === 0) return -1;
+  const slot = slotOf(args[idx[0]!]!);
+  for (let i = 1; i < idx.length; i++) if (slotOf(args[idx[i]!]!) !== slot) return CROSS;
+  return slot;
+}
+
+/** Slots of each of a command's keys (in key order; empty without keys). */
+export function keySlots(spec: CommandSpec, args: readonly string[]): number[] {
+  const idx = keyIndexes(spec, args as string[]);
+  if (idx === null) return [];
+  return idx.map((i) => slotOf(args[i]!));
+}
+
+export class Splitter<R extends ReplyStream> {
+  constructor(private readonly host: SplitHost<R>) {}
+
+  /**
+   * Starts `p` when its policy is one the splitter plans (single, perKey:*, allShards:*, scan)
+   * and returns true; false for the session's own policies (local, pubsub, blocking,
+   * transaction, info, deny).
+   */
+  start(p: R, spec: CommandSpec, args: string[], raw: Buffer): boolean {
+    switch (spec.proxy) {
+      case 'single':
+        this.single(p, spec, args, raw);
+        return true;
+      case 'perKey:array':
+      case 'perKey:allOk':
+      case 'perKey:sum':
+        this.perKey(p, spec, args, raw);
+        return true;
+      case 'allShards:sum':
+      case 'allShards:concat':
+      case 'allShards:allOk':
+      case 'allShards:random':
+        this.allShards(p, spec, raw);
+        return true;
+      case 'scan':
+        this.scan(p, args);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** All keys must share one slot; the raw request goes there whole (reads maybe to a replica). */
+  single(p: R, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const host = this.host;
+    const keySlot = commandSlot(spec, args);
+    if (keySlot === CROSS) return host.respond(p, errorFrame(ERR.crossSlot));
+    const slot = keySlot < 0 ? 0 : keySlot;
+    const addr = spec.flags.has('readonly') ? host.router.forRead(slot) : host.router.master(slot);
+    if (addr === null) return host.respond(p, errorFrame(host.router.routeError(slot)));
+    host.forwarder.forward(addr, raw, keySlot, (reply) => host.respond(p, reply), p);
+  }
+
+  /**
+   * MGET/MSET/DEL/EXISTS/UNLINK/TOUCH: one sub-request per backend with that backend's keys in
+   * the client's order, merged per policy once every piece settled. Each piece follows its own
+   * redirects (a slot moving under one piece does not hold the others).
+   */
+  perKey(p: R, spec: CommandSpec, args: string[], raw: Buffer): void {
+    const host = this.host;
+    const step = spec.keyStep;
+    const byAddr = new Map<string, number[]>(); // addr → arg indexes of its keys
+    let firstSlot = -1;
+    let oneSlot = true;
+    for (let i = spec.firstKey; i < args.length; i += step) {
+      const slot = slotOf(args[i]!);
+      if (firstSlot < 0) firstSlot = slot;
+      else if (slot !== firstSlot) oneSlot = false;
+      const addr = host.router.master(slot);
+      if (addr === null) return host.respond(p, errorFrame(host.router.routeError(slot)));
+      let list = byAddr.get(addr);
+      if (!list) byAddr.set(addr, (list = []));
+      list.push(i);
+    }
+    if (byAddr.size === 1) {
+      const [addr] = byAddr.keys();
+      return host.forwarder.forward(addr!, raw, oneSlot ? firstSlot : -1, (reply) => host.respond(p, reply), p);
+    }
+    const pieces: Piece[] = [];
+    let waiting = byAddr.size;
+    const finish = () => {
+      if (spec.proxy === 'perKey:sum') return host.respond(p, mergeSum(pieces.map(replyOf)));
+      if (spec.proxy === 'perKey:allOk') return host.respond(p, mergeAllOk(pieces.map(replyOf)));
+      host.respond(p, mergeByPosition((args.length - spec.firstKey) / step, pieces));
+    };
+    for (const [addr, indexes] of byAddr) {
+      const piece: Piece = { positions: indexes.map((i) => (i - spec.firstKey) / step), reply: null };
+      pieces.push(piece);
+      const sub: string[] = [args[0]!];
+      let pieceSlot = slotOf(args[indexes[0]!]!);
+      for (const i of indexes) {
+        if (pieceSlot >= 0 && slotOf(args[i]!) !== pieceSlot) pieceSlot = -1;
+        for (let k = 0; k < step; k++) sub.push(args[i + k]!);
+      }
+      host.forwarder.forward(addr, encodeCommand(sub), pieceSlot, (reply) => {
+        piece.reply = reply;
+        if (--waiting === 0) finish();
+      });
+    }
+  }
+
+  /** DBSIZE, KEYS, FLUSHALL, FLUSHDB, RANDOMKEY: sent to every group master, merged per policy. */
+  allShards(p: R, spec: CommandSpec, raw: Buffer): void {
+    const host = this.host;
+    const masters = host.router.masters();
+    if (masters.length === 0) return host.respond(p, errorFrame('ERR no group is serving any slot'));
+    const replies: Buffer[] = new Array(masters.length);
+    let waiting = masters.length;
+    masters.forEach((addr, i) => {
+      host.forwarder.forward(addr, raw, -1, (reply) => {
+        replies[i] = reply;
+        if (--waiting > 0) return;
+        if (spec.proxy === 'allShards:sum') host.respond(p, mergeSum(replies));
+        else if (spec.proxy === 'allShards:concat') host.respond(p, this.capKeys(mergeConcat(replies)));
+        else if (spec.proxy === 'allShards:allOk') host.respond(p, mergeAllOk(replies));
+        else {
+          const hits = replies.filter((r) => r[0] === 0x24 && r[1] !== 0x2d);
+          const errors = replies.filter(isError);
+          host.respond(p, hits.length > 0 ? hits[Math.floor(Math.random() * hits.length)]! : errors[0] ?? replies[0]!);
+        }
+      });
+    });
+  }
+
+  private capKeys(frame: Buffer): Buffer {
+    const cap = this.host.maxKeysReply();
+    if (cap <= 0 || isError(frame)) return frame;
+    const els = arrayElements(frame);
+    if (!els || els.length <= cap) return frame;
+    return errorFrame(`ERR KEYS matched more than ${cap} keys; use SCAN (max-keys-reply in the proxy config)`);
+  }
+
+  /**
+   * SCAN across groups: the proxy cursor is nodeCursor * 1024 + group index, so a scan walks
+   * group after group, each with its own cursor.
+   */
+  scan(p: R, args: string[]): void {
+    const host = this.host;
+    const masters = host.router.masters();
+    if (masters.length === 0) return host.respond(p, errorFrame('ERR no group is serving any slot'));
+    let cursor: bigint;
+    try {
+      if (!/^\d+$/.test(args[1]!)) throw new Error();
+      cursor = BigInt(args[1]!);
+    } catch {
+      return host.respond(p, errorFrame('ERR invalid cursor'));
+    }
+    const groupIndex = Number(cursor % 1024n);
+    const nodeCursor = cursor / 1024n;
+    if (groupIndex >= masters.length) return host.respond(p, arrayFrame([bulk('0'), Buffer.from('*0\r\n')]));
+    const sub = ['SCAN', nodeCursor.toString(), ...args.slice(2)];
+    host.forwarder.forward(masters[groupIndex]!, encodeCommand(sub), -1, (reply) => {
+      if (isError(reply)) return host.respond(p, reply);
+      const els = arrayElements(reply);
+      if (!els || els.length !== 2) return host.respond(p, errorFrame('ERR unexpected SCAN reply from backend'));
+      const next = BigInt(els[0]!.latin1Slice(els[0]!.indexOf(10) + 1, els[0]!.length - 2));
+      let proxyNext: bigint;
+      if (next !== 0n) proxyNext = next * 1024n + BigInt(groupIndex);
+      else proxyNext = groupIndex + 1 < masters.length ? BigInt(groupIndex + 1) : 0n;
+      host.respond(p, arrayFrame([bulk(proxyNext.toString()), els[1]!]));
+    });
+  }
+}
+
+function replyOf(piece: Piece): Buffer {
+  return piece.reply!;
+}
+
+export function bulk(s: string): Buffer {
+  return Buffer.from(`$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`, 'latin1');
+}
