@@ -248,10 +248,10 @@ export class Migrator {
     return this.d.serial.run(async () => {
       const sel = this.select(selector);
       const late = sel.filter((m) => m.phase === 'finished' || (m.phase === 'done' && !m.reverse));
-      if (late.length === sel.length && late.length > 0) {
+      const todo = sel.filter((m) => !isFinal(m) && !m.reverse && !m.cancelRequested && m.phase !== 'finished');
+      if (todo.length === 0 && late.length > 0) {
         throw conflict('MIGRATION_FINISHED', `slots ${formatSlotList(late.map((m) => m.slot))} already moved; migrate them back instead`);
       }
-      const todo = sel.filter((m) => !isFinal(m) && !m.reverse && !m.cancelRequested && m.phase !== 'finished');
       const now = new Date().toISOString();
       await this.writeSteps(todo.map((m) => ({ record: { ...m, cancelRequested: true, updatedAt: now } })), null);
       this.kick();

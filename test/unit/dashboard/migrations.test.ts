@@ -306,3 +306,110 @@ describe('migration state machine', () => {
     expect(nodes.total(B, [7])).toBe(keysOf([7]));
   });
 });
+
+describe('migration and rebalance API (inject)', () => {
+  const TOKEN = 'mig-api-token';
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  async function app() {
+    const { m } = newMigrator();
+    await m.start();
+    const { buildApp } = await import('../../../dashboard/app.js');
+    const { Cluster } = await import('../../../dashboard/coordinator/cluster.js');
+    const a = buildApp({
+      cluster: new Cluster(store, PRODUCT, leader), leadership: leader, token: TOKEN, openReads: false,
+      migrations: { migrator: m, rebalance: { store, product: PRODUCT, nodes, migrator: m } },
+    });
+    const call = (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, headers: Record<string, string> = auth) =>
+      a.inject({ method, url: `/api/v1${url}`, headers, ...(body === undefined ? {} : { payload: body as object }) });
+    return { a, m, call };
+  }
+
+  it('validates bodies (400 naming the field), needs the token (401), answers {code, message} errors', async () => {
+    const { a, call } = await app();
+    try {
+      expect((await call('POST', '/migrations', { slots: '0-3', to: 2 }, {})).statusCode).toBe(401);
+      for (const [body, field] of [[{ slots: '0-3' }, 'to'], [{ slots: 'abc', to: 2 }, 'slots'], [{ slots: '1', to: 2, x: 1 }, 'x'], [{ slots: '1', to: '2' }, 'to']] as const) {
+        const r = await call('POST', '/migrations', body);
+        expect(r.statusCode).toBe(400);
+        expect(r.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining(field) });
+      }
+      expect((await call('POST', '/migrations', { slots: '0-2000', to: 2 })).json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('0-1023') });
+      expect((await call('POST', '/migrations', { slots: '0-3', to: 7 })).json()).toMatchObject({ code: 'GROUP_NOT_FOUND', message: 'group 7 does not exist' });
+      const there = await call('POST', '/migrations', { slots: '600-601', to: 2 });
+      expect([there.statusCode, there.json().code]).toEqual([409, 'SLOT_ALREADY_THERE']);
+      await store.delete(slotKey(PRODUCT, 9));
+      expect((await call('POST', '/migrations', { slots: '8-9', to: 2 })).json()).toMatchObject({ code: 'SLOT_UNASSIGNED', message: expect.stringContaining('slots 9 ') });
+      const bad = await call('PUT', '/migrations/settings', { concurrency: 0 });
+      expect([bad.statusCode, bad.json().code]).toEqual([400, 'BAD_REQUEST']);
+      expect((await call('PUT', '/migrations/settings', {})).statusCode).toBe(400);
+      expect((await call('GET', '/migrations/m-nope')).json()).toMatchObject({ code: 'NOT_FOUND' });
+      const doc = (await call('GET', '/openapi.json')).json();
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
+        '/api/v1/migrations', '/api/v1/migrations/{id}', '/api/v1/migrations/{id}/pause', '/api/v1/migrations/{id}/resume',
+        '/api/v1/migrations/{id}/cancel', '/api/v1/migrations/settings', '/api/v1/rebalance', '/api/v1/rebalance/plan',
+      ]));
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('creates, lists with progress, pauses, resumes and cancels by id or slots; settings round-trip', async () => {
+    const { a, call } = await app();
+    try {
+      nodes.delayMs = 20;
+      const s = await call('PUT', '/migrations/settings', { batchKeys: 1, concurrency: 1 });
+      expect(s.json()).toMatchObject({ batchKeys: 1, concurrency: 1, keysPerSecond: 0 });
+      const c = await call('POST', '/migrations', { slots: '10-13, 20', to: 2 });
+      expect(c.statusCode).toBe(201);
+      const id = c.json().id as string;
+      expect(c.json()).toMatchObject({ to: 2, from: [1], slotList: '10-13, 20', slots: { total: 5, pending: 5 }, keys: { moved: 0, remaining: keysOf([10, 11, 12, 13, 20]) } });
+      expect((await call('POST', '/migrations', { slots: '13', to: 2 })).json().code).toBe('SLOT_MIGRATING');
+      await waitFor(async () => (await call('GET', `/migrations/${id}`)).json().keys.moved > 0, { what: 'progress' });
+      expect((await call('POST', `/migrations/${id}/pause`)).json().changed).toBe(5);
+      await waitFor(async () => (await call('GET', `/migrations/${id}`)).json().state === 'paused', { what: 'paused' });
+      expect((await call('POST', '/migrations/10-12/resume')).json().changed).toBe(3);
+      expect((await call('POST', `/migrations/20/cancel`)).json().changed).toBe(1);
+      await call('POST', `/migrations/${id}/resume`);
+      await waitFor(async () => ['done', 'cancelled'].includes((await call('GET', `/migrations/${id}`)).json().records.find((r: { slot: number }) => r.slot === 13).phase), { what: 'slot 13', timeoutMs: 20_000 });
+      await waitFor(async () => (await call('GET', '/migrations')).json().migrations[0].slots.cancelled === 1 && (await call('GET', '/migrations')).json().migrations[0].slots.done === 4, { what: 'the migration to end', timeoutMs: 20_000 });
+      const one = (await call('GET', `/migrations/${id}`)).json();
+      expect(one).toMatchObject({ state: 'done', slots: { done: 4, cancelled: 1 }, etaSeconds: 0 });
+      expect(one.records.map((r: { slot: number; phase: string }) => `${r.slot}:${r.phase}`)).toEqual(['10:done', '11:done', '12:done', '13:done', '20:cancelled']);
+      expect(nodes.total(A, [20])).toBe(keysOf([20]));
+      expect((await call('POST', `/migrations/${id}/cancel`)).json().code).toBe('MIGRATION_FINISHED');
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('rebalance: a plan by keys from the nodes\' slot stats, then applied', async () => {
+    const { a, call } = await app();
+    try {
+      // Group 1 owns 0-511 with keys, group 2 512-1023 and no keys: even slot counts, uneven keys.
+      await new Reconciler(store, PRODUCT, leader, nodes, () => {}).reconcileAll();
+      const plan = (await call('GET', '/rebalance/plan')).json();
+      expect(plan.by).toBe('keys');
+      expect(plan.moves).toEqual([]); // slot counts are even already (512/512): moving keys alone would unbalance slots
+      // Give group 1 all slots but 1000-1023: the plan moves slots to group 2.
+      const ops = range(512, 999).map((s) => ({ op: 'put' as const, key: slotKey(PRODUCT, s), value: encodeSlot({ id: s, state: { kind: 'online', group: 1 } }) }));
+      for (let i = 0; i < ops.length; i += 100) await store.txn([], ops.slice(i, i + 100));
+      const p2 = (await call('GET', '/rebalance/plan')).json();
+      expect(p2.groups).toEqual([
+        expect.objectContaining({ id: 1, slots: 1000, slotsAfter: 512 }), expect.objectContaining({ id: 2, slots: 24, slotsAfter: 512 }),
+      ]);
+      expect(p2.moves).toEqual([expect.objectContaining({ from: 1, to: 2, count: 488 })]);
+      // By keys: group 2 gets about half the keys, not just the empty slots 512-999.
+      expect(p2.groups[1].keysAfter).toBeGreaterThan(keysOf(range(0, 511)) / 3);
+      const applied = await call('POST', '/rebalance');
+      expect(applied.statusCode).toBe(200);
+      expect(applied.json().migrations).toEqual([expect.objectContaining({ to: 2, slots: expect.objectContaining({ total: 488 }) })]);
+      await waitFor(async () => (await call('GET', '/migrations')).json().migrations[0].state === 'done', { what: 'the rebalance', timeoutMs: 20_000 });
+      const again = (await call('GET', '/rebalance/plan')).json();
+      expect(again.moves).toEqual([]);
+      expect(again.groups.map((g: { slots: number }) => g.slots)).toEqual([512, 512]);
+    } finally {
+      await a.close();
+    }
+  });
+});
