@@ -121,6 +121,7 @@ interface Plan {
 export class Reconciler {
   /** Reconciles done, and masters told something (for /metrics and tests). */
   readonly stats = { runs: 0, sets: 0, confirms: 0, repairs: 0, raises: 0 };
+  private failing = new Map<string, string>();
 
   constructor(
     private readonly store: CoordStore,
@@ -187,7 +188,11 @@ export class Reconciler {
         report.failed.push({ addr: p.addr, error: (err as Error).message });
       }
     }));
-    for (const f of report.failed) this.log(`reconcile: node ${f.addr}: ${f.error} (retried shortly)`);
+    // A node that stays down is logged once (and again when its error changes), not every second.
+    const failing = new Map(report.failed.map((f) => [f.addr, f.error]));
+    for (const [addr, error] of failing) if (this.failing.get(addr) !== error) this.log(`reconcile: node ${addr}: ${error} (retried every second)`);
+    for (const addr of this.failing.keys()) if (!failing.has(addr)) this.log(`reconcile: node ${addr} answers again`);
+    this.failing = failing;
     return report;
   }
 }
