@@ -41,6 +41,8 @@ const WINDOW = 8;
 const CHUNK_WINDOW = 4;
 /** Keys of a slot grouped by tag per slice (the grouping pass yields between slices). */
 const GROUP_SLICE = 5000;
+/** Slots whose grouping is kept between calls. */
+const GROUP_CACHE = 64;
 
 export const DEFAULT_MAX_KEYS = 100;
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -221,7 +223,8 @@ interface SlotGroups {
 export class Mover {
   private readonly links = new Map<string, TargetLink>();
   private readonly running = new Set<number>();
-  private groups: SlotGroups | null = null;
+  /** Grouping passes of slots being moved (several may move at once), oldest dropped first. */
+  private readonly groups = new Map<number, SlotGroups>();
   // STATUS
   private currentSlot = -1;
   private currentTarget: string | null = null;
@@ -304,7 +307,7 @@ export class Mover {
       if (firstError !== null) throw firstError;
     }
     result.remaining = db.slots.count(slot);
-    if (result.remaining === 0) this.groups = null;
+    if (result.remaining === 0) this.groups.delete(slot);
     return result;
   }
 
@@ -327,8 +330,8 @@ export class Mover {
 
   /** Groups the slot's keys by hash tag, in slices so a big slot never stalls the loop. */
   private async groupsOf(slot: number, target: string, fresh: boolean): Promise<SlotGroups> {
-    const g = this.groups;
-    if (!fresh && g !== null && g.slot === slot && g.target === target) return g;
+    const g = this.groups.get(slot);
+    if (!fresh && g !== undefined && g.target === target) return g;
     const keys = this.host.db.slots.keysOf(slot).slice();
     const byTag = new Map<string, string[]>();
     const tags: string[] = [];
@@ -342,8 +345,11 @@ export class Mover {
       } else list.push(key);
       if (i % GROUP_SLICE === GROUP_SLICE - 1) await yieldTick();
     }
-    this.groups = { slot, target, tags, byTag, next: 0 };
-    return this.groups;
+    const built: SlotGroups = { slot, target, tags, byTag, next: 0 };
+    this.groups.delete(slot);
+    this.groups.set(slot, built);
+    if (this.groups.size > GROUP_CACHE) this.groups.delete(this.groups.keys().next().value!);
+    return built;
   }
 
   /** The next group with keys still here (expired ones drop out), or null. */
