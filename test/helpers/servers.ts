@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.js';
+import { ReplyErrorValue } from '../../common/resp/reply-decoder.js';
 import { RawClient } from './raw-client.js';
 import { waitFor } from './wait-for.js';
 
@@ -76,7 +77,9 @@ export async function waitForPing(t: TrackedProcess, port: number, what: string)
     if (t.proc.exitCode !== null) throw new Error(`${what} exited: ${t.output()}`);
     const c = await RawClient.connect(port);
     try {
-      return (await c.call('PING')) !== undefined;
+      // Any reply but -LOADING means ready (-NOAUTH counts: the server is up and wants a password).
+      const r = await c.call('PING');
+      return !(r instanceof ReplyErrorValue && r.message.startsWith('LOADING'));
     } finally {
       c.close();
     }
