@@ -165,9 +165,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
         // Persistent like a production Redis: the AOF (everysec) keeps every acknowledged write
         // across a crash of the process, the default save rules keep a snapshot besides.
         // No diskless-sync delay: replicas of a local cluster should attach at once.
+        // Cluster mode: the node serves only the slots the coordinator told it (so slots can migrate).
         args: ['node', '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir,
           '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '3600 1 300 100 60 10000',
-          '--repl-diskless-sync-delay', '0', ...extra],
+          '--repl-diskless-sync-delay', '0', '--slot-ownership', 'yes', ...extra],
         env: nodeEnv,
         logFile: resolve(dir, `node-${port}.log`),
         addr: `127.0.0.1:${port}`,
@@ -218,11 +219,13 @@ export async function runUp(opts: UpOptions): Promise<void> {
     const dashboardChild = start({
       name: `dashboard ${dashboardAddr}`,
       args: ['dashboard', '--listen', dashboardAddr, '--store', storeUrl, '--product', opts.product],
-      env: { ...baseEnv, TESSERA_TOKEN: secrets.dashboardToken },
+      env: { ...baseEnv, TESSERA_TOKEN: secrets.dashboardToken, ...(secrets.requirepass ? { TESSERA_NODE_PASSWORD: secrets.requirepass } : {}) },
       logFile: resolve(dir, 'dashboard.log'),
       addr: dashboardAddr,
     });
     await Promise.all([...proxyChildren, dashboardChild].map((c) => waitForPort(c.spec.addr, START_TIMEOUT_MS, () => phase === 'starting')));
+    // The nodes refuse every key until the coordinator told them their slots: ready means reconciled.
+    await waitForReconciled(groups.map((g) => g.master), secrets.requirepass, START_TIMEOUT_MS, () => phase === 'starting');
     if (phase !== 'starting') return; // a child failed; stopAll is under way
     phase = 'running';
 
@@ -327,6 +330,28 @@ async function registerCluster(
   }
   if (before.unassigned === SLOT_COUNT) {
     for (const r of assignEvenly(groups.map((g) => g.id))) await assignSlots(store, product, r.from, r.to, r.group);
+  }
+}
+
+/** Polls each master's INFO slots until the coordinator confirmed its ownership (epoch > 0). */
+async function waitForReconciled(masters: string[], password: string | null | undefined, timeoutMs: number, keepTrying: () => boolean): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const deadline = Date.now() + timeoutMs;
+  for (const addr of masters) {
+    const i = addr.lastIndexOf(':');
+    const c = new Redis({ host: addr.slice(0, i), port: Number(addr.slice(i + 1)), password: password || undefined, maxRetriesPerRequest: 0, lazyConnect: true });
+    c.on('error', () => {});
+    try {
+      for (;;) {
+        const info = await c.info('slots').catch(() => '');
+        if (/ownership_confirmed:1/.test(info) && !/config_epoch:0\r?\n/.test(info)) break;
+        if (!keepTrying()) throw new Error(`gave up waiting for ${addr} to be told its slots`);
+        if (Date.now() > deadline) throw new Error(`the coordinator did not tell ${addr} its slots within ${timeoutMs} ms (see dashboard.log)`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      c.disconnect();
+    }
   }
 }
 

@@ -34,7 +34,8 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const cluster = new Cluster(store, config.product, leadership);
   // The leader's work: reconciling nodes' slot ownership and driving migrations (one at a time
   // through `serial`: every step that raises the epoch or tells nodes their slots).
-  const nodes = new RedisNodeApi();
+  // The nodes' requirepass, if they have one (tessera up passes it; never on the command line).
+  const nodes = new RedisNodeApi(env.TESSERA_NODE_PASSWORD || null);
   const serial = new Serial();
   const reconciler = new Reconciler(store, config.product, leadership, nodes, (msg) => log(msg));
   const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg) });

@@ -3,13 +3,13 @@
 // and a second `tessera up` on the same --dir has every key; a failure during start stops the
 // rest; children of a supervisor that died shut down by themselves.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ReplyErrorValue } from '../../common/resp/reply-decoder.js';
 import { slotOf } from '../../common/slots.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, freePortRun } from '../helpers/ports.js';
 import { RawClient, callOnce, infoFields } from '../helpers/raw-client.js';
 import { TESSERA_BIN, type TrackedProcess, spawnTracked } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -35,26 +35,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** `count` consecutive free loopback ports (tessera up numbers its nodes from --port-base). */
-async function freeRun(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if (base + count > 65535) continue;
-    const held: Server[] = [];
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) {
-      const srv = createServer();
-      ok = await new Promise<boolean>((r) => {
-        srv.once('error', () => r(false));
-        srv.listen(p, '127.0.0.1', () => r(true));
-      });
-      if (ok) held.push(srv);
-    }
-    await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
-    if (ok) return base;
-  }
-  throw new Error('no run of free ports');
-}
+const freeRun = freePortRun;
 
 interface Up {
   t: TrackedProcess;
