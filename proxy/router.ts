@@ -12,6 +12,9 @@ export interface RouteSource {
   /** Slot → master address a node's -MOVED named, until the next table revision (see Topology.noteMoved). */
   readonly moved: ReadonlyMap<number, string>;
   noteMoved(slot: number, addr: string): void;
+  /** Backends known to refuse multi-key requests across slots (see Topology.perSlot). */
+  readonly perSlot: ReadonlySet<string>;
+  notePerSlot(addr: string): void;
 }
 
 export class Router {
@@ -62,6 +65,16 @@ export class Router {
   /** A node said `slot` lives at `addr` (-MOVED): later requests go there until the table changes. */
   moved(slot: number, addr: string): void {
     this.source.noteMoved(slot, addr);
+  }
+
+  /** Whether per-key splits must send `addr` one piece per slot (it answered -CROSSSLOT before). */
+  perSlot(addr: string): boolean {
+    return this.source.perSlot.size !== 0 && this.source.perSlot.has(addr);
+  }
+
+  /** `addr` refused a piece of several slots with -CROSSSLOT: split per slot for it from now on. */
+  needsPerSlot(addr: string): void {
+    this.source.notePerSlot(addr);
   }
 
   /** Why master(slot) is null (an error text without the leading '-'). */

@@ -21,6 +21,9 @@ export interface SlotRouter {
   master(slot: number): string | null;
   forRead(slot: number): string | null;
   routeError(slot: number): string;
+  /** Whether `addr` takes one slot per command (see Router.perSlot), and learning that it does. */
+  perSlot(addr: string): boolean;
+  needsPerSlot(addr: string): void;
   /** Every group's master once, sorted. */
   masters(): string[];
 }
@@ -108,50 +111,80 @@ export class Splitter<R extends ReplyStream> {
 
   /**
    * MGET/MSET/DEL/EXISTS/UNLINK/TOUCH: one sub-request per backend with that backend's keys in
-   * the client's order, merged per policy once every piece settled. Each piece follows its own
+   * the client's order (per slot for backends that refuse several slots in one command: nodes in
+   * cluster mode), merged per policy once every piece settled. Each piece follows its own
    * redirects (a slot moving under one piece does not hold the others).
    */
   perKey(p: R, spec: CommandSpec, args: string[], raw: Buffer): void {
     const host = this.host;
+    const router = host.router;
     const step = spec.keyStep;
-    const byAddr = new Map<string, number[]>(); // addr → arg indexes of its keys
+    // Piece key: the backend address, or the slot number for a backend split per slot.
+    const groups = new Map<string | number, Group>();
     let firstSlot = -1;
     let oneSlot = true;
     for (let i = spec.firstKey; i < args.length; i += step) {
       const slot = slotOf(args[i]!);
       if (firstSlot < 0) firstSlot = slot;
       else if (slot !== firstSlot) oneSlot = false;
-      const addr = host.router.master(slot);
-      if (addr === null) return host.respond(p, errorFrame(host.router.routeError(slot)));
-      let list = byAddr.get(addr);
-      if (!list) byAddr.set(addr, (list = []));
-      list.push(i);
+      const addr = router.master(slot);
+      if (addr === null) return host.respond(p, errorFrame(router.routeError(slot)));
+      const key = router.perSlot(addr) ? slot : addr;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { addr, indexes: [] }));
+      group.indexes.push(i);
     }
-    if (byAddr.size === 1) {
-      const [addr] = byAddr.keys();
-      return host.forwarder.forward(addr!, raw, oneSlot ? firstSlot : -1, (reply) => host.respond(p, reply), p);
+    if (groups.size === 1 && oneSlot) {
+      return host.forwarder.forward(groups.values().next().value!.addr, raw, firstSlot, (reply) => host.respond(p, reply), p);
     }
-    const pieces: Piece[] = [];
-    let waiting = byAddr.size;
-    const finish = () => {
-      if (spec.proxy === 'perKey:sum') return host.respond(p, mergeSum(pieces.map(replyOf)));
-      if (spec.proxy === 'perKey:allOk') return host.respond(p, mergeAllOk(pieces.map(replyOf)));
-      host.respond(p, mergeByPosition((args.length - spec.firstKey) / step, pieces));
-    };
-    for (const [addr, indexes] of byAddr) {
-      const piece: Piece = { positions: indexes.map((i) => (i - spec.firstKey) / step), reply: null };
-      pieces.push(piece);
-      const sub: string[] = [args[0]!];
-      let pieceSlot = slotOf(args[indexes[0]!]!);
-      for (const i of indexes) {
-        if (pieceSlot >= 0 && slotOf(args[i]!) !== pieceSlot) pieceSlot = -1;
-        for (let k = 0; k < step; k++) sub.push(args[i + k]!);
+    const split: Split<R> = { p, spec, args, pieces: [], waiting: groups.size };
+    // One backend for keys of several slots: the raw request goes whole (unless refused).
+    for (const group of groups.values()) this.sendPiece(split, group.addr, group.indexes, groups.size === 1 ? raw : null);
+  }
+
+  /** Sends one piece of a per-key split: `indexes` are the argument indexes of its keys. */
+  private sendPiece(split: Split<R>, addr: string, indexes: number[], whole: Buffer | null): void {
+    const { spec, args } = split;
+    const step = spec.keyStep;
+    const piece: Piece = { positions: indexes.map((i) => (i - spec.firstKey) / step), reply: null };
+    split.pieces.push(piece);
+    const sub: string[] | null = whole === null ? [args[0]!] : null;
+    let pieceSlot = slotOf(args[indexes[0]!]!);
+    for (const i of indexes) {
+      if (pieceSlot >= 0 && slotOf(args[i]!) !== pieceSlot) pieceSlot = -1;
+      if (sub !== null) for (let k = 0; k < step; k++) sub.push(args[i + k]!);
+    }
+    this.host.forwarder.forward(addr, whole ?? encodeCommand(sub!), pieceSlot, (reply) => {
+      if (pieceSlot < 0 && isCrossSlot(reply)) {
+        // The backend takes one slot per command (cluster mode) and ran nothing of this piece:
+        // it is sent again as one piece per slot, now and for later requests.
+        this.host.router.needsPerSlot(addr);
+        split.pieces.splice(split.pieces.indexOf(piece), 1);
+        const bySlot = new Map<number, number[]>();
+        for (const i of indexes) {
+          const slot = slotOf(args[i]!);
+          let list = bySlot.get(slot);
+          if (!list) bySlot.set(slot, (list = []));
+          list.push(i);
+        }
+        split.waiting += bySlot.size - 1;
+        for (const [slot, list] of bySlot) {
+          const to = this.host.router.master(slot) ?? addr;
+          this.sendPiece(split, to, list, null);
+        }
+        return;
       }
-      host.forwarder.forward(addr, encodeCommand(sub), pieceSlot, (reply) => {
-        piece.reply = reply;
-        if (--waiting === 0) finish();
-      });
-    }
+      piece.reply = reply;
+      if (--split.waiting === 0) this.finish(split);
+    });
+  }
+
+  /** Every piece settled: one merge per policy. */
+  private finish(split: Split<R>): void {
+    const { p, spec, args, pieces } = split;
+    if (spec.proxy === 'perKey:sum') return this.host.respond(p, mergeSum(pieces.map(replyOf)));
+    if (spec.proxy === 'perKey:allOk') return this.host.respond(p, mergeAllOk(pieces.map(replyOf)));
+    this.host.respond(p, mergeByPosition((args.length - spec.firstKey) / spec.keyStep, pieces));
   }
 
   /** DBSIZE, KEYS, FLUSHALL, FLUSHDB, RANDOMKEY: sent to every group master, merged per policy. */
@@ -215,6 +248,27 @@ export class Splitter<R extends ReplyStream> {
       host.respond(p, arrayFrame([bulk(proxyNext.toString()), els[1]!]));
     });
   }
+}
+
+/** Keys of one piece of a split, by backend. */
+interface Group {
+  addr: string;
+  indexes: number[];
+}
+
+/** A per-key split in progress: its pieces (in any order) and how many have not settled. */
+interface Split<R> {
+  p: R;
+  spec: CommandSpec;
+  args: string[];
+  pieces: Piece[];
+  waiting: number;
+}
+
+const CROSSSLOT_PREFIX = '-CROSSSLOT';
+
+function isCrossSlot(reply: Buffer): boolean {
+  return reply.length > CROSSSLOT_PREFIX.length && reply[1] === 0x43 && reply.latin1Slice(0, CROSSSLOT_PREFIX.length) === CROSSSLOT_PREFIX;
 }
 
 function replyOf(piece: Piece): Buffer {

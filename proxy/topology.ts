@@ -26,6 +26,12 @@ export class Topology extends EventEmitter<TopologyEvents> {
    * coordinator's table wins again once it has caught up.
    */
   readonly moved = new Map<number, string>();
+  /**
+   * Backends that refuse multi-key commands across slots (nodes in cluster mode answer
+   * -CROSSSLOT): per-key splits send them one piece per slot. Learnt from their answers; kept
+   * for addresses still in a group.
+   */
+  readonly perSlot = new Set<string>();
   private stopped = false;
   private watchCancel: (() => void) | null = null;
   private registration: EphemeralKey | null = null;
@@ -131,6 +137,11 @@ export class Topology extends EventEmitter<TopologyEvents> {
     });
   }
 
+  /** `addr` answered -CROSSSLOT to a piece of several slots (see Router.needsPerSlot). */
+  notePerSlot(addr: string): void {
+    this.perSlot.add(addr);
+  }
+
   /** A node redirected `slot` to `addr` with -MOVED (see Router.moved). */
   noteMoved(slot: number, addr: string): void {
     if (slot >= 0 && slot < this.routes.length) this.moved.set(slot, addr);
@@ -139,6 +150,7 @@ export class Topology extends EventEmitter<TopologyEvents> {
   private recompute(revision: string): void {
     this.routes = slotTable([...this.slots.values()], [...this.groups.values()]);
     this.moved.clear();
+    for (const addr of this.perSlot) if (this.groupOf(addr) === null) this.perSlot.delete(addr);
     this.revision = revision;
     this.emit('changed', revision);
     void this.registration?.update(encodeProxyInfo({ ...this.info, tableRevision: revision })).catch(() => {});

@@ -22,6 +22,10 @@ class Source implements RouteSource {
   routes: SlotRoute[] = slotTable(slots, groups);
   readonly groups = new Map(groups.map((g) => [g.id, g]));
   readonly moved = new Map<number, string>();
+  readonly perSlot = new Set<string>();
+  notePerSlot(addr: string): void {
+    this.perSlot.add(addr);
+  }
   noteMoved(slot: number, addr: string): void {
     this.moved.set(slot, addr);
   }
@@ -71,5 +75,13 @@ describe('Router', () => {
     src.apply();
     expect(r.master(0)).toBe('m1');
     expect(r.forRead(0)).toBe('r1a');
+  });
+
+  it('remembers the backends that take one slot per command', () => {
+    const r = new Router(new Source(), { readFromReplica: 'never' }, 0);
+    expect(r.perSlot('m1')).toBe(false);
+    r.needsPerSlot('m1');
+    expect(r.perSlot('m1')).toBe(true);
+    expect(r.perSlot('m2')).toBe(false);
   });
 });

@@ -22,8 +22,14 @@ class Req implements ReplyStream {
 
 interface Sent { addr: string; args: string[]; slot: number; done: Done }
 
-/** Slots below 512 live on "a", the rest on "b"; reads of slots below 512 go to "a-replica". */
+/**
+ * Slots below 512 live on "a", the rest on "b"; reads of slots below 512 go to "a-replica";
+ * backends in `perSlotAddrs` take one slot per command.
+ */
+const perSlotAddrs = new Set<string>();
 const router: SlotRouter = {
+  perSlot: (addr) => perSlotAddrs.has(addr),
+  needsPerSlot: (addr) => void perSlotAddrs.add(addr),
   master: (slot) => (slot === 1000 ? null : slot < SLOT_COUNT / 2 ? 'a' : 'b'),
   forRead: (slot) => (slot < SLOT_COUNT / 2 ? 'a-replica' : 'b'),
   routeError: (slot) => `ERR slot ${slot} is not assigned to any group`,
@@ -192,6 +198,27 @@ describe('Splitter', () => {
     t.answer('a', '*2\r\n$1\r\nz\r\n$1\r\nw\r\n');
     t.answer('b', '*2\r\n$1\r\nx\r\n$1\r\ny\r\n');
     expect(many.reply).toMatch(/^-ERR KEYS matched more than 3 keys/);
+  });
+
+  it('a piece of several slots refused with CROSSSLOT (cluster-mode node) is re-sent per slot, and later splits are per slot', () => {
+    const t = setup();
+    let a2 = a1;
+    for (let n = 2; slotOf(a2) === slotOf(a0); n++) a2 = keyOn('a', n);
+    const p = t.run('MGET', a0, b0, a2);
+    expect(t.sent.map((s) => [s.addr, s.args, s.slot])).toEqual([['a', ['MGET', a0, a2], -1], ['b', ['MGET', b0], slotOf(b0)]]);
+    t.answer('a', "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+    expect(t.sent.map((s) => [s.addr, s.args, s.slot])).toEqual([['b', ['MGET', b0], slotOf(b0)], ['a', ['MGET', a0], slotOf(a0)], ['a', ['MGET', a2], slotOf(a2)]]);
+    t.answer('a', '*1\r\n$2\r\nA0\r\n');
+    t.answer('b', '*1\r\n$2\r\nB0\r\n');
+    t.answer('a', '*1\r\n$2\r\nA2\r\n');
+    expect(p.reply).toBe('*3\r\n$2\r\nA0\r\n$2\r\nB0\r\n$2\r\nA2\r\n');
+    expect(p.settled).toBe(1);
+    const del = t.run('DEL', a0, a2);
+    expect(t.sent.map((s) => [s.addr, s.args])).toEqual([['a', ['DEL', a0]], ['a', ['DEL', a2]]]);
+    t.answer('a', ':1\r\n');
+    t.answer('a', ':0\r\n');
+    expect(del.reply).toBe(':1\r\n');
+    perSlotAddrs.clear();
   });
 
   it('leaves the session its own policies', () => {
