@@ -258,3 +258,70 @@ function formatPlan(p: RebalancePlanReply): string {
   for (const m of p.moves) lines.push(`move slots ${m.slots} (${m.count}${m.keys === null ? '' : `, ${m.keys} keys`}) from group ${m.from} to group ${m.to}`);
   return lines.join('\n');
 }
+
+// ---- failover (issue 9): promote, group status, events ----
+
+interface ServerHealthReply {
+  addr: string; storeRole: string; reachable: boolean; lastSeen: number | null; role: string | null;
+  linkUp: boolean | null; offset: number | null; lagBytes: number | null; priority: number | null; lastError: string | null;
+}
+interface GroupStatusReply {
+  group: number; master: string | null; masterDown: boolean; masterDownForMs: number; downAfterMs: number;
+  servers: ServerHealthReply[]; failover: Record<string, unknown> | null; blocked: string | null; holdDownUntil: string | null;
+}
+
+export const apiPromote = (c: DashboardClient, gid: number, addr: string) => c.call<Record<string, unknown>>('POST', `/groups/${gid}/promote`, { addr });
+export const apiGroupStatus = (c: DashboardClient, gid: number) => c.call<GroupStatusReply>('GET', `/groups/${gid}/status`);
+export const apiEvents = (c: DashboardClient, q: { limit?: number; group?: number }) =>
+  c.call<{ events: Array<{ at: string; type: string; group?: number; message: string }> }>('GET', `/events?limit=${q.limit ?? 50}${q.group ? `&group=${q.group}` : ''}`);
+
+export function formatGroupStatus(s: GroupStatusReply): string {
+  const now = Date.now();
+  const lines = [`group ${s.group}: master ${s.master ?? '(none)'}${s.masterDown ? ` DOWN for ${(s.masterDownForMs / 1000).toFixed(1)} s` : ''} (down-after ${s.downAfterMs} ms)`];
+  for (const h of s.servers) {
+    const seen = h.lastSeen === null ? 'never seen' : `seen ${((now - h.lastSeen) / 1000).toFixed(1)} s ago`;
+    const repl = h.role === 'replica' ? `, link ${h.linkUp ? 'up' : 'down'}, offset ${h.offset}, lag ${h.lagBytes ?? '?'} B, priority ${h.priority}` : h.role === 'master' ? `, offset ${h.offset}` : '';
+    lines.push(`  ${h.addr} (${h.storeRole}): ${h.reachable ? `up, reports ${h.role}${repl}` : `unreachable: ${h.lastError ?? '?'}`}; ${seen}`);
+  }
+  if (s.blocked) lines.push(`  BLOCKED: ${s.blocked}`);
+  if (s.failover) lines.push(`  last failover: ${String(s.failover.id)} ${String(s.failover.phase)} ${String(s.failover.oldMaster)} → ${String(s.failover.newMaster)} at epoch ${String(s.failover.epoch)}`);
+  if (s.holdDownUntil) lines.push(`  held down (no automatic failover) until ${s.holdDownUntil}`);
+  return lines.join('\n');
+}
+
+/** promote, group status, events. `group` is the `admin group` command. */
+export function registerFailoverVerbs(admin: Command, group: Command, run: (verb: string, api: (c: DashboardClient) => Promise<void>) => Promise<void>): void {
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const gidOf = (gid: string) => {
+    if (!/^\d+$/.test(gid)) throw new ApiCallError(`group id must be a number, got '${gid}'`, null, null);
+    return Number(gid);
+  };
+  admin
+    .command('promote <gid> <addr>')
+    .description('planned switchover: make a replica the master of its group (writes paused until it caught up; nothing lost)')
+    .option('--json', 'JSON output')
+    .action((gid: string, addr: string, o: { json?: boolean }) => run('promote', async (c) => {
+      const r = await apiPromote(c, gidOf(gid), addr);
+      say(o.json ? JSON.stringify(r) : `group ${gid}: ${String(r.newMaster)} is the master (was ${String(r.oldMaster)}), epoch ${String(r.epoch)}, switched in ${String(r.switchMs)} ms`);
+    }));
+  group
+    .command('status <gid>')
+    .description("a group's health: per server reachable, role, link, offset, lag; failover state")
+    .option('--json', 'JSON output')
+    .action((gid: string, o: { json?: boolean }) => run('group status', async (c) => {
+      const s = await apiGroupStatus(c, gidOf(gid));
+      say(o.json ? JSON.stringify(s) : formatGroupStatus(s));
+    }));
+  admin
+    .command('events')
+    .description('the coordinator event log (failovers, promotions, fencing, repairs), newest last')
+    .option('--limit <n>', 'how many', '50')
+    .option('--group <gid>', 'only this group')
+    .option('--json', 'JSON output')
+    .action((o: { limit: string; group?: string; json?: boolean }) => run('events', async (c) => {
+      const { events } = await apiEvents(c, { limit: Number(o.limit), group: o.group ? gidOf(o.group) : undefined });
+      if (o.json) return say(JSON.stringify({ events }));
+      if (events.length === 0) say('no events');
+      for (const e of events) say(`${e.at} ${e.type}${e.group ? ` group ${e.group}` : ''}: ${e.message}`);
+    }));
+}

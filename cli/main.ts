@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CoordStore } from '../common/store/coord-store.js';
 import { hideSecretsFromTitle } from './process-title.js';
-import { registerMigrationVerbs } from './admin-api.js';
+import { registerFailoverVerbs, registerMigrationVerbs } from './admin-api.js';
 
 // First thing: `ps` must not show a --requirepass/--masterauth/--backend-password given as argv.
 hideSecretsFromTitle();
@@ -242,6 +242,7 @@ admin
   }));
 
 registerMigrationVerbs(admin, (verb, api) => runAdmin(verb, { store: null, api: (c) => api(c) }));
+registerFailoverVerbs(admin, group, (verb, api) => runAdmin(verb, { store: null, api: (c) => api(c) }));
 
 admin
   .command('status')

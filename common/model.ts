@@ -383,3 +383,130 @@ export function onlineRanges(slots: readonly Slot[]): SlotRange[] {
   }
   return ranges;
 }
+
+// ---- Failover ----
+
+/**
+ * A group's failover, written before each step takes effect (dashboard/coordinator/failover.ts):
+ * promoting (epoch raised; the chosen replica is made master and told the group's slots) →
+ * switching (the group in the store names the new master) → done. `oldMaster` stays pending until
+ * it was fenced and made a replica of the new master (it may be down for a long time).
+ */
+export type FailoverPhase = 'promoting' | 'switching' | 'done';
+export interface FailoverRecord {
+  group: number;
+  id: string;
+  phase: FailoverPhase;
+  planned: boolean;
+  oldMaster: string;
+  newMaster: string;
+  /** The configuration epoch the new master's ownership carries. */
+  epoch: number;
+  /** The old master was fenced (NONE at `epoch`) and made a replica of the new master. */
+  oldMasterDemoted: boolean;
+  /** Slots whose migration this failover paused (resumed when it is done). */
+  pausedSlots: number[];
+  reason: string;
+  startedAt: string;
+  updatedAt: string;
+  /** Wall-clock ms from the start to the group switched in the store. */
+  switchMs?: number;
+}
+
+const FAILOVER_PHASES = ['promoting', 'switching', 'done'] as const;
+
+export function validateFailoverRecord(v: unknown): FailoverRecord {
+  const o = object('failover', v);
+  const group = int('failover', 'group', o.group, 1, MAX_GROUP_ID);
+  const what = `failover of group ${group}`;
+  if (!Array.isArray(o.pausedSlots)) fail(what, 'pausedSlots must be an array');
+  for (const flag of ['planned', 'oldMasterDemoted'] as const) if (typeof o[flag] !== 'boolean') fail(what, `${flag} must be a boolean`);
+  const r: FailoverRecord = {
+    group,
+    id: str(what, 'id', o.id),
+    phase: oneOf(what, 'phase', o.phase, FAILOVER_PHASES),
+    planned: o.planned as boolean,
+    oldMaster: addr(what, 'oldMaster', o.oldMaster),
+    newMaster: addr(what, 'newMaster', o.newMaster),
+    epoch: int(what, 'epoch', o.epoch, 1, Number.MAX_SAFE_INTEGER),
+    oldMasterDemoted: o.oldMasterDemoted as boolean,
+    pausedSlots: o.pausedSlots.map((s, i) => int(what, `pausedSlots[${i}]`, s, 0, SLOT_COUNT - 1)),
+    reason: str(what, 'reason', o.reason),
+    startedAt: str(what, 'startedAt', o.startedAt),
+    updatedAt: str(what, 'updatedAt', o.updatedAt),
+  };
+  if (o.switchMs !== undefined) r.switchMs = int(what, 'switchMs', o.switchMs, 0, Number.MAX_SAFE_INTEGER);
+  return r;
+}
+export const encodeFailoverRecord = (r: FailoverRecord): string => encode(validateFailoverRecord(r));
+export const parseFailoverRecord = (text: string): FailoverRecord => validateFailoverRecord(parseDocument('failover', text));
+
+/** Health-check and failover settings (the store's failover-settings key; missing fields take defaults). */
+export interface FailoverSettings {
+  /** How often the leader PINGs and reads INFO replication of every server. */
+  healthIntervalMs: number;
+  /** A master unreachable this long is down (and failed over). */
+  downAfterMs: number;
+  /** After a failover of a group, no automatic failover of it for this long (flapping). */
+  holdDownMs: number;
+  /** Automatic failover on (manual promote works either way). */
+  auto: boolean;
+  /** Per-group down-after overrides, by group id. */
+  groups: Record<string, { downAfterMs: number }>;
+}
+
+export const DEFAULT_FAILOVER_SETTINGS: Readonly<FailoverSettings> = {
+  healthIntervalMs: 250, downAfterMs: 1000, holdDownMs: 10_000, auto: true, groups: {},
+};
+
+export function validateFailoverSettings(v: unknown): FailoverSettings {
+  const o = object('failover settings', v);
+  const d = DEFAULT_FAILOVER_SETTINGS;
+  const get = (field: 'healthIntervalMs' | 'downAfterMs' | 'holdDownMs', min: number, max: number) =>
+    o[field] === undefined ? d[field] : int('failover settings', field, o[field], min, max);
+  if (o.auto !== undefined && typeof o.auto !== 'boolean') fail('failover settings', 'auto must be a boolean');
+  const groups: FailoverSettings['groups'] = {};
+  if (o.groups !== undefined) {
+    for (const [id, g] of Object.entries(object('failover settings', o.groups))) {
+      int('failover settings', 'groups key', Number(id), 1, MAX_GROUP_ID);
+      groups[String(Number(id))] = { downAfterMs: int('failover settings', `groups.${id}.downAfterMs`, object('failover settings', g).downAfterMs, 100, 600_000) };
+    }
+  }
+  return {
+    healthIntervalMs: get('healthIntervalMs', 50, 10_000),
+    downAfterMs: get('downAfterMs', 100, 600_000),
+    holdDownMs: get('holdDownMs', 0, 3_600_000),
+    auto: o.auto === undefined ? d.auto : (o.auto as boolean),
+    groups,
+  };
+}
+export const encodeFailoverSettings = (s: FailoverSettings): string => encode(validateFailoverSettings(s));
+export const parseFailoverSettings = (text: string): FailoverSettings => validateFailoverSettings(parseDocument('failover settings', text));
+
+// ---- Events ----
+
+/** One entry of the coordinator's event log (failovers, promotions, fencing, repairs). */
+export interface ClusterEvent {
+  seq: number;
+  /** ISO 8601 */
+  at: string;
+  type: string;
+  group?: number;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export function validateClusterEvent(v: unknown): ClusterEvent {
+  const o = object('event', v);
+  const e: ClusterEvent = {
+    seq: int('event', 'seq', o.seq, 0, Number.MAX_SAFE_INTEGER),
+    at: str('event', 'at', o.at),
+    type: str('event', 'type', o.type),
+    message: str('event', 'message', o.message),
+  };
+  if (o.group !== undefined) e.group = int('event', 'group', o.group, 1, MAX_GROUP_ID);
+  if (o.details !== undefined) e.details = object('event', o.details);
+  return e;
+}
+export const encodeClusterEvent = (e: ClusterEvent): string => encode(validateClusterEvent(e));
+export const parseClusterEvent = (text: string): ClusterEvent => validateClusterEvent(parseDocument('event', text));

@@ -16,6 +16,10 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerMigrationRoutes } from './routes/migrations.js';
 import { type RebalanceDeps, registerRebalanceRoutes } from './routes/rebalance.js';
 import { registerSlotRoutes } from './routes/slots.js';
+import type { EventLog } from './coordinator/events.js';
+import type { Failover } from './coordinator/failover.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerFailoverRoutes } from './routes/failover.js';
 import { registerStatusRoutes } from './routes/status.js';
 
 export const API_PREFIX = '/api/v1';
@@ -30,6 +34,8 @@ export interface AppDeps {
   openReads: boolean;
   /** The migration state machine and rebalance (without: GET /migrations lists the raw records only). */
   migrations?: { migrator: Migrator; rebalance: RebalanceDeps };
+  /** Health checks, failover and the event log (issue 9). */
+  failover?: { failover: Failover; events: EventLog; store: import('../common/store/coord-store.js').CoordStore };
   /** fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -75,6 +81,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.migrations) {
       registerMigrationRoutes(api, deps.migrations.migrator);
       registerRebalanceRoutes(api, deps.migrations.rebalance);
+    }
+    if (deps.failover) {
+      registerFailoverRoutes(api, deps.failover.failover, deps.failover.store, deps.cluster.product);
+      registerEventRoutes(api, deps.failover.events);
     }
     api.get('/openapi.json', { config: { open: true }, schema: { summary: 'This OpenAPI document', tags: ['meta'] } }, async () =>
       openapi.document({ title: 'Tessera coordinator API', version: VERSION, openReads: deps.openReads }));

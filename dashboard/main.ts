@@ -11,6 +11,9 @@ import { Leadership } from './coordinator/leadership.js';
 import { Migrator, driveWhileLeading } from './coordinator/migrations.js';
 import { RedisNodeApi } from './coordinator/node-client.js';
 import { ReconcileLoop, Reconciler, Serial } from './coordinator/reconcile.js';
+import { EventLog } from './coordinator/events.js';
+import { Failover, RedisReplicationAdmin } from './coordinator/failover.js';
+import { RedisProbe } from './coordinator/health.js';
 
 export interface RunningDashboard {
   config: DashboardConfig;
@@ -40,11 +43,21 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const reconciler = new Reconciler(store, config.product, leadership, nodes, (msg) => log(msg));
   const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg) });
   const work = driveWhileLeading(leadership, { migrator, loop: new ReconcileLoop(reconciler, serial, (msg) => log(msg)), log: (msg) => log(msg) });
+  // Health checks and failover (issue 9): run by the leader only, next to reconcile and migrations.
+  let logEvent: (fields: Record<string, unknown>, msg: string) => void = () => {};
+  const events = new EventLog(store, config.product, (fields, msg) => logEvent(fields, msg));
+  const repl = new RedisReplicationAdmin();
+  const probe = new RedisProbe();
+  const failover = new Failover({ store, product: config.product, leader: leadership, nodes, repl, probe, reconciler, serial, events, migrations: migrator, log: (msg) => log(msg) });
+  leadership.on('elected', () => failover.start());
+  leadership.on('deposed', () => void failover.stop());
   const app = buildApp({
+    failover: { failover, events, store },
     cluster, leadership, token: config.token, openReads: config.openReads, logger,
     migrations: { migrator, rebalance: { store, product: config.product, nodes, migrator } },
   });
   log = (msg) => app.log.info(msg);
+  logEvent = (fields, msg) => app.log.info(fields, msg);
   try {
     await app.listen({ host, port });
   } catch (err) {
@@ -59,9 +72,13 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
     url,
     stop: () => {
       stopping ??= (async () => {
+        await failover.stop();
         await work.stop();
         await leadership.stop();
         await nodes.close();
+        await repl.close();
+        await probe.close();
+        await events.flush();
         await app.close();
         await store.close();
       })();

@@ -59,3 +59,15 @@ export const leaderKey = (product: string): string => `${productPrefix(product)}
 export const epochKey = (product: string): string => `${productPrefix(product)}epoch`;
 /** Migration throttle and concurrency set at run time (kept apart from the per-slot records). */
 export const migrationSettingsKey = (product: string): string => `${productPrefix(product)}migration-settings`;
+
+/** One failover record per group (the promotion state machine, dashboard/coordinator/failover.ts). */
+export const failoversPrefix = (product: string): string => `${productPrefix(product)}failovers/`;
+export const failoverKey = (product: string, group: number): string => failoversPrefix(product) + pad4(group, 'group');
+/** Health and failover settings set at run time (down-after, hold-down, per-group overrides). */
+export const failoverSettingsKey = (product: string): string => `${productPrefix(product)}failover-settings`;
+/** The event log: one key per event, named so that key order is time order; capped by the coordinator. */
+export const eventsPrefix = (product: string): string => `${productPrefix(product)}events/`;
+export const eventKey = (product: string, seq: number): string => {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new Error(`invalid event sequence ${seq}`);
+  return eventsPrefix(product) + String(seq).padStart(16, '0');
+};

@@ -167,6 +167,12 @@ export class Reconciler {
       st = { ...st, epoch: next, epochEntry: { key: bump.op.key, value: encodeEpoch(next), revision: res.revision, createRevision: st.epochEntry?.createRevision ?? res.revision } };
       report.epoch = next;
       for (const p of plans) if (p.action !== 'none' || p.have.epoch < next) p.action = p.differ === 0 && p.have.epoch === next ? 'confirm' : 'set';
+    } else if (plans.some((p) => p.action !== 'none')) {
+      // The nodes were asked slowly (a dead one waits for its timeout): if the epoch moved meanwhile
+      // (a failover promoted another master), this state is stale, and confirming a returning old
+      // master from it would let it take writes. Hook added for failover.ts.
+      const now = await this.store.get(epochKey(this.product));
+      if ((now?.revision ?? null) !== (st.epochEntry?.revision ?? null)) throw new Error('the epoch changed during reconcile; retrying later');
     }
     await Promise.all(plans.map(async (p) => {
       try {

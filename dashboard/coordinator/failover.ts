@@ -1,0 +1,582 @@
+// Automatic failover and planned switchover of a group's master (issue 9,
+// ../shared/ARCHITECTURE.md "Coordinator"). The leader runs it; every step is written to the
+// store (the group's failover record, failovers/NNNN) BEFORE it takes effect, so a coordinator
+// that dies anywhere is succeeded by one that finishes from the record:
+//
+//   promoting  (one fenced txn: epoch+1 by compare-and-swap, the record naming old and new master)
+//              → REPLICAOF NO ONE on the chosen replica; TESSERA.SLOTS SET <epoch> its group's
+//                slots OWNED (so it serves them, confirmed, at an epoch no old master has)
+//   switching  → the group in the store names the new master (proxies switch on the watch);
+//                every other group's master is reconciled (its NONE OWNER names the new master);
+//                the other replicas get REPLICAOF <new master> (they PSYNC with the old replid,
+//                which the new master keeps as replid2: +CONTINUE, no full sync)
+//   done       → paused migrations of the group resume; the group is held down (no automatic
+//                failover) for holdDownMs, so a flapping server is not promoted back and forth.
+// Every step is idempotent (REPLICAOF of the current master is a no-op, SET at the same epoch and
+// state answers OK), which is what makes re-running a step after a crash safe.
+//
+// The old master. An automatic failover REMOVES it from the group (kept in the record as pending):
+// proxies close their connections to a server that is in no group, failing whatever they had in
+// flight to it, so a partitioned (SIGSTOP'd) old master that wakes up can never answer OK through
+// a proxy for a write the new master does not have. When it answers again — restarted (its slot
+// ownership is unconfirmed: it refuses writes by itself) or woken up (it still believes it owns the
+// slots at the old epoch) — it is fenced at once (TESSERA.SLOTS SET at the current epoch: every
+// slot NONE OWNER <its owner>), made a replica of the new master (it resyncs), and only then put
+// back in the group as a replica. A planned switchover keeps it (it is reachable and under our
+// control): writes are paused on it (CLIENT PAUSE WRITE), the replica catches up to its offset,
+// the switch happens, it is fenced, unpaused (its held writes answer -MOVED to the new master,
+// which the proxy follows) and made a replica: zero lost writes.
+//
+// The remaining window (documented in docs/operations.md "Failover"): a client connected
+// DIRECTLY to an old master that was partitioned, not dead, can get OK for writes it sends after
+// the promotion and before the fence reaches it (Redis Cluster has the same window); those writes
+// are lost when it resyncs. Through proxies there is no such window.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import {
+  DEFAULT_FAILOVER_SETTINGS, type FailoverRecord, type FailoverSettings, type Group, encodeFailoverRecord, encodeGroup,
+  masterOf, parseFailoverRecord, parseFailoverSettings, parseGroup, parseMigration, slotTable,
+} from '../../common/model.js';
+import type { CoordStore, StoreEntry } from '../../common/store/coord-store.js';
+import { failoverKey, failoverSettingsKey, failoversPrefix, groupKey, groupsPrefix, migrationsPrefix } from '../../common/store/keys.js';
+import { ApiError, conflict, notFound } from '../api-error.js';
+import type { EventLog } from './events.js';
+import { HealthTable, type NodeProbe, type ServerHealth, chooseReplica } from './health.js';
+import { type LeaderView, NotLeaderError } from './leadership.js';
+import { type NodeApi, compactSlots } from './node-client.js';
+import { type ClusterState, type Reconciler, type Serial, desiredRanges, epochBump, readClusterState } from './reconcile.js';
+
+/** The replication commands a failover sends (REPLICAOF, CLIENT PAUSE/UNPAUSE). */
+export interface ReplicationAdmin {
+  /** null: REPLICAOF NO ONE. */
+  replicaOf(addr: string, master: string | null): Promise<void>;
+  pauseWrites(addr: string, ms: number): Promise<void>;
+  unpause(addr: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What failover needs of the migration module: pause / resume a slot list's moves. */
+export interface MigrationPauser {
+  pause(selector: string, paused: boolean): Promise<{ changed: number }>;
+}
+
+export interface FailoverDeps {
+  store: CoordStore;
+  product: string;
+  leader: LeaderView;
+  nodes: NodeApi;
+  repl: ReplicationAdmin;
+  probe: NodeProbe;
+  reconciler: Reconciler;
+  serial: Serial;
+  events: EventLog;
+  migrations?: MigrationPauser;
+  log: (msg: string) => void;
+}
+
+/** A planned switchover waits at most this long for the replica to reach the master's offset. */
+const CATCH_UP_MS = 5_000;
+/** CLIENT PAUSE of a planned switchover: ended by UNPAUSE; this only bounds a coordinator crash. */
+const PAUSE_MS = 10_000;
+/** A server that needs repair (REPLICAOF) is told at most this often. */
+const REPAIR_EVERY_MS = 2_000;
+
+export interface GroupStatus {
+  group: number;
+  master: string | null;
+  /** The master has not answered for longer than down-after. */
+  masterDown: boolean;
+  masterDownForMs: number;
+  downAfterMs: number;
+  servers: ServerHealth[];
+  failover: FailoverRecord | null;
+  /** Why a down master cannot be replaced (no promotable replica), null otherwise. */
+  blocked: string | null;
+  holdDownUntil: string | null;
+}
+
+export class Failover {
+  readonly health: HealthTable;
+  readonly stats = { failovers: 0, planned: 0, fenced: 0, repairs: 0, blocked: 0 };
+  private settings: FailoverSettings = { ...DEFAULT_FAILOVER_SETTINGS };
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private running = false;
+  private readonly holdUntil = new Map<number, number>();
+  private readonly blocked = new Map<number, string>();
+  private readonly repairedAt = new Map<string, number>();
+  /** Groups with a failover in progress in this process (auto or planned). */
+  private readonly busy = new Set<number>();
+  private groups: Group[] = [];
+  /** Tests: throw once after this phase's record is written (a coordinator dying mid-failover). */
+  crashAfter: 'promoting' | 'switching' | null = null;
+
+  constructor(private readonly d: FailoverDeps) {
+    this.health = new HealthTable(d.probe);
+  }
+
+  // ---- leadership ----
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.ticking;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().catch((err: unknown) => {
+        if (!(err instanceof NotLeaderError)) this.d.log(`failover tick: ${(err as Error).message}`);
+      }).finally(() => {
+        this.ticking = null;
+        this.schedule(this.settings.healthIntervalMs);
+      });
+    }, ms);
+  }
+
+  // ---- the loop ----
+
+  async tick(): Promise<void> {
+    const [groupEntries, settingsEntry, records] = await Promise.all([
+      this.d.store.list(groupsPrefix(this.d.product)), this.d.store.get(failoverSettingsKey(this.d.product)), this.records(),
+    ]);
+    this.settings = settingsEntry ? parseFailoverSettings(settingsEntry.value) : { ...DEFAULT_FAILOVER_SETTINGS };
+    this.groups = groupEntries.map((e) => parseGroup(e.value));
+    // Half of down-after: a server must miss two probes in a row to be down.
+    const timeoutMs = Math.max(100, Math.min(1000, Math.floor(this.settings.downAfterMs / 2)));
+    const pendingOld = [...records.values()].filter((r) => r.phase === 'done' && !r.oldMasterDemoted).map((r) => r.oldMaster);
+    await this.health.check(this.groups, timeoutMs, pendingOld);
+    if (!this.running) return;
+    for (const r of records.values()) {
+      if (this.busy.has(r.group)) continue;
+      if (r.phase !== 'done') await this.guard(r.group, () => this.resume(r));
+      else if (!r.oldMasterDemoted) await this.guard(r.group, () => this.demoteOldMaster(r, timeoutMs));
+    }
+    for (const g of this.groups) {
+      if (this.busy.has(g.id)) continue;
+      const r = records.get(g.id);
+      if (r && r.phase !== 'done') continue;
+      await this.checkGroup(g);
+      this.repairReplicas(g);
+    }
+  }
+
+  /** Runs one group's work unless another is in flight for it; errors are logged and retried next tick. */
+  private async guard(group: number, fn: () => Promise<void>): Promise<void> {
+    if (this.busy.has(group)) return;
+    this.busy.add(group);
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof NotLeaderError) throw err;
+      this.d.log(`failover of group ${group}: ${(err as Error).message} (retried)`);
+    } finally {
+      this.busy.delete(group);
+    }
+  }
+
+  downAfter(group: number): number {
+    return this.settings.groups[String(group)]?.downAfterMs ?? this.settings.downAfterMs;
+  }
+
+  private async checkGroup(g: Group): Promise<void> {
+    const master = masterOf(g);
+    if (master === null) return;
+    const downFor = this.health.downFor(master);
+    if (downFor <= this.downAfter(g.id)) {
+      if (this.blocked.delete(g.id)) this.d.events.append({ type: 'group-recovered', group: g.id, message: `group ${g.id}: master ${master} answers again` });
+      return;
+    }
+    if (!this.settings.auto) return;
+    if ((this.holdUntil.get(g.id) ?? 0) > Date.now()) return;
+    const choice = chooseReplica(this.health.ofGroup(g.id));
+    if (choice.addr === null) {
+      const why = `group ${g.id} is down: its master ${master} has not answered for ${(downFor / 1000).toFixed(1)} s and no replica can be promoted (${choice.reasons.join('; ')})`;
+      if (!this.blocked.has(g.id)) {
+        this.stats.blocked++;
+        this.d.events.append({ type: 'failover-blocked', group: g.id, message: why, details: { master, reasons: choice.reasons } });
+      }
+      this.blocked.set(g.id, why);
+      return;
+    }
+    this.blocked.delete(g.id);
+    await this.guard(g.id, async () => void await this.run(g.id, choice.addr, { planned: false, reason: `master ${master} unreachable for ${downFor} ms (down-after ${this.downAfter(g.id)} ms): ${this.health.get(master)?.lastError ?? ''}` }));
+  }
+
+  // ---- one failover ----
+
+  /** Planned switchover to `target` (API/CLI promote). Resolves when the group names it master. */
+  async promote(group: number, target: string): Promise<FailoverRecord> {
+    if (this.d.leader.role !== 'leader') throw new NotLeaderError('this coordinator is a standby');
+    const g = this.groups.find((x) => x.id === group) ?? (await this.readGroup(group)).group;
+    const master = masterOf(g);
+    if (master === target) throw conflict('ALREADY_MASTER', `${target} is already the master of group ${group}`);
+    if (!g.servers.some((s) => s.addr === target && s.role === 'replica')) throw notFound(`${target} is not a replica of group ${group}`);
+    if (master === null) throw conflict('NO_MASTER', `group ${group} has no master to switch from`);
+    if (this.busy.has(group)) throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover in progress`);
+    const open = (await this.records()).get(group);
+    if (open && open.phase !== 'done') throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover in progress (${open.phase})`);
+    this.busy.add(group);
+    try {
+      return await this.run(group, target, { planned: true, reason: `planned switchover from ${master} to ${target}` });
+    } finally {
+      this.busy.delete(group);
+    }
+  }
+
+  private async run(group: number, target: string, opts: { planned: boolean; reason: string }): Promise<FailoverRecord> {
+    const started = Date.now();
+    const pausedSlots = await this.pauseMigrations(group);
+    const { group: g } = await this.readGroup(group);
+    const oldMaster = masterOf(g);
+    if (oldMaster === null) throw conflict('NO_MASTER', `group ${group} has no master`);
+    if (opts.planned) await this.catchUp(oldMaster, target);
+    let record: FailoverRecord;
+    try {
+      // Not inside the Serial: a reconcile stuck on the dead master (its calls wait seconds) must
+      // not delay the promotion. The epoch compare-and-swap orders this against every other
+      // epoch change (reconcile, migration steps), and nodes refuse an older epoch.
+      record = await (async () => {
+        const st = await readClusterState(this.d.store, this.d.product);
+        const now = new Date().toISOString();
+        const rec: FailoverRecord = {
+          group, id: `f-${randomBytes(4).toString('hex')}`, phase: 'promoting', planned: opts.planned, oldMaster, newMaster: target,
+          epoch: st.epoch + 1, oldMasterDemoted: false, pausedSlots, reason: opts.reason, startedAt: now, updatedAt: now,
+        };
+        const existing = await this.d.store.get(failoverKey(this.d.product, group));
+        const bump = epochBump(this.d.product, st.epochEntry, rec.epoch);
+        const key = failoverKey(this.d.product, group);
+        const res = await this.d.store.txn(
+          [this.d.leader.fence(), bump.compare, { key, revision: existing?.revision ?? null }],
+          [bump.op, { op: 'put', key, value: encodeFailoverRecord(rec) }],
+        );
+        if (!res.ok) {
+          if (!(await this.d.leader.stillLeader())) throw new NotLeaderError('lost leadership while starting a failover');
+          throw new Error('the epoch or the failover record changed; retrying');
+        }
+        this.stats.failovers++;
+        if (opts.planned) this.stats.planned++;
+        this.d.events.append({
+          type: opts.planned ? 'switchover-started' : 'failover-started', group,
+          message: `group ${group}: ${opts.reason}; promoting ${target} at epoch ${rec.epoch}`,
+          details: { failover: rec.id, oldMaster, newMaster: target, epoch: rec.epoch, pausedSlots: compactSlots(pausedSlots) },
+        });
+        this.crash('promoting');
+        return this.drive(rec, started);
+      })();
+    } catch (err) {
+      if (opts.planned) await this.d.repl.unpause(oldMaster).catch(() => {});
+      throw err;
+    }
+    await this.finish(record);
+    return record;
+  }
+
+  /** Re-runs an unfinished record (a coordinator died mid-failover). */
+  private async resume(r: FailoverRecord): Promise<void> {
+    this.d.log(`resuming the failover of group ${r.group} (${r.id}) from ${r.phase}`);
+    this.d.events.append({ type: 'failover-resumed', group: r.group, message: `group ${r.group}: resuming failover ${r.id} from ${r.phase} (promoting ${r.newMaster})`, details: { failover: r.id, phase: r.phase } });
+    const rec = await this.drive(r, Date.parse(r.startedAt));
+    await this.finish(rec);
+  }
+
+  /** The steps after the record was written; each re-runnable. */
+  private async drive(rec: FailoverRecord, started: number): Promise<FailoverRecord> {
+    let r = rec;
+    if (r.phase === 'promoting') {
+      await this.d.repl.replicaOf(r.newMaster, null);
+      const st = await readClusterState(this.d.store, this.d.product);
+      const table = this.tableWith(st, r.group, r.newMaster);
+      await this.d.nodes.setSlots(r.newMaster, r.epoch, desiredRanges(table, r.group));
+      this.d.events.append({ type: 'promoted', group: r.group, message: `group ${r.group}: ${r.newMaster} is master (REPLICAOF NO ONE) and owns the group's slots at epoch ${r.epoch}`, details: { failover: r.id, addr: r.newMaster, epoch: r.epoch } });
+      if (r.planned) await this.fence(r, r.oldMaster, st);
+      r = await this.writeRecord({ ...r, phase: 'switching' });
+      this.crash('switching');
+    }
+    if (r.phase === 'switching') {
+      await this.switchGroup(r);
+      const switchMs = Date.now() - started;
+      // Other groups' masters learn the new owner (their MOVED); queued, not awaited (see run()).
+      void this.d.serial.run(() => this.d.reconciler.reconcileAll(undefined, true)).catch((err: unknown) => this.d.log(`reconcile after failover: ${(err as Error).message}`));
+      if (r.planned) {
+        await this.d.repl.unpause(r.oldMaster).catch((err: unknown) => this.d.log(`unpause ${r.oldMaster}: ${(err as Error).message}`));
+        await this.d.repl.replicaOf(r.oldMaster, r.newMaster);
+        r = { ...r, oldMasterDemoted: true };
+      }
+      r = await this.writeRecord({ ...r, phase: 'done', switchMs });
+      this.d.events.append({
+        type: r.planned ? 'switchover-done' : 'failover-done', group: r.group,
+        message: `group ${r.group}: ${r.newMaster} replaced ${r.oldMaster} as master in ${switchMs} ms${r.planned ? '' : `; ${r.oldMaster} is out of the group until it is fenced and resynced`}`,
+        details: { failover: r.id, oldMaster: r.oldMaster, newMaster: r.newMaster, epoch: r.epoch, switchMs },
+      });
+      await this.repointReplicas(r);
+    }
+    return r;
+  }
+
+  /** After done (outside the Serial): hold-down, migrations resumed. */
+  private async finish(r: FailoverRecord): Promise<void> {
+    this.holdUntil.set(r.group, Date.now() + this.settings.holdDownMs);
+    if (r.pausedSlots.length > 0 && this.d.migrations) {
+      try {
+        await this.d.migrations.pause(compactSlots(r.pausedSlots), false);
+        this.d.events.append({ type: 'migrations-resumed', group: r.group, message: `group ${r.group}: resumed the moves of slots ${compactSlots(r.pausedSlots)} after the failover`, details: { slots: compactSlots(r.pausedSlots) } });
+      } catch (err) {
+        this.d.log(`resuming migrations of slots ${compactSlots(r.pausedSlots)}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** The group in the store names the new master; the old master stays (planned) or leaves (automatic). */
+  private async switchGroup(r: FailoverRecord): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const { group: g, entry } = await this.readGroup(r.group);
+      if (masterOf(g) === r.newMaster) return;
+      const servers = g.servers
+        .filter((s) => s.addr !== r.newMaster && (r.planned || s.addr !== r.oldMaster))
+        .map((s) => ({ addr: s.addr, role: 'replica' as const }));
+      const next: Group = { id: g.id, servers: [{ addr: r.newMaster, role: 'master' }, ...servers] };
+      const res = await this.d.store.txn([this.d.leader.fence(), { key: entry.key, revision: entry.revision }], [{ op: 'put', key: entry.key, value: encodeGroup(next) }]);
+      if (res.ok) return;
+      if (!(await this.d.leader.stillLeader())) throw new NotLeaderError('lost leadership while switching a group');
+    }
+    throw new Error(`group ${r.group} kept changing while switching it to ${r.newMaster}`);
+  }
+
+  private async repointReplicas(r: FailoverRecord): Promise<void> {
+    const { group: g } = await this.readGroup(r.group);
+    await Promise.all(g.servers.filter((s) => s.role === 'replica' && s.addr !== r.oldMaster).map(async (s) => {
+      try {
+        await this.d.repl.replicaOf(s.addr, r.newMaster);
+        this.d.events.append({ type: 'replica-repointed', group: r.group, message: `group ${r.group}: ${s.addr} replicates from ${r.newMaster}`, details: { addr: s.addr, master: r.newMaster } });
+      } catch (err) {
+        this.d.log(`re-pointing ${s.addr} to ${r.newMaster}: ${(err as Error).message} (repaired when it answers)`);
+      }
+    }));
+  }
+
+  /** TESSERA.SLOTS SET at the current epoch: every slot NONE OWNER <its owner>. Refuses writes from now on. */
+  private async fence(r: FailoverRecord, addr: string, st: ClusterState): Promise<void> {
+    const epoch = Math.max(st.epoch, r.epoch);
+    await this.d.nodes.setSlots(addr, epoch, desiredRanges(this.tableWith(st, r.group, r.newMaster), 0));
+    this.stats.fenced++;
+    this.d.events.append({ type: 'fenced', group: r.group, message: `group ${r.group}: fenced ${addr} at epoch ${epoch} (serves none of the group's slots; MOVED to ${r.newMaster})`, details: { addr, epoch } });
+  }
+
+  /** The old master of an automatic failover answers again: fence, REPLICAOF, back into the group. */
+  private async demoteOldMaster(r: FailoverRecord, timeoutMs: number): Promise<void> {
+    try {
+      await this.d.probe.probe(r.oldMaster, timeoutMs);
+    } catch {
+      return; // still away
+    }
+    await this.d.serial.run(async () => {
+      const st = await readClusterState(this.d.store, this.d.product);
+      const master = masterOf(st.groups.get(r.group) ?? { id: r.group, servers: [] }) ?? r.newMaster;
+      try {
+        await this.fence({ ...r, newMaster: master }, r.oldMaster, st);
+      } catch (err) {
+        // A node already past this epoch (or unconfirmed at it) is not serving the slots either; REPLICAOF follows.
+        this.d.log(`fencing ${r.oldMaster}: ${(err as Error).message}`);
+      }
+      await this.d.repl.replicaOf(r.oldMaster, master);
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const { group: g, entry } = await this.readGroup(r.group);
+        if (g.servers.some((s) => s.addr === r.oldMaster)) break;
+        const next: Group = { id: g.id, servers: [...g.servers, { addr: r.oldMaster, role: 'replica' }] };
+        const res = await this.d.store.txn([this.d.leader.fence(), { key: entry.key, revision: entry.revision }], [{ op: 'put', key: entry.key, value: encodeGroup(next) }]);
+        if (res.ok) break;
+      }
+      await this.writeRecord({ ...r, oldMasterDemoted: true });
+      this.d.events.append({ type: 'old-master-demoted', group: r.group, message: `group ${r.group}: the old master ${r.oldMaster} answers again: fenced, now a replica of ${master} (resyncing)`, details: { addr: r.oldMaster, master } });
+    });
+  }
+
+  /** A replica in the store that reports itself master, or follows another master: REPLICAOF the group's master. */
+  private repairReplicas(g: Group): void {
+    const master = masterOf(g);
+    if (master === null || !this.health.get(master)?.reachable) return;
+    for (const s of g.servers) {
+      if (s.role !== 'replica') continue;
+      const h = this.health.get(s.addr);
+      if (!h?.reachable || (h.role === 'replica' && h.masterAddr === master)) continue;
+      const last = this.repairedAt.get(s.addr) ?? 0;
+      if (Date.now() - last < REPAIR_EVERY_MS) continue;
+      this.repairedAt.set(s.addr, Date.now());
+      void this.d.serial.run(async () => {
+        const st = await readClusterState(this.d.store, this.d.product);
+        if (h.role === 'master') {
+          await this.d.nodes.setSlots(s.addr, st.epoch, desiredRanges(st.table, 0)).catch((err: unknown) => this.d.log(`fencing ${s.addr}: ${(err as Error).message}`));
+        }
+        await this.d.repl.replicaOf(s.addr, master);
+        this.stats.repairs++;
+        this.d.events.append({ type: 'replica-repaired', group: g.id, message: `group ${g.id}: ${s.addr} reported ${h.role === 'master' ? 'itself master' : `master ${h.masterAddr}`}; made it a replica of ${master}`, details: { addr: s.addr, master, was: h.role } });
+      }).catch((err: unknown) => this.d.log(`repairing ${s.addr}: ${(err as Error).message}`));
+    }
+  }
+
+  // ---- planned switchover ----
+
+  private async catchUp(master: string, replica: string): Promise<void> {
+    await this.d.repl.pauseWrites(master, PAUSE_MS);
+    const deadline = Date.now() + CATCH_UP_MS;
+    for (;;) {
+      const [m, r] = await Promise.all([this.d.probe.probe(master, 1000), this.d.probe.probe(replica, 1000)]);
+      if (r.role === 'replica' && r.linkUp && r.offset >= m.offset) return;
+      if (Date.now() > deadline) {
+        await this.d.repl.unpause(master).catch(() => {});
+        throw conflict('NOT_CAUGHT_UP', `${replica} did not reach the offset of ${master} (${r.offset} < ${m.offset}) within ${CATCH_UP_MS} ms; writes were resumed, nothing changed`);
+      }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+
+  // ---- migrations ----
+
+  /** Pauses every unfinished move from or to the group (a failover never runs under a moving slot). */
+  private async pauseMigrations(group: number): Promise<number[]> {
+    if (!this.d.migrations) return [];
+    const slots: number[] = [];
+    for (const e of await this.d.store.list(migrationsPrefix(this.d.product))) {
+      try {
+        const m = parseMigration(e.value);
+        if ((m.from === group || m.to === group) && !m.paused && !['done', 'cancelled', 'finished'].includes(m.phase)) slots.push(m.slot);
+      } catch {
+        /* not a per-slot record */
+      }
+    }
+    if (slots.length === 0) return [];
+    await this.d.migrations.pause(compactSlots(slots), true);
+    this.d.events.append({ type: 'migrations-paused', group, message: `group ${group}: paused the moves of slots ${compactSlots(slots)} for a failover`, details: { slots: compactSlots(slots) } });
+    return slots;
+  }
+
+  // ---- store ----
+
+  private tableWith(st: ClusterState, group: number, newMaster: string) {
+    const groups = [...st.groups.values()].map((g) => (g.id === group ? { id: g.id, servers: [{ addr: newMaster, role: 'master' as const }] } : g));
+    return slotTable(st.slots, groups);
+  }
+
+  private async readGroup(id: number): Promise<{ group: Group; entry: StoreEntry }> {
+    const entry = await this.d.store.get(groupKey(this.d.product, id));
+    if (!entry) throw notFound(`group ${id} does not exist`);
+    return { group: parseGroup(entry.value), entry };
+  }
+
+  async records(): Promise<Map<number, FailoverRecord>> {
+    const out = new Map<number, FailoverRecord>();
+    for (const e of await this.d.store.list(failoversPrefix(this.d.product))) {
+      try {
+        const r = parseFailoverRecord(e.value);
+        out.set(r.group, r);
+      } catch (err) {
+        this.d.log(`ignoring unreadable failover record ${e.key}: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  private async writeRecord(r: FailoverRecord): Promise<FailoverRecord> {
+    const next = { ...r, updatedAt: new Date().toISOString() };
+    const key = failoverKey(this.d.product, r.group);
+    const cur = await this.d.store.get(key);
+    if (cur && parseFailoverRecord(cur.value).id !== r.id) throw new Error(`failover record of group ${r.group} was replaced`);
+    const res = await this.d.store.txn([this.d.leader.fence(), { key, revision: cur?.revision ?? null }], [{ op: 'put', key, value: encodeFailoverRecord(next) }]);
+    if (!res.ok) {
+      if (!(await this.d.leader.stillLeader())) throw new NotLeaderError('lost leadership during a failover');
+      throw new Error(`failover record of group ${r.group} changed during the step`);
+    }
+    return next;
+  }
+
+  private crash(after: 'promoting' | 'switching'): void {
+    if (this.crashAfter !== after) return;
+    this.crashAfter = null;
+    this.running = false;
+    throw new NotLeaderError(`test crash after ${after}`);
+  }
+
+  // ---- API ----
+
+  async status(id: number): Promise<GroupStatus> {
+    if (this.d.leader.role !== 'leader') throw new NotLeaderError('health is checked by the leader; ask it');
+    const { group: g } = await this.readGroup(id);
+    const master = masterOf(g);
+    const downFor = master ? this.health.downFor(master) : 0;
+    const hold = this.holdUntil.get(id) ?? 0;
+    return {
+      group: id, master,
+      masterDown: master !== null && downFor > this.downAfter(id),
+      masterDownForMs: downFor,
+      downAfterMs: this.downAfter(id),
+      servers: g.servers.map((s) => this.health.get(s.addr) ?? null).filter((h): h is ServerHealth => h !== null),
+      failover: (await this.records()).get(id) ?? null,
+      blocked: this.blocked.get(id) ?? null,
+      holdDownUntil: hold > Date.now() ? new Date(hold).toISOString() : null,
+    };
+  }
+
+  getSettings(): FailoverSettings {
+    return this.settings;
+  }
+}
+
+/** REPLICAOF and CLIENT PAUSE over ioredis, each call bounded. */
+export class RedisReplicationAdmin implements ReplicationAdmin {
+  private readonly conns = new Map<string, Redis>();
+
+  constructor(private readonly password: string | null = null) {}
+
+  private conn(addr: string): Redis {
+    let c = this.conns.get(addr);
+    if (!c) {
+      const i = addr.lastIndexOf(':');
+      c = new Redis({
+        host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)), password: this.password ?? undefined,
+        connectTimeout: 1000, enableOfflineQueue: true, maxRetriesPerRequest: 1, retryStrategy: () => 100, enableReadyCheck: false,
+        connectionName: 'tessera-failover', commandTimeout: 3000,
+      });
+      c.on('error', () => {});
+      this.conns.set(addr, c);
+    }
+    return c;
+  }
+
+  private async call(addr: string, args: string[]): Promise<void> {
+    try {
+      await this.conn(addr).call(args[0]!, ...args.slice(1));
+    } catch (err) {
+      throw new Error(`${addr}: ${args.join(' ')}: ${(err as Error).message}`);
+    }
+  }
+
+  async replicaOf(addr: string, master: string | null): Promise<void> {
+    if (master === null) return this.call(addr, ['REPLICAOF', 'NO', 'ONE']);
+    const i = master.lastIndexOf(':');
+    return this.call(addr, ['REPLICAOF', master.slice(0, i).replace(/^\[|\]$/g, ''), master.slice(i + 1)]);
+  }
+
+  pauseWrites(addr: string, ms: number): Promise<void> {
+    return this.call(addr, ['CLIENT', 'PAUSE', String(ms), 'WRITE']);
+  }
+
+  unpause(addr: string): Promise<void> {
+    return this.call(addr, ['CLIENT', 'UNPAUSE']);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns.values()) c.disconnect();
+    this.conns.clear();
+  }
+}
+
+export { ApiError };

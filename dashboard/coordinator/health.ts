@@ -1,0 +1,226 @@
+// Health checks: the leader PINGs and reads INFO replication of every server of every group every
+// `healthIntervalMs`, on connections of its own (never the admin or mover connections, whose
+// calls may legitimately take seconds), each call bounded by a timeout. What it keeps per server:
+// reachable or not since when, the role and master the server reports, the link state and offset
+// of a replica (and its lag behind its master's offset), its replica-priority, last seen.
+// A master unreachable for longer than down-after is "down": failover.ts acts on it.
+import { Redis } from 'ioredis';
+import type { Group } from '../../common/model.js';
+
+/** What one probe found (INFO replication fields, parsed). */
+export interface ProbeResult {
+  role: 'master' | 'replica';
+  /** A replica's master (host:port), null on a master. */
+  masterAddr: string | null;
+  linkUp: boolean;
+  /** master_repl_offset on a master; slave_repl_offset on a replica. */
+  offset: number;
+  /** replica-priority (slave_priority); 100 when the server does not say. */
+  priority: number;
+  replid: string;
+}
+
+export interface NodeProbe {
+  probe(addr: string, timeoutMs: number): Promise<ProbeResult>;
+  close(): Promise<void>;
+}
+
+export interface ServerHealth {
+  addr: string;
+  group: number;
+  /** The role the store gives it. */
+  storeRole: 'master' | 'replica';
+  reachable: boolean;
+  /** ms since the epoch of the last answer; null = never answered this coordinator. */
+  lastSeen: number | null;
+  /** Since when it has not answered (null while reachable). */
+  downSince: number | null;
+  lastError: string | null;
+  /** From its last answer. */
+  role: 'master' | 'replica' | null;
+  masterAddr: string | null;
+  linkUp: boolean | null;
+  offset: number | null;
+  priority: number | null;
+  /** A replica: its master's offset minus its own (null if either is unknown). */
+  lagBytes: number | null;
+}
+
+/** The real probe: PING then INFO replication, one ioredis connection per server. */
+export class RedisProbe implements NodeProbe {
+  private readonly conns = new Map<string, Redis>();
+
+  constructor(private readonly password: string | null = null) {}
+
+  private conn(addr: string): Redis {
+    let c = this.conns.get(addr);
+    if (!c) {
+      const i = addr.lastIndexOf(':');
+      c = new Redis({
+        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
+        port: Number(addr.slice(i + 1)),
+        password: this.password ?? undefined,
+        connectTimeout: 1000,
+        // A down server fails the probe at once; reconnects go on in the background.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 100,
+        enableReadyCheck: false,
+        connectionName: 'tessera-health',
+      });
+      c.on('error', () => {});
+      this.conns.set(addr, c);
+    }
+    return c;
+  }
+
+  async probe(addr: string, timeoutMs: number): Promise<ProbeResult> {
+    const c = this.conn(addr);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // A stopped (SIGSTOP) server never answers: drop the connection so the next probe does
+        // not queue behind this one.
+        c.disconnect(true);
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      const [, info] = await Promise.race([Promise.all([c.ping(), c.info('replication')]), timeout]);
+      return parseReplicationInfo(info);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Forgets servers no longer in any group. */
+  retain(addrs: ReadonlySet<string>): void {
+    for (const [addr, c] of this.conns) {
+      if (addrs.has(addr)) continue;
+      c.disconnect();
+      this.conns.delete(addr);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns.values()) c.disconnect();
+    this.conns.clear();
+  }
+}
+
+export function parseReplicationInfo(info: string): ProbeResult {
+  const f = new Map<string, string>();
+  for (const line of info.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) f.set(line.slice(0, i), line.slice(i + 1));
+  }
+  const role = f.get('role') === 'slave' ? 'replica' : 'master';
+  const host = f.get('master_host');
+  const port = f.get('master_port');
+  return {
+    role,
+    masterAddr: role === 'replica' && host && port ? `${host.includes(':') ? `[${host}]` : host}:${port}` : null,
+    linkUp: role === 'master' || f.get('master_link_status') === 'up',
+    offset: Number(role === 'replica' ? f.get('slave_repl_offset') : f.get('master_repl_offset')) || 0,
+    priority: f.has('slave_priority') ? Number(f.get('slave_priority')) : 100,
+    replid: f.get('master_replid') ?? '',
+  };
+}
+
+/** Per-server health of the servers in the store's groups, updated by check(). */
+export class HealthTable {
+  private readonly servers = new Map<string, ServerHealth>();
+
+  constructor(private readonly probe: NodeProbe) {}
+
+  /**
+   * Probes every server of `groups` at once (each bounded by timeoutMs). `keep`: servers outside
+   * the groups whose probe connections must stay open (old masters waiting to be demoted).
+   */
+  async check(groups: Iterable<Group>, timeoutMs: number, keep: Iterable<string> = [], now = Date.now): Promise<void> {
+    const seen = new Set<string>();
+    const jobs: Array<Promise<void>> = [];
+    for (const g of groups) {
+      for (const s of g.servers) {
+        seen.add(s.addr);
+        let h = this.servers.get(s.addr);
+        if (!h) {
+          h = {
+            addr: s.addr, group: g.id, storeRole: s.role, reachable: false, lastSeen: null, downSince: now(), lastError: 'not checked yet',
+            role: null, masterAddr: null, linkUp: null, offset: null, priority: null, lagBytes: null,
+          };
+          this.servers.set(s.addr, h);
+        }
+        h.group = g.id;
+        h.storeRole = s.role;
+        jobs.push(this.checkOne(h, timeoutMs, now));
+      }
+    }
+    await Promise.all(jobs);
+    for (const addr of [...this.servers.keys()]) if (!seen.has(addr)) this.servers.delete(addr);
+    this.computeLag();
+    for (const addr of keep) seen.add(addr);
+    if (this.probe instanceof RedisProbe) this.probe.retain(seen);
+  }
+
+  private async checkOne(h: ServerHealth, timeoutMs: number, now: () => number): Promise<void> {
+    try {
+      const r = await this.probe.probe(h.addr, timeoutMs);
+      Object.assign(h, { reachable: true, lastSeen: now(), downSince: null, lastError: null, ...pick(r) });
+    } catch (err) {
+      // Down since its last answer (as Sentinel counts), not since the first probe that failed.
+      if (h.reachable || h.downSince === null) h.downSince = h.lastSeen ?? now();
+      h.reachable = false;
+      h.lastError = (err as Error).message;
+    }
+  }
+
+  private computeLag(): void {
+    for (const h of this.servers.values()) {
+      const master = h.masterAddr ? this.servers.get(h.masterAddr) : undefined;
+      h.lagBytes = h.role === 'replica' && master?.offset != null && h.offset != null ? Math.max(0, master.offset - h.offset) : null;
+    }
+  }
+
+  get(addr: string): ServerHealth | undefined {
+    return this.servers.get(addr);
+  }
+
+  ofGroup(id: number): ServerHealth[] {
+    return [...this.servers.values()].filter((h) => h.group === id);
+  }
+
+  all(): ServerHealth[] {
+    return [...this.servers.values()];
+  }
+
+  /** How long the server has not answered (0 while it answers or before it was ever checked). */
+  downFor(addr: string, now = Date.now()): number {
+    const h = this.servers.get(addr);
+    return h && !h.reachable && h.downSince !== null ? now - h.downSince : 0;
+  }
+}
+
+function pick(r: ProbeResult): Partial<ServerHealth> {
+  return { role: r.role, masterAddr: r.masterAddr, linkUp: r.linkUp, offset: r.offset, priority: r.priority };
+}
+
+/**
+ * The replica to promote: reachable, replica-priority not 0, highest offset; ties go to the lower
+ * (preferred) priority, then the address (so two coordinators pick the same). null with the
+ * reasons when none can be promoted.
+ */
+export function chooseReplica(candidates: readonly ServerHealth[]): { addr: string } | { addr: null; reasons: string[] } {
+  const reasons: string[] = [];
+  const ok: ServerHealth[] = [];
+  for (const h of candidates) {
+    if (h.storeRole !== 'replica') continue;
+    if (!h.reachable) reasons.push(`${h.addr} is unreachable (${h.lastError ?? 'no answer'})`);
+    else if (h.priority === 0) reasons.push(`${h.addr} has replica-priority 0 (never promoted)`);
+    else if (h.role !== 'replica' || h.offset === null) reasons.push(`${h.addr} is not replicating`);
+    else ok.push(h);
+  }
+  if (ok.length === 0) return { addr: null, reasons: reasons.length > 0 ? reasons : ['the group has no replica'] };
+  ok.sort((a, b) => (b.offset! - a.offset!) || (a.priority! - b.priority!) || a.addr.localeCompare(b.addr));
+  return { addr: ok[0]!.addr };
+}

@@ -1,0 +1,384 @@
+// Automatic failover end to end with real processes: 2 groups of cluster-mode nodes (master + 2
+// replicas each), a proxy, and `tessera dashboard` on the file store (down-after 1 s, health
+// every 250 ms: the defaults). One cluster is shared by the tests, which run in order:
+//  - kill -9 of group 1's master under a write load through the proxy: writes to its slots
+//    succeed again within the bound (measured), every write acknowledged by WAIT 1 (sent directly
+//    to the master) is on the new master, the other replica continued with a partial resync (new
+//    master's sync_full 0, sync_partial_ok ≥ 1), group 2 saw no error; the old master restarted
+//    never accepts a write and comes back as a replica of the new master;
+//  - SIGSTOP of the (new) master for longer than down-after, then SIGCONT: replaced, fenced and
+//    demoted; no write acknowledged through the proxy is lost;
+//  - a planned switchover (`tessera admin promote`) under load: nothing acknowledged is lost;
+//  - group 2 whose replicas have replica-priority 0: never promoted, the group stays down with an
+//    error naming it (status, events), and recovers when its master returns;
+//  - a coordinator that dies right after writing the failover record: a restarted one finishes it.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { masterOf, parseGroup } from '../../../common/model.js';
+import { slotOf } from '../../../common/slots.js';
+import { groupKey } from '../../../common/store/keys.js';
+import { Failover, RedisReplicationAdmin } from '../../../dashboard/coordinator/failover.js';
+import { EventLog } from '../../../dashboard/coordinator/events.js';
+import { RedisProbe } from '../../../dashboard/coordinator/health.js';
+import { Leadership } from '../../../dashboard/coordinator/leadership.js';
+import { RedisNodeApi } from '../../../dashboard/coordinator/node-client.js';
+import { Reconciler, Serial } from '../../../dashboard/coordinator/reconcile.js';
+import { type Cluster, startCluster } from '../../helpers/cluster.js';
+import { freePort } from '../../helpers/ports.js';
+import { type ServerHandle, TESSERA_BIN, type TrackedProcess, spawnTracked, startNode } from '../../helpers/servers.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const run = promisify(execFile);
+const TOKEN = 'failover-it-token';
+const dir = mkdtempSync(join(tmpdir(), 'tessera-fo-it-'));
+const tokenFile = join(dir, 'token');
+writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+const NODE_ARGS = ['--slot-ownership', 'yes'];
+
+let cluster: Cluster;
+let dashboard: TrackedProcess | null = null;
+let url = '';
+const clients: Redis[] = [];
+const extraNodes: ServerHandle[] = [];
+/** Every server by port (restarted ones replace their handle). */
+const byPort = new Map<number, ServerHandle>();
+
+async function startDashboard(): Promise<void> {
+  const port = await freePort();
+  dashboard = spawnTracked(process.execPath, [TESSERA_BIN, 'dashboard', '--store', cluster.storeUrl, '--product', cluster.product, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'info', '--leader-ttl', '1']);
+  url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (dashboard!.proc.exitCode !== null) throw new Error(`dashboard exited: ${dashboard!.output()}`);
+    const r = await fetch(`${url}/api/v1/overview`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return r.ok && ((await r.json()) as { self: { role: string } }).self.role === 'leader';
+  }, { timeoutMs: 30_000, what: 'the dashboard to lead' });
+}
+
+const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const r = await fetch(`${url}/api/v1${path}`, {
+    method, headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = (await r.json()) as T;
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+};
+
+async function tessera(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')));
+  try {
+    const { stdout, stderr } = await run(process.execPath, [TESSERA_BIN, 'admin', '--dashboard', url, '--token-file', tokenFile, ...args], { env, timeout: 60_000 });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? '', err: err.stderr ?? '' };
+  }
+}
+
+const client = (port: number) => {
+  const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => 50 });
+  c.on('error', () => {});
+  clients.push(c);
+  return c;
+};
+
+const portOf = (addr: string) => Number(addr.slice(addr.lastIndexOf(':') + 1));
+
+async function groupMaster(id: number): Promise<string | null> {
+  const e = await cluster.store.get(groupKey(cluster.product, id));
+  return e ? masterOf(parseGroup(e.value)) : null;
+}
+
+async function groupServers(id: number): Promise<string[]> {
+  const e = await cluster.store.get(groupKey(cluster.product, id));
+  return e ? parseGroup(e.value).servers.map((s) => `${s.addr}:${s.role}`) : [];
+}
+
+async function info(port: number, section: string): Promise<Map<string, string>> {
+  const text = await client(port).info(section);
+  return new Map(text.split('\r\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+}
+
+/** Keys whose slots are online in group 1 (0-511) or 2 (512-1023). */
+function keyIn(group: 1 | 2, prefix: string, n: number): string {
+  for (let i = 0; ; i++) {
+    const k = `${prefix}:${n}:${i}`;
+    if ((slotOf(k) < 512) === (group === 1)) return k;
+  }
+}
+
+/** A SET load through the proxy: unique keys, acknowledged ones kept with their time. */
+function setLoad(port: number, group: 1 | 2, prefix: string, workers = 3) {
+  const c = client(port);
+  const acked: string[] = [];
+  const okAt: number[] = [];
+  const errors: Array<{ at: number; message: string }> = [];
+  let stop = false;
+  let n = 0;
+  const loops = Array.from({ length: workers }, async () => {
+    while (!stop) {
+      const k = keyIn(group, prefix, n++);
+      try {
+        await c.set(k, k);
+        acked.push(k);
+        okAt.push(Date.now());
+      } catch (err) {
+        errors.push({ at: Date.now(), message: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  });
+  return {
+    acked, okAt, errors,
+    firstOkAfter: (t: number) => okAt.find((x) => x > t) ?? null,
+    async end() {
+      stop = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Keys missing from the node at `port` (or through the proxy). */
+async function missing(port: number, keys: string[]): Promise<string[]> {
+  const c = client(port);
+  const out: string[] = [];
+  for (let i = 0; i < keys.length; i += 200) {
+    const batch = keys.slice(i, i + 200);
+    const vals = await Promise.all(batch.map((k) => c.get(k)));
+    vals.forEach((v, j) => { if (v !== batch[j]) out.push(batch[j]!); });
+  }
+  return out;
+}
+
+async function events(type?: string): Promise<Array<{ type: string; group?: number; message: string }>> {
+  return (await api<{ events: Array<{ type: string; group?: number; message: string }> }>('GET', `/events?limit=1000${type ? `&type=${type}` : ''}`)).events;
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ groups: 2, replicas: 2, proxies: 1, store: 'file', nodeArgs: NODE_ARGS });
+  for (const s of [...cluster.groups, ...cluster.replicas.flat()]) byPort.set(s.port, s);
+  await startDashboard();
+  // Short hold-down so the tests can fail a group over again; defaults otherwise.
+  await api('PUT', '/failover/settings', { holdDownMs: 1000 });
+  const c = client(cluster.proxies[0]!.port);
+  await waitFor(async () => (await c.set(keyIn(1, 'warm', 0), 'x')) === 'OK' && (await c.set(keyIn(2, 'warm', 0), 'x')) === 'OK', { timeoutMs: 20_000, what: 'the nodes to be reconciled' });
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  for (const s of byPort.values()) if (s.proc.signalCode === null) s.proc.kill('SIGCONT');
+  await dashboard?.kill();
+  await Promise.all(extraNodes.map((n) => n.kill()));
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('automatic failover', () => {
+  it('kill -9 of a master under load: writes again within the bound, nothing WAIT-acknowledged lost, the other replica continues, the old master comes back as a replica', async () => {
+    const proxy = cluster.proxies[0]!.port;
+    const oldMaster = cluster.groups[0]!;
+    const oldAddr = `127.0.0.1:${oldMaster.port}`;
+    const load1 = setLoad(proxy, 1, 'k1');
+    const load2 = setLoad(proxy, 2, 'k2');
+    // WAIT 1 sent directly to the master (the proxy may refuse WAIT): what it acknowledged must survive.
+    const direct = client(oldMaster.port);
+    const waitAcked: string[] = [];
+    let waitStop = false;
+    const waitLoop = (async () => {
+      for (let n = 0; !waitStop; n++) {
+        const k = keyIn(1, 'w', n);
+        try {
+          await direct.set(k, k);
+          if (Number(await direct.call('WAIT', '1', '200')) >= 1) waitAcked.push(k);
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    })();
+    await waitFor(() => load1.acked.length > 300 && waitAcked.length > 50, { timeoutMs: 20_000, what: 'the load to run' });
+
+    const killedAt = Date.now();
+    await oldMaster.kill();
+    await waitFor(() => load1.firstOkAfter(killedAt + 10), { timeoutMs: 10_000, intervalMs: 10, what: 'a write to group 1 to succeed after the kill' });
+    const recoveryMs = load1.firstOkAfter(killedAt + 10)! - killedAt;
+    await waitFor(() => load1.okAt.filter((t) => t > killedAt).length > 200, { timeoutMs: 10_000, what: 'more writes after the failover' });
+    waitStop = true;
+    await waitLoop;
+    await load1.end();
+    await load2.end();
+    const newAddr = (await groupMaster(1))!;
+    const failedDuring = load1.errors.filter((e) => e.at >= killedAt).length;
+    console.log(`failover after kill -9: first successful write to the group after ${recoveryMs} ms; ${failedDuring} writes failed meanwhile; ${waitAcked.length} WAIT-acknowledged writes checked; new master ${newAddr}`);
+    // The issue's bound is 2 s on the quiet CI machine (Sentinel at down-after 1 s: ~2.2 s); on
+    // this shared machine we hold the "never over 3 s" target.
+    console.log(dashboard!.output().split('\n').filter((l) => /event|failover/.test(l)).map((l) => { try { const j = JSON.parse(l); return `${j.time - killedAt} ${j.msg}`; } catch { return l; } }).join('\n'));
+    expect(recoveryMs).toBeLessThan(3000);
+    expect(newAddr).not.toBe(oldAddr);
+    expect(await missing(portOf(newAddr), waitAcked)).toEqual([]);
+    expect(load2.errors).toEqual([]);
+    // The other replica followed the new master with a partial resync.
+    const otherReplica = cluster.replicas[0]!.map((r) => `127.0.0.1:${r.port}`).find((a) => a !== newAddr)!;
+    await waitFor(async () => (await info(portOf(otherReplica), 'replication')).get('master_port') === String(portOf(newAddr)) && (await info(portOf(otherReplica), 'replication')).get('master_link_status') === 'up', { timeoutMs: 10_000, what: 'the other replica to follow the new master' });
+    const stats = await info(portOf(newAddr), 'stats');
+    console.log(`new master: sync_full ${stats.get('sync_full')}, sync_partial_ok ${stats.get('sync_partial_ok')}`);
+    expect(stats.get('sync_full')).toBe('0');
+    expect(Number(stats.get('sync_partial_ok'))).toBeGreaterThanOrEqual(1);
+    expect((await groupServers(1)).includes(`${oldAddr}:replica`)).toBe(false); // out until fenced
+    expect((await events('failover-done')).some((e) => e.group === 1)).toBe(true);
+
+    // The old master restarts (its dir keeps slots.json: ownership unconfirmed): no write, ever.
+    const restarted = await startNode(['--repl-diskless-sync-delay', '0', ...NODE_ARGS], { port: oldMaster.port, dir: oldMaster.dir });
+    byPort.set(restarted.port, restarted);
+    extraNodes.push(restarted);
+    const probe = client(restarted.port);
+    const accepted: string[] = [];
+    await waitFor(async () => {
+      try {
+        const r = await probe.set(keyIn(1, 'fence', accepted.length), 'x');
+        const rr = await info(restarted.port, 'replication');
+        const sl = await info(restarted.port, 'slots');
+        accepted.push(`${String(r)} role=${rr.get('role')} link=${rr.get('master_link_status')} epoch=${sl.get('config_epoch')} confirmed=${sl.get('ownership_confirmed')} owned=${sl.get('slots_owned')}`);
+      } catch {
+        /* refused: TRYAGAIN (unconfirmed), MOVED (fenced) or READONLY (replica) */
+      }
+      const repl = await info(restarted.port, 'replication');
+      return repl.get('role') === 'slave' && repl.get('master_port') === String(portOf(newAddr)) && repl.get('master_link_status') === 'up';
+    }, { timeoutMs: 15_000, intervalMs: 5, what: 'the old master to become a replica of the new one' });
+    expect(accepted).toEqual([]);
+    await expect(probe.set(keyIn(1, 'fence', 999), 'x')).rejects.toThrow(/READONLY|MOVED|TRYAGAIN/);
+    await waitFor(async () => (await groupServers(1)).includes(`${oldAddr}:replica`), { timeoutMs: 10_000, what: 'the old master back in the group as a replica' });
+    // It resynced: the writes made after the failover are there.
+    await waitFor(async () => (await missing(restarted.port, load1.acked.slice(-50))).length === 0, { timeoutMs: 10_000, what: 'the old master to resync' });
+    expect((await events('old-master-demoted')).some((e) => e.group === 1)).toBe(true);
+  }, 90_000);
+
+  it('SIGSTOP of a master past down-after, then SIGCONT: replaced, fenced and demoted; nothing acknowledged through the proxy is lost', async () => {
+    const proxy = cluster.proxies[0]!.port;
+    await waitFor(async () => (await api<{ holdDownUntil: string | null }>('GET', '/groups/1/status')).holdDownUntil === null, { timeoutMs: 10_000, what: 'the hold-down to end' });
+    const stoppedAddr = (await groupMaster(1))!;
+    const stopped = byPort.get(portOf(stoppedAddr))!;
+    const load = setLoad(proxy, 1, 'k3');
+    await waitFor(() => load.acked.length > 200, { timeoutMs: 20_000, what: 'the load to run' });
+    const stoppedAt = Date.now();
+    stopped.proc.kill('SIGSTOP');
+    try {
+      await waitFor(async () => (await groupMaster(1)) !== stoppedAddr, { timeoutMs: 10_000, intervalMs: 20, what: 'a failover away from the stopped master' });
+      await waitFor(() => load.firstOkAfter(Date.now() - 1), { timeoutMs: 5000, what: 'writes to resume' });
+      console.log(`SIGSTOP: writes again ${load.firstOkAfter(stoppedAt + 10)! - stoppedAt} ms after the stop`);
+    } finally {
+      stopped.proc.kill('SIGCONT');
+    }
+    const newAddr = (await groupMaster(1))!;
+    await waitFor(async () => {
+      const repl = await info(stopped.port, 'replication');
+      return repl.get('role') === 'slave' && repl.get('master_port') === String(portOf(newAddr));
+    }, { timeoutMs: 15_000, what: 'the woken old master to become a replica' });
+    await waitFor(() => load.okAt.filter((t) => t > Date.now() - 300).length > 20, { timeoutMs: 10_000, what: 'writes after SIGCONT' });
+    await load.end();
+    expect(await missing(portOf(newAddr), load.acked)).toEqual([]);
+    expect((await events('fenced')).some((e) => e.message.includes(stoppedAddr))).toBe(true);
+    await waitFor(async () => (await missing(stopped.port, load.acked.slice(-20))).length === 0, { timeoutMs: 10_000, what: 'the demoted master to resync' });
+  }, 90_000);
+
+  it('planned switchover (tessera admin promote) under load loses nothing', async () => {
+    const proxy = cluster.proxies[0]!.port;
+    await waitFor(async () => (await api<{ failover: { phase: string; oldMasterDemoted: boolean } | null }>('GET', '/groups/1/status')).failover?.oldMasterDemoted === true, { timeoutMs: 15_000, what: 'the last failover to settle' });
+    const st = await tessera(['group', 'status', '1']);
+    expect(st.code).toBe(0);
+    expect(st.out).toMatch(/group 1: master 127\.0\.0\.1:\d+/);
+    const from = (await groupMaster(1))!;
+    const target = (await groupServers(1)).filter((s) => s.endsWith(':replica')).map((s) => s.replace(/:replica$/, ''))[0]!;
+    await waitFor(async () => (await info(portOf(target), 'replication')).get('master_link_status') === 'up', { timeoutMs: 15_000, what: 'the target to be in sync' });
+    const load = setLoad(proxy, 1, 'k4');
+    await waitFor(() => load.acked.length > 200, { timeoutMs: 20_000, what: 'the load to run' });
+    const res = await tessera(['promote', '1', target]);
+    expect(res.err).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.out).toContain(`${target} is the master (was ${from})`);
+    await waitFor(() => load.okAt.filter((t) => t > Date.now() - 300).length > 20, { timeoutMs: 10_000, what: 'writes after the switchover' });
+    await load.end();
+    console.log(`planned switchover: ${res.out.trim()}; ${load.errors.length} client errors (${[...new Set(load.errors.map((e) => e.message))].slice(0, 3).join(' | ')})`);
+    expect(await groupMaster(1)).toBe(target);
+    expect(await missing(portOf(target), load.acked)).toEqual([]);
+    await waitFor(async () => (await info(portOf(from), 'replication')).get('master_port') === String(portOf(target)), { timeoutMs: 10_000, what: 'the old master to follow' });
+    const ev = await tessera(['events', '--group', '1']);
+    expect(ev.out).toMatch(/switchover-done group 1/);
+  }, 90_000);
+
+  it('replica-priority 0 is never promoted: the group stays down with an error naming it and recovers when its master returns', async () => {
+    const proxy = cluster.proxies[0]!.port;
+    for (const r of cluster.replicas[1]!) await client(r.port).config('SET', 'replica-priority', '0');
+    const master = cluster.groups[1]!;
+    const addr = `127.0.0.1:${master.port}`;
+    await waitFor(async () => (await api<{ servers: Array<{ priority: number | null; storeRole: string }> }>('GET', '/groups/2/status')).servers.filter((s) => s.storeRole === 'replica').every((s) => s.priority === 0), { timeoutMs: 5000, what: 'the health check to see priority 0' });
+    const other = setLoad(proxy, 1, 'k5');
+    await master.kill();
+    const status = await waitFor(async () => {
+      const s = await api<{ blocked: string | null; masterDown: boolean }>('GET', '/groups/2/status');
+      return s.blocked ? s : null;
+    }, { timeoutMs: 10_000, what: 'group 2 to be reported blocked' });
+    expect(status.blocked).toMatch(/^group 2 is down: its master 127\.0\.0\.1:\d+ has not answered for [\d.]+ s and no replica can be promoted \(.*replica-priority 0/);
+    // Well past down-after: still the same master (nobody promoted).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await groupMaster(2)).toBe(addr);
+    for (const r of cluster.replicas[1]!) expect((await info(r.port, 'replication')).get('role')).toBe('slave');
+    const blockedEvents = (await events('failover-blocked')).filter((e) => e.group === 2);
+    expect(blockedEvents.length).toBe(1);
+    const cli = await tessera(['group', 'status', '2']);
+    expect(cli.out).toContain('BLOCKED: group 2 is down');
+
+    const back = await startNode(['--repl-diskless-sync-delay', '0', ...NODE_ARGS], { port: master.port, dir: master.dir });
+    byPort.set(back.port, back);
+    extraNodes.push(back);
+    const c = client(proxy);
+    await waitFor(async () => (await c.set(keyIn(2, 'back', 0), 'x')) === 'OK', { timeoutMs: 15_000, what: 'group 2 to take writes again' });
+    await waitFor(async () => (await api<{ blocked: string | null }>('GET', '/groups/2/status')).blocked === null, { timeoutMs: 5000, what: 'the block to clear' });
+    await other.end();
+    expect(other.errors).toEqual([]);
+    expect((await events('group-recovered')).some((e) => e.group === 2)).toBe(true);
+  }, 90_000);
+
+  it('a coordinator that dies right after writing the failover record is succeeded by one that finishes it', async () => {
+    // Stop the dashboard; an in-process coordinator with the crash hook takes the lead.
+    await dashboard!.stop();
+    const nodes = new RedisNodeApi();
+    const repl = new RedisReplicationAdmin();
+    const probe = new RedisProbe();
+    const leadership = new Leadership(cluster.store, cluster.product, { id: 'crashing', url: 'http://127.0.0.1:1', pid: process.pid, startedAt: new Date().toISOString() }, 1, () => {});
+    const events2 = new EventLog(cluster.store, cluster.product, () => {});
+    const serial = new Serial();
+    const reconciler = new Reconciler(cluster.store, cluster.product, leadership, nodes, () => {});
+    const fo = new Failover({ store: cluster.store, product: cluster.product, leader: leadership, nodes, repl, probe, reconciler, serial, events: events2, log: () => {} });
+    fo.crashAfter = 'promoting';
+    const master = (await groupMaster(1))!;
+    try {
+      leadership.start();
+      await waitFor(() => leadership.role === 'leader', { timeoutMs: 10_000, what: 'the in-process coordinator to lead' });
+      fo.start();
+      await waitFor(() => fo.health.get(master)?.reachable, { timeoutMs: 5000, what: 'the first health check' });
+      await byPort.get(portOf(master))!.kill();
+      await waitFor(async () => (await fo.records()).get(1)?.phase === 'promoting' && (await fo.records()).get(1)?.oldMaster === master, { timeoutMs: 10_000, what: 'the failover record' });
+      await waitFor(() => fo.crashAfter === null, { timeoutMs: 5000, what: 'the crash hook' });
+    } finally {
+      await fo.stop();
+      await leadership.stop();
+      await events2.flush();
+      await Promise.all([nodes.close(), repl.close(), probe.close()]);
+    }
+    // Died before any node was told: the group still names the dead master.
+    expect(await groupMaster(1)).toBe(master);
+    const rec = (await fo.records()).get(1)!;
+    await startDashboard();
+    await waitFor(async () => (await fo.records()).get(1)?.phase === 'done', { timeoutMs: 15_000, what: 'the successor to finish the failover' });
+    expect(await groupMaster(1)).toBe(rec.newMaster);
+    expect((await events('failover-resumed')).some((e) => e.group === 1)).toBe(true);
+    const c = client(cluster.proxies[0]!.port);
+    await waitFor(async () => (await c.set(keyIn(1, 'after-crash', 0), 'x')) === 'OK', { timeoutMs: 10_000, what: 'writes to group 1' });
+    const repl2 = await info(portOf(rec.newMaster), 'replication');
+    expect(repl2.get('role')).toBe('master');
+  }, 90_000);
+});
