@@ -1,6 +1,9 @@
-// One client of the proxy: decodes pipelined requests, plans each by the command table's proxy
-// policy (forward whole, split per backend, fan out to all groups, answer locally), and writes
-// replies in request order, batched into one socket write per tick. Every request settles
+// One client of the proxy — the top layer of session → splitter → router → forwarder → backend
+// links (../shared/ARCHITECTURE.md "Proxy"). The session owns the socket: decoding pipelined
+// requests, reply order (replies are written in request order, batched into one socket write per
+// tick, big ones streamed), backpressure and the client's limits. It hands each request to the
+// splitter (proxy/splitter.ts) by the command table's policy, or answers it itself (local,
+// admin, pub/sub, transactions, blocking commands on their own links). Every request settles
 // exactly once: a reply, an error, a backend failure, or the client closing.
 import type { Socket } from 'node:net';
 import type { CommandSpec } from '../common/commands/spec.js';
