@@ -49,6 +49,10 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const repl = new RedisReplicationAdmin();
   const probe = new RedisProbe();
   const failover = new Failover({ store, product: config.product, leader: leadership, nodes, repl, probe, reconciler, serial, events, migrations: migrator, log: (msg) => log(msg) });
+  reconciler.skipNode = (addr) => {
+    const down = failover.health.downFor(addr);
+    return down > 500 ? `down for ${down} ms (health check); not asked` : null;
+  };
   leadership.on('elected', () => failover.start());
   leadership.on('deposed', () => void failover.stop());
   const app = buildApp({

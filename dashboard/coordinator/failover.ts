@@ -221,7 +221,9 @@ export class Failover {
     if (master === target) throw conflict('ALREADY_MASTER', `${target} is already the master of group ${group}`);
     if (!g.servers.some((s) => s.addr === target && s.role === 'replica')) throw notFound(`${target} is not a replica of group ${group}`);
     if (master === null) throw conflict('NO_MASTER', `group ${group} has no master to switch from`);
-    if (this.busy.has(group)) throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover in progress`);
+    // A repair of the group's replicas finishes first (bounded: its calls have timeouts).
+    for (let i = 0; i < 100 && this.busy.has(group); i++) await new Promise((r) => setTimeout(r, 50));
+    if (this.busy.has(group)) throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover or repair in progress`);
     const open = (await this.records()).get(group);
     if (open && open.phase !== 'done') throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover in progress (${open.phase})`);
     this.busy.add(group);
@@ -403,24 +405,39 @@ export class Failover {
   /** A replica in the store that reports itself master, or follows another master: REPLICAOF the group's master. */
   private repairReplicas(g: Group): void {
     const master = masterOf(g);
-    if (master === null || !this.health.get(master)?.reachable) return;
-    for (const s of g.servers) {
-      if (s.role !== 'replica') continue;
+    if (master === null || !this.health.get(master)?.reachable || this.busy.has(g.id)) return;
+    const todo = g.servers.filter((s) => {
+      if (s.role !== 'replica') return false;
       const h = this.health.get(s.addr);
-      if (!h?.reachable || (h.role === 'replica' && h.masterAddr === master)) continue;
-      const last = this.repairedAt.get(s.addr) ?? 0;
-      if (Date.now() - last < REPAIR_EVERY_MS) continue;
-      this.repairedAt.set(s.addr, Date.now());
-      void this.d.serial.run(async () => {
-        const st = await readClusterState(this.d.store, this.d.product);
-        if (h.role === 'master') {
-          await this.d.nodes.setSlots(s.addr, st.epoch, desiredRanges(st.table, 0)).catch((err: unknown) => this.d.log(`fencing ${s.addr}: ${(err as Error).message}`));
+      if (!h?.reachable || (h.role === 'replica' && h.masterAddr === master)) return false;
+      return Date.now() - (this.repairedAt.get(s.addr) ?? 0) >= REPAIR_EVERY_MS;
+    });
+    if (todo.length === 0) return;
+    // Under the group's busy mark (not the Serial, which a reconcile may hold for seconds): a
+    // promote or failover of the group waits for it, so a REPLICAOF decided from an older view
+    // can never land on a replica that was promoted meanwhile.
+    this.busy.add(g.id);
+    void (async () => {
+      for (const s of todo) {
+        this.repairedAt.set(s.addr, Date.now());
+        try {
+          // Decided from the last tick: check again now.
+          const { group: now } = await this.readGroup(g.id);
+          if (masterOf(now) !== master || !now.servers.some((x) => x.addr === s.addr && x.role === 'replica')) return;
+          const seen = await this.d.probe.probe(s.addr, 1000);
+          if (seen.role === 'replica' && seen.masterAddr === master) continue;
+          if (seen.role === 'master') {
+            const st = await readClusterState(this.d.store, this.d.product);
+            await this.d.nodes.setSlots(s.addr, st.epoch, desiredRanges(st.table, 0)).catch((err: unknown) => this.d.log(`fencing ${s.addr}: ${(err as Error).message}`));
+          }
+          await this.d.repl.replicaOf(s.addr, master);
+          this.stats.repairs++;
+          this.d.events.append({ type: 'replica-repaired', group: g.id, message: `group ${g.id}: ${s.addr} reported ${seen.role === 'master' ? 'itself master' : `master ${seen.masterAddr}`}; made it a replica of ${master}`, details: { addr: s.addr, master, was: seen.role } });
+        } catch (err) {
+          this.d.log(`repairing ${s.addr}: ${(err as Error).message}`);
         }
-        await this.d.repl.replicaOf(s.addr, master);
-        this.stats.repairs++;
-        this.d.events.append({ type: 'replica-repaired', group: g.id, message: `group ${g.id}: ${s.addr} reported ${h.role === 'master' ? 'itself master' : `master ${h.masterAddr}`}; made it a replica of ${master}`, details: { addr: s.addr, master, was: h.role } });
-      }).catch((err: unknown) => this.d.log(`repairing ${s.addr}: ${(err as Error).message}`));
-    }
+      }
+    })().finally(() => this.busy.delete(g.id));
   }
 
   // ---- planned switchover ----

@@ -122,6 +122,11 @@ export class Reconciler {
   /** Reconciles done, and masters told something (for /metrics and tests). */
   readonly stats = { runs: 0, sets: 0, confirms: 0, repairs: 0, raises: 0 };
   private failing = new Map<string, string>();
+  /**
+   * Hook for failover.ts: masters the health check sees down are skipped (reported failed at once)
+   * instead of waiting for their connect timeout, which would hold the Serial for seconds.
+   */
+  skipNode: ((addr: string) => string | null) | null = null;
 
   constructor(
     private readonly store: CoordStore,
@@ -144,6 +149,8 @@ export class Reconciler {
     await Promise.all([...st.groups.values()].map(async (g) => {
       const addr = masterOf(g);
       if (addr === null) return;
+      const skip = this.skipNode?.(addr) ?? null;
+      if (skip !== null) return void report.failed.push({ addr, error: skip });
       try {
         const have = await this.nodes.ownership(addr);
         if (have === null) return void report.plain.push(addr);
