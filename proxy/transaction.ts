@@ -17,6 +17,7 @@ const QUEUED = Buffer.from('+QUEUED\r\n');
 const IGNORE = () => {};
 /** A transaction whose slot is moving and could not follow it: nothing was applied, retry it. */
 const TRYAGAIN_TX = errorFrame('TRYAGAIN the transaction\'s slot is being migrated; nothing was applied, retry the transaction');
+const TRYAGAIN_WATCH = errorFrame('TRYAGAIN the key\'s slot is being migrated; retry WATCH');
 const EXECABORT_PREFIX = '-EXECABORT';
 
 function isExecAbort(reply: Buffer): boolean {
@@ -73,8 +74,34 @@ export class ProxyTransaction {
     const addr = this.session.router.master(this.slot!);
     if (addr === null) return done(errorFrame(this.session.router.routeError(this.slot!)));
     if (this.watchAddr !== null && this.watchAddr !== addr) return done(errorFrame(ERR.crossSlot));
+    // Only a first WATCH may move to another node: earlier ones stay where they were placed.
+    const first = this.watchAddr === null;
     this.watchAddr = addr;
-    this.session.dedicated(addr).send(raw, (reply, err) => done(reply ?? errorFrame(err!)));
+    this.sendWatch(addr, raw, this.slot!, done, first ? 0 : MAX_REDIRECTS);
+  }
+
+  /**
+   * WATCH on this client's own link to `addr`. A -MOVED (stale table) is followed: the WATCH goes
+   * to the new owner, which the transaction then runs on (a first WATCH only: `hops` starts at
+   * MAX_REDIRECTS for a later one, so earlier WATCHes are never left behind). While the slot
+   * migrates (-ASK, -TRYAGAIN)
+   * a WATCH cannot be placed where the key will be: it is refused with a retryable TRYAGAIN, and
+   * nothing is watched by this request.
+   */
+  private sendWatch(addr: string, raw: Buffer, slot: number, done: (reply: Buffer) => void, hops: number): void {
+    this.session.dedicated(addr).send(raw, (reply, err) => {
+      if (reply === null) return done(errorFrame(err!));
+      const kind = redirectKind(reply);
+      if (kind === 0) return done(reply);
+      const target = kind === MOVED && hops < MAX_REDIRECTS ? redirectTarget(reply) : null;
+      if (target !== null && this.watchAddr === addr) {
+        this.session.onMoved();
+        this.session.router.moved(slot, target);
+        this.watchAddr = target;
+        return this.sendWatch(target, raw, slot, done, hops + 1);
+      }
+      done(TRYAGAIN_WATCH);
+    });
   }
 
   unwatch(done: (reply: Buffer) => void): void {

@@ -234,6 +234,45 @@ describe('proxy during a slot migration', () => {
     await setTable([[slot, { kind: 'online', group: 2 }]]);
   }, 60_000);
 
+  it('a transaction on a migrating slot follows -ASK whole (nothing applied on the source); a WATCHed one gets a retryable TRYAGAIN', async () => {
+    const slot = 500;
+    const [moved, stays] = keysInSlot(slot, 2, 'x');
+    await ok(client, 'SET', moved!, 'before');
+    await ok(client, 'SET', stays!, 'here');
+    await openSlot(slot);
+    await setTable([[slot, { kind: 'migrating', from: 1, to: 2 }]]);
+    // `moved` goes to b by hand; `stays` is still on a.
+    const dump = await na.call('DUMP', moved!);
+    await ok(nb, 'ASKING');
+    await ok(nb, 'RESTORE', moved!, 0, dump as string);
+    await ok(na, 'DEL', moved!);
+    expect(await client.call('MULTI')).toEqual({ value: 'OK' });
+    expect(await client.call('APPEND', moved!, '+tx')).toEqual({ value: 'QUEUED' });
+    expect(await client.call('GET', moved!)).toEqual({ value: 'QUEUED' });
+    expect(await client.call('EXEC')).toEqual([9, 'before+tx']);
+    expect(await na.call('EXISTS', moved!)).toEqual(new ReplyErrorValue(`ASK ${slot} ${addr(b)}`)); // not recreated on a
+    // A transaction on a key still on the source runs there.
+    expect(await client.call('MULTI')).toEqual({ value: 'OK' });
+    expect(await client.call('APPEND', stays!, '!')).toEqual({ value: 'QUEUED' });
+    expect(await client.call('EXEC')).toEqual([5]);
+    // WATCH pins the transaction to one node's link: a WATCH of a key already moved cannot be
+    // placed, one of a key still here can but its transaction cannot follow the key once moved.
+    const w = await client.call('WATCH', moved!);
+    expect(w).toBeInstanceOf(ReplyErrorValue);
+    expect((w as ReplyErrorValue).message).toMatch(/^TRYAGAIN .*retry WATCH/);
+    expect(await client.call('UNWATCH')).toEqual({ value: 'OK' });
+    expect(await client.call('WATCH', stays!)).toEqual({ value: 'OK' });
+    expect(await client.call('MULTI')).toEqual({ value: 'OK' });
+    expect(await client.call('SET', moved!, 'watched')).toEqual({ value: 'QUEUED' });
+    const r = await client.call('EXEC');
+    expect(r).toBeInstanceOf(ReplyErrorValue);
+    expect((r as ReplyErrorValue).message).toMatch(/^TRYAGAIN .*nothing was applied/);
+    expect(await nb.call('ASKING').then(() => nb.call('GET', moved!))).toBe('before+tx');
+    while ((await moveSome(slot, 100))[2] !== 0) { /* the rest */ }
+    await finishSlot(slot);
+    await setTable([[slot, { kind: 'online', group: 2 }]]);
+  }, 60_000);
+
   it('a blocking command sent to the old owner follows -MOVED and blocks on the new one', async () => {
     const slot = 400;
     const [k] = keysInSlot(slot, 1, 'bl');
