@@ -5,6 +5,8 @@
 // the proxy: 0 client errors, every counter equals its acknowledged INCRs, every key is on exactly
 // the group that owns its slot (and on the target's replica). Then a slow migration back is
 // interrupted by SIGKILL of the coordinator; a restarted one resumes it from the store and finishes.
+// Last, the CLI verbs: rebalance (plan, --apply), migrations --watch, migration pause/resume/cancel,
+// and migrate --wait exiting 1 when its slots were cancelled (their keys back on the source).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,5 +211,53 @@ describe('online slot migration through the coordinator', () => {
     await checkPlacement((s) => (s < 256 ? 1 : 2));
     const got = await getAll(p, Array.from({ length: KEYS }, (_, i) => `key:${i}`));
     expect(got.every((v, i) => v === `value-${i}`)).toBe(true);
+  }, 180_000);
+
+  it('CLI: rebalance shows and applies a plan, migrations --watch follows it; pause/resume; a cancelled --wait exits 1 with the keys back', async () => {
+    // Now group 1 owns 0-255 and group 2 256-1023: the plan moves 256 slots to group 1.
+    const plan = await tessera(['rebalance']);
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out).toMatch(/rebalance by keys/);
+    expect(plan.out).toMatch(/group 2: 768 slots.* → 512 slots/);
+    expect(plan.out).toMatch(/move slots .* \(256, \d+ keys\) from group 2 to group 1/);
+    const applied = await tessera(['rebalance', '--apply']);
+    expect(applied.code, applied.err).toBe(0);
+    expect(applied.out).toMatch(/started m-/);
+    const watch = await tessera(['migrations', '--watch']);
+    expect(watch.code, watch.err).toBe(0);
+    expect(watch.out.trim().split('\n').filter((l) => l.includes('→ group 1')).pop()).toMatch(/done, 256\/256 done/);
+    expect((await tessera(['rebalance'])).out).toMatch(/already balanced/);
+
+    // Slow again (2 keys/s), then pause / resume / cancel from the CLI while `migrate --wait` runs.
+    await api('PUT', '/migrations/settings', { batchKeys: 1, keysPerSecond: 2, concurrency: 1 });
+    const table = await api<{ slots: Array<{ id: number; state: { kind: string; group?: number } }> }>('GET', '/slots');
+    const ownerBefore = new Map(table.slots.map((x) => [x.id, x.state.group!]));
+    const perSlot = new Map<number, number>();
+    for (let i = 0; i < KEYS; i++) perSlot.set(slotOf(`key:${i}`), (perSlot.get(slotOf(`key:${i}`)) ?? 0) + 1);
+    // The 4 slots of group 2 with the most keys: each takes seconds at 2 keys/s.
+    const picked = table.slots.filter((x) => x.state.group === 2).sort((a, b) => (perSlot.get(b.id) ?? 0) - (perSlot.get(a.id) ?? 0)).slice(0, 4).map((x) => x.id);
+    const slots = picked.join(',');
+    const waiting = tessera(['migrate', slots, '--to', '1', '--wait', '--json']);
+    await waitFor(async () => (await api<{ migrations: Array<{ state: string; keys: { moved: number } }> }>('GET', '/migrations')).migrations
+      .some((m) => m.state === 'running' && m.keys.moved > 0), { timeoutMs: 30_000, what: 'the move to start' });
+    // The node may move a small slot whole in one call: the first slot can be over before the pause.
+    const pause = await tessera(['migration', 'pause', slots]);
+    expect(pause.code, pause.err).toBe(0);
+    const paused = Number(/pause: (\d) slot/.exec(pause.out)![1]);
+    expect(paused).toBeGreaterThanOrEqual(3);
+    expect(await tessera(['migration', 'resume', slots])).toMatchObject({ code: 0, out: `resume: ${paused} slot(s) changed\n` });
+    expect((await tessera(['migration', 'cancel', slots])).code).toBe(0);
+    const end = await waiting;
+    expect(end.code).toBe(1); // --wait exits 0 only when every slot is done
+    const last = JSON.parse(end.out.trim().split('\n').pop()!) as { id: string; slots: { total: number; cancelled: number; done: number } };
+    expect(last.slots.total).toBe(4);
+    expect(last.slots.cancelled).toBeGreaterThanOrEqual(3);
+    expect(last.slots.cancelled + last.slots.done).toBe(4);
+    const records = (await api<{ records: Array<{ slot: number; phase: string }> }>('GET', `/migrations/${last.id}`)).records;
+    for (const r of records) if (r.phase === 'done') ownerBefore.set(r.slot, 1);
+    await api('PUT', '/migrations/settings', { keysPerSecond: 0, batchKeys: 500, concurrency: 8 });
+    await checkPlacement((s) => ownerBefore.get(s)!);
+    const bad = await tessera(['migrate', '0-3', '--to', '9']);
+    expect(bad).toMatchObject({ code: 1, err: expect.stringContaining('GROUP_NOT_FOUND: group 9 does not exist') });
   }, 180_000);
 });
