@@ -3,7 +3,8 @@
 // pipelined GET/SET/MGET/MSET/DEL go through a proxy whose table says migrating(1,2); a proxy
 // whose table is stale (the old owner) follows -MOVED and sends later requests to the new owner;
 // a request answered -TRYAGAIN (its keys on both sides) is retried until it succeeds; a
-// transaction and a blocking command follow their slot.
+// transaction and a blocking command (sent to the old owner, or blocked there while the slot
+// switches) follow their slot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSlot, parseProxyInfo } from '../../../common/model.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
@@ -270,6 +271,25 @@ describe('proxy during a slot migration', () => {
     expect(await nb.call('ASKING').then(() => nb.call('GET', moved!))).toBe('before+tx');
     while ((await moveSome(slot, 100))[2] !== 0) { /* the rest */ }
     await finishSlot(slot);
+    await setTable([[slot, { kind: 'online', group: 2 }]]);
+  }, 60_000);
+
+  it('a blocking command waiting on the source while its slot switches owner is redirected by the node and follows', async () => {
+    const slot = 450;
+    const [k] = keysInSlot(slot, 1, 'bw');
+    const blocked = await RawClient.connect(cluster.proxies[0]!.port);
+    try {
+      const pop = blocked.call('BLPOP', k!, 20);
+      await waitFor(async () => /blocked_clients:1/.test(String(await na.call('INFO', 'clients'))), { what: 'BLPOP blocked on a' });
+      await openSlot(slot);
+      await setTable([[slot, { kind: 'migrating', from: 1, to: 2 }]]);
+      await finishSlot(slot); // a answers its blocked client -MOVED; the proxy re-sends BLPOP to b
+      await waitFor(async () => /blocked_clients:1/.test(String(await nb.call('INFO', 'clients'))), { what: 'BLPOP blocked on b' });
+      await ok(nb, 'RPUSH', k!, 'moved-item');
+      expect(await pop).toEqual([k, 'moved-item']);
+    } finally {
+      blocked.close();
+    }
     await setTable([[slot, { kind: 'online', group: 2 }]]);
   }, 60_000);
 
