@@ -89,7 +89,7 @@ export interface MigrationSettings {
 }
 
 export const DEFAULT_MIGRATION_SETTINGS: Readonly<MigrationSettings> = {
-  concurrency: 8, batch: 1024, batchKeys: 500, batchBytes: 4 << 20, keysPerSecond: 0, proxyAckTimeoutMs: 3000,
+  concurrency: 16, batch: 1024, batchKeys: 500, batchBytes: 4 << 20, keysPerSecond: 0, proxyAckTimeoutMs: 3000,
 };
 
 // ---- validation ----
