@@ -672,7 +672,14 @@ export class Migrator {
 
   private async txn(compares: Array<{ key: string; revision: string | null }>, ops: TxnOp[]): Promise<string> {
     this.stats.txns++;
-    const res = await this.d.store.txn([this.d.leader.fence(), ...compares], ops);
+    let fence;
+    try {
+      fence = this.d.leader.fence();
+    } catch (err) {
+      this.running = false; // deposed: no further step or mover call until elected again (start())
+      throw err;
+    }
+    const res = await this.d.store.txn([fence, ...compares], ops);
     if (res.ok) return res.revision;
     if (!(await this.d.leader.stillLeader())) {
       this.running = false;

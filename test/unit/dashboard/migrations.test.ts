@@ -413,3 +413,32 @@ describe('migration and rebalance API (inject)', () => {
     }
   });
 });
+
+describe('fencing', () => {
+  it('a coordinator that lost the leader lock writes nothing more: its steps fail the fence and it stops', async () => {
+    const { m, reconciler } = newMigrator();
+    await reconciler.reconcileAll();
+    await m.start();
+    await m.updateSettings({ batchKeys: 1, concurrency: 1 });
+    nodes.delayMs = 30;
+    const b = await m.create([40, 41], 2);
+    await waitFor(() => nodes.calls.length >= 2, { what: 'the move to run' });
+    // Another coordinator took over (the lock key is gone: every fenced txn of this one fails).
+    const fence = leader.fence();
+    await store.delete(fence.key);
+    const { NotLeaderError } = await import('../../../dashboard/coordinator/leadership.js');
+    await expect(m.create([50], 2)).rejects.toBeInstanceOf(NotLeaderError);
+    await waitFor(async () => {
+      await m.idle();
+      return !(await store.get(`/tessera/${PRODUCT}/migrations/0050`));
+    }, { what: 'the refused create to have written nothing' });
+    // No mover call after the one in flight, and the slots stay migrating in the table: it never
+    // finished them without the lock (the next leader resumes them from the records).
+    const calls = nodes.calls.length;
+    await new Promise((r) => setTimeout(r, 300)); // asserting that nothing happens: nothing to poll for
+    expect(nodes.calls.length).toBeLessThanOrEqual(calls + 1);
+    expect(nodes.total(A, [40, 41])).toBeGreaterThan(0);
+    expect(await slotState(40)).toEqual({ kind: 'migrating', from: 1, to: 2 });
+    expect((await m.get(b.id).catch(() => null))?.state ?? 'running').not.toBe('done');
+  });
+});
