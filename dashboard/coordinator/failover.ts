@@ -35,10 +35,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
   DEFAULT_FAILOVER_SETTINGS, type FailoverRecord, type FailoverSettings, type Group, encodeFailoverRecord, encodeGroup,
-  masterOf, parseFailoverRecord, parseFailoverSettings, parseGroup, parseMigration, slotTable,
+  masterOf, parseFailoverRecord, parseFailoverSettings, parseGroup, parseMigration, parseProxyInfo, slotTable,
 } from '../../common/model.js';
 import type { CoordStore, StoreEntry } from '../../common/store/coord-store.js';
-import { failoverKey, failoverSettingsKey, failoversPrefix, groupKey, groupsPrefix, migrationsPrefix } from '../../common/store/keys.js';
+import { failoverKey, failoverSettingsKey, failoversPrefix, groupKey, groupsPrefix, migrationsPrefix, proxiesPrefix } from '../../common/store/keys.js';
 import { ApiError, conflict, notFound } from '../api-error.js';
 import type { EventLog } from './events.js';
 import { HealthTable, type NodeProbe, type ServerHealth, chooseReplica } from './health.js';
@@ -78,6 +78,8 @@ export interface FailoverDeps {
 const CATCH_UP_MS = 5_000;
 /** CLIENT PAUSE of a planned switchover: ended by UNPAUSE; this only bounds a coordinator crash. */
 const PAUSE_MS = 10_000;
+/** A planned switchover waits at most this long for live proxies to apply the switched group. */
+const PROXY_WAIT_MS = 2_000;
 /** A server that needs repair (REPLICAOF) is told at most this often. */
 const REPAIR_EVERY_MS = 2_000;
 
@@ -164,6 +166,8 @@ export class Failover {
       if (this.busy.has(g.id)) continue;
       const r = records.get(g.id);
       if (r && r.phase !== 'done') continue;
+      // The hold-down also holds for a coordinator that took over after the failover.
+      if (r?.phase === 'done') this.holdUntil.set(g.id, Math.max(this.holdUntil.get(g.id) ?? 0, Date.parse(r.updatedAt) + this.settings.holdDownMs));
       await this.checkGroup(g);
       this.repairReplicas(g);
     }
@@ -304,11 +308,15 @@ export class Failover {
       this.crash('switching');
     }
     if (r.phase === 'switching') {
-      await this.switchGroup(r);
+      const revision = await this.switchGroup(r);
       const switchMs = Date.now() - started;
       // Other groups' masters learn the new owner (their MOVED); queued, not awaited (see run()).
       void this.d.serial.run(() => this.d.reconciler.reconcileAll(undefined, true)).catch((err: unknown) => this.d.log(`reconcile after failover: ${(err as Error).message}`));
       if (r.planned) {
+        // The fenced old master answers -MOVED (which proxies follow) until it is a replica; once
+        // it is one (its full sync brings the new master's ownership) it answers READONLY. So wait
+        // (bounded) for the live proxies to route to the new master before demoting it.
+        await this.waitForProxies(revision);
         await this.d.repl.unpause(r.oldMaster).catch((err: unknown) => this.d.log(`unpause ${r.oldMaster}: ${(err as Error).message}`));
         await this.d.repl.replicaOf(r.oldMaster, r.newMaster);
         r = { ...r, oldMasterDemoted: true };
@@ -338,19 +346,36 @@ export class Failover {
   }
 
   /** The group in the store names the new master; the old master stays (planned) or leaves (automatic). */
-  private async switchGroup(r: FailoverRecord): Promise<void> {
+  /** Returns the group key's revision that names the new master (what proxies must apply). */
+  private async switchGroup(r: FailoverRecord): Promise<string> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const { group: g, entry } = await this.readGroup(r.group);
-      if (masterOf(g) === r.newMaster) return;
+      if (masterOf(g) === r.newMaster) return entry.revision;
       const servers = g.servers
         .filter((s) => s.addr !== r.newMaster && (r.planned || s.addr !== r.oldMaster))
         .map((s) => ({ addr: s.addr, role: 'replica' as const }));
       const next: Group = { id: g.id, servers: [{ addr: r.newMaster, role: 'master' }, ...servers] };
       const res = await this.d.store.txn([this.d.leader.fence(), { key: entry.key, revision: entry.revision }], [{ op: 'put', key: entry.key, value: encodeGroup(next) }]);
-      if (res.ok) return;
+      if (res.ok) return res.revision;
       if (!(await this.d.leader.stillLeader())) throw new NotLeaderError('lost leadership while switching a group');
     }
     throw new Error(`group ${r.group} kept changing while switching it to ${r.newMaster}`);
+  }
+
+  private async waitForProxies(revision: string): Promise<void> {
+    const deadline = Date.now() + PROXY_WAIT_MS;
+    while (Date.now() < deadline) {
+      const entries = await this.d.store.list(proxiesPrefix(this.d.product));
+      const behind = entries.filter((e) => {
+        try {
+          return BigInt(parseProxyInfo(e.value).tableRevision) < BigInt(revision);
+        } catch {
+          return false;
+        }
+      });
+      if (behind.length === 0) return;
+      await new Promise((res) => setTimeout(res, 20));
+    }
   }
 
   private async repointReplicas(r: FailoverRecord): Promise<void> {
@@ -445,12 +470,17 @@ export class Failover {
   private async catchUp(master: string, replica: string): Promise<void> {
     await this.d.repl.pauseWrites(master, PAUSE_MS);
     const deadline = Date.now() + CATCH_UP_MS;
+    // Caught up = the replica reached the master's offset AND the master's offset did not move
+    // since the previous poll: a write executed just before the pause may not be counted in the
+    // master's offset yet when INFO runs in the same event-loop turn.
+    let lastMaster = -1;
     for (;;) {
       const [m, r] = await Promise.all([this.d.probe.probe(master, 1000), this.d.probe.probe(replica, 1000)]);
-      if (r.role === 'replica' && r.linkUp && r.offset >= m.offset) return;
+      if (r.role === 'replica' && r.masterAddr === master && r.linkUp && r.offset >= m.offset && m.offset === lastMaster) return;
+      lastMaster = m.offset;
       if (Date.now() > deadline) {
         await this.d.repl.unpause(master).catch(() => {});
-        throw conflict('NOT_CAUGHT_UP', `${replica} did not reach the offset of ${master} (${r.offset} < ${m.offset}) within ${CATCH_UP_MS} ms; writes were resumed, nothing changed`);
+        throw conflict('NOT_CAUGHT_UP', `${replica} did not reach the offset of ${master} (${r.masterAddr === master ? `${r.offset} < ${m.offset}` : `it replicates from ${r.masterAddr ?? 'nothing'}`}) within ${CATCH_UP_MS} ms; writes were resumed, nothing changed`);
       }
       await new Promise((res) => setTimeout(res, 20));
     }
