@@ -12,10 +12,16 @@ export interface RouteSource {
   /** Slot → master address a node's -MOVED named, until the next table revision (see Topology.noteMoved). */
   readonly moved: ReadonlyMap<number, string>;
   noteMoved(slot: number, addr: string): void;
-  /** Backends known to refuse multi-key requests across slots (see Topology.perSlot). */
-  readonly perSlot: ReadonlySet<string>;
-  notePerSlot(addr: string): void;
+  /** What each backend takes in one multi-key command (see Topology.slotModes). */
+  readonly slotModes: ReadonlyMap<string, SlotMode>;
+  setSlotMode(addr: string, mode: SlotMode | null): void;
 }
+
+/**
+ * Whether a backend takes keys of several slots in one command: 'any' (plain Redis-like node),
+ * 'one' (cluster mode: -CROSSSLOT otherwise), 'probing' (being asked, treated as 'one').
+ */
+export type SlotMode = 'any' | 'one' | 'probing';
 
 export class Router {
   constructor(
@@ -67,14 +73,25 @@ export class Router {
     this.source.noteMoved(slot, addr);
   }
 
-  /** Whether per-key splits must send `addr` one piece per slot (it answered -CROSSSLOT before). */
+  /**
+   * Whether per-key splits must send `addr` one piece per slot: unless it is known to take
+   * several slots per command. Not known yet counts as one slot per command: always correct
+   * (a cluster-mode node refuses more), merely more pieces until needsProbe()'s answer is in.
+   */
   perSlot(addr: string): boolean {
-    return this.source.perSlot.size !== 0 && this.source.perSlot.has(addr);
+    return this.source.slotModes.get(addr) !== 'any';
   }
 
-  /** `addr` refused a piece of several slots with -CROSSSLOT: split per slot for it from now on. */
-  needsPerSlot(addr: string): void {
-    this.source.notePerSlot(addr);
+  /** True once per backend whose mode is not known: the caller sends the probe (see Splitter). */
+  needsProbe(addr: string): boolean {
+    if (this.source.slotModes.has(addr)) return false;
+    this.source.setSlotMode(addr, 'probing');
+    return true;
+  }
+
+  /** A probe's (or a -CROSSSLOT's) finding; null = no answer worth keeping (asked again later). */
+  learnSlotMode(addr: string, mode: SlotMode | null): void {
+    this.source.setSlotMode(addr, mode);
   }
 
   /** Why master(slot) is null (an error text without the leading '-'). */

@@ -14,6 +14,7 @@ import { encodeCommand } from '../common/resp/encode.js';
 import { slotOf } from '../common/slots.js';
 import type { ReplyStream } from './backend/connection.js';
 import type { Done } from './forwarder.js';
+import type { SlotMode } from './router.js';
 import { type Piece, arrayElements, arrayFrame, errorFrame, isError, mergeAllOk, mergeByPosition, mergeConcat, mergeSum } from './merge.js';
 
 /** Where slots live (Router; fakes in tests). */
@@ -21,9 +22,10 @@ export interface SlotRouter {
   master(slot: number): string | null;
   forRead(slot: number): string | null;
   routeError(slot: number): string;
-  /** Whether `addr` takes one slot per command (see Router.perSlot), and learning that it does. */
+  /** Whether `addr` must get one piece per slot (see Router.perSlot), probing and learning that. */
   perSlot(addr: string): boolean;
-  needsPerSlot(addr: string): void;
+  needsProbe(addr: string): boolean;
+  learnSlotMode(addr: string, mode: SlotMode | null): void;
   /** Every group's master once, sorted. */
   masters(): string[];
 }
@@ -129,7 +131,11 @@ export class Splitter<R extends ReplyStream> {
       else if (slot !== firstSlot) oneSlot = false;
       const addr = router.master(slot);
       if (addr === null) return host.respond(p, errorFrame(router.routeError(slot)));
-      const key = router.perSlot(addr) ? slot : addr;
+      let key: string | number = addr;
+      if (router.perSlot(addr)) {
+        key = slot;
+        if (router.needsProbe(addr)) this.probe(addr);
+      }
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { addr, indexes: [] }));
       group.indexes.push(i);
@@ -158,7 +164,7 @@ export class Splitter<R extends ReplyStream> {
       if (pieceSlot < 0 && isCrossSlot(reply)) {
         // The backend takes one slot per command (cluster mode) and ran nothing of this piece:
         // it is sent again as one piece per slot, now and for later requests.
-        this.host.router.needsPerSlot(addr);
+        this.host.router.learnSlotMode(addr, 'one');
         split.pieces.splice(split.pieces.indexOf(piece), 1);
         const bySlot = new Map<number, number[]>();
         for (const i of indexes) {
@@ -177,6 +183,18 @@ export class Splitter<R extends ReplyStream> {
       piece.reply = reply;
       if (--split.waiting === 0) this.finish(split);
     });
+  }
+
+  /**
+   * Asks `addr` once whether it is in cluster mode: ASKING answers +OK there (one slot per
+   * command), "-ERR This instance has cluster support disabled" on a plain node (any slots). PING
+   * right behind it on the same link, queued in the same run, consumes the ASKING flag so no
+   * request of any client runs under it.
+   */
+  private probe(addr: string): void {
+    const router = this.host.router;
+    this.host.forwarder.forward(addr, ASKING, -1, (reply) => router.learnSlotMode(addr, slotModeOf(reply)));
+    this.host.forwarder.forward(addr, PING, -1, IGNORE);
   }
 
   /** Every piece settled: one merge per policy. */
@@ -266,6 +284,16 @@ interface Split<R> {
 }
 
 const CROSSSLOT_PREFIX = '-CROSSSLOT';
+const ASKING = encodeCommand(['ASKING']);
+const PING = encodeCommand(['PING']);
+const IGNORE: Done = () => {};
+
+/** What a probe's ASKING reply says about the backend (null: nothing, e.g. the link failed). */
+export function slotModeOf(reply: Buffer): SlotMode | null {
+  if (reply.length >= 3 && reply[0] === 0x2b && reply[1] === 0x4f && reply[2] === 0x4b) return 'one'; // +OK
+  if (isError(reply) && reply.latin1Slice(0, Math.min(reply.length, 200)).includes('cluster support disabled')) return 'any';
+  return null;
+}
 
 function isCrossSlot(reply: Buffer): boolean {
   return reply.length > CROSSSLOT_PREFIX.length && reply[1] === 0x43 && reply.latin1Slice(0, CROSSSLOT_PREFIX.length) === CROSSSLOT_PREFIX;

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { type Group, type ProxyInfo, type Slot, type SlotRoute, encodeProxyInfo, parseGroup, parseSlot, slotTable } from '../common/model.js';
 import type { CoordStore, EphemeralKey } from '../common/store/coord-store.js';
+import type { SlotMode } from './router.js';
 import { groupIdOf, productPrefix, proxyKey, slotIdOf } from '../common/store/keys.js';
 
 const RETRY_MS = 500;
@@ -27,11 +28,12 @@ export class Topology extends EventEmitter<TopologyEvents> {
    */
   readonly moved = new Map<number, string>();
   /**
-   * Backends that refuse multi-key commands across slots (nodes in cluster mode answer
-   * -CROSSSLOT): per-key splits send them one piece per slot. Learnt from their answers; kept
-   * for addresses still in a group.
+   * Per backend address, whether it takes a multi-key command of several slots ('any': a plain
+   * Redis-like node) or one slot per command ('one': a node in cluster mode, which answers
+   * -CROSSSLOT), or is being asked ('probing'); see Router.perSlot. Kept for addresses still in a
+   * group (bounded by the servers of the table).
    */
-  readonly perSlot = new Set<string>();
+  readonly slotModes = new Map<string, SlotMode>();
   private stopped = false;
   private watchCancel: (() => void) | null = null;
   private registration: EphemeralKey | null = null;
@@ -137,9 +139,10 @@ export class Topology extends EventEmitter<TopologyEvents> {
     });
   }
 
-  /** `addr` answered -CROSSSLOT to a piece of several slots (see Router.needsPerSlot). */
-  notePerSlot(addr: string): void {
-    this.perSlot.add(addr);
+  /** What `addr` was found to take (null = not known: ask again). See Router.learnSlotMode. */
+  setSlotMode(addr: string, mode: SlotMode | null): void {
+    if (mode === null) this.slotModes.delete(addr);
+    else this.slotModes.set(addr, mode);
   }
 
   /** A node redirected `slot` to `addr` with -MOVED (see Router.moved). */
@@ -150,7 +153,7 @@ export class Topology extends EventEmitter<TopologyEvents> {
   private recompute(revision: string): void {
     this.routes = slotTable([...this.slots.values()], [...this.groups.values()]);
     this.moved.clear();
-    for (const addr of this.perSlot) if (this.groupOf(addr) === null) this.perSlot.delete(addr);
+    for (const addr of this.slotModes.keys()) if (this.groupOf(addr) === null) this.slotModes.delete(addr);
     this.revision = revision;
     this.emit('changed', revision);
     void this.registration?.update(encodeProxyInfo({ ...this.info, tableRevision: revision })).catch(() => {});

@@ -3,7 +3,7 @@
 // until the table is applied again, and the error texts say why a slot has no master.
 import { describe, expect, it } from 'vitest';
 import { type Group, type Slot, type SlotRoute, slotTable } from '../../../common/model.js';
-import { Router, type RouteSource } from '../../../proxy/router.js';
+import { Router, type RouteSource, type SlotMode } from '../../../proxy/router.js';
 
 const groups: Group[] = [
   { id: 1, servers: [{ addr: 'm1', role: 'master' }, { addr: 'r1a', role: 'replica' }, { addr: 'r1b', role: 'replica' }] },
@@ -22,9 +22,10 @@ class Source implements RouteSource {
   routes: SlotRoute[] = slotTable(slots, groups);
   readonly groups = new Map(groups.map((g) => [g.id, g]));
   readonly moved = new Map<number, string>();
-  readonly perSlot = new Set<string>();
-  notePerSlot(addr: string): void {
-    this.perSlot.add(addr);
+  readonly slotModes = new Map<string, SlotMode>();
+  setSlotMode(addr: string, mode: SlotMode | null): void {
+    if (mode === null) this.slotModes.delete(addr);
+    else this.slotModes.set(addr, mode);
   }
   noteMoved(slot: number, addr: string): void {
     this.moved.set(slot, addr);
@@ -77,11 +78,18 @@ describe('Router', () => {
     expect(r.forRead(0)).toBe('r1a');
   });
 
-  it('remembers the backends that take one slot per command', () => {
+  it('splits per slot for a backend until it is known to take several slots; asks each backend once', () => {
     const r = new Router(new Source(), { readFromReplica: 'never' }, 0);
-    expect(r.perSlot('m1')).toBe(false);
-    r.needsPerSlot('m1');
+    expect(r.perSlot('m1')).toBe(true); // not known: the safe answer
+    expect(r.needsProbe('m1')).toBe(true);
+    expect(r.needsProbe('m1')).toBe(false); // being asked
     expect(r.perSlot('m1')).toBe(true);
-    expect(r.perSlot('m2')).toBe(false);
+    r.learnSlotMode('m1', 'any');
+    expect(r.perSlot('m1')).toBe(false);
+    r.learnSlotMode('m1', 'one'); // a -CROSSSLOT later (restarted in cluster mode)
+    expect(r.perSlot('m1')).toBe(true);
+    expect(r.needsProbe('m2')).toBe(true);
+    r.learnSlotMode('m2', null); // the probe failed: asked again next time
+    expect(r.needsProbe('m2')).toBe(true);
   });
 });

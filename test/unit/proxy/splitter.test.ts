@@ -9,7 +9,8 @@ import { encodeCommand } from '../../../common/resp/encode.js';
 import { SLOT_COUNT, slotOf } from '../../../common/slots.js';
 import type { ReplyStream } from '../../../proxy/backend/connection.js';
 import type { Done } from '../../../proxy/forwarder.js';
-import { CROSS, type SlotRouter, Splitter, commandSlot } from '../../../proxy/splitter.js';
+import type { SlotMode } from '../../../proxy/router.js';
+import { CROSS, type SlotRouter, Splitter, commandSlot, slotModeOf } from '../../../proxy/splitter.js';
 
 class Req implements ReplyStream {
   reply: string | null = null;
@@ -24,12 +25,14 @@ interface Sent { addr: string; args: string[]; slot: number; done: Done }
 
 /**
  * Slots below 512 live on "a", the rest on "b"; reads of slots below 512 go to "a-replica";
- * backends in `perSlotAddrs` take one slot per command.
+ * `modes` says what each backend takes per command (both plain nodes unless a test says so).
  */
-const perSlotAddrs = new Set<string>();
+const PLAIN: Array<[string, SlotMode]> = [['a', 'any'], ['b', 'any']];
+const modes = new Map<string, SlotMode>(PLAIN);
 const router: SlotRouter = {
-  perSlot: (addr) => perSlotAddrs.has(addr),
-  needsPerSlot: (addr) => void perSlotAddrs.add(addr),
+  perSlot: (addr) => modes.get(addr) !== 'any',
+  needsProbe: (addr) => !modes.has(addr) && modes.set(addr, 'probing') !== null,
+  learnSlotMode: (addr, mode) => void (mode === null ? modes.delete(addr) : modes.set(addr, mode)),
   master: (slot) => (slot === 1000 ? null : slot < SLOT_COUNT / 2 ? 'a' : 'b'),
   forRead: (slot) => (slot < SLOT_COUNT / 2 ? 'a-replica' : 'b'),
   routeError: (slot) => `ERR slot ${slot} is not assigned to any group`,
@@ -218,7 +221,42 @@ describe('Splitter', () => {
     t.answer('a', ':1\r\n');
     t.answer('a', ':0\r\n');
     expect(del.reply).toBe(':1\r\n');
-    perSlotAddrs.clear();
+    expect(modes.get('a')).toBe('one');
+    for (const [k, v] of PLAIN) modes.set(k, v);
+  });
+
+  it('a backend not known yet gets one piece per slot and one probe (ASKING then PING); its answer decides later splits', () => {
+    const t = setup();
+    modes.clear();
+    let a2 = a1;
+    for (let n = 2; slotOf(a2) === slotOf(a0); n++) a2 = keyOn('a', n);
+    const p = t.run('MGET', a0, a2, b0);
+    expect(t.sent.map((s) => [s.addr, s.args])).toEqual([
+      ['a', ['ASKING']], ['a', ['PING']], ['b', ['ASKING']], ['b', ['PING']],
+      ['a', ['MGET', a0]], ['a', ['MGET', a2]], ['b', ['MGET', b0]],
+    ]);
+    t.answer('a', '-ERR This instance has cluster support disabled\r\n');
+    t.answer('a', '+PONG\r\n');
+    t.answer('b', '+OK\r\n');
+    t.answer('b', '+PONG\r\n');
+    t.answer('b', '*1\r\n$2\r\nB0\r\n'); // pieces settle out of order (a link's own replies stay FIFO)
+    t.answer('a', '*1\r\n$2\r\nA0\r\n');
+    t.answer('a', '*1\r\n$2\r\nA2\r\n');
+    expect(p.reply).toBe('*3\r\n$2\r\nA0\r\n$2\r\nA2\r\n$2\r\nB0\r\n');
+    expect(p.settled).toBe(1);
+    expect([modes.get('a'), modes.get('b')]).toEqual(['any', 'one']);
+    const b2 = [b1, keyOn('b', 2), keyOn('b', 3)].find((k) => slotOf(k) !== slotOf(b0))!;
+    t.run('DEL', a0, a2, b0, b2);
+    expect(t.sent.map((s) => [s.addr, s.args])).toEqual([['a', ['DEL', a0, a2]], ['b', ['DEL', b0]], ['b', ['DEL', b2]]]);
+    for (const [k, v] of PLAIN) modes.set(k, v);
+    modes.delete('a-replica');
+  });
+
+  it('probe answers: +OK is cluster mode, the cluster-disabled error a plain node, anything else unknown', () => {
+    expect(slotModeOf(Buffer.from('+OK\r\n'))).toBe('one');
+    expect(slotModeOf(Buffer.from('-ERR This instance has cluster support disabled\r\n'))).toBe('any');
+    expect(slotModeOf(Buffer.from('-ERR backend 127.0.0.1:1 is down: ECONNREFUSED\r\n'))).toBeNull();
+    expect(slotModeOf(Buffer.from('-NOAUTH Authentication required.\r\n'))).toBeNull();
   });
 
   it('leaves the session its own policies', () => {
