@@ -411,6 +411,8 @@ export interface FailoverRecord {
   updatedAt: string;
   /** Wall-clock ms from the start to the group switched in the store. */
   switchMs?: number;
+  /** Old masters of earlier failovers of the group that were still away: demoted when they return. */
+  formerMasters?: string[];
 }
 
 const FAILOVER_PHASES = ['promoting', 'switching', 'done'] as const;
@@ -436,6 +438,10 @@ export function validateFailoverRecord(v: unknown): FailoverRecord {
     updatedAt: str(what, 'updatedAt', o.updatedAt),
   };
   if (o.switchMs !== undefined) r.switchMs = int(what, 'switchMs', o.switchMs, 0, Number.MAX_SAFE_INTEGER);
+  if (o.formerMasters !== undefined) {
+    if (!Array.isArray(o.formerMasters)) fail(what, 'formerMasters must be an array');
+    if (o.formerMasters.length > 0) r.formerMasters = o.formerMasters.map((a, i) => addr(what, `formerMasters[${i}]`, a));
+  }
   return r;
 }
 export const encodeFailoverRecord = (r: FailoverRecord): string => encode(validateFailoverRecord(r));

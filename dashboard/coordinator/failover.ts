@@ -154,13 +154,13 @@ export class Failover {
     this.groups = groupEntries.map((e) => parseGroup(e.value));
     // Half of down-after: a server must miss two probes in a row to be down.
     const timeoutMs = Math.max(100, Math.min(1000, Math.floor(this.settings.downAfterMs / 2)));
-    const pendingOld = [...records.values()].filter((r) => r.phase === 'done' && !r.oldMasterDemoted).map((r) => r.oldMaster);
+    const pendingOld = [...records.values()].filter((r) => r.phase === 'done').flatMap(pendingMasters);
     await this.health.check(this.groups, timeoutMs, pendingOld);
     if (!this.running) return;
     for (const r of records.values()) {
       if (this.busy.has(r.group)) continue;
       if (r.phase !== 'done') await this.guard(r.group, () => this.resume(r));
-      else if (!r.oldMasterDemoted) await this.guard(r.group, () => this.demoteOldMaster(r, timeoutMs));
+      else if (pendingMasters(r).length > 0) await this.guard(r.group, () => this.demoteOldMasters(r, timeoutMs));
     }
     for (const g of this.groups) {
       if (this.busy.has(g.id)) continue;
@@ -253,11 +253,14 @@ export class Failover {
       record = await (async () => {
         const st = await readClusterState(this.d.store, this.d.product);
         const now = new Date().toISOString();
+        const existing = await this.d.store.get(failoverKey(this.d.product, group));
         const rec: FailoverRecord = {
           group, id: `f-${randomBytes(4).toString('hex')}`, phase: 'promoting', planned: opts.planned, oldMaster, newMaster: target,
           epoch: st.epoch + 1, oldMasterDemoted: false, pausedSlots, reason: opts.reason, startedAt: now, updatedAt: now,
         };
-        const existing = await this.d.store.get(failoverKey(this.d.product, group));
+        // Old masters of earlier failovers still away stay pending (this record replaces theirs).
+        const earlier = existing ? pendingMasters(parseFailoverRecord(existing.value)).filter((a) => a !== target && a !== oldMaster) : [];
+        if (earlier.length > 0) rec.formerMasters = earlier;
         const bump = epochBump(this.d.product, st.epochEntry, rec.epoch);
         const key = failoverKey(this.d.product, group);
         const res = await this.d.store.txn(
@@ -399,32 +402,38 @@ export class Failover {
   }
 
   /** The old master of an automatic failover answers again: fence, REPLICAOF, back into the group. */
-  private async demoteOldMaster(r: FailoverRecord, timeoutMs: number): Promise<void> {
-    try {
-      await this.d.probe.probe(r.oldMaster, timeoutMs);
-    } catch {
-      return; // still away
-    }
-    await this.d.serial.run(async () => {
-      const st = await readClusterState(this.d.store, this.d.product);
-      const master = masterOf(st.groups.get(r.group) ?? { id: r.group, servers: [] }) ?? r.newMaster;
+  private async demoteOldMasters(r: FailoverRecord, timeoutMs: number): Promise<void> {
+    for (const addr of pendingMasters(r)) {
       try {
-        await this.fence({ ...r, newMaster: master }, r.oldMaster, st);
-      } catch (err) {
-        // A node already past this epoch (or unconfirmed at it) is not serving the slots either; REPLICAOF follows.
-        this.d.log(`fencing ${r.oldMaster}: ${(err as Error).message}`);
+        await this.d.probe.probe(addr, timeoutMs);
+      } catch {
+        continue; // still away
       }
-      await this.d.repl.replicaOf(r.oldMaster, master);
-      for (let attempt = 0; attempt < 8; attempt++) {
-        const { group: g, entry } = await this.readGroup(r.group);
-        if (g.servers.some((s) => s.addr === r.oldMaster)) break;
-        const next: Group = { id: g.id, servers: [...g.servers, { addr: r.oldMaster, role: 'replica' }] };
-        const res = await this.d.store.txn([this.d.leader.fence(), { key: entry.key, revision: entry.revision }], [{ op: 'put', key: entry.key, value: encodeGroup(next) }]);
-        if (res.ok) break;
-      }
-      await this.writeRecord({ ...r, oldMasterDemoted: true });
-      this.d.events.append({ type: 'old-master-demoted', group: r.group, message: `group ${r.group}: the old master ${r.oldMaster} answers again: fenced, now a replica of ${master} (resyncing)`, details: { addr: r.oldMaster, master } });
-    });
+      await this.d.serial.run(() => this.demote(r, addr));
+      return; // the record changed: the next tick takes the next one
+    }
+  }
+
+  private async demote(r: FailoverRecord, old: string): Promise<void> {
+    const st = await readClusterState(this.d.store, this.d.product);
+    const master = masterOf(st.groups.get(r.group) ?? { id: r.group, servers: [] }) ?? r.newMaster;
+    try {
+      await this.fence({ ...r, newMaster: master }, old, st);
+    } catch (err) {
+      // A node already past this epoch (or unconfirmed at it) is not serving the slots either; REPLICAOF follows.
+      this.d.log(`fencing ${old}: ${(err as Error).message}`);
+    }
+    await this.d.repl.replicaOf(old, master);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const { group: g, entry } = await this.readGroup(r.group);
+      if (g.servers.some((s) => s.addr === old)) break;
+      const next: Group = { id: g.id, servers: [...g.servers, { addr: old, role: 'replica' }] };
+      const res = await this.d.store.txn([this.d.leader.fence(), { key: entry.key, revision: entry.revision }], [{ op: 'put', key: entry.key, value: encodeGroup(next) }]);
+      if (res.ok) break;
+    }
+    const formerMasters = (r.formerMasters ?? []).filter((a) => a !== old);
+    await this.writeRecord({ ...r, oldMasterDemoted: r.oldMasterDemoted || old === r.oldMaster, formerMasters });
+    this.d.events.append({ type: 'old-master-demoted', group: r.group, message: `group ${r.group}: the old master ${old} answers again: fenced, now a replica of ${master} (resyncing)`, details: { addr: old, master } });
   }
 
   /** A replica in the store that reports itself master, or follows another master: REPLICAOF the group's master. */
@@ -575,6 +584,11 @@ export class Failover {
   getSettings(): FailoverSettings {
     return this.settings;
   }
+}
+
+/** Old masters of the group not yet fenced and demoted (they were away). */
+function pendingMasters(r: FailoverRecord): string[] {
+  return [...(r.oldMasterDemoted ? [] : [r.oldMaster]), ...(r.formerMasters ?? [])];
 }
 
 /** REPLICAOF and CLIENT PAUSE over ioredis, each call bounded. */

@@ -402,4 +402,27 @@ describe('automatic failover', () => {
     const repl2 = await info(portOf(rec.newMaster), 'replication');
     expect(repl2.get('role')).toBe('master');
   }, 90_000);
+
+  it('a second failover before the first old master returned keeps it pending; it is demoted when it comes back', async () => {
+    const firstOld = (await api<{ failover: { oldMaster: string; oldMasterDemoted: boolean } }>('GET', '/groups/1/status')).failover;
+    expect(firstOld.oldMasterDemoted).toBe(false); // killed in the previous test, still away
+    await waitFor(async () => (await api<{ holdDownUntil: string | null }>('GET', '/groups/1/status')).holdDownUntil === null, { timeoutMs: 10_000, what: 'the hold-down to end' });
+    const master = (await groupMaster(1))!;
+    await byPort.get(portOf(master))!.kill();
+    const rec = await waitFor(async () => {
+      const f = (await api<{ failover: { oldMaster: string; phase: string; formerMasters?: string[] } }>('GET', '/groups/1/status')).failover;
+      return f.oldMaster === master && f.phase === 'done' ? f : null;
+    }, { timeoutMs: 10_000, what: 'the second failover' });
+    expect(rec.formerMasters).toEqual([firstOld.oldMaster]);
+    const dead = byPort.get(portOf(firstOld.oldMaster))!;
+    const back = await startNode(['--repl-diskless-sync-delay', '0', ...NODE_ARGS], { port: dead.port, dir: dead.dir });
+    byPort.set(back.port, back);
+    extraNodes.push(back);
+    const now = (await groupMaster(1))!;
+    await waitFor(async () => (await groupServers(1)).includes(`${firstOld.oldMaster}:replica`), { timeoutMs: 15_000, what: 'the first old master back as a replica' });
+    const repl = await info(back.port, 'replication');
+    expect([repl.get('role'), repl.get('master_port')]).toEqual(['slave', String(portOf(now))]);
+    const after = (await api<{ failover: { formerMasters?: string[] } }>('GET', '/groups/1/status')).failover;
+    expect(after.formerMasters ?? []).toEqual([]);
+  }, 60_000);
 });
