@@ -40,9 +40,12 @@ function sortDeep(v: unknown): unknown {
 export function usePair(extraArgs: string[] = []): Pair {
   const pair = {} as Pair;
   beforeAll(async () => {
-    const [node, redisServer] = await Promise.all([startNode(extraArgs), startRedis(extraArgs)]);
-    pair.node = node;
-    pair.redisServer = redisServer;
+    // allSettled, not all: when one fails to start, the other is still kept so afterAll stops it.
+    const [node, redisServer] = await Promise.allSettled([startNode(extraArgs), startRedis(extraArgs)]);
+    if (node.status === 'fulfilled') pair.node = node.value;
+    if (redisServer.status === 'fulfilled') pair.redisServer = redisServer.value;
+    if (node.status === 'rejected') throw node.reason;
+    if (redisServer.status === 'rejected') throw redisServer.reason;
     pair.ours = await RawClient.connect(node.port);
     pair.redis = await RawClient.connect(redisServer.port);
   });
