@@ -46,8 +46,8 @@ export function usePair(extraArgs: string[] = []): Pair {
     if (redisServer.status === 'fulfilled') pair.redisServer = redisServer.value;
     if (node.status === 'rejected') throw node.reason;
     if (redisServer.status === 'rejected') throw redisServer.reason;
-    pair.ours = await RawClient.connect(node.port);
-    pair.redis = await RawClient.connect(redisServer.port);
+    pair.ours = await RawClient.connect(pair.node.port);
+    pair.redis = await RawClient.connect(pair.redisServer.port);
   });
   afterAll(async () => {
     pair.ours?.close();
