@@ -101,6 +101,10 @@ function incrLoad(port: number) {
         acked[n]!++;
       } catch (err) {
         errors.push((err as Error).message);
+        // A closed connection rejects at once: without a real wait this loop would spin in
+        // microtasks forever (no timer, not even the test timeout, could fire). Bounded too.
+        if (errors.length >= 100) stop = true;
+        await new Promise((r) => setTimeout(r, 10));
       }
     }
   });
