@@ -179,7 +179,7 @@ describe('online slot migration through the coordinator', () => {
     expect(res.code, res.err + res.out).toBe(0);
     expect(res.out).toMatch(/done, 512\/512 done/);
     expect(res.err).toMatch(/slots .*512\/512/); // the progress bar (noTTYOutput)
-    expect(load.errors).toEqual([]);
+    expect(load.errors, `proxy log: ${cluster.proxies[0]!.output().slice(-4000)}`).toEqual([]);
     const p = client(cluster.proxies[0]!.port);
     const values = await getAll(p, Array.from({ length: COUNTERS }, (_, i) => `ctr:${i}`));
     expect(values.map((v) => Number(v ?? 0))).toEqual(expected);
@@ -214,7 +214,7 @@ describe('online slot migration through the coordinator', () => {
     await waitFor(async () => (await api<{ state: string }>('GET', `/migrations/${created.id}`)).state === 'done', { timeoutMs: 90_000, what: 'the resumed migration to finish' });
     await load.end();
     expect(dashboard!.output()).toMatch(/resuming \d+ slot migration/);
-    expect(load.errors).toEqual([]);
+    expect(load.errors, `proxy log: ${cluster.proxies[0]!.output().slice(-4000)}`).toEqual([]);
     const p = client(cluster.proxies[0]!.port);
     const values = await getAll(p, Array.from({ length: COUNTERS }, (_, i) => `ctr:${i}`));
     expect(values.map((v) => Number(v ?? 0))).toEqual(expected);
