@@ -260,7 +260,9 @@ function inlineFrom(port: number, from: string, command: string): Promise<{ byte
       socket.destroy();
       done({ bytes, closed: false });
     }, 2000);
-    socket.on('connect', () => socket.write(`${command}\r\n`));
+    // An empty command sends nothing: a refused client is answered on accept, and bytes sent
+    // after the server closed would draw a reset that can discard the reply before it is read.
+    socket.on('connect', () => command !== '' && socket.write(`${command}\r\n`));
     socket.on('data', (d) => {
       bytes += d.toString('latin1');
       // A served command ends its one-line reply; stop there instead of waiting for a close.
@@ -294,7 +296,7 @@ describe('protected mode and "local" clients like redis-server 7.0 (whatever bin
   });
 
   it('refuses a client from another address with the same bytes and closes it', async () => {
-    const [ours, redis] = await Promise.all([p.node.port, p.redisServer.port].map((port) => inlineFrom(port, '127.0.0.7', 'PING')));
+    const [ours, redis] = await Promise.all([p.node.port, p.redisServer.port].map((port) => inlineFrom(port, '127.0.0.7', '')));
     expect(ours.bytes).toMatch(/^-DENIED Redis is running in protected mode/);
     expect(ours).toEqual(redis);
     expect(ours.closed).toBe(true);
