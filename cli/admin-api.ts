@@ -3,6 +3,7 @@
 // or why the dashboard could not be reached. A standby's 503 NOT_LEADER is followed once to the
 // leader it names.
 import type { Command } from 'commander';
+import type { MigrationBatchView } from '../common/model.js';
 import type { ClusterStatus } from './admin.js';
 
 /** How long one API call may take (the store may be slow; a hung dashboard must not hang the CLI). */
@@ -109,20 +110,8 @@ export function formatCoordinators(st: CoordinatorStatus): string {
 
 // ---- migrations and rebalance (through the coordinator only) ----
 
-/** GET /migrations/:id and the list (dashboard/coordinator/migrations.ts BatchView). */
-export interface MigrationView {
-  id: string;
-  to: number;
-  from: number[];
-  state: 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
-  slots: { total: number; pending: number; preparing: number; migrating: number; finished: number; done: number; cancelled: number; paused: number };
-  slotList: string;
-  keys: { moved: number; remaining: number | null };
-  bytes: { moved: number; total: number | null };
-  rate: { keysPerSecond: number; bytesPerSecond: number };
-  etaSeconds: number | null;
-  errors: Array<{ slot: number; error: string }>;
-}
+/** GET /migrations/:id and the list. */
+export type MigrationView = MigrationBatchView;
 
 interface RebalancePlanReply {
   by: 'keys' | 'slots';

@@ -516,3 +516,20 @@ export function validateClusterEvent(v: unknown): ClusterEvent {
 }
 export const encodeClusterEvent = (e: ClusterEvent): string => encode(validateClusterEvent(e));
 export const parseClusterEvent = (text: string): ClusterEvent => validateClusterEvent(parseDocument('event', text));
+
+/** The API's view of one migration (a batch of slots moving to one group): the coordinator builds it, the CLI shows it. */
+export interface MigrationBatchView {
+  id: string;
+  to: number;
+  from: number[];
+  createdAt: string;
+  updatedAt: string;
+  state: 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+  slots: { total: number; pending: number; preparing: number; migrating: number; finished: number; done: number; cancelled: number; paused: number };
+  slotList: string;
+  keys: { moved: number; remaining: number | null };
+  bytes: { moved: number; total: number | null };
+  rate: { keysPerSecond: number; bytesPerSecond: number };
+  etaSeconds: number | null;
+  errors: Array<{ slot: number; error: string }>;
+}

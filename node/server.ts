@@ -17,7 +17,7 @@ import { LatencyMonitor, SlowLog, Stats } from './stats.js';
 import { WatchManager } from './watch.js';
 import { encodingLimits } from './keyspace/types/encoding-limits.js';
 import { SnapshotManager } from './persistence/snapshot.js';
-import { protectedModeRefuses } from './protected-mode.js';
+import { PROTECTED_MODE_TEXT, protectedModeRefuses } from '../common/protected-mode.js';
 
 export { TESSERA_VERSION, VERSION } from './version.js';
 
@@ -322,18 +322,6 @@ export class NodeServer {
   }
 }
 
-// Redis 7.0.15's bytes, typo included ("Setup a an"): clients compare them byte for byte.
-const PROTECTED_MODE_TEXT =
-  'Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
-  'In this mode connections are only accepted from the loopback interface. If you want to connect from external ' +
-  'computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command ' +
-  "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is " +
-  "running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make " +
-  'this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration ' +
-  "file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server " +
-  'manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password ' +
-  'for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
-  'connections from the outside.';
 
 /** Copies the *-max-listpack-* / intset thresholds from the config into the live limits. */
 function applyEncodingLimits(config: NodeConfig): void {

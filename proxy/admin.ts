@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import { checkBearer, tokenDigest } from '../common/http-auth.js';
 import type { HealthState } from './backend/pool.js';
-import { type Proxy, isLoopback } from './proxy.js';
+import { isLocalAddress } from '../common/protected-mode.js';
+import type { Proxy } from './proxy.js';
 
 /** Routes that reveal nothing about the cluster's layout and change nothing. */
 const READ_ONLY_ROUTES = new Set(['/health', '/metrics']);
@@ -78,7 +79,7 @@ function adminAuth(token: string, openReads: boolean) {
   const want = token === '' ? null : tokenDigest(token);
   const verdict = (req: FastifyRequest): [number, string, string] | null => {
     if (want === null) {
-      if (isLoopback(req.socket.remoteAddress)) return null;
+      if (isLocalAddress(req.socket.remoteAddress)) return null;
       return [403, 'ADMIN_PROTECTED_MODE', 'no admin-token is set, so the admin API answers loopback clients only; set admin-token (see docs/security.md)'];
     }
     const bearer = checkBearer(req.headers.authorization, want);

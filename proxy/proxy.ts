@@ -2,6 +2,7 @@
 // stats. Holds no cluster state of its own beyond the last table it applied.
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { PROTECTED_MODE_TEXT, isLocalAddress } from '../common/protected-mode.js';
 import type { CoordStore } from '../common/store/coord-store.js';
 import { BackendPool } from './backend/pool.js';
 import type { ProxyConfig } from './config.js';
@@ -78,7 +79,7 @@ export class Proxy {
    * 127.0.0.1 or ::1 are served (a proxy bound to a public address by mistake is not an open door).
    */
   private protectedModeRefuses(socket: Socket): boolean {
-    return this.config.protectedMode && this.config.requirepass === '' && !isLoopback(socket.remoteAddress);
+    return this.config.protectedMode && this.config.requirepass === '' && !isLocalAddress(socket.remoteAddress);
   }
 
   /**
@@ -137,20 +138,3 @@ export function splitHostPort(addr: string): [string, number] {
   return [host, Number(addr.slice(i + 1))];
 }
 
-/** As Redis's protected mode: exactly 127.0.0.1 or ::1 (an IPv4-mapped 127.0.0.1 too). */
-export function isLoopback(addr: string | undefined): boolean {
-  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
-}
-
-/** Redis 7.0.15's protected-mode refusal text, typo included ("Setup a an"): clients compare it byte for byte. */
-export const PROTECTED_MODE_TEXT =
-  'Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
-  'In this mode connections are only accepted from the loopback interface. If you want to connect from external ' +
-  'computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command ' +
-  "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is " +
-  "running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make " +
-  'this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration ' +
-  "file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server " +
-  'manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password ' +
-  'for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
-  'connections from the outside.';

@@ -29,6 +29,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type Migration, type MigrationSettings, type SlotState, DEFAULT_MIGRATION_SETTINGS,
   encodeMigration, encodeMigrationSettings, encodeSlot, masterOf, parseMigration, parseMigrationSettings, parseProxyInfo,
+  type MigrationBatchView,
 } from '../../common/model.js';
 import { SLOT_COUNT } from '../../common/slots.js';
 import type { CoordStore, TxnOp } from '../../common/store/coord-store.js';
@@ -66,21 +67,8 @@ export interface SlotProgress {
   calls: number;
 }
 
-export interface BatchView {
-  id: string;
-  to: number;
-  from: number[];
-  createdAt: string;
-  updatedAt: string;
-  state: 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
-  slots: { total: number; pending: number; preparing: number; migrating: number; finished: number; done: number; cancelled: number; paused: number };
-  slotList: string;
-  keys: { moved: number; remaining: number | null };
-  bytes: { moved: number; total: number | null };
-  rate: { keysPerSecond: number; bytesPerSecond: number };
-  etaSeconds: number | null;
-  errors: Array<{ slot: number; error: string }>;
-}
+/** What the API shows of one migration (a batch of slots to one group); shared with the CLI. */
+export type BatchView = MigrationBatchView;
 
 export interface BatchDetail extends BatchView {
   records: Array<Migration & { progress: SlotProgress | null }>;

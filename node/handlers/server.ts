@@ -8,7 +8,7 @@ import { encodingOf } from '../keyspace/types/value.js';
 import { datasetDigest } from '../replication/digest.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, syntaxError } from './handler.js';
-import { isLocalAddress } from '../protected-mode.js';
+import { isLocalAddress } from '../../common/protected-mode.js';
 import { debugReloadCommand } from './persistence.js';
 
 /** Redis's HELP replies: a header line then the body, each as a status reply. */

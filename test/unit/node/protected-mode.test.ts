@@ -1,7 +1,7 @@
 // Protected mode's decision as Redis 7 makes it (clientAcceptHandler + connIsLocal): with
 // protected-mode yes and no password, only loopback peers are served, whatever `bind` says.
 import { describe, expect, it } from 'vitest';
-import { isLocalAddress, protectedModeRefuses } from '../../../node/protected-mode.js';
+import { isLocalAddress, protectedModeRefuses } from '../../../common/protected-mode.js';
 
 describe('isLocalAddress', () => {
   it.each(['127.0.0.1', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.1'])('%s is local', (a) => {
