@@ -5,9 +5,10 @@ import { BENCH_TESTS, type BenchTest } from './redis-benchmark.js';
 export interface BenchOptions {
   /**
    * "node": our node vs redis-server (+ memory); "proxy": ours vs twemproxy vs direct vs ours over our nodes;
-   * "replication": full resync, replication lag and BGSAVE stalls, ours vs redis-server.
+   * "replication": full resync, replication lag and BGSAVE stalls, ours vs redis-server;
+   * "migration": online slot migration under load through the coordinator (bench/migration-*.ts).
    */
-  scenario: 'node' | 'proxy' | 'replication';
+  scenario: 'node' | 'proxy' | 'replication' | 'migration';
   /** "tessera" runs our node; "redis-server" runs a second redis-server as a stand-in. */
   ours: 'tessera' | 'redis-server';
   tests: BenchTest[];
@@ -31,6 +32,8 @@ export interface BenchOptions {
   pin: boolean;
   /** BENCH_PROXY_CPU_PROF: directory for our proxies' CPU profiles (proxy scenario), or null. */
   proxyCpuProfileDir: string | null;
+  /** Migration scenario: --keys, --elements (null = the preset's), --codis; BENCH_MIGRATION_CPU_PROF. */
+  migration: { keys: number | null; elements: number | null; codis: boolean; cpuProfileDir: string | null };
 }
 
 export const USAGE = `npm run bench -- [flags]
@@ -39,7 +42,11 @@ export const USAGE = `npm run bench -- [flags]
                         proxy: our proxy vs twemproxy vs redis direct vs our proxy over our nodes
                         (tests SET,GET,MSET unless --tests is given; no memory test);
                         replication: full resync time, replication lag under SET -P 16,
-                        PING stalls during BGSAVE (ours→ours vs redis→redis; 3 repeats by default)
+                        PING stalls during BGSAVE (ours→ours vs redis→redis; 3 repeats by default);
+                        migration: 2 groups (master + replica), 2 proxies, the coordinator; moves half
+                        of group 1's slots under a probe and an INCR load, checks every key
+  --keys=N --elements=M migration: string keys (default 1000000) and elements per big key (default 1000000)
+  --codis               migration: the issue's Codis-sized case (50,000 64-byte keys in 512 slots + one 1M list)
   --quick               short runs (~0.3 s), 3 repeats, 200k keys for the memory test
   --ours=<tessera|redis-server>
                         candidate: our node (default) or a second redis-server (harness check)
@@ -53,7 +60,8 @@ export const USAGE = `npm run bench -- [flags]
                         replication: .bench-results/replication-latest.json)
 env: BENCH_REQUESTS (fixed -n per run), BENCH_MEMORY_KEYS, BENCH_REPEATS,
      BENCH_REPLICATION_KEYS (default 1M, 200k with --quick), BENCH_REPLICATION_LOAD_SECONDS (default 3),
-     BENCH_PROXY_CPU_PROF=DIR (proxy scenario: our proxies write .cpuprofile files to DIR)`;
+     BENCH_PROXY_CPU_PROF=DIR (proxy scenario: our proxies write .cpuprofile files to DIR),
+     BENCH_MIGRATION_CPU_PROF=DIR (migration scenario: nodes, proxies and the coordinator write .cpuprofile files to DIR)`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -80,6 +88,7 @@ const DEFAULT_RESULTS_PATHS: Record<BenchOptions['scenario'], string> = {
   node: '.bench-results/latest.json',
   proxy: '.bench-results/proxy-latest.json',
   replication: '.bench-results/replication-latest.json',
+  migration: '.bench-results/migration-latest.json',
 };
 
 /** Returns null when --help was asked for. */
@@ -97,16 +106,22 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       'no-pin': { type: 'boolean', default: false },
       'memory-only': { type: 'boolean', default: false },
       out: { type: 'string' },
+      keys: { type: 'string' },
+      elements: { type: 'string' },
+      codis: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) return null;
   if (values.ours !== 'tessera' && values.ours !== 'redis-server') throw new Error(`--ours must be tessera or redis-server, got "${values.ours}"`);
-  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication') {
-    throw new Error(`--scenario must be node, proxy or replication, got "${values.scenario}"`);
+  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication' && values.scenario !== 'migration') {
+    throw new Error(`--scenario must be node, proxy, replication or migration, got "${values.scenario}"`);
   }
   const scenario = values.scenario;
+  if (scenario !== 'migration' && (values.keys !== undefined || values.elements !== undefined || values.codis === true)) {
+    throw new Error('--keys, --elements and --codis are for --scenario=migration');
+  }
   if (scenario !== 'node' && values['memory-only'] === true) throw new Error(`--memory-only is for the node scenario; the ${scenario} scenario has no memory test`);
   const quick = values.quick === true;
   const fixed = env.BENCH_REQUESTS;
@@ -129,5 +144,11 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     proxyCpuProfileDir: env.BENCH_PROXY_CPU_PROF === undefined || env.BENCH_PROXY_CPU_PROF === '' ? null : env.BENCH_PROXY_CPU_PROF,
     pin: values['no-pin'] !== true,
     resultsPath: values.out ?? DEFAULT_RESULTS_PATHS[scenario],
+    migration: {
+      keys: values.keys === undefined ? null : positiveInt('--keys', values.keys.replaceAll(',', '').replaceAll('_', ''), 1),
+      elements: values.elements === undefined ? null : positiveInt('--elements', values.elements.replaceAll(',', '').replaceAll('_', ''), 1),
+      codis: values.codis === true,
+      cpuProfileDir: env.BENCH_MIGRATION_CPU_PROF === undefined || env.BENCH_MIGRATION_CPU_PROF === '' ? null : env.BENCH_MIGRATION_CPU_PROF,
+    },
   };
 }

@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { measureMemory, type MemoryResult } from './memory.js';
+import { migrationTargets, renderMigrationConsole, renderMigrationMarkdown, type MigrationBenchReport } from './migration-report.js';
+import { migrationSettings, runMigrationScenario } from './migration-scenario.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
 import { canPinTo, installCleanupHandlers, stopAll } from './processes.js';
 import { PROXY_PATH_DESCRIPTIONS, PROXY_PATH_LABELS, PROXY_PATHS, startProxyScenario } from './proxy-scenario.js';
@@ -135,6 +137,25 @@ async function mainReplication(options: BenchOptions): Promise<void> {
   if (failures.length > 0) process.exitCode = 1;
 }
 
+/** Migration scenario: the cluster of migration-cluster.ts (source group on CPU 1, target on CPU 0). */
+async function mainMigration(options: BenchOptions): Promise<void> {
+  assertTesseraCliExists();
+  const m = options.migration;
+  const settings = migrationSettings({
+    keys: m.keys ?? undefined, elements: m.elements ?? undefined, codis: m.codis, pin: options.pin,
+    cpuProfileDir: m.cpuProfileDir === null ? undefined : resolve(m.cpuProfileDir),
+  });
+  const startedAt = new Date().toISOString();
+  const result = await runMigrationScenario(settings, log);
+  const report: MigrationBenchReport = { startedAt, scenario: 'migration', result, targets: migrationTargets(result) };
+  const jsonPath = resolve(repoRoot(), options.resultsPath);
+  await writeJson(jsonPath, report);
+  process.stdout.write(renderMigrationConsole(report));
+  process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderMigrationMarkdown(report)}\n`);
+  log(`results written to ${jsonPath}`);
+  if (report.targets.some((t) => t.pass === false)) process.exitCode = 1;
+}
+
 async function startBoth(scenario: Scenario, cpu: number | undefined): Promise<[RunningTarget, RunningTarget]> {
   const candidate = await scenario.candidate.start({ cpu });
   const baseline = await scenario.baseline.start({ cpu });
@@ -222,7 +243,7 @@ if (options === null) {
   process.stdout.write(`${USAGE}\n`);
 } else {
   try {
-    const runScenario = { node: main, proxy: mainProxy, replication: mainReplication }[options.scenario];
+    const runScenario = { node: main, proxy: mainProxy, replication: mainReplication, migration: mainMigration }[options.scenario];
     await runScenario(options);
   } catch (err) {
     // Our own errors carry their context in the message; BENCH_DEBUG=1 adds the stack.

@@ -1,0 +1,144 @@
+// The migration scenario's cluster: a file store, 2 groups of master + replica (cluster-mode
+// Tessera nodes), the slot table split evenly, one coordinator (`tessera dashboard`) and 2 proxies.
+// Built from the harness's starters (replication-servers.ts, tessera-proxy.ts); stops everything.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { DashboardClient } from '../cli/admin-api.js';
+import { addServer } from '../cli/admin.js';
+import { openStore } from '../common/store/open-store.js';
+import { freePort } from './net-util.js';
+import { spawnManaged, type ManagedProcess } from './processes.js';
+import { RespClient } from './resp-client.js';
+import { startServer, type RunningServer, type ServerKind } from './replication-servers.js';
+import { repoRoot, tesseraNodeCommand, type RunningTarget } from './targets.js';
+import { startTesseraProxy, writeSlotTable } from './tessera-proxy.js';
+
+const PRODUCT = 'bench-migration';
+const READY_DEADLINE_MS = 30_000;
+
+export interface ClusterLayout {
+  /** CPU of group 1's master and replica (the source), or undefined: unpinned. */
+  sourceCpu?: number;
+  /** CPU of group 2's master and replica (the target). */
+  targetCpu?: number;
+  /** Nodes, proxies and the coordinator write V8 .cpuprofile files here on exit. */
+  cpuProfileDir?: string;
+}
+
+export interface MigrationCluster {
+  /** masters[g - 1] / replicas[g - 1]: group g. */
+  readonly masters: readonly RunningServer[];
+  readonly replicas: readonly RunningServer[];
+  readonly proxies: readonly RunningTarget[];
+  readonly dashboard: { readonly url: string; readonly pid: number; readonly client: DashboardClient; outputTail(): string };
+  readonly storeUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A cluster-mode node: the harness's node command line, plus a dir, slot ownership, no sync delay. */
+function clusterNodeKind(replicaOf: number | null, cpuProfileDir: string | undefined): ServerKind {
+  return {
+    name: 'tessera-node (slot-ownership yes)',
+    description: 'node bin/tessera node --save "" --appendonly no --slot-ownership yes',
+    command(port, dir) {
+      const { file, args } = tesseraNodeCommand(port);
+      const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
+      const replica = replicaOf === null ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)];
+      return { file, args: [...profile, ...args, '--dir', dir, '--repl-diskless-sync-delay', '0', '--slot-ownership', 'yes', ...replica] };
+    },
+  };
+}
+
+async function registerReplicas(storeUrl: string, replicas: readonly RunningServer[]): Promise<void> {
+  const store = await openStore(storeUrl);
+  try {
+    for (const [i, r] of replicas.entries()) await addServer(store, PRODUCT, i + 1, `127.0.0.1:${r.port}`, 'replica');
+  } finally {
+    await store.close();
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, isDead: () => boolean): Promise<void> {
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    if (isDead()) throw new Error(`${what}: the coordinator exited`);
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${READY_DEADLINE_MS} ms waiting for ${what}${lastError === null ? '' : ` (${(lastError as Error).message})`}`);
+}
+
+/** The nodes refuse every key until the coordinator told them their slots: this is "ready". */
+async function ownershipConfirmed(port: number): Promise<boolean> {
+  const c = await RespClient.connect(port);
+  try {
+    const info = await c.sendForString(['INFO', 'slots']);
+    return /ownership_confirmed:1/.test(info) && !/config_epoch:0\r?\n/.test(info);
+  } finally {
+    c.close();
+  }
+}
+
+async function startDashboard(dir: string, storeUrl: string, cpuProfileDir: string | undefined): Promise<{ proc: ManagedProcess; url: string; client: DashboardClient }> {
+  const token = 'bench-migration-token';
+  const tokenFile = join(dir, 'dashboard-token');
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const port = await freePort();
+  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
+  // warn: fastify logs every request at info, and the harness polls the API.
+  const proc = spawnManaged(process.execPath, [...profile, join(repoRoot(), 'bin', 'tessera'), 'dashboard', '--store', storeUrl, '--product', PRODUCT,
+    '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'warn'], { cwd: repoRoot() });
+  const url = `http://127.0.0.1:${port}`;
+  const client = new DashboardClient(url, token);
+  try {
+    await waitUntil('the coordinator to lead', async () =>
+      (await client.call<{ self: { role: string } }>('GET', '/overview')).self.role === 'leader', () => proc.hasExited());
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${(err as Error).message}\n${proc.outputTail()}`);
+  }
+  return { proc, url, client };
+}
+
+/** Starts the whole cluster; on any failure stops what was started and rethrows. */
+export async function startMigrationCluster(layout: ClusterLayout, log: (line: string) => void): Promise<MigrationCluster> {
+  const dir = await mkdtemp(join(os.tmpdir(), 'tessera-bench-mig-'));
+  const storeUrl = `file://${join(dir, 'store')}`;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    // Proxies and the coordinator first (they talk to the nodes), then the nodes.
+    for (const s of stops.splice(0).reverse()) await s().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const cpus = [layout.sourceCpu, layout.targetCpu];
+    const masters = await Promise.all(cpus.map((cpu) => startServer(clusterNodeKind(null, layout.cpuProfileDir), cpu)));
+    stops.push(() => Promise.all(masters.map((m) => m.stop())).then(() => {}));
+    const replicas = await Promise.all(masters.map((m, i) => startServer(clusterNodeKind(m.port, layout.cpuProfileDir), cpus[i])));
+    stops.push(() => Promise.all(replicas.map((r) => r.stop())).then(() => {}));
+    await writeSlotTable(storeUrl, PRODUCT, masters.map((m) => `127.0.0.1:${m.port}`));
+    await registerReplicas(storeUrl, replicas);
+    const dash = await startDashboard(dir, storeUrl, layout.cpuProfileDir);
+    stops.push(() => dash.proc.stop());
+    log(`coordinator ${dash.url}; masters ${masters.map((m) => m.port).join(', ')}; replicas ${replicas.map((r) => r.port).join(', ')}`);
+    for (const m of masters) await waitUntil(`node ${m.port} to be told its slots`, () => ownershipConfirmed(m.port), () => dash.proc.hasExited());
+    const backendPids = [...masters, ...replicas].map((s) => s.pid);
+    const proxies: RunningTarget[] = [];
+    stops.push(() => Promise.all(proxies.map((p) => p.stop())).then(() => {}));
+    for (let i = 0; i < 2; i++) proxies.push(await startTesseraProxy(storeUrl, PRODUCT, { backendPids, cpuProfileDir: layout.cpuProfileDir }));
+    log(`proxies on ports ${proxies.map((p) => p.port).join(', ')}`);
+    return {
+      masters, replicas, proxies, storeUrl, stop,
+      dashboard: { url: dash.url, pid: dash.proc.pid, client: dash.client, outputTail: () => dash.proc.outputTail() },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
