@@ -24,12 +24,15 @@ import { Router } from './router.js';
 import { CROSS, Splitter, bulk, commandSlot, keySlots } from './splitter.js';
 import type { CommandStats } from './stats.js';
 import { ProxyTransaction } from './transaction.js';
+import { NO_WRITES, ProxyWait, type WaitHost, type WaitTarget, WriteTracker, parseWaitArgs } from './wait.js';
 
 /** One request (or pushed frame) in the client's reply order; it can take its reply streamed. */
 class Pending implements ReplyStream {
   reply: Buffer | null = null;
   /** Part of the reply already went to the client as it arrived. */
   streaming = false;
+  /** Runs once every earlier request settled (WAIT starts then: see afterEarlier). */
+  atHead: (() => void) | null = null;
   constructor(
     readonly session: ProxySession,
     readonly stats: CommandStats,
@@ -98,6 +101,10 @@ export class ProxySession {
   readonly router: Router;
   /** Sends this client's requests over its pooled links, following redirects. */
   readonly forwarder: Forwarder;
+  /** The same for writes: every master a write goes to (redirects included) is noted for WAIT. */
+  readonly writeForwarder: Forwarder;
+  readonly writes = new WriteTracker();
+  private waits: ProxyWait | null = null;
   /** Plans single / per-key / all-shards / scan requests. */
   private readonly splitter: Splitter<Pending>;
 
@@ -107,7 +114,8 @@ export class ProxySession {
   ) {
     this.id = proxy.nextSessionId++;
     this.router = new Router(proxy.topology, proxy.config, this.id);
-    this.forwarder = new Forwarder(this, this.router, this);
+    this.forwarder = new Forwarder({ link: (addr) => this.proxy.pool.get(addr, this.id, this.resp === 3) }, this.router, this);
+    this.writeForwarder = new Forwarder(this, this.router, this);
     this.splitter = new Splitter<Pending>(this);
     this.decoder.keepRaw = true;
     this.authenticated = proxy.config.requirepass === '';
@@ -357,11 +365,15 @@ export class ProxySession {
   private writeReady(): void {
     this.drainScheduled = false;
     if (this.closed) return;
+    let startNext: Pending | null = null;
     const out: Buffer[] = [];
     let bytes = 0;
     while (this.head < this.queue.length) {
       const p = this.queue[this.head]!;
-      if (p.reply === null) break;
+      if (p.reply === null) {
+        if (p.atHead !== null) startNext = p;
+        break;
+      }
       if (p.reply.length > 0) out.push(p.reply); // a streamed reply is already written
       bytes += p.reply.length;
       this.head++;
@@ -379,6 +391,7 @@ export class ProxySession {
       if (this.closed || this.socket.destroyed) return;
     }
     if (this.closing && this.inFlight === 0) return this.finishClosing();
+    if (startNext !== null) runAtHead(startNext);
     this.maybeResume();
   }
 
@@ -411,6 +424,7 @@ export class ProxySession {
     this.blockingWaiter = null;
     this.blockingLink?.close();
     this.blockingLink = null;
+    this.waits?.close();
     if (this.softTimer !== null) clearTimeout(this.softTimer);
     this.softTimer = null;
     // Closing the dedicated links is what releases blocked commands and WATCHes on the nodes.
@@ -433,8 +447,12 @@ export class ProxySession {
     this.decoder.unauthenticated = !this.authenticated;
   }
 
-  /** A link to `addr` used by this client only (kept until it disconnects). */
+  /**
+   * A link to `addr` used by this client only (kept until it disconnects): WATCH and a watched
+   * EXEC, which counts as a write to `addr` for WAIT.
+   */
   dedicated(addr: string): BackendConnection {
+    this.writes.wrote(addr);
     let conn = this.links.get(addr);
     if (!conn) {
       conn = new BackendConnection(addr, {
@@ -461,8 +479,12 @@ export class ProxySession {
     }
   }
 
-  /** LinkSource (for the forwarder): this client's pooled link to `addr`, in its protocol. */
+  /**
+   * LinkSource of the write forwarder and of EXEC: this client's pooled link to `addr`, in its
+   * protocol, noting `addr` as written to for WAIT (reads use the forwarder's own, which does not).
+   */
   link(addr: string): BackendConnection {
+    this.writes.wrote(addr);
     return this.proxy.pool.get(addr, this.id, this.resp === 3);
   }
 
@@ -518,6 +540,7 @@ export class ProxySession {
     if (this.splitter.start(p, spec, args, raw)) return;
     switch (spec.proxy) {
       case 'local':
+        if (top.name === 'wait') return this.waitCommand(p, args);
         return this.respond(p, answerLocally(this, spec, args));
       case 'info':
         return this.info(p, args);
@@ -571,7 +594,7 @@ export class ProxySession {
     if (addr === null) return this.respond(p, errorFrame(this.router.routeError(routeSlot)));
     this.held = [];
     const limit = blockingLimit(spec.name, args, this.proxy.config.backendTimeout);
-    this.runBlocking(p, raw, limit, addr, slot, 0, false);
+    this.runBlocking(p, raw, limit, addr, slot, 0, false, spec.flags.has('write'));
   }
 
   /**
@@ -579,7 +602,7 @@ export class ProxySession {
    * A -MOVED or -ASK answer (its slot moved while it waited, or before) is followed on a link to
    * the named node, at most MAX_REDIRECTS times; the client's held requests keep waiting meanwhile.
    */
-  private runBlocking(p: Pending, raw: Buffer, limit: number, addr: string, slot: number, hops: number, asking: boolean): void {
+  private runBlocking(p: Pending, raw: Buffer, limit: number, addr: string, slot: number, hops: number, asking: boolean, write: boolean): void {
     const resp3 = this.resp === 3;
     const pool = this.proxy.pool;
     const waiter: BlockingWaiter = {
@@ -590,6 +613,7 @@ export class ProxySession {
         this.blockingWaiter = null;
         if (conn === null) return this.blockingDone(p, errorFrame(error!));
         this.blockingLink = conn;
+        if (write) this.writes.wrote(addr); // BLPOP … pops: a write WAIT must cover
         try {
           if (asking) conn.send(ASKING, IGNORE_REPLY);
           conn.send(raw, (reply, err) => {
@@ -603,7 +627,7 @@ export class ProxySession {
                   this.proxy.stats.redirects++;
                   if (slot >= 0) this.router.moved(slot, target);
                 }
-                return this.runBlocking(p, raw, limit, target, slot, hops + 1, kind === ASK);
+                return this.runBlocking(p, raw, limit, target, slot, hops + 1, kind === ASK, write);
               }
             }
             this.blockingDone(p, reply ?? errorFrame(err!));
@@ -615,6 +639,42 @@ export class ProxySession {
     };
     this.blockingWaiter = waiter;
     pool.acquireBlocking(addr, resp3, waiter);
+  }
+
+  /**
+   * WAIT (proxy/wait.ts): like a blocking command, the client's later requests wait for it. It
+   * starts once every earlier request of the client settled, so the positions it reads on the
+   * masters cover the client's writes, wherever redirects or retries took them.
+   */
+  private waitCommand(p: Pending, args: string[]): void {
+    const parsed = parseWaitArgs(args);
+    if ('error' in parsed) return this.respond(p, errorFrame(parsed.error));
+    const startedAt = Date.now();
+    const written = this.writes.take();
+    let targets: WaitTarget[];
+    if (written.length > 0) {
+      targets = written.map((addr) => ({ addr, position: null }));
+    } else {
+      // Nothing written since the last WAIT: the count of slot 0's master (where keyless commands go).
+      const addr = this.router.master(0);
+      if (addr === null) return this.respond(p, errorFrame(this.router.routeError(0)));
+      targets = [{ addr, position: NO_WRITES }];
+    }
+    this.held = [];
+    const waits = (this.waits ??= new ProxyWait(this.waitHost()));
+    const start = () => waits.start(targets, parsed.want, parsed.timeoutMs, startedAt, (reply) => this.blockingDone(p, reply));
+    if (this.queue[this.head] === p) return start();
+    p.atHead = start;
+  }
+
+  private waitHost(): WaitHost {
+    const pool = this.proxy.pool;
+    return {
+      sharedLink: (addr) => pool.get(addr, this.id, this.resp === 3),
+      acquireBlocking: (addr, waiter) => pool.acquireBlocking(addr, this.resp === 3, waiter),
+      releaseBlocking: (conn, reusable) => pool.releaseBlocking(conn, this.resp === 3, reusable && !this.closed),
+      backendTimeoutMs: () => this.proxy.config.backendTimeout,
+    };
   }
 
   /** The blocking command settled: the requests held behind it run now, in order. */
@@ -751,4 +811,11 @@ export function blockingLimit(name: string, args: readonly string[], margin: num
   if (text === undefined || text === '' || !Number.isFinite(seconds) || seconds < 0) return -1;
   if (seconds === 0 || margin <= 0) return 0;
   return Math.ceil(seconds * 1000) + margin;
+}
+
+/** Starts what waited for `p` to be next in the reply order (its `atHead`), once. */
+function runAtHead(p: Pending): void {
+  const start = p.atHead;
+  p.atHead = null;
+  start?.();
 }

@@ -39,6 +39,8 @@ export interface RequestSender {
 export interface SplitHost<R extends ReplyStream> {
   readonly router: SlotRouter;
   readonly forwarder: RequestSender;
+  /** Sends the requests of write commands, when set (the session notes their masters for WAIT). */
+  readonly writeForwarder?: RequestSender;
   /** Settles request `p` with `reply` (exactly once per request: the splitter calls it once). */
   respond(p: R, reply: Buffer): void;
   /** max-keys-reply (0 = no cap), read per request: KEYS with more matches is refused. */
@@ -108,7 +110,11 @@ export class Splitter<R extends ReplyStream> {
     const slot = keySlot < 0 ? 0 : keySlot;
     const addr = spec.flags.has('readonly') ? host.router.forRead(slot) : host.router.master(slot);
     if (addr === null) return host.respond(p, errorFrame(host.router.routeError(slot)));
-    host.forwarder.forward(addr, raw, keySlot, (reply) => host.respond(p, reply), p);
+    this.sender(spec).forward(addr, raw, keySlot, (reply) => host.respond(p, reply), p);
+  }
+
+  private sender(spec: CommandSpec): RequestSender {
+    return spec.flags.has('write') ? this.host.writeForwarder ?? this.host.forwarder : this.host.forwarder;
   }
 
   /**
@@ -141,7 +147,7 @@ export class Splitter<R extends ReplyStream> {
       group.indexes.push(i);
     }
     if (groups.size === 1 && oneSlot) {
-      return host.forwarder.forward(groups.values().next().value!.addr, raw, firstSlot, (reply) => host.respond(p, reply), p);
+      return this.sender(spec).forward(groups.values().next().value!.addr, raw, firstSlot, (reply) => host.respond(p, reply), p);
     }
     const split: Split<R> = { p, spec, args, pieces: [], waiting: groups.size };
     // One backend for keys of several slots: the raw request goes whole (unless refused).
@@ -160,7 +166,7 @@ export class Splitter<R extends ReplyStream> {
       if (pieceSlot >= 0 && slotOf(args[i]!) !== pieceSlot) pieceSlot = -1;
       if (sub !== null) for (let k = 0; k < step; k++) sub.push(args[i + k]!);
     }
-    this.host.forwarder.forward(addr, whole ?? encodeCommand(sub!), pieceSlot, (reply) => {
+    this.sender(spec).forward(addr, whole ?? encodeCommand(sub!), pieceSlot, (reply) => {
       if (pieceSlot < 0 && isCrossSlot(reply)) {
         // The backend takes one slot per command (cluster mode) and ran nothing of this piece:
         // it is sent again as one piece per slot, now and for later requests.
@@ -212,8 +218,9 @@ export class Splitter<R extends ReplyStream> {
     if (masters.length === 0) return host.respond(p, errorFrame('ERR no group is serving any slot'));
     const replies: Buffer[] = new Array(masters.length);
     let waiting = masters.length;
+    const sender = this.sender(spec);
     masters.forEach((addr, i) => {
-      host.forwarder.forward(addr, raw, -1, (reply) => {
+      sender.forward(addr, raw, -1, (reply) => {
         replies[i] = reply;
         if (--waiting > 0) return;
         if (spec.proxy === 'allShards:sum') host.respond(p, mergeSum(replies));

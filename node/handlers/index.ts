@@ -15,6 +15,7 @@ import { serverHandlers } from './server.js';
 import { setHandlers } from './sets.js';
 import { stringHandlers } from './strings.js';
 import { transactionHandlers } from './transactions.js';
+import { waitOffsetHandlers } from './wait-offset.js';
 import { zsetHandlers } from './zsets.js';
 
 export type { Handler } from './handler.js';
@@ -35,4 +36,5 @@ export const HANDLERS: HandlerMap = {
   ...replicationHandlers,
   ...persistenceHandlers,
   ...clusterHandlers,
+  ...waitOffsetHandlers,
 };

@@ -295,10 +295,17 @@ export class ReplicaClients {
 
   /** WAIT numreplicas timeout: replies now when enough replicas acked, else blocks. */
   wait(s: Session, want: number, timeoutMs: number): void {
-    const repl = this.repl;
-    repl.flushStream();
     // What this client wrote must have reached the replicas (Redis's c->woff).
-    const offset = s.woff;
+    this.waitForOffset(s, s.woff, want, timeoutMs);
+  }
+
+  /**
+   * Replies with how many replicas acknowledged `offset` once `want` did, or when `timeoutMs`
+   * passes (0 = never): WAIT for this client's own offset, TESSERA.WAITOFFSET for one a proxy
+   * read earlier with TESSERA.REPLOFFSET on the link its client's writes went over.
+   */
+  waitForOffset(s: Session, offset: number, want: number, timeoutMs: number): void {
+    this.repl.flushStream();
     const acked = this.ackedAtLeast(offset);
     if (acked >= want || s.multi !== null) return s.w.integer(acked);
     const request: WaitRequest = { session: s, offset, want };
