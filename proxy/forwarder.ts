@@ -7,7 +7,10 @@
 //
 // Every wait is this request's alone: a back-off is a timer, not a hold on the link, so the
 // client's other requests and other clients go on; replies still leave in request order
-// because the session writes them in that order, whatever order they settle in.
+// because the session writes them in that order, whatever order they settle in. One exception
+// keeps the client's order of effects: a request of this client for a slot with a request in
+// -TRYAGAIN back-off waits behind it (see Chain), so a later SET/GET on the same key can never
+// run before the retried MSET it followed in the client's pipeline.
 import { encodeCommand } from '../common/resp/encode.js';
 import type { ReplyCallback, ReplyStream } from './backend/connection.js';
 import { errorFrame } from './merge.js';
@@ -71,6 +74,7 @@ export const TRYAGAIN_BUDGET_MS = 2000;
 
 const ASKING = encodeCommand(['ASKING']);
 const IGNORE: ReplyCallback = () => {};
+const GONE = errorFrame('ERR client closed before the request could be retried');
 
 export interface ForwarderHooks {
   /** Counts -MOVED redirects (INFO stats). */
@@ -81,7 +85,35 @@ export interface ForwarderHooks {
   gone(): boolean;
 }
 
+/**
+ * A request of this client parked on a slot's chain: the head is in -TRYAGAIN back-off (or being
+ * re-sent); the others wait behind it in the client's order (`seq`) and go one at a time once
+ * the one ahead settled. `since`: when it was parked (its back-off budget runs from then).
+ */
+interface Parked {
+  addr: string;
+  raw: Buffer;
+  done: Done;
+  stream: ReplyStream | null;
+  hops: number;
+  asking: boolean;
+  waited: number;
+  seq: number;
+  since: number;
+  /** The last -TRYAGAIN it got (passed on when it gives up or the client leaves); null = not tried yet. */
+  reply: Buffer | null;
+}
+
 export class Forwarder {
+  /**
+   * Per slot, this client's requests held behind one in -TRYAGAIN back-off, head first (bounded
+   * by the client's pipeline limit; a slot's entry goes when its chain is empty). Requests of
+   * other slots, and of slot -1 (no key / several slots), never wait here.
+   */
+  private readonly chains = new Map<number, Parked[]>();
+  /** Order of forward() calls: where a request that was already in flight joins a chain. */
+  private seq = 0;
+
   constructor(
     private readonly links: LinkSource,
     private readonly router: MovedSink,
@@ -92,51 +124,146 @@ export class Forwarder {
    * Sends `raw` to `addr`; `done` runs exactly once with the final reply. `slot` is the proxy slot
    * of every key in the request, or -1 when there are none or several (a -MOVED is then followed
    * but not remembered). `stream` lets a big reply go to the client as it arrives (the caller
-   * then gets STREAMED). `raw` is not copied: the caller must not change it.
+   * then gets STREAMED). `raw` is not copied: the caller must not change it. A request for a slot
+   * whose chain is not empty (an earlier one of this client waits out a -TRYAGAIN) is parked
+   * behind it instead of being sent now.
    */
   forward(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null = null): void {
-    this.send(addr, raw, slot, done, stream, 0, false, 0);
+    const seq = this.seq++;
+    if (slot >= 0 && this.chains.size > 0) {
+      const chain = this.chains.get(slot);
+      if (chain !== undefined) {
+        chain.push({ addr, raw, done, stream, hops: 0, asking: false, waited: 0, seq, since: Date.now(), reply: null });
+        return;
+      }
+    }
+    this.send(addr, raw, slot, done, stream, 0, false, 0, seq, false);
+  }
+
+  /** Requests parked on chains (INFO, tests). */
+  get parked(): number {
+    let n = 0;
+    for (const c of this.chains.values()) n += c.length;
+    return n;
   }
 
   /**
    * One hop: `hops` redirects followed so far, `asking` = ASKING goes first (an -ASK target),
-   * `waited` = ms of TRYAGAIN back-off spent so far (the next wait doubles the last one).
+   * `waited` = ms of TRYAGAIN back-off spent so far (the next wait doubles the last one),
+   * `head` = this is the head of its slot's chain (its settling lets the next one go).
    */
-  private send(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number): void {
+  private send(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean): void {
     const link = this.links.link(addr);
     // Queued in one synchronous run, so ASKING and the request are adjacent on the link: no other
     // request of this client or another can come between them.
     if (asking) link.send(ASKING, IGNORE);
     link.send(raw, (reply, error) => {
       try {
-        if (reply === null) return done(errorFrame(error!));
+        if (reply === null) return this.settle(done, errorFrame(error!), slot, head);
         const kind = redirectKind(reply);
-        if (kind === 0) return done(reply);
-        this.redirect(kind, addr, raw, slot, done, stream, hops, asking, waited, reply);
+        if (kind === 0) return this.settle(done, reply, slot, head);
+        this.redirect(kind, addr, raw, slot, done, stream, hops, asking, waited, seq, head, reply);
       } catch (err) {
         this.hooks.onInternalError(err); // this client only: the link goes on with the next reply
       }
     }, -1, stream);
   }
 
-  private redirect(kind: number, addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, reply: Buffer): void {
-    if (kind === TRYAGAIN) {
-      // The slot is mid-move and this request's keys are on both sides: wait for the mover.
-      const wait = waited === 0 ? TRYAGAIN_FIRST_MS : Math.min(TRYAGAIN_MAX_MS, waited);
-      if (waited + wait > TRYAGAIN_BUDGET_MS) return done(reply);
-      setTimeout(() => {
-        if (this.hooks.gone()) return done(reply);
-        this.send(addr, raw, slot, done, stream, hops, asking, waited + wait);
-      }, wait);
-      return;
+  /** The final reply of a request; a chain's head lets the next parked request go. */
+  private settle(done: Done, reply: Buffer, slot: number, head: boolean): void {
+    try {
+      done(reply);
+    } finally {
+      if (head) this.advance(slot);
     }
+  }
+
+  private redirect(kind: number, addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean, reply: Buffer): void {
+    if (kind === TRYAGAIN) return this.tryAgain(addr, raw, slot, done, stream, hops, asking, waited, seq, head, reply);
     const target = hops < MAX_REDIRECTS ? redirectTarget(reply) : null;
-    if (target === null) return done(reply);
+    if (target === null) return this.settle(done, reply, slot, head);
     if (kind === MOVED) {
       this.hooks.onMoved();
       if (slot >= 0) this.router.moved(slot, target);
-      return this.send(target, raw, slot, done, stream, hops + 1, false, waited);
+      return this.send(target, raw, slot, done, stream, hops + 1, false, waited, seq, head);
     }
-    if (kind === ASK) this.send(target, raw, slot, done, stream, hops + 1, true, waited);
+    if (kind === ASK) this.send(target, raw, slot, done, stream, hops + 1, true, waited, seq, head);
+  }
+
+  /**
+   * -TRYAGAIN: the slot is mid-move and this request's keys are on both sides (or the node waits
+   * for the coordinator): re-sent after a back-off. With a slot, the request heads (or joins, in
+   * the client's order) the slot's chain, so nothing later of this client on the slot overtakes it.
+   */
+  private tryAgain(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean, reply: Buffer): void {
+    const wait = waited === 0 ? TRYAGAIN_FIRST_MS : Math.min(TRYAGAIN_MAX_MS, waited);
+    if (slot < 0) {
+      if (waited + wait > TRYAGAIN_BUDGET_MS) return done(reply);
+      setTimeout(() => {
+        if (this.hooks.gone()) return done(reply);
+        this.send(addr, raw, slot, done, stream, hops, asking, waited + wait, seq, false);
+      }, wait);
+      return;
+    }
+    let chain = this.chains.get(slot);
+    if (head && chain !== undefined) {
+      const h = chain[0]!;
+      // The budget counts from when it was parked: a request that waited behind others gets
+      // one more try, not a whole budget of its own (a long chain drains in bounded time).
+      if (Date.now() - h.since + wait > TRYAGAIN_BUDGET_MS) return this.settle(done, reply, slot, true);
+      h.addr = addr;
+      h.hops = hops;
+      h.asking = asking;
+      h.waited = waited + wait;
+      h.reply = reply;
+      this.retryHead(slot, chain, wait);
+      return;
+    }
+    const entry: Parked = { addr, raw, done, stream, hops, asking, waited: waited + wait, seq, since: Date.now(), reply };
+    if (chain === undefined) {
+      if (waited + wait > TRYAGAIN_BUDGET_MS) return done(reply);
+      chain = [entry];
+      this.chains.set(slot, chain);
+      this.retryHead(slot, chain, wait);
+      return;
+    }
+    // Sent before the chain began and answered -TRYAGAIN too: behind the head, in client order.
+    let i = chain.length;
+    while (i > 1 && chain[i - 1]!.seq > seq) i--;
+    chain.splice(i, 0, entry);
+  }
+
+  /** Re-sends the chain's head after `wait` ms (unless the client left: then the chain settles). */
+  private retryHead(slot: number, chain: Parked[], wait: number): void {
+    setTimeout(() => {
+      if (this.chains.get(slot) !== chain) return;
+      if (this.hooks.gone()) return this.abandon(slot, chain);
+      const h = chain[0]!;
+      this.send(h.addr, h.raw, slot, h.done, h.stream, h.hops, h.asking, h.waited, h.seq, true);
+    }, wait);
+  }
+
+  /** The head settled: the next parked request goes now (it was held, not backed off). */
+  private advance(slot: number): void {
+    const chain = this.chains.get(slot);
+    if (chain === undefined) return;
+    chain.shift();
+    if (chain.length === 0) return void this.chains.delete(slot);
+    if (this.hooks.gone()) return this.abandon(slot, chain);
+    const h = chain[0]!;
+    this.send(h.addr, h.raw, slot, h.done, h.stream, h.hops, h.asking, h.waited, h.seq, true);
+  }
+
+  /** The client left: every parked request of the chain settles (nothing is sent for it). */
+  private abandon(slot: number, chain: Parked[]): void {
+    this.chains.delete(slot);
+    const last = chain.find((p) => p.reply !== null)?.reply ?? GONE;
+    for (const p of chain) {
+      try {
+        p.done(p.reply ?? last);
+      } catch (err) {
+        this.hooks.onInternalError(err);
+      }
+    }
   }
 }
