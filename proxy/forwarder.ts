@@ -91,6 +91,8 @@ export interface ForwarderHooks {
  * the one ahead settled. `since`: when it was parked (its back-off budget runs from then).
  */
 interface Parked {
+  /** The forwarder it came through (a client may have several: their links differ). */
+  via: Forwarder;
   addr: string;
   raw: Buffer;
   done: Done;
@@ -104,21 +106,39 @@ interface Parked {
   reply: Buffer | null;
 }
 
+/**
+ * One client's order across all its forwarders (a session may send reads and writes through
+ * different ones): per slot, its requests held behind one in -TRYAGAIN back-off, head first
+ * (bounded by the client's pipeline limit; a slot's entry goes when its chain is empty), and the
+ * order of forward() calls, which places a request that was already in flight in a chain.
+ * Requests of other slots, and of slot -1 (no key / several slots), never wait.
+ */
+interface ClientOrder {
+  chains: Map<number, Parked[]>;
+  seq: number;
+}
+
+/** Keyed by the client's hooks object (the session), which all its forwarders share. */
+const orders = new WeakMap<ForwarderHooks, ClientOrder>();
+
+function orderOf(hooks: ForwarderHooks): ClientOrder {
+  let o = orders.get(hooks);
+  if (o === undefined) orders.set(hooks, (o = { chains: new Map(), seq: 0 }));
+  return o;
+}
+
 export class Forwarder {
-  /**
-   * Per slot, this client's requests held behind one in -TRYAGAIN back-off, head first (bounded
-   * by the client's pipeline limit; a slot's entry goes when its chain is empty). Requests of
-   * other slots, and of slot -1 (no key / several slots), never wait here.
-   */
-  private readonly chains = new Map<number, Parked[]>();
-  /** Order of forward() calls: where a request that was already in flight joins a chain. */
-  private seq = 0;
+  private readonly order: ClientOrder;
+  private readonly chains: Map<number, Parked[]>;
 
   constructor(
     private readonly links: LinkSource,
     private readonly router: MovedSink,
     private readonly hooks: ForwarderHooks,
-  ) {}
+  ) {
+    this.order = orderOf(hooks);
+    this.chains = this.order.chains;
+  }
 
   /**
    * Sends `raw` to `addr`; `done` runs exactly once with the final reply. `slot` is the proxy slot
@@ -129,11 +149,11 @@ export class Forwarder {
    * behind it instead of being sent now.
    */
   forward(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null = null): void {
-    const seq = this.seq++;
+    const seq = this.order.seq++;
     if (slot >= 0 && this.chains.size > 0) {
       const chain = this.chains.get(slot);
       if (chain !== undefined) {
-        chain.push({ addr, raw, done, stream, hops: 0, asking: false, waited: 0, seq, since: Date.now(), reply: null });
+        chain.push({ via: this, addr, raw, done, stream, hops: 0, asking: false, waited: 0, seq, since: Date.now(), reply: null });
         return;
       }
     }
@@ -219,7 +239,7 @@ export class Forwarder {
       this.retryHead(slot, chain, wait);
       return;
     }
-    const entry: Parked = { addr, raw, done, stream, hops, asking, waited: waited + wait, seq, since: Date.now(), reply };
+    const entry: Parked = { via: this, addr, raw, done, stream, hops, asking, waited: waited + wait, seq, since: Date.now(), reply };
     if (chain === undefined) {
       if (waited + wait > TRYAGAIN_BUDGET_MS) return done(reply);
       chain = [entry];
@@ -239,7 +259,7 @@ export class Forwarder {
       if (this.chains.get(slot) !== chain) return;
       if (this.hooks.gone()) return this.abandon(slot, chain);
       const h = chain[0]!;
-      this.send(h.addr, h.raw, slot, h.done, h.stream, h.hops, h.asking, h.waited, h.seq, true);
+      h.via.send(h.addr, h.raw, slot, h.done, h.stream, h.hops, h.asking, h.waited, h.seq, true);
     }, wait);
   }
 
@@ -251,7 +271,7 @@ export class Forwarder {
     if (chain.length === 0) return void this.chains.delete(slot);
     if (this.hooks.gone()) return this.abandon(slot, chain);
     const h = chain[0]!;
-    this.send(h.addr, h.raw, slot, h.done, h.stream, h.hops, h.asking, h.waited, h.seq, true);
+    h.via.send(h.addr, h.raw, slot, h.done, h.stream, h.hops, h.asking, h.waited, h.seq, true);
   }
 
   /** The client left: every parked request of the chain settles (nothing is sent for it). */

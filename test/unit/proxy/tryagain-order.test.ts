@@ -128,6 +128,26 @@ describe('TRYAGAIN keeps the client\'s order on a slot', () => {
     expect(t.fwd.parked).toBe(0);
   });
 
+  it('a client\'s forwarders share its order: a read through the read forwarder waits behind a write retried by the write forwarder', () => {
+    const links = new FakeLinks();
+    const hooks = { onMoved: () => {}, onInternalError: (e: unknown) => { throw e; }, gone: () => false };
+    const writes = new Forwarder(links, { moved: () => {} }, hooks);
+    const reads = new Forwarder(links, { moved: () => {} }, hooks);
+    const other = new Forwarder(links, { moved: () => {} }, { ...hooks }); // another client
+    const settled: string[] = [];
+    writes.forward('a', cmd('MSET', '{t}a', '1', '{t}b', '1'), 7, () => void settled.push('MSET'));
+    links.answer(TRY);
+    reads.forward('a', cmd('GET', '{t}a'), 7, () => void settled.push('GET'));
+    other.forward('a', cmd('GET', '{t}a'), 7, () => void settled.push('other GET'));
+    expect(links.wire()).toEqual(['GET {t}a']); // the other client's only
+    links.answer('$1\r\n0\r\n');
+    vi.advanceTimersByTime(5);
+    links.answer('+OK\r\n');
+    expect(links.wire()).toEqual(['GET {t}a']);
+    links.answer('$1\r\n1\r\n');
+    expect(settled).toEqual(['other GET', 'MSET', 'GET']);
+  });
+
   it('a client that leaves while requests are parked: all of them settle, nothing more is sent', () => {
     const t = setup();
     t.send(7, 'MSET', '{t}a', '1', '{t}b', '1');
