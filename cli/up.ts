@@ -219,7 +219,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     const dashboardChild = start({
       name: `dashboard ${dashboardAddr}`,
       args: ['dashboard', '--listen', dashboardAddr, '--store', storeUrl, '--product', opts.product],
-      env: { ...baseEnv, TESSERA_TOKEN: secrets.dashboardToken, ...(secrets.requirepass ? { TESSERA_NODE_PASSWORD: secrets.requirepass } : {}) },
+      env: { ...baseEnv, TESSERA_TOKEN: secrets.dashboardToken, TESSERA_PROXY_ADMIN_TOKEN: secrets.adminToken, ...(secrets.requirepass ? { TESSERA_NODE_PASSWORD: secrets.requirepass } : {}) },
       logFile: resolve(dir, 'dashboard.log'),
       addr: dashboardAddr,
     });

@@ -21,6 +21,10 @@ import type { Failover } from './coordinator/failover.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerFailoverRoutes } from './routes/failover.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { StreamHub } from './live/stream-hub.js';
+import { registerStatsRoutes } from './routes/stats.js';
+import { registerStreamRoutes } from './routes/stream.js';
+import { registerUiRoutes } from './routes/ui.js';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -38,6 +42,8 @@ export interface AppDeps {
   failover?: { failover: Failover; events: EventLog; store: import('../common/store/coord-store.js').CoordStore };
   /** fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];
+  /** Credentials the live stats sampler uses: the nodes' requirepass, the proxies' admin token. */
+  live?: { nodePassword: string | null; proxyAdminToken: string | null };
 }
 
 declare module 'fastify' {
@@ -46,6 +52,8 @@ declare module 'fastify' {
     summary?: string;
     description?: string;
     tags?: string[];
+    /** Left out of the OpenAPI document (the web UI's files). */
+    hide?: boolean;
   }
   interface FastifyContextConfig {
     /** Served without the token (the OpenAPI document: it says nothing about the cluster). */
@@ -74,6 +82,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   registerMetricsRoute(app, deps);
+  // The live state behind the web UI's stream, shared by every subscriber (dashboard/live/).
+  const hub = new StreamHub({
+    cluster: deps.cluster, migrator: deps.migrations?.migrator, events: deps.failover?.events, store: deps.failover?.store,
+    nodePassword: deps.live?.nodePassword ?? null, proxyAdminToken: deps.live?.proxyAdminToken ?? null, log: (msg) => app.log.warn(msg),
+  });
+  app.addHook('preClose', async () => hub.close());
+  app.register(registerUiRoutes);
   app.register(async (api) => {
     registerGroupRoutes(api, deps.cluster);
     registerSlotRoutes(api, deps.cluster);
@@ -86,6 +101,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       registerFailoverRoutes(api, deps.failover.failover, deps.failover.store, deps.cluster.product);
       registerEventRoutes(api, deps.failover.events);
     }
+    registerStreamRoutes(api, hub, deps.token, deps.leadership);
+    registerStatsRoutes(api, hub);
     api.get('/openapi.json', { config: { open: true }, schema: { summary: 'This OpenAPI document', tags: ['meta'] } }, async () =>
       openapi.document({ title: 'Tessera coordinator API', version: VERSION, openReads: deps.openReads }));
   }, { prefix: API_PREFIX });

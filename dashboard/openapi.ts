@@ -16,6 +16,7 @@ export class OpenApiCollector {
 
   /** For app.addHook('onRoute', …). `open` routes need no token. */
   add(route: RouteOptions, open: boolean): void {
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
     for (const method of [route.method].flat()) {
       if (method === 'HEAD' || !route.url.startsWith('/')) continue;
       this.routes.push({ method: method.toLowerCase(), url: route.url, schema: (route.schema ?? {}) as Record<string, unknown>, open });
