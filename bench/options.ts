@@ -6,9 +6,10 @@ export interface BenchOptions {
   /**
    * "node": our node vs redis-server (+ memory); "proxy": ours vs twemproxy vs direct vs ours over our nodes;
    * "replication": full resync, replication lag and BGSAVE stalls, ours vs redis-server;
-   * "migration": online slot migration under load through the coordinator (bench/migration-*.ts).
+   * "migration": online slot migration under load through the coordinator (bench/migration-*.ts);
+   * "failover": kill -9 of a master under load, and false failovers under heavy load (bench/failover*.ts).
    */
-  scenario: 'node' | 'proxy' | 'replication' | 'migration';
+  scenario: 'node' | 'proxy' | 'replication' | 'migration' | 'failover';
   /** "tessera" runs our node; "redis-server" runs a second redis-server as a stand-in. */
   ours: 'tessera' | 'redis-server';
   tests: BenchTest[];
@@ -34,10 +35,12 @@ export interface BenchOptions {
   proxyCpuProfileDir: string | null;
   /** Migration scenario: --keys, --elements (null = the preset's), --codis; BENCH_MIGRATION_CPU_PROF. */
   migration: { keys: number | null; elements: number | null; codis: boolean; cpuProfileDir: string | null };
+  /** Failover scenario: --runs (kills, default 5), --idle-seconds (heavy load without a kill, default 60; 0 = skip). */
+  failover: { runs: number; idleSeconds: number };
 }
 
 export const USAGE = `npm run bench -- [flags]
-  --scenario=<node|proxy|replication>
+  --scenario=<node|proxy|replication|migration|failover>
                         node (default): our node vs redis-server, throughput and memory;
                         proxy: our proxy vs twemproxy vs redis direct vs our proxy over our nodes
                         (tests SET,GET,MSET unless --tests is given; no memory test);
@@ -47,6 +50,9 @@ export const USAGE = `npm run bench -- [flags]
                         of group 1's slots under a probe and an INCR load, checks every key
   --keys=N --elements=M migration: string keys (default 1000000) and elements per big key (default 1000000)
   --codis               migration: the issue's Codis-sized case (50,000 64-byte keys in 512 slots + one 1M list)
+  --runs=N --idle-seconds=S
+                        failover: kill -9 of group 1's master under SET (+ WAIT 1) load through a proxy, N runs
+                        (default 5); S seconds of heavy load with no kill counting false failovers (default 60, 0 = skip)
   --quick               short runs (~0.3 s), 3 repeats, 200k keys for the memory test
   --ours=<tessera|redis-server>
                         candidate: our node (default) or a second redis-server (harness check)
@@ -89,6 +95,7 @@ const DEFAULT_RESULTS_PATHS: Record<BenchOptions['scenario'], string> = {
   proxy: '.bench-results/proxy-latest.json',
   replication: '.bench-results/replication-latest.json',
   migration: '.bench-results/migration-latest.json',
+  failover: '.bench-results/failover-latest.json',
 };
 
 /** Returns null when --help was asked for. */
@@ -109,16 +116,21 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       keys: { type: 'string' },
       elements: { type: 'string' },
       codis: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      'idle-seconds': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) return null;
   if (values.ours !== 'tessera' && values.ours !== 'redis-server') throw new Error(`--ours must be tessera or redis-server, got "${values.ours}"`);
-  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication' && values.scenario !== 'migration') {
-    throw new Error(`--scenario must be node, proxy, replication or migration, got "${values.scenario}"`);
+  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication' && values.scenario !== 'migration' && values.scenario !== 'failover') {
+    throw new Error(`--scenario must be node, proxy, replication, migration or failover, got "${values.scenario}"`);
   }
   const scenario = values.scenario;
+  if (scenario !== 'failover' && (values.runs !== undefined || values['idle-seconds'] !== undefined)) {
+    throw new Error('--runs and --idle-seconds are for --scenario=failover');
+  }
   if (scenario !== 'migration' && (values.keys !== undefined || values.elements !== undefined || values.codis === true)) {
     throw new Error('--keys, --elements and --codis are for --scenario=migration');
   }
@@ -149,6 +161,10 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       elements: values.elements === undefined ? null : positiveInt('--elements', values.elements.replaceAll(',', '').replaceAll('_', ''), 1),
       codis: values.codis === true,
       cpuProfileDir: env.BENCH_MIGRATION_CPU_PROF === undefined || env.BENCH_MIGRATION_CPU_PROF === '' ? null : env.BENCH_MIGRATION_CPU_PROF,
+    },
+    failover: {
+      runs: positiveInt('--runs', values.runs, 5),
+      idleSeconds: values['idle-seconds'] === '0' ? 0 : positiveInt('--idle-seconds', values['idle-seconds'], 60),
     },
   };
 }
