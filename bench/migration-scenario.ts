@@ -2,6 +2,7 @@
 // data straight into the masters, runs the probe and the INCR load, migrates slots from group 1
 // to group 2 through the coordinator's API, and checks that nothing was lost (migration-verify.ts).
 // Measures; judges nothing but the issue's targets (migration-report.ts).
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { apiMigrate, apiMigration, type MigrationView } from '../cli/admin-api.js';
 import { slotOf } from '../common/slots.js';
@@ -13,6 +14,7 @@ import { QueryConnection } from './migration-query.js';
 import { type CorrectnessCheck, verifyPlacement, waitReplicasInSync } from './migration-verify.js';
 import { encodeCommand } from './net-util.js';
 import { canPinTo } from './processes.js';
+import { repoRoot } from './targets.js';
 
 export interface MigrationScenarioSettings {
   /** "codis": the issue's Codis-sized case (its move time is judged against the 5 s target). */
@@ -46,7 +48,7 @@ export interface ProcessCpu {
 
 export interface MigrationResult {
   settings: MigrationScenarioSettings;
-  environment: { cpus: number; cpuModel: string; node: string; pinning: string; loadAverageBefore: number; loadAverageAfter: number };
+  environment: { cpus: number; cpuModel: string; node: string; pinning: string; loadAverageBefore: number; loadAverageAfter: number; commit: string };
   load: { seconds: number; stringKeys: number; bigKeys: number; elements: number; keysInMovedSlots: number };
   move: {
     id: string;
@@ -74,8 +76,21 @@ export interface MigrationResult {
 }
 
 const MOVE_DEADLINE_MS = 30 * 60_000;
+/** A migration whose moved-key count stays the same this long while it reports errors has failed. */
+const STALL_MS = 60_000;
 const POLL_MS = 50;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The commit measured; "-dirty" when node/, proxy/, dashboard/ or common/ had uncommitted changes (dist/ is built from the work tree). */
+function commitOf(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'node', 'proxy', 'dashboard', 'common'], { cwd: repoRoot(), encoding: 'utf8' }).trim();
+    return dirty === '' ? head : `${head}-dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function configEpoch(port: number): Promise<number> {
   const c = await QueryConnection.connect(port);
@@ -114,8 +129,8 @@ function watchBigKeys(port: number): { stop(): Promise<number> } {
     } finally {
       c.close();
     }
-  })();
-  return { stop: async () => { stopped = true; await loop.catch(() => {}); return busyMs / 1000; } };
+  })().catch(() => {}); // a measurement aid: a source that went away ends the polling, not the run
+  return { stop: async () => { stopped = true; await loop; return busyMs / 1000; } };
 }
 
 interface MoveOutcome {
@@ -132,9 +147,14 @@ async function migrate(cluster: MigrationCluster, data: Dataset): Promise<MoveOu
   const created = await apiMigrate(cluster.dashboard.client, `${from}-${to}`, 2);
   let preparedAfterSeconds: number | null = null;
   let emptiedAfterSeconds: number | null = null;
+  let progress = { moved: -1, at: performance.now() };
   for (;;) {
     const view = await apiMigration(cluster.dashboard.client, created.id);
     const elapsed = (performance.now() - started) / 1000;
+    if (view.keys.moved !== progress.moved) progress = { moved: view.keys.moved, at: performance.now() };
+    else if (view.errors.length > 0 && performance.now() - progress.at > STALL_MS) {
+      throw new Error(`migration ${created.id} stalled for ${STALL_MS / 1000} s: ${view.errors.map((e) => `slot ${e.slot}: ${e.error}`).join('; ')}`);
+    }
     if (preparedAfterSeconds === null && view.slots.pending + view.slots.preparing === 0) preparedAfterSeconds = elapsed;
     if (emptiedAfterSeconds === null && view.slots.pending + view.slots.preparing + view.slots.migrating === 0) emptiedAfterSeconds = elapsed;
     if (view.state === 'done') return { view, seconds: elapsed, preparedAfterSeconds, emptiedAfterSeconds };
@@ -213,7 +233,7 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
     return {
       settings,
       environment: {
-        cpus, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore, loadAverageAfter: os.loadavg()[0],
+        cpus, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore, loadAverageAfter: os.loadavg()[0], commit: commitOf(),
         pinning: pinned ? 'group 1 (source master + replica) on CPU 1, group 2 (target) on CPU 0; proxies, coordinator and harness unpinned' : 'unpinned',
       },
       load: {
