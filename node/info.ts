@@ -290,7 +290,7 @@ function keyspaceSection(s: NodeServer): Field[] {
   const out: Field[] = [];
   for (const db of s.dbs) {
     if (db.size === 0) continue;
-    out.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.averageTtl()}`]);
+    out.push([`db${db.id}`, `keys=${db.size},expires=${db.visibleVolatileCount},avg_ttl=${db.averageTtl()}`]);
   }
   return out;
 }

@@ -109,6 +109,7 @@ export class NodeServer {
     this.dirty += dirty;
     this.watch.touch(db.id, key);
     this.blocking.signal(db, key);
+    db.noteChanged(key);
   }
 
   /**

@@ -1,39 +1,53 @@
-// The target side of the slot mover for big keys: TESSERA.IMPORT CHUNK appends elements of a key
-// being moved to a temporary key of the same slot, TESSERA.IMPORT COMMIT renames it into place
-// with the key's absolute expiry, TESSERA.IMPORT ABORT drops it. Small keys need nothing of ours:
-// the source sends ASKING + RESTORE key <abs-ms> payload ABSTTL REPLACE.
+// The target side of the slot mover. Small keys: TESSERA.IMPORT RESTORE (DUMP payload, absolute
+// expiry). Big keys: TESSERA.IMPORT CHUNK appends elements of a key being moved to a temporary key
+// of the same slot, TESSERA.IMPORT COMMIT renames it into place with the key's absolute expiry,
+// TESSERA.IMPORT ABORT drops it.
+//
+// A key already here is never overwritten by a copy that is older (docs/compatibility.md, "Slot
+// ownership"): during a migration a key on both sides means the copy here was written by a client
+// (through ASK, once the source had deleted its copy) and is newer; it is kept, and the mover,
+// told KEPT, deletes the source's copy. Overwritten only when the copy here is one an earlier
+// attempt of the mover wrote and no client has written since (db.untouched: the source's copy is
+// the same or newer), or when the source says REPLACE (it knows an earlier send failed and kept
+// serving the key meanwhile).
 //
 // The temporary key lives in the keyspace (so replicas, the AOF and snapshots carry it with the
 // ordinary commands it is propagated as: DEL, RPUSH/HSET/SADD/ZADD, PEXPIREAT, RENAME), in the
-// same slot as the key, under a name no client uses (NUL + "tessera-import"), and it expires by
-// itself ABANDON_MS after its last chunk, so a move abandoned by a crashed source leaves nothing
-// behind. KEYS/SCAN can see it while the move runs (it is not hidden from them).
+// same slot as the key, under a reserved name ending in NUL + "tessera-import" that clients never
+// see (keyspace/slot-index.ts: KEYS, SCAN, RANDOMKEY, DBSIZE, INFO, SLOTSINFO, lookups by name);
+// it expires by itself ABANDON_MS after its last chunk, and is dropped when its slot stops
+// importing (cancel), so a move abandoned by a crashed source leaves nothing behind.
 import { hashTag, slotOf } from '../../common/slots.js';
 import type { Db } from '../keyspace/db.js';
+import { HIDDEN_SUFFIX } from '../keyspace/slot-index.js';
 import { HashValue } from '../keyspace/types/hash-value.js';
 import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import type { StoredValue } from '../keyspace/types/value.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
+import { parseDumpPayload } from '../persistence/dump.js';
 import type { Session } from '../session.js';
-import { SlotState } from './ownership.js';
+import { SlotState, type SlotOwnership } from './ownership.js';
 
 /** A partial key expires this long after its last chunk. */
 export const ABANDON_MS = 120_000;
-const SUFFIX = '\x00tessera-import';
+/** The reply when the copy here was kept (the source deletes its own, as if moved). */
+export const KEPT = 'KEPT';
+/** The error prefix when a chunk does not continue the partial key (the source starts over or resumes). */
+export const PARTIAL_MISMATCH = 'ERR partial import holds';
 
 export type ChunkType = 'list' | 'hash' | 'set' | 'zset';
 
-/** The temporary name of a key being imported: deterministic, and in the key's slot. */
+/** The temporary name of a key being imported: deterministic, in the key's slot, hidden. */
 export function tempNameFor(key: string): string {
   const slot = slotOf(key);
   const tag = hashTag(key);
-  const direct = `{${tag}}${SUFFIX}`;
+  const direct = `{${tag}}${HIDDEN_SUFFIX}`;
   if (slotOf(direct) === slot) return direct;
-  // A tag containing '}' cannot be wrapped again: find a suffix that lands in the slot (about
+  // A tag containing '}' cannot be wrapped again: find a prefix that lands in the slot (about
   // 1024 CRCs of a short string at worst; rare keys only).
   for (let i = 0; ; i++) {
-    const name = `${SUFFIX}:${i}`;
+    const name = `${i}${HIDDEN_SUFFIX}`;
     if (slotOf(name) === slot) return name;
   }
 }
@@ -75,15 +89,20 @@ function scoreText(n: number): string {
 }
 
 /**
- * TESSERA.IMPORT CHUNK <key> <list|hash|set|zset> <first:0|1> <elements…>: hash elements are
- * field value pairs, zset ones member score pairs. first=1 starts over (drops a partial key left
- * by an interrupted attempt). Replies the partial key's element count.
+ * TESSERA.IMPORT CHUNK <key> <list|hash|set|zset> <from> <elements…>: hash elements are field
+ * value pairs, zset ones member score pairs. `from` is the position of the chunk's first element
+ * in the source's value: 0 starts over (drops a partial key left by an interrupted attempt); any
+ * other value appends only if the partial key holds exactly that many elements, else the reply is
+ * `ERR partial import holds <n> elements, not <from>` and nothing changes, so an element is never
+ * added twice (the source resumes from n when it knows its value unchanged, else starts over).
+ * Replies the partial key's element count.
  */
 export function importChunk(s: Session, args: string[]): void {
   const key = args[2]!;
   const type = args[3]!.toLowerCase() as ChunkType;
-  const first = args[4] === '1';
+  const from = parseNonNegative(args[4]);
   if (!(type in PUSH)) return s.w.error(`ERR unknown chunk type '${args[3]}'`);
+  if (from === null) return s.w.error('ERR invalid chunk position');
   const paired = type === 'hash' || type === 'zset';
   const elems = args.length - 5;
   if (paired && elems % 2 !== 0) return s.w.error('ERR wrong number of chunk elements');
@@ -92,13 +111,15 @@ export function importChunk(s: Session, args: string[]): void {
   const db = s.db;
   const tmp = tempNameFor(key);
   const out: string[][] = [];
-  let e = db.peek(tmp);
-  if (e !== undefined && (first || !matches(e.value, type))) {
-    db.delete(tmp);
+  let e = db.peekHidden(tmp);
+  if (from !== 0) {
+    const have = e === undefined || !matches(e.value, type) ? 0 : sizeOf(e.value);
+    if (have !== from) return s.w.error(`${PARTIAL_MISMATCH} ${have} elements, not ${from}`);
+  } else if (e !== undefined) {
+    db.deleteHidden(tmp);
     e = undefined;
   }
-  if (first) out.push(['DEL', tmp]);
-  else if (e === undefined) return s.w.error(`ERR no partial import for key, start over`);
+  if (from === 0) out.push(['DEL', tmp]);
   if (e === undefined) e = db.add(tmp, newValue(type));
   const push = [PUSH[type], tmp];
   appendElements(e.value, type, args, 5, push);
@@ -109,6 +130,58 @@ export function importChunk(s: Session, args: string[]): void {
   s.server.changed(db, tmp);
   s.propagateAs = out;
   s.w.integer(sizeOf(e.value));
+}
+
+function parseNonNegative(text: string | undefined): number | null {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return null;
+  return Number(text);
+}
+
+/**
+ * Whether a mover's copy may overwrite `key` here: absent, REPLACE, or the copy here is one the
+ * mover wrote that no client has written since.
+ */
+function mayOverwrite(db: Db, key: string, replace: boolean): boolean {
+  if (replace) return true;
+  const e = db.peek(key);
+  return e === undefined || db.isUntouched(key, e);
+}
+
+/**
+ * TESSERA.IMPORT RESTORE <key> <abs-ms|0> <payload> [REPLACE]: one small key from the mover, in
+ * Redis's DUMP format with its absolute expiry. Stored (+OK, propagated as RESTORE … ABSTTL
+ * REPLACE) unless a newer copy is here (+KEPT, nothing changes: see the top of this file).
+ */
+export function importRestore(s: Session, args: string[]): void {
+  const key = args[2]!;
+  const at = Number(args[3]);
+  if (!Number.isSafeInteger(at) || at < 0) return s.w.error('ERR value is not an integer or out of range');
+  let replace = false;
+  for (let i = 5; i < args.length; i++) {
+    if (args[i]!.toLowerCase() === 'replace') replace = true;
+    else return s.w.error('ERR syntax error');
+  }
+  const refused = importingError(s, key);
+  if (refused) return s.w.error(refused);
+  const db = s.db;
+  if (!mayOverwrite(db, key, replace)) return s.w.simple(KEPT);
+  const parsed = parseDumpPayload(Buffer.from(args[4]!, 'latin1'));
+  if (!parsed.ok) return s.w.error(parsed.error);
+  const had = db.delete(key);
+  if (at !== 0 && at <= s.server.now) {
+    // Expired on the way: nothing is created; a replaced copy is gone (replicas learn it as a DEL).
+    if (had) {
+      s.server.changed(db, key);
+      s.propagateAs = [['DEL', key]];
+    }
+    return s.w.ok();
+  }
+  const e = db.add(key, parsed.value);
+  if (at !== 0) db.setExpire(key, e, at);
+  s.server.changed(db, key);
+  db.noteUntouched(key, e);
+  s.propagateAs = [['RESTORE', key, String(at), args[4]!, 'ABSTTL', 'REPLACE']];
+  s.w.ok();
 }
 
 function appendElements(value: StoredValue, type: ChunkType, args: string[], from: number, push: string[]): void {
@@ -147,23 +220,35 @@ function sizeOf(value: StoredValue): number {
 }
 
 /**
- * TESSERA.IMPORT COMMIT <key> <abs-ms|0> <elements>: renames the partial key into place, replacing
- * any older copy, with the key's absolute expiry (0 = none). The element count must match what
- * arrived, else the move starts over. An expiry already past removes both.
+ * TESSERA.IMPORT COMMIT <key> <abs-ms|0> <elements> [REPLACE]: renames the partial key into place
+ * with the key's absolute expiry (0 = none), over an older copy the mover wrote (or any copy with
+ * REPLACE); a newer copy here is kept (+KEPT) and the partial dropped. The element count must
+ * match what arrived, else the move starts over. An expiry already past removes both.
  */
 export function importCommit(s: Session, args: string[]): void {
   const key = args[2]!;
   const at = Number(args[3]);
   const expected = Number(args[4]);
   if (!Number.isSafeInteger(at) || at < 0 || !Number.isSafeInteger(expected)) return s.w.error('ERR value is not an integer or out of range');
+  let replace = false;
+  for (let i = 5; i < args.length; i++) {
+    if (args[i]!.toLowerCase() === 'replace') replace = true;
+    else return s.w.error('ERR syntax error');
+  }
   const refused = importingError(s, key);
   if (refused) return s.w.error(refused);
   const db = s.db;
   const tmp = tempNameFor(key);
-  const e = db.peek(tmp);
+  const e = db.peekHidden(tmp);
   if (e === undefined || sizeOf(e.value) !== expected) return s.w.error('ERR no complete partial import for key, start over');
+  if (!mayOverwrite(db, key, replace)) {
+    db.deleteHidden(tmp);
+    s.server.changed(db, tmp);
+    s.propagateAs = [['DEL', tmp]];
+    return s.w.simple(KEPT);
+  }
   if (at !== 0 && at <= s.server.now) {
-    db.delete(tmp);
+    db.deleteHidden(tmp);
     const had = db.delete(key);
     s.propagateAs = had ? [['DEL', tmp], ['DEL', key]] : [['DEL', tmp]];
     s.server.changed(db, tmp);
@@ -177,6 +262,7 @@ export function importCommit(s: Session, args: string[]): void {
   s.propagateAs = [['RENAME', tmp, key], at === 0 ? ['PERSIST', key] : ['PEXPIREAT', key, String(at)]];
   s.server.changed(db, tmp);
   s.server.changed(db, key);
+  db.noteUntouched(key, ne);
   s.w.ok();
 }
 
@@ -186,13 +272,32 @@ export function importAbort(s: Session, args: string[]): void {
   const refused = importingError(s, key);
   if (refused) return s.w.error(refused);
   const tmp = tempNameFor(key);
-  if (dropTemp(s.db, tmp)) {
+  if (s.db.deleteHidden(tmp)) {
     s.server.changed(s.db, tmp);
     s.propagateAs = [['DEL', tmp]];
   }
   s.w.ok();
 }
 
-function dropTemp(db: Db, tmp: string): boolean {
-  return db.delete(tmp);
+/**
+ * After an ownership change: partial imports of slots no longer importing are dropped (a
+ * cancelled move; on a master, the DEL reaches replicas and the AOF through `propagate`), and
+ * the untouched marks of slots neither importing nor migrating are forgotten (they only matter
+ * while a slot moves). `propagate` is null on a replica, which hears of the DELs from its master.
+ */
+export function settleImports(db: Db, ownership: SlotOwnership, propagate: ((argv: string[]) => void) | null): void {
+  if (db.slots.hiddenCount !== 0 && propagate !== null) {
+    const drop: string[] = [];
+    for (const [key, slot] of db.slots.hiddenKeys()) if (ownership.stateOf(slot) !== SlotState.Importing) drop.push(key);
+    for (const key of drop) {
+      db.deleteHidden(key);
+      propagate(['DEL', key]);
+    }
+  }
+  const u = db.untouched;
+  if (u === null || u.size === 0) return;
+  for (const key of u.keys()) {
+    const st = ownership.stateOf(slotOf(key));
+    if (st !== SlotState.Importing && st !== SlotState.Migrating) u.delete(key);
+  }
 }

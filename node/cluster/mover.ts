@@ -1,18 +1,31 @@
 // The source side of the slot mover (TESSERA.MIGRATE SLOT): pushes whole hash-tag groups of a
 // migrating slot to the target over one connection per target (reused), pipelined, and deletes a
-// key here only once the target acknowledged it. Small keys go as ASKING + RESTORE key <abs-ms>
-// payload ABSTTL REPLACE (Redis's DUMP format, absolute expiry; REPLACE because an interrupted
-// earlier attempt may have left a copy, and the copy here is the authoritative one: clients reach
-// the target for a key only once it is gone from here). Big keys (> BIG_ELEMENTS elements or
-// > BIG_BYTES) go in element chunks to a temporary key on the target (node/cluster/import.ts),
-// renamed into place by a final COMMIT. While a group is in flight it is locked
-// (node/keyspace/key-locks.ts): commands on it wait, then run against the new state. A big key's
-// group stays locked for its whole move (writes to it wait; reads too), since the chunks are read
-// from the live value. Work is sliced: every slice yields to the event loop, so other clients
-// never wait for more than a slice (a chunk or a sub-batch: well under a few ms).
+// key here only once the target acknowledged it. Small keys go as ASKING + TESSERA.IMPORT RESTORE
+// key <abs-ms> payload [REPLACE] (Redis's DUMP format, absolute expiry). Big keys (> BIG_ELEMENTS
+// elements or > BIG_BYTES) go in element chunks to a hidden temporary key on the target
+// (node/cluster/import.ts), renamed into place by a final COMMIT.
+//
+// No acknowledged move is ever undone, and no newer write overwritten (docs/compatibility.md,
+// "Slot ownership"):
+// - the DELs of a batch's keys are on disk (host.durable: an fsync of the AOF, in the background)
+//   before the group is released or the batch reported moved, so a source that crashes and
+//   restarts never brings back a key clients have since written or deleted on the target;
+// - the target keeps a copy it holds that a client wrote (answering KEPT: this copy is deleted as
+//   if moved); a group whose earlier send failed here (no reply, refused, cancelled) is sent with
+//   REPLACE, since the copy here kept being served while the target's was never visible.
+//
+// While a group is in flight it is locked (node/keyspace/key-locks.ts): commands on it wait, then
+// run against the new state. A big key's group stays locked for its whole move (commands on it
+// wait; commands on other keys never do), since the chunks are read from the live value. An
+// interrupted big key resumes from the target's progress when the value here is unchanged since
+// (db.untouched), else starts over; the target refuses a chunk that does not continue its partial
+// key, so no element is ever added twice. Work is sliced: every slice yields to the event loop, so
+// other clients never wait for more than a slice (a chunk or a sub-batch: well under a few ms).
+// The throttle (keys and bytes per second) is a rate over every move of this node, settable at
+// any time (TESSERA.MIGRATE THROTTLE).
 import { connect, type Socket } from 'node:net';
 import { encodeCommand } from '../../common/resp/encode.js';
-import { ReplyErrorValue, decodeReply, type Reply } from '../../common/resp/reply-decoder.js';
+import { ReplyErrorValue, SimpleString, decodeReply, type Reply } from '../../common/resp/reply-decoder.js';
 import { hashTag, slotOf } from '../../common/slots.js';
 import { createDumpPayload } from '../persistence/dump.js';
 import type { Db, Entry } from '../keyspace/db.js';
@@ -22,7 +35,8 @@ import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import type { StoredValue } from '../keyspace/types/value.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
-import type { ChunkType } from './import.js';
+import { KEPT, type ChunkType } from './import.js';
+import { Throttle } from './throttle.js';
 
 export const BIG_ELEMENTS = 1024;
 export const BIG_BYTES = 1024 * 1024;
@@ -76,6 +90,8 @@ export interface MoverHost {
   stillMigrating(slot: number, target: string): boolean;
   /** A key moved: propagate its DEL to replicas and the AOF, wake WATCH and blocked clients. */
   deleted(key: string): void;
+  /** Resolves once the DELs propagated so far are on disk (an AOF fsync; at once without an AOF). */
+  durable(): Promise<void>;
   log(level: 'notice' | 'warning', message: string): void;
 }
 
@@ -209,6 +225,7 @@ interface Batch {
   parts: Buffer[];
   replies: number;
   bytes: number;
+  keys: number;
 }
 
 /** The tag groups of one slot, built once per migration (no key is added here while it migrates). */
@@ -220,27 +237,52 @@ interface SlotGroups {
   next: number;
 }
 
+/** Where an interrupted big key stood: resumed from there if its value here is unchanged. */
+interface BigResume {
+  target: string;
+  entry: Entry;
+  total: number;
+  acked: number;
+}
+
+/** Groups whose send failed, per target, kept at most this many (beyond, the target's own rule decides). */
+const IN_DOUBT_MAX = 100_000;
+/** Interrupted big keys remembered for a resume. */
+const RESUME_MAX = 64;
+
 export class Mover {
   private readonly links = new Map<string, TargetLink>();
   private readonly running = new Set<number>();
   /** Grouping passes of slots being moved (several may move at once), oldest dropped first. */
   private readonly groups = new Map<number, SlotGroups>();
+  /**
+   * Per target, tags of groups sent there whose outcome is unknown or failed while they stayed
+   * here (and kept being served): the copy here counts, so they go again with REPLACE.
+   */
+  private readonly inDoubt = new Map<string, Set<string>>();
+  private readonly resumes = new Map<string, BigResume>();
+  readonly throttle: Throttle;
   // STATUS
   private currentSlot = -1;
   private currentTarget: string | null = null;
   private keysMoved = 0;
   private bytesMoved = 0;
+  private keysKept = 0;
   private bigKey: string | null = null;
   private bigDone = 0;
   private bigTotal = 0;
+  private bigResumedAt = 0;
 
-  constructor(private readonly host: MoverHost) {}
+  constructor(private readonly host: MoverHost) {
+    this.throttle = new Throttle(() => Date.now());
+  }
 
   isRunning(slot: number): boolean {
     return this.running.has(slot);
   }
 
   status(): Array<[string, string | number | null]> {
+    const t = this.throttle.status();
     return [
       ['slot', this.currentSlot],
       ['target', this.currentTarget],
@@ -249,6 +291,11 @@ export class Mover {
       ['big_key', this.bigKey],
       ['big_key_done', this.bigDone],
       ['big_key_total', this.bigTotal],
+      ['big_key_resumed_at', this.bigResumedAt],
+      ['keys_kept_on_target', this.keysKept],
+      ['throttle_keys_per_sec', t.keysPerSec],
+      ['throttle_bytes_per_sec', t.bytesPerSec],
+      ['throttle_waited_ms', t.waitedMs],
     ];
   }
 
@@ -282,6 +329,9 @@ export class Mover {
         }));
       };
       while (firstError === null && result.moved < opts.maxKeys && result.bytes < opts.maxBytes) {
+        // The throttle's wait comes before any group is locked: nothing is held meanwhile.
+        await this.throttle.pace();
+        if (firstError !== null) break;
         const batch = this.takeBatch(groups, opts.maxKeys - result.moved, opts.maxBytes - result.bytes);
         if (batch === 'big') {
           await Promise.all(inflight.splice(0));
@@ -299,6 +349,7 @@ export class Mover {
           groups = await this.groupsOf(slot, target, true);
           continue;
         }
+        this.throttle.charge(batch.keys, batch.bytes);
         track(this.send(link, batch, result));
         if (inflight.length >= WINDOW) await inflight.shift();
         await yieldTick();
@@ -332,11 +383,14 @@ export class Mover {
   private async groupsOf(slot: number, target: string, fresh: boolean): Promise<SlotGroups> {
     const g = this.groups.get(slot);
     if (!fresh && g !== undefined && g.target === target) return g;
-    const keys = this.host.db.slots.keysOf(slot).slice();
+    const db = this.host.db;
+    const keys = db.slots.keysOf(slot).slice();
     const byTag = new Map<string, string[]>();
     const tags: string[] = [];
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
+      // A partial import left from when this node imported the slot is not data to move.
+      if (db.isHidden(key)) continue;
       const tag = hashTag(key);
       const list = byTag.get(tag);
       if (list === undefined) {
@@ -378,15 +432,40 @@ export class Mover {
     return group;
   }
 
+  private replaceFor(target: string, tag: string): boolean {
+    const set = this.inDoubt.get(target);
+    return set !== undefined && set.has(tag);
+  }
+
+  private markInDoubt(target: string, tag: string): void {
+    let set = this.inDoubt.get(target);
+    if (set === undefined) this.inDoubt.set(target, (set = new Set()));
+    if (set.size < IN_DOUBT_MAX) set.add(tag);
+  }
+
+  private clearInDoubt(target: string, tag: string): void {
+    const set = this.inDoubt.get(target);
+    if (set !== undefined && set.size !== 0) set.delete(tag);
+  }
+
+  /** ASKING + TESSERA.IMPORT RESTORE of one small key (REPLACE when its group is in doubt). */
+  private restoreParts(key: string, e: Entry, replace: boolean, out: Buffer[]): number {
+    const payload = dumpOf(e.value, this.host.rdbCompression());
+    const args = ['TESSERA.IMPORT', 'RESTORE', key, String(e.expireAt), payload];
+    if (replace) args.push('REPLACE');
+    out.push(ASKING, encodeCommand(args));
+    return payload.length + key.length;
+  }
+
   /**
    * Builds one pipelined write of whole small groups (locking each), 'big' when the next group
    * holds a big key (moved on its own), or null when the slot has no group left.
    */
   private takeBatch(g: SlotGroups, keysLeft: number, bytesLeft: number): Batch | 'big' | null {
-    const batch: Batch = { groups: [], parts: [], replies: 0, bytes: 0 };
-    let keys = 0;
-    const compress = this.host.rdbCompression();
-    while (keys < Math.min(SUB_BATCH_KEYS, keysLeft) && batch.bytes < Math.min(SUB_BATCH_BYTES, bytesLeft)) {
+    const batch: Batch = { groups: [], parts: [], replies: 0, bytes: 0, keys: 0 };
+    const maxKeys = this.throttle.batchKeys(Math.min(SUB_BATCH_KEYS, keysLeft));
+    const maxBytes = this.throttle.batchBytes(Math.min(SUB_BATCH_BYTES, bytesLeft));
+    while (batch.keys < maxKeys && batch.bytes < maxBytes) {
       const group = this.peekGroup(g);
       if (group === null) break;
       if (group.entries.some((e) => isBig(e.value))) {
@@ -394,53 +473,71 @@ export class Mover {
         break;
       }
       g.next++;
+      const replace = this.replaceFor(g.target, group.tag);
       const sent: SentGroup = { tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 };
       for (let i = 0; i < group.keys.length; i++) {
-        const e = group.entries[i]!;
-        const payload = dumpOf(e.value, compress);
-        batch.parts.push(encodeCommand(['ASKING']), encodeCommand(['RESTORE', group.keys[i]!, String(e.expireAt), payload, 'ABSTTL', 'REPLACE']));
+        batch.bytes += this.restoreParts(group.keys[i]!, group.entries[i]!, replace, batch.parts);
         sent.replies += 2;
-        batch.bytes += payload.length + group.keys[i]!.length;
       }
       this.host.locks.lockTag(group.tag);
       batch.groups.push(sent);
       batch.replies += sent.replies;
-      keys += group.keys.length;
+      batch.keys += group.keys.length;
     }
     return batch.groups.length === 0 ? null : batch;
   }
 
-  /** Sends a batch; on the replies deletes here every group the target took whole, then unlocks. */
+  /**
+   * Sends a batch; on the replies deletes here every group the target took whole, makes those
+   * DELs durable, then unlocks. A group without a clean answer stays here, in doubt.
+   */
   private async send(link: TargetLink, batch: Batch, result: MoveResult): Promise<void> {
     let replies: Reply[] | null = null;
+    let refused: Error | null = null;
     try {
       replies = await link.request(Buffer.concat(batch.parts), batch.replies);
-    } finally {
+    } catch (err) {
+      refused = err as Error;
+    }
+    const finished: SentGroup[] = [];
+    try {
       let at = 0;
-      let refused: Error | null = null;
       for (const group of batch.groups) {
         const mine = replies === null ? null : replies.slice(at, at + group.replies);
         at += group.replies;
         const err = mine === null ? 'no reply' : firstErrorOf(mine);
+        if (err !== null) {
+          refused ??= new MoveError(`ERR target refused: ${err}`);
+          this.markInDoubt(link.address, group.tag);
+          continue;
+        }
         try {
-          if (err === null) this.finishGroup(group, result, 0, link.address);
-          else refused ??= new MoveError(`ERR target refused: ${err}`);
+          this.finishGroup(group, result, 0, link.address, keptIn(mine!));
+          finished.push(group);
         } catch (e) {
           refused ??= e as Error;
+          this.markInDoubt(link.address, group.tag);
         }
-        this.host.locks.unlockTag(group.tag);
       }
-      result.bytes += replies === null ? 0 : batch.bytes;
-      this.bytesMoved += replies === null ? 0 : batch.bytes;
-      if (replies !== null && refused !== null) throw refused;
+      if (finished.length !== 0) await this.host.durable();
+    } finally {
+      for (const group of batch.groups) this.host.locks.unlockTag(group.tag);
     }
+    if (replies !== null) {
+      result.bytes += batch.bytes;
+      this.bytesMoved += batch.bytes;
+    }
+    if (refused !== null) throw refused;
   }
 
-  /** The target holds the group: delete it here (only entries unchanged since they were sent). */
-  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number, target: string): void {
+  /**
+   * The target holds the group (or kept a newer copy of some keys): delete it here, only entries
+   * unchanged since they were sent (the group is locked, so only expiry or eviction differs).
+   */
+  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number, target: string, kept: number): void {
     const db = this.host.db;
     // Cancelled or switched meanwhile: the copy here stays the one that counts (the target's is
-    // in a slot it will not serve, or is sent again with REPLACE by a later move).
+    // in a slot it will not serve; a move back keeps this one).
     const slot = slotOf(group.keys[0]!);
     if (!this.host.stillMigrating(slot, target)) throw new MoveError(`ERR slot ${slot} is not migrating to ${target}`);
     for (let i = 0; i < group.keys.length; i++) {
@@ -449,85 +546,203 @@ export class Mover {
       db.delete(key);
       this.host.deleted(key);
     }
+    this.clearInDoubt(target, group.tag);
     result.moved += group.keys.length;
     this.keysMoved += group.keys.length;
+    this.keysKept += kept;
     result.bytes += extraBytes;
     this.bytesMoved += extraBytes;
   }
 
   /**
    * A group with a big key: locked for the whole move. Small members go as RESTOREs, big ones in
-   * chunks (a fresh start each time: the first chunk drops any partial key an interrupted attempt
-   * left), then COMMIT; the group is deleted here once every part was acknowledged.
+   * chunks, then COMMIT; the group is deleted here once every part was acknowledged, and the
+   * lock released once those DELs are durable.
    */
   private async moveBigGroup(link: TargetLink, group: { tag: string; keys: string[]; entries: Entry[] }, result: MoveResult): Promise<void> {
     const locks = this.host.locks;
     locks.lockTag(group.tag);
     let bytes = 0;
+    let kept = 0;
+    const replace = this.replaceFor(link.address, group.tag);
     try {
-      for (let i = 0; i < group.keys.length; i++) {
-        const key = group.keys[i]!;
-        const e = group.entries[i]!;
-        if (this.host.db.dict.get(key) !== e) continue;
-        if (isBig(e.value)) bytes += await this.moveBigKey(link, key, e);
-        else {
-          const payload = dumpOf(e.value, this.host.rdbCompression());
-          const replies = await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['RESTORE', key, String(e.expireAt), payload, 'ABSTTL', 'REPLACE'])]), 2);
-          const err = firstErrorOf(replies);
-          if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
-          bytes += payload.length;
+      try {
+        for (let i = 0; i < group.keys.length; i++) {
+          const key = group.keys[i]!;
+          const e = group.entries[i]!;
+          if (this.host.db.dict.get(key) !== e) continue;
+          if (isBig(e.value)) {
+            const r = await this.moveBigKey(link, key, e, replace);
+            bytes += r.bytes;
+            if (r.kept) kept++;
+          } else {
+            const parts: Buffer[] = [];
+            bytes += this.restoreParts(key, e, replace, parts);
+            const replies = await link.request(Buffer.concat(parts), 2);
+            const err = firstErrorOf(replies);
+            if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
+            kept += keptIn(replies);
+          }
         }
+        this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes, link.address, kept);
+      } catch (err) {
+        this.markInDoubt(link.address, group.tag);
+        throw err;
       }
-      this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes, link.address);
+      await this.host.durable();
     } finally {
       locks.unlockTag(group.tag);
     }
   }
 
-  /** Streams one big key in chunks with a window of chunks in flight; returns the bytes sent. */
-  private async moveBigKey(link: TargetLink, key: string, e: Entry): Promise<number> {
+  /**
+   * Streams one big key in chunks with a window of chunks in flight, from where an interrupted
+   * attempt left it when that is safe; returns the bytes sent and whether the target kept its copy.
+   */
+  private async moveBigKey(link: TargetLink, key: string, e: Entry, replace: boolean): Promise<{ bytes: number; kept: boolean }> {
     const value = e.value;
     const type = typeOf(value);
     const total = elementCount(value);
+    const db = this.host.db;
     this.bigKey = key;
-    this.bigDone = 0;
     this.bigTotal = total;
-    const inflight: Array<Promise<Reply[]>> = [];
-    let bytes = 0;
-    let pos = 0;
-    const check = (replies: Reply[]): void => {
+    let pos = this.resumePoint(key, e, link.address, total);
+    this.bigResumedAt = pos;
+    this.bigDone = pos;
+    const out = { bytes: 0, kept: false };
+    let acked = pos;
+    let restarted = false;
+    let committing = false;
+    try {
+      for (;;) {
+        const r = await this.streamChunks(link, key, e, type, total, pos, out, (n) => {
+          acked = n;
+        });
+        if (r === 'gone') return out;
+        if (r === 'done') break;
+        // The target's partial key is not where we thought: resume from it if our value is
+        // unchanged since it was sent (a list must never get an element twice), else start over.
+        if (restarted) throw new MoveError(`ERR target refused: ${r.message}`);
+        restarted = true;
+        pos = r.have > 0 && r.have <= total && this.resumable(key, e, link.address) ? r.have : 0;
+        this.bigResumedAt = pos;
+        acked = pos;
+      }
+      if (db.dict.get(key) !== e) return out;
+      const commit = ['TESSERA.IMPORT', 'COMMIT', key, String(e.expireAt), String(total)];
+      if (replace) commit.push('REPLACE');
+      committing = true;
+      const replies = await link.request(Buffer.concat([ASKING, encodeCommand(commit)]), 2);
       const err = firstErrorOf(replies);
       if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
+      out.kept = keptIn(replies) > 0;
+      this.resumes.delete(key);
+      return out;
+    } catch (err) {
+      // A failed COMMIT starts over next time (the partial may not be what we think).
+      if (committing) this.resumes.delete(key);
+      else this.noteResume(key, e, link.address, total, acked);
+      throw err;
+    } finally {
+      this.bigKey = null;
+    }
+  }
+
+  /**
+   * Sends the chunks from `pos` on; 'done' when all were acknowledged, 'gone' when the key went
+   * away meanwhile (expiry, eviction, flush: the partial is dropped on the target), or where the
+   * target's partial key really stands when a chunk did not continue it.
+   */
+  private async streamChunks(
+    link: TargetLink, key: string, e: Entry, type: ChunkType, total: number, start: number,
+    out: { bytes: number }, onAck: (n: number) => void,
+  ): Promise<'done' | 'gone' | { have: number; message: string }> {
+    const value = e.value;
+    const inflight: Array<{ end: number; reply: Promise<Reply[]> }> = [];
+    let mismatch: { have: number; message: string } | null = null;
+    const settle = async (): Promise<void> => {
+      const head = inflight.shift()!;
+      const replies = await head.reply;
+      const err = firstErrorOf(replies);
+      if (err === null) {
+        if (mismatch === null) onAck(head.end);
+        return;
+      }
+      const m = /^ERR partial import holds (\d+) elements/.exec(err);
+      if (m === null) throw new MoveError(`ERR target refused: ${err}`);
+      mismatch ??= { have: Number(m[1]), message: err };
     };
+    let pos = start;
     try {
       while (pos < total || pos === 0) {
         if (this.host.db.dict.get(key) !== e) {
           // Expired or removed meanwhile (the group is locked, so only expiry, eviction or a
           // flush): nothing to move; drop what the target holds of it.
-          await Promise.allSettled(inflight);
-          check(await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['TESSERA.IMPORT', 'ABORT', key])]), 2));
-          return bytes;
+          while (inflight.length > 0) await settle().catch(() => {});
+          const r = await link.request(Buffer.concat([ASKING, encodeCommand(['TESSERA.IMPORT', 'ABORT', key])]), 2);
+          const err = firstErrorOf(r);
+          if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
+          this.resumes.delete(key);
+          return 'gone';
         }
-        const args = ['TESSERA.IMPORT', 'CHUNK', key, type, pos === 0 ? '1' : '0'];
+        await this.throttle.pace();
+        const args = ['TESSERA.IMPORT', 'CHUNK', key, type, String(pos)];
         const before = pos;
         pos = appendChunk(value, pos, args);
+        let bytes = 0;
         for (let i = 5; i < args.length; i++) bytes += args[i]!.length;
-        inflight.push(link.request(encodeStrings(args, true), 2));
-        if (inflight.length >= CHUNK_WINDOW) check(await inflight.shift()!);
+        out.bytes += bytes;
+        this.throttle.charge(0, bytes);
+        inflight.push({ end: pos, reply: link.request(encodeStrings(args, true), 2) });
+        if (inflight.length >= CHUNK_WINDOW) await settle();
+        if (mismatch !== null) break;
         this.bigDone = pos;
         if (pos === before) break;
         await yieldTick();
       }
-      for (const p of inflight.splice(0)) check(await p);
-      if (this.host.db.dict.get(key) !== e) return bytes;
-      check(await link.request(Buffer.concat([encodeCommand(['ASKING']), encodeCommand(['TESSERA.IMPORT', 'COMMIT', key, String(e.expireAt), String(total)])]), 2));
-      return bytes;
+      while (inflight.length > 0) await settle();
     } finally {
       // Replies still owed belong to this attempt only; failures were reported above.
-      for (const p of inflight) p.catch(() => {});
-      this.bigKey = null;
+      for (const c of inflight) c.reply.catch(() => {});
     }
+    return mismatch ?? 'done';
   }
+
+  /** Where to start a big key: an interrupted attempt's acknowledged position, if still safe. */
+  private resumePoint(key: string, e: Entry, target: string, total: number): number {
+    const r = this.resumes.get(key);
+    if (r === undefined) return 0;
+    if (r.target !== target || r.entry !== e || r.total !== total || !this.host.db.isUntouched(key, e)) {
+      this.resumes.delete(key);
+      return 0;
+    }
+    return r.acked;
+  }
+
+  private resumable(key: string, e: Entry, target: string): boolean {
+    const r = this.resumes.get(key);
+    return r !== undefined && r.target === target && r.entry === e && this.host.db.isUntouched(key, e);
+  }
+
+  /** An interrupted big key: remembered with the entry, which a write here makes "touched". */
+  private noteResume(key: string, e: Entry, target: string, total: number, acked: number): void {
+    if (this.host.db.dict.get(key) !== e) return;
+    const known = this.resumes.get(key);
+    // The mark is taken at the first interruption: a write since then must not be missed.
+    if (known === undefined || known.entry !== e || !this.host.db.isUntouched(key, e)) this.host.db.noteUntouched(key, e);
+    this.resumes.delete(key);
+    this.resumes.set(key, { target, entry: e, total, acked });
+    if (this.resumes.size > RESUME_MAX) this.resumes.delete(this.resumes.keys().next().value!);
+  }
+}
+
+const ASKING = encodeCommand(['ASKING']);
+
+/** How many of a group's replies say the target kept its own (newer) copy. */
+function keptIn(replies: readonly Reply[]): number {
+  let n = 0;
+  for (const r of replies) if (r instanceof SimpleString && r.value === KEPT) n++;
+  return n;
 }
 
 /**
@@ -555,15 +770,23 @@ function firstErrorOf(replies: readonly Reply[]): string | null {
   return null;
 }
 
-function elementCount(v: StoredValue): number {
-  if (typeof v === 'string') return 1;
-  if (v instanceof ListValue) return v.length;
-  return (v as HashValue | SetValue | ZSetValue).size;
+/** Whether a value is one of the collections the importer takes in chunks (others go whole). */
+function chunkable(v: StoredValue): boolean {
+  return v instanceof ListValue || v instanceof HashValue || v instanceof SetValue || v instanceof ZSetValue;
 }
 
-/** A collection worth moving in chunks: many elements, or many bytes (sampled). */
+function elementCount(v: StoredValue): number {
+  if (v instanceof ListValue) return v.length;
+  if (v instanceof HashValue || v instanceof SetValue || v instanceof ZSetValue) return v.size;
+  return 1;
+}
+
+/**
+ * A collection worth moving in chunks: many elements, or many bytes (sampled). Strings (and so
+ * bitmaps and HyperLogLogs) and any type the importer has no chunk form for go whole, by DUMP.
+ */
 export function isBig(v: StoredValue): boolean {
-  if (typeof v === 'string') return false;
+  if (!chunkable(v)) return false;
   const n = elementCount(v);
   if (n > BIG_ELEMENTS) return true;
   return n > 16 && n * sampleElementBytes(v) > BIG_BYTES;
@@ -588,6 +811,7 @@ function sampleElementBytes(v: StoredValue): number {
 /** Approximate bytes of a value (string length, or elements × sampled element size). */
 export function approxBytes(v: StoredValue): number {
   if (typeof v === 'string') return v.length;
+  if (!chunkable(v)) return createDumpPayload(v, { compression: false }).length;
   return Math.round(elementCount(v) * sampleElementBytes(v));
 }
 
@@ -595,7 +819,8 @@ function typeOf(v: StoredValue): ChunkType {
   if (v instanceof ListValue) return 'list';
   if (v instanceof HashValue) return 'hash';
   if (v instanceof SetValue) return 'set';
-  return 'zset';
+  if (v instanceof ZSetValue) return 'zset';
+  throw new MoveError('ERR no chunk form for this type');
 }
 
 /** Adds the elements from `pos` up to one chunk to args; returns the next position. */

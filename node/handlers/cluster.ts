@@ -2,10 +2,11 @@
 // holds the state; node/cluster/routing-check.ts answers with it). On a node without
 // `slot-ownership yes` they refuse, as Redis's cluster commands do without cluster-enabled.
 import { slotOf } from '../../common/slots.js';
-import { importAbort, importChunk, importCommit } from '../cluster/import.js';
+import { importAbort, importChunk, importCommit, importRestore, settleImports } from '../cluster/import.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_KEYS, DEFAULT_TIMEOUT_MS, MoveError, Mover, approxBytes } from '../cluster/mover.js';
 import { parseEpoch, parseSetArgs, parseSlotList, SlotState, stateName } from '../cluster/ownership.js';
 import type { NodeServer } from '../server.js';
+import { aofOf } from '../persistence/aof.js';
 import { CLUSTERDOWN_ERR, UNCONFIRMED_ERR, type SlotRouting } from '../cluster/routing-check.js';
 import type { Session } from '../session.js';
 import type { HandlerMap } from './handler.js';
@@ -42,6 +43,7 @@ function slotsSetCommand(s: Session, args: string[]): void {
   if (routing.ownership.epoch !== before) {
     s.server.dirty++;
     redirectBlockedClients(s, routing);
+    settleSlots(s, routing);
   }
   if (error) return s.w.error(error);
   s.w.ok();
@@ -70,6 +72,18 @@ function redirectBlockedClients(s: Session, routing: SlotRouting): void {
     // The unblocked client may have pipelined more commands meanwhile.
     setImmediate(() => c.processInput());
   }
+}
+
+/**
+ * Partial imports of slots that stopped importing (a cancel) are dropped by a master (its DELs
+ * reach replicas and the AOF; a replica and an AOF replay hear of them that way), and untouched
+ * marks of settled slots forgotten (node/cluster/import.ts).
+ */
+function settleSlots(s: Session, routing: SlotRouting): void {
+  const server = s.server;
+  const db = server.dbs[0]!;
+  const master = server.replication.role === 'master' && !server.suppressPropagation && !server.replication.isMasterClient(s);
+  settleImports(db, routing.ownership, master ? (argv) => server.propagate(db.id, argv) : null);
 }
 
 /** TESSERA.SLOTS CONFIRM <epoch>: lifts the restart write fence when the epochs agree. */
@@ -140,6 +154,7 @@ function moverOf(server: NodeServer): Mover {
       server.propagate(db.id, ['DEL', key]);
       server.changed(db, key);
     },
+    durable: () => aofOf(server)?.durable() ?? Promise.resolve(),
     log: (level, message) => server.log(level, message),
   });
   movers.set(server, m);
@@ -213,6 +228,33 @@ function migrateStatusCommand(s: Session): void {
   }
 }
 
+/**
+ * TESSERA.MIGRATE THROTTLE [KEYS n] [BYTES n]: the mover's rate limits, keys and bytes per second
+ * over every move of this node (0 = none), applied from the next batch of the moves running.
+ * Without arguments, or after setting: ["keys_per_sec", n, "bytes_per_sec", n].
+ */
+function migrateThrottleCommand(s: Session, args: string[]): void {
+  if (routingOf(s, NO_OWNERSHIP) === null) return;
+  const throttle = moverOf(s.server).throttle;
+  const now = throttle.status();
+  let keys = now.keysPerSec;
+  let bytes = now.bytesPerSec;
+  for (let i = 2; i < args.length; i += 2) {
+    const word = args[i]!.toLowerCase();
+    const n = parseCount(args[i + 1], 0);
+    if (n === null) return s.w.error(`ERR syntax error: ${args[i]} needs a non-negative integer`);
+    if (word === 'keys') keys = n;
+    else if (word === 'bytes') bytes = n;
+    else return s.w.error('ERR syntax error: expected KEYS or BYTES');
+  }
+  if (args.length > 2) throttle.set(keys, bytes);
+  s.w.map(2);
+  s.w.bulk('keys_per_sec');
+  s.w.integer(keys);
+  s.w.bulk('bytes_per_sec');
+  s.w.integer(bytes);
+}
+
 /** How many keys of a slot are sampled for its byte estimate. */
 const STATS_SAMPLE = 16;
 
@@ -247,7 +289,7 @@ function estimateSlotBytes(s: Session, slot: number, n: number): number {
   let sum = 0;
   for (let i = 0; i < k; i++) {
     const key = db.slots.keyAt(slot, Math.floor((i * n) / k))!;
-    const e = db.dict.get(key);
+    const e = db.isHidden(key) ? undefined : db.dict.get(key);
     sum += key.length + (e === undefined ? 0 : approxBytes(e.value));
   }
   return Math.round((sum / k) * n);
@@ -256,6 +298,8 @@ function estimateSlotBytes(s: Session, slot: number, n: number): number {
 export const clusterHandlers: HandlerMap = {
   'tessera.migrate|slot': migrateSlotCommand,
   'tessera.migrate|status': migrateStatusCommand,
+  'tessera.migrate|throttle': migrateThrottleCommand,
+  'tessera.import|restore': importRestore,
   'tessera.slots|stats': slotsStatsCommand,
   'tessera.import|chunk': importChunk,
   'tessera.import|commit': importCommit,

@@ -279,6 +279,7 @@ function keysCommand(s: Session, args: string[]): void {
   // Like Redis, expired keys are skipped but not deleted here.
   for (const [key, e] of s.db.dict) {
     if (e.expireAt !== 0 && e.expireAt <= now) continue;
+    if (s.db.isHidden(key)) continue; // a partial import (keyspace/slot-index.ts)
     if (all || globMatch(pattern, key)) out.push(key);
   }
   s.w.bulkArray(out);

@@ -1,9 +1,11 @@
 // One logical database: the key → entry dictionary with TTLs (lazy and active expiry), a per-slot
 // key index, random access and cursor scans. Speaks statuses (values, undefined, WRONG_TYPE),
-// never RESP.
+// never RESP. Hidden keys (the mover's partial imports, slot-index.ts) are absent for every
+// lookup, count and scan here; node/cluster/import.ts reaches them with peekHidden/deleteHidden.
 import { SLOT_COUNT, slotOf } from '../../common/slots.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { SlotIndex } from './slot-index.js';
+export { isHiddenName } from './slot-index.js';
 import { HashValue } from './types/hash-value.js';
 import { ListValue } from './types/list-value.js';
 import { SetValue } from './types/set-value.js';
@@ -11,6 +13,8 @@ import type { StoredValue as RValue } from './types/value.js';
 import { ZSetValue } from './types/zset-value.js';
 
 export const WRONG_TYPE = Symbol('WRONGTYPE');
+/** Bound of Db.untouched (keys of slots being imported or moved; cleared per slot when it settles). */
+const UNTOUCHED_MAX = 1_000_000;
 export type WrongType = typeof WRONG_TYPE;
 
 export class Entry {
@@ -62,8 +66,18 @@ export class Db {
   readonly dict = new Map<string, Entry>();
   readonly slots = new SlotIndex();
   private expiries = new ExpiryQueue();
-  /** Keys with a TTL (INFO keyspace "expires"). */
+  /** Keys with a TTL, hidden ones included (the active expiry cycle runs while any exist). */
   volatileCount = 0;
+  /**
+   * Keys "untouched since" they were noted (node/cluster/import.ts, mover.ts): a write to one
+   * (NodeServer.changed) forgets it. Null, the usual case, costs a write one field check.
+   */
+  untouched: Map<string, Entry> | null = null;
+  /**
+   * True while the AOF is replayed at start (persistence/aof.ts): a rewritten AOF stores a partial
+   * import as ordinary commands (RPUSH … in parts, PEXPIREAT), which must reach the hidden key.
+   */
+  revealHidden = false;
 
   private readonly clock: KeyspaceClock;
 
@@ -74,15 +88,55 @@ export class Db {
     this.clock = env.clock;
   }
 
+  /** Keys clients can see (DBSIZE, INFO keyspace). */
   get size(): number {
-    return this.dict.size;
+    return this.dict.size - this.slots.hiddenCount;
+  }
+
+  /** Keys with a TTL clients can see (INFO keyspace "expires"). */
+  get visibleVolatileCount(): number {
+    if (this.slots.hiddenCount === 0) return this.volatileCount;
+    let n = this.volatileCount;
+    for (const [key] of this.slots.hiddenKeys()) if (this.dict.get(key)?.expireAt) n--;
+    return n;
+  }
+
+  /** True for a hidden key present (KEYS and other walks over dict skip it, on masters and replicas). */
+  isHidden(key: string): boolean {
+    return this.slots.isHidden(key);
+  }
+
+  /**
+   * Whether lookups and writes by name treat `key` as absent: on a master only. A replica applies
+   * its master's stream, which writes partial imports with ordinary commands (RPUSH, PEXPIREAT,
+   * RENAME …), and takes no writes of its own; its clients still never meet one in a walk or count.
+   */
+  private hides(key: string): boolean {
+    return this.slots.hiddenCount !== 0 && !this.revealHidden && this.slots.isHidden(key) && !this.env.isReplica();
+  }
+
+  /** A write changed `key` (called for every changed key): forgets it as untouched. */
+  noteChanged(key: string): void {
+    const u = this.untouched;
+    if (u !== null && u.size !== 0) u.delete(key);
+  }
+
+  /** Notes that `key` holds `e` as written by the mover (see `untouched`); bounded. */
+  noteUntouched(key: string, e: Entry): void {
+    const u = (this.untouched ??= new Map());
+    if (u.size < UNTOUCHED_MAX) u.set(key, e);
+  }
+
+  /** Whether `key` still holds the entry noted, unwritten since. */
+  isUntouched(key: string, e: Entry): boolean {
+    return this.untouched !== null && this.untouched.get(key) === e && this.dict.get(key) === e;
   }
 
   /** The live entry of a key (touching its access clock), or undefined if absent or expired. */
   lookup(key: string): Entry | undefined {
     const e = this.dict.get(key);
     const clock = this.clock;
-    if (e === undefined || (e.expireAt !== 0 && e.expireAt <= clock.now && this.expireIfNeeded(key, e))) {
+    if (e === undefined || (e.expireAt !== 0 && e.expireAt <= clock.now && this.expireIfNeeded(key, e)) || this.hides(key)) {
       if (clock.countingReads) clock.keyspaceMisses++;
       return undefined;
     }
@@ -93,6 +147,14 @@ export class Db {
 
   /** Like lookup, without touching the access clock (TYPE, OBJECT, TTL do not count as access). */
   peek(key: string): Entry | undefined {
+    const e = this.dict.get(key);
+    if (e === undefined) return undefined;
+    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && this.expireIfNeeded(key, e)) return undefined;
+    return this.hides(key) ? undefined : e;
+  }
+
+  /** peek for the importer: hidden keys included. */
+  peekHidden(key: string): Entry | undefined {
     const e = this.dict.get(key);
     if (e === undefined) return undefined;
     if (e.expireAt !== 0 && e.expireAt <= this.clock.now && this.expireIfNeeded(key, e)) return undefined;
@@ -143,6 +205,11 @@ export class Db {
 
   /** Adds a key known to be absent; returns its entry. */
   add(key: string, value: RValue): Entry {
+    // A client writing to a hidden key's name saw it as absent: its key replaces the hidden one.
+    if (this.slots.hiddenCount !== 0 && this.hides(key)) {
+      const old = this.dict.get(key);
+      if (old !== undefined) this.removeEntry(key, old);
+    }
     const slot = slotOf(key);
     const e = new Entry(value, 0, this.clock.lfu ? this.env.accessClock(null) : this.clock.lruStamp, 0);
     e.slotPos = this.slots.add(slot, key);
@@ -153,7 +220,7 @@ export class Db {
   /** Sets a key's value (SET semantics): creates it or replaces the value; drops the TTL unless keepTtl. */
   set(key: string, value: RValue, keepTtl = false): Entry {
     const e = this.dict.get(key);
-    if (e === undefined) return this.add(key, value);
+    if (e === undefined || this.hides(key)) return this.add(key, value);
     e.value = value;
     e.lru = this.clock.lfu ? this.env.accessClock(e) : this.clock.lruStamp;
     if (!keepTtl && e.expireAt !== 0) {
@@ -163,8 +230,20 @@ export class Db {
     return e;
   }
 
-  /** Removes a key; true if it existed (expired keys count as absent). */
+  /**
+   * Removes a key; true if it existed (expired and hidden keys count as absent). A hidden key is
+   * removed all the same: that is how the DEL of its expiry reaches replicas and the AOF.
+   */
   delete(key: string): boolean {
+    if (this.hides(key)) {
+      this.deleteHidden(key);
+      return false;
+    }
+    return this.deleteHidden(key);
+  }
+
+  /** delete for the importer: hidden keys included. */
+  deleteHidden(key: string): boolean {
     const e = this.dict.get(key);
     if (e === undefined) return false;
     if (e.expireAt !== 0 && e.expireAt <= this.clock.now && !this.env.isReplica()) {
@@ -212,6 +291,7 @@ export class Db {
 
   /** Deletes every key. */
   flush(): void {
+    this.untouched = null;
     this.dict.clear();
     this.slots.clear();
     this.expiries.clear();
@@ -220,7 +300,7 @@ export class Db {
 
   /** Swaps the whole contents with another db (SWAPDB). */
   swapWith(other: Db): void {
-    for (const f of ['dict', 'slots', 'expiries', 'volatileCount'] as const) {
+    for (const f of ['dict', 'slots', 'expiries', 'volatileCount', 'untouched'] as const) {
       const mine = this[f as 'dict'];
       (this as unknown as Record<string, unknown>)[f] = other[f as 'dict'];
       (other as unknown as Record<string, unknown>)[f] = mine;
@@ -229,13 +309,13 @@ export class Db {
 
   /** A random live key, or undefined when empty. */
   randomKey(): string | undefined {
-    for (let tries = 0; tries < 100 && this.dict.size > 0; tries++) {
+    for (let tries = 0; tries < 100 && this.size > 0; tries++) {
       let n = Math.floor(Math.random() * this.dict.size);
       for (let s = 0; s < SLOT_COUNT; s++) {
-        const c = this.slots.count(s);
+        const c = this.slots.rawCount(s);
         if (n < c) {
           const key = this.slots.keyAt(s, n)!;
-          if (this.peek(key)) return key;
+          if (this.peek(key) && !this.slots.isHidden(key)) return key;
           break;
         }
         n -= c;
@@ -253,7 +333,7 @@ export class Db {
     let inSlot = Math.floor(cursor / SLOT_COUNT);
     let budget = count;
     while (slot < SLOT_COUNT) {
-      if (this.slots.count(slot) === 0 && inSlot === 0) {
+      if (this.slots.rawCount(slot) === 0 && inSlot === 0) {
         slot++;
         continue;
       }

@@ -61,6 +61,8 @@ export class AppendOnlyFile {
   private unsynced = false;
   private lastFsyncMs = Date.now();
   private fsyncInFlight = false;
+  /** durable() callers waiting for an fsync that starts after their writes reached the file. */
+  private syncWaiters: Array<() => void> = [];
   private closeAfterFsync: number[] = [];
   private currentSize = 0;
   private baseSize = 0;
@@ -159,9 +161,29 @@ export class AppendOnlyFile {
     this.maybeAutoRewrite();
   }
 
+  /**
+   * Resolves once every write propagated so far is on disk, whatever appendfsync says (the slot
+   * mover: a moved key's DEL must survive a crash before anyone is told it moved). The pending
+   * text is written now; the fsync runs in the thread pool, never blocking the event loop, and
+   * callers arriving while one runs share the next one.
+   */
+  durable(): Promise<void> {
+    if (this.state === 'off' && this.fd < 0) return Promise.resolve();
+    if (this.pending.length !== 0) this.writePending();
+    if (this.fd < 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.syncWaiters.push(resolve);
+      if (!this.fsyncInFlight) this.backgroundFsync();
+    });
+  }
+
   private backgroundFsync(): void {
     const fd = this.fd;
-    if (fd < 0) return;
+    const waiters = this.syncWaiters.splice(0);
+    if (fd < 0) {
+      for (const w of waiters) w();
+      return;
+    }
     this.fsyncInFlight = true;
     this.unsynced = false;
     this.lastFsyncMs = Date.now();
@@ -169,6 +191,9 @@ export class AppendOnlyFile {
       this.fsyncInFlight = false;
       if (err) this.server.log('warning', `Fail to fsync the AOF file: ${err.message}.`);
       for (const old of this.closeAfterFsync.splice(0)) closeQuietly(old);
+      for (const w of waiters) w();
+      // Writes that arrived while this one ran need an fsync of their own.
+      if (this.syncWaiters.length !== 0) this.backgroundFsync();
     });
   }
 
@@ -303,6 +328,8 @@ export class AppendOnlyFile {
     if (files.length === 0) return false;
     const server = this.server;
     server.suppressPropagation = true;
+    // A rewritten AOF holds a partial import as ordinary commands on its hidden name (keyspace/slot-index.ts).
+    for (const db of server.dbs) db.revealHidden = true;
     const replay = new AofReplay(server);
     try {
       let total = 0;
@@ -319,6 +346,7 @@ export class AppendOnlyFile {
       this.currentSize = total;
     } finally {
       server.suppressPropagation = false;
+      for (const db of server.dbs) db.revealHidden = false;
       replay.close();
     }
     // The data came from disk: nothing is unsaved yet.

@@ -30,6 +30,7 @@ export const clusterCommands = [
     subs: [
       c('tessera.migrate|slot', -4, 'admin noscript no_multi', null, 'deny', { deny: COORDINATOR_ONLY }),
       c('tessera.migrate|status', 2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
+      c('tessera.migrate|throttle', -2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
     ],
   }),
   // Sent by a source's mover to the target, after ASKING, for big keys moved in chunks.
@@ -39,6 +40,7 @@ export const clusterCommands = [
       c('tessera.import|chunk', -6, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
       c('tessera.import|commit', 5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
       c('tessera.import|abort', 3, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
+      c('tessera.import|restore', -5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
     ],
   }),
 ];
