@@ -50,6 +50,31 @@ export const hashField = (i: number): string => `f${i}`;
 export const hashValue = (i: number): string => `v${i}`;
 export const zsetMember = (i: number): string => `m${i}`;
 
+/**
+ * What lives in the moved slots: keys (strings, big keys, counters) and their logical bytes (key
+ * names + values; a big key's elements, a zset score as 8 bytes). Counted from the data, not from
+ * the coordinator, whose counts miss the keys of a mover call that timed out but completed.
+ */
+export function movedVolume(data: Dataset): { keys: number; bytes: number } {
+  let keys = 0;
+  let bytes = 0;
+  for (const id of data.ids) {
+    const name = keyName(id);
+    if (!data.isMoved(slotOf(name))) continue;
+    keys++;
+    bytes += name.length + data.spec.valueBytes;
+  }
+  for (const big of data.bigKeys) {
+    keys++;
+    bytes += big.name.length;
+    for (let i = 0; i < data.spec.elements; i++) {
+      bytes += big.type === 'list' ? listElement(i).length : big.type === 'hash' ? hashField(i).length + hashValue(i).length : zsetMember(i).length + 8;
+    }
+  }
+  for (const name of data.counters) if (data.isMoved(slotOf(name))) keys++;
+  return { keys, bytes };
+}
+
 export function buildDataset(spec: DatasetSpec): Dataset {
   const table = new Uint8Array(SLOT_COUNT);
   for (const r of assignEvenly(GROUPS)) table.fill(r.group, r.from, r.to + 1);

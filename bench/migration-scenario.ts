@@ -8,7 +8,7 @@ import { apiMigrate, apiMigration, type MigrationView } from '../cli/admin-api.j
 import { slotOf } from '../common/slots.js';
 import { cpuSeconds } from './cpu-usage.js';
 import { startMigrationCluster, type ClusterLayout, type MigrationCluster } from './migration-cluster.js';
-import { buildDataset, keyName, loadDataset, type Dataset, type DatasetSpec } from './migration-data.js';
+import { buildDataset, keyName, loadDataset, movedVolume, type Dataset, type DatasetSpec } from './migration-data.js';
 import { IncrLoad, Probe, type LatencyStats } from './migration-load.js';
 import { QueryConnection } from './migration-query.js';
 import { type CorrectnessCheck, verifyPlacement, waitReplicasInSync } from './migration-verify.js';
@@ -54,8 +54,11 @@ export interface MigrationResult {
     id: string;
     seconds: number;
     slots: number;
+    /** Keys and logical bytes in the moved slots (from the data: movedVolume). */
     keysMoved: number;
     bytesMoved: number;
+    /** What the coordinator's migration view counted. */
+    coordinator: { keysMoved: number; bytesMoved: number };
     keysPerSecond: number;
     megabytesPerSecond: number;
     /** Configuration epochs raised on the source during the move (each one a batched slot-state step). */
@@ -88,7 +91,7 @@ function commitOf(): string {
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'node', 'proxy', 'dashboard', 'common'], { cwd: repoRoot(), encoding: 'utf8' }).trim();
     return dirty === '' ? head : `${head}-dirty`;
   } catch {
-    return 'unknown';
+    return process.env.BENCH_COMMIT ?? 'unknown'; // not a git work tree (a `git archive` snapshot)
   }
 }
 
@@ -229,6 +232,7 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
     log(`moved in ${outcome.seconds.toFixed(2)} s; checking every key`);
     const check = await verifyPlacement(data, incr.acked, masterPorts, replicaPorts);
     const view = outcome.view;
+    const volume = movedVolume(data);
     const clientErrors = { count: probe.errors.count + incr.errors.count, first: [...probe.errors.first, ...incr.errors.first].slice(0, 10) };
     return {
       settings,
@@ -241,8 +245,9 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
         keysInMovedSlots: data.ids.filter((id) => data.isMoved(slotOf(keyName(id)))).length,
       },
       move: {
-        id: view.id, seconds: outcome.seconds, slots: view.slots.total, keysMoved: view.keys.moved, bytesMoved: view.bytes.moved,
-        keysPerSecond: view.keys.moved / outcome.seconds, megabytesPerSecond: view.bytes.moved / 1e6 / outcome.seconds,
+        id: view.id, seconds: outcome.seconds, slots: view.slots.total, keysMoved: volume.keys, bytesMoved: volume.bytes,
+        coordinator: { keysMoved: view.keys.moved, bytesMoved: view.bytes.moved },
+        keysPerSecond: volume.keys / outcome.seconds, megabytesPerSecond: volume.bytes / 1e6 / outcome.seconds,
         epochs, preparedAfterSeconds: outcome.preparedAfterSeconds, emptiedAfterSeconds: outcome.emptiedAfterSeconds, bigKeySeconds,
         errors: view.errors.map((e) => `slot ${e.slot}: ${e.error}`),
       },
