@@ -3,7 +3,7 @@
 // or why the dashboard could not be reached. A standby's 503 NOT_LEADER is followed once to the
 // leader it names.
 import type { Command } from 'commander';
-import type { MigrationBatchView } from '../common/model.js';
+import type { FailoverSettings, MigrationBatchView } from '../common/model.js';
 import type { ClusterStatus } from './admin.js';
 
 /** How long one API call may take (the store may be slow; a hung dashboard must not hang the CLI). */
@@ -300,6 +300,27 @@ export function registerFailoverVerbs(admin: Command, group: Command, run: (verb
     .action((gid: string, o: { json?: boolean }) => run('group status', async (c) => {
       const s = await apiGroupStatus(c, gidOf(gid));
       say(o.json ? JSON.stringify(s) : formatGroupStatus(s));
+    }));
+  admin
+    .command('failover-settings')
+    .description('show or change the health-check and failover settings; with --group GID, --down-after overrides that group only (--down-after default drops the override)')
+    .option('--down-after <ms>', 'a master unreachable this long is failed over')
+    .option('--hold-down <ms>', 'no automatic failover of a group this long after one')
+    .option('--group <gid>', 'with --down-after: that group only')
+    .option('--json', 'JSON output')
+    .action((o: { downAfter?: string; holdDown?: string; group?: string; json?: boolean }) => run('failover-settings', async (c) => {
+      const cur = await c.call<FailoverSettings>('GET', '/failover/settings');
+      const body: Partial<FailoverSettings> = {};
+      if (o.group !== undefined && o.downAfter !== undefined) {
+        const groups = { ...cur.groups };
+        if (o.downAfter === 'default') delete groups[String(gidOf(o.group))];
+        else groups[String(gidOf(o.group))] = { downAfterMs: Number(o.downAfter) };
+        body.groups = groups;
+      } else if (o.downAfter !== undefined) body.downAfterMs = Number(o.downAfter);
+      if (o.holdDown !== undefined) body.holdDownMs = Number(o.holdDown);
+      const s = Object.keys(body).length > 0 ? await c.call<FailoverSettings>('PUT', '/failover/settings', body) : cur;
+      const per = Object.entries(s.groups).map(([g, v]) => `; group ${g}: down-after ${v.downAfterMs} ms`).join('');
+      say(o.json ? JSON.stringify(s) : `down-after ${s.downAfterMs} ms, hold-down ${s.holdDownMs} ms, health every ${s.healthIntervalMs} ms, automatic ${s.auto ? 'on' : 'off'}${per}`);
     }));
   admin
     .command('events')

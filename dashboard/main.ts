@@ -46,8 +46,8 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   // Health checks and failover (issue 9): run by the leader only, next to reconcile and migrations.
   let logEvent: (fields: Record<string, unknown>, msg: string) => void = () => {};
   const events = new EventLog(store, config.product, (fields, msg) => logEvent(fields, msg));
-  const repl = new RedisReplicationAdmin();
-  const probe = new RedisProbe();
+  const repl = new RedisReplicationAdmin(env.TESSERA_NODE_PASSWORD || null);
+  const probe = new RedisProbe(env.TESSERA_NODE_PASSWORD || null);
   const failover = new Failover({ store, product: config.product, leader: leadership, nodes, repl, probe, reconciler, serial, events, migrations: migrator, log: (msg) => log(msg) });
   reconciler.skipNode = (addr) => {
     const down = failover.health.downFor(addr);
@@ -58,6 +58,7 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const app = buildApp({
     failover: { failover, events, store },
     cluster, leadership, token: config.token, openReads: config.openReads, logger,
+    live: { nodePassword: env.TESSERA_NODE_PASSWORD || null, proxyAdminToken: env.TESSERA_PROXY_ADMIN_TOKEN || null },
     migrations: { migrator, rebalance: { store, product: config.product, nodes, migrator } },
   });
   log = (msg) => app.log.info(msg);

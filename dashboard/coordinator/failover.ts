@@ -32,7 +32,6 @@
 // the promotion and before the fence reaches it (Redis Cluster has the same window); those writes
 // are lost when it resyncs. Through proxies there is no such window.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import {
   DEFAULT_FAILOVER_SETTINGS, type FailoverRecord, type FailoverSettings, type Group, encodeFailoverRecord, encodeGroup,
   masterOf, parseFailoverRecord, parseFailoverSettings, parseGroup, parseMigration, parseProxyInfo, slotTable,
@@ -44,6 +43,7 @@ import type { EventLog } from './events.js';
 import { HealthTable, type NodeProbe, type ServerHealth, chooseReplica } from './health.js';
 import { type LeaderView, NotLeaderError } from './leadership.js';
 import { type NodeApi, compactSlots } from './node-client.js';
+import { NodeLinks, splitAddr } from './node-links.js';
 import { type ClusterState, type Reconciler, type Serial, desiredRanges, epochBump, readClusterState } from './reconcile.js';
 
 /** The replication commands a failover sends (REPLICAOF, CLIENT PAUSE/UNPAUSE). */
@@ -80,6 +80,8 @@ const CATCH_UP_MS = 5_000;
 const PAUSE_MS = 10_000;
 /** A planned switchover waits at most this long for live proxies to apply the switched group. */
 const PROXY_WAIT_MS = 2_000;
+/** REPLICAOF / CLIENT PAUSE are quick on a node (REPLICAOF only starts the sync): a slow one means trouble. */
+const REPL_CALL_TIMEOUT_MS = 3_000;
 /** A server that needs repair (REPLICAOF) is told at most this often. */
 const REPAIR_EVERY_MS = 2_000;
 
@@ -166,8 +168,9 @@ export class Failover {
       if (this.busy.has(g.id)) continue;
       const r = records.get(g.id);
       if (r && r.phase !== 'done') continue;
-      // The hold-down also holds for a coordinator that took over after the failover.
-      if (r?.phase === 'done') this.holdUntil.set(g.id, Math.max(this.holdUntil.get(g.id) ?? 0, Date.parse(r.updatedAt) + this.settings.holdDownMs));
+      // The hold-down counts from the record's switch, so it also holds for a coordinator that
+      // took over after the failover, and a changed hold-down setting applies at once.
+      if (r?.phase === 'done') this.holdUntil.set(g.id, switchedAt(r) + this.settings.holdDownMs);
       await this.checkGroup(g);
       this.repairReplicas(g);
     }
@@ -228,10 +231,12 @@ export class Failover {
     // A repair of the group's replicas finishes first (bounded: its calls have timeouts).
     for (let i = 0; i < 100 && this.busy.has(group); i++) await new Promise((r) => setTimeout(r, 50));
     if (this.busy.has(group)) throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover or repair in progress`);
-    const open = (await this.records()).get(group);
-    if (open && open.phase !== 'done') throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover in progress (${open.phase})`);
+    // Taken in the same turn as the check (no await between): a repair started by a tick during
+    // an await here would run under our switchover and drop the mark when it ends.
     this.busy.add(group);
     try {
+      const open = (await this.records()).get(group);
+      if (open && open.phase !== 'done') throw conflict('FAILOVER_IN_PROGRESS', `group ${group} has a failover in progress (${open.phase})`);
       return await this.run(group, target, { planned: true, reason: `planned switchover from ${master} to ${target}` });
     } finally {
       this.busy.delete(group);
@@ -247,16 +252,20 @@ export class Failover {
     if (opts.planned) await this.catchUp(oldMaster, target);
     let record: FailoverRecord;
     try {
-      // Not inside the Serial: a reconcile stuck on the dead master (its calls wait seconds) must
-      // not delay the promotion. The epoch compare-and-swap orders this against every other
-      // epoch change (reconcile, migration steps), and nodes refuse an older epoch.
-      record = await (async () => {
+      // Automatic: not inside the Serial: a reconcile stuck on the dead master (its calls wait
+      // seconds) must not delay the promotion. The epoch compare-and-swap orders this against
+      // every other epoch change (reconcile, migration steps), and nodes refuse an older epoch.
+      // Planned: inside it, up to the group switch: the old master is alive and fenced by then, and
+      // a reconcile run in between would read the old table at the new epoch and tell the fenced
+      // old master it owns the slots again (it would then take writes the new master never sees).
+      const steps = async () => {
         const st = await readClusterState(this.d.store, this.d.product);
         const now = new Date().toISOString();
         const existing = await this.d.store.get(failoverKey(this.d.product, group));
         const rec: FailoverRecord = {
           group, id: `f-${randomBytes(4).toString('hex')}`, phase: 'promoting', planned: opts.planned, oldMaster, newMaster: target,
-          epoch: st.epoch + 1, oldMasterDemoted: false, pausedSlots, reason: opts.reason, startedAt: now, updatedAt: now,
+          // Planned: two epochs, the lower one fences the old master (see drive()).
+          epoch: st.epoch + (opts.planned ? 2 : 1), oldMasterDemoted: false, pausedSlots, reason: opts.reason, startedAt: now, updatedAt: now,
         };
         // Old masters of earlier failovers still away stay pending (this record replaces theirs).
         const earlier = existing ? pendingMasters(parseFailoverRecord(existing.value)).filter((a) => a !== target && a !== oldMaster) : [];
@@ -280,7 +289,8 @@ export class Failover {
         });
         this.crash('promoting');
         return this.drive(rec, started);
-      })();
+      };
+      record = opts.planned ? await this.d.serial.run(steps) : await steps();
     } catch (err) {
       if (opts.planned) await this.d.repl.unpause(oldMaster).catch(() => {});
       throw err;
@@ -293,7 +303,8 @@ export class Failover {
   private async resume(r: FailoverRecord): Promise<void> {
     this.d.log(`resuming the failover of group ${r.group} (${r.id}) from ${r.phase}`);
     this.d.events.append({ type: 'failover-resumed', group: r.group, message: `group ${r.group}: resuming failover ${r.id} from ${r.phase} (promoting ${r.newMaster})`, details: { failover: r.id, phase: r.phase } });
-    const rec = await this.drive(r, Date.parse(r.startedAt));
+    const drive = () => this.drive(r, Date.parse(r.startedAt));
+    const rec = r.planned && r.phase === 'promoting' ? await this.d.serial.run(drive) : await drive();
     await this.finish(rec);
   }
 
@@ -301,12 +312,12 @@ export class Failover {
   private async drive(rec: FailoverRecord, started: number): Promise<FailoverRecord> {
     let r = rec;
     if (r.phase === 'promoting') {
+      if (r.planned) await this.fenceAndDrain(r);
       await this.d.repl.replicaOf(r.newMaster, null);
       const st = await readClusterState(this.d.store, this.d.product);
       const table = this.tableWith(st, r.group, r.newMaster);
       await this.d.nodes.setSlots(r.newMaster, r.epoch, desiredRanges(table, r.group));
       this.d.events.append({ type: 'promoted', group: r.group, message: `group ${r.group}: ${r.newMaster} is master (REPLICAOF NO ONE) and owns the group's slots at epoch ${r.epoch}`, details: { failover: r.id, addr: r.newMaster, epoch: r.epoch } });
-      if (r.planned) await this.fence(r, r.oldMaster, st);
       r = await this.writeRecord({ ...r, phase: 'switching' });
       this.crash('switching');
     }
@@ -321,8 +332,13 @@ export class Failover {
         // (bounded) for the live proxies to route to the new master before demoting it.
         await this.waitForProxies(revision);
         await this.d.repl.unpause(r.oldMaster).catch((err: unknown) => this.d.log(`unpause ${r.oldMaster}: ${(err as Error).message}`));
-        await this.d.repl.replicaOf(r.oldMaster, r.newMaster);
-        r = { ...r, oldMasterDemoted: true };
+        try {
+          await this.d.repl.replicaOf(r.oldMaster, r.newMaster);
+          r = { ...r, oldMasterDemoted: true };
+        } catch (err) {
+          // Gone meanwhile (a resumed switchover): it stays pending and is demoted when it answers.
+          this.d.log(`demoting ${r.oldMaster}: ${(err as Error).message} (demoted when it answers)`);
+        }
       }
       r = await this.writeRecord({ ...r, phase: 'done', switchMs });
       this.d.events.append({
@@ -394,8 +410,7 @@ export class Failover {
   }
 
   /** TESSERA.SLOTS SET at the current epoch: every slot NONE OWNER <its owner>. Refuses writes from now on. */
-  private async fence(r: FailoverRecord, addr: string, st: ClusterState): Promise<void> {
-    const epoch = Math.max(st.epoch, r.epoch);
+  private async fence(r: FailoverRecord, addr: string, st: ClusterState, epoch = Math.max(st.epoch, r.epoch)): Promise<void> {
     await this.d.nodes.setSlots(addr, epoch, desiredRanges(this.tableWith(st, r.group, r.newMaster), 0));
     this.stats.fenced++;
     this.d.events.append({ type: 'fenced', group: r.group, message: `group ${r.group}: fenced ${addr} at epoch ${epoch} (serves none of the group's slots; MOVED to ${r.newMaster})`, details: { addr, epoch } });
@@ -476,6 +491,38 @@ export class Failover {
 
   // ---- planned switchover ----
 
+  /**
+   * Planned, before the promotion: fence the old master at the record's lower epoch (it refuses
+   * every write of the group's slots from here on, paused or not), then wait for the replica to
+   * reach the old master's offset read AFTER the fence. Every write the old master acknowledged
+   * ran before the fence, so it is within that offset, so it is on the replica before the replica
+   * leaves its master: zero lost writes by construction, even if the CLIENT PAUSE ran out (the
+   * pause only keeps clients waiting instead of erroring). The fence reaches the replica through
+   * the replication stream, which is why the replica is then SET at the higher epoch.
+   * An old master that no longer answers (a resumed switchover) can acknowledge nothing: skipped.
+   */
+  private async fenceAndDrain(r: FailoverRecord): Promise<void> {
+    try {
+      await this.d.probe.probe(r.oldMaster, 1000);
+    } catch (err) {
+      this.d.log(`switchover of group ${r.group}: ${r.oldMaster} does not answer (${(err as Error).message}); promoting without draining it`);
+      return;
+    }
+    const st = await readClusterState(this.d.store, this.d.product);
+    await this.fence(r, r.oldMaster, st, r.epoch - 1);
+    const deadline = Date.now() + CATCH_UP_MS;
+    const m = await this.d.probe.probe(r.oldMaster, 1000);
+    for (;;) {
+      const rep = await this.d.probe.probe(r.newMaster, 1000);
+      if (rep.role === 'replica' && rep.masterAddr === r.oldMaster && rep.offset >= m.offset) return;
+      // Already promoted by an earlier run of this step, which drained before REPLICAOF NO ONE.
+      if (rep.role === 'master') return;
+      // Still a replica of the old master and behind: retried (the record stays in promoting).
+      if (Date.now() > deadline) throw new Error(`${r.newMaster} did not reach the fenced old master's offset ${m.offset} (at ${rep.offset}, master ${rep.masterAddr ?? 'none'}) within ${CATCH_UP_MS} ms`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  }
+
   private async catchUp(master: string, replica: string): Promise<void> {
     await this.d.repl.pauseWrites(master, PAUSE_MS);
     const deadline = Date.now() + CATCH_UP_MS;
@@ -555,6 +602,8 @@ export class Failover {
   }
 
   private crash(after: 'promoting' | 'switching'): void {
+    // Integration tests kill a coordinator process at a step (TESSERA_TEST_CRASH_AFTER=<phase>).
+    if (process.env.TESSERA_TEST_CRASH_AFTER === after) process.kill(process.pid, 'SIGKILL');
     if (this.crashAfter !== after) return;
     this.crashAfter = null;
     this.running = false;
@@ -586,35 +635,27 @@ export class Failover {
   }
 }
 
+/** When the record's group switched to the new master (its last update if it does not say). */
+function switchedAt(r: FailoverRecord): number {
+  return r.switchMs !== undefined ? Date.parse(r.startedAt) + r.switchMs : Date.parse(r.updatedAt);
+}
+
 /** Old masters of the group not yet fenced and demoted (they were away). */
 function pendingMasters(r: FailoverRecord): string[] {
   return [...(r.oldMasterDemoted ? [] : [r.oldMaster]), ...(r.formerMasters ?? [])];
 }
 
-/** REPLICAOF and CLIENT PAUSE over ioredis, each call bounded. */
+/** REPLICAOF and CLIENT PAUSE on links of their own, each call bounded. */
 export class RedisReplicationAdmin implements ReplicationAdmin {
-  private readonly conns = new Map<string, Redis>();
+  private readonly links: NodeLinks;
 
-  constructor(private readonly password: string | null = null) {}
-
-  private conn(addr: string): Redis {
-    let c = this.conns.get(addr);
-    if (!c) {
-      const i = addr.lastIndexOf(':');
-      c = new Redis({
-        host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)), password: this.password ?? undefined,
-        connectTimeout: 1000, enableOfflineQueue: true, maxRetriesPerRequest: 1, retryStrategy: () => 100, enableReadyCheck: false,
-        connectionName: 'tessera-failover', commandTimeout: 3000,
-      });
-      c.on('error', () => {});
-      this.conns.set(addr, c);
-    }
-    return c;
+  constructor(password: string | null = null) {
+    this.links = new NodeLinks({ name: 'tessera-failover', password, connectTimeoutMs: 1000, retryMs: 100 });
   }
 
   private async call(addr: string, args: string[]): Promise<void> {
     try {
-      await this.conn(addr).call(args[0]!, ...args.slice(1));
+      await this.links.call(addr, args, { timeoutMs: REPL_CALL_TIMEOUT_MS });
     } catch (err) {
       throw new Error(`${addr}: ${args.join(' ')}: ${(err as Error).message}`);
     }
@@ -622,8 +663,8 @@ export class RedisReplicationAdmin implements ReplicationAdmin {
 
   async replicaOf(addr: string, master: string | null): Promise<void> {
     if (master === null) return this.call(addr, ['REPLICAOF', 'NO', 'ONE']);
-    const i = master.lastIndexOf(':');
-    return this.call(addr, ['REPLICAOF', master.slice(0, i).replace(/^\[|\]$/g, ''), master.slice(i + 1)]);
+    const { host, port } = splitAddr(master);
+    return this.call(addr, ['REPLICAOF', host, String(port)]);
   }
 
   pauseWrites(addr: string, ms: number): Promise<void> {
@@ -634,9 +675,8 @@ export class RedisReplicationAdmin implements ReplicationAdmin {
     return this.call(addr, ['CLIENT', 'UNPAUSE']);
   }
 
-  async close(): Promise<void> {
-    for (const c of this.conns.values()) c.disconnect();
-    this.conns.clear();
+  close(): Promise<void> {
+    return this.links.close();
   }
 }
 

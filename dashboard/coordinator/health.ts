@@ -4,8 +4,8 @@
 // reachable or not since when, the role and master the server reports, the link state and offset
 // of a replica (and its lag behind its master's offset), its replica-priority, last seen.
 // A master unreachable for longer than down-after is "down": failover.ts acts on it.
-import { Redis } from 'ioredis';
 import type { Group } from '../../common/model.js';
+import { NodeLinks } from './node-links.js';
 
 /** What one probe found (INFO replication fields, parsed). */
 export interface ProbeResult {
@@ -46,65 +46,29 @@ export interface ServerHealth {
   lagBytes: number | null;
 }
 
-/** The real probe: PING then INFO replication, one ioredis connection per server. */
+/** The real probe: PING then INFO replication, on links of its own (never the admin or mover ones). */
 export class RedisProbe implements NodeProbe {
-  private readonly conns = new Map<string, Redis>();
+  private readonly links: NodeLinks;
 
-  constructor(private readonly password: string | null = null) {}
-
-  private conn(addr: string): Redis {
-    let c = this.conns.get(addr);
-    if (!c) {
-      const i = addr.lastIndexOf(':');
-      c = new Redis({
-        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
-        port: Number(addr.slice(i + 1)),
-        password: this.password ?? undefined,
-        connectTimeout: 1000,
-        // A down server fails the probe at once; reconnects go on in the background.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => 100,
-        enableReadyCheck: false,
-        connectionName: 'tessera-health',
-      });
-      c.on('error', () => {});
-      this.conns.set(addr, c);
-    }
-    return c;
+  constructor(password: string | null = null) {
+    this.links = new NodeLinks({ name: 'tessera-health', password, connectTimeoutMs: 1000, retryMs: 100 });
   }
 
   async probe(addr: string, timeoutMs: number): Promise<ProbeResult> {
-    const c = this.conn(addr);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // A stopped (SIGSTOP) server never answers: drop the connection so the next probe does
-        // not queue behind this one.
-        c.disconnect(true);
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    try {
-      const [, info] = await Promise.race([Promise.all([c.ping(), c.info('replication')]), timeout]);
-      return parseReplicationInfo(info);
-    } finally {
-      clearTimeout(timer);
-    }
+    // A stopped (SIGSTOP) server never answers: the link is dropped on timeout so the next probe
+    // does not queue behind this one.
+    const o = { timeoutMs, resetOnTimeout: true, failFast: true };
+    const [, info] = await Promise.all([this.links.call(addr, ['PING'], o), this.links.call(addr, ['INFO', 'replication'], o)]);
+    return parseReplicationInfo(String(info));
   }
 
   /** Forgets servers no longer in any group. */
   retain(addrs: ReadonlySet<string>): void {
-    for (const [addr, c] of this.conns) {
-      if (addrs.has(addr)) continue;
-      c.disconnect();
-      this.conns.delete(addr);
-    }
+    this.links.retain(addrs);
   }
 
-  async close(): Promise<void> {
-    for (const c of this.conns.values()) c.disconnect();
-    this.conns.clear();
+  close(): Promise<void> {
+    return this.links.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // (docs/compatibility.md "Slot ownership", the mover contract), behind a small interface so the
 // state machine is unit-tested against a fake. The real one is ioredis with bounded timeouts:
 // a hung node makes one call fail, never the coordinator hang.
-import { Redis } from 'ioredis';
+import { NodeLinks } from './node-links.js';
 
 /** One run of slots in one state, as TESSERA.SLOTS GET shows it and SET takes it. */
 export interface NodeSlotRange {
@@ -48,7 +48,7 @@ export class NodeReplyError extends Error {
   override name = 'NodeReplyError';
 }
 
-/** Admin calls (GET/SET/CONFIRM/STATS) are quick on the node: a slow one means trouble. */
+/** Admin calls (GET/SET/CONFIRM/STATS) are quick on the node: a slow one means trouble (bounds connecting too). */
 const ADMIN_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 /** The mover call is bounded by its own TIMEOUT argument; the socket waits a little longer. */
@@ -57,48 +57,19 @@ const MIGRATE_GRACE_MS = 3_000;
 const MAX_LANES = 64;
 
 export class RedisNodeApi implements NodeApi {
-  private readonly conns = new Map<string, Redis>();
+  private readonly links: NodeLinks;
 
-  constructor(private readonly password: string | null = null) {}
-
-  private conn(addr: string, lane: number | 'admin'): Redis {
-    const name = `${addr}#${lane === 'admin' ? 'a' : lane % MAX_LANES}`;
-    let c = this.conns.get(name);
-    if (!c) {
-      const i = addr.lastIndexOf(':');
-      c = new Redis({
-        host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
-        port: Number(addr.slice(i + 1)),
-        password: this.password ?? undefined,
-        lazyConnect: false,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        // Fail fast while the node is down (the state machine retries), reconnect in the background.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => 500,
-        enableReadyCheck: false,
-        connectionName: 'tessera-coordinator',
-      });
-      c.on('error', () => {}); // reported through the failing calls
-      this.conns.set(name, c);
-    }
-    return c;
+  constructor(password: string | null = null) {
+    // Fail fast while the node is down (the state machine retries), reconnect in the background.
+    this.links = new NodeLinks({ name: 'tessera-coordinator', password, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMs: 500 });
   }
 
   private async call(addr: string, lane: number | 'admin', timeoutMs: number, args: Array<string | number>): Promise<unknown> {
-    const c = this.conn(addr, lane);
-    if (c.status !== 'ready') await waitReady(c, CONNECT_TIMEOUT_MS, addr);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${addr} did not answer ${String(args[0])} ${String(args[1] ?? '')} within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      return await Promise.race([c.call(String(args[0]), ...args.slice(1).map(String)), timeout]);
+      return await this.links.call(addr, args, { timeoutMs, lane: lane === 'admin' ? 'a' : String(lane % MAX_LANES) });
     } catch (err) {
       if (err instanceof Error && err.name === 'ReplyError') throw new NodeReplyError(`${addr}: ${err.message}`);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -135,25 +106,9 @@ export class RedisNodeApi implements NodeApi {
     });
   }
 
-  async close(): Promise<void> {
-    for (const c of this.conns.values()) c.disconnect();
-    this.conns.clear();
+  close(): Promise<void> {
+    return this.links.close();
   }
-}
-
-function waitReady(c: Redis, ms: number, addr: string): Promise<void> {
-  if (c.status === 'end' || c.status === 'close') void c.connect().catch(() => {});
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      c.off('ready', onReady);
-      err ? reject(err) : resolve();
-    };
-    const onReady = () => done();
-    const timer = setTimeout(() => done(new Error(`cannot reach node ${addr} within ${ms} ms`)), ms);
-    c.once('ready', onReady);
-    if (c.status === 'ready') done();
-  });
 }
 
 /** "0-5,9" for sorted slot ids. */

@@ -3,70 +3,43 @@
 // leader); after a SIGKILL of the leader the standby takes over within a few seconds (the leader
 // lock's TTL, 3 s by default) and writes work again, with everything written before still there.
 // Concurrent writes to one group lose nothing on either store (compare-and-swap).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Dashboard, apiCall, coordinatorToken, startDashboard as start, stopDashboards } from '../../helpers/coordinator.js';
 import { type EtcdHandle, startEtcd } from '../../helpers/etcd.js';
-import { freePort } from '../../helpers/ports.js';
-import { TESSERA_BIN, type TrackedProcess, spawnTracked } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const TOKEN = 'failover-test-token';
-const dir = mkdtempSync(join(tmpdir(), 'tessera-dash-failover-'));
-const tokenFile = join(dir, 'token');
-writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-const procs: TrackedProcess[] = [];
+const token = coordinatorToken('dash-failover');
+const started: Dashboard[] = [];
 let etcd: EtcdHandle | undefined;
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.kill()));
+  await stopDashboards(started);
   await etcd?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  token.remove();
 });
 
-interface Dashboard { url: string; t: TrackedProcess }
-
-async function startDashboard(store: string, product: string): Promise<Dashboard> {
-  const port = await freePort();
-  const t = spawnTracked(process.execPath, [TESSERA_BIN, 'dashboard', '--store', store, '--product', product, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'warn']);
-  procs.push(t);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (t.proc.exitCode !== null) throw new Error(`dashboard exited: ${t.output()}`);
-    return (await fetch(`${url}/api/v1/openapi.json`)).ok;
-  }, { timeoutMs: 20_000, what: `the dashboard on ${url}` });
-  return { url, t };
-}
-
-async function api(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
-}
-
-const roleOf = async (d: Dashboard) => (await api(d.url, 'GET', '/overview')).json.self.role as string;
+const startDashboard = (storeUrl: string, product: string) => start({ storeUrl, product, token, logLevel: 'warn', started });
+const api = (d: Dashboard, method: string, path: string, body?: unknown) => apiCall(d.url, token.token, method, path, body);
+const roleOf = (d: Dashboard) => d.role();
 
 async function leaderStandbyTakeover(store: string, product: string): Promise<void> {
   const a = await startDashboard(store, product);
   await waitFor(async () => (await roleOf(a)) === 'leader', { timeoutMs: 10_000, what: 'the first dashboard to lead' });
   const b = await startDashboard(store, product);
-  await waitFor(async () => (await api(b.url, 'GET', '/overview')).json.standbys.length === 1, { timeoutMs: 10_000, what: 'the second dashboard to stand by' });
-  expect((await api(a.url, 'POST', '/groups', { id: 1 })).status).toBe(201);
-  expect((await api(a.url, 'POST', '/groups/1/servers', { addr: '127.0.0.1:7001', role: 'master' })).status).toBe(200);
+  await waitFor(async () => (await api(b, 'GET', '/overview')).json.standbys.length === 1, { timeoutMs: 10_000, what: 'the second dashboard to stand by' });
+  expect((await api(a, 'POST', '/groups', { id: 1 })).status).toBe(201);
+  expect((await api(a, 'POST', '/groups/1/servers', { addr: '127.0.0.1:7001', role: 'master' })).status).toBe(200);
   // Concurrent read-modify-writes of one group through the store's compare-and-swap: none is lost.
-  const adds = await Promise.all(Array.from({ length: 5 }, (_, i) => api(a.url, 'POST', '/groups/1/servers', { addr: `127.0.0.1:${7100 + i}`, role: 'replica' })));
+  const adds = await Promise.all(Array.from({ length: 5 }, (_, i) => api(a, 'POST', '/groups/1/servers', { addr: `127.0.0.1:${7100 + i}`, role: 'replica' })));
   expect(adds.map((r) => r.status)).toEqual(Array(5).fill(200));
-  expect((await api(a.url, 'GET', '/groups/1')).json.servers).toHaveLength(6);
+  expect((await api(a, 'GET', '/groups/1')).json.servers).toHaveLength(6);
 
   // The standby serves reads and refuses writes, naming the leader.
-  const overview = (await api(b.url, 'GET', '/overview')).json;
+  const overview = (await api(b, 'GET', '/overview')).json;
   expect(overview).toMatchObject({ product, self: { role: 'standby', url: b.url }, leader: { url: a.url }, standbys: [{ url: b.url }] });
-  expect((await api(b.url, 'GET', '/groups/1')).json.servers[0]).toEqual({ addr: '127.0.0.1:7001', role: 'master' });
-  const refused = await api(b.url, 'POST', '/groups', { id: 2 });
+  expect((await api(b, 'GET', '/groups/1')).json.servers[0]).toEqual({ addr: '127.0.0.1:7001', role: 'master' });
+  const refused = await api(b, 'POST', '/groups', { id: 2 });
   expect(refused.status).toBe(503);
   expect(refused.json).toMatchObject({ code: 'NOT_LEADER', leader: a.url });
 
@@ -78,16 +51,16 @@ async function leaderStandbyTakeover(store: string, product: string): Promise<vo
   console.log(`dashboard takeover (${store.split(':')[0]} store): ${takeoverMs} ms after SIGKILL of the leader (leader-ttl 3 s)`);
   // Bounded by the lease TTL (3 s) plus the store's expiry detection; generous for a loaded machine.
   expect(takeoverMs).toBeLessThan(8000);
-  expect((await api(b.url, 'POST', '/groups', { id: 2 })).status).toBe(201);
-  const groups = (await api(b.url, 'GET', '/groups')).json.groups;
+  expect((await api(b, 'POST', '/groups', { id: 2 })).status).toBe(201);
+  const groups = (await api(b, 'GET', '/groups')).json.groups;
   expect(groups.map((g: { id: number }) => g.id)).toEqual([1, 2]);
-  expect((await api(b.url, 'GET', '/overview')).json).toMatchObject({ leader: { url: b.url }, standbys: [] });
+  expect((await api(b, 'GET', '/overview')).json).toMatchObject({ leader: { url: b.url }, standbys: [] });
   await b.t.stop();
 }
 
 describe('dashboard leader and standby', () => {
   it('file store: the standby takes over within a few seconds of a SIGKILL of the leader', async () => {
-    await leaderStandbyTakeover(`file://${join(dir, 'store')}`, 'failover');
+    await leaderStandbyTakeover(`file://${join(token.dir, 'store')}`, 'failover');
   });
 
   it('etcd: the standby takes over within a few seconds of a SIGKILL of the leader', async () => {

@@ -12,11 +12,6 @@
 //  - group 2 whose replicas have replica-priority 0: never promoted, the group stays down with an
 //    error naming it (status, events), and recovers when its master returns;
 //  - a coordinator that dies right after writing the failover record: a restarted one finishes it.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { masterOf, parseGroup } from '../../../common/model.js';
@@ -29,55 +24,33 @@ import { Leadership } from '../../../dashboard/coordinator/leadership.js';
 import { RedisNodeApi } from '../../../dashboard/coordinator/node-client.js';
 import { Reconciler, Serial } from '../../../dashboard/coordinator/reconcile.js';
 import { type Cluster, startCluster } from '../../helpers/cluster.js';
-import { freePort } from '../../helpers/ports.js';
-import { type ServerHandle, TESSERA_BIN, type TrackedProcess, spawnTracked, startNode } from '../../helpers/servers.js';
+import { type Dashboard, adminVia, coordinatorToken, startDashboard, stopDashboards } from '../../helpers/coordinator.js';
+import { type ServerHandle, startNode } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const run = promisify(execFile);
-const TOKEN = 'failover-it-token';
-const dir = mkdtempSync(join(tmpdir(), 'tessera-fo-it-'));
-const tokenFile = join(dir, 'token');
-writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+const token = coordinatorToken('fo-it');
 const NODE_ARGS = ['--slot-ownership', 'yes'];
 
 let cluster: Cluster;
-let dashboard: TrackedProcess | null = null;
-let url = '';
+/** Every dashboard started (the afterAll kills those still running). */
+const dashboards: Dashboard[] = [];
+/** The leading dashboard (the tests' API and CLI go to it) and the standby. */
+let dashboard: Dashboard;
+let standby: Dashboard;
 const clients: Redis[] = [];
 const extraNodes: ServerHandle[] = [];
 /** Every server by port (restarted ones replace their handle). */
 const byPort = new Map<number, ServerHandle>();
 
-async function startDashboard(): Promise<void> {
-  const port = await freePort();
-  dashboard = spawnTracked(process.execPath, [TESSERA_BIN, 'dashboard', '--store', cluster.storeUrl, '--product', cluster.product, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'info', '--leader-ttl', '1']);
-  url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (dashboard!.proc.exitCode !== null) throw new Error(`dashboard exited: ${dashboard!.output()}`);
-    const r = await fetch(`${url}/api/v1/overview`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    return r.ok && ((await r.json()) as { self: { role: string } }).self.role === 'leader';
-  }, { timeoutMs: 30_000, what: 'the dashboard to lead' });
+/** Two coordinators (leader-ttl 1 s): the first leads, the second stands by. */
+async function startDashboards(): Promise<void> {
+  const opts = { storeUrl: cluster.storeUrl, product: cluster.product, token, leaderTtl: 1, started: dashboards };
+  dashboard = await startDashboard({ ...opts, until: 'leading' });
+  standby = await startDashboard(opts);
 }
 
-const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-  const r = await fetch(`${url}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = (await r.json()) as T;
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-};
-
-async function tessera(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [TESSERA_BIN, 'admin', '--dashboard', url, '--token-file', tokenFile, ...args], { env, timeout: 60_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? '', err: err.stderr ?? '' };
-  }
-}
+const api = <T>(method: string, path: string, body?: unknown): Promise<T> => dashboard.api<T>(method, path, body);
+const tessera = (args: string[]) => adminVia(dashboard.url, token, args);
 
 const client = (port: number) => {
   const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => 50 });
@@ -164,9 +137,10 @@ async function events(type?: string): Promise<Array<{ type: string; group?: numb
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ groups: 2, replicas: 2, proxies: 1, store: 'file', nodeArgs: NODE_ARGS });
+  // The issue's shape: 2 groups of master + 2 replicas, 2 proxies, 2 coordinators.
+  cluster = await startCluster({ groups: 2, replicas: 2, proxies: 2, store: 'file', nodeArgs: NODE_ARGS });
   for (const s of [...cluster.groups, ...cluster.replicas.flat()]) byPort.set(s.port, s);
-  await startDashboard();
+  await startDashboards();
   // Short hold-down so the tests can fail a group over again; defaults otherwise.
   await api('PUT', '/failover/settings', { holdDownMs: 1000 });
   const c = client(cluster.proxies[0]!.port);
@@ -176,19 +150,22 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.disconnect();
   for (const s of byPort.values()) if (s.proc.signalCode === null) s.proc.kill('SIGCONT');
-  await dashboard?.kill();
+  await stopDashboards(dashboards);
   await Promise.all(extraNodes.map((n) => n.kill()));
   await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  token.remove();
 }, 60_000);
 
 describe('automatic failover', () => {
   it('kill -9 of a master under load: writes again within the bound, nothing WAIT-acknowledged lost, the other replica continues, the old master comes back as a replica', async () => {
-    const proxy = cluster.proxies[0]!.port;
+    const [proxy, proxyB] = cluster.proxies.map((p) => p.port) as [number, number];
     const oldMaster = cluster.groups[0]!;
     const oldAddr = `127.0.0.1:${oldMaster.port}`;
     const load1 = setLoad(proxy, 1, 'k1');
+    const load1b = setLoad(proxyB, 1, 'k1b', 1);
+    // The other group, through both proxies: it must never see an error.
     const load2 = setLoad(proxy, 2, 'k2');
+    const load2b = setLoad(proxyB, 2, 'k2b', 2);
     // WAIT 1 sent directly to the master (the proxy may refuse WAIT): what it acknowledged must survive.
     const direct = client(oldMaster.port);
     const waitAcked: string[] = [];
@@ -204,27 +181,30 @@ describe('automatic failover', () => {
         }
       }
     })();
-    await waitFor(() => load1.acked.length > 300 && waitAcked.length > 50, { timeoutMs: 20_000, what: 'the load to run' });
+    await waitFor(() => load1.acked.length > 300 && load1b.acked.length > 50 && load2b.acked.length > 50 && waitAcked.length > 50, { timeoutMs: 20_000, what: 'the load to run' });
 
     const killedAt = Date.now();
     await oldMaster.kill();
-    await waitFor(() => load1.firstOkAfter(killedAt + 10), { timeoutMs: 10_000, intervalMs: 10, what: 'a write to group 1 to succeed after the kill' });
+    await waitFor(() => load1.firstOkAfter(killedAt + 10) && load1b.firstOkAfter(killedAt + 10), { timeoutMs: 10_000, intervalMs: 10, what: 'a write to group 1 to succeed after the kill through both proxies' });
     const recoveryMs = load1.firstOkAfter(killedAt + 10)! - killedAt;
+    const recoveryBMs = load1b.firstOkAfter(killedAt + 10)! - killedAt;
     await waitFor(() => load1.okAt.filter((t) => t > killedAt).length > 200, { timeoutMs: 10_000, what: 'more writes after the failover' });
     waitStop = true;
     await waitLoop;
-    await load1.end();
-    await load2.end();
+    await Promise.all([load1.end(), load1b.end(), load2.end(), load2b.end()]);
     const newAddr = (await groupMaster(1))!;
     const failedDuring = load1.errors.filter((e) => e.at >= killedAt).length;
-    console.log(`failover after kill -9: first successful write to the group after ${recoveryMs} ms; ${failedDuring} writes failed meanwhile; ${waitAcked.length} WAIT-acknowledged writes checked; new master ${newAddr}`);
+    console.log(`failover after kill -9: first successful write to the group after ${recoveryMs} ms (proxy A), ${recoveryBMs} ms (proxy B); ${failedDuring} writes failed meanwhile; ${waitAcked.length} WAIT-acknowledged writes checked; group 2: ${load2.acked.length + load2b.acked.length} writes through both proxies; new master ${newAddr}`);
     // The issue's bound is 2 s on the quiet CI machine (Sentinel at down-after 1 s: ~2.2 s); on
     // this shared machine we hold the "never over 3 s" target.
-    console.log(dashboard!.output().split('\n').filter((l) => /event|failover/.test(l)).map((l) => { try { const j = JSON.parse(l); return `${j.time - killedAt} ${j.msg}`; } catch { return l; } }).join('\n'));
+    console.log(dashboard.t.output().split('\n').filter((l) => /event|failover/.test(l)).map((l) => { try { const j = JSON.parse(l); return `${j.time - killedAt} ${j.msg}`; } catch { return l; } }).join('\n'));
     expect(recoveryMs).toBeLessThan(3000);
+    expect(recoveryBMs).toBeLessThan(3000);
     expect(newAddr).not.toBe(oldAddr);
     expect(await missing(portOf(newAddr), waitAcked)).toEqual([]);
     expect(load2.errors).toEqual([]);
+    expect(load2b.errors).toEqual([]);
+    expect(load2b.acked.length).toBeGreaterThan(50);
     // The other replica followed the new master with a partial resync.
     const otherReplica = cluster.replicas[0]!.map((r) => `127.0.0.1:${r.port}`).find((a) => a !== newAddr)!;
     await waitFor(async () => (await info(portOf(otherReplica), 'replication')).get('master_port') === String(portOf(newAddr)) && (await info(portOf(otherReplica), 'replication')).get('master_link_status') === 'up', { timeoutMs: 10_000, what: 'the other replica to follow the new master' });
@@ -322,7 +302,7 @@ describe('automatic failover', () => {
         const p = portOf(srv.replace(/:(master|replica)$/, ''));
         console.log(`${srv}: has ${lost.length - (await missing(p, lost)).length} of the ${lost.length} lost keys; ${JSON.stringify(Object.fromEntries(await info(p, 'replication')))}`);
       }
-      console.log(dashboard!.output().split('\n').filter((l) => /switchover|fenced|promoted|failover/.test(l)).slice(-8).join('\n'));
+      console.log(dashboard.t.output().split('\n').filter((l) => /switchover|fenced|promoted|failover/.test(l)).slice(-8).join('\n'));
     }
     expect(lost).toEqual([]);
     await waitFor(async () => (await info(portOf(from), 'replication')).get('master_port') === String(portOf(target)), { timeoutMs: 10_000, what: 'the old master to follow' });
@@ -330,11 +310,77 @@ describe('automatic failover', () => {
     expect(ev.out).toMatch(/switchover-done group 1/);
   }, 90_000);
 
+  it('per-group down-after: a group with a longer one is not failed over before it, one with the default is; hold-down: a flapping new master is not replaced', async () => {
+    const proxy = cluster.proxies[0]!.port;
+    const set = await tessera(['failover-settings', '--group', '2', '--down-after', '3000']);
+    expect(set).toMatchObject({ code: 0, err: '' });
+    expect(set.out).toContain('group 2: down-after 3000 ms');
+    await waitFor(async () => (await api<{ downAfterMs: number }>('GET', '/groups/2/status')).downAfterMs === 3000, { timeoutMs: 5000, what: 'the override to be taken up' });
+    expect((await api<{ downAfterMs: number }>('GET', '/groups/1/status')).downAfterMs).toBe(1000);
+    await waitFor(async () => {
+      const st = await api<{ holdDownUntil: string | null; failover: { oldMasterDemoted: boolean } | null }>('GET', '/groups/1/status');
+      return st.holdDownUntil === null && st.failover?.oldMasterDemoted === true;
+    }, { timeoutMs: 15_000, what: 'group 1 to settle after the switchover' });
+    const [old1, old2] = [(await groupMaster(1))!, (await groupMaster(2))!];
+    const killedAt = Date.now();
+    await Promise.all([byPort.get(portOf(old1))!.kill(), byPort.get(portOf(old2))!.kill()]);
+    await waitFor(async () => (await groupMaster(1)) !== old1, { timeoutMs: 10_000, intervalMs: 20, what: 'group 1 (default down-after) to fail over' });
+    const group1Ms = Date.now() - killedAt;
+    // Group 1 switched (well within 3 s of the kill): group 2, held to 3 s, has not.
+    expect(await groupMaster(2)).toBe(old2);
+    await waitFor(async () => (await groupMaster(2)) !== old2, { timeoutMs: 15_000, intervalMs: 20, what: 'group 2 (down-after 3 s) to fail over' });
+    const group2Ms = Date.now() - killedAt;
+    console.log(`per-group down-after: group 1 (1 s) switched ${group1Ms} ms after the kill, group 2 (3 s) ${group2Ms} ms after`);
+    const started = (await events('failover-started')).reverse();
+    const reason = (g: number, old: string) => started.find((e) => e.group === g && e.message.includes(`master ${old} unreachable`))!.message;
+    expect(reason(1, old1)).toMatch(/unreachable for \d+ ms \(down-after 1000 ms\)/);
+    expect(reason(2, old2)).toMatch(/unreachable for \d+ ms \(down-after 3000 ms\)/);
+    expect(Number(/unreachable for (\d+) ms/.exec(reason(2, old2))![1])).toBeGreaterThan(3000);
+    expect(group2Ms).toBeGreaterThan(group1Ms);
+
+    // Hold-down: group 1's new master stops answering past down-after right after its failover:
+    // it is reported down, but nobody is promoted until the hold-down ends.
+    expect(await tessera(['failover-settings', '--hold-down', '20000'])).toMatchObject({ code: 0 });
+    const flapping = (await groupMaster(1))!;
+    const failoversBefore = (await events('failover-started')).filter((e) => e.group === 1).length;
+    byPort.get(portOf(flapping))!.proc.kill('SIGSTOP');
+    try {
+      const st = await waitFor(async () => {
+        const s = await api<{ masterDown: boolean; masterDownForMs: number; holdDownUntil: string | null }>('GET', '/groups/1/status');
+        return s.masterDown && s.masterDownForMs > 2500 ? s : null;
+      }, { timeoutMs: 10_000, what: 'group 1 to be down for 2.5 s' });
+      expect(st.holdDownUntil).not.toBeNull();
+      expect(await groupMaster(1)).toBe(flapping);
+    } finally {
+      byPort.get(portOf(flapping))!.proc.kill('SIGCONT');
+    }
+    const c = client(proxy);
+    await waitFor(async () => (await c.set(keyIn(1, 'flap', 0), 'x').catch(() => null)) === 'OK', { timeoutMs: 10_000, what: 'group 1 to take writes on the same master again' });
+    expect(await groupMaster(1)).toBe(flapping);
+    expect((await events('failover-started')).filter((e) => e.group === 1).length).toBe(failoversBefore);
+
+    // Back to the file's settings; both old masters return as replicas (the next tests need them).
+    await api('PUT', '/failover/settings', { holdDownMs: 1000, groups: {} });
+    for (const old of [old1, old2]) {
+      const h = byPort.get(portOf(old))!;
+      const back = await startNode(['--repl-diskless-sync-delay', '0', ...NODE_ARGS], { port: h.port, dir: h.dir });
+      byPort.set(back.port, back);
+      extraNodes.push(back);
+    }
+    await waitFor(async () => (await groupServers(1)).includes(`${old1}:replica`) && (await groupServers(2)).includes(`${old2}:replica`), { timeoutMs: 20_000, what: 'the old masters back as replicas' });
+  }, 90_000);
+
   it('replica-priority 0 is never promoted: the group stays down with an error naming it and recovers when its master returns', async () => {
     const proxy = cluster.proxies[0]!.port;
-    for (const r of cluster.replicas[1]!) await client(r.port).config('SET', 'replica-priority', '0');
-    const master = cluster.groups[1]!;
-    const addr = `127.0.0.1:${master.port}`;
+    const addr = (await groupMaster(2))!;
+    const master = byPort.get(portOf(addr))!;
+    const replicas = (await groupServers(2)).filter((s) => s.endsWith(':replica')).map((s) => byPort.get(portOf(s.replace(/:replica$/, '')))!);
+    expect(replicas).toHaveLength(2);
+    await waitFor(async () => {
+      for (const r of replicas) if ((await info(r.port, 'replication')).get('master_link_status') !== 'up') return false;
+      return true;
+    }, { timeoutMs: 15_000, what: "group 2's replicas to be in sync" });
+    for (const r of replicas) await client(r.port).config('SET', 'replica-priority', '0');
     await waitFor(async () => (await api<{ servers: Array<{ priority: number | null; storeRole: string }> }>('GET', '/groups/2/status')).servers.filter((s) => s.storeRole === 'replica').every((s) => s.priority === 0), { timeoutMs: 5000, what: 'the health check to see priority 0' });
     const other = setLoad(proxy, 1, 'k5');
     await master.kill();
@@ -346,7 +392,7 @@ describe('automatic failover', () => {
     // Well past down-after: still the same master (nobody promoted).
     await new Promise((r) => setTimeout(r, 1500));
     expect(await groupMaster(2)).toBe(addr);
-    for (const r of cluster.replicas[1]!) expect((await info(r.port, 'replication')).get('role')).toBe('slave');
+    for (const r of replicas) expect((await info(r.port, 'replication')).get('role')).toBe('slave');
     await expectEvent('failover-blocked', (e) => e.group === 2);
     expect((await events('failover-blocked')).filter((e) => e.group === 2).length).toBe(1);
     const cli = await tessera(['group', 'status', '2']);
@@ -364,8 +410,8 @@ describe('automatic failover', () => {
   }, 90_000);
 
   it('a coordinator that dies right after writing the failover record is succeeded by one that finishes it', async () => {
-    // Stop the dashboard; an in-process coordinator with the crash hook takes the lead.
-    await dashboard!.stop();
+    // Stop both dashboards; an in-process coordinator with the crash hook takes the lead.
+    await Promise.all([dashboard.t.stop(), standby.t.stop()]);
     const nodes = new RedisNodeApi();
     const repl = new RedisReplicationAdmin();
     const probe = new RedisProbe();
@@ -393,7 +439,7 @@ describe('automatic failover', () => {
     // Died before any node was told: the group still names the dead master.
     expect(await groupMaster(1)).toBe(master);
     const rec = (await fo.records()).get(1)!;
-    await startDashboard();
+    await startDashboards();
     await waitFor(async () => (await fo.records()).get(1)?.phase === 'done', { timeoutMs: 15_000, what: 'the successor to finish the failover' });
     expect(await groupMaster(1)).toBe(rec.newMaster);
     await expectEvent('failover-resumed', (e) => e.group === 1);

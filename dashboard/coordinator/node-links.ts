@@ -1,0 +1,125 @@
+// The coordinator's connections to nodes: one small cache of ioredis links per purpose (health
+// probes, replication admin, slot admin and mover lanes), so that a slow call of one purpose never
+// queues behind another's. Every call is bounded: the wait for a connection and the command share
+// one deadline, and a node that does not answer in time fails that call, never hangs the caller.
+//
+//   const links = new NodeLinks({ name: 'tessera-health', connectTimeoutMs: 1000, retryMs: 100 });
+//   await links.call('127.0.0.1:7001', ['PING'], { timeoutMs: 500 });
+//   links.retain(new Set(addrsStillKnown)); await links.close();
+//
+// Links fail fast while a node is down (no offline queue, no retries of a sent command: the
+// callers retry at their own pace) and reconnect in the background every `retryMs`.
+import { Redis } from 'ioredis';
+
+export interface NodeLinkOptions {
+  /** CLIENT SETNAME of every link (shows up in the node's CLIENT LIST). */
+  name: string;
+  /** The nodes' requirepass, if any. */
+  password?: string | null;
+  connectTimeoutMs: number;
+  /** Pause between reconnect attempts of a broken link. */
+  retryMs: number;
+}
+
+export interface CallOptions {
+  /** Bound of the whole call: waiting for the link and the reply. */
+  timeoutMs: number;
+  /** Several links to one node: a deferred reply holds its link (the mover's lanes). */
+  lane?: string;
+  /**
+   * Drop the link when the call times out, so the next call does not queue behind a reply that
+   * may never come (a SIGSTOPped node). Off for calls whose reply is legitimately slow.
+   */
+  resetOnTimeout?: boolean;
+  /**
+   * Fail as soon as the link is known to be down (between reconnect attempts, or when a connect
+   * attempt fails) instead of waiting for it within the bound: a health probe must not hold its
+   * tick for a dead node.
+   */
+  failFast?: boolean;
+}
+
+/** A call that got no reply within its bound (the node may still run it). */
+export class NodeTimeoutError extends Error {
+  override name = 'NodeTimeoutError';
+}
+
+/** host:port → ioredis host and port ([v6]:port keeps its address without brackets). */
+export function splitAddr(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) };
+}
+
+export class NodeLinks {
+  private readonly links = new Map<string, { addr: string; redis: Redis }>();
+
+  constructor(private readonly opts: NodeLinkOptions) {}
+
+  private link(addr: string, lane: string): Redis {
+    const key = lane === '' ? addr : `${addr}#${lane}`;
+    let l = this.links.get(key);
+    if (!l) {
+      const redis = new Redis({
+        ...splitAddr(addr),
+        password: this.opts.password ?? undefined,
+        connectTimeout: this.opts.connectTimeoutMs,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => this.opts.retryMs,
+        enableReadyCheck: false,
+        connectionName: this.opts.name,
+      });
+      redis.on('error', () => {}); // reported through the failing calls
+      l = { addr, redis };
+      this.links.set(key, l);
+    }
+    return l.redis;
+  }
+
+  /** Sends one command to `addr`; rejects with NodeTimeoutError past `timeoutMs`, or with the node's error. */
+  async call(addr: string, args: ReadonlyArray<string | number>, o: CallOptions): Promise<unknown> {
+    const c = this.link(addr, o.lane ?? '');
+    if (o.failFast && c.status === 'reconnecting') throw new Error(`${addr} is not connected (reconnecting)`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (o.resetOnTimeout) c.disconnect(true);
+        reject(new NodeTimeoutError(`${addr} did not answer ${String(args[0])}${args.length > 1 ? ` ${String(args[1])}` : ''} within ${o.timeoutMs} ms`));
+      }, o.timeoutMs);
+    });
+    let onReady: (() => void) | undefined;
+    let onDown: (() => void) | undefined;
+    const send = async () => {
+      if (c.status !== 'ready') {
+        if (c.status === 'end' || c.status === 'close') void c.connect().catch(() => {});
+        await new Promise<void>((resolve, reject) => {
+          c.once('ready', (onReady = resolve));
+          if (o.failFast) c.once('close', (onDown = () => reject(new Error(`${addr} is not reachable (connection closed)`))));
+        });
+      }
+      return c.call(String(args[0]), ...args.slice(1).map(String));
+    };
+    try {
+      return await Promise.race([send(), timeout]);
+    } finally {
+      clearTimeout(timer);
+      // A finished wait leaves no listener behind.
+      if (onReady) c.off('ready', onReady);
+      if (onDown) c.off('close', onDown);
+    }
+  }
+
+  /** Closes the links of nodes not in `addrs` (servers that left every group). */
+  retain(addrs: ReadonlySet<string>): void {
+    for (const [key, l] of this.links) {
+      if (addrs.has(l.addr)) continue;
+      l.redis.disconnect();
+      this.links.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.links.values()) l.redis.disconnect();
+    this.links.clear();
+  }
+}
