@@ -2,55 +2,31 @@
 // processes (file store): every verb, errors that name what was wrong with a non-zero exit, the
 // TESSERA_DASHBOARD / TESSERA_TOKEN environment, a standby's NOT_LEADER followed to the leader,
 // the direct --store verbs unchanged; and `tessera up --json` starting a coordinator whose API answers.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Dashboard, adminVia, coordinatorToken, startDashboard as start, stopDashboards, tessera as cli } from '../../helpers/coordinator.js';
 import { freePort } from '../../helpers/ports.js';
 import { TESSERA_BIN, type TrackedProcess, spawnTracked } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const run = promisify(execFile);
-const TOKEN = 'cli-test-token';
 const PRODUCT = 'clitest';
-const dir = mkdtempSync(join(tmpdir(), 'tessera-dash-cli-'));
-const tokenFile = join(dir, 'token');
-writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+const token = coordinatorToken('dash-cli');
+const TOKEN = token.token;
+const tokenFile = token.tokenFile;
+const dir = token.dir;
 const storeUrl = `file://${join(dir, 'store')}`;
+const started: Dashboard[] = [];
 const procs: TrackedProcess[] = [];
 let leaderUrl = '';
 let standbyUrl = '';
 
-async function startDashboard(): Promise<string> {
-  const port = await freePort();
-  const t = spawnTracked(process.execPath, [TESSERA_BIN, 'dashboard', '--store', storeUrl, '--product', PRODUCT, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'warn']);
-  procs.push(t);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (t.proc.exitCode !== null) throw new Error(`dashboard exited: ${t.output()}`);
-    return (await fetch(`${url}/api/v1/openapi.json`)).ok;
-  }, { timeoutMs: 20_000, what: `the dashboard on ${url}` });
-  return url;
-}
+const startDashboard = async (): Promise<string> => (await start({ storeUrl, product: PRODUCT, token, logLevel: 'warn', started })).url;
 
 const overview = async (url: string) =>
   (await (await fetch(`${url}/api/v1/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { self: { role: string }; standbys: unknown[] };
 
-/** Runs `tessera …` to completion: exit code, stdout, stderr (the environment without TESSERA_*). */
-async function tessera(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [TESSERA_BIN, ...args], { env: { ...base, ...env }, timeout: 30_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? '', err: err.stderr ?? '' };
-  }
-}
-
-const viaLeader = (...args: string[]) => tessera(['admin', '--dashboard', leaderUrl, '--token-file', tokenFile, ...args]);
+const tessera = (args: string[], env: Record<string, string> = {}) => cli(args, { env, timeoutMs: 30_000 });
+const viaLeader = (...args: string[]) => adminVia(leaderUrl, token, args, { timeoutMs: 30_000 });
 
 beforeAll(async () => {
   leaderUrl = await startDashboard();
@@ -60,8 +36,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(started.map((d) => d.t.stop()));
+  await stopDashboards(started);
   await Promise.all(procs.map((p) => p.stop()));
-  rmSync(dir, { recursive: true, force: true });
+  token.remove();
 });
 
 describe('tessera admin --dashboard', () => {
