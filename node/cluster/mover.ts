@@ -328,16 +328,22 @@ export class Mover {
           firstError ??= err;
         }));
       };
-      while (firstError === null && result.moved < opts.maxKeys && result.bytes < opts.maxBytes) {
+      // The limits count what was taken (batches in flight are not acknowledged yet).
+      let takenKeys = 0;
+      let takenBytes = 0;
+      while (firstError === null && takenKeys < opts.maxKeys && takenBytes < opts.maxBytes) {
         // The throttle's wait comes before any group is locked: nothing is held meanwhile.
         await this.throttle.pace();
         if (firstError !== null) break;
-        const batch = this.takeBatch(groups, opts.maxKeys - result.moved, opts.maxBytes - result.bytes);
+        const batch = this.takeBatch(groups, opts.maxKeys - takenKeys, opts.maxBytes - takenBytes);
         if (batch === 'big') {
           await Promise.all(inflight.splice(0));
           if (firstError !== null) break;
           const group = this.takeGroup(groups)!;
+          const before = result.bytes;
           await this.moveBigGroup(link, group, result);
+          takenKeys += group.keys.length;
+          takenBytes += result.bytes - before;
           continue;
         }
         if (batch === null) {
@@ -350,6 +356,8 @@ export class Mover {
           continue;
         }
         this.throttle.charge(batch.keys, batch.bytes);
+        takenKeys += batch.keys;
+        takenBytes += batch.bytes;
         track(this.send(link, batch, result));
         if (inflight.length >= WINDOW) await inflight.shift();
         await yieldTick();
@@ -629,6 +637,7 @@ export class Mover {
         acked = pos;
       }
       if (db.dict.get(key) !== e) return out;
+      if (!this.host.stillMigrating(slotOf(key), link.address)) throw new MoveError(`ERR slot ${slotOf(key)} is not migrating to ${link.address}`);
       const commit = ['TESSERA.IMPORT', 'COMMIT', key, String(e.expireAt), String(total)];
       if (replace) commit.push('REPLACE');
       committing = true;
@@ -666,11 +675,15 @@ export class Mover {
       const err = firstErrorOf(replies);
       if (err === null) {
         if (mismatch === null) onAck(head.end);
+        // A later chunk of the window may continue the partial key after all (it held exactly
+        // that chunk's start): the partial then stands where this reply says.
+        else if (typeof replies[1] === 'number') mismatch.have = replies[1];
         return;
       }
       const m = /^ERR partial import holds (\d+) elements/.exec(err);
       if (m === null) throw new MoveError(`ERR target refused: ${err}`);
-      mismatch ??= { have: Number(m[1]), message: err };
+      if (mismatch === null) mismatch = { have: Number(m[1]), message: err };
+      else mismatch.have = Number(m[1]);
     };
     let pos = start;
     try {
@@ -685,6 +698,9 @@ export class Mover {
           this.resumes.delete(key);
           return 'gone';
         }
+        // A cancel or switch stops a big key at once (the partial is dropped by the target when
+        // its slot stops importing, or resumed if the slot migrates there again).
+        if (!this.host.stillMigrating(slotOf(key), link.address)) throw new MoveError(`ERR slot ${slotOf(key)} is not migrating to ${link.address}`);
         await this.throttle.pace();
         const args = ['TESSERA.IMPORT', 'CHUNK', key, type, String(pos)];
         const before = pos;

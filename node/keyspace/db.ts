@@ -231,14 +231,11 @@ export class Db {
   }
 
   /**
-   * Removes a key; true if it existed (expired and hidden keys count as absent). A hidden key is
-   * removed all the same: that is how the DEL of its expiry reaches replicas and the AOF.
+   * Removes a key; true if it existed (expired and hidden keys count as absent: a master keeps a
+   * hidden key a client names; a replica, which hides none by name, applies its master's DELs).
    */
   delete(key: string): boolean {
-    if (this.hides(key)) {
-      this.deleteHidden(key);
-      return false;
-    }
+    if (this.hides(key)) return false;
     return this.deleteHidden(key);
   }
 

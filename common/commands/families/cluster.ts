@@ -38,7 +38,7 @@ export const clusterCommands = [
     deny: MOVER_ONLY,
     subs: [
       c('tessera.import|chunk', -6, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
-      c('tessera.import|commit', 5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
+      c('tessera.import|commit', -5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
       c('tessera.import|abort', 3, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
       c('tessera.import|restore', -5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
     ],
