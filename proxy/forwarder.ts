@@ -67,10 +67,15 @@ export type Done = (reply: Buffer) => void;
 
 /** -MOVED / -ASK hops one request may take before the last redirect is passed on. */
 export const MAX_REDIRECTS = 5;
-/** -TRYAGAIN back-off: the first wait, the cap of one wait, and the total before giving up. */
+/**
+ * -TRYAGAIN back-off: the first wait, the cap of one wait, and the total before giving up. A
+ * multi-key request whose keys are not all on one side of a moving slot is refused until the
+ * slot is finished (one slot's move plus the coordinator's finishing step), so the budget is
+ * that of a slow backend (backend-timeout's default), not a blink.
+ */
 export const TRYAGAIN_FIRST_MS = 5;
 export const TRYAGAIN_MAX_MS = 100;
-export const TRYAGAIN_BUDGET_MS = 2000;
+export const TRYAGAIN_BUDGET_MS = 5000;
 
 const ASKING = encodeCommand(['ASKING']);
 const IGNORE: ReplyCallback = () => {};

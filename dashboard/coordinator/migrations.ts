@@ -6,8 +6,10 @@
 // Every step is one store write (the slot's record and, where the step changes ownership, its
 // table entry and a raised epoch, in the same fenced txn) made BEFORE it takes effect; then the
 // nodes are reconciled with the table (reconcile.ts: the node state is a function of the table).
-//   prepare:  epoch+1, table migrating(from,to), record preparing → reconcile (target IMPORTING,
-//             source MIGRATING) → wait (bounded) for live proxies to apply the revision → record migrating
+//   prepare:  epoch+1, table migrating(from,to), record preparing; the nodes keep serving the slot
+//             as the source's (Reconciler.held) while live proxies apply the revision (a bounded
+//             wait outside the Serial: other steps go on) → admitted, a window at a time
+//             (ADMIT_WINDOW): reconcile (target IMPORTING, source MIGRATING) → record migrating
 //   move:     TESSERA.MIGRATE SLOT on the source until remaining 0 (throttled; errors retried)
 //   finish:   epoch+1, table online(to), record finished → reconcile (target OWNED, source NONE
 //             OWNER target) → record done
@@ -51,6 +53,14 @@ const TICK_MS = 1_000;
 const PROXY_POLL_MS = 50;
 /** stop() waits at most this long for in-flight steps and mover calls. */
 const STOP_WAIT_MS = 2_000;
+/**
+ * Slots told to the nodes (migrating there) but not moved yet: at most this many per mover of
+ * `concurrency` (and at least ADMIT_MIN). A slot migrating on the nodes answers a multi-key
+ * command whose keys are not all on one side with -TRYAGAIN until it is finished, so slots
+ * waiting for a mover are kept out of that state; a window keeps the steps few.
+ */
+const ADMIT_PER_MOVER = 8;
+const ADMIT_MIN = 128;
 
 export interface SlotProgress {
   keysMoved: number;
@@ -103,6 +113,15 @@ export class Migrator {
   private again = false;
   /** Token bucket of the keys-per-second throttle, shared by all movers. */
   private throttleNextAt = 0;
+  /** Preparing slots → their wait for the proxies' acks (over = the movers may be told to start). */
+  private acks = new Map<number, { over: boolean }>();
+  /**
+   * Proxies that let an ack wait run out, with the revision they missed: not waited for again
+   * until they applied it, so a dead or cut-off proxy costs one timeout, not one per step.
+   */
+  private laggards = new Map<string, bigint>();
+  /** Proxy waits in progress (idle() waits for them too). */
+  private ackWaits = new Set<Promise<void>>();
   /** Tests: throw at this point once. */
   crashAt: CrashPoint | null = null;
 
@@ -128,6 +147,8 @@ export class Migrator {
       }
     }
     if (gen !== this.generation) return;
+    this.acks.clear();
+    this.d.reconciler.held.clear();
     this.running = true;
     const open = [...this.records.values()].filter((m) => !isFinal(m));
     if (open.length > 0) this.d.log(`resuming ${open.length} slot migration(s): ${summarize(open)}`);
@@ -141,8 +162,10 @@ export class Migrator {
     this.running = false;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
+    this.acks.clear();
+    this.d.reconciler.held.clear();
     // In-flight mover calls end on their own (bounded by their TIMEOUT); do not hold a shutdown for them.
-    await Promise.race([Promise.allSettled([this.ticking, ...this.workers.values()]), this.sleep(STOP_WAIT_MS)]);
+    await Promise.race([Promise.allSettled([this.ticking, ...this.workers.values(), ...this.ackWaits]), this.sleep(STOP_WAIT_MS)]);
   }
 
   private async load(): Promise<void> {
@@ -398,7 +421,7 @@ export class Migrator {
 
   /** Waits until no scheduler pass or mover call is running (tests). */
   async idle(): Promise<void> {
-    while (this.ticking || this.workers.size > 0) await Promise.allSettled([this.ticking, ...this.workers.values()]);
+    while (this.ticking || this.workers.size > 0 || this.ackWaits.size > 0) await Promise.allSettled([this.ticking, ...this.workers.values(), ...this.ackWaits]);
   }
 
   /** One scheduler pass: at most one of each kind of step, in this order. */
@@ -413,12 +436,12 @@ export class Migrator {
     // 2. finished: tell the nodes (again, after a crash), then done
     const finished = open.filter((m) => m.phase === 'finished');
     if (finished.length) await this.completeStep(finished);
-    // 3. preparing: tell the nodes (again, after a crash), wait for the proxies, then migrating
-    const preparing = open.filter((m) => m.phase === 'preparing' && !m.cancelRequested);
-    if (preparing.length) await this.startMovingStep(preparing);
-    // 4. slots that are empty on their source: finish them together
+    // 3. slots that are empty on their source: finish them together (makes room for step 4)
     const ready = open.filter((m) => m.phase === 'migrating' && !m.cancelRequested && !busy(m) && this.progress.get(m.slot)?.ready);
     if (ready.length) await this.finishStep(ready);
+    // 4. preparing: once the proxies applied the table, tell the nodes and start moving
+    const preparing = open.filter((m) => m.phase === 'preparing' && !m.cancelRequested);
+    if (preparing.length) await this.admitStep(preparing);
     // 5. pending slots, up to the window
     const active = [...this.records.values()].filter((m) => !isFinal(m) && m.phase !== 'pending').length;
     const room = this.settings.batch - active;
@@ -433,24 +456,61 @@ export class Migrator {
     const next = recs.map((m) => ({ ...m, phase: 'preparing' as const, updatedAt: now }));
     const st = await this.tableStep(next.map((m) => ({ record: m, slot: { kind: 'migrating', from: src(m), to: dst(m) } as SlotState })));
     this.crash('after-prepare-txn');
-    await this.d.reconciler.reconcileAll(st, true);
-    this.crash('after-prepare-reconcile');
-    await this.afterPrepared(next, st.revision);
+    // The nodes are not told yet: they serve the slots as before while the proxies catch up.
+    for (const m of next) this.d.reconciler.held.add(m.slot);
+    this.awaitProxies(next.map((m) => m.slot), st.revision);
   }
 
-  /** preparing → migrating: nodes told (again), proxies waited for. */
+  /**
+   * Preparing slots whose proxy wait is over go to the nodes and the movers, up to the window of
+   * slots migrating on the nodes (reverse moves of a cancel first). A preparing slot without a
+   * wait (resumed after a crash) gets one for the table as it is now.
+   */
+  private async admitStep(preparing: Migration[]): Promise<void> {
+    const unwaited = preparing.filter((m) => !this.acks.has(m.slot));
+    if (unwaited.length) this.awaitProxies(unwaited.map((m) => m.slot), (await readClusterState(this.d.store, this.d.product)).revision);
+    const moving = [...this.records.values()].filter((m) => m.phase === 'migrating' && !m.paused).length;
+    const room = Math.max(ADMIT_MIN, this.settings.concurrency * ADMIT_PER_MOVER) - moving;
+    const acked = preparing.filter((m) => this.acks.get(m.slot)?.over && !m.paused)
+      .sort((a, b) => Number(Boolean(b.reverse)) - Number(Boolean(a.reverse)) || a.slot - b.slot)
+      .slice(0, Math.max(0, room));
+    if (acked.length) await this.startMovingStep(acked);
+  }
+
+  /**
+   * preparing → migrating: the records and a new epoch in the store (the nodes' slot state
+   * changes), then the nodes told (source MIGRATING, target IMPORTING). Should telling fail, the
+   * reconcile loop tells them (nothing is held any more) and the mover retries until they know.
+   */
   private async startMovingStep(recs: Migration[]): Promise<void> {
+    const now = new Date().toISOString();
+    this.stats.steps++;
+    const before = await readClusterState(this.d.store, this.d.product);
+    await this.writeSteps(recs.map((m) => ({ record: { ...m, phase: 'migrating' as const, updatedAt: now } })), before);
+    for (const m of recs) {
+      this.d.reconciler.held.delete(m.slot);
+      this.acks.delete(m.slot);
+    }
     const st = await readClusterState(this.d.store, this.d.product);
     const rep = await this.d.reconciler.reconcileAll(st, true);
     if (rep.failed.length) throw new Error(`nodes not told yet: ${rep.failed.map((f) => `${f.addr}: ${f.error}`).join('; ')}`);
-    await this.afterPrepared(recs, st.revision);
+    this.crash('after-prepare-reconcile');
   }
 
-  /** `revision`: of the table change the proxies must apply before the mover starts. */
-  private async afterPrepared(recs: Migration[], revision: string): Promise<void> {
-    await this.waitForProxies(revision);
-    const now = new Date().toISOString();
-    await this.writeSteps(recs.map((m) => ({ record: { ...m, phase: 'migrating', updatedAt: now } })), null);
+  /**
+   * Starts the bounded wait for live proxies to apply `revision`, outside the Serial (finishing
+   * and other steps go on meanwhile); when it is over the scheduler runs again.
+   */
+  private awaitProxies(slots: number[], revision: string): void {
+    const w = { over: false };
+    for (const s of slots) this.acks.set(s, w);
+    const gen = this.generation;
+    const p: Promise<void> = this.waitForProxies(revision, gen).catch(() => {}).finally(() => {
+      this.ackWaits.delete(p);
+      w.over = true;
+      if (gen === this.generation) this.kick();
+    });
+    this.ackWaits.add(p);
   }
 
   private async finishStep(recs: Migration[]): Promise<void> {
@@ -511,8 +571,10 @@ export class Migrator {
         const p = this.progress.get(m.slot);
         if (p) { p.ready = false; p.keysRemaining = null; p.error = null; }
       }
+      // Told at once (the nodes have the slot open in the old direction already), then the wait.
+      for (const m of next) this.d.reconciler.held.delete(m.slot);
       await this.d.reconciler.reconcileAll(st, true);
-      await this.afterPrepared(next, st.revision);
+      this.awaitProxies(next.map((m) => m.slot), st.revision);
     }
   }
 
@@ -605,20 +667,42 @@ export class Migrator {
     this.throttleNextAt = Math.max(this.throttleNextAt, Date.now()) + (keys * 1000) / this.settings.keysPerSecond;
   }
 
-  /** Bounded wait until every live proxy applied `revision` (a dead proxy's lease drops it by itself). */
-  private async waitForProxies(revision: string): Promise<void> {
+  /**
+   * Bounded wait until every live proxy applied `revision` (a dead proxy's lease drops it by
+   * itself; until then, once it let one wait run out, it is not waited for again: `laggards`).
+   */
+  private async waitForProxies(revision: string, gen: number): Promise<void> {
+    const want = BigInt(revision);
     const deadline = Date.now() + this.settings.proxyAckTimeoutMs;
     for (;;) {
+      if (gen !== this.generation) return;
       const behind: string[] = [];
-      for (const e of await this.d.store.list(proxiesPrefix(this.d.product))) {
-        try {
-          const p = parseProxyInfo(e.value);
-          if (BigInt(p.tableRevision) < BigInt(revision)) behind.push(p.id);
-        } catch { /* not a proxy */ }
+      try {
+        const seen = new Set<string>();
+        for (const e of await this.d.store.list(proxiesPrefix(this.d.product))) {
+          let p;
+          try {
+            p = parseProxyInfo(e.value);
+          } catch { continue; /* not a proxy */ }
+          seen.add(p.id);
+          const applied = BigInt(p.tableRevision);
+          const missed = this.laggards.get(p.id);
+          if (missed !== undefined) {
+            if (applied < missed) continue;
+            this.laggards.delete(p.id); // caught up: waited for again
+          }
+          if (applied < want) behind.push(p.id);
+        }
+        for (const id of this.laggards.keys()) if (!seen.has(id)) this.laggards.delete(id); // its lease dropped
+      } catch (err) {
+        if (Date.now() >= deadline) return void this.d.log(`cannot read the proxies' acks (${(err as Error).message}); going on`);
+        await this.sleep(PROXY_POLL_MS);
+        continue;
       }
       if (behind.length === 0) return;
       if (Date.now() >= deadline) {
-        this.d.log(`proxies ${behind.join(', ')} did not apply table revision ${revision} within ${this.settings.proxyAckTimeoutMs} ms; going on (nodes redirect them)`);
+        for (const id of behind) this.laggards.set(id, want);
+        this.d.log(`proxies ${behind.join(', ')} did not apply table revision ${revision} within ${this.settings.proxyAckTimeoutMs} ms; going on (nodes redirect them; not waited for again until they catch up)`);
         return;
       }
       await this.sleep(PROXY_POLL_MS);

@@ -62,11 +62,18 @@ export function epochBump(product: string, entry: StoreEntry | null, next: numbe
   return { compare: { key, revision: entry?.revision ?? null }, op: { op: 'put', key, value: encodeEpoch(next) } };
 }
 
-/** The complete slot state group `groupId`'s master must have, as runs. */
-export function desiredRanges(table: readonly SlotRoute[], groupId: number): NodeSlotRange[] {
+const NONE_HELD: ReadonlySet<number> = new Set();
+
+/**
+ * The complete slot state group `groupId`'s master must have, as runs. `held`: migrating slots
+ * the nodes must still serve as their source's (a migration waiting for the proxies' acks).
+ */
+export function desiredRanges(table: readonly SlotRoute[], groupId: number, held: ReadonlySet<number> = NONE_HELD): NodeSlotRange[] {
   const out: NodeSlotRange[] = [];
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    const { state, peer } = desiredSlot(table[slot]!, groupId);
+    let route = table[slot]!;
+    if (held.size > 0 && route.kind === 'migrating' && held.has(slot)) route = { kind: 'online', group: route.from, master: route.fromMaster };
+    const { state, peer } = desiredSlot(route, groupId);
     const last = out[out.length - 1];
     if (last && last.state === state && last.peer === peer && last.end === slot - 1) last.end = slot;
     else out.push({ start: slot, end: slot, state, peer });
@@ -127,6 +134,14 @@ export class Reconciler {
    * instead of waiting for their connect timeout, which would hold the Serial for seconds.
    */
   skipNode: ((addr: string) => string | null) | null = null;
+  /**
+   * Migrating slots whose nodes are not told yet (the migrator waits for the proxies to apply the
+   * table first): masters keep serving them as the source's, so no -ASK/-TRYAGAIN window opens
+   * while nothing moves. Only an optimisation, so it is dropped for a slot as soon as any master
+   * reports it migrating or importing (told by someone else, e.g. a failover): turning a slot
+   * back to OWNED after keys may have been created on its target through -ASK would lose them.
+   */
+  readonly held = new Set<number>();
 
   constructor(
     private readonly store: CoordStore,
@@ -146,6 +161,7 @@ export class Reconciler {
     let st = state ?? (await readClusterState(this.store, this.product));
     const report: ReconcileReport = { epoch: st.epoch, agreed: [], plain: [], set: [], confirmed: [], failed: [] };
     const plans: Plan[] = [];
+    const asked: Array<{ group: number; addr: string; have: NodeOwnership }> = [];
     await Promise.all([...st.groups.values()].map(async (g) => {
       const addr = masterOf(g);
       if (addr === null) return;
@@ -154,13 +170,17 @@ export class Reconciler {
       try {
         const have = await this.nodes.ownership(addr);
         if (have === null) return void report.plain.push(addr);
-        const want = desiredRanges(st.table, g.id);
-        const differ = differingSlots(have.ranges, want);
-        plans.push({ group: g.id, addr, want, have, differ, action: planAction(have, differ, st.epoch) });
+        asked.push({ group: g.id, addr, have });
       } catch (err) {
         report.failed.push({ addr, error: (err as Error).message });
       }
     }));
+    if (this.held.size > 0) this.releaseTold(asked.map((a) => a.have));
+    for (const { group, addr, have } of asked) {
+      const want = desiredRanges(st.table, group, this.held);
+      const differ = differingSlots(have.ranges, want);
+      plans.push({ group, addr, want, have, differ, action: planAction(have, differ, st.epoch) });
+    }
     if (plans.some((p) => p.action === 'raise')) {
       // A node disagrees at (or beyond) the store's epoch: only a newer epoch can tell it otherwise.
       const next = Math.max(st.epoch, ...plans.map((p) => p.have.epoch)) + 1;
@@ -207,6 +227,16 @@ export class Reconciler {
     for (const addr of this.failing.keys()) if (!failing.has(addr)) this.log(`reconcile: node ${addr} answers again`);
     this.failing = failing;
     return report;
+  }
+
+  /** Held slots some master already has migrating or importing are held no more (see `held`). */
+  private releaseTold(haves: readonly NodeOwnership[]): void {
+    for (const have of haves) {
+      for (const r of have.ranges) {
+        if (r.state !== 'migrating' && r.state !== 'importing') continue;
+        for (let s = r.start; s <= r.end; s++) this.held.delete(s);
+      }
+    }
   }
 }
 
