@@ -116,20 +116,40 @@ export function startWriteLoad(port: number, opts: WriteLoadOptions): WriteLoad 
   };
 }
 
-/** The keys (whose value is the key itself) that GET through `port` does not return. */
-export async function missingKeys(port: number, keys: readonly string[]): Promise<string[]> {
-  const c = await RespClient.connect(port);
+/**
+ * The keys (whose value is the key itself) that GET through `port` does not return, and those it
+ * could not check: a batch whose GETs fail (the group still down) is tried again until `deadlineMs`.
+ */
+export async function missingKeys(port: number, keys: readonly string[], deadlineMs = 20_000): Promise<{ missing: string[]; unchecked: string[] }> {
+  const deadline = Date.now() + deadlineMs;
+  const missing: string[] = [];
+  const unchecked: string[] = [];
+  let c: RespClient | null = null;
   try {
-    const out: string[] = [];
     for (let i = 0; i < keys.length; i += GET_BATCH) {
       const batch = keys.slice(i, i + GET_BATCH);
-      const values = await Promise.all(batch.map((k) => call(c, ['GET', k])));
-      values.forEach((v, j) => {
-        if (v !== batch[j]) out.push(batch[j]!);
-      });
+      for (;;) {
+        try {
+          c ??= await RespClient.connect(port);
+          const conn: RespClient = c;
+          const values = await Promise.all(batch.map((k) => call(conn, ['GET', k])));
+          values.forEach((v, j) => {
+            if (v !== batch[j]) missing.push(batch[j]!);
+          });
+          break;
+        } catch {
+          c?.close();
+          c = null;
+          if (Date.now() > deadline) {
+            unchecked.push(...batch);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     }
-    return out;
+    return { missing, unchecked };
   } finally {
-    c.close();
+    c?.close();
   }
 }

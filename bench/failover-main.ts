@@ -21,6 +21,7 @@ export async function mainFailover(options: BenchOptions): Promise<void> {
   const failures: string[] = [];
   let runs: FailoverRunResult[] = [];
   let idle: FailoverIdleResult | null = null;
+  const loadAtStart = os.loadavg()[0]!;
   try {
     ({ runs, idle } = await runFailoverScenario(settings, log));
   } catch (err) {
@@ -29,7 +30,7 @@ export async function mainFailover(options: BenchOptions): Promise<void> {
   }
   const report = buildFailoverReport({
     startedAt: new Date().toISOString(),
-    environment: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+    environment: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAvg: [loadAtStart, os.loadavg()[0]!] },
     settings: { ...settings, downAfterMs: DOWN_AFTER_MS, healthIntervalMs: HEALTH_INTERVAL_MS },
   }, runs, idle, failures);
   const jsonPath = resolve(repoRoot(), options.resultsPath);

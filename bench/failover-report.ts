@@ -6,6 +6,8 @@ import { consoleTable, markdownTable } from './report.js';
 export interface FailoverRunResult {
   /** ms from the kill to the first OK of a write to the group sent after it; null = never (within the deadline). */
   recoveryMs: number | null;
+  /** ms from the kill to the store naming the new master (polled every ~10 ms), null = not seen before the first write. */
+  switchedMs: number | null;
   /** Requests to the group (SET or WAIT) that failed after the kill. */
   failedWrites: number;
   /** SETs answered OK in the run, and how many of them before the kill. */
@@ -16,9 +18,14 @@ export interface FailoverRunResult {
   /** SETs whose WAIT 1 answered ≥ 1, and how many of those are missing afterwards (target 0). */
   waitAcked: number;
   lostWithWait: number;
+  /** Acknowledged keys that could not be read back (the group still down when checked), and how many of them WAIT confirmed. */
+  unchecked: number;
+  uncheckedWithWait: number;
   /** Errors seen by the load on the other group (should be 0). */
   otherGroupErrors: number;
   errorSamples: string[];
+  /** Group 1's status and the last events when it did not take writes again, else null. */
+  diagnosis: string | null;
   oldMaster: string | null;
   newMaster: string | null;
 }
@@ -29,6 +36,10 @@ export interface FailoverIdleResult {
   /** Failovers started while nothing was killed (target 0). */
   failovers: number;
   mastersChanged: boolean;
+  /** What the coordinator said about each of those failovers (its failover-started events). */
+  failoverEvents: string[];
+  /** Error replies that stopped redis-benchmark (it was started again each time). */
+  loadErrors: string[];
 }
 
 export interface FailoverCheck {
@@ -41,7 +52,8 @@ export interface FailoverCheck {
 export interface FailoverBenchReport {
   startedAt: string;
   scenario: 'failover';
-  environment: { cpus: number; cpuModel: string; node: string };
+  /** loadAvg: the machine's 1-minute load average at the start and at the end (a shared machine's noise). */
+  environment: { cpus: number; cpuModel: string; node: string; loadAvg?: [number, number] };
   settings: { runs: number; idleSeconds: number; waitTimeoutMs: number; downAfterMs: number; healthIntervalMs: number };
   runs: FailoverRunResult[];
   summary: {
@@ -52,6 +64,8 @@ export interface FailoverBenchReport {
     lostWithoutWaitMedian: number | null;
     lostWithoutWaitMax: number | null;
     lostWithWaitTotal: number;
+    /** WAIT-acknowledged keys that could not be read back: the check cannot pass while there are any. */
+    uncheckedWithWaitTotal: number;
     waitAckedTotal: number;
     otherGroupErrorsTotal: number;
   };
@@ -80,6 +94,7 @@ export function buildFailoverReport(
     lostWithoutWaitMedian: medianOf(runs.map((r) => r.lostWithoutWait)),
     lostWithoutWaitMax: maxOf(runs.map((r) => r.lostWithoutWait)),
     lostWithWaitTotal: runs.reduce((n, r) => n + r.lostWithWait, 0),
+    uncheckedWithWaitTotal: runs.reduce((n, r) => n + r.uncheckedWithWait, 0),
     waitAckedTotal: runs.reduce((n, r) => n + r.waitAcked, 0),
     otherGroupErrorsTotal: runs.reduce((n, r) => n + r.otherGroupErrors, 0),
   };
@@ -87,7 +102,8 @@ export function buildFailoverReport(
   const checks: FailoverCheck[] = [
     { name: 'median time to writes again', target: '≤ 2000 ms', value: fmtMs(summary.recoveryMedianMs), pass: allRecovered && summary.recoveryMedianMs! <= 2000 },
     { name: 'max time to writes again', target: '≤ 3000 ms', value: allRecovered ? fmtMs(summary.recoveryMaxMs) : 'a run never recovered', pass: allRecovered && summary.recoveryMaxMs! <= 3000 },
-    { name: 'acknowledged writes lost with WAIT 1', target: '0', value: `${summary.lostWithWaitTotal} of ${summary.waitAckedTotal}`, pass: summary.lostWithWaitTotal === 0 && summary.waitAckedTotal > 0 },
+    { name: 'acknowledged writes lost with WAIT 1', target: '0', value: `${summary.lostWithWaitTotal} of ${summary.waitAckedTotal}${summary.uncheckedWithWaitTotal > 0 ? ` (${summary.uncheckedWithWaitTotal} unchecked)` : ''}`,
+      pass: summary.lostWithWaitTotal === 0 && summary.uncheckedWithWaitTotal === 0 && summary.waitAckedTotal > 0 },
   ];
   if (idle !== null) {
     checks.push({ name: `false failovers in ${idle.seconds} s of heavy load`, target: '0', value: String(idle.failovers), pass: idle.failovers === 0 && !idle.mastersChanged });
@@ -103,14 +119,16 @@ function fmtMs(v: number | null): string {
 }
 
 function runRows(report: FailoverBenchReport): string[][] {
-  const rows = [['run', 'writes again after', 'writes failed', 'acked (before kill)', 'lost without WAIT', 'WAIT-acked', 'lost with WAIT', 'group 2 errors']];
+  const rows = [['run', 'writes again after', 'store switched after', 'writes failed', 'acked (before kill)', 'lost without WAIT', 'WAIT-acked', 'lost with WAIT', 'group 2 errors']];
   report.runs.forEach((r, i) => rows.push([
-    String(i + 1), fmtMs(r.recoveryMs), String(r.failedWrites), `${r.acked} (${r.ackedBeforeKill})`, String(r.lostWithoutWait),
-    String(r.waitAcked), String(r.lostWithWait), String(r.otherGroupErrors),
+    String(i + 1), fmtMs(r.recoveryMs), fmtMs(r.switchedMs), String(r.failedWrites), `${r.acked} (${r.ackedBeforeKill})`,
+    `${r.lostWithoutWait}${r.unchecked > 0 ? ` (${r.unchecked} unchecked)` : ''}`, String(r.waitAcked), String(r.lostWithWait), String(r.otherGroupErrors),
   ]));
   const s = report.summary;
-  rows.push(['median', fmtMs(s.recoveryMedianMs), String(s.failedWritesMedian ?? 'n/a'), '', String(s.lostWithoutWaitMedian ?? 'n/a'), '', '', '']);
-  rows.push(['max', fmtMs(s.recoveryMaxMs), String(s.failedWritesMax ?? 'n/a'), '', String(s.lostWithoutWaitMax ?? 'n/a'), String(s.waitAckedTotal), String(s.lostWithWaitTotal), String(s.otherGroupErrorsTotal)]);
+  const sum = (pick: (r: FailoverRunResult) => number) => String(report.runs.reduce((n, r) => n + pick(r), 0));
+  rows.push(['median', fmtMs(s.recoveryMedianMs), '', String(s.failedWritesMedian ?? 'n/a'), '', String(s.lostWithoutWaitMedian ?? 'n/a'), '', '', '']);
+  rows.push(['max', fmtMs(s.recoveryMaxMs), '', String(s.failedWritesMax ?? 'n/a'), '', String(s.lostWithoutWaitMax ?? 'n/a'), '', '', '']);
+  rows.push(['total', '', '', sum((r) => r.failedWrites), sum((r) => r.acked), sum((r) => r.lostWithoutWait), String(s.waitAckedTotal), String(s.lostWithWaitTotal), String(s.otherGroupErrorsTotal)]);
   return rows;
 }
 
@@ -121,7 +139,9 @@ function checkRows(report: FailoverBenchReport): string[][] {
 function idleLine(report: FailoverBenchReport): string {
   const i = report.idle;
   if (i === null) return 'false-failover check: not run (--idle-seconds=0)';
-  return `false-failover check: ${i.seconds} s of redis-benchmark SET -c 50 -P 16 through the proxy (${i.requestsPerSecond} requests/s), no kill: ${i.failovers} failovers${i.mastersChanged ? ', a group master changed' : ''}`;
+  const errors = i.loadErrors.length === 0 ? '' : `; ${i.loadErrors.length} error replies stopped redis-benchmark (first: ${i.loadErrors[0]})`;
+  const events = i.failoverEvents.length === 0 ? '' : ` (${i.failoverEvents.slice(0, 2).join('; ')})`;
+  return `false-failover check: ${i.seconds} s of redis-benchmark SET -c 50 -P 16 through the proxy (${i.requestsPerSecond} requests/s), no kill: ${i.failovers} failovers${events}${i.mastersChanged ? ', a group master changed' : ''}${errors}`;
 }
 
 function settingsLine(report: FailoverBenchReport): string {
@@ -130,14 +150,17 @@ function settingsLine(report: FailoverBenchReport): string {
 }
 
 export function renderFailoverConsole(report: FailoverBenchReport): string {
-  const failures = report.failures.length === 0 ? '' : `\nfailures:\n${report.failures.map((f) => `  ${f}`).join('\n')}\n`;
-  return `\nfailover scenario: ${settingsLine(report)}\n\n${consoleTable(runRows(report))}\n\n${idleLine(report)}\n\n${consoleTable(checkRows(report))}\n${failures}\nfailover scenario: ${report.pass ? 'PASS' : 'FAIL'}\n`;
+  const notes = [...report.failures, ...report.runs.flatMap((r, i) => (r.diagnosis === null ? [] : [`run ${i + 1} did not recover: ${r.diagnosis}`]))];
+  const failures = notes.length === 0 ? '' : `\nfailures:\n${notes.map((f) => `  ${f}`).join('\n')}\n`;
+  const load = report.environment.loadAvg === undefined ? '' : `; load average ${report.environment.loadAvg.map((l) => l.toFixed(1)).join(' → ')}`;
+  return `\nfailover scenario: ${settingsLine(report)}${load}\n\n${consoleTable(runRows(report))}\n\n${idleLine(report)}\n\n${consoleTable(checkRows(report))}\n${failures}\nfailover scenario: ${report.pass ? 'PASS' : 'FAIL'}\n`;
 }
 
 export function renderFailoverMarkdown(report: FailoverBenchReport): string {
   const e = report.environment;
+  const load = e.loadAvg === undefined ? '' : ` Load average ${e.loadAvg[0].toFixed(1)} at the start, ${e.loadAvg[1].toFixed(1)} at the end.`;
   return [
-    `${settingsLine(report)}. ${e.cpus} CPUs (${e.cpuModel}), Node ${e.node}, file store.`,
+    `${settingsLine(report)}. ${e.cpus} CPUs (${e.cpuModel}), Node ${e.node}, file store.${load}`,
     '',
     markdownTable(runRows(report)),
     '',

@@ -53,13 +53,19 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
   const load1 = startWriteLoad(port, { group: 1, prefix: `fo${index}a`, plainWorkers: 3, waitWorkers: 2, waitTimeoutMs });
   const load2 = startWriteLoad(port, { group: 2, prefix: `fo${index}b`, plainWorkers: 1, waitWorkers: 0, waitTimeoutMs });
   let killedAt = 0;
+  let switchedAt = 0;
   try {
     await sleep(WARM_MS);
     if (load1.errorsAt.length > 0) throw new Error(`errors before the kill: ${load1.errorSamples.join(' | ')}`);
     killedAt = Date.now();
     await cluster.killMaster(1);
     const deadline = killedAt + RECOVERY_DEADLINE_MS;
-    while (load1.firstOkSentAfter(killedAt) === null && Date.now() < deadline) await sleep(10);
+    // Also when the store named the new master: splits the time into the coordinator's part
+    // (detection, promotion) and the proxy's (applying the table, the first write).
+    while (load1.firstOkSentAfter(killedAt) === null && Date.now() < deadline) {
+      if (switchedAt === 0 && (await cluster.currentMaster(1)) !== oldMaster) switchedAt = Date.now();
+      await sleep(10);
+    }
     if (load1.firstOkSentAfter(killedAt) !== null) await sleep(AFTER_RECOVERY_MS);
   } finally {
     await load1.stop();
@@ -69,21 +75,37 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
   // Acknowledged before the kill: those are the ones asynchronous replication may lose.
   const ackedBefore = load1.acked.filter((_, i) => load1.ackedAt[i]! <= killedAt);
   const confirmed = new Set(load1.waitAcked);
-  const lost = await missingKeys(port, load1.acked);
+  const { missing: lost, unchecked } = await missingKeys(port, load1.acked);
   const lostSet = new Set(lost);
+  const uncheckedSet = new Set(unchecked);
   return {
     recoveryMs: firstOk === null ? null : firstOk - killedAt,
+    switchedMs: switchedAt === 0 ? null : switchedAt - killedAt,
     failedWrites: load1.errorsAt.filter((t) => t >= killedAt).length,
     acked: load1.acked.length,
     ackedBeforeKill: ackedBefore.length,
     lostWithoutWait: lost.filter((k) => !confirmed.has(k)).length,
     waitAcked: load1.waitAcked.length,
     lostWithWait: load1.waitAcked.filter((k) => lostSet.has(k)).length,
+    unchecked: unchecked.length,
+    uncheckedWithWait: load1.waitAcked.filter((k) => uncheckedSet.has(k)).length,
     otherGroupErrors: load2.errorsAt.length,
     errorSamples: load1.errorSamples.slice(0, 3),
+    diagnosis: firstOk === null ? await diagnose(cluster) : null,
     oldMaster,
     newMaster: await cluster.currentMaster(1),
   };
+}
+
+/** What the coordinator says about group 1 when it did not recover (status and last events). */
+async function diagnose(cluster: FailoverCluster): Promise<string> {
+  try {
+    const status = await cluster.dashboard.call<unknown>('GET', '/groups/1/status');
+    const { events } = await cluster.dashboard.call<{ events: Array<{ type: string; message?: string }> }>('GET', '/events?limit=10');
+    return `status ${JSON.stringify(status).slice(0, 600)}; events ${events.map((e) => `${e.type}: ${e.message ?? ''}`).join(' | ').slice(0, 600)}`;
+  } catch (err) {
+    return `coordinator not answering: ${(err as Error).message}`;
+  }
 }
 
 /** Heavy load through the proxy with no kill: any failover in that time is a false one. */
@@ -93,14 +115,7 @@ async function idleCheck(cluster: FailoverCluster, seconds: number, log: (line: 
   const commandsBefore = await proxyCommands(cluster.proxy.port);
   const startedAt = Date.now();
   log(`idle: ${seconds} s of redis-benchmark SET -c 50 -P 16 through the proxy, no kill`);
-  const bench = spawnManaged('redis-benchmark', ['-h', '127.0.0.1', '-p', String(cluster.proxy.port), '-t', 'set', '-c', '50', '-P', '16',
-    '-r', '100000', '-n', '2000000000', '-q']);
-  try {
-    await sleep(seconds * 1000);
-    if (bench.hasExited()) throw new Error(`redis-benchmark exited early: ${bench.outputTail()}`);
-  } finally {
-    await bench.stop();
-  }
+  const loadErrors = await heavyLoad(cluster.proxy.port, startedAt + seconds * 1000);
   const elapsed = (Date.now() - startedAt) / 1000;
   const commands = (await proxyCommands(cluster.proxy.port)) - commandsBefore;
   const mastersAfter = [await cluster.currentMaster(1), await cluster.currentMaster(2)];
@@ -109,13 +124,42 @@ async function idleCheck(cluster: FailoverCluster, seconds: number, log: (line: 
     requestsPerSecond: Math.round(commands / elapsed),
     failovers: (await failoverCount(cluster)) - failoversBefore,
     mastersChanged: mastersAfter.some((m, i) => m !== mastersBefore[i]),
+    failoverEvents: (await failoverEvents(cluster)).slice(failoversBefore),
+    loadErrors,
   };
+}
+
+/**
+ * redis-benchmark SET -c 50 -P 16 through the proxy until `until`. redis-benchmark stops at the
+ * first error reply; it is started again (every error is a finding: returned, first few kept).
+ */
+async function heavyLoad(port: number, until: number): Promise<string[]> {
+  const errors: string[] = [];
+  // Bounded: one start per 100 ms at most, until the deadline.
+  while (Date.now() < until) {
+    const bench = spawnManaged('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-t', 'set', '-c', '50', '-P', '16',
+      '-r', '100000', '-n', '2000000000', '-q']);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, until - Date.now()))));
+    const exited = await Promise.race([bench.exited.then(() => true), deadline]);
+    clearTimeout(timer);
+    await bench.stop();
+    if (!exited) break;
+    const line = /Error from server: [^\r\n]*/.exec(bench.outputTail())?.[0] ?? `redis-benchmark exited: ${bench.outputTail().slice(-200)}`;
+    errors.push(`${new Date().toISOString()} ${line}`);
+    await sleep(100);
+  }
+  return errors;
 }
 
 /** Failovers the coordinator started so far (its event log). */
 async function failoverCount(cluster: FailoverCluster): Promise<number> {
-  const { events } = await cluster.dashboard.call<{ events: unknown[] }>('GET', '/events?type=failover-started&limit=1000');
-  return events.length;
+  return (await failoverEvents(cluster)).length;
+}
+
+async function failoverEvents(cluster: FailoverCluster): Promise<string[]> {
+  const { events } = await cluster.dashboard.call<{ events: Array<{ message?: string }> }>('GET', '/events?type=failover-started&limit=1000');
+  return events.map((e) => e.message ?? JSON.stringify(e));
 }
 
 async function proxyCommands(port: number): Promise<number> {

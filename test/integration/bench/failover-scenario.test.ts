@@ -40,5 +40,5 @@ describe('bench failover scenario', () => {
     expect(report.checks.find((c) => c.name === 'acknowledged writes lost with WAIT 1')!.pass).toBe(true);
     expect(report.pass).toBe(report.checks.every((c) => c.pass));
     expect(renderFailoverMarkdown(report)).toContain('| lost with WAIT |');
-  }, 90_000);
+  }, 120_000);
 });
