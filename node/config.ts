@@ -123,6 +123,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX },
   { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-entries'] },
   { name: 'zset-max-listpack-value', kind: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-value'] },
+  { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', min: 0, max: LLONG_MAX },
   { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: -5, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
   { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
   { name: 'notify-keyspace-events', kind: 'string', default: '' },

@@ -166,6 +166,12 @@ export function keySpecs(spec: CommandSpec): KeySpec[] {
       return [single(1, ['OW', 'update']), { ...numkeys(2), flags: ['RO', 'access'] }];
     case 'sort':
       return [single(1, ['RO', 'access']), { flags: ['OW', 'update', 'incomplete'], begin: { type: 'unknown' }, find: { type: 'unknown' } }];
+    case 'georadius':
+    case 'georadiusbymember': {
+      const startfrom = spec.movableKeys === 'georadius' ? 6 : 5;
+      const store = (keyword: string): KeySpec => ({ flags: ['OW', 'update'], begin: { type: 'keyword', keyword, startfrom }, find: { type: 'range', lastkey: 0, keystep: 1, limit: 0 } });
+      return [single(1, ['RO', 'access']), store('STORE'), store('STOREDIST')];
+    }
     case 'migrate':
       return [
         single(3, ['RW', 'access', 'delete', 'incomplete']),

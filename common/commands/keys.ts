@@ -54,5 +54,36 @@ function movableKeyIndexes(rule: NonNullable<CommandSpec['movableKeys']>, args: 
       }
       return args[3] ? [3] : [];
     }
+    case 'georadius':
+      return georadiusKeys(args, 6);
+    case 'georadiusbymember':
+      return georadiusKeys(args, 5);
   }
+}
+
+/** Index of the argument after the first `keyword` at or after `from`, never the last argument (Redis's keyword key spec). */
+function keywordKey(args: readonly string[], keyword: string, from: number): number {
+  for (let i = from; i < args.length - 1; i++) if (args[i]!.toLowerCase() === keyword) return i + 1;
+  return -1;
+}
+
+/**
+ * GEORADIUS[BYMEMBER]: the source key, then the first STORE and first STOREDIST targets as Redis's
+ * key specs find them (options start at `from`), then the target the command really writes (the
+ * last STORE/STOREDIST as its parser reads them) when Redis's specs miss it, so that key is routed too.
+ */
+function georadiusKeys(args: readonly string[], from: number): number[] {
+  const out = [1];
+  for (const keyword of ['store', 'storedist']) {
+    const at = keywordKey(args, keyword, from);
+    if (at > 0) out.push(at);
+  }
+  let written = -1;
+  for (let i = from; i < args.length; i++) {
+    const word = args[i]!.toLowerCase();
+    if ((word === 'store' || word === 'storedist') && i + 1 < args.length) written = ++i;
+    else if (word === 'count' && i + 1 < args.length) i++;
+  }
+  if (written > 0 && !out.includes(written)) out.push(written);
+  return out;
 }

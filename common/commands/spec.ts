@@ -14,7 +14,9 @@ export type MovableKeysRule =
   | 'storeNumkeysAt2' // ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE: destination numkeys key…
   | 'sort'            // SORT key … [STORE dest]
   | 'eval'            // EVAL script numkeys key…
-  | 'migrate';        // MIGRATE host port key|"" … [KEYS k…]
+  | 'migrate'         // MIGRATE host port key|"" … [KEYS k…]
+  | 'georadius'       // GEORADIUS key lon lat r unit … [STORE k] [STOREDIST k]
+  | 'georadiusbymember'; // GEORADIUSBYMEMBER key member r unit … [STORE k] [STOREDIST k]
 
 /**
  * How the proxy handles a command:

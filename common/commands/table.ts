@@ -2,10 +2,13 @@
 // dispatch, proxy key extraction and splitting, COMMAND, and the coverage tests.
 import { unknownCommand, wrongArity } from '../errors.js';
 import type { CommandSpec } from './spec.js';
+import { bitmapCommands } from './families/bitmap.js';
 import { clusterCommands } from './families/cluster.js';
 import { connectionCommands } from './families/connection.js';
 import { genericCommands } from './families/generic.js';
+import { geoCommands } from './families/geo.js';
 import { hashCommands } from './families/hash.js';
+import { hyperloglogCommands } from './families/hyperloglog.js';
 import { listCommands } from './families/list.js';
 import { pubsubCommands } from './families/pubsub.js';
 import { replicationCommands } from './families/replication.js';
@@ -19,7 +22,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
   [
     ...genericCommands, ...stringCommands, ...listCommands, ...hashCommands, ...setCommands,
     ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands, ...replicationCommands,
-    ...clusterCommands,
+    ...clusterCommands, ...bitmapCommands, ...hyperloglogCommands, ...geoCommands,
   ].map((spec) => [spec.name, spec]),
 );
 

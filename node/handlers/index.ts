@@ -1,11 +1,14 @@
 // Every command handler, keyed by command table name ("get", "config|get"). The dispatcher checks
 // at start-up that each key has a table entry; a test checks the reverse.
 import { aofHandlers } from './aof.js';
+import { bitmapHandlers } from './bitmaps.js';
 import { clientHandlers } from './client.js';
 import { clusterHandlers } from './cluster.js';
 import { connectionHandlers } from './connection.js';
+import { geoHandlers } from './geo.js';
 import type { HandlerMap } from './handler.js';
 import { hashHandlers } from './hashes.js';
+import { hyperloglogHandlers } from './hyperloglog.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
 import { persistenceHandlers } from './persistence.js';
@@ -36,5 +39,8 @@ export const HANDLERS: HandlerMap = {
   ...replicationHandlers,
   ...persistenceHandlers,
   ...clusterHandlers,
+  ...bitmapHandlers,
+  ...hyperloglogHandlers,
+  ...geoHandlers,
   ...waitOffsetHandlers,
 };
