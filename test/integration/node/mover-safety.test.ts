@@ -4,7 +4,8 @@
 // earlier move left untouched; the partial key of a big key in chunks is invisible to clients
 // (KEYS, SCAN, RANDOMKEY, DBSIZE, EXISTS/TYPE, INFO keyspace, SLOTSINFO, SLOTSSCAN, SLOTS STATS),
 // also on the target's replica, and dropped when the import is cancelled; an interrupted big key
-// resumes from the target's progress (no element twice), or starts over when its value changed.
+// resumes from the target's progress (no element twice), or starts over when its value changed;
+// the throttle is a rate over the whole move, changed at run time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
@@ -158,6 +159,49 @@ describe('mover safety', () => {
     expect(await src.call('SLOTSINFO', slot, 1)).toEqual([]);
   }, 60_000);
 
+  it('the throttle is a rate over the whole move (every call), changed while a move runs, shown in STATUS', async () => {
+    const [slotA, slotB] = [59, 61];
+    const a = keysInSlot(slotA, 3000, 'ta');
+    const b = keysInSlot(slotB, 3000, 'tb');
+    await Promise.all([...a, ...b].map((k) => src.call('SET', k, 'v')));
+    await open(slotA);
+    await open(slotB);
+    expect(await src.call('TESSERA.MIGRATE', 'THROTTLE', 'KEYS', 1500)).toEqual(['keys_per_sec', 1500, 'bytes_per_sec', 0]);
+    const waitedBefore = Number((await status(src))['throttle_waited_ms']);
+    const t0 = performance.now();
+    const calls = await migrateAll(src, slotA, addr(target), ['MAXKEYS', 300]);
+    const ms = performance.now() - t0;
+    const st = await status(src);
+    console.log(`[mover] 3000 keys at 1500 keys/s in ${calls.length} calls: ${ms.toFixed(0)} ms, throttle waited ${Number(st['throttle_waited_ms']) - waitedBefore} ms`);
+    // 3000 keys at 1500/s take 2 s whatever the number of calls (a 50 ms burst allowed).
+    expect(calls.length).toBeGreaterThanOrEqual(10);
+    expect(ms).toBeGreaterThanOrEqual(1800);
+    expect(st['throttle_keys_per_sec']).toBe(1500);
+    expect(Number(st['throttle_waited_ms']) - waitedBefore).toBeGreaterThan(1000);
+    // Lowered, then lifted while a move runs: the move speeds up at once.
+    await src.call('TESSERA.MIGRATE', 'THROTTLE', 'KEYS', 200);
+    const movedBefore = Number((await status(src))['keys_moved']);
+    const mover = await RawClient.connect(source.port);
+    try {
+      const moving = migrateAll(mover, slotB, addr(target), ['MAXKEYS', 300]);
+      await waitFor(async () => Number((await status(src))['keys_moved']) - movedBefore >= 20, { timeoutMs: 20_000, what: 'a few keys moved' });
+      const slow = Number((await status(src))['keys_moved']) - movedBefore;
+      expect(await src.call('TESSERA.MIGRATE', 'THROTTLE', 'KEYS', 0)).toEqual(['keys_per_sec', 0, 'bytes_per_sec', 0]);
+      const t1 = performance.now();
+      await moving;
+      const rest = performance.now() - t1;
+      console.log(`[mover] at 200 keys/s: ${slow} keys moved before lifting the throttle; the other ${3000 - slow} took ${rest.toFixed(0)} ms`);
+      // At 200 keys/s the rest would take over 14 s.
+      expect(rest).toBeLessThan(8000);
+    } finally {
+      await src.call('TESSERA.MIGRATE', 'THROTTLE', 'KEYS', 0);
+      mover.close();
+    }
+    expect(await src.call('SLOTSINFO', slotA, 1)).toEqual([]);
+    expect(await src.call('SLOTSINFO', slotB, 1)).toEqual([]);
+    expect(await src.call('TESSERA.MIGRATE', 'THROTTLE', 'SPEED', 1)).toEqual(new ReplyErrorValue('ERR syntax error: expected KEYS or BYTES'));
+  }, 120_000);
+
   it('the partial key of a big key is invisible to clients (also on the replica) and dropped when the import is cancelled', async () => {
     const slot = 47;
     // An empty target with a replica, so every count and walk has nothing else to show.
@@ -258,6 +302,7 @@ describe('mover safety', () => {
       await waitFor(async () => (await status(src))['big_key'] === big, { timeoutMs: 30_000, intervalMs: 2, what: 'the big key in flight a third time' });
       const resumedAgain = Number((await status(src))['big_key_resumed_at']);
       expect(resumedAgain).toBeGreaterThanOrEqual(resumedAt + 10_000);
+      console.log(`[mover] 200k list: resumed at ${resumedAt} after the target's restart, at ${resumedAgain} after a cancel`);
       // 3. Cancelled again, the value changes here: the next attempt starts over.
       await waitFor(async () => Number((await status(src))['big_key_done']) >= resumedAgain + 5_000, { timeoutMs: 30_000, intervalMs: 5, what: 'more sent' });
       epoch++;

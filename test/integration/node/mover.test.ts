@@ -38,6 +38,42 @@ async function migrateAll(c: RawClient, slot: number, target: string, extra: Arr
   throw new Error('slot never emptied');
 }
 
+interface Gap {
+  start: number;
+  end: number;
+}
+
+/** Sends `cmd` in a loop until run.stop; returns the time between consecutive replies. */
+async function probeGaps(c: RawClient, cmd: string[], run: { stop: boolean }): Promise<Gap[]> {
+  const gaps: Gap[] = [];
+  let last = performance.now();
+  while (!run.stop) {
+    await c.call(...cmd);
+    const t = performance.now();
+    gaps.push({ start: last, end: t });
+    last = t;
+  }
+  return gaps;
+}
+
+/**
+ * p99, median, max and the gaps over `bound` ms that no control gap over 20 ms overlaps (the
+ * control, an idle node probed from this same process, stalls only when the machine does).
+ */
+function gapStats(gaps: Gap[], control: Gap[], bound: number) {
+  const ms = gaps.map((g) => g.end - g.start).sort((a, b) => a - b);
+  const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(ms.length * q))] ?? 0;
+  const stalls = control.filter((c) => c.end - c.start > 20);
+  const over = gaps.filter((g) => g.end - g.start > bound);
+  const unexplained = over.filter((g) => !stalls.some((c) => c.start < g.end && c.end > g.start)).map((g) => g.end - g.start);
+  const p99 = at(0.99);
+  const median = at(0.5);
+  const max = ms[ms.length - 1] ?? 0;
+  const text = `${ms.length} replies: median ${median.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms, ` +
+    `${over.length} gaps over ${bound} ms, ${unexplained.length} not seen by the control${unexplained.length ? ` (${unexplained.map((x) => x.toFixed(0)).join(', ')} ms)` : ''}`;
+  return { p99, median, max, unexplained, text };
+}
+
 let epoch = 10;
 /** Source migrating `slots` to target, target importing them from source. */
 async function openSlots(src: RawClient, dst: RawClient, srcH: ServerHandle, dstH: ServerHandle, slots: string): Promise<void> {
@@ -188,56 +224,42 @@ describe('TESSERA.MIGRATE SLOT', () => {
       await openSlots(src, pdst, source, plainTarget, String(slot));
       const probe = await RawClient.connect(source.port);
       const targetProbe = await RawClient.connect(plainTarget.port);
-      let stop = false;
-      const gaps: number[] = [];
-      const targetGaps: number[] = [];
-      const probingTarget = (async () => {
-        let last = performance.now();
-        while (!stop) {
-          await targetProbe.call('PING');
-          const t = performance.now();
-          targetGaps.push(t - last);
-          last = t;
-        }
-      })();
-      const probing = (async () => {
-        let last = performance.now();
-        while (!stop) {
-          await probe.call('GET', probeKey);
-          const t = performance.now();
-          gaps.push(t - last);
-          last = t;
-        }
-      })();
+      // The control: an idle node (the target's replica, which nothing writes to here) probed
+      // the same way from this process. A gap both see at once is this loaded machine (the test
+      // process or the CPU taken away), not the mover.
+      const controlProbe = await RawClient.connect(replica.port);
+      const run = { stop: false };
+      const probing = probeGaps(probe, ['GET', probeKey], run);
+      const probingTarget = probeGaps(targetProbe, ['PING'], run);
+      const probingControl = probeGaps(controlProbe, ['PING'], run);
       const t0 = performance.now();
       const calls = await migrateAll(src, slot, addr(plainTarget), ['MAXKEYS', 100]);
       const ms = performance.now() - t0;
-      stop = true;
-      await probing;
-      await probingTarget;
+      run.stop = true;
+      const [gaps, targetGaps, controlGaps] = await Promise.all([probing, probingTarget, probingControl]);
       probe.close();
       targetProbe.close();
-      const targetSorted = targetGaps.slice().sort((a, b) => a - b);
-      const targetP99 = targetSorted[Math.floor(targetSorted.length * 0.99)]!;
-      console.log(`[mover] target probe ${targetGaps.length} PINGs max ${targetSorted[targetSorted.length - 1]!.toFixed(1)} ms p99 ${targetP99.toFixed(1)} ms median ${targetSorted[Math.floor(targetSorted.length / 2)]!.toFixed(1)} ms`);
-      // The target is not bound by the issue's 50 ms; it must keep serving: its median PING gap is
-      // short and gaps over 50 ms stay rare (on this loaded machine, lost time slices show up here).
-      const targetMedian = targetSorted[Math.floor(targetSorted.length / 2)]!;
-      expect(targetMedian).toBeLessThan(20);
-      expect(targetGaps.filter((g) => g > 50).length).toBeLessThanOrEqual(Math.max(3, targetGaps.length * 0.05));
+      controlProbe.close();
+      const src50 = gapStats(gaps, controlGaps, 50);
+      const dst50 = gapStats(targetGaps, controlGaps, 50);
+      const ctl = gapStats(controlGaps, [], 50);
       const bytes = calls.reduce((n, r) => n + r[1]!, 0);
-      const sorted = gaps.slice().sort((a, b) => a - b);
-      const max = sorted[sorted.length - 1]!;
-      const p99 = sorted[Math.floor(sorted.length * 0.99)]!;
-      console.log(`[mover] 1M list: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s, probe ${gaps.length} GETs max ${max.toFixed(1)} ms p99 ${p99.toFixed(1)} ms`);
-      // 50 ms is the issue's bound. On this shared 2-core machine (load 5-7) a GC pause or a lost
-      // time slice now and then exceeds it whatever the mover does, so: p99 under the bound, at most
-      // a few isolated gaps over it, and none near a stall of the move's length.
-      const over = gaps.filter((g) => g > 50).length;
-      console.log(`[mover] probe gaps over 50 ms: ${over}`);
-      expect(p99).toBeLessThan(50);
-      expect(over).toBeLessThanOrEqual(3);
-      expect(max).toBeLessThan(500);
+      console.log(`[mover] 1M list: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`);
+      console.log(`[mover] source probe ${src50.text}`);
+      console.log(`[mover] target probe ${dst50.text}`);
+      console.log(`[mover] control probe (idle node) ${ctl.text}`);
+      // 50 ms is the issue's bound for the source. Gaps the idle control saw at the same time
+      // (over 20 ms overlapping) are the machine's; what is left is the mover's doing. Allowance
+      // for this shared, loaded machine: p99 under the bound, at most 2 gaps over it that the
+      // control does not explain (a lost time slice of the source process alone), and none of
+      // those longer than 150 ms (a chunk stalling the loop would show as many long gaps).
+      expect(src50.p99).toBeLessThan(50);
+      expect(src50.unexplained.length).toBeLessThanOrEqual(2);
+      expect(Math.max(0, ...src50.unexplained)).toBeLessThan(150);
+      // The target is not bound by the issue's 50 ms; it must keep serving: its median gap is
+      // short and gaps over 50 ms the control does not explain stay rare.
+      expect(dst50.median).toBeLessThan(20);
+      expect(dst50.unexplained.length).toBeLessThanOrEqual(Math.max(3, targetGaps.length * 0.02));
       await pdst.call('ASKING');
       expect(await pdst.call('LLEN', big)).toBe(1_000_000);
       await pdst.call('ASKING');
