@@ -71,17 +71,37 @@ export class NodeStatsClient {
     return c;
   }
 
-  async info(addr: string): Promise<NodeInfo> {
+  /** The connection, once ready: a new one gets CONNECT_TIMEOUT_MS (the first sample must not show every server down). */
+  private async ready(addr: string): Promise<Redis> {
     const c = this.conn(addr);
-    if (c.status !== 'ready') throw new Error(`${addr}: not connected (${c.status})`);
+    if (c.status === 'ready') return c;
+    if (c.status !== 'connecting' && c.status !== 'connect' && c.status !== 'wait') throw new Error(`${addr}: not connected (${c.status})`);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => done(new Error(`${addr}: no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const onReady = () => done(null);
+      const onClose = () => done(new Error(`${addr}: connection refused or closed`));
+      function done(err: Error | null) {
+        clearTimeout(t);
+        c.off('ready', onReady);
+        c.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      }
+      c.once('ready', onReady);
+      c.once('close', onClose);
+    });
+    return c;
+  }
+
+  async info(addr: string): Promise<NodeInfo> {
+    const c = await this.ready(addr);
     return parseInfo(String(await c.call('INFO', 'server', 'memory', 'stats', 'replication', 'keyspace', 'commandstats')));
   }
 
   /** Keys and bytes per slot of `slots` on a cluster-mode master. */
   async slotStats(addr: string, slots: readonly number[]): Promise<Array<[number, number, number]>> {
     if (slots.length === 0) return [];
-    const c = this.conn(addr);
-    if (c.status !== 'ready') throw new Error(`${addr}: not connected (${c.status})`);
+    const c = await this.ready(addr);
     const reply = await c.call('TESSERA.SLOTS', 'STATS', compactSlots(slots));
     if (!Array.isArray(reply)) throw new Error(`${addr}: unexpected TESSERA.SLOTS STATS reply`);
     return reply.map((r) => (r as unknown[]).map(Number) as [number, number, number]);

@@ -7,7 +7,8 @@
 //     MIN_REFRESH_MS), and every SAFETY_REFRESH_MS anyway (a watch that silently stalls);
 //   - migrations: every MIGRATION_POLL_MS while one runs (its progress lives in the leader's memory);
 //   - stats: every STATS_MS; slotstats every SLOT_STATS_MS.
-// Nothing runs while nobody listens (no subscriber, and no GET /stats in the last DEMAND_MS).
+// Nothing runs while nobody listens (no subscriber in the last GRACE_MS, and no GET /stats in the
+// last DEMAND_MS).
 import type { ServerResponse } from 'node:http';
 import { SLOT_COUNT } from '../../common/slots.js';
 import type { CoordStore, StoreWatch } from '../../common/store/coord-store.js';
@@ -24,6 +25,10 @@ const STATS_MS = 1_000;
 const SLOT_STATS_MS = 5_000;
 const DEMAND_MS = 30_000;
 const HEARTBEAT_MS = 15_000;
+/** How long the hub keeps running after its last subscriber left. */
+const GRACE_MS = 5_000;
+/** A new subscriber gets the last sections at once if they are at most this old. */
+const REPLAY_MS = 10_000;
 const EVENTS_SHOWN = 200;
 /** A subscriber that has this much unsent is too slow: it is dropped (its browser reconnects). */
 const MAX_BUFFERED = 4 << 20;
@@ -80,16 +85,26 @@ export class StreamHub {
     return this.subscribers.size;
   }
 
+  /** What the stream is doing, for /api/v1/stream/status (and the test that measures its cost). */
+  status(): { subscribers: number; active: boolean } & StreamHub['counters'] {
+    return { subscribers: this.subscribers.size, active: this.timers.length > 0, ...this.counters };
+  }
+
   /** Adds an SSE response: it gets every section now, then the changes. */
   subscribe(res: ServerResponse): boolean {
     if (this.subscribers.size >= MAX_SUBSCRIBERS || this.closed) return false;
     this.subscribers.add(res);
     res.on('close', () => {
       this.subscribers.delete(res);
+      // Kept running a little: a page reload or a second tab finds everything computed.
+      this.demandUntil = Math.max(this.demandUntil, Date.now() + GRACE_MS);
     });
     res.write('retry: 1000\n\n');
     res.write(frame('history', JSON.stringify(this.sampler.history())));
-    for (const f of this.encoded.values()) res.write(f);
+    // What the hub computed last, if it was running until just now (a page reload); otherwise the
+    // sections follow as soon as the first refresh is done (a few ms).
+    if (this.timers.length > 0 || Date.now() - this.lastRefresh < REPLAY_MS) for (const f of this.encoded.values()) res.write(f);
+    else this.json.clear(); // idle for a while: the first refresh sends every section, changed or not
     this.activate();
     return true;
   }
@@ -186,8 +201,8 @@ export class StreamHub {
     this.refreshing = (async () => {
       try {
         if (names.length > 1) this.counters.storeRefreshes++;
-        const results = await Promise.all(names.map(async (n) => [n, await this.read(n)] as const));
-        for (const [n, v] of results) this.publish(n, v);
+        // Each section goes out as soon as it is read (a first page load shows the map before the events).
+        await Promise.all(names.map(async (n) => this.publish(n, await this.read(n))));
       } catch (err) {
         this.d.log?.(`dashboard stream: refresh failed: ${(err as Error).message}`);
       } finally {

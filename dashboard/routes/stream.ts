@@ -29,6 +29,17 @@ export function registerStreamRoutes(api: FastifyInstance, hub: StreamHub, token
     return { ok: true, role: leadership.role, id: leadership.self.id, url: leadership.self.url };
   });
 
+  api.get('/stream/status', {
+    schema: {
+      summary: 'The live stream\'s subscribers, whether it is running, and how often it computed (refreshes from the store, stats samples, sections sent)',
+      tags,
+      response: {
+        200: { type: 'object', properties: Object.fromEntries(['subscribers', 'storeRefreshes', 'statsSamples', 'broadcasts'].map((k) => [k, { type: 'integer' }]).concat([['active', { type: 'boolean' }]])) },
+        ...errorReplies(401),
+      },
+    },
+  }, async () => hub.status());
+
   api.get('/stream', {
     schema: {
       summary: 'Live state as server-sent events: overview, groups, slots, proxies, migrations, events, stats, slotstats (each sent when it changes; all of them first), history once',

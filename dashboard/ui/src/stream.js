@@ -48,7 +48,11 @@ async function readEvents(body, onEvent) {
         if (line.startsWith('event: ')) event = line.slice(7);
         else if (line.startsWith('data: ')) data.push(line.slice(6));
       }
-      if (data.length) onEvent(event, JSON.parse(data.join('\n')));
+      if (data.length) {
+        // The first arrival of each section, for the page-load measurement (performance.getEntriesByType('mark')).
+        if (!performance.getEntriesByName(`stream:${event}`).length) performance.mark(`stream:${event}`);
+        onEvent(event, JSON.parse(data.join('\n')));
+      }
     }
   }
 }

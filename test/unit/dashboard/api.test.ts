@@ -190,7 +190,7 @@ describe('dashboard API: request checking', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/v1/groups', '/api/v1/groups/{id}', '/api/v1/groups/{id}/servers', '/api/v1/groups/{id}/servers/{addr}',
       '/api/v1/migrations', '/api/v1/openapi.json', '/api/v1/overview', '/api/v1/proxies', '/api/v1/session', '/api/v1/slots', '/api/v1/slots/assign',
-      '/api/v1/stats', '/api/v1/stats/history', '/api/v1/stream', '/metrics',
+      '/api/v1/stats', '/api/v1/stats/history', '/api/v1/stream', '/api/v1/stream/status', '/metrics',
     ]);
     const add = doc.paths['/api/v1/groups/{id}/servers'].post;
     expect(add.requestBody.content['application/json'].schema.required).toEqual(['addr', 'role']);
