@@ -674,6 +674,7 @@ export class ProxySession {
       acquireBlocking: (addr, waiter) => pool.acquireBlocking(addr, this.resp === 3, waiter),
       releaseBlocking: (conn, reusable) => pool.releaseBlocking(conn, this.resp === 3, reusable && !this.closed),
       backendTimeoutMs: () => this.proxy.config.backendTimeout,
+      inTable: (addr) => this.proxy.topology.groupOf(addr) !== null,
     };
   }
 

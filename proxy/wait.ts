@@ -47,6 +47,8 @@ export interface WaitHost {
   releaseBlocking(conn: BackendConnection, reusable: boolean): void;
   /** backend-timeout, ms (0 = none): the margin a WAITOFFSET's link waits beyond its timeout. */
   backendTimeoutMs(): number;
+  /** Whether `addr` is still a server of some group in the proxy's table. */
+  inTable(addr: string): boolean;
 }
 
 /** A master to ask, and the position to wait for when already known (no writes: offset 0, any history). */
@@ -99,6 +101,9 @@ export class ProxyWait {
       const ask = (replId: string, offset: number) =>
         this.waitOffset(run, t.addr, replId, offset, want, timeoutMs, startedAt, (n) => settle(i, n));
       if (t.position !== null) return ask(t.position.replId, t.position.offset);
+      // Failed over and out of every group: nothing is known of the writes it took (and no link to
+      // a removed server is opened again for asking).
+      if (!this.host.inTable(t.addr)) return settle(i, 0);
       this.host.sharedLink(t.addr).send(REPLOFFSET, (reply) => {
         if (run !== this.run) return;
         const position = reply === null ? null : positionOf(reply);

@@ -112,8 +112,8 @@ describe('WAIT through the proxy', () => {
     expect(result.n).toBe(1);
     expect(result.ms).toBeGreaterThanOrEqual(990);
     expect(result.ms).toBeLessThan(3000);
-    // Not held behind the WAIT: many round trips, none anywhere near the WAIT's second.
-    expect(latencies.length).toBeGreaterThan(20);
+    // Not held behind the WAIT: many round trips (held, there would be one), none near its second.
+    expect(latencies.length).toBeGreaterThan(10);
     expect(max).toBeLessThan(500);
     expect(p50).toBeLessThan(50);
   });

@@ -37,6 +37,7 @@ function fakeHost() {
     },
     releaseBlocking: (conn, reusable) => released.push([[...blocking].find(([, l]) => l === (conn as unknown))![0], reusable]),
     backendTimeoutMs: () => 5000,
+    inTable: (addr) => addr !== 'gone:9',
   };
   return { host, shared, blocking, released };
 }
@@ -101,6 +102,17 @@ describe('ProxyWait', () => {
     expect(waitB.limit).toBe(0);
     shared.get('a:1')!.sent[0]!.cb(null, 'ERR backend a:1 is down');
     waitB.cb(frame(':1\r\n'), null);
+    expect(replies).toEqual([':0\r\n']);
+  });
+
+  it('a master no longer in the table (failed over) counts 0 without being asked', () => {
+    const { host, shared, blocking } = fakeHost();
+    const w = new ProxyWait(host);
+    const replies: string[] = [];
+    w.start([{ addr: 'gone:9', position: null }, { addr: 'a:1', position: null }], 1, 100, Date.now(), (r) => replies.push(r.latin1Slice(0, r.length)));
+    expect(shared.has('gone:9')).toBe(false);
+    shared.get('a:1')!.sent[0]!.cb(position('ida', 5), null);
+    blocking.get('a:1')!.sent[0]!.cb(frame(':2\r\n'), null);
     expect(replies).toEqual([':0\r\n']);
   });
 
