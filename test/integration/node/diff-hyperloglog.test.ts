@@ -59,6 +59,24 @@ describe('HyperLogLog commands match redis-server byte for byte', () => {
     await p.same(['PFMERGE', 't', 'a'], ['TTL', 't'], ['PFADD', 't', 'zz'], ['TTL', 't']);
   });
 
+  it('PFCOUNT of hundreds of keys: the same union, O(16384) work per key', async () => {
+    await p.both('PFADD', 'dense', ...elements('d', 30000));
+    await p.both('PFADD', 'sparse', ...elements('s', 300));
+    const keys: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const key = `k${i}`;
+      keys.push(key);
+      // Each key: a dense or sparse base plus a few of its own elements.
+      await p.both('PFMERGE', key, i % 2 === 0 ? 'dense' : 'sparse');
+      await p.both('PFADD', key, ...elements(`own${i}:`, 5));
+    }
+    const t0 = performance.now();
+    await p.same(['PFCOUNT', ...keys], ['PFCOUNT', 'sparse', ...keys.filter((_, i) => i % 2 === 1)]);
+    const ms = performance.now() - t0;
+    console.log(`PFCOUNT of 300 keys (twice, on both servers): ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(5000);
+  });
+
   it('wrong types, non-HLL strings and corrupted HLLs', async () => {
     const header = (encoding: string) => `HYLL${encoding}\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00`;
     await p.both('SET', 'notHll', 'hello world, this is not an HLL');
