@@ -557,7 +557,9 @@ export class ProxySession {
   }
 
   private queueInTransaction(p: Pending, spec: CommandSpec, args: string[], raw: Buffer): void {
-    const keyed = spec.proxy === 'single' || spec.proxy.startsWith('perKey') || spec.proxy === 'blocking' || spec.proxy === 'local' || spec.name === 'unwatch';
+    // WAIT inside MULTI would run on the node for the link's writes, not this client's: refused.
+    const local = spec.proxy === 'local' && spec.name !== 'wait';
+    const keyed = spec.proxy === 'single' || spec.proxy.startsWith('perKey') || spec.proxy === 'blocking' || local || spec.name === 'unwatch';
     if (!keyed) {
       this.tx.flag();
       return this.respond(p, errorFrame(`ERR '${spec.name}' is not allowed inside a transaction through the proxy`));

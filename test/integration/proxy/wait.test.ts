@@ -163,6 +163,10 @@ describe('WAIT through the proxy', () => {
       expect(await err('WAIT', '1', '-1')).toBe('ERR timeout is negative');
       expect(await err('WAIT', '1')).toBe("ERR wrong number of arguments for 'wait' command");
       expect(await err('TESSERA.WAITOFFSET', '*', '0', '1', '0')).toMatch(/^ERR 'tessera\.waitoffset' sent by the proxy itself/);
+      // Inside MULTI the node would count the shared link's writes, not this client's.
+      expect(plain(await raw.call('MULTI'))).toBe('+OK');
+      expect(await err('WAIT', '1', '0')).toBe("ERR 'wait' is not allowed inside a transaction through the proxy");
+      expect(plain(await raw.call('DISCARD'))).toBe('+OK');
     } finally {
       raw.close();
     }
