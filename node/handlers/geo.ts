@@ -14,6 +14,7 @@ import {
   type GeoShape,
   boxScores,
   decodeScore,
+  decodeScoreInto,
   distanceIfWithin,
   geoDistance,
   geoScoreText,
@@ -180,13 +181,16 @@ interface SearchOptions {
   storeDist: boolean;
 }
 
+const scratchXY = new Float64Array(2);
+
 /** geoGetPointsInRange over one box's score range [min, max), appending matches (stops at `limit` > 0). */
 function pointsInRange(z: ZSetValue, min: number, max: number, shape: GeoShape, out: GeoPoint[], limit: number): void {
   let node = z.list.firstInScoreRange({ min, max, minExclusive: false, maxExclusive: true });
+  const xy = scratchXY;
   while (node !== null && node.score < max) {
-    const [lon, lat] = decodeScore(node.score);
-    const dist = distanceIfWithin(shape, lon, lat);
-    if (dist >= 0) out.push({ lon, lat, dist, score: node.score, member: node.member });
+    decodeScoreInto(node.score, xy);
+    const dist = distanceIfWithin(shape, xy[0]!, xy[1]!);
+    if (dist >= 0) out.push({ lon: xy[0]!, lat: xy[1]!, dist, score: node.score, member: node.member });
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
     node = node.next[0]!;
   }

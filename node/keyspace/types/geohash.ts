@@ -128,18 +128,46 @@ export function geohashDecode(hash: GeoHashBits): GeoArea {
   return { hash, ...decodeCells(WGS84_LONG, WGS84_LAT, ilato, ilono, hash.step) };
 }
 
-/** decodeGeohash of a member's score: [longitude, latitude], the cell centre clamped to the limits. */
-export function decodeScore(score: number): [number, number] {
-  const [hi, lo] = scoreToU64(score);
-  const [ilato, ilono] = deinterleave(hi, lo);
-  const area = decodeCells(WGS84_LONG, WGS84_LAT, ilato, ilono, GEO_STEP_MAX);
-  let lon = (area.longitude.min + area.longitude.max) / 2;
+const LAT_SCALE = GEO_LAT_MAX - GEO_LAT_MIN;
+const LONG_SCALE = GEO_LONG_MAX - GEO_LONG_MIN;
+const STEP_MAX_DIV = 2 ** GEO_STEP_MAX;
+
+/**
+ * decodeGeohash of a member's score into xy = [longitude, latitude]: the cell centre clamped to
+ * the limits. Allocation-free, since searches decode every member of their boxes.
+ */
+export function decodeScoreInto(score: number, xy: Float64Array): void {
+  let hi: number;
+  let lo: number;
+  if (score >= 0 && score < 2 ** 53) {
+    const t = Math.trunc(score);
+    hi = Math.floor(t / TWO_32);
+    lo = t >>> 0;
+  } else {
+    [hi, lo] = scoreToU64(score);
+  }
+  const ilato = (squash32(lo) | (squash32(hi) << 16)) >>> 0;
+  const ilono = (squash32(lo >>> 1) | (squash32(hi >>> 1) << 16)) >>> 0;
+  const latMin = GEO_LAT_MIN + ((ilato * 1.0) / STEP_MAX_DIV) * LAT_SCALE;
+  const latMax = GEO_LAT_MIN + ((((ilato + 1) >>> 0) * 1.0) / STEP_MAX_DIV) * LAT_SCALE;
+  const lonMin = GEO_LONG_MIN + ((ilono * 1.0) / STEP_MAX_DIV) * LONG_SCALE;
+  const lonMax = GEO_LONG_MIN + ((((ilono + 1) >>> 0) * 1.0) / STEP_MAX_DIV) * LONG_SCALE;
+  let lon = (lonMin + lonMax) / 2;
   if (lon > GEO_LONG_MAX) lon = GEO_LONG_MAX;
   if (lon < GEO_LONG_MIN) lon = GEO_LONG_MIN;
-  let lat = (area.latitude.min + area.latitude.max) / 2;
+  let lat = (latMin + latMax) / 2;
   if (lat > GEO_LAT_MAX) lat = GEO_LAT_MAX;
   if (lat < GEO_LAT_MIN) lat = GEO_LAT_MIN;
-  return [lon, lat];
+  xy[0] = lon;
+  xy[1] = lat;
+}
+
+const decoded = new Float64Array(2);
+
+/** decodeScoreInto as a fresh [longitude, latitude]. */
+export function decodeScore(score: number): [number, number] {
+  decodeScoreInto(score, decoded);
+  return [decoded[0]!, decoded[1]!];
 }
 
 const GEO_ALPHABET = '0123456789bcdefghjkmnpqrstuvwxyz';

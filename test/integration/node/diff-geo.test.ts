@@ -50,7 +50,11 @@ describe('geo commands match redis-server', () => {
     await p.both('ZADD', 'z', '-1', 'neg', '1.5', 'frac', '4503599627370496', 'two52', '18014398509481983', 'max54', '1e30', 'huge', '-inf', 'minf', '0', 'zero');
     await p.same(['GEOPOS', 'z', 'neg', 'frac', 'two52', 'max54', 'huge', 'minf', 'zero'], ['GEOHASH', 'z', 'neg', 'frac', 'two52', 'max54', 'huge', 'zero']);
     await p.both('HELLO', '3');
-    await p.same(['GEOPOS', 'g', ...members], ['GEODIST', 'g', 'Palermo', 'Catania'], ['GEOHASH', 'g', 'Palermo', 'missing']);
+    await p.same(
+      ['GEOPOS', 'g', ...members], ['GEODIST', 'g', 'Palermo', 'Catania'], ['GEOHASH', 'g', 'Palermo', 'missing'],
+      ['GEOSEARCH', 'g', 'FROMMEMBER', 'Palermo', 'BYRADIUS', '300', 'km', 'WITHDIST', 'WITHCOORD', 'WITHHASH', 'ASC'],
+      ['GEORADIUS', 'g', '15', '37', '300', 'km', 'WITHCOORD', 'COUNT', '2'], ['GEOSEARCH', 'nokey', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+    );
     await p.both('HELLO', '2');
     await p.both('LPUSH', 'l', 'x');
     await p.same(['GEOPOS', 'l', 'a'], ['GEOHASH', 'l', 'a'], ['GEODIST', 'l', 'a', 'b'], ['GEODIST', 'l', 'a', 'b', 'bad']);
