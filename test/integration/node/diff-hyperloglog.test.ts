@@ -1,8 +1,13 @@
 // HyperLogLog: our node vs real redis-server. Replies must match and so must the values' bytes
 // (sparse opcodes, promotion to dense, the cached cardinality and its invalid bit), so DUMP
 // payloads move both ways between the two servers.
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { usePair } from '../../helpers/differential.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { startNode, startRedis, stopAll } from '../../helpers/servers.js';
 
 /** `n` distinct elements with a prefix. */
 function elements(prefix: string, n: number, from = 0): string[] {
@@ -124,6 +129,38 @@ describe('HyperLogLog commands match redis-server byte for byte', () => {
       expect(await p.redis.call('RESTORE', `${key}:back`, '0', Buffer.from(ours, 'latin1'))).toEqual(expect.objectContaining({ value: 'OK' }));
       expect(await p.redis.call('GET', `${key}:back`)).toBe(await p.redis.call('GET', key));
       expect(await p.redis.call('PFCOUNT', `${key}:back`)).toBe(await p.ours.call('PFCOUNT', key));
+    }
+  });
+
+  it('RDB files carry HLLs (and geo sets and bitmaps) both ways between the servers', async () => {
+    const build = [
+      ['PFADD', 'sparse', ...elements('s', 200)], ['PFADD', 'dense', ...elements('d', 30000)], ['PFCOUNT', 'dense'],
+      ['GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'], ['SETBIT', 'bits', '77777', '1'],
+    ];
+    for (const cmd of build) await p.same(cmd);
+    const keys = ['sparse', 'dense', 'geo', 'bits'];
+    const read = async (c: RawClient) => {
+      const out: unknown[] = [];
+      for (const k of keys) out.push(await c.call('DUMP', k));
+      out.push(await c.call('PFCOUNT', 'sparse', 'dense'), await c.call('GEOPOS', 'geo', 'Palermo'));
+      return out;
+    };
+    const expected = await read(p.redis);
+    expect(await read(p.ours)).toEqual(expected);
+    // Each server's snapshot, loaded by the other kind of server.
+    for (const [from, start] of [[p.ours, startRedis], [p.redis, startNode]] as const) {
+      expect(await from.call('SAVE')).toEqual(expect.objectContaining({ value: 'OK' }));
+      const dir = (from === p.ours ? p.node : p.redisServer).dir;
+      const scratch = mkdtempSync(join(tmpdir(), 'hll-rdb-'));
+      copyFileSync(join(dir, 'dump.rdb'), join(scratch, 'dump.rdb'));
+      const loaded = await start([], { dir: scratch });
+      const c = await RawClient.connect(loaded.port);
+      try {
+        expect(await read(c)).toEqual(expected);
+      } finally {
+        c.close();
+        await stopAll(loaded);
+      }
     }
   });
 
