@@ -623,6 +623,10 @@ export class Migrator {
         continue;
       }
       await this.throttle();
+      // Paused, cancelled or deposed while waiting for the throttle: no call (a pause must not
+      // be followed by one more move).
+      const latest = this.records.get(slot);
+      if (!latest || latest.phase !== 'migrating' || latest.paused || latest.cancelRequested || !this.running || gen !== this.generation) return;
       try {
         this.stats.moverCalls++;
         p.calls++;
