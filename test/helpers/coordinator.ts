@@ -131,7 +131,29 @@ export function adminVia(url: string, token: CoordinatorToken, args: string[], o
   return tessera(['admin', '--dashboard', url, '--token-file', token.tokenFile, ...args], opts);
 }
 
+const alive = (d: Dashboard) => d.t.proc.exitCode === null && d.t.proc.signalCode === null;
+
+/** The running dashboard of `list` that leads now (waits for one: leadership can move under load). */
+export function currentLeader(list: readonly Dashboard[], timeoutMs = 20_000): Promise<Dashboard> {
+  return waitFor(async () => {
+    for (const d of list) if (alive(d) && (await d.role().catch(() => null)) === 'leader') return d;
+    return null;
+  }, { timeoutMs, what: 'a dashboard to lead' });
+}
+
+/** An API call to whichever dashboard of `list` leads, re-sent if leadership moved meanwhile. */
+export async function leaderApi<T = any>(list: readonly Dashboard[], method: string, path: string, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const d = await currentLeader(list);
+    try {
+      return await d.api<T>(method, path, body);
+    } catch (err) {
+      if (attempt >= 5 || !/NOT_LEADER/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
 /** Kills every dashboard that is still running (afterAll). */
 export async function stopDashboards(list: readonly Dashboard[]): Promise<void> {
-  await Promise.all(list.map((d) => d.t.kill()));
+  await Promise.all(list.filter(alive).map((d) => d.t.kill()));
 }
