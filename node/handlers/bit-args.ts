@@ -21,10 +21,13 @@ export function bitOffsetArg(s: Session, text: string, bits = 0): number | null 
     s.w.error(BIT_OFFSET_ERR);
     return null;
   }
+  const maxBytes = s.server.config.getInt('proto-max-bulk-len');
+  // The common case in plain numbers: a small non-negative offset, no '#'.
+  if (!useHash && typeof parsed === 'number' && parsed >= 0 && Math.floor(parsed / 8) < maxBytes) return parsed;
   // C multiplies in int64 (wrapping); do the same before the range check.
   const offset = useHash ? BigInt.asIntN(64, BigInt(parsed) * BigInt(bits)) : BigInt(parsed);
   const obeyed = s.server.suppressPropagation || s.server.replication.isMasterClient(s);
-  if (offset < 0n || (!obeyed && offset >> 3n >= BigInt(s.server.config.getInt('proto-max-bulk-len')))) {
+  if (offset < 0n || (!obeyed && offset >> 3n >= BigInt(maxBytes))) {
     s.w.error(BIT_OFFSET_ERR);
     return null;
   }

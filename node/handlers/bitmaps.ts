@@ -2,7 +2,7 @@
 // BITPOS BITOP BITFIELD BITFIELD_RO, with its argument checks in its order and its error texts.
 // Strings are immutable latin1 JS strings, so a write builds the new value (O(length)).
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
-import { bitposByte, bitposRange, popcountRange } from '../keyspace/types/bit-scan.js';
+import { bitposByte, bitposRange, popcountByte, popcountRange } from '../keyspace/types/bit-scan.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
 import { bitOffsetArg, storeBitValue, stringForBitWrite } from './bit-args.js';
@@ -105,8 +105,8 @@ function bitcountCommand(s: Session, args: string[]): void {
   if (r.start > r.end) return s.w.integer(0);
   let count = popcountRange(v, r.start, r.end);
   // Bits of the edge bytes outside a BIT range were counted: take them off again.
-  if (r.firstMask !== 0) count -= popcountRange(String.fromCharCode(v.charCodeAt(r.start) & r.firstMask), 0, 0);
-  if (r.lastMask !== 0) count -= popcountRange(String.fromCharCode(v.charCodeAt(r.end) & r.lastMask), 0, 0);
+  if (r.firstMask !== 0) count -= popcountByte(v.charCodeAt(r.start) & r.firstMask);
+  if (r.lastMask !== 0) count -= popcountByte(v.charCodeAt(r.end) & r.lastMask);
   s.w.integer(count);
 }
 

@@ -48,6 +48,11 @@ function bitKernel(): BitKernel {
 const BITS_IN_BYTE = new Uint8Array(256);
 for (let i = 1; i < 256; i++) BITS_IN_BYTE[i] = (i & 1) + BITS_IN_BYTE[i >> 1]!;
 
+/** Set bits in one byte. */
+export function popcountByte(byte: number): number {
+  return BITS_IN_BYTE[byte & 0xff]!;
+}
+
 /** Set bits in bytes start..end (inclusive, already clamped to the string). */
 export function popcountRange(s: string, start: number, end: number): number {
   let total = 0;
