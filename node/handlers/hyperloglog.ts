@@ -9,6 +9,7 @@ import {
   HllBuffer,
   INVALID_HLL,
   NOT_AN_HLL,
+  denseAddIsNoop,
   emptyHllBytes,
   estimateFromHistogram,
   hllEncodingOf,
@@ -59,6 +60,8 @@ function pfaddCommand(s: Session, args: string[]): void {
   const db = s.db;
   const existing = hllAt(s, key);
   if (existing === null) return;
+  // Most adds to a big (dense) HLL change nothing: answer those without copying the value.
+  if (existing !== undefined && existing.charCodeAt(4) === HLL_DENSE && denseAddIsNoop(existing, args, 2)) return s.w.integer(0);
   let updated = 0;
   let hll: HllBuffer;
   if (existing === undefined) {

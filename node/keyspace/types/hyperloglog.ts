@@ -101,6 +101,23 @@ export function denseSet(b: Uint8Array, base: number, regnum: number, value: num
 }
 
 /**
+ * True when adding these elements to a dense HLL value would change no register: read straight
+ * from the string, so the common PFADD on a big HLL copies nothing.
+ */
+export function denseAddIsNoop(value: string, elements: readonly string[], from: number): boolean {
+  for (let i = from; i < elements.length; i++) {
+    const packed = hllPatLen(elements[i]!);
+    const bit = (packed & (HLL_REGISTERS - 1)) * HLL_BITS;
+    const byte = HLL_HDR_SIZE + (bit >> 3);
+    const fb = bit & 7;
+    const b1 = byte + 1 < value.length ? value.charCodeAt(byte + 1) : 0;
+    const current = ((value.charCodeAt(byte) >> fb) | (b1 << (8 - fb))) & HLL_REGISTER_MAX;
+    if (Math.floor(packed / HLL_REGISTERS) > current) return false;
+  }
+  return true;
+}
+
+/**
  * One HLL value being read or changed: the bytes (with spare room, like an sds string) and its
  * length. `b[len]` is kept 0, as sds keeps its terminator, because Redis's parsers read it.
  */
