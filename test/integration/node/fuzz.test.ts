@@ -13,11 +13,12 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 // Commands that stop the node, block, change reply counting (pub/sub, CLIENT REPLY), stall every
 // client (CLIENT PAUSE), kill other connections, rewrite configuration, or turn the connection
-// into a replication link (SYNC/PSYNC stream an RDB; REPLICAOF makes the node a replica) are not fuzzed.
+// into a replication link (SYNC/PSYNC stream an RDB; REPLICAOF makes the node a replica) are not fuzzed,
+// nor PFSELFTEST (10 M elements: seconds of work per call).
 const EXCLUDED = new Set([
   'shutdown', 'monitor', 'debug', 'quit', 'client|pause', 'client|kill', 'client|reply', 'config|set',
   'config|rewrite', 'save', 'bgsave', 'bgrewriteaof', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe',
-  'ssubscribe', 'sunsubscribe', 'sync', 'psync', 'replconf', 'replicaof', 'slaveof', 'wait',
+  'ssubscribe', 'sunsubscribe', 'sync', 'psync', 'replconf', 'replicaof', 'slaveof', 'wait', 'pfselftest',
 ]);
 
 /** Command name words ([name] or [container, sub]) the fuzzer may send. */
