@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
+import { encodeCommand } from '../../../common/resp/encode.js';
 import { slotOf } from '../../../common/slots.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
@@ -24,10 +25,20 @@ function keysInSlot(slot: number, count: number, prefix: string): string[] {
   return out;
 }
 
+/**
+ * A call with a long reply deadline: one MIGRATE SLOT call moves a big key whole, and a target
+ * with appendfsync always on this loaded machine can take longer than RawClient's 5 s for it.
+ */
+async function callLong(c: RawClient, ...args: Array<string | number>): Promise<Reply> {
+  const reply = c.nextReply(60_000);
+  c.write(encodeCommand(args));
+  return reply;
+}
+
 async function migrateAll(c: RawClient, slot: number, target: string, extra: Array<string | number> = []): Promise<number[][]> {
   const out: number[][] = [];
   for (let i = 0; i < 100_000; i++) {
-    const r = await c.call('TESSERA.MIGRATE', 'SLOT', slot, target, ...extra);
+    const r = await callLong(c, 'TESSERA.MIGRATE', 'SLOT', slot, target, ...extra);
     if (r instanceof ReplyErrorValue) throw new Error(r.message);
     out.push(r as number[]);
     if ((r as number[])[2] === 0) return out;
@@ -220,7 +231,7 @@ describe('mover safety', () => {
       await open(slot, src, source, d2, t2);
       // Slow enough to look at the partial key while it grows.
       expect(await src.call('TESSERA.MIGRATE', 'THROTTLE', 'BYTES', 100_000)).toBeTruthy();
-      const moving = mover.call('TESSERA.MIGRATE', 'SLOT', slot, addr(t2));
+      const moving = callLong(mover, 'TESSERA.MIGRATE', 'SLOT', slot, addr(t2));
       await waitFor(async () => Number((await status(src))['big_key_done']) >= 10_000, { timeoutMs: 30_000, intervalMs: 5, what: 'part of the big key sent' });
       // It exists: a chunk that does not continue it is refused with its size.
       const probe = await asking(d2, 'TESSERA.IMPORT', 'CHUNK', big, 'list', 1, 'x');
@@ -277,7 +288,7 @@ describe('mover safety', () => {
       await open(slot, src, source, d3, t3);
       await src.call('TESSERA.MIGRATE', 'THROTTLE', 'BYTES', 600_000);
       // 1. The target dies mid-key.
-      const first = mover.call('TESSERA.MIGRATE', 'SLOT', slot, addr(t3), 'TIMEOUT', 2000);
+      const first = callLong(mover, 'TESSERA.MIGRATE', 'SLOT', slot, addr(t3), 'TIMEOUT', 2000);
       await waitFor(async () => Number((await status(src))['big_key_done']) >= 40_000, { timeoutMs: 30_000, intervalMs: 5, what: 'part of the big key sent' });
       d3.close();
       await t3.kill();
@@ -287,7 +298,7 @@ describe('mover safety', () => {
       d3 = await RawClient.connect(restarted.port);
       expect(await d3.call('TESSERA.SLOTS', 'CONFIRM', epoch)).toEqual(OK);
       // 2. Resumed, then cancelled mid-key (no write in between).
-      const second = mover.call('TESSERA.MIGRATE', 'SLOT', slot, addr(t3));
+      const second = callLong(mover, 'TESSERA.MIGRATE', 'SLOT', slot, addr(t3));
       await waitFor(async () => (await status(src))['big_key'] === big, { timeoutMs: 30_000, intervalMs: 2, what: 'the big key in flight again' });
       const resumedAt = Number((await status(src))['big_key_resumed_at']);
       expect(resumedAt).toBeGreaterThanOrEqual(30_000);
@@ -298,7 +309,7 @@ describe('mover safety', () => {
       expect(await second).toEqual(new ReplyErrorValue(`ERR slot ${slot} is not migrating to ${addr(t3)}`));
       epoch++;
       expect(await src.call('TESSERA.SLOTS', 'SET', epoch, String(slot), 'MIGRATING', addr(t3))).toEqual(OK);
-      const third = mover.call('TESSERA.MIGRATE', 'SLOT', slot, addr(t3));
+      const third = callLong(mover, 'TESSERA.MIGRATE', 'SLOT', slot, addr(t3));
       await waitFor(async () => (await status(src))['big_key'] === big, { timeoutMs: 30_000, intervalMs: 2, what: 'the big key in flight a third time' });
       const resumedAgain = Number((await status(src))['big_key_resumed_at']);
       expect(resumedAgain).toBeGreaterThanOrEqual(resumedAt + 10_000);
