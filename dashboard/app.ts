@@ -84,7 +84,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerMetricsRoute(app, deps);
   // The live state behind the web UI's stream, shared by every subscriber (dashboard/live/).
   const hub = new StreamHub({
-    cluster: deps.cluster, migrator: deps.migrations?.migrator, events: deps.failover?.events, store: deps.failover?.store,
+    cluster: deps.cluster, leadership: deps.leadership, migrator: deps.migrations?.migrator, events: deps.failover?.events, store: deps.failover?.store,
     nodePassword: deps.live?.nodePassword ?? null, proxyAdminToken: deps.live?.proxyAdminToken ?? null, log: (msg) => app.log.warn(msg),
   });
   app.addHook('preClose', async () => hub.close());

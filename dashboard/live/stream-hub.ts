@@ -13,7 +13,9 @@ import type { ServerResponse } from 'node:http';
 import { SLOT_COUNT } from '../../common/slots.js';
 import type { CoordStore, StoreWatch } from '../../common/store/coord-store.js';
 import { productPrefix } from '../../common/store/keys.js';
-import type { Cluster, GroupView, ProxyView } from '../coordinator/cluster.js';
+import { Cluster, type GroupView, type ProxyView } from '../coordinator/cluster.js';
+import type { LeaderView } from '../coordinator/leadership.js';
+import { ReadMemo } from './read-memo.js';
 import type { EventLog } from '../coordinator/events.js';
 import type { Migrator } from '../coordinator/migrations.js';
 import { type SampleTargets, type StatsSnapshot, StatsSampler } from './stats-sampler.js';
@@ -39,6 +41,7 @@ export type SectionName = 'overview' | 'groups' | 'slots' | 'proxies' | 'migrati
 
 export interface HubDeps {
   cluster: Cluster;
+  leadership: LeaderView;
   migrator?: Migrator;
   events?: EventLog;
   /** For the watch; without it the store sections are polled every second. */
@@ -77,8 +80,14 @@ export class StreamHub {
   /** For tests and the README: how many times each part was computed. */
   readonly counters = { storeRefreshes: 0, statsSamples: 0, broadcasts: 0 };
 
+  /** Reads through a memo (one store call per prefix per refresh) when the hub has the store. */
+  private readonly memo: ReadMemo | null;
+  private readonly reads: Cluster;
+
   constructor(private readonly d: HubDeps) {
     this.sampler = new StatsSampler(d.nodePassword, d.proxyAdminToken);
+    this.memo = d.store ? new ReadMemo(d.store) : null;
+    this.reads = this.memo ? new Cluster(this.memo.store, d.cluster.product, d.leadership) : d.cluster;
   }
 
   get subscriberCount(): number {
@@ -201,6 +210,7 @@ export class StreamHub {
     this.refreshing = (async () => {
       try {
         if (names.length > 1) this.counters.storeRefreshes++;
+        this.memo?.clear();
         // Each section goes out as soon as it is read (a first page load shows the map before the events).
         await Promise.all(names.map(async (n) => this.publish(n, await this.read(n))));
       } catch (err) {
@@ -213,7 +223,8 @@ export class StreamHub {
   }
 
   private async read(name: SectionName): Promise<unknown> {
-    const { cluster, migrator, events } = this.d;
+    const { migrator, events } = this.d;
+    const cluster = this.reads;
     switch (name) {
       case 'overview':
         return cluster.overview();

@@ -120,4 +120,6 @@ function App() {
   `;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the "Loading…" line (render() appends to what is there)
+render(html`<${App} />`, root);

@@ -121,7 +121,8 @@ beforeAll(async () => {
   etcd = await startEtcd();
   store = await openStore(etcd.url);
   // Groups 1-3 for the UI's steps, and five more (groups 4-8) for the load and CPU measurement.
-  nodes.push(...(await Promise.all(Array.from({ length: 9 }, () => startNode(NODE_ARGS)))));
+  // Three at a time: nine node processes starting at once on a loaded 2-core machine can miss the start deadline.
+  for (let i = 0; i < 3; i++) nodes.push(...(await Promise.all([0, 1, 2].map(() => startNode(NODE_ARGS)))));
   [m1, r1, m2, spare] = nodes as [ServerHandle, ServerHandle, ServerHandle, ServerHandle];
   await client(r1!.port).call('REPLICAOF', '127.0.0.1', String(m1!.port));
   await createGroup(store, PRODUCT, 1);
@@ -324,11 +325,15 @@ describe('the dashboard web UI in Chromium', () => {
   });
 
   it('with 8 groups and 4 proxies: the overview loads in under 1 s, the live stream costs under 5 % of a core', async () => {
-    const more = nodes.slice(4);
-    for (let g = 4; g <= 8; g++) {
-      // Group 4 is the CLI's (the previous test), unless this test runs alone.
-      if (g > 4 || !(await apiCall<{ groups: Array<{ id: number }> }>('GET', '/groups')).groups.some((x) => x.id === 4)) await apiCall('POST', '/groups', { id: g });
-      await apiCall('POST', '/groups/' + g + '/servers', { addr: addr(more[g - 4]!), role: 'master' });
+    // Groups 3 (the UI's) and 4 (the CLI's) exist after the tests above; the rest get a master each
+    // from the nodes not in any group yet (so this test also runs alone, with -t).
+    const { groups } = await apiCall<{ groups: Array<{ id: number; servers: Array<{ addr: string }> }> }>('GET', '/groups');
+    const used = new Set(groups.flatMap((g) => g.servers.map((x) => x.addr)));
+    const free = nodes.filter((n) => !used.has(addr(n)));
+    for (let g = 3; g <= 8; g++) {
+      const have = groups.find((x) => x.id === g);
+      if (!have) await apiCall('POST', '/groups', { id: g });
+      if (!have || have.servers.length === 0) await apiCall('POST', `/groups/${g}/servers`, { addr: addr(free.shift()!), role: 'master' });
     }
     await waitFor(async () => (await apiCall<{ proxies: unknown[] }>('GET', '/proxies')).proxies.length === 4, { what: '4 proxies registered' });
     // A client writing through each proxy (the charts have something to show), the same load for both measurements.
@@ -352,24 +357,32 @@ describe('the dashboard web UI in Chromium', () => {
       return (cpuSeconds(pid) - c0) / ((Date.now() - w0) / 1000);
     };
     const baseline = await measure(10_000);
-    // Load: from navigation to the overview showing everything (8 groups' stats, 4 proxies' charts).
+    // Load: from navigation start to the overview showing everything (8 groups' and 4 proxies'
+    // series, totals, the map), by the page's own clock (the app marks the first complete render).
     const loads: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const p = await newPage();
       await p.addInitScript(LOGIN_SCRIPT);
       const t0 = Date.now();
       await p.goto(`${url}/#/overview`);
-      await p.waitForSelector('.slotmap[data-groups]');
-      await p.waitForFunction(`document.querySelectorAll('.chart[data-series="8"]').length === 2 && document.querySelectorAll('.chart[data-series="4"]').length === 2
-        && !/–/.test(document.querySelector('#total-keys')?.textContent ?? '–')`);
-      loads.push(Date.now() - t0);
-      console.log(await p.evaluate(`JSON.stringify({ dcl: Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd), marks: performance.getEntriesByType('mark').map((m) => m.name + '@' + Math.round(m.startTime)).join(' '), now: Math.round(performance.now()) })`));
-      if (i === 2) page = p;
+      await p.waitForSelector('.cards[data-complete="yes"]');
+      const wall = Date.now() - t0;
+      expect(await p.locator('.chart[data-series="8"]').count()).toBe(2);
+      expect(await p.locator('.chart[data-series="4"]').count()).toBe(2);
+      expect(await p.textContent('#total-keys')).toMatch(/^[0-9.k]+$/);
+      const marks = await p.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)] as const));
+      const complete = marks.find(([n]) => n === 'overview:complete')![1];
+      loads.push(complete);
+      console.log(`  load ${i + 1}: ${marks.map(([n, t]) => `${n.replace('stream:', '')}@${t}`).join(' ')} (ms since navigation start; ${wall} ms wall in the test)`);
+      if (i === 4) page = p;
       else await p.context().close();
     }
     loads.sort((a, b) => a - b);
-    console.log(`overview with 8 groups and 4 proxies loaded in ${loads.join(', ')} ms (median ${loads[1]})`);
-    expect(loads[1]).toBeLessThan(1000);
+    console.log(`overview with 8 groups and 4 proxies loaded in ${loads.join(', ')} ms (median ${loads[2]})`);
+    expect(loads[2]).toBeLessThan(1000); // the median of 5 (the machine is shared: one slow load is not the UI's)
+    // Hover on the map names the slot, its group, keys and bytes (per-slot stats from the masters).
+    await page.hover('.slotmap .cell[data-slot="0"]');
+    await expect.poll(() => page.textContent('#slot-info'), { timeout: 6_000 }).toMatch(/^slot 0 · group \d+ · [0-9.k]+ keys · [0-9.]+ (B|KiB)$/);
     // CPU of the coordinator over 20 s with two browsers on the live overview.
     const second = await loggedInPage('#/overview');
     await second.waitForSelector('[data-conn="live"]');

@@ -1,3 +1,4 @@
+import { useLayoutEffect } from 'preact/hooks';
 import { html } from '../html.js';
 import { Chart } from '../charts.js';
 import { SlotMap } from '../slotmap.js';
@@ -5,6 +6,11 @@ import { bytes, count } from '../format.js';
 
 export function OverviewPage({ live }) {
   const { overview: ov, stats, groups, proxies, migrations, slots } = live;
+  const complete = Boolean(ov && stats && groups && proxies && migrations && slots);
+  // The first time everything is on screen (the page-load measurement reads this mark).
+  useLayoutEffect(() => {
+    if (complete && !performance.getEntriesByName('overview:complete').length) performance.mark('overview:complete');
+  }, [complete]);
   if (!ov) return html`<p class="muted">waiting for the live stream…</p>`;
   const servers = stats?.servers ?? [];
   const down = servers.filter((s) => !s.reachable);
@@ -15,7 +21,7 @@ export function OverviewPage({ live }) {
   const groupKeys = (groups?.groups ?? []).map((g) => g.id);
   const proxyIds = (proxies?.proxies ?? []).map((p) => p.id);
   return html`
-    <section class="cards">
+    <section class="cards" data-complete=${complete ? 'yes' : 'no'}>
       <div class="card"><h3>Product</h3><div class="big">${ov.product}</div>
         <div>leader: ${ov.leader ? html`<code>${ov.leader.id}</code>` : 'none elected'}</div>
         <div>standbys: ${ov.standbys.length ? ov.standbys.map((s) => html`<code>${s.id}</code> `) : 'none'}</div></div>
