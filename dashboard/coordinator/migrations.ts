@@ -20,7 +20,8 @@
 // reconcile (idempotent: the same epoch is accepted again), migrating calls the mover again (safe
 // to retry by contract; remaining 0 at once if the slot is already empty).
 //
-// Pause: no new mover call starts for the slot (it stays migrating and is served through ASK).
+// Pause: no new mover call starts for the slot (it stays migrating and is served through ASK; a
+// slot paused before the nodes were told stays with its source until resumed).
 // Cancel: pending → cancelled at once. Once the nodes were told (preparing, migrating), keys may
 // already be on the target (moved, or created there through ASK), so a cancel MOVES THEM BACK:
 // the record gets `reverse` and the same phases run from the target to the source (table

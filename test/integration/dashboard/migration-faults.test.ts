@@ -398,6 +398,14 @@ describe('slot migration under faults (coordinator, 2 proxies, 2 groups of maste
       return r.size === target.size && [...target].every((k) => r.has(k));
     }, { timeoutMs: 20_000, what: 'the target replica to hold every moved key' });
     await waitFor(async () => (await keysOn(cluster.replicas[0]![0]!.port)).size === 0, { timeoutMs: 20_000, what: 'the source replica to drop the moved keys' });
+    // With the values: the replica answers reads for the slots its master owns.
+    const r = client(cluster.replicas[1]![0]!.port);
+    const sample = [...model].filter(([k, v]) => v !== null && !uncertain.has(k));
+    const rp = r.pipeline();
+    for (const [k] of sample) rp.get(k);
+    const onReplica = (await rp.exec())!.map(([err, v]) => (err ? err.message : v));
+    expect(sample.filter(([, v], i) => onReplica[i] !== v).slice(0, 5)).toEqual([]);
+    r.disconnect();
     console.log(`512 slots (${done.keys.moved} keys moved, ${keys} keys in all) in ${took} ms under ${during} mixed commands through 2 proxies, 0 errors`);
   }, 90_000);
 
