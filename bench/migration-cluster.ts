@@ -1,4 +1,4 @@
-// The migration scenario's cluster: a file store, 2 groups of master + replica (cluster-mode
+// The migration scenario's cluster: a store (the file store, or a throw-away etcd), 2 groups of master + replica (cluster-mode
 // Tessera nodes), the slot table split evenly, one coordinator (`tessera dashboard`) and 2 proxies.
 // Built from the harness's starters (replication-servers.ts, tessera-proxy.ts); stops everything.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DashboardClient } from '../cli/admin-api.js';
 import { addServer } from '../cli/admin.js';
 import { openStore } from '../common/store/open-store.js';
+import { startEtcd } from '../test/helpers/etcd.js';
 import { freePort } from './net-util.js';
 import { spawnManaged, type ManagedProcess } from './processes.js';
 import { RespClient } from './resp-client.js';
@@ -22,6 +23,8 @@ export interface ClusterLayout {
   sourceCpu?: number;
   /** CPU of group 2's master and replica (the target). */
   targetCpu?: number;
+  /** The coordination store: the local file store, or a throw-away etcd (test/helpers/etcd.ts). */
+  store: 'file' | 'etcd';
   /** Nodes, proxies and the coordinator write V8 .cpuprofile files here on exit. */
   cpuProfileDir?: string;
 }
@@ -109,14 +112,19 @@ async function startDashboard(dir: string, storeUrl: string, cpuProfileDir: stri
 /** Starts the whole cluster; on any failure stops what was started and rethrows. */
 export async function startMigrationCluster(layout: ClusterLayout, log: (line: string) => void): Promise<MigrationCluster> {
   const dir = await mkdtemp(join(os.tmpdir(), 'tessera-bench-mig-'));
-  const storeUrl = `file://${join(dir, 'store')}`;
   const stops: Array<() => Promise<void>> = [];
+  let storeUrl = `file://${join(dir, 'store')}`;
   const stop = async (): Promise<void> => {
     // Proxies and the coordinator first (they talk to the nodes), then the nodes.
     for (const s of stops.splice(0).reverse()) await s().catch(() => {});
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    if (layout.store === 'etcd') {
+      const etcd = await startEtcd();
+      stops.push(() => etcd.stop());
+      storeUrl = etcd.url;
+    }
     const cpus = [layout.sourceCpu, layout.targetCpu];
     const masters = await Promise.all(cpus.map((cpu) => startServer(clusterNodeKind(null, layout.cpuProfileDir), cpu)));
     stops.push(() => Promise.all(masters.map((m) => m.stop())).then(() => {}));

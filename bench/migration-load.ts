@@ -2,6 +2,7 @@
 // random keys, one request at a time, every latency recorded by phase) and a write load (INCR on
 // counters through every proxy, counting the acknowledged ones). Both paced to a fixed rate, so
 // the load is the same before and during the move and only the move differs.
+import { slotOf } from '../common/slots.js';
 import { keyName, valueOf, type Dataset } from './migration-data.js';
 import { RespClient } from './resp-client.js';
 import { ReplyError } from './resp-reply.js';
@@ -62,8 +63,21 @@ class Pacer {
   }
 }
 
+/** A probe request that waited more than 50 ms: when (ms since the phase began), how long, on what. */
+export interface SlowRequest {
+  phase: Phase;
+  atMs: number;
+  ms: number;
+  command: string;
+  slot: number;
+}
+const MAX_SLOW = 200;
+
 export class Probe {
   readonly errors = new ErrorLog();
+  /** The first MAX_SLOW requests over 50 ms (the JSON report: to line them up with the move's steps). */
+  readonly slow: SlowRequest[] = [];
+  private phaseStarted = 0;
   private readonly latencies: Record<Phase, number[]> = { idle: [], during: [] };
   private phase: Phase | null = null;
   private stopped = false;
@@ -74,6 +88,7 @@ export class Probe {
   /** Which phase the next requests belong to; null records nothing. */
   setPhase(phase: Phase | null): void {
     this.phase = phase;
+    this.phaseStarted = performance.now();
   }
 
   async start(): Promise<void> {
@@ -106,6 +121,9 @@ export class Probe {
         const reply = await client.send(args);
         const ms = performance.now() - started;
         if (phase !== null && this.latencies[phase].length < MAX_SAMPLES) this.latencies[phase].push(ms);
+        if (phase !== null && ms > 50 && this.slow.length < MAX_SLOW) {
+          this.slow.push({ phase, atMs: Math.round(started - this.phaseStarted), ms: Math.round(ms), command: args[0], slot: slotOf(args[1]) });
+        }
         if (reply instanceof ReplyError) this.errors.add(`probe ${args[0]} ${args[1]}: -${reply.message}`);
         else if (reply !== (i % 2 === 0 ? want : 'OK')) this.errors.add(`probe ${args[0]} ${args[1]}: got ${JSON.stringify(reply)}`);
       } catch (err) {

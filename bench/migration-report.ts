@@ -70,7 +70,7 @@ function describe(r: MigrationResult): string {
   const e = r.environment;
   const what = `${d.keys.toLocaleString('en-US')} string keys of ${d.valueBytes} bytes ${d.keysInMovedSlots ? `all in slots ${d.moved.from}-${d.moved.to}` : 'spread over all 1024 slots'}` +
     ` (${r.load.keysInMovedSlots.toLocaleString('en-US')} in the moved slots), plus ${d.bigTypes.map((t) => `a ${t}`).join(', ')} of ${d.elements.toLocaleString('en-US')} elements each in moved slots`;
-  return `preset ${r.settings.preset}: ${what}; slots ${d.moved.from}-${d.moved.to} (${d.moved.to - d.moved.from + 1}) moved from group 1 to group 2 ` +
+  return `preset ${r.settings.preset}, ${r.settings.store} store: ${what}; slots ${d.moved.from}-${d.moved.to} (${d.moved.to - d.moved.from + 1}) moved from group 1 to group 2 ` +
     `while a probe (GET/SET in turn, ${r.settings.probeRatePerSecond}/s, one at a time, through proxy 1) and INCRs on ${d.counters} counters ` +
     `(${r.settings.incrRatePerProxy}/s through each of the 2 proxies) run. Commit ${e.commit}; ${e.cpus} CPUs (${e.cpuModel}), node ${e.node}; ${e.pinning}; ` +
     `load average ${e.loadAverageBefore.toFixed(2)} before, ${e.loadAverageAfter.toFixed(2)} after.`;

@@ -4,12 +4,12 @@
 // Measures; judges nothing but the issue's targets (migration-report.ts).
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { apiMigrate, apiMigration, type MigrationView } from '../cli/admin-api.js';
+import { ApiCallError, apiMigrate, apiMigrations, type MigrationView } from '../cli/admin-api.js';
 import { slotOf } from '../common/slots.js';
 import { cpuSeconds } from './cpu-usage.js';
 import { startMigrationCluster, type ClusterLayout, type MigrationCluster } from './migration-cluster.js';
 import { buildDataset, keyName, loadDataset, movedVolume, type Dataset, type DatasetSpec } from './migration-data.js';
-import { IncrLoad, Probe, type LatencyStats } from './migration-load.js';
+import { IncrLoad, Probe, type LatencyStats, type SlowRequest } from './migration-load.js';
 import { QueryConnection } from './migration-query.js';
 import { type CorrectnessCheck, verifyPlacement, waitReplicasInSync } from './migration-verify.js';
 import { encodeCommand } from './net-util.js';
@@ -25,6 +25,7 @@ export interface MigrationScenarioSettings {
   probeRatePerSecond: number;
   incrRatePerProxy: number;
   pin: boolean;
+  store: 'file' | 'etcd';
   cpuProfileDir?: string;
 }
 
@@ -32,11 +33,11 @@ export interface MigrationScenarioSettings {
 export const CODIS_KEYS = 50_000;
 export const CODIS_ELEMENTS = 1_000_000;
 
-export function migrationSettings(opts: { keys?: number; elements?: number; codis: boolean; pin: boolean; cpuProfileDir?: string }): MigrationScenarioSettings {
+export function migrationSettings(opts: { keys?: number; elements?: number; codis: boolean; pin: boolean; store?: 'file' | 'etcd'; cpuProfileDir?: string }): MigrationScenarioSettings {
   const data: DatasetSpec = opts.codis
     ? { keys: opts.keys ?? CODIS_KEYS, valueBytes: 64, elements: opts.elements ?? CODIS_ELEMENTS, bigTypes: ['list'], moved: { from: 0, to: 511 }, keysInMovedSlots: true, counters: 100 }
     : { keys: opts.keys ?? 1_000_000, valueBytes: 64, elements: opts.elements ?? 1_000_000, bigTypes: ['list', 'hash', 'zset'], moved: { from: 0, to: 255 }, keysInMovedSlots: false, counters: 100 };
-  return { preset: opts.codis ? 'codis' : 'default', data, idleSeconds: 3, probeRatePerSecond: 1000, incrRatePerProxy: 1000, pin: opts.pin, cpuProfileDir: opts.cpuProfileDir };
+  return { preset: opts.codis ? 'codis' : 'default', data, idleSeconds: 3, probeRatePerSecond: 1000, incrRatePerProxy: 1000, pin: opts.pin, store: opts.store ?? 'file', cpuProfileDir: opts.cpuProfileDir };
 }
 
 export interface ProcessCpu {
@@ -71,7 +72,9 @@ export interface MigrationResult {
     bigKeySeconds: number;
     errors: string[];
   };
-  probe: { idle: LatencyStats; during: LatencyStats };
+  probe: { idle: LatencyStats; during: LatencyStats; slow: SlowRequest[] };
+  /** The migration's slots by phase whenever they changed (ms since the request), for the JSON report. */
+  timeline: Array<{ atMs: number; pending: number; preparing: number; migrating: number; finished: number; done: number }>;
   incr: { acked: number; perSecond: number };
   clientErrors: { count: number; first: string[] };
   cpu: ProcessCpu[];
@@ -82,6 +85,7 @@ const MOVE_DEADLINE_MS = 30 * 60_000;
 /** A migration whose moved-key count stays the same this long while it reports errors has failed. */
 const STALL_MS = 60_000;
 const POLL_MS = 50;
+const NOT_LEADER_RETRY_MS = 30_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The commit measured; "-dirty" when node/, proxy/, dashboard/ or common/ had uncommitted changes (dist/ is built from the work tree). */
@@ -138,29 +142,55 @@ function watchBigKeys(port: number): { stop(): Promise<number> } {
 
 interface MoveOutcome {
   view: MigrationView;
+  timeline: MigrationResult['timeline'];
   seconds: number;
   preparedAfterSeconds: number | null;
   emptiedAfterSeconds: number | null;
+}
+
+/**
+ * POST /migrations, retried while the coordinator answers NOT_LEADER: on a loaded machine its
+ * leader lease can lapse (it then campaigns again and leads within a few seconds).
+ */
+async function createMigration(cluster: MigrationCluster, slots: string): Promise<MigrationView> {
+  const deadline = Date.now() + NOT_LEADER_RETRY_MS;
+  for (;;) {
+    try {
+      return await apiMigrate(cluster.dashboard.client, slots, 2);
+    } catch (err) {
+      if (!(err instanceof ApiCallError && err.code === 'NOT_LEADER') || Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
 }
 
 /** Asks the coordinator to move the slots and polls the migration until it is done. */
 async function migrate(cluster: MigrationCluster, data: Dataset): Promise<MoveOutcome> {
   const { from, to } = data.spec.moved;
   const started = performance.now();
-  const created = await apiMigrate(cluster.dashboard.client, `${from}-${to}`, 2);
+  const created = await createMigration(cluster, `${from}-${to}`);
   let preparedAfterSeconds: number | null = null;
   let emptiedAfterSeconds: number | null = null;
   let progress = { moved: -1, at: performance.now() };
+  const timeline: MigrationResult['timeline'] = [];
+  let lastPhases = '';
   for (;;) {
-    const view = await apiMigration(cluster.dashboard.client, created.id);
+    // The list, not GET /migrations/:id: that one adds every slot's record (the harness's polling
+    // would cost the coordinator more CPU than it needs).
+    const view = (await apiMigrations(cluster.dashboard.client)).migrations.find((m) => m.id === created.id);
+    if (view === undefined) throw new Error(`migration ${created.id} is not listed`);
     const elapsed = (performance.now() - started) / 1000;
+    const { pending, preparing, migrating, finished, done } = view.slots;
+    const phases = `${pending} ${preparing} ${migrating} ${finished} ${done}`;
+    if (phases !== lastPhases && timeline.length < 1000) timeline.push({ atMs: Math.round(elapsed * 1000), pending, preparing, migrating, finished, done });
+    lastPhases = phases;
     if (view.keys.moved !== progress.moved) progress = { moved: view.keys.moved, at: performance.now() };
     else if (view.errors.length > 0 && performance.now() - progress.at > STALL_MS) {
       throw new Error(`migration ${created.id} stalled for ${STALL_MS / 1000} s: ${view.errors.map((e) => `slot ${e.slot}: ${e.error}`).join('; ')}`);
     }
     if (preparedAfterSeconds === null && view.slots.pending + view.slots.preparing === 0) preparedAfterSeconds = elapsed;
     if (emptiedAfterSeconds === null && view.slots.pending + view.slots.preparing + view.slots.migrating === 0) emptiedAfterSeconds = elapsed;
-    if (view.state === 'done') return { view, seconds: elapsed, preparedAfterSeconds, emptiedAfterSeconds };
+    if (view.state === 'done') return { view, timeline, seconds: elapsed, preparedAfterSeconds, emptiedAfterSeconds };
     if (view.state === 'cancelled' || view.state === 'cancelling') throw new Error(`migration ${created.id} was ${view.state}`);
     if (elapsed * 1000 > MOVE_DEADLINE_MS) throw new Error(`migration ${created.id} not done after ${MOVE_DEADLINE_MS / 1000} s: ${JSON.stringify(view)}`);
     await sleep(POLL_MS);
@@ -182,7 +212,7 @@ function cpuTargets(cluster: MigrationCluster): Array<{ name: string; pid: numbe
 export async function runMigrationScenario(settings: MigrationScenarioSettings, log: (line: string) => void): Promise<MigrationResult> {
   const cpus = os.availableParallelism();
   const pinned = settings.pin && canPinTo(0, cpus) && canPinTo(1, cpus);
-  const layout: ClusterLayout = { sourceCpu: pinned ? 1 : undefined, targetCpu: pinned ? 0 : undefined, cpuProfileDir: settings.cpuProfileDir };
+  const layout: ClusterLayout = { sourceCpu: pinned ? 1 : undefined, targetCpu: pinned ? 0 : undefined, store: settings.store, cpuProfileDir: settings.cpuProfileDir };
   const loadAverageBefore = os.loadavg()[0];
   const data = buildDataset(settings.data);
   const cluster = await startMigrationCluster(layout, log);
@@ -251,7 +281,8 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
         epochs, preparedAfterSeconds: outcome.preparedAfterSeconds, emptiedAfterSeconds: outcome.emptiedAfterSeconds, bigKeySeconds,
         errors: view.errors.map((e) => `slot ${e.slot}: ${e.error}`),
       },
-      probe: { idle: probe.stats('idle'), during: probe.stats('during') },
+      probe: { idle: probe.stats('idle'), during: probe.stats('during'), slow: probe.slow },
+      timeline: outcome.timeline,
       incr: { acked: incr.total(), perSecond: incrDuring / outcome.seconds },
       clientErrors,
       cpu,

@@ -34,7 +34,7 @@ export interface BenchOptions {
   /** BENCH_PROXY_CPU_PROF: directory for our proxies' CPU profiles (proxy scenario), or null. */
   proxyCpuProfileDir: string | null;
   /** Migration scenario: --keys, --elements (null = the preset's), --codis; BENCH_MIGRATION_CPU_PROF. */
-  migration: { keys: number | null; elements: number | null; codis: boolean; cpuProfileDir: string | null };
+  migration: { keys: number | null; elements: number | null; codis: boolean; store: 'file' | 'etcd'; cpuProfileDir: string | null };
   /** Failover scenario: --runs (kills, default 5), --idle-seconds (heavy load without a kill, default 60; 0 = skip). */
   failover: { runs: number; idleSeconds: number };
 }
@@ -50,6 +50,7 @@ export const USAGE = `npm run bench -- [flags]
                         of group 1's slots under a probe and an INCR load, checks every key
   --keys=N --elements=M migration: string keys (default 1000000) and elements per big key (default 1000000)
   --codis               migration: the issue's Codis-sized case (50,000 64-byte keys in 512 slots + one 1M list)
+  --store=<file|etcd>   migration: the coordination store (default file; etcd starts a throw-away etcd)
   --runs=N --idle-seconds=S
                         failover: kill -9 of group 1's master under SET (+ WAIT 1) load through a proxy, N runs
                         (default 5); S seconds of heavy load with no kill counting false failovers (default 60, 0 = skip)
@@ -116,6 +117,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       keys: { type: 'string' },
       elements: { type: 'string' },
       codis: { type: 'boolean', default: false },
+      store: { type: 'string' },
       runs: { type: 'string' },
       'idle-seconds': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -131,9 +133,10 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (scenario !== 'failover' && (values.runs !== undefined || values['idle-seconds'] !== undefined)) {
     throw new Error('--runs and --idle-seconds are for --scenario=failover');
   }
-  if (scenario !== 'migration' && (values.keys !== undefined || values.elements !== undefined || values.codis === true)) {
-    throw new Error('--keys, --elements and --codis are for --scenario=migration');
+  if (scenario !== 'migration' && (values.keys !== undefined || values.elements !== undefined || values.codis === true || values.store !== undefined)) {
+    throw new Error('--keys, --elements, --codis and --store are for --scenario=migration');
   }
+  if (values.store !== undefined && values.store !== 'file' && values.store !== 'etcd') throw new Error(`--store must be file or etcd, got "${values.store}"`);
   if (scenario !== 'node' && values['memory-only'] === true) throw new Error(`--memory-only is for the node scenario; the ${scenario} scenario has no memory test`);
   const quick = values.quick === true;
   const fixed = env.BENCH_REQUESTS;
@@ -160,6 +163,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       keys: values.keys === undefined ? null : positiveInt('--keys', values.keys.replaceAll(',', '').replaceAll('_', ''), 1),
       elements: values.elements === undefined ? null : positiveInt('--elements', values.elements.replaceAll(',', '').replaceAll('_', ''), 1),
       codis: values.codis === true,
+      store: values.store === 'etcd' ? 'etcd' : 'file',
       cpuProfileDir: env.BENCH_MIGRATION_CPU_PROF === undefined || env.BENCH_MIGRATION_CPU_PROF === '' ? null : env.BENCH_MIGRATION_CPU_PROF,
     },
     failover: {

@@ -30,8 +30,11 @@ describe('bench migration scenario', () => {
     expect(data.bigKeys.map((b) => [b.type, slotOf(b.name) <= 511])).toEqual([['list', true]]);
   });
 
-  it('moves half of group 1 at 2,000 keys and 5,000-element big keys: check passes, report complete, nothing left running', async () => {
-    const settings = { ...migrationSettings({ keys: 2000, elements: 5000, codis: false, pin: false }), idleSeconds: 1 };
+  it('moves 128 slots at 2,000 keys and 5,000-element big keys: check passes, report complete, nothing left running', async () => {
+    // 128 slots rather than the scenario's 256: the per-slot steps dominate at this size, and the
+    // test must stay short on a loaded machine.
+    const base = migrationSettings({ keys: 2000, elements: 5000, codis: false, pin: false });
+    const settings = { ...base, idleSeconds: 1, data: { ...base.data, moved: { from: 0, to: 127 } } };
     const before = children();
     const r = await runMigrationScenario(settings, () => {});
     expect(r.check.samples).toEqual([]);
@@ -41,9 +44,9 @@ describe('bench migration scenario', () => {
     expect(r.check.counters).toMatchObject({ stored: r.check.counters.acked, lost: 0, extra: 0 });
     expect(r.clientErrors).toEqual({ count: 0, first: [] });
 
-    // Keys in slots 0-255: about a quarter of them, plus the 3 big keys and the counters there.
-    expect(r.load.keysInMovedSlots).toBeGreaterThan(300);
-    expect(r.move.slots).toBe(256);
+    // Keys in slots 0-127: about an eighth of them, plus the 3 big keys and the counters there.
+    expect(r.load.keysInMovedSlots).toBeGreaterThan(150);
+    expect(r.move.slots).toBe(128);
     expect(r.move.keysMoved).toBeGreaterThanOrEqual(r.load.keysInMovedSlots + 3);
     expect(r.move.keysMoved).toBeLessThanOrEqual(r.load.keysInMovedSlots + 3 + 100); // + the counters there
     expect(r.move.bytesMoved).toBeGreaterThan(r.load.keysInMovedSlots * 64 + 3 * 5000 * 2);
@@ -69,5 +72,5 @@ describe('bench migration scenario', () => {
     expect(md).toMatch(/\| during the move \| \d+ \|/);
     expect(md).toMatch(/\| correctness check \| .* \| PASS \|/);
     expect(children().filter((pid) => !before.includes(pid))).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
