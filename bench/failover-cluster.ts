@@ -29,8 +29,14 @@ export interface FailoverCluster {
   readonly dashboard: DashboardClient;
   /** The master the store names for group `id` now (host:port), or null. */
   currentMaster(id: number): Promise<string | null>;
-  /** kill -9 of group `id`'s first master (as started). */
-  killMaster(id: number): Promise<void>;
+  /** kill -9 of group `id`'s first master (as started); resolves with Date.now() right after the signal. */
+  killMaster(id: number): Promise<number>;
+  /**
+   * The run_id of whatever answers at group `id`'s first master's address now, or null when nothing
+   * does. After the kill, an answer means another process took the freed port (this machine runs
+   * other people's servers on random ports): the run measured that process, not a failover.
+   */
+  runIdAt(id: number): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -129,7 +135,16 @@ export async function startFailoverCluster(log: (line: string) => void): Promise
       async killMaster(id) {
         const m = masters[id - 1]!;
         process.kill(m.pid, 'SIGKILL');
+        const at = Date.now();
         await m.stop(); // waits for the exit (and removes its dir)
+        return at;
+      },
+      async runIdAt(id) {
+        try {
+          return /run_id:(\w+)/.exec(await infoText(masters[id - 1]!.port, 'server'))?.[1] ?? 'unknown';
+        } catch {
+          return null;
+        }
       },
     };
   } catch (err) {

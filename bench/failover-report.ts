@@ -26,6 +26,8 @@ export interface FailoverRunResult {
   errorSamples: string[];
   /** Group 1's status and the last events when it did not take writes again, else null. */
   diagnosis: string | null;
+  /** Why the run measured nothing about failover (excluded from the summary and the checks), else null. */
+  invalid: string | null;
   oldMaster: string | null;
   newMaster: string | null;
 }
@@ -81,10 +83,11 @@ const medianOf = (v: number[]) => (v.length === 0 ? null : median(v));
 /** Summary and checks against the issue's targets (median ≤ 2 s, never over 3 s, 0 lost with WAIT, 0 false failovers). */
 export function buildFailoverReport(
   base: Pick<FailoverBenchReport, 'startedAt' | 'environment' | 'settings'>,
-  runs: FailoverRunResult[],
+  allRuns: FailoverRunResult[],
   idle: FailoverIdleResult | null,
   failures: string[],
 ): FailoverBenchReport {
+  const runs = allRuns.filter((r) => r.invalid === null);
   const recovered = runs.flatMap((r) => (r.recoveryMs === null ? [] : [r.recoveryMs]));
   const summary: FailoverBenchReport['summary'] = {
     recoveryMedianMs: medianOf(recovered),
@@ -108,9 +111,10 @@ export function buildFailoverReport(
   if (idle !== null) {
     checks.push({ name: `false failovers in ${idle.seconds} s of heavy load`, target: '0', value: String(idle.failovers), pass: idle.failovers === 0 && !idle.mastersChanged });
   }
+  const invalid = allRuns.flatMap((r, i) => (r.invalid === null ? [] : [`run ${i + 1} excluded: ${r.invalid}`]));
   return {
-    ...base, scenario: 'failover', runs, summary, idle, checks, failures,
-    pass: failures.length === 0 && checks.every((c) => c.pass),
+    ...base, scenario: 'failover', runs: allRuns, summary, idle, checks, failures: [...failures, ...invalid],
+    pass: failures.length === 0 && invalid.length === 0 && checks.every((c) => c.pass),
   };
 }
 
@@ -121,7 +125,7 @@ function fmtMs(v: number | null): string {
 function runRows(report: FailoverBenchReport): string[][] {
   const rows = [['run', 'writes again after', 'store switched after', 'writes failed', 'acked (before kill)', 'lost without WAIT', 'WAIT-acked', 'lost with WAIT', 'group 2 errors']];
   report.runs.forEach((r, i) => rows.push([
-    String(i + 1), fmtMs(r.recoveryMs), fmtMs(r.switchedMs), String(r.failedWrites), `${r.acked} (${r.ackedBeforeKill})`,
+    r.invalid === null ? String(i + 1) : `${i + 1} (excluded)`, fmtMs(r.recoveryMs), fmtMs(r.switchedMs), String(r.failedWrites), `${r.acked} (${r.ackedBeforeKill})`,
     `${r.lostWithoutWait}${r.unchecked > 0 ? ` (${r.unchecked} unchecked)` : ''}`, String(r.waitAcked), String(r.lostWithWait), String(r.otherGroupErrors),
   ]));
   const s = report.summary;

@@ -54,24 +54,28 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
   const load2 = startWriteLoad(port, { group: 2, prefix: `fo${index}b`, plainWorkers: 1, waitWorkers: 0, waitTimeoutMs });
   let killedAt = 0;
   let switchedAt = 0;
+  let runIdBefore: string | null = null;
+  let impostor: string | null = null;
   try {
     await sleep(WARM_MS);
     if (load1.errorsAt.length > 0) throw new Error(`errors before the kill: ${load1.errorSamples.join(' | ')}`);
-    killedAt = Date.now();
-    await cluster.killMaster(1);
+    runIdBefore = await cluster.runIdAt(1);
+    killedAt = await cluster.killMaster(1);
     const deadline = killedAt + RECOVERY_DEADLINE_MS;
     // Also when the store named the new master: splits the time into the coordinator's part
     // (detection, promotion) and the proxy's (applying the table, the first write).
-    while (load1.firstOkSentAfter(killedAt) === null && Date.now() < deadline) {
+    while (load1.firstOkSentAfter(killedAt + 1) === null && Date.now() < deadline) {
       if (switchedAt === 0 && (await cluster.currentMaster(1)) !== oldMaster) switchedAt = Date.now();
       await sleep(10);
     }
-    if (load1.firstOkSentAfter(killedAt) !== null) await sleep(AFTER_RECOVERY_MS);
+    impostor = await cluster.runIdAt(1);
+    if (load1.firstOkSentAfter(killedAt + 1) !== null) await sleep(AFTER_RECOVERY_MS);
   } finally {
     await load1.stop();
     await load2.stop();
   }
-  const firstOk = load1.firstOkSentAfter(killedAt);
+  impostor ??= await cluster.runIdAt(1);
+  const firstOk = load1.firstOkSentAfter(killedAt + 1);
   // Acknowledged before the kill: those are the ones asynchronous replication may lose.
   const ackedBefore = load1.acked.filter((_, i) => load1.ackedAt[i]! <= killedAt);
   const confirmed = new Set(load1.waitAcked);
@@ -92,6 +96,9 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
     otherGroupErrors: load2.errorsAt.length,
     errorSamples: load1.errorSamples.slice(0, 3),
     diagnosis: firstOk === null ? await diagnose(cluster) : null,
+    invalid: impostor === null ? null
+      : impostor === runIdBefore ? `the killed master (run_id ${impostor}) still answered after kill -9`
+        : `another server (run_id ${impostor}; the killed master's was ${runIdBefore}) answered at the killed master's address after the kill: its port was taken by another process`,
     oldMaster,
     newMaster: await cluster.currentMaster(1),
   };
