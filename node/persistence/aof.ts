@@ -171,6 +171,8 @@ export class AppendOnlyFile {
     if (this.state === 'off' && this.fd < 0) return Promise.resolve();
     if (this.pending.length !== 0) this.writePending();
     if (this.fd < 0) return Promise.resolve();
+    // appendfsync always: writePending just synced everything, nothing left to wait for.
+    if (this.fsyncPolicy === 'always' && !this.unsynced && this.pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.syncWaiters.push(resolve);
       if (!this.fsyncInFlight) this.backgroundFsync();
