@@ -57,7 +57,7 @@ export function stringForBitWrite(s: Session, key: string, maxBit: number): { va
 /** Stores a bit command's result string (the key's TTL stays) and signals the change. */
 export function storeBitValue(s: Session, key: string, value: string, dirty: number): void {
   const db = s.db;
-  const e = db.lookup(key);
+  const e = db.peek(key); // already looked up (and counted) by the command
   if (e === undefined) db.add(key, value);
   else e.value = value;
   if (dirty > 0) s.server.changed(db, key, dirty);

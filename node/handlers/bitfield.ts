@@ -194,6 +194,11 @@ function bitfieldGeneric(s: Session, args: string[], readonlyCommand: boolean): 
   const key = args[1]!;
   if (parsed.readonly) {
     const v = s.db.getString(key);
+    // Only GETs: Redis reads with lookupKeyRead, counted even for BITFIELD (a write command here).
+    if (!readonlyCommand) {
+      if (v === undefined) s.server.stats.keyspaceMisses++;
+      else s.server.stats.keyspaceHits++;
+    }
     if (typeof v === 'symbol') return wrongType(s);
     const str = v ?? '';
     const at: ByteAt = (i) => (i < str.length ? str.charCodeAt(i) : 0);

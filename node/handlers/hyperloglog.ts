@@ -41,9 +41,9 @@ function hllAt(s: Session, key: string): string | undefined | null {
   return v;
 }
 
-/** Stores a changed HLL (keeping the key's TTL). */
+/** Stores a changed HLL (keeping the key's TTL); peek, so the read is not counted twice. */
 function storeHll(db: Db, key: string, hll: HllBuffer): void {
-  const e = db.lookup(key);
+  const e = db.peek(key);
   if (e === undefined) db.add(key, hll.toValue());
   else e.value = hll.toValue();
 }

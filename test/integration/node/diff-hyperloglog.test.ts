@@ -173,6 +173,24 @@ describe('HyperLogLog commands match redis-server byte for byte', () => {
     }
   });
 
+  it('keyspace hits and misses of the bit, HLL and geo commands are counted as Redis counts them', async () => {
+    const setup = [['PFADD', 'h', 'a', 'b', 'c'], ['PFADD', 'h2', 'd'], ['SETBIT', 'b', '3', '1'], ['GEOADD', 'g', '13.36', '38.11', 'P', '15.08', '37.5', 'C']];
+    const commands = [
+      ['PFCOUNT', 'h'], ['PFCOUNT', 'h'], ['PFCOUNT', 'h', 'h2', 'nokey'], ['PFMERGE', 'm', 'h', 'nokey'], ['PFADD', 'h', 'x'], ['BITOP', 'OR', 'd', 'b', 'nokey'],
+      ['BITCOUNT', 'b'], ['GETBIT', 'b', '1'], ['SETBIT', 'b', '9', '1'], ['BITFIELD', 'b', 'GET', 'u8', '0'], ['BITFIELD', 'nokey', 'GET', 'u8', '0'],
+      ['BITFIELD_RO', 'b', 'GET', 'u8', '0'], ['BITPOS', 'nokey', '1'], ['GEOSEARCH', 'g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+      ['GEORADIUS', 'g', '15', '37', '200', 'km', 'STORE', 'gs'], ['GEOSEARCHSTORE', 'gs2', 'g', 'FROMMEMBER', 'P', 'BYRADIUS', '100', 'km'],
+      ['GEOPOS', 'g', 'P'], ['GEODIST', 'g', 'P', 'C'], ['GEORADIUSBYMEMBER', 'nokey', 'P', '1', 'km'], ['GEOADD', 'g', '1', '1', 'x'], ['PFDEBUG', 'GETREG', 'h'],
+    ];
+    const stats = async (c: RawClient) => /keyspace_hits:\d+\r\nkeyspace_misses:\d+/.exec(String(await c.call('INFO', 'stats')))?.[0];
+    for (const cmd of setup) await p.same(cmd);
+    await p.both('CONFIG', 'RESETSTAT');
+    for (const cmd of commands) {
+      await p.same(cmd);
+      expect(await stats(p.ours), cmd.join(' ')).toBe(await stats(p.redis));
+    }
+  });
+
   it('COMMAND GETKEYS and COMMAND INFO of the HLL commands', async () => {
     await p.same(
       ['COMMAND', 'GETKEYS', 'PFADD', 'k', 'a'], ['COMMAND', 'GETKEYS', 'PFCOUNT', 'a', 'b', 'c'], ['COMMAND', 'GETKEYS', 'PFMERGE', 'd', 'a', 'b'],
