@@ -3,7 +3,18 @@
 // so a 512 MB string costs about what it costs Redis (~0.1 s), linear, with no big allocation.
 
 // Hand-assembled module: memory "mem" (2 pages); count(len) = Σ popcnt(i64 at 0, 8, … < len);
-// scan(len, skip) = offset of the first i64 word ≠ skip below len, else ≥ len.
+// scan(len, skip) = offset of the first i64 word ≠ skip below len, else ≥ len. Its text form:
+//   (module (memory (export "mem") 2)
+//     (func (export "count") (param $len i32) (result i32) (local $i i32) (local $acc i64)
+//       (block (loop (br_if 1 (i32.ge_u (local.get $i) (local.get $len)))
+//         (local.set $acc (i64.add (local.get $acc) (i64.popcnt (i64.load (local.get $i)))))
+//         (local.set $i (i32.add (local.get $i) (i32.const 8))) (br 0)))
+//       (i32.wrap_i64 (local.get $acc)))
+//     (func (export "scan") (param $len i32) (param $skip i64) (result i32) (local $i i32)
+//       (block (loop (br_if 1 (i32.ge_u (local.get $i) (local.get $len)))
+//         (br_if 1 (i64.ne (i64.load (local.get $i)) (local.get $skip)))
+//         (local.set $i (i32.add (local.get $i) (i32.const 8))) (br 0)))
+//       (local.get $i)))
 const WASM_HEX =
   '0061736d01000000' +
   '010c0260017f017f60027f7e017f' + // types: (i32)→i32, (i32,i64)→i32
