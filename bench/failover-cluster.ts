@@ -18,7 +18,8 @@ import { repoRoot, tesseraNodeCommand, type RunningTarget } from './targets.js';
 import { startTesseraProxy, writeSlotTable } from './tessera-proxy.js';
 
 export const FAILOVER_PRODUCT = 'bench-failover';
-const READY_DEADLINE_MS = 30_000;
+// Generous: on this shared machine (load averages of 30-40 on 2 CPUs) a coordinator took over 30 s to listen.
+const READY_DEADLINE_MS = 60_000;
 const REPLICAS_PER_GROUP = 2;
 
 export interface FailoverCluster {
@@ -29,14 +30,14 @@ export interface FailoverCluster {
   readonly dashboard: DashboardClient;
   /** The master the store names for group `id` now (host:port), or null. */
   currentMaster(id: number): Promise<string | null>;
-  /** kill -9 of group `id`'s first master (as started); resolves with Date.now() right after the signal. */
-  killMaster(id: number): Promise<number>;
+  /** kill -9 of the server started at `addr`; resolves with Date.now() right after the signal. */
+  kill(addr: string): Promise<number>;
   /**
-   * The run_id of whatever answers at group `id`'s first master's address now, or null when nothing
-   * does. After the kill, an answer means another process took the freed port (this machine runs
-   * other people's servers on random ports): the run measured that process, not a failover.
+   * The run_id of whatever answers at `addr` now, or null when nothing does. After a kill, an
+   * answer means another process took the freed port (this machine runs other people's servers on
+   * random ports): a run would measure that process, not a failover.
    */
-  runIdAt(id: number): Promise<string | null>;
+  runIdAt(addr: string): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -132,16 +133,17 @@ export async function startFailoverCluster(log: (line: string) => void): Promise
         const e = await store.get(groupKey(FAILOVER_PRODUCT, id));
         return e === null ? null : masterOf(parseGroup(e.value));
       },
-      async killMaster(id) {
-        const m = masters[id - 1]!;
-        process.kill(m.pid, 'SIGKILL');
+      async kill(addr) {
+        const server = [...masters, ...replicas.flat()].find((x) => `127.0.0.1:${x.port}` === addr);
+        if (server === undefined) throw new Error(`${addr} is not a server of this cluster`);
+        process.kill(server.pid, 'SIGKILL');
         const at = Date.now();
-        await m.stop(); // waits for the exit (and removes its dir)
+        await server.stop(); // waits for the exit (and removes its dir)
         return at;
       },
-      async runIdAt(id) {
+      async runIdAt(addr) {
         try {
-          return /run_id:(\w+)/.exec(await infoText(masters[id - 1]!.port, 'server'))?.[1] ?? 'unknown';
+          return /run_id:(\w+)/.exec(await infoText(Number(addr.slice(addr.lastIndexOf(':') + 1)), 'server'))?.[1] ?? 'unknown';
         } catch {
           return null;
         }

@@ -2,8 +2,8 @@
 // (failover-cluster.ts): a steady SET load through the proxy on group 1's slots (plain
 // connections, and connections following each SET with WAIT 1 <ms>) and on group 2's; kill -9 of
 // group 1's master; measured: time from the kill to the first OK of a write sent after it, writes
-// failed meanwhile, acknowledged writes lost without and with WAIT, errors seen by group 2. Before
-// the first run's kill, the false-failover check: heavy load (redis-benchmark) with no kill for
+// failed meanwhile, acknowledged writes lost without and with WAIT, errors seen by group 2. First,
+// on a cluster of its own, the false-failover check: heavy load (redis-benchmark) with no kill for
 // --idle-seconds, counting failovers. Report and pass/fail: failover-report.ts.
 import { spawnManaged } from './processes.js';
 import { RespClient } from './resp-client.js';
@@ -29,13 +29,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runFailoverScenario(settings: FailoverSettings, log: (line: string) => void): Promise<{ runs: FailoverRunResult[]; idle: FailoverIdleResult | null }> {
   const runs: FailoverRunResult[] = [];
   let idle: FailoverIdleResult | null = null;
+  if (settings.idleSeconds > 0) {
+    // A cluster of its own: a false failover here must not leave the kill runs a replaced master
+    // (or a hold-down) to start from.
+    const cluster = await startFailoverCluster(log);
+    try {
+      idle = await idleCheck(cluster, settings.idleSeconds, log);
+      log(`idle: ${idle.failovers} failovers in ${idle.seconds} s under ${idle.requestsPerSecond} requests/s (masters changed: ${idle.mastersChanged})`);
+    } finally {
+      await cluster.stop();
+    }
+  }
   for (let i = 0; i < settings.runs; i++) {
     const cluster = await startFailoverCluster(log);
     try {
-      if (i === 0 && settings.idleSeconds > 0) {
-        idle = await idleCheck(cluster, settings.idleSeconds, log);
-        log(`idle: ${idle.failovers} failovers in ${idle.seconds} s under ${idle.requestsPerSecond} requests/s (masters changed: ${idle.mastersChanged})`);
-      }
       const run = await killRun(cluster, i, settings.waitTimeoutMs);
       log(`run ${i + 1}: writes again after ${run.recoveryMs ?? 'never'} ms; ${run.failedWrites} failed; lost ${run.lostWithoutWait}/${run.acked} without WAIT, ${run.lostWithWait}/${run.waitAcked} with WAIT; group 2 errors ${run.otherGroupErrors}`);
       runs.push(run);
@@ -59,8 +66,9 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
   try {
     await sleep(WARM_MS);
     if (load1.errorsAt.length > 0) throw new Error(`errors before the kill: ${load1.errorSamples.join(' | ')}`);
-    runIdBefore = await cluster.runIdAt(1);
-    killedAt = await cluster.killMaster(1);
+    if (oldMaster === null) throw new Error('group 1 has no master');
+    runIdBefore = await cluster.runIdAt(oldMaster);
+    killedAt = await cluster.kill(oldMaster);
     const deadline = killedAt + RECOVERY_DEADLINE_MS;
     // Also when the store named the new master: splits the time into the coordinator's part
     // (detection, promotion) and the proxy's (applying the table, the first write).
@@ -68,13 +76,13 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
       if (switchedAt === 0 && (await cluster.currentMaster(1)) !== oldMaster) switchedAt = Date.now();
       await sleep(10);
     }
-    impostor = await cluster.runIdAt(1);
+    impostor = await cluster.runIdAt(oldMaster);
     if (load1.firstOkSentAfter(killedAt + 1) !== null) await sleep(AFTER_RECOVERY_MS);
   } finally {
     await load1.stop();
     await load2.stop();
   }
-  impostor ??= await cluster.runIdAt(1);
+  if (oldMaster !== null) impostor ??= await cluster.runIdAt(oldMaster);
   const firstOk = load1.firstOkSentAfter(killedAt + 1);
   // Acknowledged before the kill: those are the ones asynchronous replication may lose.
   const ackedBefore = load1.acked.filter((_, i) => load1.ackedAt[i]! <= killedAt);
