@@ -12,6 +12,11 @@ import { ProxyStats } from './stats.js';
 import { SubscriptionHub } from './pubsub/hub.js';
 import { Topology } from './topology.js';
 
+/** How long a stopping proxy lets clients' requests already read finish before it closes them. */
+export const SHUTDOWN_GRACE_MS = 5000;
+/** How long a stopping proxy waits for the store to drop its registration (the lease lapses anyway). */
+const STORE_LEAVE_MS = 2000;
+
 export class Proxy {
   readonly pool: BackendPool;
   readonly topology: Topology;
@@ -21,6 +26,8 @@ export class Proxy {
   readonly sessions = new Set<ProxySession>();
   nextSessionId = 1;
   private server: Server | null = null;
+  /** While stopping: called when the last session has closed. */
+  private drained: (() => void) | null = null;
 
   constructor(
     readonly config: ProxyConfig,
@@ -93,6 +100,7 @@ export class Proxy {
 
   forgetSession(s: ProxySession): void {
     this.sessions.delete(s);
+    if (this.sessions.size === 0) this.drained?.();
   }
 
   sessionList(): ProxySession[] {
@@ -116,14 +124,34 @@ export class Proxy {
     return text;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    for (const s of this.sessions) s.socket.destroy();
+  /**
+   * Graceful stop: stop accepting, leave the store (the coordinator stops waiting for this proxy's
+   * acks), let every client's requests already read finish for at most `graceMs`, then close every
+   * session and the backends. The listener's close is not awaited before the sessions go: it only
+   * completes once every accepted socket has closed, so waiting for it first waited for the clients.
+   */
+  async close(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    const listenerClosed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await bounded(this.topology.stop(), STORE_LEAVE_MS);
+    if (this.sessions.size > 0) this.log(`stopping: ${this.sessions.size} client(s), waiting up to ${graceMs} ms for replies in flight`);
+    for (const s of [...this.sessions]) s.shutdown();
+    await bounded(new Promise<void>((r) => (this.sessions.size === 0 ? r() : (this.drained = r))), graceMs);
+    this.drained = null;
+    for (const s of [...this.sessions]) s.socket.destroy();
+    await listenerClosed;
     this.pool.closeAll();
     this.subscriptions.close();
     this.stats.stop();
-    await this.topology.stop();
   }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever comes first (never rejects). */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(() => {}, () => {}),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function labelFor(topology: Topology | undefined, addr: string): string | undefined {

@@ -290,6 +290,11 @@ export class ProxySession {
     }
   }
 
+  /** The proxy is stopping: as QUIT, read nothing more and close once every earlier reply is written. */
+  shutdown(): void {
+    if (!this.closed && !this.closing) this.startClosing();
+  }
+
   /** QUIT or a protocol error: read nothing more, and close once every earlier reply is written. */
   private startClosing(): void {
     this.closing = true;
