@@ -20,7 +20,7 @@ export function Chart({ title, history, keys, unit, kind }) {
       width: Math.max(240, box.current.clientWidth || 420), height: 160,
       legend: { show: true }, cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((v) => fmt(v, unit)), size: 60 }],
+      axes: [{}, { values: (_u, ticks) => ticks.map((v) => fmt(v, unit)), size: 70 }],
       series: [{}, ...keys.map((k, i) => ({
         label: k.label, width: 1.5, spanGaps: false,
         stroke: kind === 'group' ? groupColor(k.id) : PROXY_COLORS[i % PROXY_COLORS.length],
@@ -39,6 +39,6 @@ function data(history, keys) {
 }
 
 function fmt(v, unit) {
-  if (unit === 'us') return v >= 1000 ? `${(v / 1000).toFixed(1)}ms` : `${Math.round(v)}µs`;
+  if (unit === 'us') return v >= 10_000 ? `${Math.round(v / 1000)}ms` : v >= 1000 ? `${(v / 1000).toFixed(1)}ms` : `${Math.round(v)}µs`;
   return v >= 1e4 ? `${(v / 1e3).toFixed(0)}k` : String(Math.round(v));
 }

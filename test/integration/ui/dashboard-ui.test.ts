@@ -7,11 +7,8 @@
 // shows without a reload within 1 s. Then the cluster grows to 8 groups and 4 proxies: the
 // overview loads in under 1 s and the live stream costs the coordinator under 5 % of a core.
 // Screenshots of every page go to test-artifacts/.
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,17 +17,14 @@ import type { CoordStore } from '../../../common/store/coord-store.js';
 import { openStore } from '../../../common/store/open-store.js';
 import { type ProxyHandle, startProxyProcess } from '../../helpers/cluster.js';
 import { type EtcdHandle, startEtcd } from '../../helpers/etcd.js';
-import { freePort } from '../../helpers/ports.js';
-import { REPO_ROOT, type ServerHandle, TESSERA_BIN, type TrackedProcess, spawnTracked, startNode, stopAll } from '../../helpers/servers.js';
+import { type Dashboard, adminVia, coordinatorToken, startDashboard, stopDashboards } from '../../helpers/coordinator.js';
+import { REPO_ROOT, type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const run = promisify(execFile);
 const PRODUCT = 'ui';
-const TOKEN = 'ui-test-token-0123456789';
+const token = coordinatorToken('ui');
+const TOKEN = token.token;
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const dir = mkdtempSync(join(tmpdir(), 'tessera-ui-it-'));
-const tokenFile = join(dir, 'token');
-writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
 const NODE_ARGS = ['--slot-ownership', 'yes', '--repl-diskless-sync-delay', '0'];
 const KEYS = 4000;
 
@@ -42,7 +36,7 @@ let m1: ServerHandle;
 let r1: ServerHandle;
 let m2: ServerHandle;
 let spare: ServerHandle;
-let dashboard: TrackedProcess;
+const dashboards: Dashboard[] = [];
 let url = '';
 let browser: Browser;
 let page: Page;
@@ -53,31 +47,13 @@ const LOGIN_SCRIPT = `sessionStorage.setItem('tessera.token', ${JSON.stringify(T
 
 const addr = (n: ServerHandle) => `127.0.0.1:${n.port}`;
 
-const apiCall = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-  const r = await fetch(`${url}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = (await r.json()) as T;
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-};
+const apiCall = <T>(method: string, path: string, body?: unknown): Promise<T> => dashboards[0]!.api<T>(method, path, body);
 
 function client(port: number): Redis {
   const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, protocol: 2 });
   c.on('error', () => {});
   clients.push(c);
   return c;
-}
-
-async function tessera(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [TESSERA_BIN, 'admin', '--dashboard', url, '--token-file', tokenFile, ...args], { env, timeout: 30_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? '', err: err.stderr ?? '' };
-  }
 }
 
 /** Waits for the notice bar to show a final (not busy) text, and returns it. */
@@ -102,10 +78,10 @@ async function newPage(): Promise<Page> {
 }
 
 /** Opens the UI already logged in (the token in sessionStorage, as the login form leaves it). */
-async function loggedInPage(hash = '#/overview'): Promise<Page> {
+async function loggedInPage(hash = '#/overview', base = url): Promise<Page> {
   const p = await newPage();
   await p.addInitScript(LOGIN_SCRIPT);
-  await p.goto(`${url}/${hash}`);
+  await p.goto(`${base}/${hash}`);
   return p;
 }
 
@@ -133,13 +109,8 @@ beforeAll(async () => {
   await assignSlots(store, PRODUCT, 0, 511, 1);
   // One at a time: four proxies starting together on a loaded 2-core machine can miss the start deadline.
   for (let i = 0; i < 4; i++) proxies.push(await startProxyProcess(etcd.url, PRODUCT, []));
-  const port = await freePort();
-  dashboard = spawnTracked(process.execPath, [TESSERA_BIN, 'dashboard', '--store', etcd.url, '--product', PRODUCT, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'warn']);
-  url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (dashboard.proc.exitCode !== null) throw new Error(`dashboard exited: ${dashboard.output()}`);
-    return (await apiCall<{ self: { role: string } }>('GET', '/overview')).self.role === 'leader';
-  }, { timeoutMs: 30_000, what: 'the dashboard to lead' });
+  await startDashboard({ storeUrl: etcd.url, product: PRODUCT, token, logLevel: 'warn', until: 'leading', started: dashboards });
+  url = dashboards[0]!.url;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium', headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
@@ -151,12 +122,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const c of clients) c.disconnect();
-  await dashboard?.stop();
+  await stopDashboards(dashboards);
   await Promise.all(proxies.map((p) => p.stop()));
   await store?.close();
   await stopAll(...nodes);
   await etcd?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  token.remove();
 }, 60_000);
 
 describe('the dashboard web UI in Chromium', () => {
@@ -283,7 +254,7 @@ describe('the dashboard web UI in Chromium', () => {
     console.log(`migration of slots 0-255 (about ${KEYS / 4} keys, throttle 2000 keys/s): paused after ${tPause - t0} ms, resumed after ${tResume - t0} ms, done after ${Date.now() - t0} ms`);
     stop = true;
     await load;
-    expect(errors).toEqual([]);
+    expect(errors, `proxy log: ${proxies[0]!.output().slice(-3000)}`).toEqual([]);
     expect(acked).toBeGreaterThan(100);
     expect(await page.locator('.slotmap .cell.mig').count()).toBe(0);
     const table = await apiCall<{ ranges: Array<{ from: number; to: number; group: number }> }>('GET', '/slots');
@@ -294,7 +265,7 @@ describe('the dashboard web UI in Chromium', () => {
   it('promotes a replica after confirmation and shows the event', async () => {
     await go('groups');
     const row = page.locator(`.group[data-group="1"] tr[data-addr="${addr(r1)}"]`);
-    await expect.poll(() => row.locator('td:nth-child(4)').textContent(), { timeout: 10_000 }).toBe('up'); // the replica's link
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent(), { timeout: 15_000, message: `the replica's link (row: ${await row.textContent()})` }).toBe('up');
     await row.locator('button.promote').click();
     await page.waitForSelector('.modal');
     await page.click('#confirm-yes');
@@ -312,7 +283,7 @@ describe('the dashboard web UI in Chromium', () => {
 
   it('shows a change made by the CLI without a reload within 1 s', async () => {
     await go('groups');
-    const res = await tessera(['group', 'create', '4']);
+    const res = await adminVia(url, token, ['group', 'create', '4']);
     const done = Date.now();
     expect(res.code, res.err).toBe(0);
     await page.waitForSelector('.group[data-group="4"]', { timeout: 5_000 });
@@ -322,6 +293,26 @@ describe('the dashboard web UI in Chromium', () => {
     await go('proxies');
     await page.waitForSelector(`tr[data-proxy] td:nth-child(5)`);
     await shot('proxies');
+  });
+
+  it('on a standby coordinator: every page live, a banner pointing at the leader, actions disabled', async () => {
+    const standby = await startDashboard({ storeUrl: etcd.url, product: PRODUCT, token, logLevel: 'warn', started: dashboards });
+    await waitFor(async () => (await standby.role()) === 'standby', { what: 'the second dashboard to stand by' });
+    const p = await loggedInPage('#/groups', standby.url);
+    try {
+      await p.waitForSelector('.role.standby');
+      expect(await p.textContent('.banner.standby')).toContain(`changes are made on the leader — open ${url}`);
+      await p.waitForSelector('.group[data-group="4"]'); // reads are live (from the store)
+      expect(await p.locator('#create-group button[type=submit]').isDisabled()).toBe(true);
+      expect(await p.locator('.group button.promote, .group button.remove').evaluateAll((bs) => bs.every((b) => (b as unknown as { disabled: boolean }).disabled))).toBe(true);
+      // The API answers a write there with NOT_LEADER naming the leader (what the notice would say).
+      const r = await fetch(`${standby.url}/api/v1/groups`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"id":77}' });
+      expect(r.status).toBe(503);
+      expect(await r.json()).toMatchObject({ code: 'NOT_LEADER', leader: url });
+    } finally {
+      await p.context().close();
+      await standby.t.stop();
+    }
   });
 
   it('with 8 groups and 4 proxies: the overview loads in under 1 s, the live stream costs under 5 % of a core', async () => {
@@ -349,14 +340,14 @@ describe('the dashboard web UI in Chromium', () => {
     // The coordinator's CPU without any stream first (the baseline: health checks, reconcile).
     await page.close();
     await waitFor(async () => !(await apiCall<{ active: boolean }>('GET', '/stream/status')).active, { what: 'the live stream to stop' });
-    const pid = dashboard.proc.pid!;
+    const pid = dashboards[0]!.t.proc.pid!;
     const measure = async (ms: number) => {
       const c0 = cpuSeconds(pid);
       const w0 = Date.now();
       await new Promise((r) => setTimeout(r, ms));
       return (cpuSeconds(pid) - c0) / ((Date.now() - w0) / 1000);
     };
-    const baseline = await measure(10_000);
+    const baseline = await measure(8_000);
     // Load: from navigation start to the overview showing everything (8 groups' and 4 proxies'
     // series, totals, the map), by the page's own clock (the app marks the first complete render).
     const loads: number[] = [];
@@ -379,7 +370,6 @@ describe('the dashboard web UI in Chromium', () => {
     }
     loads.sort((a, b) => a - b);
     console.log(`overview with 8 groups and 4 proxies loaded in ${loads.join(', ')} ms (median ${loads[2]})`);
-    expect(loads[2]).toBeLessThan(1000); // the median of 5 (the machine is shared: one slow load is not the UI's)
     // Hover on the map names the slot, its group, keys and bytes (per-slot stats from the masters).
     await page.hover('.slotmap .cell[data-slot="0"]');
     await expect.poll(() => page.textContent('#slot-info'), { timeout: 6_000 }).toMatch(/^slot 0 · group \d+ · [0-9.k]+ keys · [0-9.]+ (B|KiB)$/);
@@ -392,13 +382,14 @@ describe('the dashboard web UI in Chromium', () => {
     stop = true;
     await load;
     const cost = withStream - baseline;
-    console.log(`coordinator CPU (8 groups, 4 proxies, a client on each): ${(baseline * 100).toFixed(2)} % of a core without the stream (10 s), `
+    console.log(`coordinator CPU (8 groups, 4 proxies, a client on each): ${(baseline * 100).toFixed(2)} % of a core without the stream (8 s), `
       + `${(withStream * 100).toFixed(2)} % with 2 browsers on the live overview (20 s): the stream costs ${(cost * 100).toFixed(2)} %; `
       + `in those 20 s it refreshed from the store ${after.storeRefreshes - before.storeRefreshes} times and sampled stats ${after.statsSamples - before.statsSamples} times for ${after.subscribers} subscribers`);
     expect(after.subscribers).toBe(2);
     expect(after.statsSamples - before.statsSamples).toBeLessThanOrEqual(22); // one computation a second, shared
-    expect(cost).toBeLessThan(0.05);
     await shot('overview');
+    expect(loads[2]).toBeLessThan(1000); // the median of 5 (the machine is shared: one slow load is not the UI's)
+    expect(cost).toBeLessThan(0.05);
     await second.context().close();
   }, 60_000);
 });
