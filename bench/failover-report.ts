@@ -26,6 +26,8 @@ export interface FailoverRunResult {
   errorSamples: string[];
   /** Group 1's status and the last events when it did not take writes again, else null. */
   diagnosis: string | null;
+  /** Failovers the coordinator started during the run (1 expected: the kill's). */
+  failovers: number;
   /** Why the run measured nothing about failover (excluded from the summary and the checks), else null. */
   invalid: string | null;
   oldMaster: string | null;
@@ -153,8 +155,17 @@ function settingsLine(report: FailoverBenchReport): string {
   return `${s.runs} runs; kill -9 of group 1's master (2 replicas) under SET load through one proxy (3 connections SET, 2 connections SET + WAIT 1 ${s.waitTimeoutMs}; group 2: 1 connection); coordinator defaults: health every ${s.healthIntervalMs} ms, down-after ${s.downAfterMs} ms`;
 }
 
+/** Failures, runs that did not recover, runs with more failovers than the kill's. */
+function notesOf(report: FailoverBenchReport): string[] {
+  return [
+    ...report.failures,
+    ...report.runs.flatMap((r, i) => (r.diagnosis === null ? [] : [`run ${i + 1} did not recover: ${r.diagnosis}`])),
+    ...report.runs.flatMap((r, i) => (r.failovers === 1 ? [] : [`run ${i + 1}: ${r.failovers} failovers started during the run (1 expected)`])),
+  ];
+}
+
 export function renderFailoverConsole(report: FailoverBenchReport): string {
-  const notes = [...report.failures, ...report.runs.flatMap((r, i) => (r.diagnosis === null ? [] : [`run ${i + 1} did not recover: ${r.diagnosis}`]))];
+  const notes = notesOf(report);
   const failures = notes.length === 0 ? '' : `\nfailures:\n${notes.map((f) => `  ${f}`).join('\n')}\n`;
   const load = report.environment.loadAvg === undefined ? '' : `; load average ${report.environment.loadAvg.map((l) => l.toFixed(1)).join(' → ')}`;
   return `\nfailover scenario: ${settingsLine(report)}${load}\n\n${consoleTable(runRows(report))}\n\n${idleLine(report)}\n\n${consoleTable(checkRows(report))}\n${failures}\nfailover scenario: ${report.pass ? 'PASS' : 'FAIL'}\n`;
@@ -171,5 +182,6 @@ export function renderFailoverMarkdown(report: FailoverBenchReport): string {
     `${idleLine(report)}.`,
     '',
     markdownTable(checkRows(report)),
+    ...notesOf(report).map((n, i) => `${i === 0 ? '\n' : ''}- ${n}`),
   ].join('\n');
 }

@@ -57,6 +57,7 @@ export async function runFailoverScenario(settings: FailoverSettings, log: (line
 async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: number): Promise<FailoverRunResult> {
   const port = cluster.proxy.port;
   const oldMaster = await cluster.currentMaster(1);
+  const failoversBefore = await failoverCount(cluster);
   const load1 = startWriteLoad(port, { group: 1, prefix: `fo${index}a`, plainWorkers: 3, waitWorkers: 2, waitTimeoutMs });
   const load2 = startWriteLoad(port, { group: 2, prefix: `fo${index}b`, plainWorkers: 1, waitWorkers: 0, waitTimeoutMs });
   let killedAt = 0;
@@ -104,6 +105,8 @@ async function killRun(cluster: FailoverCluster, index: number, waitTimeoutMs: n
     otherGroupErrors: load2.errorsAt.length,
     errorSamples: load1.errorSamples.slice(0, 3),
     diagnosis: firstOk === null ? await diagnose(cluster) : null,
+    // The kill's failover is one; more (a false one under load, before or after it) are reported.
+    failovers: (await failoverCount(cluster)) - failoversBefore,
     invalid: impostor === null ? null
       : impostor === runIdBefore ? `the killed master (run_id ${impostor}) still answered after kill -9`
         : `another server (run_id ${impostor}; the killed master's was ${runIdBefore}) answered at the killed master's address after the kill: its port was taken by another process`,
