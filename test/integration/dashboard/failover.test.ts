@@ -93,21 +93,24 @@ function keyIn(group: 1 | 2, prefix: string, n: number): string {
   }
 }
 
-/** A SET load through the proxy: unique keys, acknowledged ones kept with their time. */
+/** A SET load through the proxy: unique keys, acknowledged ones kept with their send and reply times. */
 function setLoad(port: number, group: 1 | 2, prefix: string, workers = 3) {
   const c = client(port);
   const acked: string[] = [];
   const okAt: number[] = [];
+  const sentAt: number[] = [];
   const errors: Array<{ at: number; message: string }> = [];
   let stop = false;
   let n = 0;
   const loops = Array.from({ length: workers }, async () => {
     while (!stop) {
       const k = keyIn(group, prefix, n++);
+      const sent = Date.now();
       try {
         await c.set(k, k);
         acked.push(k);
         okAt.push(Date.now());
+        sentAt.push(sent);
       } catch (err) {
         errors.push({ at: Date.now(), message: (err as Error).message });
         await new Promise((r) => setTimeout(r, 5));
@@ -116,7 +119,14 @@ function setLoad(port: number, group: 1 | 2, prefix: string, workers = 3) {
   });
   return {
     acked, okAt, errors,
-    firstOkAfter: (t: number) => okAt.find((x) => x > t) ?? null,
+    /**
+     * When the first write SENT after `t` was acknowledged (a reply that arrived before `t` but
+     * was handled late by this loaded test process must not count as a recovery).
+     */
+    firstOkAfter: (t: number) => {
+      const i = sentAt.findIndex((x) => x > t);
+      return i < 0 ? null : okAt[i]!;
+    },
     async end() {
       stop = true;
       await Promise.all(loops);
@@ -141,8 +151,8 @@ async function expectEvent(type: string, pred: (e: { group?: number; message: st
   await waitFor(async () => (await events(type)).some(pred), { timeoutMs: 5000, what: `a ${type} event` });
 }
 
-async function events(type?: string): Promise<Array<{ type: string; group?: number; message: string }>> {
-  return (await api<{ events: Array<{ type: string; group?: number; message: string }> }>('GET', `/events?limit=1000${type ? `&type=${type}` : ''}`)).events;
+async function events(type?: string): Promise<Array<{ type: string; at: string; group?: number; message: string }>> {
+  return (await api<{ events: Array<{ type: string; at: string; group?: number; message: string }> }>('GET', `/events?limit=1000${type ? `&type=${type}` : ''}`)).events;
 }
 
 beforeAll(async () => {
@@ -207,7 +217,8 @@ describe('automatic failover', () => {
     console.log(`failover after kill -9: first successful write to the group after ${recoveryMs} ms (proxy A), ${recoveryBMs} ms (proxy B); ${failedDuring} writes failed meanwhile; ${waitAcked.length} WAIT-acknowledged writes checked; group 2: ${load2.acked.length + load2b.acked.length} writes through both proxies; new master ${newAddr}`);
     // The issue's bound is 2 s on the quiet CI machine (Sentinel at down-after 1 s: ~2.2 s); on
     // this shared machine we hold the "never over 3 s" target.
-    console.log(dashboard.t.output().split('\n').filter((l) => /event|failover/.test(l)).map((l) => { try { const j = JSON.parse(l); return `${j.time - killedAt} ${j.msg}`; } catch { return l; } }).join('\n'));
+    // The steps as the coordinators logged them (ms after the kill; whichever one led).
+    for (const d of dashboards) console.log(d.t.output().split('\n').filter((l) => /"event"|elected|lost leadership/.test(l)).map((l) => { try { const j = JSON.parse(l); return `${j.time - killedAt} ${j.msg}`; } catch { return l; } }).join('\n'));
     expect(recoveryMs).toBeLessThan(3000);
     expect(recoveryBMs).toBeLessThan(3000);
     expect(newAddr).not.toBe(oldAddr);
@@ -262,7 +273,8 @@ describe('automatic failover', () => {
     stopped.proc.kill('SIGSTOP');
     try {
       await waitFor(async () => (await groupMaster(1)) !== stoppedAddr, { timeoutMs: 10_000, intervalMs: 20, what: 'a failover away from the stopped master' });
-      await waitFor(() => load.firstOkAfter(Date.now() - 1), { timeoutMs: 5000, what: 'writes to resume' });
+      const switched = Date.now();
+      await waitFor(() => load.firstOkAfter(switched), { timeoutMs: 5000, what: 'writes to resume' });
       console.log(`SIGSTOP: writes again ${load.firstOkAfter(stoppedAt + 10)! - stoppedAt} ms after the stop`);
     } finally {
       stopped.proc.kill('SIGCONT');
@@ -393,6 +405,7 @@ describe('automatic failover', () => {
     for (const r of replicas) await client(r.port).config('SET', 'replica-priority', '0');
     await waitFor(async () => (await api<{ servers: Array<{ priority: number | null; storeRole: string }> }>('GET', '/groups/2/status')).servers.filter((s) => s.storeRole === 'replica').every((s) => s.priority === 0), { timeoutMs: 5000, what: 'the health check to see priority 0' });
     const other = setLoad(proxy, 1, 'k5');
+    const killedAt = Date.now();
     await master.kill();
     const status = await waitFor(async () => {
       const s = await api<{ blocked: string | null; masterDown: boolean }>('GET', '/groups/2/status');
@@ -404,7 +417,9 @@ describe('automatic failover', () => {
     expect(await groupMaster(2)).toBe(addr);
     for (const r of replicas) expect((await info(r.port, 'replication')).get('role')).toBe('slave');
     await expectEvent('failover-blocked', (e) => e.group === 2);
-    expect((await events('failover-blocked')).filter((e) => e.group === 2).length).toBe(1);
+    // One block event for this outage (an earlier test's failover of group 2 may have been blocked
+    // for a tick while its replicas' probes timed out under load).
+    expect((await events('failover-blocked')).filter((e) => e.group === 2 && Date.parse(e.at) >= killedAt).length).toBe(1);
     const cli = await tessera(['group', 'status', '2']);
     expect(cli.out).toContain('BLOCKED: group 2 is down');
 
@@ -465,10 +480,15 @@ describe('automatic failover', () => {
     await waitFor(async () => (await api<{ holdDownUntil: string | null }>('GET', '/groups/1/status')).holdDownUntil === null, { timeoutMs: 10_000, what: 'the hold-down to end' });
     const master = (await groupMaster(1))!;
     await byPort.get(portOf(master))!.kill();
+    let last: unknown = null;
     const rec = await waitFor(async () => {
-      const f = (await api<{ failover: { oldMaster: string; phase: string; formerMasters?: string[] } }>('GET', '/groups/1/status')).failover;
-      return f.oldMaster === master && f.phase === 'done' ? f : null;
-    }, { timeoutMs: 20_000, what: 'the second failover' });
+      const st = await api<{ failover: { oldMaster: string; phase: string; formerMasters?: string[] } }>('GET', '/groups/1/status');
+      last = st;
+      return st.failover.oldMaster === master && st.failover.phase === 'done' ? st.failover : null;
+    }, { timeoutMs: 20_000, what: 'the second failover' }).catch((err: unknown) => {
+      console.log(`second failover: last status ${JSON.stringify(last)}`);
+      throw err;
+    });
     expect(rec.formerMasters).toEqual([firstOld.oldMaster]);
     const dead = byPort.get(portOf(firstOld.oldMaster))!;
     const back = await startNode(['--repl-diskless-sync-delay', '0', ...NODE_ARGS], { port: dead.port, dir: dead.dir });
