@@ -290,6 +290,14 @@ describe('the dashboard web UI in Chromium', () => {
     const took = Date.now() - done;
     console.log(`CLI group create → shown in the UI ${took} ms after the CLI exited`);
     expect(took).toBeLessThan(1000);
+    // Deleting an empty group asks first and says what happened.
+    await apiCall('POST', '/groups', { id: 9 });
+    const g9 = page.locator('.group[data-group="9"]');
+    await g9.waitFor();
+    await g9.locator('h3 button.danger').click();
+    await page.click('#confirm-yes');
+    expect(await notice()).toContain('Group 9 deleted.');
+    await g9.waitFor({ state: 'detached' });
     await go('proxies');
     await page.waitForSelector(`tr[data-proxy] td:nth-child(5)`);
     await shot('proxies');
@@ -327,6 +335,12 @@ describe('the dashboard web UI in Chromium', () => {
       if (!have || have.servers.length === 0) await apiCall('POST', `/groups/${g}/servers`, { addr: addr(free.shift()!), role: 'master' });
     }
     await waitFor(async () => (await apiCall<{ proxies: unknown[] }>('GET', '/proxies')).proxies.length === 4, { what: '4 proxies registered' });
+    // Rebalance preview: the empty groups would take slots (previewed, not started).
+    await go('slots');
+    await page.click('#rebalance-plan');
+    expect(await notice()).toMatch(/The plan moves \d+ slot\(s\) in \d+ move\(s\) \(by (keys|slots)\)/);
+    expect(await page.locator('#plan tbody tr').count()).toBeGreaterThan(8); // a row per group, then per move
+    expect(await page.locator('#rebalance-start').isEnabled()).toBe(true);
     // A client writing through each proxy (the charts have something to show), the same load for both measurements.
     let stop = false;
     const load = Promise.all(proxies.map(async (px) => {
