@@ -119,14 +119,14 @@ export class StreamHub {
   }
 
   /** The latest stats (sampled now if there are none yet); keeps the sampler running a while. */
-  async stats(): Promise<StatsSnapshot> {
+  async stats(): Promise<StatsSnapshot | null> {
     this.demandUntil = Date.now() + DEMAND_MS;
     this.activate();
     if (!this.latestStats) {
       await this.refreshStore();
       await this.sampleStats();
     }
-    return this.latestStats!;
+    return this.latestStats; // null: the first sample failed (the store did not answer; logged)
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
 // five minutes of QPS and latency per proxy and per group. Sampled once a second by the stream
 // hub while anyone looks (shared by the stream and these routes), every call bounded to 1 s.
 import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../api-error.js';
 import type { StreamHub } from '../live/stream-hub.js';
 import { errorReplies } from '../schemas.js';
 
@@ -60,7 +61,11 @@ const seriesSchema = {
 export function registerStatsRoutes(api: FastifyInstance, hub: StreamHub): void {
   api.get('/stats', {
     schema: { summary: 'Per server, group and proxy figures reported by the nodes (INFO) and proxies (admin /stats), sampled each second', tags, response: { 200: statsSchema, ...errorReplies(401, 503) } },
-  }, async () => hub.stats());
+  }, async () => {
+    const stats = await hub.stats();
+    if (!stats) throw new ApiError(503, 'STORE_UNAVAILABLE', 'no stats yet: the groups and proxies could not be read from the store; retry shortly');
+    return stats;
+  });
 
   api.get('/stats/history', {
     schema: {

@@ -114,6 +114,23 @@ describe('web UI routes', () => {
     expect(last(ea)).toBe(last(eb));
   });
 
+  it('GET /stats and /stats/history answer from the shared sampler; /stream/status counts subscribers', async () => {
+    const h = { authorization: `Bearer ${TOKEN}` };
+    // The latest sample (at most a second old): group 9, created by the stream test, shows within a few.
+    const stats = await waitFor(async () => {
+      const r = await app.inject({ method: 'GET', url: '/api/v1/stats', headers: h });
+      expect(r.statusCode).toBe(200);
+      return r.json().groups.some((g: { id: number }) => g.id === 9) ? r.json() : null;
+    }, { timeoutMs: 5_000, what: 'group 9 in /stats' });
+    expect(stats).toMatchObject({ servers: [], proxies: [], totals: { keys: 0, qps: 0 } });
+    const hist = await app.inject({ method: 'GET', url: '/api/v1/stats/history', headers: h });
+    expect(hist.json()['group:9'].t.length).toBeGreaterThan(0);
+    await waitFor(async () => (await app.inject({ method: 'GET', url: '/api/v1/stream/status', headers: h })).json().subscribers === 0, { what: 'the closed streams to be gone' });
+    const st = (await app.inject({ method: 'GET', url: '/api/v1/stream/status', headers: h })).json();
+    expect(st.statsSamples).toBeGreaterThan(0);
+    expect(st.active).toBe(true); // kept running: GET /stats asked for it
+  });
+
   it('serves the UI at / without the token, with a strict CSP, and nothing outside its directory', async () => {
     const index = await app.inject({ method: 'GET', url: '/' });
     if (index.statusCode === 503) expect(index.body).toMatch(/npm run build/); // built UI absent (sources only)
