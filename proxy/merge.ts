@@ -60,6 +60,24 @@ export function mergeAllOk(parts: readonly Buffer[]): Buffer {
   return OK_FRAME;
 }
 
+/**
+ * A command every master must run alike (SCRIPT LOAD/EXISTS/FLUSH): the first error wins; arrays of
+ * integers are ANDed position by position (SCRIPT EXISTS: 1 only where every master has the
+ * script); anything else is the same everywhere (LOAD's sha, FLUSH's +OK), so the first reply.
+ */
+export function mergeEvery(parts: readonly Buffer[]): Buffer {
+  for (const p of parts) if (isError(p)) return p;
+  const first = arrayElements(parts[0]!);
+  if (first === null) return parts[0]!;
+  const all = first.map((el) => integerOf(el) ?? 0);
+  for (let i = 1; i < parts.length; i++) {
+    const els = arrayElements(parts[i]!);
+    if (els === null || els.length !== all.length) return errorFrame('ERR unexpected reply from backend');
+    for (let j = 0; j < all.length; j++) if (integerOf(els[j]!) !== 1) all[j] = 0;
+  }
+  return arrayFrame(all.map(integerFrame));
+}
+
 /** Concatenated arrays (KEYS); the first error wins. */
 export function mergeConcat(parts: readonly Buffer[]): Buffer {
   const all: Buffer[] = [];

@@ -15,7 +15,7 @@ import { slotOf } from '../common/slots.js';
 import type { ReplyStream } from './backend/connection.js';
 import type { Done } from './forwarder.js';
 import type { SlotMode } from './router.js';
-import { type Piece, arrayElements, arrayFrame, errorFrame, isError, mergeAllOk, mergeByPosition, mergeConcat, mergeSum } from './merge.js';
+import { type Piece, arrayElements, arrayFrame, errorFrame, isError, mergeAllOk, mergeByPosition, mergeConcat, mergeEvery, mergeSum } from './merge.js';
 
 /** Where slots live (Router; fakes in tests). */
 export interface SlotRouter {
@@ -92,6 +92,7 @@ export class Splitter<R extends ReplyStream> {
       case 'allShards:concat':
       case 'allShards:allOk':
       case 'allShards:random':
+      case 'allShards:every':
         this.allShards(p, spec, raw);
         return true;
       case 'scan':
@@ -226,6 +227,7 @@ export class Splitter<R extends ReplyStream> {
         if (spec.proxy === 'allShards:sum') host.respond(p, mergeSum(replies));
         else if (spec.proxy === 'allShards:concat') host.respond(p, this.capKeys(mergeConcat(replies)));
         else if (spec.proxy === 'allShards:allOk') host.respond(p, mergeAllOk(replies));
+        else if (spec.proxy === 'allShards:every') host.respond(p, mergeEvery(replies));
         else {
           const hits = replies.filter((r) => r[0] === 0x24 && r[1] !== 0x2d);
           const errors = replies.filter(isError);

@@ -27,7 +27,7 @@ export type MovableKeysRule =
  */
 export type ProxyPolicy =
   | 'single' | 'perKey:array' | 'perKey:allOk' | 'perKey:sum'
-  | 'allShards:sum' | 'allShards:concat' | 'allShards:allOk' | 'allShards:random'
+  | 'allShards:sum' | 'allShards:concat' | 'allShards:allOk' | 'allShards:random' | 'allShards:every'
   | 'local' | 'pubsub' | 'blocking' | 'transaction' | 'scan' | 'info' | 'deny';
 
 export type CommandGroup =

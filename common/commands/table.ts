@@ -12,6 +12,7 @@ import { hyperloglogCommands } from './families/hyperloglog.js';
 import { listCommands } from './families/list.js';
 import { pubsubCommands } from './families/pubsub.js';
 import { replicationCommands } from './families/replication.js';
+import { scriptingCommands } from './families/scripting.js';
 import { serverCommands } from './families/server.js';
 import { setCommands } from './families/set.js';
 import { sortedSetCommands } from './families/sorted-set.js';
@@ -22,7 +23,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
   [
     ...genericCommands, ...stringCommands, ...listCommands, ...hashCommands, ...setCommands,
     ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands, ...replicationCommands,
-    ...clusterCommands, ...bitmapCommands, ...hyperloglogCommands, ...geoCommands,
+    ...clusterCommands, ...bitmapCommands, ...hyperloglogCommands, ...geoCommands, ...scriptingCommands,
   ].map((spec) => [spec.name, spec]),
 );
 

@@ -14,6 +14,7 @@ import { listHandlers } from './lists.js';
 import { persistenceHandlers } from './persistence.js';
 import { pubsubHandlers } from './pubsub.js';
 import { replicationHandlers } from './replication.js';
+import { scriptingHandlers } from './scripting.js';
 import { serverHandlers } from './server.js';
 import { setHandlers } from './sets.js';
 import { stringHandlers } from './strings.js';
@@ -43,4 +44,5 @@ export const HANDLERS: HandlerMap = {
   ...hyperloglogHandlers,
   ...geoHandlers,
   ...waitOffsetHandlers,
+  ...scriptingHandlers,
 };

@@ -16,6 +16,20 @@ export function isInExec(s: Session): boolean {
   return executing.has(s);
 }
 
+/**
+ * Runs `body` flagged as in EXEC (a script's commands): blocking commands answer as on timeout and
+ * waiters are served once it is over, so nothing runs in the middle of a script.
+ */
+export function runAsExec(s: Session, body: () => void): void {
+  if (executing.has(s)) return body();
+  executing.add(s);
+  try {
+    body();
+  } finally {
+    executing.delete(s);
+  }
+}
+
 /** Ends a transaction without running it (DISCARD, failed EXEC, RESET). */
 function discardTransaction(s: Session): void {
   s.multi = null;

@@ -13,7 +13,7 @@ const FLAGS: ReadonlySet<CommandFlag> = new Set<CommandFlag>([
 ]);
 const POLICIES: ReadonlySet<ProxyPolicy> = new Set<ProxyPolicy>([
   'single', 'perKey:array', 'perKey:allOk', 'perKey:sum', 'allShards:sum', 'allShards:concat', 'allShards:allOk',
-  'allShards:random', 'local', 'pubsub', 'blocking', 'transaction', 'scan', 'info', 'deny',
+  'allShards:random', 'allShards:every', 'local', 'pubsub', 'blocking', 'transaction', 'scan', 'info', 'deny',
 ]);
 
 /** Every spec in the table: top-level commands and their subcommands. */

@@ -1,0 +1,86 @@
+// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP. The Lua side lives in
+// node/scripting/ (one VM per server, scripts run synchronously inside this command: atomic).
+import { scriptRunner } from '../scripting/runner.js';
+import type { Session } from '../session.js';
+import { type HandlerMap, intArg, is } from './handler.js';
+
+/** EVAL-family arguments: script|sha numkeys key… arg…, with Redis's numkeys errors. */
+function evalGeneric(s: Session, args: string[], bySha: boolean, readOnly: boolean): void {
+  const numkeys = intArg(s, args[2]!);
+  if (numkeys === null) return;
+  if (numkeys > args.length - 3) return s.w.error("ERR Number of keys can't be greater than number of args");
+  if (numkeys < 0) return s.w.error("ERR Number of keys can't be negative");
+  const runner = scriptRunner(s.server);
+  let sha: string;
+  let script;
+  if (bySha) {
+    script = runner.lookup(args[1]!);
+    if (script === undefined) return s.w.error('NOSCRIPT No matching script. Please use EVAL.');
+    sha = args[1]!.toLowerCase();
+  } else {
+    const loaded = runner.load(args[1]!);
+    if ('error' in loaded) return s.w.error(loaded.error);
+    ({ sha, script } = loaded);
+  }
+  runner.run(s, sha, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly);
+}
+
+function scriptLoad(s: Session, args: string[]): void {
+  const loaded = scriptRunner(s.server).load(args[2]!);
+  if ('error' in loaded) return s.w.error(loaded.error);
+  s.w.bulk(loaded.sha);
+}
+
+function scriptExists(s: Session, args: string[]): void {
+  const runner = scriptRunner(s.server);
+  s.w.array(args.length - 2);
+  for (let i = 2; i < args.length; i++) s.w.integer(runner.lookup(args[i]!) ? 1 : 0);
+}
+
+function scriptFlush(s: Session, args: string[]): void {
+  if (args.length > 3 || (args.length === 3 && !is(args[2], 'sync') && !is(args[2], 'async'))) {
+    return s.w.error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+  }
+  scriptRunner(s.server).flush();
+  s.w.ok();
+}
+
+/** A script runs inside one command, so none is running while this command is served. */
+function scriptKill(s: Session): void {
+  s.w.error('NOTBUSY No scripts in execution right now.');
+}
+
+const SCRIPT_HELP = [
+  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DEBUG (YES|SYNC|NO)',
+  '    Set the debug mode for subsequent scripts executed.',
+  'EXISTS <sha1> [<sha1> ...]',
+  '    Return information about the existence of the scripts in the script cache.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
+  'KILL',
+  '    Kill the currently executing Lua script.',
+  'LOAD <script>',
+  '    Load a script into the scripts cache without executing it.',
+  'HELP',
+  '    Prints this help.',
+];
+
+export const scriptingHandlers: HandlerMap = {
+  eval: (s, args) => evalGeneric(s, args, false, false),
+  evalsha: (s, args) => evalGeneric(s, args, true, false),
+  eval_ro: (s, args) => evalGeneric(s, args, false, true),
+  evalsha_ro: (s, args) => evalGeneric(s, args, true, true),
+  'script|load': scriptLoad,
+  'script|exists': scriptExists,
+  'script|flush': scriptFlush,
+  'script|kill': scriptKill,
+  'script|help': (s) => {
+    s.w.array(SCRIPT_HELP.length);
+    for (const line of SCRIPT_HELP) s.w.simple(line);
+  },
+};

@@ -1,0 +1,303 @@
+// The node's one Lua VM (fengari: Lua 5.3 in plain JS, so a script and every redis.call it makes
+// run synchronously inside one command, which is what makes scripts atomic). Holds the compiled
+// scripts as registry references and the `redis` API; what a redis.call runs is the host's job.
+import { createHash } from 'node:crypto';
+import fengari from 'fengari';
+import { type Reply, ReplyErrorValue } from '../../common/resp/reply-decoder.js';
+import type { ReplyWriter } from '../../common/resp/reply-writer.js';
+import type { LogLevel } from '../log.js';
+import { luaString, pushErrorTable, pushReply, pushString, writeLuaValue } from './lua-values.js';
+import { PRELUDE } from './prelude.js';
+
+const { lua, lauxlib, lualib, to_luastring } = fengari;
+
+/** What a redis.call asks of the node: a decoded reply, or `{ refused }` before anything ran. */
+export type CallResult = Reply | { refused: string };
+
+export interface ScriptHost {
+  /** Runs one command for the running script. */
+  call(args: string[]): CallResult;
+  log(level: LogLevel, message: string): void;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
+const CHUNK_NAME = to_luastring('@user_script');
+
+export function sha1hex(text: string): string {
+  return createHash('sha1').update(text, 'latin1').digest('hex');
+}
+
+/** %.17g, as Redis formats a Lua float argument of redis.call. */
+export function formatG17Arg(d: number): string {
+  if (!Number.isFinite(d)) return Number.isNaN(d) ? (Object.is(d, NaN) ? 'nan' : '-nan') : d > 0 ? 'inf' : '-inf';
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const exp = Math.floor(Math.log10(Math.abs(d)));
+  if (exp < -4 || exp >= 17) {
+    const [m, e] = d.toExponential(16).split('e') as [string, string];
+    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
+    const n = Number(e);
+    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  const fixed = d.toPrecision(17);
+  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+}
+
+export class LuaVm {
+  private readonly L: unknown;
+  private readonly handlerRef: number;
+  /** The running script's protocol for its redis.call replies and its own reply (redis.setresp). */
+  resp: 2 | 3 = 2;
+
+  constructor(private readonly host: ScriptHost) {
+    const L = lauxlib.luaL_newstate();
+    this.L = L;
+    for (const [name, open] of [
+      ['_G', lualib.luaopen_base], ['table', lualib.luaopen_table], ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math], ['debug', lualib.luaopen_debug], ['coroutine', lualib.luaopen_coroutine],
+    ] as const) {
+      lauxlib.luaL_requiref(L, to_luastring(name), open, 1);
+      lua.lua_pop(L, 1);
+    }
+    this.registerRedisApi();
+    registerBitLibrary(L);
+    const prelude = to_luastring(PRELUDE);
+    if (lauxlib.luaL_loadbuffer(L, prelude, prelude.length, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
+      throw new Error(`Lua prelude failed: ${luaString(L, -1)}`);
+    }
+    lua.lua_getglobal(L, to_luastring('__redis__err__handler'));
+    this.handlerRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  /** Compiles a script body; its registry reference, or Redis's compile error text. */
+  compile(body: string): number | { error: string } {
+    const L = this.L;
+    const bytes = Buffer.from(body, 'latin1');
+    if (lauxlib.luaL_loadbuffer(L, bytes, bytes.length, CHUNK_NAME) !== lua.LUA_OK) {
+      const msg = luaString(L, -1) ?? '';
+      lua.lua_pop(L, 1);
+      // Lua 5.1 quotes the end of input in its messages; 5.3 does not.
+      return { error: `ERR Error compiling script (new function): ${msg.replace(/ near <eof>$/, " near '<eof>'")}` };
+    }
+    return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /** Runs a compiled script with KEYS/ARGV set and writes its reply (or error) to `w`. */
+  run(ref: number, sha: string, keys: readonly string[], argv: readonly string[], w: ReplyWriter): void {
+    const L = this.L;
+    this.resp = 2;
+    this.setGlobalArray('KEYS', keys);
+    this.setGlobalArray('ARGV', argv);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    const base = lua.lua_gettop(L);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    const status = lua.lua_pcall(L, 0, 1, base);
+    if (status === lua.LUA_OK) writeLuaValue(L, w, this.resp);
+    else this.writeRaisedError(w, sha);
+    lua.lua_settop(L, base - 1);
+  }
+
+  /** A raised error: "<err> script: <sha>, on <source>:<line>." as Redis's luaCallFunction. */
+  private writeRaisedError(w: ReplyWriter, sha: string): void {
+    const L = this.L;
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+      w.error(`ERR ${luaString(L, -1) ?? 'unknown error'}`);
+      return;
+    }
+    const field = (name: string): string | null => {
+      lua.lua_getfield(L, -1, to_luastring(name));
+      const v = lua.lua_isnil(L, -1) ? null : luaString(L, -1);
+      lua.lua_pop(L, 1);
+      return v;
+    };
+    const err = field('err') ?? 'ERR unknown error';
+    const source = field('source');
+    const line = field('line');
+    w.error(source !== null && line !== null ? `${err} script: ${sha}, on ${source}:${line}.` : err);
+  }
+
+  private setGlobalArray(name: string, items: readonly string[]): void {
+    const L = this.L;
+    lua.lua_pushglobaltable(L);
+    pushString(L, name);
+    lua.lua_createtable(L, items.length, 0);
+    for (let i = 0; i < items.length; i++) {
+      pushString(L, items[i]!);
+      lua.lua_rawseti(L, -2, i + 1);
+    }
+    lua.lua_rawset(L, -3); // raw: the globals are locked for scripts, not for the server
+    lua.lua_pop(L, 1);
+  }
+
+  private registerRedisApi(): void {
+    const L = this.L;
+    lua.lua_newtable(L);
+    const fn = (name: string, f: (L: unknown) => number): void => {
+      lua.lua_pushcfunction(L, f);
+      lua.lua_setfield(L, -2, to_luastring(name));
+    };
+    fn('call', (l) => this.redisCall(l, true));
+    fn('pcall', (l) => this.redisCall(l, false));
+    fn('sha1hex', (l) => this.sha1hexFn(l));
+    fn('error_reply', (l) => singleField(l, 'err'));
+    fn('status_reply', (l) => singleField(l, 'ok'));
+    fn('log', (l) => this.logFn(l));
+    fn('setresp', (l) => this.setRespFn(l));
+    // Redis 7 always replicates effects; these stay for old scripts.
+    fn('replicate_commands', (l) => {
+      lua.lua_pushboolean(l, true);
+      return 1;
+    });
+    for (const [i, level] of LOG_LEVELS.entries()) {
+      lua.lua_pushinteger(L, i);
+      lua.lua_setfield(L, -2, to_luastring(`LOG_${level.toUpperCase()}`));
+    }
+    pushString(L, '7.0.15');
+    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION'));
+    lua.lua_pushinteger(L, 0x07000f);
+    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION_NUM'));
+    lua.lua_setglobal(L, to_luastring('redis'));
+  }
+
+  /** redis.call / redis.pcall (luaRedisGenericCommand): errors are raised, or returned as {err=}. */
+  private redisCall(L: unknown, raise: boolean): number {
+    const argc: number = lua.lua_gettop(L);
+    const args: string[] = [];
+    let refused: string | null = argc === 0 ? 'Please specify at least one argument for this redis lib call' : null;
+    for (let i = 1; i <= argc && refused === null; i++) {
+      if (lua.lua_type(L, i) === lua.LUA_TNUMBER) {
+        args.push(lua.lua_isinteger(L, i) ? String(lua.lua_tointeger(L, i)) : formatG17Arg(lua.lua_tonumber(L, i)));
+        continue;
+      }
+      const s = lua.lua_type(L, i) === lua.LUA_TSTRING ? luaString(L, i) : null;
+      if (s === null) refused = 'Lua redis lib command arguments must be strings or integers';
+      else args.push(s);
+    }
+    lua.lua_settop(L, 0);
+    const result: CallResult = refused === null ? this.host.call(args) : { refused };
+    if (result !== null && typeof result === 'object' && 'refused' in result) {
+      pushErrorTable(L, result.refused);
+      return raise ? lua.lua_error(L) : 1;
+    }
+    pushReply(L, result);
+    if (raise && result instanceof ReplyErrorValue) return lua.lua_error(L);
+    return 1;
+  }
+
+  private sha1hexFn(L: unknown): number {
+    if (lua.lua_gettop(L) !== 1) {
+      pushErrorTable(L, 'wrong number of arguments');
+      return lua.lua_error(L);
+    }
+    pushString(L, sha1hex(luaString(L, 1) ?? ''));
+    return 1;
+  }
+
+  private logFn(L: unknown): number {
+    const argc: number = lua.lua_gettop(L);
+    if (argc < 2) return raiseText(L, 'redis.log() requires two arguments or more.');
+    if (!lua.lua_isnumber(L, 1)) return raiseText(L, 'First argument must be a number (log level).');
+    const level = Math.trunc(lua.lua_tonumber(L, 1));
+    if (level < 0 || level > 3) return raiseText(L, 'Invalid debug level.');
+    const parts: string[] = [];
+    for (let i = 2; i <= argc; i++) {
+      const s = luaString(L, i);
+      if (s !== null) parts.push(s);
+    }
+    this.host.log(LOG_LEVELS[level]!, parts.join(' '));
+    return 0;
+  }
+
+  private setRespFn(L: unknown): number {
+    if (lua.lua_gettop(L) !== 1) return raiseText(L, 'redis.setresp() requires one argument.');
+    const resp = Math.trunc(lua.lua_tonumber(L, 1));
+    if (resp !== 2 && resp !== 3) return raiseText(L, 'RESP version must be 2 or 3.');
+    this.resp = resp;
+    return 0;
+  }
+}
+
+function raiseText(L: unknown, text: string): number {
+  pushErrorTable(L, text);
+  return lua.lua_error(L);
+}
+
+/** redis.error_reply / redis.status_reply: {err="…"} (with ERR added when no code) / {ok="…"}. */
+function singleField(L: unknown, field: 'err' | 'ok'): number {
+  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
+    pushErrorTable(L, 'wrong number or type of arguments');
+    return 1;
+  }
+  const text = luaString(L, 1)!;
+  if (field === 'err') {
+    pushErrorTable(L, text.startsWith('-') ? text : `-${text}`);
+    return 1;
+  }
+  lua.lua_newtable(L);
+  pushString(L, 'ok');
+  pushString(L, text);
+  lua.lua_settable(L, -3);
+  return 1;
+}
+
+/** a|0 for any Lua number: ToInt32, the modulo-2^32 normalisation LuaBitOp's bit.tobit makes. */
+function int32Arg(L: unknown, i: number): number {
+  return lauxlib.luaL_checknumber(L, i) | 0;
+}
+
+/**
+ * LuaBitOp (`bit`, as Redis loads it): 32-bit signed results. In JS, because fengari's integers are
+ * 32-bit and Lua-side masks like 0xffffffff would not fit them.
+ */
+function registerBitLibrary(L: unknown): void {
+  const fold = (op: (a: number, b: number) => number) => (l: unknown): number => {
+    const n: number = lua.lua_gettop(l);
+    let r = int32Arg(l, 1);
+    for (let i = 2; i <= n; i++) r = op(r, int32Arg(l, i));
+    lua.lua_pushinteger(l, r | 0);
+    return 1;
+  };
+  const binary = (op: (x: number, n: number) => number) => (l: unknown): number => {
+    lua.lua_pushinteger(l, op(int32Arg(l, 1), int32Arg(l, 2) & 31) | 0);
+    return 1;
+  };
+  const fns: Record<string, (l: unknown) => number> = {
+    tobit: fold((a) => a),
+    bnot: (l) => {
+      lua.lua_pushinteger(l, ~int32Arg(l, 1));
+      return 1;
+    },
+    band: fold((a, b) => a & b),
+    bor: fold((a, b) => a | b),
+    bxor: fold((a, b) => a ^ b),
+    lshift: binary((x, n) => x << n),
+    rshift: binary((x, n) => x >>> n),
+    arshift: binary((x, n) => x >> n),
+    rol: binary((x, n) => (x << n) | (x >>> (32 - n))),
+    ror: binary((x, n) => (x >>> n) | (x << (32 - n))),
+    bswap: (l) => {
+      const x = int32Arg(l, 1);
+      lua.lua_pushinteger(l, ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24));
+      return 1;
+    },
+    tohex: (l) => {
+      const x = int32Arg(l, 1);
+      let n = lua.lua_isnoneornil(l, 2) ? 8 : int32Arg(l, 2);
+      const upper = n < 0;
+      if (upper) n = -n;
+      if (n > 8) n = 8;
+      const hex = (x >>> 0).toString(16).padStart(8, '0').slice(8 - n);
+      pushString(l, upper ? hex.toUpperCase() : hex);
+      return 1;
+    },
+  };
+  lua.lua_newtable(L);
+  for (const [name, f] of Object.entries(fns)) {
+    lua.lua_pushcfunction(L, f);
+    lua.lua_setfield(L, -2, to_luastring(name));
+  }
+  lua.lua_setglobal(L, to_luastring('bit'));
+}

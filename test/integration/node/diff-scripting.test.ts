@@ -1,0 +1,83 @@
+// Scripting: EVAL/EVALSHA/EVAL_RO/EVALSHA_RO and SCRIPT on our node vs real redis-server, same
+// commands, same replies (Redis's Lua → reply conversions, reply → Lua conversions, error texts).
+import { beforeEach, describe, expect, it } from 'vitest';
+import { usePair } from '../../helpers/differential.js';
+
+describe('scripting matches redis-server', () => {
+  const p = usePair();
+  beforeEach(async () => {
+    await p.both('FLUSHALL');
+    await p.both('SCRIPT', 'FLUSH');
+  });
+
+  it('Lua values become replies as Redis converts them', async () => {
+    await p.same(
+      ['EVAL', 'return 1', '0'], ['EVAL', 'return 3.99', '0'], ['EVAL', 'return -3.99', '0'], ['EVAL', "return 'x'", '0'],
+      ['EVAL', 'return true', '0'], ['EVAL', 'return false', '0'], ['EVAL', 'return nil', '0'],
+      ['EVAL', "return {1, 2, 3.9, 'x', nil, 5}", '0'], ['EVAL', "return {1, {2, {'a'}}, {}}", '0'],
+      ['EVAL', "return {ok='fine'}", '0'], ['EVAL', "return {err='boom'}", '0'], ['EVAL', "return {err='My code here'}", '0'],
+      ['EVAL', "return redis.error_reply('My Error')", '0'], ['EVAL', "return redis.error_reply('-X y')", '0'],
+      ['EVAL', "return redis.status_reply('FINE')", '0'], ['EVAL', 'return {true, false, 1}', '0'],
+      ['EVAL', "return redis.sha1hex('')", '0'], ['EVAL', 'return redis.sha1hex()', '0'],
+      ['EVAL', 'return 2^40', '0'], ['EVAL', 'return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}', '2', 'k1', 'k2', 'a1', 'a2'],
+      ['EVAL', 'return unpack({1, 2, 3})', '0'], ['EVAL', 'return {unpack({1, 2, 3})}', '0'], ['EVAL', 'return table.getn({1, 2})', '0'],
+      ['EVAL', "return {bit.band(0xff, -1), bit.tohex(-1), bit.bnot(0), bit.rshift(-1, 28), bit.tobit(2^32 + 5), bit.tohex(255, -4), bit.bor(1, 2, 4), bit.bxor(5, 3), bit.lshift(1, 31), bit.arshift(-256, 4)}", '0'],
+    );
+  });
+
+  it('redis.call replies become Lua values; binary-safe strings', async () => {
+    await p.both('SET', 's', 'foo');
+    await p.both('RPUSH', 'l', 'a', 'b');
+    await p.same(
+      ['EVAL', "return redis.call('get', KEYS[1])", '1', 's'], ['EVAL', "return type(redis.call('get', 'nokey'))", '0'],
+      ['EVAL', "return redis.call('get', 'nokey') == false", '0'], ['EVAL', "return redis.call('set', 'x', 'y')", '0'],
+      ['EVAL', "return redis.call('set', 'x', 'y')['ok']", '0'], ['EVAL', "return redis.call('lrange', 'l', 0, -1)", '0'],
+      ['EVAL', "return redis.call('incr', 'cnt') + 1", '0'], ['EVAL', "return tostring(redis.call('incr', 'cnt'))", '0'],
+      ['EVAL', "return redis.call('incrby', 'big', 2^40)", '0'], ['EVAL', "return redis.call('incrbyfloat', 'f', 1.5)", '0'],
+      ['EVAL', "return redis.pcall('incr', 's')", '0'], ['EVAL', "return redis.pcall('incr', 's')['err']", '0'],
+      ['EVAL', "local ok, e = pcall(redis.call, 'incr', 's'); return {tostring(ok), e}", '0'],
+      ['EVAL', "return redis.call('set', KEYS[1], ARGV[1])", '1', 'bin', '\u0000\u00ff\r\nx'], ['GET', 'bin'],
+      ['EVAL', "return redis.call('get', 'bin')", '0'], ['EVAL', "return #redis.call('get', 'bin')", '0'],
+      ['EVAL', "return redis.call('exists', 's', 'l', 'none')", '0'], ['EVAL', "return redis.call('hgetall', 'nokey')", '0'],
+      ['EVAL', "redis.call('select', 1); redis.call('set', 'in1', 'v'); return redis.call('dbsize')", '0'], ['DBSIZE'],
+    );
+  });
+
+  it('script errors carry Redis 7.0 texts', async () => {
+    await p.both('SET', 's', 'foo');
+    await p.same(
+      ['EVAL', "error('x')", '0'], ['EVAL', "error({err='tbl'})", '0'], ['EVAL', "return redis.call('nosuch')", '0'],
+      ['EVAL', "return redis.pcall('nosuch')", '0'], ['EVAL', "return redis.call('set', 'a')", '0'],
+      ['EVAL', "return redis.call('incr', 's')", '0'], ['EVAL', "return redis.call()", '0'], ['EVAL', "return redis.call('get', {})", '0'],
+      ['EVAL', "return redis.call('multi')", '0'], ['EVAL', 'x = 1', '0'], ['EVAL', 'return y', '0'], ['EVAL', 'return 1 +', '0'],
+      ['EVAL', "\n\nerror('line three')", '0'], ['EVAL', 'return 1', '-1'], ['EVAL', 'return 1', '2', 'a'], ['EVAL', 'return 1', 'x'],
+      ['EVAL', 'return 1'], ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'], ['EVALSHA', 'short', '0'],
+      ['EVAL_RO', "return redis.call('set', 'a', 'b')", '0'], ['EVAL_RO', "return redis.call('get', 's')", '0'],
+      ['EVAL', "redis.log(redis.LOG_WARNING, 'from a test')", '0'], ['EVAL', 'redis.log(1)', '0'], ['EVAL', "redis.log('x', 'y')", '0'],
+      ['EVAL', "redis.log(9, 'y')", '0'], ['EVAL', 'redis.setresp(4)', '0'], ['EVAL', 'return redis.setresp(2)', '0'],
+      ['EVAL', 'return dofile', '0'], ['EVAL', 'return print', '0'],
+    );
+  });
+
+  it('SCRIPT LOAD / EXISTS / FLUSH / KILL and EVALSHA / EVALSHA_RO', async () => {
+    const [sha] = await p.same(['SCRIPT', 'LOAD', "return redis.call('incr', KEYS[1])"]);
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    await p.same(
+      ['EVALSHA', sha as string, '1', 'c'], ['EVALSHA', (sha as string).toUpperCase(), '1', 'c'], ['EVALSHA_RO', sha as string, '1', 'c'],
+      ['SCRIPT', 'EXISTS', sha as string, 'ffffffffffffffffffffffffffffffffffffffff'], ['SCRIPT', 'LOAD', 'return 1 +'],
+      ['EVAL', 'return 7', '0'], ['SCRIPT', 'EXISTS', 'a5260dd66ce02462c5b5231c727b3f7772c0bcc5'], ['SCRIPT', 'KILL'],
+      ['SCRIPT', 'FLUSH', 'BAD'], ['SCRIPT', 'FLUSH', 'ASYNC'], ['SCRIPT', 'EXISTS', sha as string], ['EVALSHA', sha as string, '1', 'c'],
+      ['SCRIPT', 'FLUSH', 'SYNC'], ['SCRIPT', 'FLUSH'], ['SCRIPT', 'LOAD'], ['SCRIPT', 'EXISTS'], ['SCRIPT', 'NOPE'],
+      ['COMMAND', 'GETKEYS', 'EVAL', 'return 1', '2', 'a', 'b', 'c'], ['COMMAND', 'GETKEYS', 'EVALSHA_RO', sha as string, '1', 'a', 'b'],
+      ['COMMAND', 'GETKEYS', 'EVAL', 'return 1', '0'],
+    );
+  });
+
+  it('scripts are atomic inside MULTI and see their own writes; blocking commands do not block', async () => {
+    await p.same(
+      ['MULTI'], ['EVAL', "redis.call('rpush', 'q', 'a'); return redis.call('llen', 'q')", '0'], ['INCR', 'n'], ['EXEC'],
+      ['EVAL', "return redis.call('blpop', 'empty', 0)", '0'], ['EVAL', "return redis.call('blpop', 'q', 0)", '0'],
+      ['EVAL', "redis.call('del', 'q'); redis.call('rpush', 'q', 1, 2, 3); return redis.call('lrange', 'q', 0, -1)", '0'],
+    );
+  });
+});
