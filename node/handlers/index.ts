@@ -17,6 +17,7 @@ import { replicationHandlers } from './replication.js';
 import { scriptingHandlers } from './scripting.js';
 import { serverHandlers } from './server.js';
 import { setHandlers } from './sets.js';
+import { slotsDelHandlers } from './slots-del.js';
 import { stringHandlers } from './strings.js';
 import { transactionHandlers } from './transactions.js';
 import { waitOffsetHandlers } from './wait-offset.js';
@@ -28,6 +29,7 @@ export const HANDLERS: HandlerMap = {
   ...connectionHandlers,
   ...stringHandlers,
   ...keyHandlers,
+  ...slotsDelHandlers,
   ...listHandlers,
   ...hashHandlers,
   ...setHandlers,

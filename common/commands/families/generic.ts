@@ -41,4 +41,6 @@ export const genericCommands = [
   }),
   c('slotsinfo', -1, 'readonly admin', null, 'deny', { deny: ADMIN }),
   c('slotsscan', -3, 'readonly admin', null, 'deny', { deny: ADMIN }),
+  // Deletes in bounded steps over several event-loop turns; each key propagates as a DEL.
+  c('slotsdel', -2, 'write admin noscript no_multi', null, 'deny', { deny: ADMIN }),
 ];
