@@ -122,7 +122,8 @@ export class StreamHub {
   async stats(): Promise<StatsSnapshot | null> {
     this.demandUntil = Date.now() + DEMAND_MS;
     this.activate();
-    if (!this.latestStats) {
+    // After an idle spell the last sample is old: take a fresh one (the groups first, then the sample).
+    if (!this.latestStats || Date.now() - this.latestStats.at > 2 * STATS_MS) {
       await this.refreshStore();
       await this.sampleStats();
     }
