@@ -105,6 +105,8 @@ program
   .option('--product <name>', 'product (cluster) name')
   .option('--token <token>', 'bearer token of the API (prefer --token-file or TESSERA_TOKEN)')
   .option('--token-file <file>', 'read the token from a file')
+  .option('--node-password-file <file>', "read the nodes' requirepass from a file (or TESSERA_NODE_PASSWORD)")
+  .option('--proxy-admin-token-file <file>', "read the proxies' admin-token from a file (or TESSERA_PROXY_ADMIN_TOKEN)")
   .option('--open-reads', 'serve GET routes without the token')
   .option('--advertise <url>', 'URL other coordinators and the CLI reach this one at (default http://<listen>)')
   .option('--leader-ttl <seconds>', 'a dead leader is replaced after this long', int)

@@ -1,6 +1,7 @@
 // Coordinator (dashboard) configuration: defaults, the TOML file (configs/dashboard.toml) and
-// command-line flags. Unknown keys are errors naming the key. The token may come from a flag, a
-// file or TESSERA_TOKEN, so it need not appear in argv or in the TOML file.
+// command-line flags. Unknown keys are errors naming the key. The secrets (the API token, the
+// nodes' password, the proxies' admin token) may come from a file flag or an environment variable,
+// so they need not appear in argv or in the TOML file.
 import { readFileSync } from 'node:fs';
 import { parseToml } from '../common/toml.js';
 import { checkKeySegment } from '../common/store/keys.js';
@@ -21,6 +22,10 @@ export interface DashboardConfig {
   leaderTtl: number;
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   logLevel: string;
+  /** The nodes' requirepass, sent to every node (ownership, migrations, health, failover); '' = none. */
+  nodePassword: string;
+  /** The proxies' admin-token, for the web UI's live proxy stats; '' = none. */
+  proxyAdminToken: string;
 }
 
 export const DASHBOARD_DEFAULTS: DashboardConfig = {
@@ -32,13 +37,23 @@ export const DASHBOARD_DEFAULTS: DashboardConfig = {
   advertise: '',
   leaderTtl: 3,
   logLevel: 'info',
+  nodePassword: '',
+  proxyAdminToken: '',
 };
 
 /** TOML names (kebab-case, as in configs/dashboard.toml) → config fields. */
 const TOML_NAMES: Record<string, keyof DashboardConfig> = {
   listen: 'listen', store: 'store', product: 'product', token: 'token', 'open-reads': 'openReads',
   advertise: 'advertise', 'leader-ttl': 'leaderTtl', 'log-level': 'logLevel',
+  'node-password': 'nodePassword', 'proxy-admin-token': 'proxyAdminToken',
 };
+
+/** Each secret: its environment variable and its file flag (as commander names it). */
+const SECRETS = [
+  { field: 'token', env: 'TESSERA_TOKEN', file: 'tokenFile' },
+  { field: 'nodePassword', env: 'TESSERA_NODE_PASSWORD', file: 'nodePasswordFile' },
+  { field: 'proxyAdminToken', env: 'TESSERA_PROXY_ADMIN_TOKEN', file: 'proxyAdminTokenFile' },
+] as const;
 
 export function dashboardTomlNames(): Record<string, keyof DashboardConfig> {
   return TOML_NAMES;
@@ -49,11 +64,22 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export interface DashboardFlags extends Partial<DashboardConfig> {
   config?: string;
   tokenFile?: string;
+  nodePasswordFile?: string;
+  proxyAdminTokenFile?: string;
 }
 
-/** Defaults < TOML file < TESSERA_TOKEN (token only) < --token-file < flags. */
+/** A secret file's content without its final newline. */
+function readSecretFile(path: string): string {
+  return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+}
+
+/**
+ * Defaults < TOML file < environment (TESSERA_TOKEN, TESSERA_NODE_PASSWORD,
+ * TESSERA_PROXY_ADMIN_TOKEN) < file flags (--token-file, --node-password-file,
+ * --proxy-admin-token-file) < flags.
+ */
 export function loadDashboardConfig(flags: DashboardFlags, env: Readonly<Record<string, string | undefined>> = process.env): DashboardConfig {
-  const { config: file, tokenFile, ...overrides } = flags;
+  const { config: file, tokenFile: _t, nodePasswordFile: _n, proxyAdminTokenFile: _p, ...overrides } = flags;
   const config: DashboardConfig = { ...DASHBOARD_DEFAULTS };
   if (file) {
     for (const [k, v] of Object.entries(parseToml(readFileSync(file, 'utf8')))) {
@@ -63,8 +89,12 @@ export function loadDashboardConfig(flags: DashboardFlags, env: Readonly<Record<
       (config as unknown as Record<string, unknown>)[field] = v;
     }
   }
-  if (env.TESSERA_TOKEN) config.token = env.TESSERA_TOKEN;
-  if (tokenFile !== undefined) config.token = readFileSync(tokenFile, 'utf8').replace(/\r?\n$/, '');
+  for (const secret of SECRETS) {
+    const fromEnv = env[secret.env];
+    if (fromEnv) config[secret.field] = fromEnv;
+    const path = flags[secret.file];
+    if (path !== undefined) config[secret.field] = readSecretFile(path);
+  }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   checkKeySegment('product', config.product);
   if (config.token === '') throw new Error('no token: give --token-file FILE, TESSERA_TOKEN, or token in the config file (the API can change the whole cluster)');

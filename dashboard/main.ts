@@ -1,4 +1,5 @@
-// `tessera dashboard --store URL --product NAME [--listen host:port] [--token-file F]`: the
+// `tessera dashboard --store URL --product NAME [--listen host:port] [--token-file F]
+// [--node-password-file F] [--proxy-admin-token-file F]`: the
 // coordinator. It listens at once (a standby serves reads) and campaigns for the product's
 // leader lock in the background; SIGTERM resigns, so a standby takes over without waiting.
 import { hostname } from 'node:os';
@@ -37,8 +38,9 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const cluster = new Cluster(store, config.product, leadership);
   // The leader's work: reconciling nodes' slot ownership and driving migrations (one at a time
   // through `serial`: every step that raises the epoch or tells nodes their slots).
-  // The nodes' requirepass, if they have one (tessera up passes it; never on the command line).
-  const nodes = new RedisNodeApi(env.TESSERA_NODE_PASSWORD || null);
+  // The nodes' requirepass, if they have one (a file flag or TESSERA_NODE_PASSWORD; never in argv).
+  const nodePassword = config.nodePassword || null;
+  const nodes = new RedisNodeApi(nodePassword);
   const serial = new Serial();
   const reconciler = new Reconciler(store, config.product, leadership, nodes, (msg) => log(msg));
   const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg) });
@@ -46,8 +48,8 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   // Health checks and failover (issue 9): run by the leader only, next to reconcile and migrations.
   let logEvent: (fields: Record<string, unknown>, msg: string) => void = () => {};
   const events = new EventLog(store, config.product, (fields, msg) => logEvent(fields, msg));
-  const repl = new RedisReplicationAdmin(env.TESSERA_NODE_PASSWORD || null);
-  const probe = new RedisProbe(env.TESSERA_NODE_PASSWORD || null);
+  const repl = new RedisReplicationAdmin(nodePassword);
+  const probe = new RedisProbe(nodePassword);
   const failover = new Failover({ store, product: config.product, leader: leadership, nodes, repl, probe, reconciler, serial, events, migrations: migrator, log: (msg) => log(msg) });
   reconciler.skipNode = (addr) => {
     const down = failover.health.downFor(addr);
@@ -58,7 +60,7 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const app = buildApp({
     failover: { failover, events, store },
     cluster, leadership, token: config.token, openReads: config.openReads, logger,
-    live: { nodePassword: env.TESSERA_NODE_PASSWORD || null, proxyAdminToken: env.TESSERA_PROXY_ADMIN_TOKEN || null },
+    live: { nodePassword, proxyAdminToken: config.proxyAdminToken || null },
     migrations: { migrator, rebalance: { store, product: config.product, nodes, migrator } },
   });
   log = (msg) => app.log.info(msg);
