@@ -25,6 +25,8 @@ export class ScriptRunner {
   private readonly vm: LuaVm;
   private readonly scripts = new Map<string, Script>();
   private ctx: RunContext | null = null;
+  /** Where a script's commands write their replies (one: scripts never nest, EVAL is noscript). */
+  private readonly writer = new ReplyWriter();
 
   constructor(private readonly server: NodeServer) {
     this.vm = new LuaVm({
@@ -65,7 +67,7 @@ export class ScriptRunner {
     const outerStream = server.transactionStream;
     const stream: Array<[number, readonly string[]]> = outerStream ?? [];
     const saved = { w: s.w, db: s.db, replyMode: s.replyMode, skip: s.skipNextReply };
-    const writer = new ReplyWriter();
+    const writer = this.writer;
     this.ctx = { session: s, readOnly, writer };
     server.transactionStream = stream;
     // The script's commands write to the script writer; CLIENT REPLY applies to EVAL's own reply.
@@ -76,6 +78,7 @@ export class ScriptRunner {
       runAsExec(s, () => this.vm.run(script.ref, sha, keys, argv, saved.w));
     } finally {
       this.ctx = null;
+      if (writer.length > 0) writer.take(); // a call cut short by an exception
       setWriter(s, saved.w);
       s.db = saved.db; // SELECT inside a script does not change the caller's db (Redis 7)
       s.replyMode = saved.replyMode;
