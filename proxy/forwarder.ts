@@ -11,6 +11,11 @@
 // keeps the client's order of effects: a request of this client for a slot with a request in
 // -TRYAGAIN back-off waits behind it (see Chain), so a later SET/GET on the same key can never
 // run before the retried MSET it followed in the client's pipeline.
+//
+// A -MOVED that points back at the node that just redirected here (or at the node itself), or
+// one that comes after the hop budget is spent, is a slot changing hands between the two (the
+// nodes are told one after the other): it is waited out like a -TRYAGAIN (same chain, same
+// bounded budget) instead of reaching the client, which must never see a redirect from us.
 import { encodeCommand } from '../common/resp/encode.js';
 import type { ReplyCallback, ReplyStream } from './backend/connection.js';
 import { errorFrame } from './merge.js';
@@ -177,7 +182,7 @@ export class Forwarder {
    * `waited` = ms of TRYAGAIN back-off spent so far (the next wait doubles the last one),
    * `head` = this is the head of its slot's chain (its settling lets the next one go).
    */
-  private send(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean): void {
+  private send(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean, from: string | null = null): void {
     const link = this.links.link(addr);
     // Queued in one synchronous run, so ASKING and the request are adjacent on the link: no other
     // request of this client or another can come between them.
@@ -187,7 +192,7 @@ export class Forwarder {
         if (reply === null) return this.settle(done, errorFrame(error!), slot, head);
         const kind = redirectKind(reply);
         if (kind === 0) return this.settle(done, reply, slot, head);
-        this.redirect(kind, addr, raw, slot, done, stream, hops, asking, waited, seq, head, reply);
+        this.redirect(kind, addr, raw, slot, done, stream, hops, asking, waited, seq, head, reply, from);
       } catch (err) {
         this.hooks.onInternalError(err); // this client only: the link goes on with the next reply
       }
@@ -203,16 +208,20 @@ export class Forwarder {
     }
   }
 
-  private redirect(kind: number, addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean, reply: Buffer): void {
+  /** `from`: the node whose redirect sent this hop here (null for a first or re-sent request). */
+  private redirect(kind: number, addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, asking: boolean, waited: number, seq: number, head: boolean, reply: Buffer, from: string | null): void {
     if (kind === TRYAGAIN) return this.tryAgain(addr, raw, slot, done, stream, hops, asking, waited, seq, head, reply);
-    const target = hops < MAX_REDIRECTS ? redirectTarget(reply) : null;
+    const target = redirectTarget(reply);
     if (target === null) return this.settle(done, reply, slot, head);
     if (kind === MOVED) {
       this.hooks.onMoved();
       if (slot >= 0) this.router.moved(slot, target);
-      return this.send(target, raw, slot, done, stream, hops + 1, false, waited, seq, head);
+      // Bounced back (or the hops are spent): the two nodes are between two states; wait it out.
+      if (target === from || target === addr || hops >= MAX_REDIRECTS) return this.tryAgain(target, raw, slot, done, stream, 0, false, waited, seq, head, reply);
+      return this.send(target, raw, slot, done, stream, hops + 1, false, waited, seq, head, addr);
     }
-    if (kind === ASK) this.send(target, raw, slot, done, stream, hops + 1, true, waited, seq, head);
+    if (hops >= MAX_REDIRECTS) return this.tryAgain(target, raw, slot, done, stream, 0, true, waited, seq, head, reply);
+    this.send(target, raw, slot, done, stream, hops + 1, true, waited, seq, head, addr);
   }
 
   /**

@@ -201,7 +201,9 @@ export class Reconciler {
       const now = await this.store.get(epochKey(this.product));
       if ((now?.revision ?? null) !== (st.epochEntry?.revision ?? null)) throw new Error('the epoch changed during reconcile; retrying later');
     }
-    await Promise.all(plans.map(async (p) => {
+    // Gainers first: a node that comes to own (or import) a slot is told before the one that
+    // gives it up, so the loser's -MOVED/-ASK never points at a node that would bounce it back.
+    const tell = async (p: Plan) => {
       try {
         if (p.action === 'none') return void report.agreed.push(p.addr);
         if (p.action === 'confirm') {
@@ -220,7 +222,10 @@ export class Reconciler {
       } catch (err) {
         report.failed.push({ addr: p.addr, error: (err as Error).message });
       }
-    }));
+    };
+    const first = plans.filter((p) => p.action !== 'none' && gains(p.have.ranges, p.want));
+    await Promise.all(first.map(tell));
+    await Promise.all(plans.filter((p) => !first.includes(p)).map(tell));
     // A node that stays down is logged once (and again when its error changes), not every second.
     const failing = new Map(report.failed.map((f) => [f.addr, f.error]));
     for (const [addr, error] of failing) if (this.failing.get(addr) !== error) this.log(`reconcile: node ${addr}: ${error} (retried every second)`);
@@ -238,6 +243,31 @@ export class Reconciler {
       }
     }
   }
+}
+
+/** Rank of a slot state by how much of the slot a node serves: a gain is a move up. */
+const SERVES: Record<NodeSlotRange['state'], number> = { none: 0, migrating: 1, importing: 1, owned: 2 };
+
+/**
+ * True if `want` makes the node serve some slot it does not serve in `have` (none → importing,
+ * importing/migrating → owned, none → owned): such a node must be told before the one losing it.
+ */
+export function gains(have: readonly NodeSlotRange[], want: readonly NodeSlotRange[]): boolean {
+  const rank = new Uint8Array(SLOT_COUNT);
+  for (const r of have) for (let s = r.start; s <= Math.min(r.end, SLOT_COUNT - 1); s++) rank[s] = SERVES[r.state];
+  for (const r of want) {
+    if (r.state === 'none') continue;
+    for (let s = r.start; s <= Math.min(r.end, SLOT_COUNT - 1); s++) {
+      if (SERVES[r.state] > rank[s]!) return true;
+      if (r.state === 'importing' && rank[s] === 1 && !isImporting(have, s)) return true; // migrating → importing
+    }
+  }
+  return false;
+}
+
+function isImporting(ranges: readonly NodeSlotRange[], slot: number): boolean {
+  for (const r of ranges) if (slot >= r.start && slot <= r.end) return r.state === 'importing';
+  return false;
 }
 
 function planAction(have: NodeOwnership, differ: number, epoch: number): Plan['action'] {

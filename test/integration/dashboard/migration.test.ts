@@ -210,7 +210,16 @@ describe('online slot migration through the coordinator', () => {
     }, { timeoutMs: 30_000, what: 'the migration to be half-way' });
     await dashboard!.kill();
     await startDashboard();
-    await api('PUT', '/migrations/settings', { keysPerSecond: 0, batchKeys: 500, concurrency: 8 });
+    // Leading comes before the migrator has loaded the records (NOT_LEADER until then).
+    await waitFor(async () => {
+      try {
+        await api('PUT', '/migrations/settings', { keysPerSecond: 0, batchKeys: 500, concurrency: 8 });
+        return true;
+      } catch (err) {
+        if (/NOT_LEADER/.test((err as Error).message)) return false;
+        throw err;
+      }
+    }, { timeoutMs: 30_000, what: 'the new leader to take migration settings' });
     await waitFor(async () => (await api<{ state: string }>('GET', `/migrations/${created.id}`)).state === 'done', { timeoutMs: 90_000, what: 'the resumed migration to finish' });
     await load.end();
     expect(dashboard!.output()).toMatch(/resuming \d+ slot migration/);
@@ -255,13 +264,20 @@ describe('online slot migration through the coordinator', () => {
     expect(pause.code, pause.err).toBe(0);
     const paused = Number(/pause: (\d) slot/.exec(pause.out)![1]);
     expect(paused).toBeGreaterThanOrEqual(3);
-    expect(await tessera(['migration', 'resume', slots])).toMatchObject({ code: 0, out: `resume: ${paused} slot(s) changed\n` });
+    // The one mover call in flight at pause time (concurrency 1) may empty its slot: that slot
+    // then finishes though paused (nothing left to move), so resume changes one fewer.
+    const resume = await tessera(['migration', 'resume', slots]);
+    expect(resume.code, resume.err).toBe(0);
+    const resumed = Number(/resume: (\d) slot\(s\) changed/.exec(resume.out)![1]);
+    expect(resumed).toBeGreaterThanOrEqual(paused - 1);
+    expect(resumed).toBeLessThanOrEqual(paused);
     expect((await tessera(['migration', 'cancel', slots])).code).toBe(0);
     const end = await waiting;
     expect(end.code).toBe(1); // --wait exits 0 only when every slot is done
     const last = JSON.parse(end.out.trim().split('\n').pop()!) as { id: string; slots: { total: number; cancelled: number; done: number } };
     expect(last.slots.total).toBe(4);
-    expect(last.slots.cancelled).toBeGreaterThanOrEqual(3);
+    expect(last.slots.cancelled).toBeGreaterThanOrEqual(resumed - 1);
+    expect(last.slots.cancelled).toBeGreaterThanOrEqual(1);
     expect(last.slots.cancelled + last.slots.done).toBe(4);
     const records = (await api<{ records: Array<{ slot: number; phase: string }> }>('GET', `/migrations/${last.id}`)).records;
     for (const r of records) if (r.phase === 'done') ownerBefore.set(r.slot, 1);
