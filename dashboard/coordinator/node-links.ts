@@ -51,11 +51,12 @@ export function splitAddr(addr: string): { host: string; port: number } {
 }
 
 export class NodeLinks {
-  private readonly links = new Map<string, { addr: string; redis: Redis }>();
+  /** Per link, the last connection error (ECONNREFUSED, ETIMEDOUT, WRONGPASS…) until it is ready again. */
+  private readonly links = new Map<string, { addr: string; redis: Redis; lastError: string | null }>();
 
   constructor(private readonly opts: NodeLinkOptions) {}
 
-  private link(addr: string, lane: string): Redis {
+  private link(addr: string, lane: string): { redis: Redis; lastError: string | null } {
     const key = lane === '' ? addr : `${addr}#${lane}`;
     let l = this.links.get(key);
     if (!l) {
@@ -69,22 +70,27 @@ export class NodeLinks {
         enableReadyCheck: false,
         connectionName: this.opts.name,
       });
-      redis.on('error', () => {}); // reported through the failing calls
-      l = { addr, redis };
+      const entry: { addr: string; redis: Redis; lastError: string | null } = { addr, redis, lastError: null };
+      // Reported through the failing calls: "is not connected" names the cause.
+      redis.on('error', (err: Error) => (entry.lastError = err.message));
+      redis.on('ready', () => (entry.lastError = null));
+      l = entry;
       this.links.set(key, l);
     }
-    return l.redis;
+    return l;
   }
 
   /** Sends one command to `addr`; rejects with NodeTimeoutError past `timeoutMs`, or with the node's error. */
   async call(addr: string, args: ReadonlyArray<string | number>, o: CallOptions): Promise<unknown> {
-    const c = this.link(addr, o.lane ?? '');
-    if (o.failFast && c.status === 'reconnecting') throw new Error(`${addr} is not connected (reconnecting)`);
+    const l = this.link(addr, o.lane ?? '');
+    const c = l.redis;
+    const cause = () => (l.lastError === null ? '' : `: ${l.lastError}`);
+    if (o.failFast && c.status === 'reconnecting') throw new Error(`${addr} is not connected (reconnecting)${cause()}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         if (o.resetOnTimeout) c.disconnect(true);
-        reject(new NodeTimeoutError(`${addr} did not answer ${String(args[0])}${args.length > 1 ? ` ${String(args[1])}` : ''} within ${o.timeoutMs} ms`));
+        reject(new NodeTimeoutError(`${addr} did not answer ${String(args[0])}${args.length > 1 ? ` ${String(args[1])}` : ''} within ${o.timeoutMs} ms${c.status === 'ready' ? '' : cause()}`));
       }, o.timeoutMs);
     });
     let onReady: (() => void) | undefined;
@@ -94,7 +100,7 @@ export class NodeLinks {
         if (c.status === 'end' || c.status === 'close') void c.connect().catch(() => {});
         await new Promise<void>((resolve, reject) => {
           c.once('ready', (onReady = resolve));
-          if (o.failFast) c.once('close', (onDown = () => reject(new Error(`${addr} is not reachable (connection closed)`))));
+          if (o.failFast) c.once('close', (onDown = () => reject(new Error(`${addr} is not reachable (connection closed)${cause()}`))));
         });
       }
       return c.call(String(args[0]), ...args.slice(1).map(String));
