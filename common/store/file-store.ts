@@ -17,6 +17,11 @@ const POLL_INTERVAL_MS = 100;
 
 interface FileWatcher { prefix: string; next: number; stream: WatchStream }
 
+/** What identifies one version of the state file (see FileStore.cached). */
+function stampOf(st: { ino: number; mtimeMs: number; size: number }): string {
+  return `${st.ino}:${st.mtimeMs}:${st.size}`;
+}
+
 class FileEphemeralKey implements EphemeralKey {
   private readonly listeners: ((err: Error) => void)[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -87,6 +92,13 @@ export class FileStore implements CoordStore {
   private pollGeneration = 0;
   private lastStamp = '';
   private lastState: FileState | null = null;
+  /**
+   * The last state parsed or written by this process and the file it came from (inode, mtime,
+   * size of that very file: every write is a new file renamed into place, so a change by any
+   * process gives a new stamp). Readers reuse it while the file is unchanged and never modify it;
+   * writes parse their own copy.
+   */
+  private cached: { stamp: string; state: FileState } | null = null;
   private closed = false;
 
   private constructor(readonly dir: string) {
@@ -103,6 +115,28 @@ export class FileStore implements CoordStore {
 
   // ---- state I/O ----
 
+  /** The state for reading (shared: callers must not change it), parsed again only if the file changed. */
+  private async readCached(): Promise<FileState> {
+    let handle;
+    try {
+      handle = await open(this.statePath, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      throw err;
+    }
+    try {
+      // fstat and read on one descriptor: the stamp is that of the bytes read, whatever renames happen.
+      const stamp = stampOf(await handle.stat());
+      if (this.cached?.stamp === stamp) return this.cached.state;
+      const state = this.parse(await handle.readFile('utf8'));
+      this.cached = { stamp, state };
+      return state;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A private copy of the state (a write modifies it). */
   private async readFresh(): Promise<FileState> {
     let text: string;
     try {
@@ -111,6 +145,10 @@ export class FileStore implements CoordStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
       throw err;
     }
+    return this.parse(text);
+  }
+
+  private parse(text: string): FileState {
     let state: FileState;
     try {
       state = JSON.parse(text) as FileState;
@@ -123,20 +161,24 @@ export class FileStore implements CoordStore {
 
   /** Current state, with expired leases swept first (so a dead holder's keys are never returned). */
   private async read(): Promise<FileState> {
-    const state = await this.readFresh();
+    const state = await this.readCached();
     return hasExpiredLease(state, Date.now()) ? this.write(() => undefined).then((r) => r.state) : state;
   }
 
   private async persist(state: FileState): Promise<void> {
     const temp = `${this.statePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const handle = await open(temp, 'w');
+    let stamp: string;
     try {
       await handle.writeFile(JSON.stringify(state));
       await handle.sync();
+      stamp = stampOf(await handle.stat()); // a rename keeps inode, mtime and size
     } finally {
       await handle.close();
     }
     await rename(temp, this.statePath);
+    // Held under the lock: no other writer came between; readers now reuse what was written.
+    this.cached = { stamp, state };
   }
 
   /** Read-modify-write under the lock. Expired leases are swept in the same write. */
@@ -328,7 +370,7 @@ export class FileStore implements CoordStore {
     const stamp = st ? `${st.ino}:${st.mtimeMs}:${st.size}` : '';
     if (stamp !== this.lastStamp) {
       this.lastStamp = stamp;
-      this.deliver(await this.readFresh());
+      this.deliver(await this.readCached());
     }
     // Nobody may be writing, yet a dead holder's lease must still expire for watchers to see it.
     if (this.lastState && hasExpiredLease(this.lastState, Date.now())) await this.write(() => undefined);
