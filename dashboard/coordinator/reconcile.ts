@@ -226,9 +226,10 @@ export class Reconciler {
     const first = plans.filter((p) => p.action !== 'none' && gains(p.have.ranges, p.want));
     await Promise.all(first.map(tell));
     await Promise.all(plans.filter((p) => !first.includes(p)).map(tell));
-    // A node that stays down is logged once (and again when its error changes), not every second.
+    // A node that stays down is logged once, when it starts failing, and once when it answers
+    // again: not every pass, even as its error text changes (a down-for duration, a reconnecting link).
     const failing = new Map(report.failed.map((f) => [f.addr, f.error]));
-    for (const [addr, error] of failing) if (this.failing.get(addr) !== error) this.log(`reconcile: node ${addr}: ${error} (retried every second)`);
+    for (const [addr, error] of failing) if (!this.failing.has(addr)) this.log(`reconcile: node ${addr}: ${error} (retried every second)`);
     for (const addr of this.failing.keys()) if (!failing.has(addr)) this.log(`reconcile: node ${addr} answers again`);
     this.failing = failing;
     return report;
