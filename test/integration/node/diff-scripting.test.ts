@@ -59,6 +59,18 @@ describe('scripting matches redis-server', () => {
     );
   });
 
+  it('cjson encodes and decodes as lua-cjson', async () => {
+    await p.same(
+      ['EVAL', "return cjson.encode({1, 2, 'a/b', {x = 1.5}, true, {}, 0.1, -3, 1e20, 123456789012})", '0'],
+      ['EVAL', "return cjson.encode({a = {b = {}}, n = cjson.null})", '0'], ['EVAL', "return cjson.encode('\\0\\1\\31\"\\\\\\n')", '0'],
+      ['EVAL', 'return cjson.encode(function() end)', '0'], ['EVAL', 'return cjson.encode({[1] = 1, [100] = 2})', '0'],
+      ['EVAL', 'return cjson.encode({[1] = 1, [3] = 3})', '0'], ['EVAL', 'return cjson.encode(0 / 0)', '0'], ['EVAL', 'return cjson.encode()', '0'],
+      ['EVAL', 'local t = cjson.decode(ARGV[1]); return {t.a[1], t.a[2], type(t.a[3].b), tostring(t.a[3].b == cjson.null), t.c, tostring(t.d), t.r, #t.r}', '0',
+        '{"a":[1,2,{"b":null}],"c":"\\u00e9x\\u20ac","d":1.25,"r":"\u00e9"}'],
+      ['EVAL', "return cjson.encode(cjson.decode('[1,\"x\",[true,false],{\"k\":[]}]'))", '0'],
+    );
+  });
+
   it('SCRIPT LOAD / EXISTS / FLUSH / KILL and EVALSHA / EVALSHA_RO', async () => {
     const [sha] = await p.same(['SCRIPT', 'LOAD', "return redis.call('incr', KEYS[1])"]);
     expect(sha).toMatch(/^[0-9a-f]{40}$/);
