@@ -88,6 +88,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
+  { name: 'latency-tracking-info-percentiles', kind: 'list', default: '50 99 99.9', check: checkPercentiles },
   { name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LLONG_MAX, aliases: ['lua-time-limit'] },
   { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10 },
   { name: 'dir', kind: 'string', default: '.', protected: true, checkSet: checkDirExists },
@@ -155,6 +156,20 @@ function checkSaveRules(value: string): string | { error: string } {
   const parts = value.trim() === '' ? [] : value.trim().split(/\s+/);
   if (parts.length % 2 !== 0 || parts.some((p) => !/^\d+$/.test(p))) return { error: 'Invalid save parameters' };
   return parts.join(' ');
+}
+
+/** Redis's latency-tracking-info-percentiles: numbers in [0, 100], shown as printf %f trimmed. */
+function checkPercentiles(value: string): string | { error: string } {
+  const parts = value.trim() === '' ? [] : value.trim().split(/\s+/);
+  const nums = parts.map((p) => (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(p) ? Number(p) : NaN));
+  if (nums.some((n) => Number.isNaN(n))) return { error: 'Invalid latency-tracking-info-percentiles parameters' };
+  if (nums.some((n) => n < 0 || n > 100)) return { error: 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]' };
+  return nums.map(formatPercentile).join(' ');
+}
+
+/** printf("%f") with trailing zeros (and a bare dot) trimmed, like Redis's trimDoubleString. */
+export function formatPercentile(n: number): string {
+  return n.toFixed(6).replace(/\.?0+$/, '');
 }
 
 /** Redis's pathIsBaseName: file names set by config may not climb out of `dir`. */

@@ -134,6 +134,7 @@ export class Dispatcher {
       this.handlers.set(spec, handler);
     }
     const config = server.config;
+    server.stats.followConfig(config); // latency-tracking and its percentiles, read per command
     if (config.getBool('slot-ownership')) {
       const filePath = join(resolve(config.get('dir')), config.get('slot-ownership-file'));
       const ownership = new SlotOwnership({ filePath, log: (level, message) => server.log(level, message) });

@@ -5,6 +5,7 @@ import { replicationInfoFields } from './replication/info-fields.js';
 import type { NodeServer } from './server.js';
 import { aofOf } from './persistence/aof.js';
 import { VERSION } from './version.js';
+import { formatPercentile } from './config.js';
 
 type Field = [string, string | number];
 /** null: the section does not exist on this node (Slots without slot-ownership). */
@@ -21,14 +22,18 @@ const SECTIONS: ReadonlyArray<[string, SectionRenderer]> = [
   ['modules', () => []],
   ['commandstats', commandstatsSection],
   ['errorstats', errorstatsSection],
+  ['latencystats', latencystatsSection],
   ['cluster', (s) => [['cluster_enabled', s.config.getBool('cluster-enabled') ? 1 : 0]]],
   ['slots', slotsSection],
   ['keyspace', keyspaceSection],
+  ['tessera', tesseraSection],
 ];
 
 // `INFO` / `INFO default` leave out these (Redis prints them only for all/everything or by name).
-const NOT_DEFAULT = new Set(['commandstats']);
-const SECTION_TITLES: Record<string, string> = { cpu: 'CPU', commandstats: 'Commandstats', errorstats: 'Errorstats' };
+const NOT_DEFAULT = new Set(['commandstats', 'latencystats']);
+// Tessera's own section: only when asked for by name (all/everything stay Redis's).
+const BY_NAME_ONLY = new Set(['tessera']);
+const SECTION_TITLES: Record<string, string> = { cpu: 'CPU', commandstats: 'Commandstats', errorstats: 'Errorstats', latencystats: 'Latencystats' };
 
 /** The INFO text for the requested section names (lower-cased; none = default). */
 export function renderInfo(server: NodeServer, requested: readonly string[]): string {
@@ -37,7 +42,7 @@ export function renderInfo(server: NodeServer, requested: readonly string[]): st
   const defaults = names.size === 0 || names.has('default') || all;
   const parts: string[] = [];
   for (const [name, render] of SECTIONS) {
-    const wanted = names.has(name) || (defaults && !NOT_DEFAULT.has(name)) || (all && NOT_DEFAULT.has(name));
+    const wanted = names.has(name) || (!BY_NAME_ONLY.has(name) && ((defaults && !NOT_DEFAULT.has(name)) || (all && NOT_DEFAULT.has(name))));
     if (!wanted) continue;
     const fields = render(server);
     if (fields === null) continue;
@@ -280,6 +285,36 @@ function commandstatsSection(s: NodeServer): Field[] {
     ]);
   }
   return out;
+}
+
+/** Redis 7's latency_percentiles_usec_<cmd>:p50=…,p99=… (µs with 3 decimals of the ns histograms). */
+function latencystatsSection(s: NodeServer): Field[] {
+  const ps = s.stats.latencyPercentiles;
+  const labels = ps.map((p) => `p${formatPercentile(p)}=`);
+  const out: Field[] = [];
+  for (const [name, st] of s.stats.commands) {
+    const h = st.latency;
+    if (h === null) continue;
+    out.push([`latency_percentiles_usec_${name}`, ps.map((p, i) => labels[i] + (h.valueAtPercentile(p) / 1000).toFixed(3)).join(',')]);
+  }
+  return out;
+}
+
+/**
+ * Tessera's windowed latency over every command (INFO tessera, never in all/everything): Redis's
+ * percentiles are since start and cannot be windowed by subtracting two samples, so the
+ * dashboard reads these for a group's recent p99. Recorded only with latency-tracking yes.
+ */
+function tesseraSection(s: NodeServer): Field[] {
+  const w = s.stats.recent.summary();
+  const us = (ns: number) => (ns / 1000).toFixed(3);
+  return [
+    ['recent_latency_window_seconds', w.seconds.toFixed(1)],
+    ['recent_latency_calls', w.samples],
+    ['recent_latency_p50_usec', us(w.p50)],
+    ['recent_latency_p99_usec', us(w.p99)],
+    ['recent_latency_max_usec', us(w.max)],
+  ];
 }
 
 function errorstatsSection(s: NodeServer): Field[] {

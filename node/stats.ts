@@ -1,7 +1,17 @@
 // Counters behind INFO stats/commandstats/errorstats, the slow log and the latency monitor.
 // Only counts; rendering lives in info.ts and the handlers.
 import type { Session } from './session.js';
+import type { NodeConfig } from './config.js';
 import { KeyspaceClock } from './keyspace/db.js';
+import { LatencyWindow, LogHistogram } from '../common/latency-histogram.js';
+
+// INFO latencystats: Redis's per-command hdr histograms of nanoseconds in [1, 1 s] with 2
+// significant digits (256 exact values, then 128 buckets per power of two), as a preallocated
+// bucket array (24 KB a command, created on its first call).
+const LATENCY_SUB_BITS = 8;
+const LATENCY_MAX_NS = 1_000_000_000;
+/** Tessera's recent window over all commands (INFO tessera): RECENT_SLOTS seconds. */
+export const RECENT_SLOTS = 10;
 
 // Like Redis's STATS_METRIC_SAMPLES: instantaneous rates average the last 16 samples taken
 // every 100 ms (so they cover the last 1.6 s).
@@ -42,6 +52,8 @@ export interface CommandStat {
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** Latency since start / CONFIG RESETSTAT (null until a call is timed with latency-tracking yes). */
+  latency: LogHistogram | null;
 }
 
 export class Stats {
@@ -74,6 +86,13 @@ export class Stats {
   private readonly opsRate = new RateMeter();
   private readonly inputRate = new RateMeter();
   private readonly outputRate = new RateMeter();
+  /** latency-tracking (kept in a field: the config's lookup is too slow per command). */
+  latencyTracking = true;
+  /** latency-tracking-info-percentiles. */
+  latencyPercentiles: number[] = [50, 99, 99.9];
+  /** Every command's latency over the last RECENT_SLOTS s (rotated by the rate timer). */
+  readonly recent = new LatencyWindow(RECENT_SLOTS, 1000, LATENCY_SUB_BITS, LATENCY_MAX_NS);
+  private ticks = 0;
 
   /** Hits and misses are counted by the keyspace itself, in the shared clock (hot path). */
   constructor(private readonly clock: KeyspaceClock = new KeyspaceClock()) {
@@ -81,11 +100,25 @@ export class Stats {
     timer.unref();
   }
 
+  /** Keeps latencyTracking / latencyPercentiles equal to the config's directives. */
+  followConfig(config: NodeConfig): void {
+    const sync = () => {
+      this.latencyTracking = config.getBool('latency-tracking');
+      const list = config.get('latency-tracking-info-percentiles').trim();
+      this.latencyPercentiles = list === '' ? [] : list.split(/\s+/).map(Number);
+    };
+    sync();
+    config.onChange((name) => {
+      if (name.startsWith('latency-tracking')) sync();
+    });
+  }
+
   private sampleRates(): void {
     const now = Date.now();
     this.opsRate.sample(this.totalCommands, now);
     this.inputRate.sample(this.netInputBytes, now);
     this.outputRate.sample(this.netOutputBytes, now);
+    if (++this.ticks % (1000 / RATE_PERIOD_MS) === 0) this.recent.rotate(now);
   }
 
   /** INFO instantaneous_ops_per_sec. */
@@ -115,7 +148,7 @@ export class Stats {
   private stat(name: string): CommandStat {
     let st = this.commands.get(name);
     if (st === undefined) {
-      st = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+      st = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, latency: null };
       this.commands.set(name, st);
     }
     return st;
@@ -127,6 +160,17 @@ export class Stats {
     st.usec += micros;
     this.totalCommands++;
     if (failed) st.failedCalls++;
+    if (this.latencyTracking) this.recordLatency(st, micros);
+  }
+
+  /** Like Redis's updateCommandLatencyHistogram: nanoseconds clamped to [1, 1 s]; one bucket index for both histograms. */
+  private recordLatency(st: CommandStat, micros: number): void {
+    const h = (st.latency ??= new LogHistogram(LATENCY_SUB_BITS, LATENCY_MAX_NS));
+    const ns = micros >= 1_000_000 ? LATENCY_MAX_NS : micros < 0.001 ? 1 : (micros * 1000) | 0;
+    const i = h.indexOf(ns);
+    h.recordAt(i, ns);
+    this.recent.current.recordAt(i, ns);
+    this.recent.count(false);
   }
 
   /** A command refused before running (arity, OOM, NOAUTH …); `name` when the command is known. */
@@ -158,6 +202,7 @@ export class Stats {
     this.opsRate.reset(0);
     this.inputRate.reset(0);
     this.outputRate.reset(0);
+    this.recent.reset();
   }
 }
 
