@@ -7,6 +7,7 @@ import { checkBearer, tokenDigest } from '../common/http-auth.js';
 import type { HealthState } from './backend/pool.js';
 import { isLocalAddress } from '../common/protected-mode.js';
 import type { Proxy } from './proxy.js';
+import { RECENT_SLOTS } from './stats.js';
 
 /** Routes that reveal nothing about the cluster's layout and change nothing. */
 const READ_ONLY_ROUTES = new Set(['/health', '/metrics']);
@@ -22,6 +23,18 @@ export function buildAdminApp(proxy: Proxy): FastifyInstance {
   new Gauge({ name: 'tessera_proxy_sessions', help: 'Connected clients', registers: [registry], collect() { this.set(proxy.sessions.size); } });
   new Gauge({ name: 'tessera_proxy_qps', help: 'Commands per second (5 s average)', registers: [registry], collect() { this.set(proxy.stats.qps); } });
   new Gauge({ name: 'tessera_proxy_backends_down', help: 'Backend nodes the proxy cannot reach', registers: [registry], collect() { this.set(backendHealth(proxy).filter((b) => b.state === 'down').length); } });
+  // The recent window (RECENT_SLOTS s): percentiles over all commands, set at each scrape.
+  new Gauge({
+    name: 'tessera_proxy_recent_latency_microseconds', help: `Request latency over the last ${RECENT_SLOTS} s (sampled requests), by quantile`,
+    labelNames: ['quantile'], registers: [registry],
+    collect() {
+      const r = proxy.stats.recentSummary();
+      this.set({ quantile: '0.5' }, r.p50_us);
+      this.set({ quantile: '0.99' }, r.p99_us);
+      this.set({ quantile: '1' }, r.max_us);
+    },
+  });
+  new Gauge({ name: 'tessera_proxy_recent_qps', help: `Commands per second over the last ${RECENT_SLOTS} s`, registers: [registry], collect() { this.set(proxy.stats.recentSummary().qps); } });
   const seen = new Map<string, { calls: number; errors: number }>();
 
   app.get('/health', async (req) => {
@@ -43,6 +56,7 @@ export function buildAdminApp(proxy: Proxy): FastifyInstance {
     uptimeSeconds: Math.floor((Date.now() - proxy.stats.startedAt) / 1000),
     ops: { total: proxy.stats.totalCommands, errors: proxy.stats.totalErrors, qps: proxy.stats.qps, redirects: proxy.stats.redirects },
     sessions: { total: proxy.stats.totalConnections, alive: proxy.sessions.size },
+    recent: proxy.stats.recentSummary(),
     commands: proxy.stats.snapshot(),
     backends: proxy.pool.stats(),
     tableRevision: proxy.topology.revision,
