@@ -7,6 +7,7 @@ import { type Reply, ReplyErrorValue } from '../../common/resp/reply-decoder.js'
 import type { ReplyWriter } from '../../common/resp/reply-writer.js';
 import type { LogLevel } from '../log.js';
 import { registerCjson } from './cjson.js';
+import { registerCmsgpack } from './cmsgpack.js';
 import { luaString, pushErrorTable, pushReply, pushString, writeLuaValue } from './lua-values.js';
 import { PRELUDE } from './prelude.js';
 
@@ -62,6 +63,7 @@ export class LuaVm {
     this.registerRedisApi();
     registerBitLibrary(L);
     registerCjson(L);
+    registerCmsgpack(L);
     const prelude = to_luastring(PRELUDE);
     if (lauxlib.luaL_loadbuffer(L, prelude, prelude.length, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
       throw new Error(`Lua prelude failed: ${luaString(L, -1)}`);

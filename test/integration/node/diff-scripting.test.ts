@@ -71,6 +71,15 @@ describe('scripting matches redis-server', () => {
     );
   });
 
+  it('cmsgpack packs the same bytes and unpacks them', async () => {
+    await p.same(
+      ['EVAL', "return cmsgpack.pack(1, -1, 200, -200, 70000, -70000, 5000000000, -5000000000, 1.5, 0.1, 'abc', string.rep('x', 40), string.rep('y', 300), {1, 2, {3}}, true, false, nil)", '0'],
+      ['EVAL', "return cmsgpack.pack({a = 1})", '0'],
+      ['EVAL', "local t = {cmsgpack.unpack(cmsgpack.pack(1, 'a', {1, 2, {x = 'y'}}, 2.5, -7, 5000000000))}; return {t[1], t[2], t[3][2], t[3][3].x, tostring(t[4]), t[5], #t, t[6]}", '0'],
+      ['EVAL', "return cmsgpack.unpack('\\205')", '0'], ['EVAL', "return cmsgpack.unpack('\\193')", '0'], ['EVAL', 'return cmsgpack.pack()', '0'],
+    );
+  });
+
   it('SCRIPT LOAD / EXISTS / FLUSH / KILL and EVALSHA / EVALSHA_RO', async () => {
     const [sha] = await p.same(['SCRIPT', 'LOAD', "return redis.call('incr', KEYS[1])"]);
     expect(sha).toMatch(/^[0-9a-f]{40}$/);
