@@ -2,6 +2,7 @@
 // commands, same replies (Redis's Lua → reply conversions, reply → Lua conversions, error texts).
 import { beforeEach, describe, expect, it } from 'vitest';
 import { usePair } from '../../helpers/differential.js';
+import { RawClient } from '../../helpers/raw-client.js';
 
 describe('scripting matches redis-server', () => {
   const p = usePair();
@@ -100,5 +101,23 @@ describe('scripting matches redis-server', () => {
       ['EVAL', "return redis.call('blpop', 'empty', 0)", '0'], ['EVAL', "return redis.call('blpop', 'q', 0)", '0'],
       ['EVAL', "redis.call('del', 'q'); redis.call('rpush', 'q', 1, 2, 3); return redis.call('lrange', 'q', 0, -1)", '0'],
     );
+  });
+
+  it('a long script is atomic: another client\'s write lands before or after it, never inside', async () => {
+    const other = await RawClient.connect(p.node.port);
+    try {
+      const order: string[] = [];
+      // The script reads n, spins, reads n again: an INCR from elsewhere in between would show.
+      const script = "local a = redis.call('get', 'n') or '0'; local x = 0; for i = 1, 3000000 do x = x + i end; return {a, redis.call('get', 'n') or '0'}";
+      const evalDone = p.ours.call('EVAL', script, '0').then((r) => (order.push('eval'), r));
+      const incrDone = other.call('INCR', 'n').then((r) => (order.push('incr'), r));
+      const [seen, n] = await Promise.all([evalDone, incrDone]);
+      const [before, after] = seen as [string, string];
+      expect(before).toBe(after);
+      expect(n).toBe(1);
+      expect(order).toHaveLength(2);
+    } finally {
+      other.close();
+    }
   });
 });
