@@ -43,7 +43,8 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const nodes = new RedisNodeApi(nodePassword);
   const serial = new Serial();
   const reconciler = new Reconciler(store, config.product, leadership, nodes, (msg) => log(msg));
-  const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg) });
+  let debug: (msg: string) => void = () => {};
+  const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg), debug: (msg) => debug(msg) });
   const work = driveWhileLeading(leadership, { migrator, loop: new ReconcileLoop(reconciler, serial, (msg) => log(msg)), log: (msg) => log(msg) });
   // Health checks and failover (issue 9): run by the leader only, next to reconcile and migrations.
   let logEvent: (fields: Record<string, unknown>, msg: string) => void = () => {};
@@ -64,6 +65,7 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
     migrations: { migrator, rebalance: { store, product: config.product, nodes, migrator } },
   });
   log = (msg) => app.log.info(msg);
+  debug = (msg) => app.log.debug(msg);
   logEvent = (fields, msg) => app.log.info(fields, msg);
   try {
     await app.listen({ host, port });

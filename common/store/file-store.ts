@@ -82,6 +82,8 @@ class FileEphemeralKey implements EphemeralKey {
 }
 
 export class FileStore implements CoordStore {
+  /** One txn may hold any number of ops (the whole state is rewritten anyway). */
+  readonly maxTxnOps = Number.POSITIVE_INFINITY;
   private readonly statePath: string;
   private readonly lockPath: string;
   /** Serializes this process's writes, so only one of them waits on the lock file at a time. */

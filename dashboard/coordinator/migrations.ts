@@ -13,7 +13,7 @@
 //   move:     TESSERA.MIGRATE SLOT on the source until remaining 0 (throttled; errors retried)
 //   finish:   epoch+1, table online(to), record finished → reconcile (target OWNED, source NONE
 //             OWNER target) → record done
-// Steps of many slots share one epoch and as few txns as the store allows (SLOTS_PER_TXN), and
+// Steps of many slots share one epoch and as few txns as the store allows (slotsPerTxn), and
 // run one at a time (Serial), so the slots that became ready while a step ran go in the next one.
 //
 // A coordinator that crashes anywhere resumes from the records: preparing/finished re-run the
@@ -42,8 +42,12 @@ import { type LeaderView, NotLeaderError } from './leadership.js';
 import type { NodeApi } from './node-client.js';
 import { type ClusterState, type Reconciler, Serial, epochBump, readClusterState } from './reconcile.js';
 
-/** Slots per store txn: etcd allows 128 ops per txn; a slot takes 2 (table entry + record). */
-const SLOTS_PER_TXN = 60;
+/**
+ * Ops per store txn when the store does not say (etcd's default --max-txn-ops is 128); a slot
+ * takes 2 (table entry + record), the epoch 1. A store without a limit (the file store) says
+ * `maxTxnOps: Infinity`: a step is then one txn whatever its size.
+ */
+const DEFAULT_MAX_TXN_OPS = 128;
 /** TIMEOUT of one mover call. */
 const MIGRATE_TIMEOUT_MS = 10_000;
 /** Back-off after a failed mover call (node down, target unreachable), growing to the max. */
@@ -51,7 +55,9 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 /** The scheduler also wakes up this often (a step that failed on a store or node error retries). */
 const TICK_MS = 1_000;
-const PROXY_POLL_MS = 50;
+/** The proxies' acks are read again after this, doubling up to the max (they usually ack at once). */
+const PROXY_POLL_MIN_MS = 20;
+const PROXY_POLL_MAX_MS = 200;
 /** stop() waits at most this long for in-flight steps and mover calls. */
 const STOP_WAIT_MS = 2_000;
 /**
@@ -93,6 +99,8 @@ export interface MigratorDeps {
   reconciler: Reconciler;
   serial: Serial;
   log: (msg: string) => void;
+  /** Step timings (debug level); none if absent. */
+  debug?: (msg: string) => void;
   /** Tests make time pass faster (throttle, back-off). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -153,6 +161,12 @@ export class Migrator {
     this.running = true;
     const open = [...this.records.values()].filter((m) => !isFinal(m));
     if (open.length > 0) this.d.log(`resuming ${open.length} slot migration(s): ${summarize(open)}`);
+    // A slot the last leader finished (done in the store) may not have reached the nodes yet:
+    // tell them from the table before anything else (the reconcile loop would, within a second).
+    await this.d.serial.run(() => this.d.reconciler.reconcileAll()).catch((err: unknown) => {
+      if (!(err instanceof NotLeaderError)) this.d.log(`reconcile on resume failed (${(err as Error).message}); the reconcile loop retries`);
+    });
+    if (gen !== this.generation) return;
     this.tickTimer = setInterval(() => this.kick(), TICK_MS);
     this.kick();
   }
@@ -446,11 +460,16 @@ export class Migrator {
     // 5. pending slots, up to the window
     const active = [...this.records.values()].filter((m) => !isFinal(m) && m.phase !== 'pending').length;
     const room = this.settings.batch - active;
-    const pending = open.filter((m) => m.phase === 'pending' && !m.paused && !m.cancelRequested).slice(0, Math.max(0, room));
+    // Biggest first (estimate() read their bytes): the long moves start early, the small ones fill in.
+    const pending = open.filter((m) => m.phase === 'pending' && !m.paused && !m.cancelRequested).sort(this.biggestFirst).slice(0, Math.max(0, room));
     if (pending.length) await this.prepareStep(pending);
     // 6. movers
     this.startWorkers(gen);
   }
+
+  /** Orders slots by their bytes on the source (unknown = 0), biggest first, then by slot. */
+  private readonly biggestFirst = (a: Migration, b: Migration): number =>
+    (this.progress.get(b.slot)?.bytesTotal ?? 0) - (this.progress.get(a.slot)?.bytesTotal ?? 0) || a.slot - b.slot;
 
   private async prepareStep(recs: Migration[]): Promise<void> {
     const now = new Date().toISOString();
@@ -473,7 +492,7 @@ export class Migrator {
     const moving = [...this.records.values()].filter((m) => m.phase === 'migrating' && !m.paused).length;
     const room = Math.max(ADMIT_MIN, this.settings.concurrency * ADMIT_PER_MOVER) - moving;
     const acked = preparing.filter((m) => this.acks.get(m.slot)?.over && !m.paused)
-      .sort((a, b) => Number(Boolean(b.reverse)) - Number(Boolean(a.reverse)) || a.slot - b.slot)
+      .sort((a, b) => Number(Boolean(b.reverse)) - Number(Boolean(a.reverse)) || this.biggestFirst(a, b))
       .slice(0, Math.max(0, room));
     if (acked.length) await this.startMovingStep(acked);
   }
@@ -514,19 +533,34 @@ export class Migrator {
     this.ackWaits.add(p);
   }
 
+  /**
+   * migrating → done (cancelled for a reverse move) in ONE write: the table online(to) and the
+   * final record together. The nodes' state is a function of the table, so the record needs no
+   * "finished" stop on the way: if telling the nodes fails or this coordinator dies, reconcile
+   * (the loop, and start() of the next leader) tells them from the table. In memory the slots
+   * stay `finished` until the nodes were told, so "done" in the API means the nodes switched.
+   */
   private async finishStep(recs: Migration[]): Promise<void> {
+    const t0 = Date.now();
     const now = new Date().toISOString();
-    const next = recs.map((m) => {
+    const finished = recs.map((m) => {
       const p = this.progress.get(m.slot);
       return { ...m, phase: 'finished' as const, updatedAt: now, keysMoved: (m.keysMoved ?? 0) + (p?.keysMoved ?? 0), bytesMoved: (m.bytesMoved ?? 0) + (p?.bytesMoved ?? 0) };
     });
-    const st = await this.tableStep(next.map((m) => ({ record: m, slot: { kind: 'online', group: dst(m) } as SlotState })));
+    const st = await this.tableStep(finished.map((m) => ({ record: finalRecord(m, now), slot: { kind: 'online', group: dst(m) } as SlotState })));
+    for (const m of finished) this.records.set(m.slot, m);
+    const t1 = Date.now();
     this.crash('after-finish-txn');
-    for (const m of next) {
+    for (const m of finished) {
       const p = this.progress.get(m.slot);
       if (p) { p.keysMoved = 0; p.bytesMoved = 0; }
     }
-    await this.completeStep(next, st);
+    const rep = await this.d.reconciler.reconcileAll(st, true);
+    if (rep.failed.length) throw new Error(`nodes not told yet: ${rep.failed.map((f) => `${f.addr}: ${f.error}`).join('; ')}`);
+    this.crash('after-finish-reconcile');
+    for (const m of finished) this.records.set(m.slot, finalRecord(m, now));
+    this.ended(finished);
+    this.debug(`finish step: ${recs.length} slot(s), store ${t1 - t0} ms, nodes ${Date.now() - t1} ms`);
   }
 
   /** finished → done (or cancelled, for a reverse move): once every master was told. */
@@ -535,13 +569,15 @@ export class Migrator {
     if (rep.failed.length) throw new Error(`nodes not told yet: ${rep.failed.map((f) => `${f.addr}: ${f.error}`).join('; ')}`);
     this.crash('after-finish-reconcile');
     const now = new Date().toISOString();
-    const next = recs.map((m): Migration => {
-      const { cancelRequested: _c, paused: _p, error: _e, ...rest } = m;
-      return { ...rest, phase: m.reverse ? 'cancelled' : 'done', updatedAt: now };
-    });
+    const next = recs.map((m) => finalRecord(m, now));
     await this.writeSteps(next.map((m) => ({ record: m })), null);
-    for (const m of next) this.progress.delete(m.slot);
-    const batches = new Set(next.map((m) => m.batch));
+    this.ended(next);
+  }
+
+  /** Slots that reached their final phase: progress dropped, finished batches logged. */
+  private ended(recs: Migration[]): void {
+    for (const m of recs) this.progress.delete(m.slot);
+    const batches = new Set(recs.map((m) => m.batch));
     for (const b of batches) {
       const v = b ? this.batchView(b) : null;
       if (v && (v.state === 'done' || v.state === 'cancelled')) this.d.log(`migration ${b}: ${v.state} (${v.slots.total} slot(s), ${v.keys.moved} keys)`);
@@ -679,7 +715,8 @@ export class Migrator {
   private async waitForProxies(revision: string, gen: number): Promise<void> {
     const want = BigInt(revision);
     const deadline = Date.now() + this.settings.proxyAckTimeoutMs;
-    for (;;) {
+    let poll = PROXY_POLL_MIN_MS;
+    for (;; poll = Math.min(PROXY_POLL_MAX_MS, poll * 2)) {
       if (gen !== this.generation) return;
       const behind: string[] = [];
       try {
@@ -701,7 +738,7 @@ export class Migrator {
         for (const id of this.laggards.keys()) if (!seen.has(id)) this.laggards.delete(id); // its lease dropped
       } catch (err) {
         if (Date.now() >= deadline) return void this.d.log(`cannot read the proxies' acks (${(err as Error).message}); going on`);
-        await this.sleep(PROXY_POLL_MS);
+        await this.sleep(Math.min(poll, Math.max(1, deadline - Date.now())));
         continue;
       }
       if (behind.length === 0) return;
@@ -710,17 +747,24 @@ export class Migrator {
         this.d.log(`proxies ${behind.join(', ')} did not apply table revision ${revision} within ${this.settings.proxyAckTimeoutMs} ms; going on (nodes redirect them; not waited for again until they catch up)`);
         return;
       }
-      await this.sleep(PROXY_POLL_MS);
+      await this.sleep(Math.min(poll, Math.max(1, deadline - Date.now())));
     }
   }
 
   // ---- store writes ----
 
-  /** Writes records (and table entries) in fenced txns of SLOTS_PER_TXN slots; the first raises the epoch. */
+  /** Slots per txn: 2 ops each, 1 for the epoch, within what the store takes. */
+  private slotsPerTxn(): number {
+    const max = (this.d.store as { maxTxnOps?: number }).maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+    return max === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor((max - 1) / 2));
+  }
+
+  /** Writes records (and table entries) in fenced txns of slotsPerTxn() slots; the first raises the epoch. */
   private async writeSteps(items: Array<{ record: Migration; slot?: SlotState }>, st: ClusterState | null): Promise<string | null> {
     let revision: string | null = null;
-    for (let i = 0; i < items.length || (i === 0 && st !== null); i += SLOTS_PER_TXN) {
-      const chunk = items.slice(i, i + SLOTS_PER_TXN);
+    const perTxn = this.slotsPerTxn();
+    for (let i = 0; i < items.length || (i === 0 && st !== null); i += perTxn) {
+      const chunk = items.slice(i, i + perTxn);
       const ops: TxnOp[] = [];
       const compares = [];
       if (i === 0 && st !== null) {
@@ -765,6 +809,10 @@ export class Migrator {
     throw new Error('the epoch changed under a migration step (another writer?); retrying');
   }
 
+  private debug(msg: string): void {
+    this.d.debug?.(msg);
+  }
+
   private crash(point: CrashPoint): void {
     if (this.crashAt === point) {
       this.crashAt = null;
@@ -778,6 +826,12 @@ export class Migrator {
 
 /** Thrown by the crash hook: the instance behaves as dead afterwards (tests start a new one). */
 export class CrashError extends NotLeaderError {}
+
+/** The record of a slot whose move is over: done, or cancelled for a reverse move. */
+function finalRecord(m: Migration, now: string): Migration {
+  const { cancelRequested: _c, paused: _p, error: _e, ...rest } = m;
+  return { ...rest, phase: m.reverse ? 'cancelled' : 'done', updatedAt: now };
+}
 
 const src = (m: Migration) => (m.reverse ? m.to : m.from);
 const dst = (m: Migration) => (m.reverse ? m.from : m.to);
