@@ -303,7 +303,8 @@ function latencystatsSection(s: NodeServer): Field[] {
 /**
  * Tessera's windowed latency over every command (INFO tessera, never in all/everything): Redis's
  * percentiles are since start and cannot be windowed by subtracting two samples, so the
- * dashboard reads these for a group's recent p99. Recorded only with latency-tracking yes.
+ * dashboard reads these for a group's recent p99. Recorded only with latency-tracking yes, and
+ * without the monitoring commands (INFO, SLOWLOG GET …; see MONITORING in stats.ts).
  */
 function tesseraSection(s: NodeServer): Field[] {
   const w = s.stats.recent.summary();

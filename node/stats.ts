@@ -12,6 +12,11 @@ const LATENCY_SUB_BITS = 8;
 const LATENCY_MAX_NS = 1_000_000_000;
 /** Tessera's recent window over all commands (INFO tessera): RECENT_SLOTS seconds. */
 export const RECENT_SLOTS = 10;
+/**
+ * Left out of the recent window: what the dashboard and operators poll to watch the node, so an
+ * idle node's recent p99 is not that of the INFO asking for it (latencystats keeps them, as Redis).
+ */
+const MONITORING = new Set(['info', 'tessera.slots|stats', 'tessera.slots|get', 'tessera.migrate|status', 'slowlog|get', 'latency|latest', 'client|list', 'config|get', 'config|resetstat']);
 
 // Like Redis's STATS_METRIC_SAMPLES: instantaneous rates average the last 16 samples taken
 // every 100 ms (so they cover the last 1.6 s).
@@ -54,6 +59,8 @@ export interface CommandStat {
   failedCalls: number;
   /** Latency since start / CONFIG RESETSTAT (null until a call is timed with latency-tracking yes). */
   latency: LogHistogram | null;
+  /** Counted in the recent window (not a MONITORING command). */
+  windowed: boolean;
 }
 
 export class Stats {
@@ -148,7 +155,7 @@ export class Stats {
   private stat(name: string): CommandStat {
     let st = this.commands.get(name);
     if (st === undefined) {
-      st = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, latency: null };
+      st = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, latency: null, windowed: !MONITORING.has(name) };
       this.commands.set(name, st);
     }
     return st;
@@ -169,6 +176,7 @@ export class Stats {
     const ns = micros >= 1_000_000 ? LATENCY_MAX_NS : micros < 0.001 ? 1 : (micros * 1000) | 0;
     const i = h.indexOf(ns);
     h.recordAt(i, ns);
+    if (!st.windowed) return;
     this.recent.current.recordAt(i, ns);
     this.recent.count(false);
   }

@@ -1,5 +1,5 @@
 // What the dashboard shows of a node, read from INFO (server, memory, stats, replication,
-// keyspace, commandstats) and TESSERA.SLOTS STATS, over one ioredis connection per node with
+// keyspace, commandstats, and Tessera's own tessera section: latency over the last 10 s) and TESSERA.SLOTS STATS, over one ioredis connection per node with
 // bounded timeouts: a node that hangs makes its row say so, never the sampler wait.
 import { Redis } from 'ioredis';
 import { compactSlots } from '../coordinator/node-client.js';
@@ -20,12 +20,15 @@ export interface NodeInfo {
   /** Totals of commandstats, for a per-interval µs/call. */
   calls: number;
   usec: number;
+  /** INFO tessera: p99 µs over the node's recent window (null: no calls timed in it, or not a Tessera node). */
+  recentP99Us: number | null;
+  recentCalls: number;
 }
 
 /** INFO text → the fields above. Unknown or missing fields stay null/0. */
 export function parseInfo(text: string): NodeInfo {
   const f = new Map<string, string>();
-  const out: NodeInfo = { role: null, linkUp: null, offset: null, replicaOffsets: new Map(), keys: 0, memory: 0, opsPerSec: 0, calls: 0, usec: 0 };
+  const out: NodeInfo = { role: null, linkUp: null, offset: null, replicaOffsets: new Map(), keys: 0, memory: 0, opsPerSec: 0, calls: 0, usec: 0, recentP99Us: null, recentCalls: 0 };
   for (const line of text.split('\r\n')) {
     const i = line.indexOf(':');
     if (i <= 0 || line.startsWith('#')) continue;
@@ -48,6 +51,8 @@ export function parseInfo(text: string): NodeInfo {
   out.offset = out.role === 'slave' ? num('slave_repl_offset') ?? num('master_repl_offset') : num('master_repl_offset');
   out.memory = num('used_memory') ?? 0;
   out.opsPerSec = num('instantaneous_ops_per_sec') ?? 0;
+  out.recentCalls = num('recent_latency_calls') ?? 0;
+  out.recentP99Us = out.recentCalls > 0 ? num('recent_latency_p99_usec') : null;
   return out;
 }
 
@@ -95,7 +100,7 @@ export class NodeStatsClient {
 
   async info(addr: string): Promise<NodeInfo> {
     const c = await this.ready(addr);
-    return parseInfo(String(await c.call('INFO', 'server', 'memory', 'stats', 'replication', 'keyspace', 'commandstats')));
+    return parseInfo(String(await c.call('INFO', 'server', 'memory', 'stats', 'replication', 'keyspace', 'commandstats', 'tessera')));
   }
 
   /** Keys and bytes per slot of `slots` on a cluster-mode master. */

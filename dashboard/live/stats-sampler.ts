@@ -2,8 +2,8 @@
 // memory, ops/s, last seen) from INFO, per proxy (sessions, QPS, p99, errors) from its admin
 // /stats, per group the sums, and per slot keys/bytes from TESSERA.SLOTS STATS. Every call is
 // bounded (1 s) and all of them run in parallel, so one sample costs at most about a second
-// whatever is down. The last few minutes of QPS and latency are kept per proxy and per group in
-// fixed-size rings for the charts.
+// whatever is down. The last few minutes of QPS and p99 (each point the p99 of the trailing 10 s
+// the proxy or node reports) are kept per proxy and per group in fixed-size rings for the charts.
 
 import { NodeStatsClient, type NodeInfo } from './node-info.js';
 
@@ -45,8 +45,13 @@ export interface GroupStats {
   keys: number | null;
   memory: number | null;
   opsPerSec: number;
-  /** Mean µs per command over the last interval, over the group's servers (nodes keep no percentiles). */
+  /** Mean µs per command over the last interval, over the group's servers (INFO commandstats). */
   usPerCall: number | null;
+  /**
+   * The highest recent p99 (µs, INFO tessera: the last 10 s) among the group's servers that ran
+   * commands in it; percentiles of different servers cannot be merged, so the worst one stands.
+   */
+  p99Us: number | null;
   serversUp: number;
   servers: number;
 }
@@ -58,7 +63,7 @@ export interface ProxyStats {
   qps: number | null;
   errorsPerSec: number | null;
   errors: number | null;
-  /** See P99_SHARE: the highest per-command p99 (since the proxy started) among the busy commands. */
+  /** p99 µs over the proxy's recent window (admin /stats `recent`, the last 10 s); see busiestP99 for older proxies. */
   p99Us: number | null;
   redirects: number | null;
   error: string | null;
@@ -103,6 +108,8 @@ interface ProxyReply {
   ops?: { total?: number; errors?: number; redirects?: number };
   sessions?: { alive?: number };
   commands?: Record<string, { calls: number; p99_us: number }>;
+  /** The proxy's recent window over all commands (proxies from before it lack it). */
+  recent?: { samples?: number; p99_us?: number };
 }
 
 export class StatsSampler {
@@ -138,7 +145,7 @@ export class StatsSampler {
       };
     });
     const groups = targets.groups.map((g) => this.groupStats(g, servers, byAddr, now));
-    for (const g of groups) this.ring(`group:${g.id}`).push(now, g.opsPerSec, g.usPerCall);
+    for (const g of groups) this.ring(`group:${g.id}`).push(now, g.opsPerSec, g.p99Us);
     for (const p of proxies) this.ring(`proxy:${p.id}`).push(now, p.qps ?? 0, p.p99Us);
     this.dropRings(new Set([...groups.map((g) => `group:${g.id}`), ...proxies.map((p) => `proxy:${p.id}`)]));
     return {
@@ -190,9 +197,11 @@ export class StatsSampler {
     }
     let calls = 0;
     let usec = 0;
+    let p99: number | null = null;
     for (const s of mine) {
       const i = byAddr.get(s.addr);
       if (!i) continue;
+      if (i.recentP99Us !== null && (p99 === null || i.recentP99Us > p99)) p99 = i.recentP99Us;
       const prev = this.prevNode.get(s.addr);
       this.prevNode.set(s.addr, { at: now, calls: i.calls, usec: i.usec });
       if (prev && i.calls >= prev.calls) {
@@ -206,6 +215,7 @@ export class StatsSampler {
       memory: master ? master.memory : null,
       opsPerSec: mine.reduce((n, s) => n + (s.opsPerSec ?? 0), 0),
       usPerCall: calls > 0 ? Math.round((usec / calls) * 10) / 10 : null,
+      p99Us: p99,
       serversUp: mine.filter((s) => s.reachable).length,
       servers: mine.length,
     };
@@ -233,7 +243,7 @@ export class StatsSampler {
         qps: fresh ? Math.round((total - prev.total) / dt) : null,
         errorsPerSec: fresh ? Math.round((errors - prev.errors) / dt) : null,
         errors,
-        p99Us: busiestP99(body.commands ?? {}, prev?.calls),
+        p99Us: body.recent ? ((body.recent.samples ?? 0) > 0 ? body.recent.p99_us ?? null : null) : busiestP99(body.commands ?? {}, prev?.calls),
         redirects: body.ops?.redirects ?? null,
       };
     } catch (err) {
@@ -252,7 +262,10 @@ export class StatsSampler {
   }
 }
 
-/** The highest p99 among the commands that carried at least P99_SHARE of the interval's requests. */
+/**
+ * For a proxy without a recent window (an older version during an upgrade): the highest p99
+ * since its start among the commands that carried at least P99_SHARE of the interval's requests.
+ */
 function busiestP99(commands: Record<string, { calls: number; p99_us: number }>, prev: Map<string, number> | undefined): number | null {
   if (!prev) return null;
   const deltas = Object.entries(commands).map(([k, v]) => [v, v.calls - (prev.get(k) ?? 0)] as const).filter(([, d]) => d > 0);

@@ -1,7 +1,7 @@
 // /api/v1/stats and /api/v1/stats/history: what the nodes and proxies report (the stored state
 // cannot say it): per server role, link, replication lag, keys, memory, ops/s, last seen; per
-// group the sums and the mean µs per command; per proxy sessions, QPS, p99, errors; and the last
-// five minutes of QPS and latency per proxy and per group. Sampled once a second by the stream
+// group the sums, the mean µs per command and the recent p99; per proxy sessions, QPS, recent
+// p99, errors; and the last five minutes of QPS and p99 per proxy and per group. Sampled once a second by the stream
 // hub while anyone looks (shared by the stream and these routes), every call bounded to 1 s.
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../api-error.js';
@@ -27,7 +27,8 @@ const groupStats = {
   properties: {
     id: { type: 'integer' }, keys: { ...NUM, description: "The master's keys" }, memory: { ...NUM, description: "The master's used_memory" },
     opsPerSec: { type: 'number', description: 'Sum over its servers' },
-    usPerCall: { ...NUM, description: 'Mean µs per command over the last second (INFO commandstats; nodes keep no percentiles)' },
+    usPerCall: { ...NUM, description: 'Mean µs per command over the last second (INFO commandstats)' },
+    p99Us: { ...NUM, description: "The highest p99 µs over the last 10 s among the group's servers (INFO tessera); null when none ran commands" },
     serversUp: { type: 'integer' }, servers: { type: 'integer' },
   },
 } as const;
@@ -37,7 +38,7 @@ const proxyStats = {
   properties: {
     id: { type: 'string' }, reachable: { type: 'boolean' }, sessions: NUM, qps: { ...NUM, description: 'Requests per second over the last second' },
     errorsPerSec: NUM, errors: { ...NUM, description: 'Error replies since the proxy started' },
-    p99Us: { ...NUM, description: 'The highest per-command p99 (µs, proxy histograms since start) among the commands that carried ≥1 % of the last second\'s requests' },
+    p99Us: { ...NUM, description: 'p99 µs over the last 10 s, all commands (the proxy\'s admin /stats `recent`; timed requests are one in 8); null when it timed none' },
     redirects: NUM, error: STR,
   },
 } as const;
@@ -69,7 +70,7 @@ export function registerStatsRoutes(api: FastifyInstance, hub: StreamHub): void 
 
   api.get('/stats/history', {
     schema: {
-      summary: 'The last 5 minutes (one point a second) of QPS and latency per proxy (`proxy:<id>`: p99 µs) and per group (`group:<id>`: ops/s, mean µs per call)',
+      summary: 'The last 5 minutes (one point a second) of QPS and p99 µs (each point over the trailing 10 s) per proxy (`proxy:<id>`) and per group (`group:<id>`: ops/s, the highest p99 of its servers)',
       tags, response: { 200: { type: 'object', additionalProperties: seriesSchema }, ...errorReplies(401, 503) },
     },
   }, async () => {

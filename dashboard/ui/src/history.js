@@ -26,7 +26,7 @@ export function pushStats(h, stats, max) {
   const values = {};
   for (const g of stats.groups) {
     values[`group:${g.id}:qps`] = g.opsPerSec;
-    values[`group:${g.id}:lat`] = g.usPerCall;
+    values[`group:${g.id}:lat`] = g.p99Us;
   }
   for (const p of stats.proxies) {
     values[`proxy:${p.id}:qps`] = p.qps;

@@ -152,12 +152,14 @@ describe('stats sampler', () => {
   let proxyAdmin: Server;
   let total = 1000;
   let seenAuth: string | undefined;
+  /** The proxy's recent window in its /stats (undefined: a proxy from before it). */
+  let recent: { samples: number; p99_us: number } | undefined;
   beforeAll(async () => {
     proxyAdmin = createServer((req, res) => {
       seenAuth = req.headers.authorization;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({
-        ops: { total, errors: 3, redirects: 0 }, sessions: { alive: 7 },
+        ops: { total, errors: 3, redirects: 0 }, sessions: { alive: 7 }, recent,
         commands: { get: { calls: total - 100, p99_us: 150 }, set: { calls: 99, p99_us: 900 }, ping: { calls: 1, p99_us: 50_000 } },
       }));
     });
@@ -196,6 +198,35 @@ describe('stats sampler', () => {
     } finally {
       sampler.close();
     }
+  });
+
+  it("charts a proxy's recent-window p99 (not its since-start histograms) and a group's from INFO tessera", async () => {
+    const port = (proxyAdmin.address() as { port: number }).port;
+    const sampler = new StatsSampler(null, null);
+    const targets = {
+      groups: [{ id: 1, servers: [{ addr: '127.0.0.1:1', role: 'master' }], master: '127.0.0.1:1' }],
+      proxies: [{ id: 'p1', admin: `127.0.0.1:${port}`, listen: '127.0.0.1:2' }],
+      slotsOf: () => [],
+    };
+    try {
+      recent = { samples: 40, p99_us: 321 };
+      const t0 = Date.now();
+      const s1 = await sampler.sample(targets, t0);
+      expect(s1.proxies[0]!.p99Us).toBe(321); // known at the first sample: no delta needed
+      recent = { samples: 0, p99_us: 0 }; // an idle window: no p99, not a zero
+      const s2 = await sampler.sample(targets, t0 + 1000);
+      expect(s2.proxies[0]!.p99Us).toBeNull();
+      expect(s2.groups[0]!.p99Us).toBeNull(); // its only server is unreachable
+      expect(sampler.history()['proxy:p1']!.latencyUs).toEqual([321, null]);
+      expect(sampler.history()['group:1']!.latencyUs).toEqual([null, null]);
+    } finally {
+      recent = undefined;
+      sampler.close();
+    }
+    const i = parseInfo('# Tessera\r\nrecent_latency_window_seconds:10.0\r\nrecent_latency_calls:12\r\nrecent_latency_p50_usec:3.007\r\nrecent_latency_p99_usec:15.039\r\n');
+    expect(i).toMatchObject({ recentCalls: 12, recentP99Us: 15.039 });
+    expect(parseInfo('recent_latency_calls:0\r\nrecent_latency_p99_usec:0.000\r\n').recentP99Us).toBeNull();
+    expect(parseInfo('role:master\r\n').recentP99Us).toBeNull(); // a plain Redis: no such section
   });
 
   it('parses INFO: role, link, offsets, replicas, keys over dbs, memory, ops/s, commandstats totals', () => {

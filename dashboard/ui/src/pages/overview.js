@@ -40,8 +40,8 @@ export function OverviewPage({ live }) {
     <section><h2>Slots</h2><${SlotMap} slots=${slots} slotstats=${live.slotstats} /></section>
     <section class="charts">
       <${Chart} title="QPS per proxy" history=${live.history} unit="n" kind="proxy" keys=${proxyIds.map((id) => ({ key: `proxy:${id}:qps`, label: id }))} />
-      <${Chart} title="p99 per proxy" history=${live.history} unit="us" kind="proxy" keys=${proxyIds.map((id) => ({ key: `proxy:${id}:lat`, label: id }))} />
+      <${Chart} title="p99 per proxy (trailing 10 s)" history=${live.history} unit="us" kind="proxy" keys=${proxyIds.map((id) => ({ key: `proxy:${id}:lat`, label: id }))} />
       <${Chart} title="Ops/s per group" history=${live.history} unit="n" kind="group" keys=${groupKeys.map((id) => ({ key: `group:${id}:qps`, label: `group ${id}`, id }))} />
-      <${Chart} title="Mean latency per group (node µs per command)" history=${live.history} unit="us" kind="group" keys=${groupKeys.map((id) => ({ key: `group:${id}:lat`, label: `group ${id}`, id }))} />
+      <${Chart} title="p99 per group (worst server, trailing 10 s)" history=${live.history} unit="us" kind="group" keys=${groupKeys.map((id) => ({ key: `group:${id}:lat`, label: `group ${id}`, id }))} />
     </section>`;
 }
