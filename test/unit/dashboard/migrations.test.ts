@@ -32,6 +32,8 @@ class FakeNodes implements NodeApi {
   setCount = 0;
   /** How long one mover call takes (a real one moves keys over the network). */
   delayMs = 0;
+  /** Mover calls that move their keys but whose reply is lost (a TIMEOUT on the caller's side). */
+  lostReplies = 0;
   constructor(addrs: string[]) {
     for (const a of addrs) this.nodes.set(a, { epoch: 0, confirmed: true, slots: new Array(SLOT_COUNT).fill('none -'), keys: new Map() });
   }
@@ -78,6 +80,10 @@ class FakeNodes implements NodeApi {
     s.keys.set(slot, have - n);
     t.keys.set(slot, (t.keys.get(slot) ?? 0) + n);
     await new Promise((r) => (this.delayMs ? setTimeout(r, this.delayMs) : setImmediate(r)));
+    if (this.lostReplies > 0 && n > 0) {
+      this.lostReplies--;
+      throw new Error('TIMEOUT no reply within 10000 ms');
+    }
     return { keys: n, bytes: n * 10, remaining: have - n };
   }
   async slotStats(addr: string, slots: readonly number[]): Promise<SlotStats[]> {
@@ -271,6 +277,19 @@ describe('migration state machine', () => {
     // Moved back by the mover (calls on B), and pending slots never reached the nodes.
     expect(nodes.calls.some((c) => c.startsWith(`${B}:`))).toBe(true);
     expect(nodes.calls.some((c) => c.endsWith(':0') || c.endsWith(':3'))).toBe(false);
+  });
+
+  it('keys moved by calls whose reply was lost (timed out) are counted: the progress matches the data', async () => {
+    const { m, reconciler } = newMigrator();
+    await reconciler.reconcileAll();
+    await m.start();
+    await m.updateSettings({ batchKeys: 2, concurrency: 1 });
+    nodes.lostReplies = 3;
+    const b = await m.create(range(20, 23), 2);
+    await waitFor(async () => (await m.get(b.id)).state === 'done', { what: 'the migration', timeoutMs: 20_000 });
+    expect(nodes.lostReplies).toBe(0);
+    expect(nodes.total(B, range(20, 23))).toBe(keysOf(range(20, 23)));
+    expect((await m.get(b.id)).keys.moved).toBe(keysOf(range(20, 23)));
   });
 
   it('a crash during a cancel resumes the move back', async () => {
