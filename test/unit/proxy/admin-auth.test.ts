@@ -23,7 +23,7 @@ function fakeProxy(config: Partial<ProxyConfig>): Proxy {
       stats: () => [],
     },
     sessions: new Set(),
-    stats: { commands: new Map(), qps: 0 },
+    stats: { commands: new Map(), qps: 0, recentSummary: () => ({ windowSeconds: 0, calls: 0, errors: 0, qps: 0, samples: 0, p50_us: 0, p99_us: 0, max_us: 0 }) },
   } as unknown as Proxy;
 }
 

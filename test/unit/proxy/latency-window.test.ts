@@ -4,6 +4,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LatencyWindow, LogHistogram } from '../../../common/latency-histogram.js';
 import { ProxyStats, RECENT_SLOTS } from '../../../proxy/stats.js';
+import { buildAdminApp } from '../../../proxy/admin.js';
+import { PROXY_DEFAULTS } from '../../../proxy/config.js';
+import type { Proxy } from '../../../proxy/proxy.js';
 
 describe('LogHistogram', () => {
   it('reports a value as the top of its bucket, like Redis hdr (2 significant digits)', () => {
@@ -119,5 +122,32 @@ describe('ProxyStats recent figures', () => {
     // The since-start numbers stay beside them.
     expect(snap.get!.calls).toBe(80);
     expect(snap.set!.p99_us).toBeGreaterThanOrEqual(4950);
+  });
+
+  it('are served by the admin API: /stats recent (overall and per command) and /metrics gauges', async () => {
+    stats = new ProxyStats();
+    const get = stats.entry('get');
+    for (let i = 0; i < 16; i++) stats.record(get, 0.3, false);
+    const proxy = {
+      config: { ...PROXY_DEFAULTS, id: 'p1', adminToken: 't' },
+      topology: { revision: '1', routes: [], groups: new Map() },
+      pool: { health: () => [], stats: () => [] },
+      sessions: new Set(),
+      stats,
+    } as unknown as Proxy;
+    const app = buildAdminApp(proxy);
+    try {
+      const headers = { authorization: 'Bearer t' };
+      const body = (await app.inject({ method: 'GET', url: '/stats', headers })).json();
+      expect(body.recent).toMatchObject({ calls: 16, samples: 16, errors: 0 });
+      expect(body.recent.p99_us).toBeGreaterThanOrEqual(300);
+      expect(body.commands.get.recent).toMatchObject({ calls: 16, samples: 16 });
+      expect(body.commands.get.p99_us).toBeGreaterThanOrEqual(299); // since start, beside it
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers })).body;
+      expect(metrics).toMatch(/tessera_proxy_recent_latency_microseconds\{quantile="0\.99"\} 3\d\d/);
+      expect(metrics).toMatch(/tessera_proxy_recent_qps \d+/);
+    } finally {
+      await app.close();
+    }
   });
 });
