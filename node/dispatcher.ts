@@ -12,6 +12,7 @@ import { HANDLERS, type Handler } from './handlers/index.js';
 import { keepsSilencedReply } from './handlers/client.js';
 import { abortExec, isInExec } from './handlers/transactions.js';
 import { redactedArgs } from './redact.js';
+import { busyRefusal } from './scripting/runner.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -102,6 +103,11 @@ function postponeWhilePaused(d: Dispatcher, s: Session, spec: CommandSpec, _top:
   return TAKEN;
 }
 
+/** -BUSY while a script is paused at busy-reply-threshold (node/scripting/runner.ts). */
+function refuseBusyScript(d: Dispatcher, _s: Session, spec: CommandSpec): Verdict {
+  return busyRefusal(d.server, spec.flags.has('allow_busy'));
+}
+
 function queueInMulti(_d: Dispatcher, s: Session, _spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
   if (s.multi === null || MULTI_IMMEDIATE.has(top.name)) return null;
   s.multi.push(args);
@@ -112,7 +118,7 @@ function queueInMulti(_d: Dispatcher, s: Session, _spec: CommandSpec, top: Comma
 /** The checks after lookup and arity, in order; the last ones may take the command. */
 const CHAIN: readonly Check[] = [
   requireAuth, holdLockedKeys, routeSlot, fenceUnconfirmedWrites, refuseNoMulti, refuseOom, refuseWrite, refusePubSubContext,
-  refuseStale, postponeWhilePaused, queueInMulti,
+  refuseStale, refuseBusyScript, postponeWhilePaused, queueInMulti,
 ];
 /** Left out of a node without `slot-ownership yes`, so plain mode pays nothing for them. */
 const CLUSTER_ONLY: ReadonlySet<Check> = new Set([holdLockedKeys, routeSlot, fenceUnconfirmedWrites]);

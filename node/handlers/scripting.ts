@@ -45,9 +45,11 @@ function scriptFlush(s: Session, args: string[]): void {
   s.w.ok();
 }
 
-/** A script runs inside one command, so none is running while this command is served. */
+/** Only a script paused at busy-reply-threshold can be killed (scripting/runner.ts). */
 function scriptKill(s: Session): void {
-  s.w.error('NOTBUSY No scripts in execution right now.');
+  const refusal = scriptRunner(s.server).kill();
+  if (refusal !== null) return s.w.error(refusal);
+  s.w.ok();
 }
 
 const SCRIPT_HELP = [

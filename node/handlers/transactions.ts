@@ -17,17 +17,18 @@ export function isInExec(s: Session): boolean {
 }
 
 /**
- * Runs `body` flagged as in EXEC (a script's commands): blocking commands answer as on timeout and
- * waiters are served once it is over, so nothing runs in the middle of a script.
+ * Flags `s` as in EXEC while a script runs (also while it is paused at the time limit): blocking
+ * commands answer as on timeout and waiters are served once it is over, so nothing runs in the
+ * middle of a script. False when it already was (a script inside EXEC): leave the flag then.
  */
-export function runAsExec(s: Session, body: () => void): void {
-  if (executing.has(s)) return body();
+export function enterScriptExec(s: Session): boolean {
+  if (executing.has(s)) return false;
   executing.add(s);
-  try {
-    body();
-  } finally {
-    executing.delete(s);
-  }
+  return true;
+}
+
+export function leaveScriptExec(s: Session): void {
+  executing.delete(s);
 }
 
 /** Ends a transaction without running it (DISCARD, failed EXEC, RESET). */

@@ -24,6 +24,8 @@ export interface ScriptHost {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
 const CHUNK_NAME = to_luastring('@user_script');
+// Instructions between two looks at the clock while a script may pause.
+const HOOK_EVERY = 10_000;
 
 export function sha1hex(text: string): string {
   return createHash('sha1').update(text, 'latin1').digest('hex');
@@ -46,7 +48,6 @@ export function formatG17Arg(d: number): string {
 
 export class LuaVm {
   private readonly L: unknown;
-  private readonly handlerRef: number;
   /** The running script's protocol for its redis.call replies and its own reply (redis.setresp). */
   resp: 2 | 3 = 2;
 
@@ -68,8 +69,6 @@ export class LuaVm {
     if (lauxlib.luaL_loadbuffer(L, prelude, prelude.length, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
       throw new Error(`Lua prelude failed: ${luaString(L, -1)}`);
     }
-    lua.lua_getglobal(L, to_luastring('__redis__err__handler'));
-    this.handlerRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
   /** Compiles a script body; its registry reference, or Redis's compile error text. */
@@ -89,39 +88,65 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Runs a compiled script with KEYS/ARGV set and writes its reply (or error) to `w`. */
-  run(ref: number, sha: string, keys: readonly string[], argv: readonly string[], w: ReplyWriter): void {
+  /**
+   * Starts a compiled script with KEYS/ARGV set, in a fresh coroutine. With `pauseAt` (a
+   * performance.now() time, 0 = never) a count hook pauses it there; resume() runs it on.
+   */
+  begin(ref: number, keys: readonly string[], argv: readonly string[], pauseAt: number): void {
     const L = this.L;
     this.resp = 2;
+    this.killRequested = false;
     this.setGlobalArray('KEYS', keys);
     this.setGlobalArray('ARGV', argv);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.handlerRef);
-    const base = lua.lua_gettop(L);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    const status = lua.lua_pcall(L, 0, 1, base);
-    if (status === lua.LUA_OK) writeLuaValue(L, w, this.resp);
-    else this.writeRaisedError(w, sha);
-    lua.lua_settop(L, base - 1);
+    const T = lua.lua_newthread(L);
+    this.threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX); // keeps the thread alive
+    lua.lua_getglobal(T, to_luastring('__redis__run'));
+    lua.lua_rawgeti(T, lua.LUA_REGISTRYINDEX, ref);
+    this.thread = T;
+    this.started = false;
+    this.pauseAt = pauseAt;
+    if (pauseAt > 0) lua.lua_sethook(T, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
   }
 
-  /** A raised error: "<err> script: <sha>, on <source>:<line>." as Redis's luaCallFunction. */
-  private writeRaisedError(w: ReplyWriter, sha: string): void {
-    const L = this.L;
-    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
-      w.error(`ERR ${luaString(L, -1) ?? 'unknown error'}`);
+  /** Runs the started script until it ends (reply or error written to `w`: true) or pauses (false). */
+  resume(w: ReplyWriter, sha: string, pauseAt: number): boolean {
+    const T = this.thread;
+    this.pauseAt = pauseAt;
+    const status = lua.lua_resume(T, this.L, this.started ? 0 : 1);
+    this.started = true;
+    if (status === lua.LUA_YIELD) return false;
+    if (status === lua.LUA_OK) {
+      lua.lua_settop(T, 2); // xpcall's status and the value (nil when the script returned none)
+      if (lua.lua_toboolean(T, 1)) writeLuaValue(T, w, this.resp);
+      else writeRaisedError(T, w, sha);
+    } else {
+      w.error(`ERR ${luaString(T, -1) ?? 'unknown error'}`);
+    }
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, this.threadRef);
+    this.thread = null;
+    return true;
+  }
+
+  /** SCRIPT KILL: the paused script fails at its next hook. */
+  kill(): void {
+    this.killRequested = true;
+  }
+
+  private thread: unknown = null;
+  private threadRef = 0;
+  private started = false;
+  private pauseAt = 0;
+  private killRequested = false;
+
+  private readonly hook = (l: unknown): void => {
+    if (this.killRequested) {
+      pushErrorTable(l, 'Script killed by user with SCRIPT KILL...');
+      lua.lua_error(l);
       return;
     }
-    const field = (name: string): string | null => {
-      lua.lua_getfield(L, -1, to_luastring(name));
-      const v = lua.lua_isnil(L, -1) ? null : luaString(L, -1);
-      lua.lua_pop(L, 1);
-      return v;
-    };
-    const err = field('err') ?? 'ERR unknown error';
-    const source = field('source');
-    const line = field('line');
-    w.error(source !== null && line !== null ? `${err} script: ${sha}, on ${source}:${line}.` : err);
-  }
+    // Not from inside a JS callback (table.sort's comparator …): Lua cannot yield across it.
+    if (this.pauseAt > 0 && performance.now() >= this.pauseAt && lua.lua_isyieldable(l)) lua.lua_yield(l, 0);
+  };
 
   private setGlobalArray(name: string, items: readonly string[]): void {
     const L = this.L;
@@ -222,6 +247,24 @@ export class LuaVm {
     this.resp = resp;
     return 0;
   }
+}
+
+/** A raised error: "<err> script: <sha>, on <source>:<line>." as Redis's luaCallFunction. */
+function writeRaisedError(L: unknown, w: ReplyWriter, sha: string): void {
+  if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+    w.error(`ERR ${luaString(L, -1) ?? 'unknown error'}`);
+    return;
+  }
+  const field = (name: string): string | null => {
+    lua.lua_getfield(L, -1, to_luastring(name));
+    const v = lua.lua_isnil(L, -1) ? null : luaString(L, -1);
+    lua.lua_pop(L, 1);
+    return v;
+  };
+  const err = field('err') ?? 'ERR unknown error';
+  const source = field('source');
+  const line = field('line');
+  w.error(source !== null && line !== null ? `${err} script: ${sha}, on ${source}:${line}.` : err);
 }
 
 function raiseText(L: unknown, text: string): number {

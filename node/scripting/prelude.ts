@@ -23,6 +23,10 @@ __redis__err__handler = function(err)
   return err
 end
 
+-- A script runs as __redis__run(f) in a coroutine, so it can pause at the time limit (runner.ts).
+local xpcall, handler = xpcall, __redis__err__handler
+__redis__run = function(f) return xpcall(f, handler) end
+
 -- Redis 7's pcall hands back the text of a table error, as older versions did with strings.
 pcall = function(f, ...)
   local r = tpack(rawpcall(f, ...))

@@ -5,7 +5,8 @@
 import { resolveCommand } from '../../common/commands/table.js';
 import { decodeReply } from '../../common/resp/reply-decoder.js';
 import { ReplyWriter } from '../../common/resp/reply-writer.js';
-import { runAsExec } from '../handlers/transactions.js';
+import { enterScriptExec, isInExec, leaveScriptExec } from '../handlers/transactions.js';
+import type { Db } from '../keyspace/db.js';
 import type { NodeServer } from '../server.js';
 import type { Session } from '../session.js';
 import { type CallResult, LuaVm, sha1hex } from './lua-vm.js';
@@ -14,6 +15,25 @@ interface Script {
   readonly body: string;
   readonly ref: number;
 }
+
+/** A script run in progress (it may pause at the time limit: see ScriptRunner.pause). */
+interface Run {
+  readonly s: Session;
+  readonly sha: string;
+  readonly readOnly: boolean;
+  /** EXEC's stream when the script runs inside EXEC, else null. */
+  readonly outer: Array<[number, readonly string[]]> | null;
+  readonly stream: Array<[number, readonly string[]]>;
+  /** The script's current db (SELECT inside it), restored into the session for each slice. */
+  db: Db;
+  /** This run flagged the session as in EXEC (false inside a real EXEC). */
+  readonly marked: boolean;
+  readonly saved: { w: ReplyWriter; db: Db; replyMode: Session['replyMode']; skip: boolean };
+  activeExpire: boolean;
+}
+
+// How long a paused script runs between two looks at the sockets.
+const SLICE_MS = 20;
 
 interface RunContext {
   readonly session: Session;
@@ -25,6 +45,7 @@ export class ScriptRunner {
   private readonly vm: LuaVm;
   private readonly scripts = new Map<string, Script>();
   private ctx: RunContext | null = null;
+  private paused: Run | null = null;
   /** Where a script's commands write their replies (one: scripts never nest, EVAL is noscript). */
   private readonly writer = new ReplyWriter();
 
@@ -61,33 +82,114 @@ export class ScriptRunner {
     this.scripts.clear();
   }
 
-  /** Runs a script for `s` and writes its reply to `s.w`. */
+  /**
+   * Runs a script for `s` and writes its reply to `s.w`. One that runs past busy-reply-threshold
+   * pauses (see pause()) unless inside EXEC, where it runs to its end as Redis's would.
+   */
   run(s: Session, sha: string, script: Script, keys: string[], argv: string[], readOnly: boolean): void {
     const server = this.server;
-    const outerStream = server.transactionStream;
-    const stream: Array<[number, readonly string[]]> = outerStream ?? [];
-    const saved = { w: s.w, db: s.db, replyMode: s.replyMode, skip: s.skipNextReply };
+    const outer = server.transactionStream;
+    const threshold = server.config.getInt('busy-reply-threshold');
+    const canPause = threshold > 0 && outer === null && !isInExec(s) && !server.replication.isMasterClient(s);
+    const run: Run = {
+      s, sha, readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
+      saved: { w: s.w, db: s.db, replyMode: s.replyMode, skip: s.skipNextReply }, activeExpire: true,
+    };
+    const pauseAt = canPause ? performance.now() + threshold : 0;
+    this.vm.begin(script.ref, keys, argv, pauseAt);
+    if (this.slice(run, pauseAt)) this.finish(run);
+    else this.pause(run);
+  }
+
+  /** The script paused at the time limit, if any (others get -BUSY meanwhile). */
+  get busy(): boolean {
+    return this.paused !== null;
+  }
+
+  /** SCRIPT KILL's answer: a paused script that has not written fails at its next step. */
+  kill(): string | null {
+    const run = this.paused;
+    if (run === null) return 'NOTBUSY No scripts in execution right now.';
+    if (run.stream.length > 0) {
+      return 'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
+    }
+    this.vm.kill();
+    return null;
+  }
+
+  /** Runs the script until it ends (true) or pauses, as the calling client with its replies captured. */
+  private slice(run: Run, pauseAt: number): boolean {
+    const { s, saved } = run;
+    const server = this.server;
     const writer = this.writer;
-    this.ctx = { session: s, readOnly, writer };
-    server.transactionStream = stream;
+    this.ctx = { session: s, readOnly: run.readOnly, writer };
+    server.transactionStream = run.stream;
     // The script's commands write to the script writer; CLIENT REPLY applies to EVAL's own reply.
     setWriter(s, writer);
     s.replyMode = 'on';
     s.skipNextReply = false;
+    s.db = run.db;
     try {
-      runAsExec(s, () => this.vm.run(script.ref, sha, keys, argv, saved.w));
+      return this.vm.resume(saved.w, run.sha, pauseAt);
     } finally {
       this.ctx = null;
       if (writer.length > 0) writer.take(); // a call cut short by an exception
       setWriter(s, saved.w);
+      run.db = s.db;
       s.db = saved.db; // SELECT inside a script does not change the caller's db (Redis 7)
       s.replyMode = saved.replyMode;
       s.skipNextReply = saved.skip;
-      server.transactionStream = outerStream;
+      server.transactionStream = run.outer;
     }
-    // Inside EXEC the transaction's block carries these writes; otherwise they are sent here.
-    if (outerStream === null) propagateEffects(server, stream);
-    s.propagateAs = [];
+  }
+
+  /** The script ended: its writes go out (inside EXEC, the transaction's block carries them). */
+  private finish(run: Run): void {
+    if (run.marked) leaveScriptExec(run.s);
+    if (run.outer === null) propagateEffects(this.server, run.stream);
+    run.s.propagateAs = []; // EVAL itself is never propagated
+  }
+
+  /**
+   * Past busy-reply-threshold: the script's coroutine pauses, its client waits (as a blocked client)
+   * and every other command gets -BUSY except the allow_busy ones (SCRIPT KILL, SHUTDOWN …), so
+   * the script stays atomic while the node answers; it runs on in slices of SLICE_MS between which
+   * the node reads its sockets (Redis processes events from its Lua hook the same way). Active
+   * expiry waits too: no key may vanish under a paused script.
+   */
+  private pause(run: Run): void {
+    const server = this.server;
+    this.paused = run;
+    run.s.propagateAs = [];
+    run.s.blocked = { dbIndex: run.saved.db.id, keys: [], deadline: 0, tryServe: () => false, onTimeout: () => undefined };
+    run.activeExpire = (server as unknown as { activeExpire: boolean }).activeExpire;
+    server.setActiveExpire(false);
+    setImmediate(() => this.runOn());
+  }
+
+  private runOn(): void {
+    const run = this.paused!;
+    const server = this.server;
+    let finished: boolean;
+    try {
+      finished = this.slice(run, performance.now() + SLICE_MS);
+    } catch (err) {
+      server.log('warning', `Internal error running a paused script: ${(err as Error).stack}`);
+      run.saved.w.error(`ERR internal error running the script: ${(err as Error).message}`);
+      finished = true;
+    }
+    if (!finished) {
+      setImmediate(() => this.runOn());
+      return;
+    }
+    this.paused = null;
+    server.setActiveExpire(run.activeExpire);
+    this.finish(run);
+    run.s.propagateAs = null;
+    run.s.woff = server.replication.masterReplOffset;
+    run.s.blocked = null;
+    server.blocking.serveReadyKeys();
+    if (!run.s.closed) run.s.processInput(); // flushes the reply, runs what the client sent meanwhile
   }
 
   /** One redis.call: Redis's scriptCall checks, then the command through the dispatcher. */
@@ -141,4 +243,12 @@ export function scriptRunner(server: NodeServer): ScriptRunner {
     runners.set(server, runner);
   }
   return runner;
+}
+
+const BUSY = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+
+/** The dispatcher's check: -BUSY while a script is paused at the time limit, but for allow_busy commands. */
+export function busyRefusal(server: NodeServer, allowBusy: boolean): string | null {
+  if (allowBusy) return null;
+  return runners.get(server)?.busy === true ? BUSY : null;
 }

@@ -3,6 +3,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { usePair } from '../../helpers/differential.js';
 import { RawClient } from '../../helpers/raw-client.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { plain } from '../../helpers/differential.js';
 
 describe('scripting matches redis-server', () => {
   const p = usePair();
@@ -118,6 +120,41 @@ describe('scripting matches redis-server', () => {
       expect(order).toHaveLength(2);
     } finally {
       other.close();
+    }
+  });
+
+  it('past busy-reply-threshold: -BUSY to others, SCRIPT KILL, UNKILLABLE after a write', async () => {
+    const ports = [p.node.port, p.redisServer.port];
+    const runners = await Promise.all(ports.map((port) => RawClient.connect(port)));
+    const others = await Promise.all(ports.map((port) => RawClient.connect(port)));
+    const both = async (...args: string[]) => (await Promise.all(others.map((c) => c.call(...args)))).map(plain);
+    const untilBusy = () => waitFor(async () => (await both('GET', 'x')).every((r) => JSON.stringify(r).includes('BUSY')), { what: 'BUSY on both' });
+    try {
+      await both('CONFIG', 'SET', 'busy-reply-threshold', '100');
+      const spinning = runners.map((c) => c.call('EVAL', 'local i = 0 while true do i = i + 1 end', '0'));
+      await untilBusy();
+      const [ours, theirs] = await both('PING');
+      expect(ours).toEqual(theirs);
+      expect(ours).toEqual({ error: 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.' });
+      const [killOurs, killTheirs] = await both('SCRIPT', 'KILL');
+      expect(killOurs).toBe('+OK');
+      expect(killOurs).toEqual(killTheirs);
+      const [killed, killedTheirs] = (await Promise.all(spinning)).map(plain);
+      expect(killed).toEqual(killedTheirs);
+      expect(await both('SCRIPT', 'KILL')).toEqual([{ error: 'NOTBUSY No scripts in execution right now.' }, { error: 'NOTBUSY No scripts in execution right now.' }]);
+
+      // A script that wrote cannot be killed; it runs to its end (a bounded spin of 1.5 s).
+      const writing = "redis.call('set', 'w', '1'); local t0 = redis.call('time'); " +
+        "repeat local t = redis.call('time') until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1500000; return 'done'";
+      const done = runners.map((c) => c.call('EVAL', writing, '0'));
+      await untilBusy();
+      const [unkillable, unkillableTheirs] = await both('SCRIPT', 'KILL');
+      expect(unkillable).toEqual(unkillableTheirs);
+      expect((await Promise.all(done)).map(plain)).toEqual(['done', 'done']);
+      expect(await both('GET', 'w')).toEqual(['1', '1']);
+    } finally {
+      await both('CONFIG', 'SET', 'busy-reply-threshold', '5000');
+      for (const c of [...runners, ...others]) c.close();
     }
   });
 });
