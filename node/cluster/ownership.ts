@@ -9,6 +9,7 @@
 // Redis Cluster's nodes.conf does. The same JSON also rides in the full-resync RDB as an aux
 // field (see auxValue/adoptFromMaster) so a replica that resyncs gets its master's state.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SLOT_COUNT } from '../../common/slots.js';
 
@@ -47,6 +48,13 @@ export class SlotOwnership {
    * one. True on a node that starts empty (it owns nothing, so nothing can go wrong).
    */
   private confirmedValue = true;
+
+  /**
+   * Asynchronous writes of the file, one at a time in order (setDurably); each writes the state
+   * as it is when it starts, so a later epoch's file is never replaced by an earlier one.
+   */
+  private writing: Promise<unknown> = Promise.resolve();
+  private writesInFlight = 0;
 
   constructor(private readonly host: OwnershipHost) {}
 
@@ -87,6 +95,35 @@ export class SlotOwnership {
    * history, not the coordinator speaking). Returns an error text or null.
    */
   set(epoch: number, ranges: readonly SlotRange[], confirm = true): string | null {
+    const r = this.apply(epoch, ranges, confirm);
+    return r === true ? this.persist() : r;
+  }
+
+  /**
+   * set() for the coordinator's live command: applied now, the file written off the event loop
+   * (other clients are not stalled by the fsync). `durable` settles once a file holding this
+   * state (or a later one) is on disk: null, or the error text to reply with; null when nothing
+   * changed (a retried command) or there is no file.
+   */
+  setDurably(epoch: number, ranges: readonly SlotRange[]): { error: string | null; durable: Promise<string | null> | null } {
+    const r = this.apply(epoch, ranges, true);
+    if (r !== true) return { error: r, durable: null };
+    const path = this.host.filePath;
+    if (path === null) return { error: null, durable: null };
+    this.writesInFlight++;
+    const durable = this.writing.then(() => writeAtomicallyAsync(path, this.serialize())).then(
+      () => null,
+      (err: unknown) => {
+        this.host.log('warning', `Failed to persist slot ownership to ${path}: ${(err as Error).message}`);
+        return `ERR slot ownership applied but not persisted: ${(err as Error).message}`;
+      },
+    ).finally(() => { this.writesInFlight--; });
+    this.writing = durable;
+    return { error: null, durable };
+  }
+
+  /** Applies a SET in memory: true when it changed the state, null when it changes nothing, or an error text. */
+  private apply(epoch: number, ranges: readonly SlotRange[], confirm: boolean): string | null | true {
     if (epoch < this.epochValue) return staleEpoch(epoch, this.epochValue);
     const changes = ranges.some((r) => this.differs(r));
     if (epoch === this.epochValue) {
@@ -101,7 +138,7 @@ export class SlotOwnership {
     // Replayed history (confirm false) is restored state: it needs the coordinator's word too,
     // even on a node whose ownership file was lost.
     this.confirmedValue = confirm;
-    return this.persist();
+    return true;
   }
 
   /** CONFIRM: the coordinator agrees with the state at `epoch`. Returns an error text or null. */
@@ -196,6 +233,16 @@ export class SlotOwnership {
   private persist(): string | null {
     const path = this.host.filePath;
     if (path === null) return null;
+    if (this.writesInFlight > 0) {
+      // Behind the asynchronous writes, in order (a synchronous one now could be overwritten by
+      // an older state still being written). Errors are logged there.
+      const later = this.writing.then(() => writeAtomicallyAsync(path, this.serialize())).catch((err: unknown) => {
+        this.host.log('warning', `Failed to persist slot ownership to ${path}: ${(err as Error).message}`);
+      });
+      this.writesInFlight++;
+      this.writing = later.finally(() => { this.writesInFlight--; });
+      return null;
+    }
     try {
       writeAtomically(path, this.serialize());
       return null;
@@ -228,6 +275,29 @@ function writeAtomically(path: string, text: string): void {
       fsyncSync(dfd);
     } finally {
       closeSync(dfd);
+    }
+  } catch {
+    /* fsync on a directory is not supported everywhere */
+  }
+}
+
+/** writeAtomically off the event loop (one at a time: the temp name is per process). */
+async function writeAtomicallyAsync(path: string, text: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(text, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, path);
+  try {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
     }
   } catch {
     /* fsync on a directory is not supported everywhere */

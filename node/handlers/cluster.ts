@@ -39,14 +39,24 @@ function slotsSetCommand(s: Session, args: string[]): void {
   if ('error' in parsed) return s.w.error(parsed.error);
   const before = routing.ownership.epoch;
   // An AOF replayed at start is history, not the coordinator: it must not lift the restart fence.
-  const error = routing.ownership.set(parsed.epoch, parsed.ranges, !s.server.suppressPropagation);
+  // Live, the file is written off the event loop and +OK goes once it is durable.
+  const live = !s.server.suppressPropagation;
+  const { error, durable } = live ? routing.ownership.setDurably(parsed.epoch, parsed.ranges) : { error: routing.ownership.set(parsed.epoch, parsed.ranges, false), durable: null };
   if (routing.ownership.epoch !== before) {
     s.server.dirty++;
     redirectBlockedClients(s, routing);
     settleSlots(s, routing);
   }
   if (error) return s.w.error(error);
-  s.w.ok();
+  if (durable === null) return s.w.ok();
+  s.paused = true; // this client's next commands wait for the reply, like TESSERA.MIGRATE SLOT
+  void durable.then((problem) => {
+    if (s.closed) return;
+    s.paused = false;
+    if (problem) s.w.error(problem);
+    else s.w.ok();
+    s.processInput();
+  });
 }
 
 /**
