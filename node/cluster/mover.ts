@@ -7,6 +7,9 @@
 //
 // No acknowledged move is ever undone, and no newer write overwritten (docs/compatibility.md,
 // "Slot ownership"):
+// - a batch is deleted here only once the target's replicas hold it too (TESSERA.REPLOFFSET right
+//   after the batch on its link, then TESSERA.WAITOFFSET for every replica attached, on a second
+//   link): a target master that dies and is replaced by its replica has lost nothing deleted here;
 // - the DELs of a batch's keys are on disk (host.durable: an fsync of the AOF, in the background)
 //   before the group is released or the batch reported moved, so a source that crashes and
 //   restarts never brings back a key clients have since written or deleted on the target;
@@ -51,6 +54,8 @@ const CHUNK_BYTES = 256 * 1024;
 const SUB_BATCH_KEYS = 256;
 const SUB_BATCH_BYTES = 64 * 1024;
 const WINDOW = 8;
+/** TCP keepalive: first probe after this much idle time (the kernel's defaults take hours). */
+const KEEPALIVE_MS = 1000;
 /** Chunks of a big key in flight at once. */
 const CHUNK_WINDOW = 4;
 /** Keys of a slot grouped by tag per slice (the grouping pass yields between slices). */
@@ -102,11 +107,18 @@ const yieldTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 interface Pending {
   want: number;
   got: Reply[];
+  /** performance.now() past which the link fails (the request's own deadline). */
+  deadline: number;
   resolve(r: Reply[]): void;
   reject(e: Error): void;
 }
 
-/** One pipelined RESP connection to a target: requests answered in order. */
+/**
+ * One pipelined RESP connection to a target: requests answered in order, each within the link's
+ * timeout of being sent, else the link fails and every request owed is rejected. Whatever ends
+ * the connection (RST, FIN, a write error, keepalive giving up, close()) rejects them too: no
+ * request is left unsettled.
+ */
 class TargetLink {
   private readonly pending: Pending[] = [];
   private buf: Buffer = Buffer.alloc(0);
@@ -119,8 +131,14 @@ class TargetLink {
     private timeoutMs: number,
   ) {
     socket.setNoDelay(true);
+    // A peer that vanished without a FIN or RST (host down, cable cut) is found by keepalive
+    // probes even while nothing is owed; while replies are owed the stall timer bounds it.
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new MoveError(`ERR target ${address} unreachable: ${err.message}`)));
+    // The target closed its side: no reply owed will ever come (do not wait for our own close,
+    // which waits for the write buffer to drain).
+    socket.on('end', () => this.fail(new MoveError(`ERR target ${address} unreachable: connection closed by the target`)));
     socket.on('close', () => this.fail(new MoveError(`ERR target ${address} unreachable: connection closed`)));
   }
 
@@ -164,9 +182,12 @@ class TargetLink {
   request(bytes: Buffer, want: number): Promise<Reply[]> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending.push({ want, got: [], resolve, reject });
-      this.socket.write(bytes);
+      this.pending.push({ want, got: [], deadline: performance.now() + this.timeoutMs, resolve, reject });
       if (this.timer === null) this.arm();
+      // A write that fails (the socket died between our check and now) fails every reply owed.
+      this.socket.write(bytes, (err) => {
+        if (err) this.fail(new MoveError(`ERR target ${this.address} unreachable: ${err.message}`));
+      });
     });
   }
 
@@ -174,8 +195,17 @@ class TargetLink {
     this.fail(new MoveError(`ERR target ${this.address} unreachable: link closed`));
   }
 
+  /** One timer, for the oldest request owed (later ones were sent later: their deadlines are too). */
   private arm(): void {
-    this.timer = setTimeout(() => this.fail(new MoveError(`ERR timeout after ${this.timeoutMs} ms`)), this.timeoutMs);
+    const head = this.pending[0]!;
+    const ms = Math.max(0, head.deadline - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const h = this.pending[0];
+      if (h === undefined) return;
+      if (performance.now() >= h.deadline - 1) this.fail(new MoveError(`ERR target ${this.address} timeout: no reply within ${this.timeoutMs} ms`));
+      else this.arm();
+    }, ms);
   }
 
   private onData(chunk: Buffer): void {
@@ -194,7 +224,7 @@ class TargetLink {
       }
     }
     this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
-    // Progress: the stall timer restarts (it bounds a silent target, not a long move).
+    // The timer now watches the new oldest request's deadline.
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.pending.length > 0) this.arm();
@@ -245,6 +275,21 @@ interface BigResume {
   acked: number;
 }
 
+/** A batch waiting for the target's replicas to hold position `offset` of history `replId`. */
+interface OffsetWait {
+  replId: string;
+  offset: number;
+  n: number;
+  timeoutMs: number;
+  resolve(acked: number): void;
+  reject(err: Error): void;
+}
+
+interface OffsetWaits {
+  busy: boolean;
+  queue: OffsetWait[];
+}
+
 /** Groups whose send failed, per target, kept at most this many (beyond, the target's own rule decides). */
 const IN_DOUBT_MAX = 100_000;
 /** Interrupted big keys remembered for a resume. */
@@ -252,6 +297,10 @@ const RESUME_MAX = 64;
 
 export class Mover {
   private readonly links = new Map<string, TargetLink>();
+  /** Per target, a second link for TESSERA.WAITOFFSET (it blocks its connection, not the batches'). */
+  private readonly waitLinks = new Map<string, TargetLink>();
+  /** Per target, the replica waits asked for and whether one is under way. */
+  private readonly waits = new Map<string, OffsetWaits>();
   private readonly running = new Set<number>();
   /** Grouping passes of slots being moved (several may move at once), oldest dropped first. */
   private readonly groups = new Map<number, SlotGroups>();
@@ -309,8 +358,12 @@ export class Mover {
       return await this.run(slot, target, opts);
     } finally {
       this.running.delete(slot);
-      if (this.running.size === 0) this.currentSlot = -1;
-      this.bigKey = null;
+      // Several slots may move at once: only the last call to end clears the big key (another
+      // slot's may still be moving; moveBigKey clears its own).
+      if (this.running.size === 0) {
+        this.currentSlot = -1;
+        this.bigKey = null;
+      }
     }
   }
 
@@ -341,7 +394,7 @@ export class Mover {
           if (firstError !== null) break;
           const group = this.takeGroup(groups)!;
           const before = result.bytes;
-          await this.moveBigGroup(link, group, result);
+          await this.moveBigGroup(link, group, result, opts.timeoutMs);
           takenKeys += group.keys.length;
           takenBytes += result.bytes - before;
           continue;
@@ -358,7 +411,7 @@ export class Mover {
         this.throttle.charge(batch.keys, batch.bytes);
         takenKeys += batch.keys;
         takenBytes += batch.bytes;
-        track(this.send(link, batch, result));
+        track(this.send(link, batch, result, opts.timeoutMs));
         if (inflight.length >= WINDOW) await inflight.shift();
         await yieldTick();
       }
@@ -385,6 +438,89 @@ export class Mover {
   closeLinks(): void {
     for (const l of this.links.values()) l.close();
     this.links.clear();
+    for (const l of this.waitLinks.values()) l.close();
+    this.waitLinks.clear();
+  }
+
+  /**
+   * Resolves once the target's replicas hold what the link carried up to `probe` (the replies of
+   * REPL_PROBE, sent on the batch link right after the batch): [replid, offset] and how many
+   * replicas are attached. None attached: nothing to wait for. Otherwise TESSERA.WAITOFFSET on
+   * the wait link, for all of them; fewer in time throws, and the caller deletes nothing (a
+   * replica promoted after a target master's death must hold every key deleted here).
+   */
+  private async replicated(target: string, probe: readonly Reply[], timeoutMs: number): Promise<void> {
+    const [pos, count] = probe;
+    if (pos instanceof ReplyErrorValue) throw new MoveError(`ERR target refused: ${pos.message}`);
+    if (count instanceof ReplyErrorValue) throw new MoveError(`ERR target refused: ${count.message}`);
+    const n = typeof count === 'number' ? count : 0;
+    if (n === 0) return;
+    if (!Array.isArray(pos) || pos.length !== 2) throw new MoveError('ERR target sent an unexpected TESSERA.REPLOFFSET reply');
+    const replId = String(pos[0]);
+    const offset = Number(pos[1]);
+    const acked = await this.waitOffset(target, { replId, offset, n, timeoutMs });
+    if (acked < n) {
+      throw new MoveError(`ERR target ${target} replicas did not acknowledge the batch within ${timeoutMs} ms (${String(acked)} of ${n}): nothing deleted`);
+    }
+  }
+
+  /**
+   * One TESSERA.WAITOFFSET at a time per target (it blocks its connection until answered), for
+   * the highest position asked meanwhile: the batches of a window share one wait, and each wait
+   * starts when it is sent, so its own deadline holds. Resolves with the replicas that acked.
+   */
+  private waitOffset(target: string, w: Omit<OffsetWait, 'resolve' | 'reject'>): Promise<number> {
+    let q = this.waits.get(target);
+    if (q === undefined) this.waits.set(target, (q = { busy: false, queue: [] }));
+    const queue = q;
+    const p = new Promise<number>((resolve, reject) => queue.queue.push({ ...w, resolve, reject }));
+    if (!queue.busy) void this.pumpWaits(target, queue);
+    return p;
+  }
+
+  private async pumpWaits(target: string, q: OffsetWaits): Promise<void> {
+    q.busy = true;
+    try {
+      while (q.queue.length > 0) {
+        // Positions of one history only (the replid changes with a failover of the target).
+        const replId = q.queue[0]!.replId;
+        const group = q.queue.filter((w) => w.replId === replId);
+        q.queue = q.queue.filter((w) => w.replId !== replId);
+        let offset = 0;
+        let n = 0;
+        let timeoutMs = 0;
+        for (const w of group) {
+          offset = Math.max(offset, w.offset);
+          n = Math.max(n, w.n);
+          timeoutMs = Math.max(timeoutMs, w.timeoutMs);
+        }
+        try {
+          const link = await this.waitLinkTo(target, timeoutMs);
+          const [acked] = await link.request(encodeCommand(['TESSERA.WAITOFFSET', replId, String(offset), String(n), String(timeoutMs)]), 1);
+          if (acked instanceof ReplyErrorValue) throw new MoveError(`ERR target refused: ${acked.message}`);
+          if (typeof acked !== 'number') throw new MoveError('ERR target sent an unexpected TESSERA.WAITOFFSET reply');
+          for (const w of group) w.resolve(acked);
+        } catch (err) {
+          for (const w of group) w.reject(err as Error);
+        }
+      }
+    } finally {
+      q.busy = false;
+    }
+  }
+
+  private async waitLinkTo(target: string, timeoutMs: number): Promise<TargetLink> {
+    // WAITOFFSET answers by its own timeout: the link's deadline leaves it room to.
+    const linkTimeout = timeoutMs + WAIT_MARGIN_MS;
+    const cached = this.waitLinks.get(target);
+    if (cached?.alive) {
+      cached.setTimeout(linkTimeout);
+      return cached;
+    }
+    this.waitLinks.delete(target);
+    const link = await TargetLink.open(target, linkTimeout, this.host.authArgs());
+    this.waitLinks.set(target, link);
+    return link;
   }
 
   /** Groups the slot's keys by hash tag, in slices so a big slot never stalls the loop. */
@@ -499,13 +635,17 @@ export class Mover {
    * Sends a batch; on the replies deletes here every group the target took whole, makes those
    * DELs durable, then unlocks. A group without a clean answer stays here, in doubt.
    */
-  private async send(link: TargetLink, batch: Batch, result: MoveResult): Promise<void> {
+  private async send(link: TargetLink, batch: Batch, result: MoveResult, timeoutMs: number): Promise<void> {
     let replies: Reply[] | null = null;
     let refused: Error | null = null;
     try {
-      replies = await link.request(Buffer.concat(batch.parts), batch.replies);
+      batch.parts.push(REPL_PROBE);
+      replies = await link.request(Buffer.concat(batch.parts), batch.replies + REPL_PROBE_REPLIES);
+      // Nothing is deleted here before the target's replicas hold the batch too.
+      await this.replicated(link.address, replies.slice(batch.replies), timeoutMs);
     } catch (err) {
       refused = err as Error;
+      replies = null;
     }
     const finished: SentGroup[] = [];
     try {
@@ -567,7 +707,9 @@ export class Mover {
    * chunks, then COMMIT; the group is deleted here once every part was acknowledged, and the
    * lock released once those DELs are durable.
    */
-  private async moveBigGroup(link: TargetLink, group: { tag: string; keys: string[]; entries: Entry[] }, result: MoveResult): Promise<void> {
+  private async moveBigGroup(
+    link: TargetLink, group: { tag: string; keys: string[]; entries: Entry[] }, result: MoveResult, timeoutMs: number,
+  ): Promise<void> {
     const locks = this.host.locks;
     locks.lockTag(group.tag);
     let bytes = 0;
@@ -592,6 +734,7 @@ export class Mover {
             kept += keptIn(replies);
           }
         }
+        await this.replicated(link.address, await link.request(REPL_PROBE, REPL_PROBE_REPLIES), timeoutMs);
         this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes, link.address, kept);
       } catch (err) {
         this.markInDoubt(link.address, group.tag);
@@ -753,6 +896,14 @@ export class Mover {
 }
 
 const ASKING = encodeCommand(['ASKING']);
+/**
+ * Sent on the batch link after a batch: the replication position covering it, and how many
+ * replicas are attached (WAITOFFSET for offset 0 and 0 replicas answers at once with that count).
+ */
+const REPL_PROBE = Buffer.concat([encodeCommand(['TESSERA.REPLOFFSET']), encodeCommand(['TESSERA.WAITOFFSET', '*', '0', '0', '0'])]);
+const REPL_PROBE_REPLIES = 2;
+/** How much longer than a WAITOFFSET's own timeout its link waits for the answer. */
+const WAIT_MARGIN_MS = 1000;
 
 /** How many of a group's replies say the target kept its own (newer) copy. */
 function keptIn(replies: readonly Reply[]): number {
