@@ -7,9 +7,10 @@ export interface BenchOptions {
    * "node": our node vs redis-server (+ memory); "proxy": ours vs twemproxy vs direct vs ours over our nodes;
    * "replication": full resync, replication lag and BGSAVE stalls, ours vs redis-server;
    * "migration": online slot migration under load through the coordinator (bench/migration-*.ts);
-   * "failover": kill -9 of a master under load, and false failovers under heavy load (bench/failover*.ts).
+   * "failover": kill -9 of a master under load, and false failovers under heavy load (bench/failover*.ts);
+   * "scripting": EVALSHA of a 2-command script, our node vs redis-server (bench/scripting-*.ts).
    */
-  scenario: 'node' | 'proxy' | 'replication' | 'migration' | 'failover';
+  scenario: 'node' | 'proxy' | 'replication' | 'migration' | 'failover' | 'scripting';
   /** "tessera" runs our node; "redis-server" runs a second redis-server as a stand-in. */
   ours: 'tessera' | 'redis-server';
   tests: BenchTest[];
@@ -40,14 +41,15 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [flags]
-  --scenario=<node|proxy|replication|migration|failover>
+  --scenario=<node|proxy|replication|migration|failover|scripting>
                         node (default): our node vs redis-server, throughput and memory;
                         proxy: our proxy vs twemproxy vs redis direct vs our proxy over our nodes
                         (tests SET,GET,MSET unless --tests is given; no memory test);
                         replication: full resync time, replication lag under SET -P 16,
                         PING stalls during BGSAVE (ours→ours vs redis→redis; 3 repeats by default);
                         migration: 2 groups (master + replica), 2 proxies, the coordinator; moves half
-                        of group 1's slots under a probe and an INCR load, checks every key
+                        of group 1's slots under a probe and an INCR load, checks every key;
+                        scripting: EVALSHA of an INCR+GET script on random keys, our node vs redis-server
   --keys=N --elements=M migration: string keys (default 1000000) and elements per big key (default 1000000)
   --codis               migration: the issue's Codis-sized case (50,000 64-byte keys in 512 slots + one 1M list)
   --store=<file|etcd>   migration: the coordination store (default file; etcd starts a throw-away etcd)
@@ -97,6 +99,7 @@ const DEFAULT_RESULTS_PATHS: Record<BenchOptions['scenario'], string> = {
   replication: '.bench-results/replication-latest.json',
   migration: '.bench-results/migration-latest.json',
   failover: '.bench-results/failover-latest.json',
+  scripting: '.bench-results/scripting-latest.json',
 };
 
 /** Returns null when --help was asked for. */
@@ -126,8 +129,8 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   });
   if (values.help) return null;
   if (values.ours !== 'tessera' && values.ours !== 'redis-server') throw new Error(`--ours must be tessera or redis-server, got "${values.ours}"`);
-  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication' && values.scenario !== 'migration' && values.scenario !== 'failover') {
-    throw new Error(`--scenario must be node, proxy, replication, migration or failover, got "${values.scenario}"`);
+  if (values.scenario !== 'node' && values.scenario !== 'proxy' && values.scenario !== 'replication' && values.scenario !== 'migration' && values.scenario !== 'failover' && values.scenario !== 'scripting') {
+    throw new Error(`--scenario must be node, proxy, replication, migration, failover or scripting, got "${values.scenario}"`);
   }
   const scenario = values.scenario;
   if (scenario !== 'failover' && (values.runs !== undefined || values['idle-seconds'] !== undefined)) {

@@ -20,6 +20,7 @@ import { nodeVsRedisScenario, type Scenario } from './scenarios.js';
 import { assertTesseraCliExists, redisStandInTarget, repoRoot, tesseraNodeTarget, type RunningTarget } from './targets.js';
 import { runThroughput, type CellFailure, type TestResult } from './throughput.js';
 import { mainFailover } from './failover-main.js';
+import { mainScripting } from './scripting-scenario.js';
 
 /** Server on CPU 1, client on CPU 0, so they never compete for a core (needs ≥ 2 CPUs). */
 const SERVER_CPU = 1;
@@ -244,7 +245,7 @@ if (options === null) {
   process.stdout.write(`${USAGE}\n`);
 } else {
   try {
-    const runScenario = { node: main, proxy: mainProxy, replication: mainReplication, migration: mainMigration, failover: mainFailover }[options.scenario];
+    const runScenario = { node: main, proxy: mainProxy, replication: mainReplication, migration: mainMigration, failover: mainFailover, scripting: (o: BenchOptions) => mainScripting(o, log) }[options.scenario];
     await runScenario(options);
   } catch (err) {
     // Our own errors carry their context in the message; BENCH_DEBUG=1 adds the stack.
