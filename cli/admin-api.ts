@@ -307,8 +307,9 @@ export function registerFailoverVerbs(admin: Command, group: Command, run: (verb
     .option('--down-after <ms>', 'a master unreachable this long is failed over')
     .option('--hold-down <ms>', 'no automatic failover of a group this long after one')
     .option('--group <gid>', 'with --down-after: that group only')
+    .option('--auto <on|off>', 'automatic failover on or off (off: masters found down are reported, never replaced)')
     .option('--json', 'JSON output')
-    .action((o: { downAfter?: string; holdDown?: string; group?: string; json?: boolean }) => run('failover-settings', async (c) => {
+    .action((o: { downAfter?: string; holdDown?: string; group?: string; auto?: string; json?: boolean }) => run('failover-settings', async (c) => {
       const cur = await c.call<FailoverSettings>('GET', '/failover/settings');
       const body: Partial<FailoverSettings> = {};
       if (o.group !== undefined && o.downAfter !== undefined) {
@@ -318,6 +319,10 @@ export function registerFailoverVerbs(admin: Command, group: Command, run: (verb
         body.groups = groups;
       } else if (o.downAfter !== undefined) body.downAfterMs = Number(o.downAfter);
       if (o.holdDown !== undefined) body.holdDownMs = Number(o.holdDown);
+      if (o.auto !== undefined) {
+        if (o.auto !== 'on' && o.auto !== 'off') throw new Error(`--auto takes on or off, not '${o.auto}'`);
+        body.auto = o.auto === 'on';
+      }
       const s = Object.keys(body).length > 0 ? await c.call<FailoverSettings>('PUT', '/failover/settings', body) : cur;
       const per = Object.entries(s.groups).map(([g, v]) => `; group ${g}: down-after ${v.downAfterMs} ms`).join('');
       say(o.json ? JSON.stringify(s) : `down-after ${s.downAfterMs} ms, hold-down ${s.holdDownMs} ms, health every ${s.healthIntervalMs} ms, automatic ${s.auto ? 'on' : 'off'}${per}`);
