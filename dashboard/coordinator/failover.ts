@@ -157,7 +157,10 @@ export class Failover {
     // Half of down-after: a server must miss two probes in a row to be down.
     const timeoutMs = Math.max(100, Math.min(1000, Math.floor(this.settings.downAfterMs / 2)));
     const pendingOld = [...records.values()].filter((r) => r.phase === 'done').flatMap(pendingMasters);
-    await this.health.check(this.groups, timeoutMs, pendingOld);
+    // A probe that misses timeoutMs stays in flight (a late reply proves the server alive) until
+    // twice the longest down-after, then its link is dropped (a half-open one is replaced).
+    const lateMs = 2 * Math.max(this.settings.downAfterMs, ...this.groups.map((g) => this.downAfter(g.id)));
+    await this.health.check(this.groups, timeoutMs, pendingOld, Date.now, lateMs);
     if (!this.running) return;
     for (const r of records.values()) {
       if (this.busy.has(r.group)) continue;

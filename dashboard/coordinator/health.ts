@@ -4,6 +4,10 @@
 // reachable or not since when, the role and master the server reports, the link state and offset
 // of a replica (and its lag behind its master's offset), its replica-priority, last seen.
 // A master unreachable for longer than down-after is "down": failover.ts acts on it.
+// Unreachable counts from the last reply RECEIVED: a probe that misses its tick's bound stays in
+// flight (up to `lateMs`), and if its reply still arrives the server is alive (busy, not dead): that
+// reply resets the clock, so a loaded master is not failed over for answering late. A refused or
+// reset connection fails the probe at once, so a killed server is seen as fast as before.
 import type { Group } from '../../common/model.js';
 import { NodeLinks } from './node-links.js';
 
@@ -101,7 +105,7 @@ export class HealthTable {
    * Probes every server of `groups` at once (each bounded by timeoutMs). `keep`: servers outside
    * the groups whose probe connections must stay open (old masters waiting to be demoted).
    */
-  async check(groups: Iterable<Group>, timeoutMs: number, keep: Iterable<string> = [], now = Date.now): Promise<void> {
+  async check(groups: Iterable<Group>, timeoutMs: number, keep: Iterable<string> = [], now = Date.now, lateMs = timeoutMs): Promise<void> {
     const seen = new Set<string>();
     const jobs: Array<Promise<void>> = [];
     for (const g of groups) {
@@ -117,7 +121,7 @@ export class HealthTable {
         }
         h.group = g.id;
         h.storeRole = s.role;
-        jobs.push(this.checkOne(h, timeoutMs, now));
+        jobs.push(this.checkOne(h, timeoutMs, Math.max(timeoutMs, lateMs), now));
       }
     }
     await Promise.all(jobs);
@@ -127,16 +131,44 @@ export class HealthTable {
     if (this.probe instanceof RedisProbe) this.probe.retain(seen);
   }
 
-  private async checkOne(h: ServerHealth, timeoutMs: number, now: () => number): Promise<void> {
-    try {
-      const r = await this.probe.probe(h.addr, timeoutMs);
-      Object.assign(h, { reachable: true, lastSeen: now(), downSince: null, lastError: null, ...pick(r) });
-    } catch (err) {
-      // Down since its last answer (as Sentinel counts), not since the first probe that failed.
-      if (h.reachable || h.downSince === null) h.downSince = h.lastSeen ?? now();
-      h.reachable = false;
-      h.lastError = (err as Error).message;
+  /** Probes still waiting for their reply past their tick (one per server at most). */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  /**
+   * Waits for the server's probe at most timeoutMs. A probe still in flight from an earlier tick is
+   * waited for again rather than doubled (a busy server gets one probe at a time); whenever it
+   * settles, even after this tick, its outcome is recorded (a late reply = alive, now).
+   */
+  private async checkOne(h: ServerHealth, timeoutMs: number, lateMs: number, now: () => number): Promise<void> {
+    const addr = h.addr;
+    let p = this.inflight.get(addr);
+    if (!p) {
+      const started: Promise<unknown> = this.probe.probe(addr, lateMs).then(
+        (r) => this.answered(addr, r, now),
+        (err: unknown) => this.failed(addr, (err as Error).message, now),
+      ).finally(() => {
+        if (this.inflight.get(addr) === started) this.inflight.delete(addr);
+      });
+      this.inflight.set(addr, (p = started));
     }
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([p.then(() => false), new Promise<boolean>((res) => (timer = setTimeout(res, timeoutMs, true)))]);
+    clearTimeout(timer);
+    if (late) this.failed(addr, `${addr} did not answer within ${timeoutMs} ms (still waiting for its reply)`, now);
+  }
+
+  private answered(addr: string, r: ProbeResult, now: () => number): void {
+    const h = this.servers.get(addr);
+    if (h) Object.assign(h, { reachable: true, lastSeen: now(), downSince: null, lastError: null, ...pick(r) });
+  }
+
+  private failed(addr: string, why: string, now: () => number): void {
+    const h = this.servers.get(addr);
+    if (!h) return;
+    // Down since its last answer (as Sentinel counts), not since the first probe that failed.
+    if (h.reachable || h.downSince === null) h.downSince = h.lastSeen ?? now();
+    h.reachable = false;
+    h.lastError = why;
   }
 
   private computeLag(): void {
