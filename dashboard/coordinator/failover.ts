@@ -40,7 +40,7 @@ import type { CoordStore, StoreEntry } from '../../common/store/coord-store.js';
 import { failoverKey, failoverSettingsKey, failoversPrefix, groupKey, groupsPrefix, migrationsPrefix, proxiesPrefix } from '../../common/store/keys.js';
 import { ApiError, conflict, notFound } from '../api-error.js';
 import type { EventLog } from './events.js';
-import { HealthTable, type NodeProbe, type ServerHealth, chooseReplica } from './health.js';
+import { HealthTable, type NodeProbe, type ProbeResult, type ServerHealth, chooseReplica } from './health.js';
 import { type LeaderView, NotLeaderError } from './leadership.js';
 import { type NodeApi, compactSlots } from './node-client.js';
 import { NodeLinks, splitAddr } from './node-links.js';
@@ -267,8 +267,8 @@ export class Failover {
         const existing = await this.d.store.get(failoverKey(this.d.product, group));
         const rec: FailoverRecord = {
           group, id: `f-${randomBytes(4).toString('hex')}`, phase: 'promoting', planned: opts.planned, oldMaster, newMaster: target,
-          // Planned: two epochs, the lower one fences the old master (see drive()).
-          epoch: st.epoch + (opts.planned ? 2 : 1), oldMasterDemoted: false, pausedSlots, reason: opts.reason, startedAt: now, updatedAt: now,
+          // Two epochs: the lower one fences the old master before the promotion (fenceAndDrain).
+          epoch: st.epoch + 2, oldMasterDemoted: false, pausedSlots, reason: opts.reason, startedAt: now, updatedAt: now,
         };
         // Old masters of earlier failovers still away stay pending (this record replaces theirs).
         const earlier = existing ? pendingMasters(parseFailoverRecord(existing.value)).filter((a) => a !== target && a !== oldMaster) : [];
@@ -315,12 +315,16 @@ export class Failover {
   private async drive(rec: FailoverRecord, started: number): Promise<FailoverRecord> {
     let r = rec;
     if (r.phase === 'promoting') {
-      if (r.planned) await this.fenceAndDrain(r);
+      const drain = await this.fenceAndDrain(r);
       await this.d.repl.replicaOf(r.newMaster, null);
       const st = await readClusterState(this.d.store, this.d.product);
       const table = this.tableWith(st, r.group, r.newMaster);
       await this.d.nodes.setSlots(r.newMaster, r.epoch, desiredRanges(table, r.group));
-      this.d.events.append({ type: 'promoted', group: r.group, message: `group ${r.group}: ${r.newMaster} is master (REPLICAOF NO ONE) and owns the group's slots at epoch ${r.epoch}`, details: { failover: r.id, addr: r.newMaster, epoch: r.epoch } });
+      this.d.events.append({
+        type: 'promoted', group: r.group,
+        message: `group ${r.group}: ${r.newMaster} is master (REPLICAOF NO ONE) and owns the group's slots at epoch ${r.epoch}; ${describeDrain(r, drain)}`,
+        details: { failover: r.id, addr: r.newMaster, epoch: r.epoch, ...drain },
+      });
       r = await this.writeRecord({ ...r, phase: 'switching' });
       this.crash('switching');
     }
@@ -495,33 +499,60 @@ export class Failover {
   // ---- planned switchover ----
 
   /**
-   * Planned, before the promotion: fence the old master at the record's lower epoch (it refuses
-   * every write of the group's slots from here on, paused or not), then wait for the replica to
-   * reach the old master's offset read AFTER the fence. Every write the old master acknowledged
-   * ran before the fence, so it is within that offset, so it is on the replica before the replica
-   * leaves its master: zero lost writes by construction, even if the CLIENT PAUSE ran out (the
-   * pause only keeps clients waiting instead of erroring). The fence reaches the replica through
-   * the replication stream, which is why the replica is then SET at the higher epoch.
-   * An old master that no longer answers (a resumed switchover) can acknowledge nothing: skipped.
+   * Before the promotion (planned and automatic): fence the old master at the record's lower epoch
+   * (it refuses every write of the group's slots from here on, paused or not), then wait for the
+   * replica to reach the old master's offset read AFTER the fence. Every write the old master
+   * acknowledged ran before the fence, so it is within that offset, so it is on the replica before
+   * the replica leaves its master: zero lost writes by construction, even if the CLIENT PAUSE ran
+   * out (the pause only keeps clients waiting instead of erroring). The fence reaches the replica
+   * through the replication stream, which is why the replica is then SET at the higher epoch.
+   * An old master that does not answer can acknowledge nothing: skipped (a killed one fails the
+   * probe at once: its connection is refused). An automatic failover may have been started by a
+   * master that is alive but slow (it answered later than down-after): the fence then reaches it,
+   * and the drain keeps what it acknowledged. Its bounds are max(1 s, down-after) each; a replica
+   * still behind after that is promoted anyway (the master was judged down) and the event says so;
+   * a planned switchover instead throws (retried; the old master stays fenced and paused).
    */
-  private async fenceAndDrain(r: FailoverRecord): Promise<void> {
+  private async fenceAndDrain(r: FailoverRecord): Promise<Drain> {
+    const boundMs = r.planned ? 1000 : Math.max(1000, this.downAfter(r.group));
+    const catchUpMs = r.planned ? CATCH_UP_MS : boundMs;
+    const unreached = (why: string): Drain => {
+      this.d.log(`${r.planned ? 'switchover' : 'failover'} of group ${r.group}: ${r.oldMaster} does not answer (${why}); promoting without draining it`);
+      return { oldMasterReachable: false, caughtUp: null, oldMasterOffset: null, replicaOffset: null };
+    };
     try {
-      await this.d.probe.probe(r.oldMaster, 1000);
+      await this.d.probe.probe(r.oldMaster, boundMs);
     } catch (err) {
-      this.d.log(`switchover of group ${r.group}: ${r.oldMaster} does not answer (${(err as Error).message}); promoting without draining it`);
-      return;
+      return unreached((err as Error).message);
     }
     const st = await readClusterState(this.d.store, this.d.product);
-    await this.fence(r, r.oldMaster, st, r.epoch - 1);
-    const deadline = Date.now() + CATCH_UP_MS;
-    const m = await this.d.probe.probe(r.oldMaster, 1000);
+    let m: ProbeResult;
+    if (r.planned) {
+      // Under our control and answering: a failing fence is retried, never skipped.
+      await this.fence(r, r.oldMaster, st, r.epoch - 1);
+      m = await this.d.probe.probe(r.oldMaster, boundMs);
+    } else {
+      try {
+        await withBound(this.fence(r, r.oldMaster, st, r.epoch - 1), boundMs, `fencing ${r.oldMaster}`);
+        m = await this.d.probe.probe(r.oldMaster, boundMs);
+      } catch (err) {
+        return unreached((err as Error).message);
+      }
+    }
+    const deadline = Date.now() + catchUpMs;
     for (;;) {
       const rep = await this.d.probe.probe(r.newMaster, 1000);
-      if (rep.role === 'replica' && rep.masterAddr === r.oldMaster && rep.offset >= m.offset) return;
+      const drained = (caughtUp: boolean): Drain => ({ oldMasterReachable: true, caughtUp, oldMasterOffset: m.offset, replicaOffset: rep.offset });
+      if (rep.role === 'replica' && rep.masterAddr === r.oldMaster && rep.offset >= m.offset) return drained(true);
       // Already promoted by an earlier run of this step, which drained before REPLICAOF NO ONE.
-      if (rep.role === 'master') return;
-      // Still a replica of the old master and behind: retried (the record stays in promoting).
-      if (Date.now() > deadline) throw new Error(`${r.newMaster} did not reach the fenced old master's offset ${m.offset} (at ${rep.offset}, master ${rep.masterAddr ?? 'none'}) within ${CATCH_UP_MS} ms`);
+      if (rep.role === 'master') return drained(true);
+      if (Date.now() > deadline) {
+        const why = `${r.newMaster} did not reach the fenced old master's offset ${m.offset} (at ${rep.offset}, master ${rep.masterAddr ?? 'none'}) within ${catchUpMs} ms`;
+        // Planned: retried (the record stays in promoting).
+        if (r.planned) throw new Error(why);
+        this.d.log(`failover of group ${r.group}: ${why}; promoting it anyway`);
+        return drained(false);
+      }
       await new Promise((res) => setTimeout(res, 10));
     }
   }
@@ -635,6 +666,30 @@ export class Failover {
 
   getSettings(): FailoverSettings {
     return this.settings;
+  }
+}
+
+/** What the drain before a promotion found (in the promoted event's details). */
+interface Drain {
+  oldMasterReachable: boolean;
+  /** null: the old master was not reached, nothing to wait for. */
+  caughtUp: boolean | null;
+  oldMasterOffset: number | null;
+  replicaOffset: number | null;
+}
+
+function describeDrain(r: FailoverRecord, d: Drain): string {
+  if (!d.oldMasterReachable) return `the old master ${r.oldMaster} was not reachable (not drained)`;
+  return `the old master ${r.oldMaster} was fenced and ${d.caughtUp ? 'drained' : 'NOT drained'} (its offset ${d.oldMasterOffset}, the replica's ${d.replicaOffset})`;
+}
+
+/** Rejects past boundMs (the call itself may still land later). */
+async function withBound<T>(p: Promise<T>, boundMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${boundMs} ms`)), boundMs)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
