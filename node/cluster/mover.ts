@@ -501,7 +501,9 @@ export class Mover {
           if (typeof acked !== 'number') throw new MoveError('ERR target sent an unexpected TESSERA.WAITOFFSET reply');
           for (const w of group) w.resolve(acked);
         } catch (err) {
-          for (const w of group) w.reject(err as Error);
+          // The wait link failed (target dead or silent): the waits asked meanwhile would only
+          // queue for the same fate, one deadline after another; they fail now.
+          for (const w of group.concat(q.queue.splice(0))) w.reject(err as Error);
         }
       }
     } finally {
@@ -829,41 +831,42 @@ export class Mover {
       else mismatch.have = Number(m[1]);
     };
     let pos = start;
-    try {
-      while (pos < total || pos === 0) {
-        if (this.host.db.dict.get(key) !== e) {
-          // Expired or removed meanwhile (the group is locked, so only expiry, eviction or a
-          // flush): nothing to move; drop what the target holds of it.
-          while (inflight.length > 0) await settle().catch(() => {});
-          const r = await link.request(Buffer.concat([ASKING, encodeCommand(['TESSERA.IMPORT', 'ABORT', key])]), 2);
-          const err = firstErrorOf(r);
-          if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
-          this.resumes.delete(key);
-          return 'gone';
-        }
-        // A cancel or switch stops a big key at once (the partial is dropped by the target when
-        // its slot stops importing, or resumed if the slot migrates there again).
-        if (!this.host.stillMigrating(slotOf(key), link.address)) throw new MoveError(`ERR slot ${slotOf(key)} is not migrating to ${link.address}`);
-        await this.throttle.pace();
-        const args = ['TESSERA.IMPORT', 'CHUNK', key, type, String(pos)];
-        const before = pos;
-        pos = appendChunk(value, pos, args);
-        let bytes = 0;
-        for (let i = 5; i < args.length; i++) bytes += args[i]!.length;
-        out.bytes += bytes;
-        this.throttle.charge(0, bytes);
-        inflight.push({ end: pos, reply: link.request(encodeStrings(args, true), 2) });
-        if (inflight.length >= CHUNK_WINDOW) await settle();
-        if (mismatch !== null) break;
-        this.bigDone = pos;
-        if (pos === before) break;
-        await yieldTick();
+    // Replies still owed when this throws belong to this attempt only (each has its handler).
+    while (pos < total || pos === 0) {
+      if (this.host.db.dict.get(key) !== e) {
+        // Expired or removed meanwhile (the group is locked, so only expiry, eviction or a
+        // flush): nothing to move; drop what the target holds of it.
+        while (inflight.length > 0) await settle().catch(() => {});
+        const r = await link.request(Buffer.concat([ASKING, encodeCommand(['TESSERA.IMPORT', 'ABORT', key])]), 2);
+        const err = firstErrorOf(r);
+        if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
+        this.resumes.delete(key);
+        return 'gone';
       }
-      while (inflight.length > 0) await settle();
-    } finally {
-      // Replies still owed belong to this attempt only; failures were reported above.
-      for (const c of inflight) c.reply.catch(() => {});
+      // A cancel or switch stops a big key at once (the partial is dropped by the target when
+      // its slot stops importing, or resumed if the slot migrates there again).
+      if (!this.host.stillMigrating(slotOf(key), link.address)) throw new MoveError(`ERR slot ${slotOf(key)} is not migrating to ${link.address}`);
+      await this.throttle.pace();
+      const args = ['TESSERA.IMPORT', 'CHUNK', key, type, String(pos)];
+      const before = pos;
+      pos = appendChunk(value, pos, args);
+      let bytes = 0;
+      for (let i = 5; i < args.length; i++) bytes += args[i]!.length;
+      out.bytes += bytes;
+      this.throttle.charge(0, bytes);
+      const reply = link.request(encodeStrings(args, true), 2);
+      // Awaited in its turn by settle(): a link failure rejects every chunk of the window at
+      // once, while the loop may be waiting for the throttle or a tick. Unhandled meanwhile,
+      // that rejection ended the whole process (Node's default), and the call never answered.
+      reply.catch(() => {});
+      inflight.push({ end: pos, reply });
+      if (inflight.length >= CHUNK_WINDOW) await settle();
+      if (mismatch !== null) break;
+      this.bigDone = pos;
+      if (pos === before) break;
+      await yieldTick();
     }
+    while (inflight.length > 0) await settle();
     return mismatch ?? 'done';
   }
 

@@ -158,6 +158,48 @@ describe('slot mover and the target replicas', () => {
     expect(await valuesOn(dst, keys)).toEqual(keys);
   }, 120_000);
 
+  it('a target SIGKILLed mid big key (throttled: chunks await their turn) fails the call at once; the source lives on', async () => {
+    const slot = 45;
+    const big = keysInSlot(slot, 1, 'big')[0]!;
+    for (let i = 0; i < 60_000; i += 10_000) await src.call('RPUSH', big, ...Array.from({ length: 10_000 }, (_, j) => `y${i + j}`));
+    const t2 = await startNode(CLUSTER);
+    const d2 = await RawClient.connect(t2.port);
+    try {
+      expect(await d2.call('TESSERA.SLOTS', 'SET', epoch, '0-1023', 'NONE', 'OWNER', addr(source))).toEqual({ value: 'OK' });
+      epoch++;
+      expect(await src.call('TESSERA.SLOTS', 'SET', epoch, String(slot), 'MIGRATING', addr(t2))).toEqual({ value: 'OK' });
+      expect(await d2.call('TESSERA.SLOTS', 'SET', epoch, String(slot), 'IMPORTING', addr(source))).toEqual({ value: 'OK' });
+      // Slow enough that the kill lands mid-key, while the chunks of the window wait their turn.
+      await src.call('TESSERA.MIGRATE', 'THROTTLE', 'BYTES', 200_000);
+      const m = await RawClient.connect(source.port);
+      try {
+        const moving = migrate(m, slot, addr(t2), 100);
+        await waitFor(async () => {
+          const st = (await src.call('TESSERA.MIGRATE', 'STATUS')) as Reply[];
+          return st[st.indexOf('big_key_done') + 1]! as number >= 10_000;
+        }, { timeoutMs: 30_000, intervalMs: 5, what: 'part of the big key sent' });
+        await t2.kill();
+        const killedAt = performance.now();
+        const r = await moving;
+        const ms = performance.now() - killedAt;
+        console.log(`[mover-replicas] SIGKILLed target mid big key: '${r instanceof ReplyErrorValue ? r.message : JSON.stringify(r)}' after ${ms.toFixed(0)} ms`);
+        expect(r).toBeInstanceOf(ReplyErrorValue);
+        expect((r as ReplyErrorValue).message).toMatch(/unreachable/);
+        expect(ms).toBeLessThan(DEADLINE_MS + 2000);
+        // The source survived the failed chunks (a rejection of a chunk awaiting its turn once
+        // went unhandled and ended the process), and still holds the whole key.
+        expect(await src.call('PING')).toEqual({ value: 'PONG' });
+        expect(await src.call('LLEN', big)).toBe(60_000);
+      } finally {
+        m.close();
+        await src.call('TESSERA.MIGRATE', 'THROTTLE', 'BYTES', 0);
+      }
+    } finally {
+      d2.close();
+      await stopAll(t2);
+    }
+  }, 60_000);
+
   it('target master SIGKILLed after a batch its replica lacks, replica promoted: every key on it or on the source', async () => {
     const slot = 47;
     const keys = keysInSlot(slot, 5000, 'c');
