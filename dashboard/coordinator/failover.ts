@@ -3,8 +3,9 @@
 // store (the group's failover record, failovers/NNNN) BEFORE it takes effect, so a coordinator
 // that dies anywhere is succeeded by one that finishes from the record:
 //
-//   promoting  (one fenced txn: epoch+1 by compare-and-swap, the record naming old and new master)
-//              → REPLICAOF NO ONE on the chosen replica; TESSERA.SLOTS SET <epoch> its group's
+//   promoting  (one fenced txn: epoch+2 by compare-and-swap, the record naming old and new master)
+//              → the old master, if it answers, fenced at epoch+1 and the replica drained to its
+//                offset (fenceAndDrain); REPLICAOF NO ONE on the chosen replica; TESSERA.SLOTS SET <epoch> its group's
 //                slots OWNED (so it serves them, confirmed, at an epoch no old master has)
 //   switching  → the group in the store names the new master (proxies switch on the watch);
 //                every other group's master is reconciled (its NONE OWNER names the new master);
