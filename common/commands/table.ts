@@ -16,6 +16,7 @@ import { scriptingCommands } from './families/scripting.js';
 import { serverCommands } from './families/server.js';
 import { setCommands } from './families/set.js';
 import { sortedSetCommands } from './families/sorted-set.js';
+import { streamCommands } from './families/stream.js';
 import { stringCommands } from './families/string.js';
 import { transactionCommands } from './families/transactions.js';
 
@@ -24,6 +25,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...genericCommands, ...stringCommands, ...listCommands, ...hashCommands, ...setCommands,
     ...sortedSetCommands, ...pubsubCommands, ...transactionCommands, ...connectionCommands, ...serverCommands, ...replicationCommands,
     ...clusterCommands, ...bitmapCommands, ...hyperloglogCommands, ...geoCommands, ...scriptingCommands,
+    ...streamCommands,
   ].map((spec) => [spec.name, spec]),
 );
 

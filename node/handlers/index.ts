@@ -18,6 +18,7 @@ import { scriptingHandlers } from './scripting.js';
 import { serverHandlers } from './server.js';
 import { setHandlers } from './sets.js';
 import { slotsDelHandlers } from './slots-del.js';
+import { streamHandlers } from './streams.js';
 import { stringHandlers } from './strings.js';
 import { transactionHandlers } from './transactions.js';
 import { waitOffsetHandlers } from './wait-offset.js';
@@ -47,4 +48,5 @@ export const HANDLERS: HandlerMap = {
   ...geoHandlers,
   ...waitOffsetHandlers,
   ...scriptingHandlers,
+  ...streamHandlers,
 };

@@ -3,6 +3,7 @@
 import { HashValue } from './types/hash-value.js';
 import { ListValue } from './types/list-value.js';
 import { SetValue } from './types/set-value.js';
+import { StreamValue } from './types/stream.js';
 import type { StoredValue } from './types/value.js';
 import { ZSetValue } from './types/zset-value.js';
 
@@ -11,6 +12,7 @@ export function cloneValue(value: StoredValue): StoredValue {
   if (value instanceof ListValue) return ListValue.from(value.toArray());
   if (value instanceof HashValue) return cloneHash(value);
   if (value instanceof SetValue) return cloneSet(value);
+  if (value instanceof StreamValue) return value.clone();
   return cloneZSet(value);
 }
 

@@ -9,6 +9,7 @@ import type { Db, Entry } from '../keyspace/db.js';
 import { HashValue } from '../keyspace/types/hash-value.js';
 import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
+import { StreamValue, streamRewriteCommands } from '../keyspace/types/stream.js';
 import { encodeAofCommand } from './aof-codec.js';
 
 /** Redis's AOF_REWRITE_ITEMS_PER_CMD: big containers are rebuilt 64 items per command. */
@@ -29,6 +30,7 @@ export function rewriteEntry(key: string, e: Entry, emit: (argv: string[]) => vo
   const v = e.value;
   if (typeof v === 'string') emit(['SET', key, v]);
   else if (v instanceof ListValue) emitBatched(emit, 'RPUSH', key, v, 1, (item, out) => out.push(item));
+  else if (v instanceof StreamValue) streamRewriteCommands(key, v, emit);
   else if (v instanceof SetValue) emitBatched(emit, 'SADD', key, v.members.keys, 1, (m, out) => out.push(m));
   else if (v instanceof HashValue) {
     const { keys, vals } = v.map;

@@ -5,6 +5,7 @@ import type { Db } from '../keyspace/db.js';
 import { HashValue } from '../keyspace/types/hash-value.js';
 import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
+import { StreamValue } from '../keyspace/types/stream.js';
 import type { StoredValue } from '../keyspace/types/value.js';
 
 export function datasetDigest(dbs: readonly Db[], now: number): string {
@@ -53,6 +54,14 @@ function hashValue(h: ReturnType<typeof createHash>, value: StoredValue): void {
     for (const [f, v] of pairs) {
       put(f);
       put(v);
+    }
+    return;
+  }
+  if (value instanceof StreamValue) {
+    h.update(`stream\0${value.lastId.ms}-${value.lastId.seq}\0`);
+    for (const e of value.range({ ms: 0n, seq: 0n }, value.lastId, 0)) {
+      put(`${e.ms}-${e.seq}`);
+      for (const f of e.fields) put(f);
     }
     return;
   }

@@ -4,12 +4,13 @@ import { parseInt64 } from './canonical-int.js';
 import { HashValue } from './hash-value.js';
 import { ListValue } from './list-value.js';
 import { SetValue } from './set-value.js';
+import { StreamValue } from './stream.js';
 import { ZSetValue } from './zset-value.js';
 
 /** A string value is a latin1 JS string; containers are classes. */
-export type StoredValue = string | ListValue | HashValue | SetValue | ZSetValue;
+export type StoredValue = string | ListValue | HashValue | SetValue | ZSetValue | StreamValue;
 
-export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
+export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
 /** TYPE's answer for a value. */
 export function typeNameOf(value: StoredValue): TypeName {
@@ -17,6 +18,7 @@ export function typeNameOf(value: StoredValue): TypeName {
   if (value instanceof ListValue) return 'list';
   if (value instanceof HashValue) return 'hash';
   if (value instanceof SetValue) return 'set';
+  if (value instanceof StreamValue) return 'stream';
   return 'zset';
 }
 

@@ -18,7 +18,7 @@ function plain(v: StoredValue): unknown {
   if (v instanceof ListValue) return { list: v.toArray() };
   if (v instanceof HashValue) return { hash: [...v].sort() };
   if (v instanceof SetValue) return { set: v.toArray().sort() };
-  return { zset: [...v].map((e) => [e.member, e.score]) };
+  return { zset: [...(v as ZSetValue)].map((e) => [e.member, e.score]) };
 }
 
 function hashOf(n: number, valueLen = 3): HashValue {

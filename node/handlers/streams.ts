@@ -1,0 +1,350 @@
+// Stream commands (t_stream.c), first slice: XADD XLEN XRANGE XREVRANGE XDEL XTRIM. Argument
+// checks, error texts and their order follow Redis 7.0; XADD and XTRIM propagate in Redis's
+// deterministic form (the concrete id, `=` for `~`, the resulting MAXLEN or MINID).
+import { ERR, wrongArity } from '../../common/errors.js';
+import { parseInt64 } from '../keyspace/types/canonical-int.js';
+import {
+  NODE_MAX_ENTRIES,
+  StreamValue,
+  type StreamEntry,
+  type StreamId,
+  type TrimArgs,
+  U64_MAX,
+  compareIds,
+  decrId,
+  idString,
+  incrId,
+} from '../keyspace/types/stream.js';
+import type { Session } from '../session.js';
+import { type HandlerMap, is, wrongType } from './handler.js';
+
+const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
+
+/** C's string2ull: a canonical int64 (negatives refused), else strtoull's whole-string rules. */
+function string2ull(text: string): bigint | null {
+  const ll = parseInt64(text);
+  if (ll !== null) return BigInt(ll) < 0n ? null : BigInt(ll);
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(text);
+  if (m === null) return null;
+  const v = BigInt(m[2]!);
+  if (v > U64_MAX) return null;
+  return m[1] === '-' ? (U64_MAX + 1n - v) & U64_MAX : v;
+}
+
+interface ParsedId extends StreamId {
+  /** False for `ms-*` (XADD lets the sequence be chosen). */
+  seqGiven: boolean;
+}
+
+/** streamGenericParseIDOrReply: null after replying the error. */
+function parseId(s: Session, text: string, missingSeq: bigint, strict: boolean, allowSeqStar = false): ParsedId | null {
+  if (text.length > 127 || (strict && (text === '-' || text === '+'))) return invalidId(s);
+  if (text === '-') return { ms: 0n, seq: 0n, seqGiven: true };
+  if (text === '+') return { ms: U64_MAX, seq: U64_MAX, seqGiven: true };
+  const dash = text.indexOf('-');
+  const ms = string2ull(dash < 0 ? text : text.slice(0, dash));
+  if (ms === null) return invalidId(s);
+  if (dash < 0) return { ms, seq: missingSeq, seqGiven: true };
+  const rest = text.slice(dash + 1);
+  if (allowSeqStar && rest === '*') return { ms, seq: 0n, seqGiven: false };
+  const seq = string2ull(rest);
+  if (seq === null) return invalidId(s);
+  return { ms, seq, seqGiven: true };
+}
+
+function invalidId(s: Session): null {
+  s.w.error(INVALID_ID);
+  return null;
+}
+
+/** streamParseIntervalIDOrReply plus the exclusive-bound step (XRANGE/XREVRANGE). */
+function parseBound(s: Session, text: string, missingSeq: bigint, isStart: boolean): StreamId | null {
+  if (text.length > 1 && text[0] === '(') {
+    const id = parseId(s, text.slice(1), missingSeq, true);
+    if (id === null) return null;
+    const moved = isStart ? incrId(id) : decrId(id);
+    if (moved === null) s.w.error(isStart ? 'ERR invalid start ID for the interval' : 'ERR invalid end ID for the interval');
+    return moved;
+  }
+  return parseId(s, text, missingSeq, false);
+}
+
+/** The stream at key: undefined when missing, null after replying WRONGTYPE. */
+function streamAt(s: Session, key: string): StreamValue | undefined | null {
+  const e = s.db.lookup(key);
+  if (e === undefined) return undefined;
+  if (!(e.value instanceof StreamValue)) {
+    wrongType(s);
+    return null;
+  }
+  return e.value;
+}
+
+interface AddTrimArgs {
+  trim: TrimArgs | null;
+  /** argv index of the MAXLEN/MINID threshold (rewritten for propagation). */
+  thresholdAt: number;
+  noMkStream: boolean;
+  id: ParsedId | null;
+  /** Where the id (XADD) or the end of the arguments (XTRIM) is. */
+  next: number;
+}
+
+/** streamParseAddOrTrimArgsOrReply: null after replying the error. */
+function parseAddOrTrim(s: Session, args: string[], xadd: boolean): AddTrimArgs | null {
+  const out: AddTrimArgs = { trim: null, thresholdAt: -1, noMkStream: false, id: null, next: args.length };
+  let approx = false;
+  let limit = 0;
+  let limitGiven = false;
+  let i = 2;
+  for (; i < args.length; i++) {
+    const more = args.length - 1 - i;
+    const opt = args[i]!;
+    if (xadd && opt === '*') break;
+    if ((is(opt, 'maxlen') || is(opt, 'minid')) && more > 0) {
+      if (out.trim !== null) return fail(s, 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
+      approx = false;
+      const next = args[i + 1]!;
+      if (more >= 2 && next === '~') {
+        approx = true;
+        i++;
+      } else if (more >= 2 && next === '=') i++;
+      const strategy = is(opt, 'maxlen') ? 'maxlen' : 'minid';
+      let maxlen = 0;
+      let minid: StreamId = { ms: 0n, seq: 0n };
+      if (strategy === 'maxlen') {
+        const n = parseInt64(args[i + 1]!);
+        if (n === null) return fail(s, ERR.notInteger);
+        if (Number(n) < 0) return fail(s, 'ERR The MAXLEN argument must be >= 0.');
+        maxlen = Number(n);
+      } else {
+        const id = parseId(s, args[i + 1]!, 0n, true);
+        if (id === null) return null;
+        minid = id;
+      }
+      i++;
+      out.thresholdAt = i;
+      out.trim = { strategy, maxlen, minid, approx, limit: 0 };
+    } else if (is(opt, 'limit') && more > 0) {
+      const n = parseInt64(args[i + 1]!);
+      if (n === null) return fail(s, ERR.notInteger);
+      if (Number(n) < 0) return fail(s, 'ERR The LIMIT argument must be >= 0.');
+      limit = Number(n);
+      limitGiven = true;
+      i++;
+    } else if (xadd && is(opt, 'nomkstream')) {
+      out.noMkStream = true;
+    } else if (xadd) {
+      const id = parseId(s, opt, 0n, true, true);
+      if (id === null) return null;
+      out.id = id;
+      break;
+    } else {
+      return fail(s, ERR.syntax);
+    }
+  }
+  out.next = i;
+  if (limit !== 0 && out.trim === null) return fail(s, 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
+  if (!xadd && out.trim === null) return fail(s, 'ERR syntax error, XTRIM must be called with a trimming strategy');
+  if (out.trim !== null) {
+    out.trim.approx = approx;
+    if (limitGiven) {
+      if (!approx) return fail(s, 'ERR syntax error, LIMIT cannot be used without the special ~ option');
+      out.trim.limit = limit;
+    } else if (approx) out.trim.limit = 100 * NODE_MAX_ENTRIES;
+  }
+  return out;
+}
+
+function fail(s: Session, message: string): null {
+  s.w.error(message);
+  return null;
+}
+
+/** The id XADD gives the new entry, or null when it would not be above the stream's top. */
+function nextId(s: Session, stream: StreamValue, given: ParsedId | null): StreamId | null {
+  const last = stream.lastId;
+  let id: StreamId;
+  if (given === null) {
+    const ms = BigInt(s.server.now);
+    id = ms > last.ms ? { ms, seq: 0n } : incrId(last) ?? last;
+  } else if (given.seqGiven) {
+    id = { ms: given.ms, seq: given.seq };
+  } else if (given.ms === last.ms) {
+    if (last.seq === U64_MAX) return null;
+    id = { ms: last.ms, seq: last.seq + 1n };
+  } else {
+    id = { ms: given.ms, seq: 0n };
+  }
+  return compareIds(id, last) > 0 ? id : null;
+}
+
+/** Rewrites `~` to `=` and the threshold to what the trim left, as Redis propagates it. */
+function rewriteTrim(argv: string[], at: number, trim: TrimArgs, stream: StreamValue): void {
+  if (trim.approx) argv[at - 1] = '=';
+  argv[at] = trim.strategy === 'maxlen' ? String(stream.length) : idString(stream.firstId());
+}
+
+/** XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value …] */
+function xaddCommand(s: Session, args: string[]): void {
+  const parsed = parseAddOrTrim(s, args, true);
+  if (parsed === null) return;
+  const fieldAt = parsed.next + 1;
+  const nFields = args.length - fieldAt;
+  if (nFields < 2 || nFields % 2 === 1) return s.w.error(wrongArity('xadd'));
+  const given = parsed.id;
+  if (given !== null && given.seqGiven && given.ms === 0n && given.seq === 0n) {
+    return s.w.error('ERR The ID specified in XADD must be greater than 0-0');
+  }
+  const key = args[1]!;
+  let stream = streamAt(s, key);
+  if (stream === null) return;
+  if (stream === undefined && parsed.noMkStream) return s.w.nullArray();
+  const created = stream === undefined;
+  stream ??= new StreamValue();
+  if (stream.lastId.ms === U64_MAX && stream.lastId.seq === U64_MAX) {
+    return s.w.error('ERR The stream has exhausted the last possible ID, unable to add more items');
+  }
+  const id = nextId(s, stream, given);
+  if (id === null) return s.w.error('ERR The ID specified in XADD is equal or smaller than the target stream top item');
+  if (created) s.db.add(key, stream);
+  stream.append(id, args.slice(fieldAt));
+  const text = idString(id);
+  s.w.bulk(text);
+  const argv = args.slice();
+  if (parsed.trim !== null) {
+    stream.trim(parsed.trim);
+    rewriteTrim(argv, parsed.thresholdAt, parsed.trim, stream);
+  }
+  argv[parsed.next] = text;
+  s.server.changed(s.db, key);
+  s.propagateAs = [argv];
+}
+
+/** XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] */
+function xtrimCommand(s: Session, args: string[]): void {
+  const key = args[1]!;
+  const parsed = parseAddOrTrim(s, args, false);
+  if (parsed === null) return;
+  const stream = streamAt(s, key);
+  if (stream === null) return;
+  if (stream === undefined) return s.w.integer(0);
+  const trim = parsed.trim!;
+  const deleted = stream.trim(trim);
+  s.w.integer(deleted);
+  if (deleted === 0) return;
+  const argv = args.slice();
+  rewriteTrim(argv, parsed.thresholdAt, trim, stream);
+  s.server.changed(s.db, key, deleted);
+  s.propagateAs = [argv];
+}
+
+/** XLEN key */
+function xlenCommand(s: Session, args: string[]): void {
+  const stream = streamAt(s, args[1]!);
+  if (stream === null) return;
+  s.w.integer(stream === undefined ? 0 : stream.length);
+}
+
+/** XDEL key id [id …]: a missing key answers 0 unchecked; else every id is checked before any goes. */
+function xdelCommand(s: Session, args: string[]): void {
+  const key = args[1]!;
+  const stream = streamAt(s, key);
+  if (stream === null) return;
+  if (stream === undefined) return s.w.integer(0);
+  const ids: StreamId[] = [];
+  for (let i = 2; i < args.length; i++) {
+    const id = parseId(s, args[i]!, 0n, true);
+    if (id === null) return;
+    ids.push(id);
+  }
+  let deleted = 0;
+  for (const id of ids) if (stream.delete(id)) deleted++;
+  s.w.integer(deleted);
+  if (deleted > 0) s.server.changed(s.db, key, deleted);
+}
+
+function replyEntries(s: Session, entries: readonly StreamEntry[]): void {
+  s.w.array(entries.length);
+  for (const e of entries) {
+    s.w.array(2);
+    s.w.bulk(idString(e));
+    s.w.bulkArray(e.fields);
+  }
+}
+
+/** XRANGE / XREVRANGE key start end [COUNT n] (XREVRANGE takes end first). */
+function rangeCommand(s: Session, args: string[], rev: boolean): void {
+  const start = parseBound(s, args[rev ? 3 : 2]!, 0n, true);
+  if (start === null) return;
+  const end = parseBound(s, args[rev ? 2 : 3]!, U64_MAX, false);
+  if (end === null) return;
+  let count = -1;
+  for (let j = 4; j < args.length; j++) {
+    if (is(args[j], 'count') && j + 1 < args.length) {
+      const n = parseInt64(args[j + 1]!);
+      if (n === null) return s.w.error(ERR.notInteger);
+      count = Number(n) < 0 ? 0 : Number(n);
+      j++;
+    } else {
+      return s.w.error(ERR.syntax);
+    }
+  }
+  const stream = streamAt(s, args[1]!);
+  if (stream === null) return;
+  if (stream === undefined) return s.w.array(0);
+  if (count === 0) return s.w.nullArray();
+  const limit = count === -1 ? 0 : count;
+  replyEntries(s, rev ? stream.revRange(start, end, limit) : stream.range(start, end, limit));
+}
+
+/** XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id] (what AOF rewrites end a stream with). */
+function xsetidCommand(s: Session, args: string[]): void {
+  const id = parseId(s, args[2]!, 0n, true);
+  if (id === null) return;
+  let entriesAdded = -1n;
+  let maxDeleted: StreamId = { ms: 0n, seq: 0n };
+  for (let i = 3; i < args.length; i += 2) {
+    const more = args.length - 1 - i;
+    if (is(args[i], 'entriesadded') && more > 0) {
+      const n = parseInt64(args[i + 1]!);
+      if (n === null) return s.w.error(ERR.notInteger);
+      if (BigInt(n) < 0n) return s.w.error('ERR entries_added must be positive');
+      entriesAdded = BigInt(n);
+    } else if (is(args[i], 'maxdeletedid') && more > 0) {
+      const m = parseId(s, args[i + 1]!, 0n, true);
+      if (m === null) return;
+      if (compareIds(id, m) < 0) return s.w.error('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
+      maxDeleted = m;
+    } else {
+      return s.w.error(ERR.syntax);
+    }
+  }
+  const key = args[1]!;
+  const stream = streamAt(s, key);
+  if (stream === null) return;
+  if (stream === undefined) return s.w.error('ERR no such key');
+  if (stream.length > 0) {
+    const top = stream.revRange({ ms: 0n, seq: 0n }, stream.lastId, 1)[0]!;
+    if (compareIds(id, top) < 0) return s.w.error('ERR The ID specified in XSETID is smaller than the target stream top item');
+    if (entriesAdded !== -1n && BigInt(stream.length) > entriesAdded) {
+      return s.w.error('ERR The entries_added specified in XSETID is smaller than the target stream length');
+    }
+  }
+  if (compareIds(id, stream.maxDeletedId) < 0) return s.w.error('ERR The ID specified in XSETID is smaller than current max_deleted_entry_id');
+  stream.lastId = { ms: id.ms, seq: id.seq };
+  if (entriesAdded !== -1n) stream.entriesAdded = entriesAdded;
+  if (maxDeleted.ms !== 0n || maxDeleted.seq !== 0n) stream.maxDeletedId = maxDeleted;
+  s.server.changed(s.db, key);
+  s.w.ok();
+}
+
+export const streamHandlers: HandlerMap = {
+  xsetid: xsetidCommand,
+  xadd: xaddCommand,
+  xtrim: xtrimCommand,
+  xlen: xlenCommand,
+  xdel: xdelCommand,
+  xrange: (s, args) => rangeCommand(s, args, false),
+  xrevrange: (s, args) => rangeCommand(s, args, true),
+};
