@@ -213,13 +213,19 @@ export class Forwarder {
     if (kind === TRYAGAIN) return this.tryAgain(addr, raw, slot, done, stream, hops, asking, waited, seq, head, reply);
     const target = redirectTarget(reply);
     if (target === null) return this.settle(done, reply, slot, head);
+    // In flight when an earlier request of this client on the slot began its -TRYAGAIN back-off:
+    // the hop waits behind it, or it would run at the target before the retried one (a DEL of a
+    // key the earlier MSET is about to write would find nothing there and the MSET land after it).
+    const behind = !head && slot >= 0 && this.chains.size > 0;
     if (kind === MOVED) {
       this.hooks.onMoved();
       if (slot >= 0) this.router.moved(slot, target);
+      if (behind && this.parkRedirect(kind, target, raw, slot, done, stream, hops, waited, seq)) return;
       // Bounced back (or the hops are spent): the two nodes are between two states; wait it out.
       if (target === from || target === addr || hops >= MAX_REDIRECTS) return this.tryAgain(target, raw, slot, done, stream, 0, false, waited, seq, head, reply);
       return this.send(target, raw, slot, done, stream, hops + 1, false, waited, seq, head, addr);
     }
+    if (behind && this.parkRedirect(kind, target, raw, slot, done, stream, hops, waited, seq)) return;
     if (hops >= MAX_REDIRECTS) return this.tryAgain(target, raw, slot, done, stream, 0, true, waited, seq, head, reply);
     this.send(target, raw, slot, done, stream, hops + 1, true, waited, seq, head, addr);
   }
@@ -265,6 +271,21 @@ export class Forwarder {
     let i = chain.length;
     while (i > 1 && chain[i - 1]!.seq > seq) i--;
     chain.splice(i, 0, entry);
+  }
+
+  /**
+   * Parks a redirected hop (-ASK: with ASKING; -MOVED) behind the slot's chain when the chain's
+   * head came earlier in the client's order; false (follow it now) when there is no chain or the
+   * hop is older than its head.
+   */
+  private parkRedirect(kind: number, target: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, hops: number, waited: number, seq: number): boolean {
+    const chain = this.chains.get(slot);
+    if (chain === undefined || chain[0]!.seq > seq) return false;
+    const entry: Parked = { via: this, addr: target, raw, done, stream, hops: hops + 1, asking: kind === ASK, waited, seq, since: Date.now(), reply: null };
+    let i = chain.length;
+    while (i > 1 && chain[i - 1]!.seq > seq) i--;
+    chain.splice(i, 0, entry);
+    return true;
   }
 
   /** Re-sends the chain's head after `wait` ms (unless the client left: then the chain settles). */
