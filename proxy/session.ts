@@ -798,6 +798,7 @@ export class ProxySession {
  * the node refuses it at once).
  */
 export function blockingLimit(name: string, args: readonly string[], margin: number): number {
+  if (name === 'xread') return xreadLimit(args, margin);
   let text: string | undefined;
   switch (name) {
     case 'blpop':
@@ -819,6 +820,19 @@ export function blockingLimit(name: string, args: readonly string[], margin: num
   if (text === undefined || text === '' || !Number.isFinite(seconds) || seconds < 0) return -1;
   if (seconds === 0 || margin <= 0) return 0;
   return Math.ceil(seconds * 1000) + margin;
+}
+
+/** XREAD's BLOCK is in milliseconds, among options before STREAMS; without it, it never waits. */
+function xreadLimit(args: readonly string[], margin: number): number {
+  for (let i = 1; i < args.length - 1; i++) {
+    const word = args[i]!.toLowerCase();
+    if (word === 'streams') break;
+    if (word !== 'block') continue;
+    const ms = Number(args[i + 1]);
+    if (!Number.isInteger(ms) || ms < 0) return -1;
+    return ms === 0 || margin <= 0 ? 0 : ms + margin;
+  }
+  return -1;
 }
 
 /** Starts what waited for `p` to be next in the reply order (its `atHead`), once. */

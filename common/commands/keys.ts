@@ -58,7 +58,26 @@ function movableKeyIndexes(rule: NonNullable<CommandSpec['movableKeys']>, args: 
       return georadiusKeys(args, 6);
     case 'georadiusbymember':
       return georadiusKeys(args, 5);
+    case 'xread':
+      return xreadKeys(args);
   }
+}
+
+/** XREAD/XREADGROUP: the first half of what follows STREAMS, options skipped as xreadGetKeys does. */
+function xreadKeys(args: readonly string[]): number[] | null {
+  let at = -1;
+  for (let i = 1; i < args.length; i++) {
+    const word = args[i]!.toLowerCase();
+    if (word === 'block' || word === 'count') i++;
+    else if (word === 'group') i += 2;
+    else if (word === 'streams') {
+      at = i;
+      break;
+    } else if (word !== 'noack') break;
+  }
+  const n = args.length - at - 1;
+  if (at < 0 || n === 0 || n % 2 !== 0) return null;
+  return Array.from({ length: n / 2 }, (_, j) => at + 1 + j);
 }
 
 /** Index of the argument after the first `keyword` at or after `from`, never the last argument (Redis's keyword key spec). */

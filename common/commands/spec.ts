@@ -16,7 +16,8 @@ export type MovableKeysRule =
   | 'eval'            // EVAL script numkeys key…
   | 'migrate'         // MIGRATE host port key|"" … [KEYS k…]
   | 'georadius'       // GEORADIUS key lon lat r unit … [STORE k] [STOREDIST k]
-  | 'georadiusbymember'; // GEORADIUSBYMEMBER key member r unit … [STORE k] [STOREDIST k]
+  | 'georadiusbymember' // GEORADIUSBYMEMBER key member r unit … [STORE k] [STOREDIST k]
+  | 'xread';          // XREAD/XREADGROUP [options] STREAMS key… id…
 
 /**
  * How the proxy handles a command:

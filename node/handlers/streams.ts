@@ -17,6 +17,7 @@ import {
 } from '../keyspace/types/stream.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, is, wrongType } from './handler.js';
+import { isInExec } from './transactions.js';
 
 const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
@@ -339,7 +340,119 @@ function xsetidCommand(s: Session, args: string[]): void {
   s.w.ok();
 }
 
+interface XreadRequest {
+  count: number;
+  /** -1 = no BLOCK; 0 = forever; else an absolute deadline (ms). */
+  deadline: number;
+  keys: string[];
+  /** Entries must be above these, per key. */
+  after: StreamId[];
+}
+
+/** XREAD's options and ids (xreadCommand's parsing, in its order); null after an error. */
+function parseXread(s: Session, args: string[]): XreadRequest | null {
+  let count = 0;
+  let deadline = -1;
+  let streamsAt = 0;
+  for (let i = 1; i < args.length; i++) {
+    const more = args.length - i - 1;
+    const o = args[i]!;
+    if (is(o, 'block') && more > 0) {
+      const n = parseInt64(args[++i]!);
+      if (n === null) return fail(s, 'ERR timeout is not an integer or out of range');
+      if (Number(n) < 0) return fail(s, 'ERR timeout is negative');
+      deadline = Number(n) === 0 ? 0 : s.server.now + Number(n);
+    } else if (is(o, 'count') && more > 0) {
+      const n = parseInt64(args[++i]!);
+      if (n === null) return fail(s, ERR.notInteger);
+      count = Math.max(0, Number(n));
+    } else if (is(o, 'streams') && more > 0) {
+      streamsAt = i + 1;
+      if ((args.length - streamsAt) % 2 !== 0) {
+        return fail(s, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+      }
+      break;
+    } else if (is(o, 'group') && more >= 2) {
+      return fail(s, 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+    } else if (is(o, 'noack')) {
+      return fail(s, 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+    } else {
+      return fail(s, ERR.syntax);
+    }
+  }
+  if (streamsAt === 0) return fail(s, ERR.syntax);
+  const n = (args.length - streamsAt) / 2;
+  const keys = args.slice(streamsAt, streamsAt + n);
+  const after: StreamId[] = [];
+  for (let i = 0; i < n; i++) {
+    const stream = streamAt(s, keys[i]!);
+    if (stream === null) return null;
+    const text = args[streamsAt + n + i]!;
+    if (text === '$') {
+      after.push(stream === undefined ? { ms: 0n, seq: 0n } : stream.lastId);
+      continue;
+    }
+    if (text === '>') return fail(s, 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
+    const id = parseId(s, text, 0n, true);
+    if (id === null) return null;
+    after.push({ ms: id.ms, seq: id.seq });
+  }
+  return { count, deadline, keys, after };
+}
+
+/** Entries of `stream` above `after` (at most `count`, 0 = all). */
+function entriesAfter(stream: StreamValue, after: StreamId, count: number): StreamEntry[] {
+  const start = incrId(after);
+  return start === null ? [] : stream.range(start, { ms: U64_MAX, seq: U64_MAX }, count);
+}
+
+/** One stream's part of an XREAD reply: [key, entries] in RESP2, a map entry in RESP3. */
+function replyStreamPart(s: Session, key: string, entries: readonly StreamEntry[]): void {
+  if (s.w.resp === 2) s.w.array(2);
+  s.w.bulk(key);
+  replyEntries(s, entries);
+}
+
+function replyStreams(s: Session, parts: ReadonlyArray<[string, StreamEntry[]]>): void {
+  if (s.w.resp === 2) s.w.array(parts.length);
+  else s.w.map(parts.length);
+  for (const [key, entries] of parts) replyStreamPart(s, key, entries);
+}
+
+/** XREAD [COUNT n] [BLOCK ms] STREAMS key … id|$ …: answers now if any stream has newer entries, else waits. */
+function xreadCommand(s: Session, args: string[]): void {
+  const req = parseXread(s, args);
+  if (req === null) return;
+  const parts: Array<[string, StreamEntry[]]> = [];
+  for (let i = 0; i < req.keys.length; i++) {
+    const e = s.db.lookup(req.keys[i]!);
+    if (e === undefined || !(e.value instanceof StreamValue)) continue;
+    const entries = entriesAfter(e.value, req.after[i]!, req.count);
+    if (entries.length > 0) parts.push([req.keys[i]!, entries]);
+  }
+  if (parts.length > 0) return replyStreams(s, parts);
+  if (req.deadline === -1 || isInExec(s)) return s.w.nullArray();
+  const dbIndex = s.db.id;
+  s.server.blocking.block(s, {
+    dbIndex,
+    keys: req.keys,
+    deadline: req.deadline,
+    tryServe(key: string): boolean {
+      const e = s.server.dbs[dbIndex]!.peek(key);
+      if (e === undefined || !(e.value instanceof StreamValue)) return false;
+      const entries = entriesAfter(e.value, req.after[req.keys.indexOf(key)]!, req.count);
+      if (entries.length === 0) return false;
+      replyStreams(s, [[key, entries]]);
+      return true;
+    },
+    onTimeout(): void {
+      s.w.nullArray();
+    },
+  });
+}
+
 export const streamHandlers: HandlerMap = {
+  xread: xreadCommand,
   xsetid: xsetidCommand,
   xadd: xaddCommand,
   xtrim: xtrimCommand,

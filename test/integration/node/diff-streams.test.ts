@@ -2,7 +2,8 @@
 // redis-server, same commands, same replies, error texts included. Ids are explicit (or `ms-*`)
 // so both servers agree; `*` is checked for its form and its monotonicity.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { usePair } from '../../helpers/differential.js';
+import { plain, usePair } from '../../helpers/differential.js';
+import { RawClient } from '../../helpers/raw-client.js';
 
 describe('stream commands match redis-server', () => {
   const p = usePair();
@@ -85,5 +86,47 @@ describe('stream commands match redis-server', () => {
     );
     // An emptied stream stays a key, and DEL/COPY treat it as a value like any other.
     await p.same(['XTRIM', 's', 'MAXLEN', '0'], ['EXISTS', 's'], ['XLEN', 's'], ['XADD', 's', '1-1', 'f', 'v'], ['COPY', 's', 'c'], ['XDEL', 's', '+']);
+  });
+
+  it('XREAD: COUNT, several streams, $, errors, RESP3 map, COMMAND GETKEYS', async () => {
+    for (let i = 1; i <= 5; i++) await p.both('XADD', 'a', `${i}-0`, 'f', String(i));
+    await p.both('XADD', 'b', '3-0', 'g', 'x');
+    await p.same(
+      ['XREAD', 'STREAMS', 'a', '0'], ['XREAD', 'COUNT', '2', 'STREAMS', 'a', 'b', '2', '0-0'], ['XREAD', 'STREAMS', 'a', 'b', '$', '$'],
+      ['XREAD', 'STREAMS', 'a', 'nokey', '4-0', '0'], ['XREAD', 'COUNT', '-1', 'STREAMS', 'a', '(3'], ['XREAD', 'STREAMS', 'a', '5-0'],
+      ['XREAD', 'STREAMS', 'a', 'b', '0'], ['XREAD', 'STREAMS', 'a', '>'], ['XREAD', 'STREAMS', 'a', 'x'], ['XREAD', 'COUNT', 'x', 'STREAMS', 'a', '0'],
+      ['XREAD', 'BLOCK', 'x', 'STREAMS', 'a', '0'], ['XREAD', 'BLOCK', '-1', 'STREAMS', 'a', '0'], ['XREAD', 'FOO', 'STREAMS', 'a', '0'],
+      ['XREAD', 'COUNT', '1', 'a', '0'], ['XREAD', 'GROUP', 'g', 'c', 'STREAMS', 'a', '0'], ['XREAD', 'NOACK', 'STREAMS', 'a', '0'],
+      ['SET', 'str', 'x'], ['XREAD', 'STREAMS', 'a', 'str', '0', '0'], ['XREAD', 'BLOCK', '10', 'STREAMS', 'a', '$'],
+      ['MULTI'], ['XREAD', 'BLOCK', '0', 'STREAMS', 'a', '$'], ['EXEC'],
+      ['COMMAND', 'GETKEYS', 'XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'a', 'b', '0', '0'], ['COMMAND', 'GETKEYS', 'XREAD', 'STREAMS', 'a', '0'],
+    );
+    await p.both('HELLO', '3');
+    await p.same(['XREAD', 'STREAMS', 'a', 'b', '4', '0'], ['XREAD', 'STREAMS', 'a', '$']);
+    await p.both('HELLO', '2');
+  });
+
+  it('XREAD BLOCK is woken by an XADD from another client, each reader from its own id', async () => {
+    await p.both('XADD', 'w', '1-0', 'f', 'old');
+    const extra = await Promise.all([RawClient.connect(p.node.port), RawClient.connect(p.redisServer.port)]);
+    const readers = await Promise.all([RawClient.connect(p.node.port), RawClient.connect(p.redisServer.port)]);
+    try {
+      const dollar = extra.map((c) => c.call('XREAD', 'BLOCK', '0', 'STREAMS', 'w', '$'));
+      const fromZero = readers.map((c) => c.call('XREAD', 'COUNT', '5', 'BLOCK', '5000', 'STREAMS', 'other', 'w', '0', '1-0'));
+      // Each reader is parked once CLIENT LIST shows it blocked in XREAD.
+      for (const c of [p.ours, p.redis]) {
+        const deadline = Date.now() + 5000;
+        while (((await c.call('CLIENT', 'LIST')) as string).split('cmd=xread').length < 3) {
+          if (Date.now() > deadline) throw new Error('readers did not block');
+        }
+      }
+      await p.same(['XADD', 'w', '2-0', 'f', 'new'], ['XADD', 'w', '3-0', 'f', 'newer']);
+      const got = await Promise.all([...dollar, ...fromZero]);
+      expect(plain(got[0]!)).toEqual(plain(got[1]!));
+      expect(plain(got[2]!)).toEqual(plain(got[3]!));
+      expect(plain(got[0]!)).toEqual([['w', [['2-0', ['f', 'new']]]]]);
+    } finally {
+      for (const c of [...extra, ...readers]) c.close();
+    }
   });
 });
