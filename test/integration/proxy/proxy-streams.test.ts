@@ -1,0 +1,73 @@
+// Streams through the proxy (2 groups): XADD/XRANGE go to the group owning the key; XREAD BLOCK
+// waits on the proxy's blocking path and is woken by an XADD another client sends through the
+// proxy; XREAD over keys in several slots gets CROSSSLOT.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
+import { slotOf } from '../../../common/slots.js';
+import { type Cluster, startCluster } from '../../helpers/cluster.js';
+import { RawClient } from '../../helpers/raw-client.js';
+
+let cluster: Cluster;
+let proxy: RawClient;
+let writer: RawClient;
+const masters: RawClient[] = [];
+
+/** The index (0 or 1) of the group owning a key's slot: slots split evenly, 0-511 and 512-1023. */
+const groupOf = (key: string) => (slotOf(key) < 512 ? 0 : 1);
+
+function keyOnGroup(g: number, prefix: string): string {
+  for (let i = 0; ; i++) if (groupOf(`${prefix}${i}`) === g) return `${prefix}${i}`;
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ groups: 2, replicas: 0, proxies: 1, store: 'file' });
+  proxy = await RawClient.connect(cluster.proxies[0]!.port);
+  writer = await RawClient.connect(cluster.proxies[0]!.port);
+  for (const g of cluster.groups) masters.push(await RawClient.connect(g.port));
+});
+
+afterAll(async () => {
+  proxy?.close();
+  writer?.close();
+  for (const c of masters) c.close();
+  await cluster?.stop();
+});
+
+describe('streams through the proxy', () => {
+  it('XADD / XRANGE / XLEN reach the group owning the key', async () => {
+    for (const g of [0, 1]) {
+      const key = keyOnGroup(g, 's');
+      expect(await proxy.call('XADD', key, '1-1', 'f', 'v')).toBe('1-1');
+      expect(await proxy.call('XADD', key, 'MAXLEN', '~', '10', '*', 'f', 'w')).toMatch(/^\d+-0$/);
+      expect(await proxy.call('XLEN', key)).toBe(2);
+      expect(await proxy.call('XRANGE', key, '-', '1-1')).toEqual([['1-1', ['f', 'v']]]);
+      expect(await masters[g]!.call('XLEN', key)).toBe(2);
+      expect(await masters[1 - g]!.call('EXISTS', key)).toBe(0);
+    }
+  });
+
+  it('XREAD BLOCK through the proxy is woken by an XADD from another client', async () => {
+    const key = keyOnGroup(1, 'w');
+    await proxy.call('XADD', key, '1-0', 'f', 'old');
+    const started = Date.now();
+    const read = proxy.call('XREAD', 'BLOCK', '10000', 'STREAMS', key, '$');
+    // Wait until the node holds the reader blocked, then write from another proxy client.
+    const deadline = Date.now() + 5000;
+    while (((await masters[1]!.call('CLIENT', 'LIST')) as string).split('cmd=xread').length < 2) {
+      if (Date.now() > deadline) throw new Error('the reader never blocked on the node');
+    }
+    expect(await writer.call('XADD', key, '2-0', 'f', 'new')).toBe('2-0');
+    expect(await read).toEqual([[key, [['2-0', ['f', 'new']]]]]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The client's next command still works after the blocking one.
+    expect(await proxy.call('XLEN', key)).toBe(2);
+    expect(await proxy.call('XREAD', 'BLOCK', '50', 'STREAMS', key, '$')).toBeNull();
+  });
+
+  it('XREAD over keys in several slots gets CROSSSLOT', async () => {
+    const reply = (await proxy.call('XREAD', 'STREAMS', keyOnGroup(0, 'x'), keyOnGroup(1, 'y'), '0', '0')) as ReplyErrorValue;
+    expect(reply).toBeInstanceOf(ReplyErrorValue);
+    expect(reply.message).toMatch(/^CROSSSLOT /);
+    expect(await proxy.call('XREAD', 'STREAMS', '{t}a', '{t}b', '0', '0')).toBeNull();
+  });
+});
