@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../../common/resp/encode.js';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
-import { slotOf } from '../../../common/slots.js';
 import { RawClient, infoFields } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { keysInSlot } from '../../helpers/mover.js';
 
 const CLUSTER = ['--slot-ownership', 'yes'];
 const addr = (h: ServerHandle) => `127.0.0.1:${h.port}`;
@@ -21,12 +21,6 @@ const addr = (h: ServerHandle) => `127.0.0.1:${h.port}`;
 const TIMEOUT_MS = 1000;
 /** The mover's longest wait on a silent target: a WAITOFFSET link waits TIMEOUT + 1 s (mover.ts). */
 const DEADLINE_MS = TIMEOUT_MS + 1000;
-
-function keysInSlot(slot: number, count: number, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) if (slotOf(`${prefix}${i}`) === slot) out.push(`${prefix}${i}`);
-  return out;
-}
 
 async function pipeline(c: RawClient, cmds: Array<Array<string | number>>): Promise<Reply[]> {
   return Promise.all(cmds.map((cmd) => c.call(...cmd)));

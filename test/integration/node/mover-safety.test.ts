@@ -9,42 +9,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
-import { encodeCommand } from '../../../common/resp/encode.js';
 import { slotOf } from '../../../common/slots.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { callLong, keysInSlot, migrateAll } from '../../helpers/mover.js';
 
 const CLUSTER = ['--slot-ownership', 'yes'];
 const addr = (h: ServerHandle) => `127.0.0.1:${h.port}`;
 const OK = { value: 'OK' };
-
-function keysInSlot(slot: number, count: number, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) if (slotOf(`${prefix}${i}`) === slot) out.push(`${prefix}${i}`);
-  return out;
-}
-
-/**
- * A call with a long reply deadline: one MIGRATE SLOT call moves a big key whole, and a target
- * with appendfsync always on this loaded machine can take longer than RawClient's 5 s for it.
- */
-async function callLong(c: RawClient, ...args: Array<string | number>): Promise<Reply> {
-  const reply = c.nextReply(60_000);
-  c.write(encodeCommand(args));
-  return reply;
-}
-
-async function migrateAll(c: RawClient, slot: number, target: string, extra: Array<string | number> = []): Promise<number[][]> {
-  const out: number[][] = [];
-  for (let i = 0; i < 100_000; i++) {
-    const r = await callLong(c, 'TESSERA.MIGRATE', 'SLOT', slot, target, ...extra);
-    if (r instanceof ReplyErrorValue) throw new Error(r.message);
-    out.push(r as number[]);
-    if ((r as number[])[2] === 0) return out;
-  }
-  throw new Error('slot never emptied');
-}
 
 /** Whether `key` is the big key in flight and at least `n` of its elements were sent. */
 async function bigSent(c: RawClient, key: string, n: number): Promise<boolean> {

@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSlot, parseProxyInfo } from '../../../common/model.js';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
-import { slotOf } from '../../../common/slots.js';
 import { proxiesPrefix, slotKey } from '../../../common/store/keys.js';
 import { type Cluster, startCluster } from '../../helpers/cluster.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import type { ServerHandle } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { keysInSlot } from '../../helpers/mover.js';
 
 let cluster: Cluster;
 let a: ServerHandle; // group 1: slots 0-511
@@ -23,12 +23,6 @@ let nb: RawClient;
 let client: RawClient;
 let epoch = 1;
 const addr = (h: ServerHandle) => `127.0.0.1:${h.port}`;
-
-function keysInSlot(slot: number, count: number, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) if (slotOf(`${prefix}${i}`) === slot) out.push(`${prefix}${i}`);
-  return out;
-}
 
 async function ok(c: RawClient, ...args: Array<string | number>): Promise<void> {
   const r = await c.call(...args);
