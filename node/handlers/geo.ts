@@ -4,7 +4,6 @@
 // element (pqsort for partial sorts included). Geometry lives in keyspace/types/geohash.ts.
 import { cString } from '../../common/commands/table.js';
 import { ERR } from '../../common/errors.js';
-import { strtodFull } from '../keyspace/sort.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import {
   GEO_LAT_MAX,
@@ -24,20 +23,10 @@ import {
 import { ZSetValue } from '../keyspace/types/zset-value.js';
 import type { Session } from '../session.js';
 import { formatDistance, formatFixed, replyHuman } from './geo-format.js';
-import { type HandlerMap, is, syntaxError, wrongType } from './handler.js';
+import { type HandlerMap, is, syntaxError } from './handler.js';
 import { partialQuickSort } from './pqsort.js';
 import { zsetHandlers } from './zsets.js';
-
-const DECIMAL_RE = /^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** getDoubleFromObject: strtod over the whole text; NaN, overflow and underflow to zero refused. */
-function parseDouble(text: string): number | null {
-  if (text.length === 0 || /^\s/.test(text)) return null;
-  const n = strtodFull(text);
-  if (n !== null || !DECIMAL_RE.test(text)) return n;
-  const d = Number(text);
-  return Number.isFinite(d) && d !== 0 ? d : null;
-}
+import { parseDouble, zsetAt } from './zset-args.js';
 
 function doubleArg(s: Session, text: string, error: string): number | null {
   const d = parseDouble(text);
@@ -66,14 +55,6 @@ function unitArg(s: Session, text: string): number | null {
   if (u === 'ft') return 0.3048;
   if (u === 'mi') return 1609.34;
   s.w.error('ERR unsupported unit provided. please use M, KM, FT, MI');
-  return null;
-}
-
-/** The zset at `key`: undefined when missing, null after replying WRONGTYPE. */
-function zsetAt(s: Session, key: string): ZSetValue | undefined | null {
-  const z = s.db.getZSet(key);
-  if (typeof z !== 'symbol') return z;
-  wrongType(s);
   return null;
 }
 

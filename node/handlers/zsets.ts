@@ -15,6 +15,7 @@ import type { Session } from '../session.js';
 import { isInExec } from './transactions.js';
 import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, normaliseRange, syntaxError, timeoutArg, wrongType } from './handler.js';
+import { DECIMAL_RE, parseDouble, zsetAt } from './zset-args.js';
 
 const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
 const XX_AND_NX = 'ERR XX and NX options at the same time are not compatible';
@@ -30,20 +31,6 @@ const OUT_OF_RANGE = 'ERR value is out of range';
 const LONG_MAX = 2n ** 63n - 1n;
 
 /* ---------------------------------------------------------------- parsing */
-
-const DECIMAL_RE = /^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/**
- * getDoubleFromObject: C strtod over the whole string (hex and inf included); NaN, overflow and
- * underflow to zero refused, but denormals (ERANGE with a non-zero value) accepted.
- */
-function parseDouble(text: string): number | null {
-  if (text.length === 0 || /^\s/.test(text)) return null;
-  const n = strtodFull(text);
-  if (n !== null || !DECIMAL_RE.test(text)) return n;
-  const d = Number(text);
-  return Number.isFinite(d) && d !== 0 ? d : null;
-}
 
 /** One zslParseRange bound: plain strtod, so "" reads 0 and overflow reads ±inf; NaN refused. */
 function parseScoreBound(text: string): number | null {
@@ -98,14 +85,6 @@ function buildStored(entries: readonly ZSetEntry[]): ZSetValue {
 }
 
 /* ---------------------------------------------------------------- lookups and replies */
-
-/** The zset at `key`: undefined when missing, null after replying WRONGTYPE. */
-function zsetAt(s: Session, key: string): ZSetValue | undefined | null {
-  const z = s.db.getZSet(key);
-  if (z !== WRONG_TYPE) return z;
-  wrongType(s);
-  return null;
-}
 
 /**
  * The Db counts keyspace hits and misses only while a read-only command runs, but Redis's STORE
