@@ -76,7 +76,7 @@ function bitcountCommand(s: Session, args: string[]): void {
   let end: number;
   let isBit = false;
   if (args.length === 4 || args.length === 5) {
-    let totlen = v.length;
+    const totlen = v.length;
     const a = intArg(s, args[2]!);
     if (a === null) return;
     const b = intArg(s, args[3]!);
@@ -89,12 +89,7 @@ function bitcountCommand(s: Session, args: string[]): void {
       if (unit === null) return;
       isBit = unit;
     }
-    if (isBit) totlen *= 8;
-    if (start < 0) start = totlen + start;
-    if (end < 0) end = totlen + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= totlen) end = totlen - 1;
+    [start, end] = clampBitRange(start, end, isBit ? totlen * 8 : totlen);
   } else if (args.length === 2) {
     start = 0;
     end = v.length - 1;
@@ -108,6 +103,19 @@ function bitcountCommand(s: Session, args: string[]): void {
   if (r.firstMask !== 0) count -= popcountByte(v.charCodeAt(r.start) & r.firstMask);
   if (r.lastMask !== 0) count -= popcountByte(v.charCodeAt(r.end) & r.lastMask);
   s.w.integer(count);
+}
+
+/**
+ * BITCOUNT's and BITPOS's range, as Redis normalises it: negative indexes count from the end of
+ * `len` (bytes, or bits for BIT), then both are clamped into [0, len - 1]; start > end may remain.
+ */
+function clampBitRange(start: number, end: number, len: number): [number, number] {
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  return [start, end];
 }
 
 /** BITPOS key bit [start [end [BYTE|BIT]]] */
@@ -125,7 +133,7 @@ function bitposCommand(s: Session, args: string[]): void {
   let isBit = false;
   let endGiven = false;
   if (args.length >= 4 && args.length <= 6) {
-    let totlen = v.length;
+    const totlen = v.length;
     const a = intArg(s, args[3]!);
     if (a === null) return;
     start = a;
@@ -142,12 +150,7 @@ function bitposCommand(s: Session, args: string[]): void {
     } else {
       end = isBit ? totlen * 8 + 7 : totlen - 1;
     }
-    if (isBit) totlen *= 8;
-    if (start < 0) start = totlen + start;
-    if (end < 0) end = totlen + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= totlen) end = totlen - 1;
+    [start, end] = clampBitRange(start, end, isBit ? totlen * 8 : totlen);
   } else if (args.length === 3) {
     start = 0;
     end = v.length - 1;
