@@ -254,6 +254,9 @@ export class Failover {
     const oldMaster = masterOf(g);
     if (oldMaster === null) throw conflict('NO_MASTER', `group ${group} has no master`);
     if (opts.planned) await this.catchUp(oldMaster, target);
+    // Automatic: does the old master still answer (alive but slow: a false failover)? A killed one
+    // is refused at once; a stopped one costs the bound. Asked once: fenceAndDrain reuses it.
+    const answered = opts.planned || (await this.answers(oldMaster, Math.max(1000, this.downAfter(group))));
     let record: FailoverRecord;
     try {
       // Automatic: not inside the Serial: a reconcile stuck on the dead master (its calls wait
@@ -292,9 +295,13 @@ export class Failover {
           details: { failover: rec.id, oldMaster, newMaster: target, epoch: rec.epoch, pausedSlots: compactSlots(pausedSlots) },
         });
         this.crash('promoting');
-        return this.drive(rec, started);
+        return this.drive(rec, started, answered);
       };
-      record = opts.planned ? await this.d.serial.run(steps) : await steps();
+      // Also inside it when the old master answers: a reconcile run between the epoch bump and the
+      // group switch would read the group still naming it and SET it OWNED at the new epoch, undoing
+      // the fence (it would take writes the promoted replica never gets). A dead or stopped one
+      // cannot be told anything, so a reconcile stuck on it does not delay the promotion.
+      record = answered ? await this.d.serial.run(steps) : await steps();
     } catch (err) {
       if (opts.planned) await this.d.repl.unpause(oldMaster).catch(() => {});
       throw err;
@@ -313,10 +320,10 @@ export class Failover {
   }
 
   /** The steps after the record was written; each re-runnable. */
-  private async drive(rec: FailoverRecord, started: number): Promise<FailoverRecord> {
+  private async drive(rec: FailoverRecord, started: number, oldMasterAnswered?: boolean): Promise<FailoverRecord> {
     let r = rec;
     if (r.phase === 'promoting') {
-      const drain = await this.fenceAndDrain(r);
+      const drain = await this.fenceAndDrain(r, oldMasterAnswered);
       await this.d.repl.replicaOf(r.newMaster, null);
       const st = await readClusterState(this.d.store, this.d.product);
       const table = this.tableWith(st, r.group, r.newMaster);
@@ -514,15 +521,16 @@ export class Failover {
    * still behind after that is promoted anyway (the master was judged down) and the event says so;
    * a planned switchover instead throws (retried; the old master stays fenced and paused).
    */
-  private async fenceAndDrain(r: FailoverRecord): Promise<Drain> {
+  private async fenceAndDrain(r: FailoverRecord, answered?: boolean): Promise<Drain> {
     const boundMs = r.planned ? 1000 : Math.max(1000, this.downAfter(r.group));
     const catchUpMs = r.planned ? CATCH_UP_MS : boundMs;
     const unreached = (why: string): Drain => {
       this.d.log(`${r.planned ? 'switchover' : 'failover'} of group ${r.group}: ${r.oldMaster} does not answer (${why}); promoting without draining it`);
       return { oldMasterReachable: false, caughtUp: null, oldMasterOffset: null, replicaOffset: null };
     };
+    if (answered === false) return unreached(this.health.get(r.oldMaster)?.lastError ?? 'no answer');
     try {
-      await this.d.probe.probe(r.oldMaster, boundMs);
+      if (answered === undefined) await this.d.probe.probe(r.oldMaster, boundMs);
     } catch (err) {
       return unreached((err as Error).message);
     }
@@ -555,6 +563,15 @@ export class Failover {
         return drained(false);
       }
       await new Promise((res) => setTimeout(res, 10));
+    }
+  }
+
+  private async answers(addr: string, boundMs: number): Promise<boolean> {
+    try {
+      await this.d.probe.probe(addr, boundMs);
+      return true;
+    } catch {
+      return false;
     }
   }
 

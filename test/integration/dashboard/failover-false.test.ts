@@ -95,6 +95,7 @@ describe('a slow but alive master', () => {
       return vals.map(Number);
     }, { timeoutMs: 20_000, what: 'the counters read through the proxy' });
     const lost = got.map((v, i) => ({ i, v, acked: acked[i]! })).filter((x) => x.v < x.acked);
+    if (lost.length > 0) console.log(d.t.output().split('\n').filter((l) => /"event"|failover|promot|fenc|drain/.test(l)).slice(-20).join('\n'));
     expect(lost).toEqual([]);
   }, 90_000);
 });
