@@ -1,19 +1,18 @@
 // The migration scenario's cluster: a store (the file store, or a throw-away etcd), 2 groups of master + replica (cluster-mode
 // Tessera nodes), the slot table split evenly, one coordinator (`tessera dashboard`) and 2 proxies.
 // Built from the harness's starters (replication-servers.ts, tessera-proxy.ts); stops everything.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DashboardClient } from '../cli/admin-api.js';
 import { addServer } from '../cli/admin.js';
 import { openStore } from '../common/store/open-store.js';
 import { startEtcd } from '../test/helpers/etcd.js';
-import { freePort } from './net-util.js';
-import { spawnManaged, type ManagedProcess } from './processes.js';
 import { RespClient } from './resp-client.js';
-import { startServer, type RunningServer, type ServerKind } from './replication-servers.js';
-import { repoRoot, tesseraNodeCommand, type RunningTarget } from './targets.js';
+import { startServer, type RunningServer } from './replication-servers.js';
+import type { RunningTarget } from './targets.js';
 import { startTesseraProxy, writeSlotTable } from './tessera-proxy.js';
+import { clusterNodeKind, startDashboard, waitUntil } from './cluster-start.js';
 
 const PRODUCT = 'bench-migration';
 const READY_DEADLINE_MS = 30_000;
@@ -39,20 +38,6 @@ export interface MigrationCluster {
   stop(): Promise<void>;
 }
 
-/** A cluster-mode node: the harness's node command line, plus a dir, slot ownership, no sync delay. */
-function clusterNodeKind(replicaOf: number | null, cpuProfileDir: string | undefined): ServerKind {
-  return {
-    name: 'tessera-node (slot-ownership yes)',
-    description: 'node bin/tessera node --save "" --appendonly no --slot-ownership yes',
-    command(port, dir) {
-      const { file, args } = tesseraNodeCommand(port);
-      const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
-      const replica = replicaOf === null ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)];
-      return { file, args: [...profile, ...args, '--dir', dir, '--repl-diskless-sync-delay', '0', '--slot-ownership', 'yes', ...replica] };
-    },
-  };
-}
-
 async function registerReplicas(storeUrl: string, replicas: readonly RunningServer[]): Promise<void> {
   const store = await openStore(storeUrl);
   try {
@@ -60,21 +45,6 @@ async function registerReplicas(storeUrl: string, replicas: readonly RunningServ
   } finally {
     await store.close();
   }
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, isDead: () => boolean): Promise<void> {
-  const deadline = Date.now() + READY_DEADLINE_MS;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    if (isDead()) throw new Error(`${what}: the coordinator exited`);
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${READY_DEADLINE_MS} ms waiting for ${what}${lastError === null ? '' : ` (${(lastError as Error).message})`}`);
 }
 
 /** The nodes refuse every key until the coordinator told them their slots: this is "ready". */
@@ -86,27 +56,6 @@ async function ownershipConfirmed(port: number): Promise<boolean> {
   } finally {
     c.close();
   }
-}
-
-async function startDashboard(dir: string, storeUrl: string, cpuProfileDir: string | undefined): Promise<{ proc: ManagedProcess; url: string; client: DashboardClient }> {
-  const token = 'bench-migration-token';
-  const tokenFile = join(dir, 'dashboard-token');
-  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-  const port = await freePort();
-  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
-  // warn: fastify logs every request at info, and the harness polls the API.
-  const proc = spawnManaged(process.execPath, [...profile, join(repoRoot(), 'bin', 'tessera'), 'dashboard', '--store', storeUrl, '--product', PRODUCT,
-    '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--log-level', 'warn'], { cwd: repoRoot() });
-  const url = `http://127.0.0.1:${port}`;
-  const client = new DashboardClient(url, token);
-  try {
-    await waitUntil('the coordinator to lead', async () =>
-      (await client.call<{ self: { role: string } }>('GET', '/overview')).self.role === 'leader', () => proc.hasExited());
-  } catch (err) {
-    await proc.stop();
-    throw new Error(`${(err as Error).message}\n${proc.outputTail()}`);
-  }
-  return { proc, url, client };
 }
 
 /** Starts the whole cluster; on any failure stops what was started and rethrows. */
@@ -132,14 +81,14 @@ export async function startMigrationCluster(layout: ClusterLayout, log: (line: s
     stops.push(() => Promise.all(replicas.map((r) => r.stop())).then(() => {}));
     await writeSlotTable(storeUrl, PRODUCT, masters.map((m) => `127.0.0.1:${m.port}`));
     await registerReplicas(storeUrl, replicas);
-    const dash = await startDashboard(dir, storeUrl, layout.cpuProfileDir);
+    const dash = await startDashboard(dir, storeUrl, { product: PRODUCT, token: 'bench-migration-token', deadlineMs: READY_DEADLINE_MS, cpuProfileDir: layout.cpuProfileDir });
     stops.push(() => dash.proc.stop());
     // Automatic failover off: this measures a migration. With it on, a master busy with the
     // pipelined load of 1M keys on this loaded machine missed health checks for over 1 s and
     // the coordinator promoted its replica in the middle of the load.
     await dash.client.call('PUT', '/failover/settings', { auto: false });
     log(`coordinator ${dash.url}; masters ${masters.map((m) => m.port).join(', ')}; replicas ${replicas.map((r) => r.port).join(', ')}`);
-    for (const m of masters) await waitUntil(`node ${m.port} to be told its slots`, () => ownershipConfirmed(m.port), () => dash.proc.hasExited());
+    for (const m of masters) await waitUntil(`node ${m.port} to be told its slots`, READY_DEADLINE_MS, () => ownershipConfirmed(m.port), () => dash.proc.hasExited());
     const backendPids = [...masters, ...replicas].map((s) => s.pid);
     const proxies: RunningTarget[] = [];
     stops.push(() => Promise.all(proxies.map((p) => p.stop())).then(() => {}));
