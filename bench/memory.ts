@@ -1,8 +1,8 @@
 // Memory scenario: RSS of a fresh server before and after loading N small string keys
 // (`SET key:<i> v<i>`) through one pipelined raw socket; DBSIZE confirms the load.
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import { encodeCommand, sendLineCommand } from './net-util.js';
+import { sendPipelined } from './pipelined-send.js';
 import type { StartOptions, Target } from './targets.js';
 
 export interface MemoryResult {
@@ -16,10 +16,8 @@ export interface MemoryResult {
   loadSeconds: number;
 }
 
+/** SETs per pipelined write. */
 const BATCH_COMMANDS = 1000;
-/** Unanswered commands allowed in flight: enough to keep the server busy, bounded so its output buffer stays small. */
-const MAX_IN_FLIGHT = 64 * BATCH_COMMANDS;
-const OK_REPLY_BYTES = '+OK\r\n'.length;
 
 /** Sum of VmRSS over the given pids, in bytes, from /proc/<pid>/status. */
 export async function rssBytes(pids: readonly number[]): Promise<number> {
@@ -43,49 +41,11 @@ function setBatch(from: number, to: number): string {
 }
 
 /**
- * Writes SET key:<i> v<i> for i < keys over one connection, keeping at most MAX_IN_FLIGHT
- * unanswered. Every reply must be +OK: the reply byte count is checked at the end.
+ * Writes SET key:<i> v<i> for i < keys over one pipelined connection (bench/pipelined-send.ts);
+ * an error reply to any SET rejects.
  */
 export function loadStringKeys(port: number, keys: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let sent = 0;
-    let answered = 0;
-    let replyBytes = 0;
-    let firstChunk = '';
-    const fail = (err: Error): void => {
-      socket.destroy();
-      reject(err);
-    };
-    let waitingForDrain = false;
-    const pump = (): void => {
-      if (waitingForDrain) return;
-      while (sent < keys && sent - answered < MAX_IN_FLIGHT) {
-        const to = Math.min(keys, sent + BATCH_COMMANDS);
-        const flushed = socket.write(setBatch(sent, to));
-        sent = to;
-        if (!flushed) {
-          waitingForDrain = true;
-          socket.once('drain', () => {
-            waitingForDrain = false;
-            pump();
-          });
-          return;
-        }
-      }
-    };
-    socket.once('error', fail);
-    socket.once('connect', pump);
-    socket.on('data', (chunk: Buffer) => {
-      if (firstChunk === '') firstChunk = chunk.subarray(0, 200).toString('utf8');
-      replyBytes += chunk.length;
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) answered++;
-      if (answered < keys) return pump();
-      socket.end();
-      if (replyBytes !== keys * OK_REPLY_BYTES) fail(new Error(`not every SET answered +OK (first replies: ${JSON.stringify(firstChunk)})`));
-      else resolve();
-    });
-  });
+  return sendPipelined(port, keys, setBatch, BATCH_COMMANDS);
 }
 
 /** Starts a fresh `target`, measures RSS empty and after loading `keys` keys, stops it. */

@@ -1,10 +1,10 @@
 // The migration scenario's data: which keys exist (names, values, the slots they hash to, which
 // group owns them before and after the move) and the fast loader that writes them pipelined,
 // as raw RESP, straight to the master that owns each key. No round trip per key.
-import net from 'node:net';
 import { assignEvenly } from '../common/model.js';
 import { SLOT_COUNT, slotOf } from '../common/slots.js';
 import { encodeCommand } from './net-util.js';
+import { sendPipelined } from './pipelined-send.js';
 
 export type BigType = 'list' | 'hash' | 'zset';
 
@@ -106,60 +106,6 @@ export function buildDataset(spec: DatasetSpec): Dataset {
     ownerBefore: (slot) => table[slot],
     ownerAfter: (slot) => (isMoved(slot) ? 2 : table[slot]),
   };
-}
-
-/** Commands per pipelined write, and at most this many writes' replies outstanding. */
-const BATCH_COMMANDS = 500;
-const MAX_IN_FLIGHT = 64 * BATCH_COMMANDS;
-
-/**
- * Sends `commands` commands, `batch(from, to)` giving the RESP text of commands [from, to), over
- * one connection with at most MAX_IN_FLIGHT unanswered. Every reply must be one line (+OK, :n);
- * an error reply rejects with its text.
- */
-export function sendPipelined(port: number, commands: number, batch: (from: number, to: number) => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (commands === 0) return resolve();
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let sent = 0;
-    let answered = 0;
-    let atLineStart = true;
-    let waitingForDrain = false;
-    let failed = false;
-    const fail = (err: Error): void => {
-      failed = true;
-      socket.destroy();
-      reject(err);
-    };
-    const pump = (): void => {
-      while (!waitingForDrain && sent < commands && sent - answered < MAX_IN_FLIGHT) {
-        const to = Math.min(commands, sent + BATCH_COMMANDS);
-        const flushed = socket.write(batch(sent, to));
-        sent = to;
-        if (!flushed) {
-          waitingForDrain = true;
-          socket.once('drain', () => {
-            waitingForDrain = false;
-            pump();
-          });
-        }
-      }
-    };
-    socket.once('error', (err) => fail(err));
-    socket.once('connect', pump);
-    socket.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      if (atLineStart && chunk[0] === 0x2d) return fail(new Error(`port ${port}: ${chunk.subarray(1, chunk.indexOf(13)).toString()}`));
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
-        answered++;
-        if (i + 1 < chunk.length && chunk[i + 1] === 0x2d) return fail(new Error(`port ${port}: ${chunk.subarray(i + 2, chunk.indexOf(13, i + 1)).toString()}`));
-      }
-      atLineStart = chunk[chunk.length - 1] === 10;
-      if (answered < commands) return pump();
-      socket.end();
-      resolve();
-    });
-  });
 }
 
 /** Elements per command when loading a big key. */
