@@ -147,6 +147,19 @@ function mayOverwrite(db: Db, key: string, replace: boolean): boolean {
   return e === undefined || db.isUntouched(key, e);
 }
 
+/** The trailing [REPLACE] of IMPORT RESTORE / COMMIT, from args[from] on; null after replying a syntax error. */
+function replaceOption(s: Session, args: string[], from: number): boolean | null {
+  let replace = false;
+  for (let i = from; i < args.length; i++) {
+    if (args[i]!.toLowerCase() !== 'replace') {
+      s.w.error('ERR syntax error');
+      return null;
+    }
+    replace = true;
+  }
+  return replace;
+}
+
 /**
  * TESSERA.IMPORT RESTORE <key> <abs-ms|0> <payload> [REPLACE]: one small key from the mover, in
  * Redis's DUMP format with its absolute expiry. Stored (+OK, propagated as RESTORE … ABSTTL
@@ -156,11 +169,8 @@ export function importRestore(s: Session, args: string[]): void {
   const key = args[2]!;
   const at = Number(args[3]);
   if (!Number.isSafeInteger(at) || at < 0) return s.w.error('ERR value is not an integer or out of range');
-  let replace = false;
-  for (let i = 5; i < args.length; i++) {
-    if (args[i]!.toLowerCase() === 'replace') replace = true;
-    else return s.w.error('ERR syntax error');
-  }
+  const replace = replaceOption(s, args, 5);
+  if (replace === null) return;
   const refused = importingError(s, key);
   if (refused) return s.w.error(refused);
   const db = s.db;
@@ -230,11 +240,8 @@ export function importCommit(s: Session, args: string[]): void {
   const at = Number(args[3]);
   const expected = Number(args[4]);
   if (!Number.isSafeInteger(at) || at < 0 || !Number.isSafeInteger(expected)) return s.w.error('ERR value is not an integer or out of range');
-  let replace = false;
-  for (let i = 5; i < args.length; i++) {
-    if (args[i]!.toLowerCase() === 'replace') replace = true;
-    else return s.w.error('ERR syntax error');
-  }
+  const replace = replaceOption(s, args, 5);
+  if (replace === null) return;
   const refused = importingError(s, key);
   if (refused) return s.w.error(refused);
   const db = s.db;
