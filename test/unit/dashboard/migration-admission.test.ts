@@ -9,15 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeGroup, encodeProxyInfo, encodeSlot } from '../../../common/model.js';
+import { encodeProxyInfo } from '../../../common/model.js';
 import { SLOT_COUNT } from '../../../common/slots.js';
 import { FileStore } from '../../../common/store/file-store.js';
-import { groupKey, proxyKey, slotKey } from '../../../common/store/keys.js';
+import { proxyKey } from '../../../common/store/keys.js';
 import { Leadership } from '../../../dashboard/coordinator/leadership.js';
 import { Migrator } from '../../../dashboard/coordinator/migrations.js';
 import type { MigrateResult, NodeApi, NodeOwnership, NodeSlotRange, SlotStats } from '../../../dashboard/coordinator/node-client.js';
 import { Reconciler, Serial, readClusterState } from '../../../dashboard/coordinator/reconcile.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { moveSlotKeys, seedTwoGroups, setSlotRanges, slotRanges } from '../../helpers/fake-slot-node.js';
 
 const PRODUCT = 'adm';
 const A = '127.0.0.1:7101';
@@ -36,24 +37,12 @@ class FakeNodes implements NodeApi {
   }
   async ownership(addr: string): Promise<NodeOwnership> {
     const n = this.nodes.get(addr)!;
-    const ranges: NodeSlotRange[] = [];
-    n.slots.forEach((w, s) => {
-      const [state, peer] = w.split(' ') as [NodeSlotRange['state'], string];
-      const last = ranges[ranges.length - 1];
-      const p = peer === '-' ? null : peer;
-      if (last && last.state === state && last.peer === p) last.end = s;
-      else ranges.push({ start: s, end: s, state, peer: p });
-    });
+    const ranges = slotRanges(n);
     return { epoch: n.epoch, confirmed: true, ranges };
   }
   async setSlots(addr: string, epoch: number, ranges: readonly NodeSlotRange[]): Promise<void> {
     const n = this.nodes.get(addr)!;
-    const next = [...n.slots];
-    for (const r of ranges) for (let s = r.start; s <= r.end; s++) next[s] = `${r.state} ${r.peer ?? '-'}`;
-    if (epoch < n.epoch) throw new Error(`STALEEPOCH configuration epoch ${epoch} is older than this node's ${n.epoch}`);
-    if (epoch === n.epoch && next.some((w, s) => w !== n.slots[s])) throw new Error('STALEEPOCH already in force with a different slot state');
-    n.slots = next;
-    n.epoch = epoch;
+    const next = setSlotRanges(n, epoch, ranges);
     if (addr === A) {
       this.maxMigrating = Math.max(this.maxMigrating, next.filter((w) => w.startsWith('migrating')).length);
       if (this.watch >= 0 && this.watched[this.watched.length - 1] !== next[this.watch]) this.watched.push(next[this.watch]!);
@@ -63,12 +52,7 @@ class FakeNodes implements NodeApi {
   async migrateSlot(source: string, _lane: number, slot: number, target: string, opts: { maxKeys: number }): Promise<MigrateResult> {
     const s = this.nodes.get(source)!;
     const t = this.nodes.get(target)!;
-    if (s.slots[slot] !== `migrating ${target}`) throw new Error(`ERR slot ${slot} is not migrating to ${target}`);
-    if (t.slots[slot] !== `importing ${source}`) throw new Error(`ERR target refused: slot ${slot} not importing`);
-    const have = s.keys.get(slot) ?? 0;
-    const n = Math.min(have, opts.maxKeys);
-    s.keys.set(slot, have - n);
-    t.keys.set(slot, (t.keys.get(slot) ?? 0) + n);
+    const { n, have } = moveSlotKeys(s, source, t, target, slot, opts.maxKeys);
     await new Promise((r) => setImmediate(r));
     return { keys: n, bytes: n * 10, remaining: have - n };
   }
@@ -97,11 +81,7 @@ beforeEach(async () => {
   leader.start();
   await waitFor(() => leader.role === 'leader', { what: 'leadership' });
   nodes = new FakeNodes();
-  await store.put(groupKey(PRODUCT, 1), encodeGroup({ id: 1, servers: [{ addr: A, role: 'master' }] }));
-  await store.put(groupKey(PRODUCT, 2), encodeGroup({ id: 2, servers: [{ addr: B, role: 'master' }] }));
-  const ops = [];
-  for (let s = 0; s < SLOT_COUNT; s++) ops.push({ op: 'put' as const, key: slotKey(PRODUCT, s), value: encodeSlot({ id: s, state: { kind: 'online', group: s < 512 ? 1 : 2 } }) });
-  for (let i = 0; i < ops.length; i += 100) await store.txn([], ops.slice(i, i + 100));
+  await seedTwoGroups(store, PRODUCT, A, B);
   for (let s = 0; s < 512; s++) nodes.nodes.get(A)!.keys.set(s, 2);
   logs.length = 0;
   const log = (msg: string) => logs.push(msg);

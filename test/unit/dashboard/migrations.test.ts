@@ -8,15 +8,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeGroup, encodeSlot, parseEpoch } from '../../../common/model.js';
+import { encodeSlot, parseEpoch } from '../../../common/model.js';
 import { SLOT_COUNT } from '../../../common/slots.js';
 import { FileStore } from '../../../common/store/file-store.js';
-import { epochKey, groupKey, slotKey } from '../../../common/store/keys.js';
+import { epochKey, slotKey } from '../../../common/store/keys.js';
 import { Leadership } from '../../../dashboard/coordinator/leadership.js';
 import { type CrashPoint, Migrator } from '../../../dashboard/coordinator/migrations.js';
 import type { MigrateResult, NodeApi, NodeOwnership, NodeSlotRange, SlotStats } from '../../../dashboard/coordinator/node-client.js';
 import { Reconciler, Serial } from '../../../dashboard/coordinator/reconcile.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { moveSlotKeys, seedTwoGroups, setSlotRanges, slotRanges } from '../../helpers/fake-slot-node.js';
 
 const PRODUCT = 'mig';
 const A = '127.0.0.1:7001';
@@ -43,24 +44,12 @@ class FakeNodes implements NodeApi {
   }
   async ownership(addr: string): Promise<NodeOwnership> {
     const n = this.node(addr);
-    const ranges: NodeSlotRange[] = [];
-    n.slots.forEach((w, s) => {
-      const [state, peer] = w.split(' ') as [NodeSlotRange['state'], string];
-      const last = ranges[ranges.length - 1];
-      const p = peer === '-' ? null : peer;
-      if (last && last.state === state && last.peer === p) last.end = s;
-      else ranges.push({ start: s, end: s, state, peer: p });
-    });
+    const ranges = slotRanges(n);
     return { epoch: n.epoch, confirmed: n.confirmed, ranges };
   }
   async setSlots(addr: string, epoch: number, ranges: readonly NodeSlotRange[]): Promise<void> {
     const n = this.node(addr);
-    const next = [...n.slots];
-    for (const r of ranges) for (let s = r.start; s <= r.end; s++) next[s] = `${r.state} ${r.peer ?? '-'}`;
-    if (epoch < n.epoch) throw new Error(`STALEEPOCH configuration epoch ${epoch} is older than this node's ${n.epoch}`);
-    if (epoch === n.epoch && next.some((w, s) => w !== n.slots[s])) throw new Error('STALEEPOCH already in force with a different slot state');
-    n.slots = next;
-    n.epoch = epoch;
+    const next = setSlotRanges(n, epoch, ranges);
     n.confirmed = true;
     this.setCount++;
   }
@@ -73,12 +62,7 @@ class FakeNodes implements NodeApi {
     const s = this.node(source);
     const t = this.node(target);
     this.calls.push(`${source}:${slot}`);
-    if (s.slots[slot] !== `migrating ${target}`) throw new Error(`ERR slot ${slot} is not migrating to ${target}`);
-    if (t.slots[slot] !== `importing ${source}`) throw new Error(`ERR target refused: slot ${slot} not importing`);
-    const have = s.keys.get(slot) ?? 0;
-    const n = Math.min(have, opts.maxKeys);
-    s.keys.set(slot, have - n);
-    t.keys.set(slot, (t.keys.get(slot) ?? 0) + n);
+    const { n, have } = moveSlotKeys(s, source, t, target, slot, opts.maxKeys);
     await new Promise((r) => (this.delayMs ? setTimeout(r, this.delayMs) : setImmediate(r)));
     if (this.lostReplies > 0 && n > 0) {
       this.lostReplies--;
@@ -123,11 +107,7 @@ beforeEach(async () => {
   leader.start();
   await waitFor(() => leader.role === 'leader', { what: 'leadership' });
   nodes = new FakeNodes([A, B]);
-  await store.put(groupKey(PRODUCT, 1), encodeGroup({ id: 1, servers: [{ addr: A, role: 'master' }] }));
-  await store.put(groupKey(PRODUCT, 2), encodeGroup({ id: 2, servers: [{ addr: B, role: 'master' }] }));
-  const ops = [];
-  for (let s = 0; s < SLOT_COUNT; s++) ops.push({ op: 'put' as const, key: slotKey(PRODUCT, s), value: encodeSlot({ id: s, state: { kind: 'online', group: s < 512 ? 1 : 2 } }) });
-  for (let i = 0; i < ops.length; i += 100) await store.txn([], ops.slice(i, i + 100));
+  await seedTwoGroups(store, PRODUCT, A, B);
   // 0..511 hold 3..5 keys each on A
   for (let s = 0; s < 512; s++) nodes.nodes.get(A)!.keys.set(s, 3 + (s % 3));
   logs.length = 0;
