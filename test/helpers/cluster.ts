@@ -65,10 +65,14 @@ export async function startCluster(opts: { groups?: number; replicas?: number; p
   }
   const store = await openStore(storeUrl);
   const nodeArgs = ['--repl-diskless-sync-delay', '0', ...(opts.nodeArgs ?? [])];
-  const groups = await Promise.all(Array.from({ length: opts.groups ?? 2 }, () => startNode(nodeArgs)));
-  const replicas = await Promise.all(groups.map((m) =>
-    Promise.all(Array.from({ length: opts.replicas ?? 0 }, () => startNode([...nodeArgs, '--replicaof', '127.0.0.1', String(m.port)]))),
-  ));
+  const groups = await allOrStop(Array.from({ length: opts.groups ?? 2 }, () => startNode(nodeArgs)));
+  const replicaStarts = groups.flatMap((m) => Array.from({ length: opts.replicas ?? 0 }, () => startNode([...nodeArgs, '--replicaof', '127.0.0.1', String(m.port)])));
+  const started = await allOrStop(replicaStarts).catch(async (err: unknown) => {
+    await stopAll(...groups);
+    throw err;
+  });
+  const perGroup = opts.replicas ?? 0;
+  const replicas = groups.map((_, i) => started.slice(i * perGroup, (i + 1) * perGroup));
   for (let i = 0; i < groups.length; i++) {
     await createGroup(store, product, i + 1);
     await addServer(store, product, i + 1, `127.0.0.1:${groups[i]!.port}`, 'master');
@@ -104,4 +108,13 @@ export async function startCluster(opts: { groups?: number; replicas?: number; p
     throw err;
   }
   return cluster;
+}
+
+/** Every server started, or none left running: when one fails to start, the others are stopped. */
+async function allOrStop(starts: Array<Promise<ServerHandle>>): Promise<ServerHandle[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed === undefined) return settled.map((r) => (r as PromiseFulfilledResult<ServerHandle>).value);
+  await stopAll(...settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+  throw failed.reason;
 }
