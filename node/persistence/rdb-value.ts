@@ -1,5 +1,5 @@
 // One value ⇄ its RDB object encoding: writes exactly the type Redis 7.0 would for the value's
-// encoding, and reads every non-stream, non-module type Redis 7.0 can load.
+// encoding, and reads every non-module type Redis 7.0 can load (streams: rdb-stream.ts).
 
 import { HashValue } from '../keyspace/types/hash-value.js';
 import { encodingLimits } from '../keyspace/types/encoding-limits.js';
@@ -9,6 +9,7 @@ import type { StoredValue } from '../keyspace/types/value.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
 import { StreamValue } from '../keyspace/types/stream.js';
 import { buildIntset, parseIntset } from './intset.js';
+import { readStream, writeStream } from './rdb-stream.js';
 import { ListpackBuilder, parseListpack } from './listpack.js';
 import {
   QUICKLIST_NODE_CONTAINER_PACKED,
@@ -34,8 +35,7 @@ export function rdbTypeOf(value: StoredValue): number {
   if (value instanceof ListValue) return RDB_TYPE.LIST_QUICKLIST_2;
   if (value instanceof HashValue) return value.encoding() === 'listpack' ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
   if (value instanceof SetValue) return value.encoding() === 'intset' ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
-  // Not written yet: refusing beats a file or payload Redis would misread.
-  if (value instanceof StreamValue) throw new Error('stream values cannot be serialised to RDB/DUMP yet');
+  if (value instanceof StreamValue) return RDB_TYPE.STREAM_LISTPACKS_2;
   return value.encoding() === 'listpack' ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
 }
 
@@ -49,7 +49,7 @@ export function writeValue(w: RdbWriter, value: StoredValue): void {
 /** Writes the object body for `type` (as returned by rdbTypeOf). */
 export function writeObject(w: RdbWriter, value: StoredValue, type = rdbTypeOf(value)): void {
   if (typeof value === 'string') return w.writeString(value);
-  if (value instanceof StreamValue) throw new Error('stream values cannot be serialised to RDB/DUMP yet');
+  if (value instanceof StreamValue) return writeStream(w, value);
   if (value instanceof ListValue) return writeQuicklist(w, value);
   if (value instanceof HashValue) {
     if (type === RDB_TYPE.HASH_LISTPACK) {
@@ -204,7 +204,7 @@ export function readValue(r: RdbReader, type: number): StoredValue {
     case RDB_TYPE.STREAM_LISTPACKS:
     case RDB_TYPE.STREAM_LISTPACKS_2:
     case RDB_TYPE.STREAM_LISTPACKS_3:
-      throw new RdbFormatError('stream values are not supported');
+      return readStream(r, type);
     case RDB_TYPE.MODULE_2:
       throw new RdbFormatError('module values are not supported');
     default:
@@ -212,9 +212,9 @@ export function readValue(r: RdbReader, type: number): StoredValue {
   }
 }
 
-/** True for the object type bytes readValue understands (streams and modules excluded). */
+/** True for the object type bytes readValue understands (modules excluded). */
 export function isLoadableType(type: number): boolean {
-  return (type >= 0 && type <= 5) || (type >= 9 && type <= 14) || (type >= 16 && type <= 18);
+  return (type >= 0 && type <= 5) || (type >= 9 && type <= 19) || type === RDB_TYPE.STREAM_LISTPACKS_3;
 }
 
 function readQuicklist(r: RdbReader, type: number): ListValue {

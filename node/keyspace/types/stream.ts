@@ -193,6 +193,29 @@ export class StreamValue {
     return deleted;
   }
 
+  /** How many nodes the stream holds (the RDB rax size). */
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  /** Each node's entries, tombstones included, oldest node first (the RDB writer's view; do not mutate). */
+  *nodeEntries(): IterableIterator<readonly StreamEntry[]> {
+    for (const node of this.nodes) yield node.entries;
+  }
+
+  /**
+   * Appends a node read from an RDB/DUMP payload (entries ascending, after every existing one).
+   * Adds its live entries to `length`; lastId and the counters are the loader's to set. A node
+   * with no live entry is dropped, as Redis never keeps one.
+   */
+  loadNode(entries: StreamEntry[]): void {
+    let live = 0;
+    for (const e of entries) if (!e.deleted) live++;
+    if (live === 0) return;
+    this.nodes.push({ entries, live });
+    this.length += live;
+  }
+
   /** A deep copy (COPY). */
   clone(): StreamValue {
     const copy = new StreamValue();
