@@ -10,7 +10,10 @@
 // because the session writes them in that order, whatever order they settle in. One exception
 // keeps the client's order of effects: a request of this client for a slot with a request in
 // -TRYAGAIN back-off waits behind it (see Chain), so a later SET/GET on the same key can never
-// run before the retried MSET it followed in the client's pipeline.
+// run before the retried MSET it followed in the client's pipeline. And on a slot the table
+// marks as migrating, a client's requests go one at a time (each heads the slot's chain while in
+// flight): otherwise a SET sent behind an MSET could run at once while the MSET is refused
+// -TRYAGAIN and retried later, overwriting the acknowledged SET. Other slots stay pipelined.
 //
 // A -MOVED that points back at the node that just redirected here (or at the node itself), or
 // one that comes after the hop budget is spent, is a slot changing hands between the two (the
@@ -65,6 +68,8 @@ export interface LinkSource {
 /** Told when a node answered -MOVED for a slot (the router remembers it until the next table). */
 export interface MovedSink {
   moved(slot: number, addr: string): void;
+  /** True while the table says `slot` migrates (Router.migrating); absent = never (test fakes). */
+  migrating?(slot: number): boolean;
 }
 
 /** Receives the final reply frame of a forwarded request (an error frame when it failed). */
@@ -97,8 +102,8 @@ export interface ForwarderHooks {
 
 /**
  * A request of this client parked on a slot's chain: the head is in -TRYAGAIN back-off (or being
- * re-sent); the others wait behind it in the client's order (`seq`) and go one at a time once
- * the one ahead settled. `since`: when it was parked (its back-off budget runs from then).
+ * re-sent, or in flight on a migrating slot: see lead()); the others wait behind it in the
+ * client's order (`seq`) and go one at a time once the one ahead settled. `since`: when it was parked (its back-off budget runs from then).
  */
 interface Parked {
   /** The forwarder it came through (a client may have several: their links differ). */
@@ -118,9 +123,9 @@ interface Parked {
 
 /**
  * One client's order across all its forwarders (a session may send reads and writes through
- * different ones): per slot, its requests held behind one in -TRYAGAIN back-off, head first
- * (bounded by the client's pipeline limit; a slot's entry goes when its chain is empty), and the
- * order of forward() calls, which places a request that was already in flight in a chain.
+ * different ones): per slot, its requests held behind one in -TRYAGAIN back-off (or in flight on
+ * a migrating slot), head first (bounded by the client's pipeline limit; a slot's entry goes when
+ * its chain is empty), and the order of forward() calls, which places a request that was already in flight in a chain.
  * Requests of other slots, and of slot -1 (no key / several slots), never wait.
  */
 interface ClientOrder {
@@ -155,8 +160,8 @@ export class Forwarder {
    * of every key in the request, or -1 when there are none or several (a -MOVED is then followed
    * but not remembered). `stream` lets a big reply go to the client as it arrives (the caller
    * then gets STREAMED). `raw` is not copied: the caller must not change it. A request for a slot
-   * whose chain is not empty (an earlier one of this client waits out a -TRYAGAIN) is parked
-   * behind it instead of being sent now.
+   * whose chain is not empty (an earlier one of this client waits out a -TRYAGAIN, or is in
+   * flight on a migrating slot) is parked behind it instead of being sent now.
    */
   forward(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null = null): void {
     const seq = this.order.seq++;
@@ -167,7 +172,18 @@ export class Forwarder {
         return;
       }
     }
+    if (slot >= 0 && this.router.migrating?.(slot) === true) return this.lead(addr, raw, slot, done, stream, seq);
     this.send(addr, raw, slot, done, stream, 0, false, 0, seq, false);
+  }
+
+  /**
+   * A request on a migrating slot with no chain: it heads a new chain while in flight, so the
+   * client's next ones on the slot wait for its final reply (its -TRYAGAIN retries, its -ASK hop
+   * included) and go one at a time after it, in the client's order.
+   */
+  private lead(addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, seq: number): void {
+    this.chains.set(slot, [{ via: this, addr, raw, done, stream, hops: 0, asking: false, waited: 0, seq, since: Date.now(), reply: null }]);
+    this.send(addr, raw, slot, done, stream, 0, false, 0, seq, true);
   }
 
   /** Requests parked on chains (INFO, tests). */

@@ -68,6 +68,14 @@ export class Router {
     return this.source.routes[slot]!.kind === 'migrating' || this.source.moved.has(slot);
   }
 
+  /**
+   * True while the table says `slot` is moving between groups: the forwarder then sends this
+   * client's requests on it one at a time (a -TRYAGAIN'd MSET must not be overtaken). One check.
+   */
+  migrating(slot: number): boolean {
+    return this.source.routes[slot]!.kind === 'migrating';
+  }
+
   /** A node said `slot` lives at `addr` (-MOVED): later requests go there until the table changes. */
   moved(slot: number, addr: string): void {
     this.source.noteMoved(slot, addr);
