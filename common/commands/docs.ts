@@ -72,6 +72,8 @@ export function aclCategories(spec: CommandSpec): Category[] {
 // Tips Redis's command JSON states that our table does not carry (nondeterministic output,
 // all-nodes policies of admin commands), in Redis's order.
 const EXPLICIT_TIPS: Record<string, string[]> = {
+  'xadd': ['nondeterministic_output'],
+  'xtrim': ['nondeterministic_output'],
   'client|info': ['nondeterministic_output'],
   'client|list': ['nondeterministic_output'],
   'command': ['nondeterministic_output_order'],
