@@ -116,6 +116,8 @@ describe('telling the nodes a slot migrates', () => {
     // It applies the table: now the nodes are told, the slot moves and finishes.
     await registerProxy('p1', (await readClusterState(store, PRODUCT)).revision);
     await waitFor(async () => (await migrator.get(b.id)).state === 'done', { what: 'done', timeoutMs: 20_000 });
+    // The source hears of the finish after the gainer (which answered before 'done' was shown).
+    await waitFor(() => nodes.watched.length >= 3, { what: 'the source told the slot finished' });
     expect(nodes.watched).toEqual(['owned -', `migrating ${B}`, `none ${B}`]); // held at the reconcile, then told
     expect(nodes.nodes.get(B)!.keys.get(5)).toBe(2);
   });
