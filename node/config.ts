@@ -25,6 +25,11 @@ interface Directive {
    * write a file anywhere (the classic SAVE-to-cron attack).
    */
   protected?: boolean;
+  /**
+   * A 'memory' value may also be a percentage ("10%", at most 100): stored as the text, and as
+   * minus the percentage among the numbers (Redis's convention for maxmemory-clients).
+   */
+  percent?: boolean;
   /** Values outside [lo, hi] are accepted but stored clamped (Redis's hz). */
   clamp?: readonly [number, number];
   /** Validates and normalises a 'string' or 'list' value; returns an error text or the value. */
@@ -70,8 +75,8 @@ const DIRECTIVES: Directive[] = [
   { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
   { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: INT_MAX },
-  // Client eviction is not implemented: accepted and shown for compatibility, with no effect.
-  { name: 'maxmemory-clients', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
+  // Client eviction (node/client-eviction.ts): bytes, or a percentage of maxmemory ("10%").
+  { name: 'maxmemory-clients', kind: 'memory', default: '0', min: 0, max: LLONG_MAX, percent: true },
   { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100 },
   { name: 'replica-ignore-maxmemory', kind: 'bool', default: 'yes', aliases: ['slave-ignore-maxmemory'] },
   { name: 'lazyfree-lazy-eviction', kind: 'bool', default: 'no' },
@@ -229,7 +234,7 @@ export class NodeConfig {
   private store(d: Directive, value: string): void {
     this.values.set(d.name, value);
     if (d.kind === 'int' || d.kind === 'memory') {
-      const n = d.kind === 'memory' ? parseMemory(value)! : Number(value);
+      const n = d.percent === true && value.endsWith('%') ? -Number(value.slice(0, -1)) : d.kind === 'memory' ? parseMemory(value)! : Number(value);
       this.ints.set(d.name, n);
       for (const a of d.aliases ?? []) this.ints.set(a, n);
     }
@@ -445,6 +450,11 @@ function normalise(d: Directive, raw: string): string | { error: string } {
     }
     case 'int':
     case 'memory': {
+      if (d.percent === true) {
+        const pct = /^(\d+)%$/.exec(raw);
+        if (pct !== null) return Number(pct[1]) > 100 ? { error: 'percentage argument must be less or equal to 100' } : `${Number(pct[1])}%`;
+        if (parseMemory(raw) === null || raw.includes('-')) return { error: 'argument must be a memory or percent value' };
+      }
       const n = d.kind === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw) ? Number(raw) : null;
       if (n === null || !Number.isFinite(n) || (d.kind === 'memory' && n < 0)) {
         return { error: d.kind === 'memory' ? 'argument must be a memory value' : 'argument couldn\'t be parsed into an integer' };

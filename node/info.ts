@@ -222,7 +222,7 @@ function statsSection(s: NodeServer): Field[] {
     ['expired_time_cap_reached_count', 0],
     ['expire_cycle_cpu_milliseconds', 0],
     ['evicted_keys', st.evictedKeys],
-    ['evicted_clients', 0],
+    ['evicted_clients', s.clientEviction.evicted],
     ['total_eviction_exceeded_time', 0],
     ['current_eviction_exceeded_time', 0],
     ['keyspace_hits', st.keyspaceHits],

@@ -17,6 +17,7 @@ import { LatencyMonitor, SlowLog, Stats } from './stats.js';
 import { WatchManager } from './watch.js';
 import { encodingLimits } from './keyspace/types/encoding-limits.js';
 import { SnapshotManager } from './persistence/snapshot.js';
+import { ClientEviction } from './client-eviction.js';
 import { PROTECTED_MODE_TEXT, protectedModeRefuses } from '../common/protected-mode.js';
 
 export { TESSERA_VERSION, VERSION } from './version.js';
@@ -44,6 +45,8 @@ export class NodeServer {
   readonly replication: Replication;
   readonly dispatcher: Dispatcher;
   readonly snapshots: SnapshotManager;
+  /** maxmemory-clients: closes the biggest clients when all together hold too much. */
+  readonly clientEviction: ClientEviction;
   readonly logger: NodeLog;
   readonly runId = randomHex(40);
   nextClientId = 1;
@@ -73,6 +76,7 @@ export class NodeServer {
     this.latency = new LatencyMonitor(() => config.getInt('latency-monitor-threshold'));
     this.blocking = new BlockingManager((i) => this.dbs[i]!);
     this.snapshots = new SnapshotManager(this, this.runId);
+    this.clientEviction = new ClientEviction(this.config, (level, msg) => this.log(level, msg));
     this.blocking.beforeServe = (db, key, s) => this.snapshots.beforeServe(db, key, s);
     this.eviction = new Eviction(this);
     this.replication = new Replication(config, this);
@@ -287,6 +291,7 @@ export class NodeServer {
   /** Once every 100 ms: idle client timeouts and the other periodic duties. */
   private cron(): void {
     this.snapshots.cron();
+    this.clientEviction.check(this.sessions);
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       const limit = Date.now() - timeout * 1000;

@@ -3,6 +3,7 @@
 import type { CommandSpec } from '../../common/commands/spec.js';
 import { ERR } from '../../common/errors.js';
 import type { Session } from '../session.js';
+import { clientMemory } from '../client-eviction.js';
 import { validClientName } from './connection.js';
 import { type HandlerMap, is, syntaxError } from './handler.js';
 
@@ -54,6 +55,7 @@ function clientLine(c: Session, self: Session, runningCommand: string, runningAr
   const argvMem = c === self ? argsBytes(runningArgs) : c.decoder.parsedArgBytes;
   const multiMem = c.multiBytes;
   const rbs = c.w.capacity;
+  const totMem = clientMemory(c, argvMem);
   const reading = !c.closing && !(c.socket.isPaused?.() ?? false);
   const events = `${reading ? 'r' : ''}${omem > 0 ? 'w' : ''}`;
   return (
@@ -62,7 +64,7 @@ function clientLine(c: Session, self: Session, runningCommand: string, runningAr
     `flags=${flagsOf(c)} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
     `multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=${multiMem} ` +
     `rbs=${rbs} rbp=${Math.max(c.replyPeak, c.w.length)} obl=${c.w.length} oll=${c.pendingWrites} omem=${omem} ` +
-    `tot-mem=${qbuf + argvMem + multiMem + rbs + omem} events=${events} cmd=${c === self ? runningCommand : c.lastCommand} ` +
+    `tot-mem=${totMem} events=${events} cmd=${c === self ? runningCommand : c.lastCommand} ` +
     // The master link runs as Redis's internal superuser.
     `user=${c.server.replication.isMasterClient(c) ? '(superuser)' : 'default'} redir=-1 ` +
     `resp=${c.w.resp} lib-name=${c.libName} lib-ver=${c.libVer}`
