@@ -70,8 +70,8 @@ interface GroupReply { id: number; servers: Array<{ addr: string; role: 'master'
 
 export const apiCreateGroup = (c: DashboardClient, id: number) => c.call('POST', '/groups', { id });
 export const apiDeleteGroup = (c: DashboardClient, id: number) => c.call('DELETE', `/groups/${id}`);
-export const apiAddServer = (c: DashboardClient, id: number, addr: string, role: 'master' | 'replica') =>
-  c.call<GroupReply>('POST', `/groups/${id}/servers`, { addr, role });
+export const apiAddServer = (c: DashboardClient, id: number, addr: string, role: 'master' | 'replica', force = false) =>
+  c.call<GroupReply>('POST', `/groups/${id}/servers`, force ? { addr, role, force } : { addr, role });
 export const apiRemoveServer = (c: DashboardClient, id: number, addr: string) =>
   c.call<GroupReply>('DELETE', `/groups/${id}/servers/${encodeURIComponent(addr)}`);
 export const apiAssignSlots = (c: DashboardClient, from: number, to: number, group: number) =>

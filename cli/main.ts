@@ -203,10 +203,11 @@ group.command('create <gid>').action((gid) => runAdmin('group create', {
 group
   .command('add <gid> <addr>')
   .option('--replica', 'add as a replica')
+  .option('--force', 'add a master even though it holds keys (they become the cluster\'s once the group owns their slots)')
   .action((gid, addr, o) => runAdmin('group add', {
     store: (s, p, a) => a.addServer(s, p, int(gid), addr, o.replica ? 'replica' : 'master'),
     api: async (c, m) => {
-      const g = await m.apiAddServer(c, int(gid), addr, o.replica ? 'replica' : 'master');
+      const g = await m.apiAddServer(c, int(gid), addr, o.replica ? 'replica' : 'master', o.force === true);
       say(`group ${g.id}: ${g.servers.map((x) => `${x.addr} (${x.role})`).join(', ')}`);
     },
   }));

@@ -25,6 +25,7 @@ import { StreamHub } from './live/stream-hub.js';
 import { registerStatsRoutes } from './routes/stats.js';
 import { registerStreamRoutes } from './routes/stream.js';
 import { registerUiRoutes } from './routes/ui.js';
+import { type KeyCounter, RedisKeyCounter } from './coordinator/new-master.js';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -42,6 +43,8 @@ export interface AppDeps {
   failover?: { failover: Failover; events: EventLog; store: import('../common/store/coord-store.js').CoordStore };
   /** fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];
+  /** Counts a would-be master's keys (default: asks the node over its port, with live.nodePassword). */
+  keyCounter?: KeyCounter;
   /** Credentials the live stats sampler uses: the nodes' requirepass, the proxies' admin token. */
   live?: { nodePassword: string | null; proxyAdminToken: string | null };
 }
@@ -88,9 +91,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     nodePassword: deps.live?.nodePassword ?? null, proxyAdminToken: deps.live?.proxyAdminToken ?? null, log: (msg) => app.log.warn(msg),
   });
   app.addHook('preClose', async () => hub.close());
+  // Asks a server being added as a master how many keys it holds (routes/groups.ts).
+  const keyCounter = deps.keyCounter ?? new RedisKeyCounter(deps.live?.nodePassword ?? null);
+  app.addHook('onClose', async () => keyCounter.close());
   app.register(registerUiRoutes);
   app.register(async (api) => {
-    registerGroupRoutes(api, deps.cluster);
+    registerGroupRoutes(api, deps.cluster, keyCounter);
     registerSlotRoutes(api, deps.cluster);
     registerStatusRoutes(api, deps.cluster, !deps.migrations);
     if (deps.migrations) {

@@ -69,6 +69,7 @@ export const addServerBody = {
   properties: {
     addr: { type: 'string', pattern: ADDR_PATTERN, description: 'host:port' },
     role: { type: 'string', enum: ['master', 'replica'] },
+    force: { type: 'boolean', description: 'Add a master even though it holds keys (else 409 NODE_NOT_EMPTY)' },
     revision: { ...REVISION, description: 'Apply only if the group is still at this revision (else 409 CONFLICT)' },
   },
 } as const;

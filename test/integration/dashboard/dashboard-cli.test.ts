@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dashboard, adminVia, coordinatorToken, startDashboard as start, stopDashboards, tessera as cli } from '../../helpers/coordinator.js';
 import { freePort } from '../../helpers/ports.js';
-import { TESSERA_BIN, type TrackedProcess, spawnTracked } from '../../helpers/servers.js';
+import { callOnce } from '../../helpers/raw-client.js';
+import { TESSERA_BIN, type TrackedProcess, spawnTracked, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const PRODUCT = 'clitest';
@@ -95,6 +96,28 @@ describe('tessera admin --dashboard', () => {
     expect(neither).toMatchObject({ code: 1, err: expect.stringMatching(/--dashboard URL --token T .* or --store URL --product NAME/) });
     const storeOnly = await tessera(['admin', '--store', storeUrl, '--product', PRODUCT, 'group', 'remove', '1', '127.0.0.1:7001']);
     expect(storeOnly).toMatchObject({ code: 1, err: expect.stringMatching(/'group remove' goes through the coordinator/) });
+  });
+
+  it('refuses a new master that holds keys unless --force; an empty one is added', async () => {
+    const [full, empty] = await Promise.all([startNode(), startNode()]);
+    try {
+      await callOnce(full.port, 'SET', 'left-over', 'x');
+      expect((await viaLeader('group', 'create', '20')).code).toBe(0);
+      expect((await viaLeader('group', 'create', '21')).code).toBe(0);
+      const refused = await viaLeader('group', 'add', '20', `127.0.0.1:${full.port}`);
+      expect(refused).toMatchObject({ code: 1 });
+      expect(refused.err).toBe(`error: POST /groups/20/servers: HTTP 409 NODE_NOT_EMPTY: 127.0.0.1:${full.port} holds 1 keys: a group's new master must be empty, or its keys would be served as the cluster's once the group owns their slots; empty it (FLUSHALL) or add it with force\n`);
+      // A replica's data is replaced by its master's at the first sync: no check.
+      expect((await viaLeader('group', 'add', '21', `127.0.0.1:${empty.port}`)).out).toBe(`group 21: 127.0.0.1:${empty.port} (master)\n`);
+      expect((await viaLeader('group', 'add', '20', `127.0.0.1:${full.port}`, '--force')).out).toBe(`group 20: 127.0.0.1:${full.port} (master)\n`);
+    } finally {
+      for (const g of ['20', '21']) {
+        const shown = JSON.parse((await viaLeader('status', '--json')).out) as { groups: Array<{ id: number; servers: Array<{ addr: string }> }> };
+        for (const s of shown.groups.find((x) => String(x.id) === g)?.servers ?? []) await viaLeader('group', 'remove', g, s.addr);
+        await viaLeader('group', 'delete', g);
+      }
+      await stopAll(full, empty);
+    }
   });
 
   it('reads TESSERA_DASHBOARD / TESSERA_TOKEN, and a write sent to the standby reaches the leader', async () => {
