@@ -9,6 +9,9 @@ import type { ClusterStatus } from './admin.js';
 /** How long one API call may take (the store may be slow; a hung dashboard must not hang the CLI). */
 const REQUEST_TIMEOUT_MS = 15_000;
 
+/** A bad option value, found before anything was sent: printed as `error: …`, exit code 1. */
+export class UsageError extends Error {}
+
 export class ApiCallError extends Error {
   constructor(
     message: string,
@@ -70,6 +73,16 @@ interface GroupReply { id: number; servers: Array<{ addr: string; role: 'master'
 
 export const apiCreateGroup = (c: DashboardClient, id: number) => c.call('POST', '/groups', { id });
 export const apiDeleteGroup = (c: DashboardClient, id: number) => c.call('DELETE', `/groups/${id}`);
+/** GET/PUT /migrations/settings. */
+export interface MigrationSettingsReply {
+  concurrency: number;
+  batch: number;
+  batchKeys: number;
+  batchBytes: number;
+  keysPerSecond: number;
+  proxyAckTimeoutMs: number;
+}
+
 export const apiAddServer = (c: DashboardClient, id: number, addr: string, role: 'master' | 'replica', force = false) =>
   c.call<GroupReply>('POST', `/groups/${id}/servers`, force ? { addr, role, force } : { addr, role });
 export const apiRemoveServer = (c: DashboardClient, id: number, addr: string) =>
@@ -220,6 +233,28 @@ export function registerMigrationVerbs(admin: Command, run: (verb: string, api: 
       say(`${action}: ${res.changed} slot(s) changed`);
     }));
   }
+  migration
+    .command('settings')
+    .description('show or change how migrations move data (taken up by running migrations at their next step)')
+    .option('--keys-per-second <n>', 'throttle over all moving slots (0 = none)')
+    .option('--concurrency <n>', 'slots moved at the same time')
+    .option('--batch <n>', 'slots prepared per step (one epoch each)')
+    .option('--batch-keys <n>', 'keys per mover call')
+    .option('--batch-bytes <n>', 'bytes per mover call')
+    .option('--json', 'JSON output')
+    .action((o: Record<string, string | boolean | undefined>) => run('migration settings', async (c) => {
+      const body: Record<string, number> = {};
+      for (const [flag, field] of [['keysPerSecond', 'keysPerSecond'], ['concurrency', 'concurrency'], ['batch', 'batch'], ['batchKeys', 'batchKeys'], ['batchBytes', 'batchBytes']] as const) {
+        const v = o[flag];
+        if (v === undefined) continue;
+        if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${flag.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} takes a whole number, not '${String(v)}'`);
+        body[field] = Number(v);
+      }
+      const s = Object.keys(body).length > 0
+        ? await c.call<MigrationSettingsReply>('PUT', '/migrations/settings', body)
+        : await c.call<MigrationSettingsReply>('GET', '/migrations/settings');
+      say(o.json ? JSON.stringify(s) : `throttle ${s.keysPerSecond === 0 ? 'none' : `${s.keysPerSecond} keys/s`}, ${s.concurrency} slots at once, ${s.batch} slots per step, ${s.batchKeys} keys / ${s.batchBytes} bytes per mover call, proxy ack wait ${s.proxyAckTimeoutMs} ms`);
+    }));
 
   admin
     .command('rebalance')
@@ -320,7 +355,7 @@ export function registerFailoverVerbs(admin: Command, group: Command, run: (verb
       } else if (o.downAfter !== undefined) body.downAfterMs = Number(o.downAfter);
       if (o.holdDown !== undefined) body.holdDownMs = Number(o.holdDown);
       if (o.auto !== undefined) {
-        if (o.auto !== 'on' && o.auto !== 'off') throw new Error(`--auto takes on or off, not '${o.auto}'`);
+        if (o.auto !== 'on' && o.auto !== 'off') throw new UsageError(`--auto takes on or off, not '${o.auto}'`);
         body.auto = o.auto === 'on';
       }
       const s = Object.keys(body).length > 0 ? await c.call<FailoverSettings>('PUT', '/failover/settings', body) : cur;

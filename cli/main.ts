@@ -65,6 +65,7 @@ program
   .option('--admin-token-file <file>', 'read admin-token from a file')
   .option('--admin-open-reads', 'serve /health and /metrics without the admin token')
   .option('--protected-mode <yes|no>', 'without requirepass, refuse non-loopback clients (default yes)', yesNo)
+  .option('--workers <n|auto>', 'worker processes sharing the listen port (auto = one per core; default 1 = one process)')
   .action(async (opts) => {
     const { runProxy } = await import('../proxy/main.js');
     const { stop } = await runProxy(opts);
@@ -163,7 +164,7 @@ async function runAdmin(verb: string, v: AdminVerb): Promise<void> {
     try {
       await v.api(new m.DashboardClient(dashboard, token), m);
     } catch (err) {
-      if (err instanceof m.ApiCallError) return fail(err.message);
+      if (err instanceof m.ApiCallError || err instanceof m.UsageError) return fail(err.message);
       throw err;
     }
     return;

@@ -120,6 +120,23 @@ describe('tessera admin --dashboard', () => {
     }
   });
 
+  it('migration settings shows and changes the throttle and batch sizes, refusing bad numbers', async () => {
+    const before = JSON.parse((await viaLeader('migration', 'settings', '--json')).out) as Record<string, number>;
+    expect(before).toMatchObject({ concurrency: expect.any(Number), keysPerSecond: expect.any(Number), batchKeys: expect.any(Number) });
+    try {
+      const set = await viaLeader('migration', 'settings', '--keys-per-second', '500', '--batch-keys', '200');
+      expect(set.code).toBe(0);
+      expect(set.out).toMatch(/^throttle 500 keys\/s, \d+ slots at once, \d+ slots per step, 200 keys \/ \d+ bytes per mover call, proxy ack wait \d+ ms\n$/);
+      expect(JSON.parse((await viaLeader('migration', 'settings', '--json')).out)).toMatchObject({ keysPerSecond: 500, batchKeys: 200 });
+      expect(await viaLeader('migration', 'settings', '--concurrency', 'lots')).toMatchObject({ code: 1, err: "error: --concurrency takes a whole number, not 'lots'\n" });
+      const tooMany = await viaLeader('migration', 'settings', '--concurrency', '999');
+      expect(tooMany.code).toBe(1);
+      expect(tooMany.err).toMatch(/HTTP 400 BAD_REQUEST: body\/concurrency must be <= 64/);
+    } finally {
+      await viaLeader('migration', 'settings', '--keys-per-second', String(before.keysPerSecond), '--batch-keys', String(before.batchKeys));
+    }
+  });
+
   it('reads TESSERA_DASHBOARD / TESSERA_TOKEN, and a write sent to the standby reaches the leader', async () => {
     const env = { TESSERA_DASHBOARD: standbyUrl, TESSERA_TOKEN: TOKEN };
     expect(await tessera(['admin', 'group', 'create', '4'], env)).toMatchObject({ code: 0, out: 'group 4 created\n' });
