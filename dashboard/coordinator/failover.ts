@@ -109,6 +109,8 @@ export class Failover {
   private running = false;
   private readonly holdUntil = new Map<number, number>();
   private readonly blocked = new Map<number, string>();
+  /** Servers reported down (an event each) and not yet back: masters with auto off, replicas. */
+  private readonly reportedDown = new Set<string>();
   private readonly repairedAt = new Map<string, number>();
   /** Groups with a failover in progress in this process (auto or planned). */
   private readonly busy = new Set<number>();
@@ -176,6 +178,7 @@ export class Failover {
       // took over after the failover, and a changed hold-down setting applies at once.
       if (r?.phase === 'done') this.holdUntil.set(g.id, switchedAt(r) + this.settings.holdDownMs);
       await this.checkGroup(g);
+      this.reportReplicas(g);
       this.repairReplicas(g);
     }
   }
@@ -203,10 +206,22 @@ export class Failover {
     if (master === null) return;
     const downFor = this.health.downFor(master);
     if (downFor <= this.downAfter(g.id)) {
-      if (this.blocked.delete(g.id)) this.d.events.append({ type: 'group-recovered', group: g.id, message: `group ${g.id}: master ${master} answers again` });
+      const wasDown = this.reportedDown.delete(master);
+      if (this.blocked.delete(g.id) || wasDown) this.d.events.append({ type: 'group-recovered', group: g.id, message: `group ${g.id}: master ${master} answers again` });
       return;
     }
-    if (!this.settings.auto) return;
+    if (!this.settings.auto) {
+      // Nobody will replace it: say so once, so an operator (or an alert on the event) acts.
+      if (!this.reportedDown.has(master)) {
+        this.reportedDown.add(master);
+        this.d.events.append({
+          type: 'master-down', group: g.id,
+          message: `group ${g.id}: master ${master} has not answered for ${(downFor / 1000).toFixed(1)} s; automatic failover is off, so it is not replaced (tessera admin group promote ${g.id} <replica> switches by hand)`,
+          details: { addr: master, downForMs: downFor, error: this.health.get(master)?.lastError ?? null },
+        });
+      }
+      return;
+    }
     if ((this.holdUntil.get(g.id) ?? 0) > Date.now()) return;
     const choice = chooseReplica(this.health.ofGroup(g.id));
     if (choice.addr === null) {
@@ -220,6 +235,25 @@ export class Failover {
     }
     this.blocked.delete(g.id);
     await this.guard(g.id, async () => void await this.run(g.id, choice.addr, { planned: false, reason: `master ${master} unreachable for ${downFor} ms (down-after ${this.downAfter(g.id)} ms): ${this.health.get(master)?.lastError ?? ''}` }));
+  }
+
+  /** A replica unreachable past down-after, and back again: one event each way. */
+  private reportReplicas(g: Group): void {
+    for (const r of g.servers) {
+      if (r.role !== 'replica') continue;
+      const downFor = this.health.downFor(r.addr);
+      if (downFor > this.downAfter(g.id)) {
+        if (this.reportedDown.has(r.addr)) continue;
+        this.reportedDown.add(r.addr);
+        this.d.events.append({
+          type: 'replica-down', group: g.id,
+          message: `group ${g.id}: replica ${r.addr} has not answered for ${(downFor / 1000).toFixed(1)} s (the group has one copy less; it cannot be promoted)`,
+          details: { addr: r.addr, downForMs: downFor, error: this.health.get(r.addr)?.lastError ?? null },
+        });
+      } else if (downFor === 0 && this.reportedDown.delete(r.addr)) {
+        this.d.events.append({ type: 'replica-up', group: g.id, message: `group ${g.id}: replica ${r.addr} answers again`, details: { addr: r.addr } });
+      }
+    }
   }
 
   // ---- one failover ----

@@ -503,4 +503,33 @@ describe('automatic failover', () => {
     await waitFor(async () => ((await api<{ failover: { formerMasters?: string[] } }>('GET', '/groups/1/status')).failover.formerMasters ?? []).length === 0,
       { timeoutMs: 10_000, what: 'the failover record to drop the demoted former master' });
   }, 60_000);
+
+  it('events for operators: a replica down and back; a master down with automatic failover off (reported once, not replaced) and back', async () => {
+    const since = Date.now();
+    const replicaAddr = (await groupServers(2)).find((x) => x.endsWith(':replica'))!.replace(/:replica$/, '');
+    const replica = byPort.get(portOf(replicaAddr))!;
+    replica.proc.kill('SIGSTOP');
+    try {
+      await expectEvent('replica-down', (e) => e.group === 2 && e.message.includes(replicaAddr));
+    } finally {
+      replica.proc.kill('SIGCONT');
+    }
+    await expectEvent('replica-up', (e) => e.group === 2 && e.message.includes(replicaAddr));
+
+    await api('PUT', '/failover/settings', { auto: false });
+    const addr = (await groupMaster(2))!;
+    const master = byPort.get(portOf(addr))!;
+    master.proc.kill('SIGSTOP');
+    try {
+      await expectEvent('master-down', (e) => e.group === 2 && e.message.includes(`master ${addr}`) && e.message.includes('automatic failover is off'));
+      // Well past down-after: still the same master, and one event for this outage.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await groupMaster(2)).toBe(addr);
+      expect((await events('master-down')).filter((e) => e.group === 2 && Date.parse(e.at) >= since)).toHaveLength(1);
+    } finally {
+      master.proc.kill('SIGCONT');
+      await api('PUT', '/failover/settings', { auto: true });
+    }
+    await waitFor(async () => (await events('group-recovered')).some((e) => e.group === 2 && Date.parse(e.at) >= since), { timeoutMs: 5000, what: 'group 2 recovered' });
+  }, 60_000);
 });
