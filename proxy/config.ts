@@ -1,6 +1,7 @@
 // Proxy configuration: defaults (each with its unit), the TOML file (configs/proxy.toml) and
 // command-line flags. Unknown keys are errors naming the key.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseToml } from '../common/toml.js';
 
 export interface ProxyConfig {
@@ -52,7 +53,15 @@ export interface ProxyConfig {
   adminOpenReads: boolean;
   /** Password that makes a client an admin (AUTH <pw> or AUTH admin <pw>): CONFIG GET/SET; empty = no admins. */
   adminPassword: string;
+  /**
+   * Worker processes sharing the listen port (each with its own backend links and store watch);
+   * 1 = one process, no workers. `auto` (TOML or flag) = the number of cores.
+   */
+  workers: number;
 }
+
+/** Most worker processes a proxy may run (a typo such as 1000 must not fork a thousand processes). */
+export const MAX_WORKERS = 256;
 
 export const PROXY_DEFAULTS: ProxyConfig = {
   listen: '127.0.0.1:19000',
@@ -78,6 +87,7 @@ export const PROXY_DEFAULTS: ProxyConfig = {
   adminToken: '',
   adminOpenReads: false,
   adminPassword: '',
+  workers: 1,
 };
 
 /** TOML names (kebab-case, as in configs/proxy.toml) → config fields. */
@@ -88,6 +98,7 @@ const TOML_NAMES: Record<string, keyof ProxyConfig> = {
   'backend-timeout': 'backendTimeout', 'backend-ping-interval': 'backendPingInterval', 'backend-blocking-links': 'backendBlockingLinks',
   maxclients: 'maxclients', timeout: 'timeout', 'max-keys-reply': 'maxKeysReply', 'read-from-replica': 'readFromReplica',
   'protected-mode': 'protectedMode', 'admin-token': 'adminToken', 'admin-open-reads': 'adminOpenReads', 'admin-password': 'adminPassword',
+  workers: 'workers',
 };
 
 export function loadProxyConfig(file: string | undefined, overrides: Partial<ProxyConfig>): ProxyConfig {
@@ -97,11 +108,16 @@ export function loadProxyConfig(file: string | undefined, overrides: Partial<Pro
     for (const [k, v] of Object.entries(doc)) {
       const field = TOML_NAMES[k];
       if (!field) throw new Error(`${file}: unknown key '${k}'`);
+      if (field === 'workers') {
+        config.workers = withFile(file, () => parseWorkers(v)); // a number or "auto"
+        continue;
+      }
       if (typeof v !== typeof PROXY_DEFAULTS[field]) throw new Error(`${file}: '${k}' must be a ${typeof PROXY_DEFAULTS[field]}`);
       (config as unknown as Record<string, unknown>)[field] = v;
     }
   }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  config.workers = parseWorkers(config.workers);
   if (config.readFromReplica !== 'never' && config.readFromReplica !== 'prefer') throw new Error(`read-from-replica must be never or prefer`);
   for (const k of ['backendTimeout', 'backendPingInterval', 'timeout', 'clientPendingSoftBytes', 'clientPendingSoftSeconds', 'clientMaxPendingBytes'] as const) {
     if (!Number.isInteger(config[k]) || config[k] < 0) throw new Error(`${k} must be a non-negative integer`);
@@ -111,6 +127,27 @@ export function loadProxyConfig(file: string | undefined, overrides: Partial<Pro
   }
   if (!config.id) config.id = config.listen.replace(/[^A-Za-z0-9_.-]/g, '_');
   return config;
+}
+
+/**
+ * `workers` from TOML (a number or "auto") or the command line (a string): a positive integer up
+ * to MAX_WORKERS, or `auto` for the number of cores.
+ */
+export function parseWorkers(v: unknown): number {
+  if (v === 'auto') return Math.min(MAX_WORKERS, availableParallelism());
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new Error(`workers must be a positive integer up to ${MAX_WORKERS} or auto (got ${JSON.stringify(v)})`);
+  }
+  return n;
+}
+
+function withFile<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
 }
 
 /** The configs/proxy.toml text for the given config (used by tests to check the shipped file). */

@@ -11,6 +11,13 @@ import { ProxySession } from './session.js';
 import { ProxyStats } from './stats.js';
 import { SubscriptionHub } from './pubsub/hub.js';
 import { Topology } from './topology.js';
+import type { Totals } from './workers-stats.js';
+
+/** A worker of a multi-worker proxy: which one, of how many. */
+export interface WorkerRole {
+  index: number;
+  count: number;
+}
 
 /** How long a stopping proxy lets clients' requests already read finish before it closes them. */
 export const SHUTDOWN_GRACE_MS = 5000;
@@ -28,11 +35,15 @@ export class Proxy {
   private server: Server | null = null;
   /** While stopping: called when the last session has closed. */
   private drained: (() => void) | null = null;
+  /** In a worker: the other workers' counters (sent by the primary every second), for INFO. */
+  peers: Totals | null = null;
 
   constructor(
     readonly config: ProxyConfig,
     readonly store: CoordStore,
     readonly log: (msg: string) => void,
+    /** Set in a worker of a multi-worker proxy (its primary registers the proxy in the store). */
+    readonly worker: WorkerRole | null = null,
   ) {
     this.pool = new BackendPool(config.backendConnections, (addr) => ({
       password: config.backendPassword || undefined,
@@ -48,7 +59,7 @@ export class Proxy {
       tableRevision: '0',
       pid: process.pid,
       startedAt: new Date().toISOString(),
-    }, log);
+    }, log, worker === null);
     this.subscriptions = new SubscriptionHub(this);
     this.topology.on('changed', (rev) => {
       const addrs = new Set<string>();
@@ -111,15 +122,18 @@ export class Proxy {
   infoText(sections: string[]): string {
     const all = sections.length === 0 || sections.some((s) => s === 'all' || s === 'everything' || s === 'default');
     const want = (name: string) => all || sections.includes(name);
+    // In a worker, the whole proxy's counters: this worker's now plus the others' of the last second.
+    const peers = this.peers;
     let text = '';
     if (want('server')) {
       text += `# Server\r\nredis_version:7.0.15\r\ntessera_version:${PROXY_VERSION}\r\nredis_mode:proxy\r\nos:${process.platform}\r\nprocess_id:${process.pid}\r\n`;
+      if (this.worker !== null) text += `proxy_workers:${this.worker.count}\r\nproxy_worker:${this.worker.index}\r\n`;
       text += `tcp_port:${splitHostPort(this.config.listen)[1]}\r\nuptime_in_seconds:${Math.floor((Date.now() - this.stats.startedAt) / 1000)}\r\nproxy_id:${this.config.id}\r\nproduct:${this.config.product}\r\nhost:${hostname()}\r\n\r\n`;
     }
-    if (want('clients')) text += `# Clients\r\nconnected_clients:${this.sessions.size}\r\n\r\n`;
+    if (want('clients')) text += `# Clients\r\nconnected_clients:${this.sessions.size + (peers?.sessions ?? 0)}\r\n\r\n`;
     if (want('stats')) {
-      text += `# Stats\r\ntotal_connections_received:${this.stats.totalConnections}\r\ntotal_commands_processed:${this.stats.totalCommands}\r\n`;
-      text += `instantaneous_ops_per_sec:${this.stats.qps}\r\ntotal_error_replies:${this.stats.totalErrors}\r\nslot_table_revision:${this.topology.revision}\r\n\r\n`;
+      text += `# Stats\r\ntotal_connections_received:${this.stats.totalConnections + (peers?.totalConnections ?? 0)}\r\ntotal_commands_processed:${this.stats.totalCommands + (peers?.totalCommands ?? 0)}\r\n`;
+      text += `instantaneous_ops_per_sec:${this.stats.qps + (peers?.qps ?? 0)}\r\ntotal_error_replies:${this.stats.totalErrors + (peers?.totalErrors ?? 0)}\r\nslot_table_revision:${this.topology.revision}\r\n\r\n`;
     }
     return text;
   }

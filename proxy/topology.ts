@@ -44,6 +44,8 @@ export class Topology extends EventEmitter<TopologyEvents> {
     private readonly product: string,
     private readonly info: ProxyInfo,
     private readonly log: (msg: string) => void,
+    /** False in a worker of a multi-worker proxy: its primary registers the whole proxy. */
+    private readonly registers = true,
   ) {
     super();
     this.routes = slotTable([], []);
@@ -160,7 +162,7 @@ export class Topology extends EventEmitter<TopologyEvents> {
   }
 
   private async register(): Promise<void> {
-    if (this.registration || this.stopped) return;
+    if (this.registration || this.stopped || !this.registers) return;
     try {
       this.registration = await this.store.putEphemeral(
         proxyKey(this.product, this.info.id),
