@@ -2,6 +2,7 @@
 // node/scripting/ (one VM per server, scripts run synchronously inside this command: atomic).
 import { scriptRunner } from '../scripting/runner.js';
 import type { Session } from '../session.js';
+import { functionHandlers } from './functions.js';
 import { type HandlerMap, intArg, is } from './handler.js';
 
 /** EVAL-family arguments: script|sha numkeys key… arg…, with Redis's numkeys errors. */
@@ -73,6 +74,7 @@ const SCRIPT_HELP = [
 ];
 
 export const scriptingHandlers: HandlerMap = {
+  ...functionHandlers,
   eval: (s, args) => evalGeneric(s, args, false, false),
   evalsha: (s, args) => evalGeneric(s, args, true, false),
   eval_ro: (s, args) => evalGeneric(s, args, false, true),

@@ -96,6 +96,8 @@ export class AofRewriteJob {
     private readonly now: () => number,
     readonly tempPath: string,
     private readonly onDone: (outcome: RewriteOutcome) => void,
+    /** Function libraries' payloads now: written as FUNCTION LOADs when the file completes. */
+    private readonly functions: () => readonly string[] = () => [],
   ) {}
 
   get running(): boolean {
@@ -254,6 +256,9 @@ export class AofRewriteJob {
     this.touched.forEach((set, dbIndex) => {
       if (set) for (const key of set) this.redumpKey(dbIndex, key);
     });
+    // The libraries as they are at the switch (FUNCTION commands touch no key, so they are
+    // taken here rather than tracked): order against keys does not matter on replay.
+    for (const code of this.functions()) this.emit(['FUNCTION', 'LOAD', code]);
     this.flushOut();
     // A restart may have left older, longer content after what this run wrote.
     const fd = this.fd;

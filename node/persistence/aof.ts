@@ -9,6 +9,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { resolveCommand } from '../../common/commands/table.js';
 import type { NodeServer } from '../server.js';
+import { libraryCodes } from '../scripting/functions.js';
 import { Session } from '../session.js';
 import { encodeAofCommand, readAofCommands } from './aof-codec.js';
 import {
@@ -506,7 +507,7 @@ export class AppendOnlyFile {
       return 'error';
     }
     const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
-    const job = new AofRewriteJob(this.server.dbs, () => Date.now(), tmp, (outcome) => this.rewriteDone(job, outcome));
+    const job = new AofRewriteJob(this.server.dbs, () => Date.now(), tmp, (outcome) => this.rewriteDone(job, outcome), () => libraryCodes(this.server));
     this.job = job;
     this.rewriteStartedMs = Date.now();
     this.server.log('notice', 'Background append only file rewriting started');

@@ -29,6 +29,8 @@ export interface RdbAuxInfo {
   aofBase: number;
   /** Tessera's own fields (tessera-slots); Redis skips AUX fields it does not know. */
   extra?: ReadonlyArray<readonly [string, string]>;
+  /** Function libraries' payloads (FUNCTION LOAD's argument), written after the AUX fields. */
+  functions?: readonly string[];
 }
 
 /** Magic, version and the AUX fields, in Redis 7.0's order. */
@@ -43,6 +45,11 @@ export function writeRdbHeader(w: RdbWriter, aux: RdbAuxInfo): void {
   writeAux(w, 'repl-offset', String(aux.replOffset));
   writeAux(w, 'aof-base', String(aux.aofBase));
   for (const [key, value] of aux.extra ?? []) writeAux(w, key, value);
+  // rdbSaveFunctions: one FUNCTION2 opcode + the library's payload each, before any db.
+  for (const code of aux.functions ?? []) {
+    w.writeByte(RDB_OPCODE.FUNCTION2);
+    w.writeString(code);
+  }
 }
 
 function writeAux(w: RdbWriter, key: string, value: string): void {
@@ -128,6 +135,8 @@ export interface RdbParseResult {
   aux: Map<string, string>;
   /** Keys visited (including any the visitor dropped). */
   keys: number;
+  /** Function libraries' payloads, in file order (the caller installs them). */
+  functions: string[];
 }
 
 /** Called for each key; expireAtMs is 0 when the key has no TTL. */
@@ -144,6 +153,7 @@ export function parseRdb(buf: Buffer, options: RdbParseOptions, visit: RdbKeyVis
   let dbIndex = 0;
   let expireAt = -1;
   let keys = 0;
+  const functions: string[] = [];
   for (;;) {
     const type = r.readByte();
     switch (type) {
@@ -178,10 +188,11 @@ export function parseRdb(buf: Buffer, options: RdbParseOptions, visit: RdbKeyVis
         throw new RdbFormatError('The RDB file contains module AUX data (MODULE_AUX), but Tessera does not support Redis modules');
       case RDB_OPCODE.FUNCTION:
       case RDB_OPCODE.FUNCTION2:
-        throw new RdbFormatError('The RDB file contains function libraries (FUNCTION2), but Tessera does not support Redis functions');
+        functions.push(readLibrary(r, type));
+        continue;
       case RDB_OPCODE.EOF:
         verifyTrailer(buf, r, version, options.verifyChecksum);
-        return { version, aux, keys };
+        return { version, aux, keys, functions };
       default:
         break;
     }
@@ -200,6 +211,24 @@ export function parseRdb(buf: Buffer, options: RdbParseOptions, visit: RdbKeyVis
     keys++;
     visit(dbIndex, key, value, expireAt === -1 ? 0 : expireAt);
     expireAt = -1;
+  }
+}
+
+/**
+ * One function library after its opcode (rdbFunctionLoad): FUNCTION2 is the payload itself; the
+ * FUNCTION of Redis 7.0's release candidates is name, engine, optional description and code,
+ * rebuilt into a payload with its shebang line (the description is dropped, as Redis does).
+ */
+export function readLibrary(r: RdbReader, type: number): string {
+  try {
+    if (type === RDB_OPCODE.FUNCTION2) return r.readString();
+    const name = r.readString();
+    const engine = r.readString();
+    if (r.readLength() !== 0) r.readString();
+    return `#!${engine} name=${name}\n${r.readString()}`;
+  } catch (err) {
+    if (err instanceof RdbFormatError) throw new RdbFormatError(`Failed loading library payload (FUNCTION2): ${err.message}`);
+    throw err;
   }
 }
 

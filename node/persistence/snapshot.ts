@@ -10,7 +10,9 @@ import { keyIndexes } from '../../common/commands/keys.js';
 import type { Db, Entry } from '../keyspace/db.js';
 import type { NodeConfig } from '../config.js';
 import type { LogLevel } from '../log.js';
+import { installLibraries, libraryCodes } from '../scripting/functions.js';
 import { VERSION } from '../version.js';
+import { RdbFormatError } from './rdb-constants.js';
 import { RdbOutput, loadRdbIntoDbs, writeDbSelector, writeKeyValue, writeRdbHeader, type RdbAuxInfo, type RdbLoadResult } from './rdb-file.js';
 import { RdbWriter } from './rdb-writer.js';
 
@@ -505,6 +507,10 @@ export class SnapshotManager {
       dropExpired: host.config.get('replicaof') === '',
       allowDuplicates: opts.allowDuplicates ?? false,
     });
+    // Function libraries: at start and on DEBUG RELOAD the file's replace ours (MERGE: same names swapped).
+    const policy = opts.allowDuplicates ? 'replace' : opts.flushFirst === false ? 'append' : 'flush';
+    const fnError = installLibraries(host, result.functions, policy);
+    if (fnError !== null) throw new RdbFormatError(`Failed loading library, ${fnError}`);
     const ver = result.aux.get('redis-ver');
     if (ver !== undefined) host.log('notice', `Loading RDB produced by version ${ver}`);
     const ctime = Number(result.aux.get('ctime'));
@@ -559,6 +565,7 @@ export class SnapshotManager {
       replOffset: pos.offset,
       aofBase: 0,
       extra: this.extraAux(),
+      functions: libraryCodes(this.host),
     };
   }
 }

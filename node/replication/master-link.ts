@@ -10,6 +10,7 @@ import type { KeyspaceEnv } from '../keyspace/db.js';
 import type { NodeServer } from '../server.js';
 import { Session } from '../session.js';
 import { MasterStream } from './master-stream.js';
+import { installLibraries } from '../scripting/functions.js';
 import { loadSyncRdb } from './rdb-sync.js';
 import type { Replication } from './replication.js';
 
@@ -256,6 +257,12 @@ export class MasterLink {
       loaded = loadSyncRdb(rdb, server.dbs.length, env);
     } catch (err) {
       server.log('warning', `Failed trying to load the MASTER synchronization DB from socket: ${(err as Error).message}`);
+      return this.linkDown();
+    }
+    // The master's function libraries replace ours (all or none), just before its dataset does.
+    const fnError = installLibraries(server, loaded.functions, 'flush');
+    if (fnError !== null) {
+      server.log('warning', `Failed trying to load the MASTER synchronization DB from socket: Failed loading library, ${fnError}`);
       return this.linkDown();
     }
     server.log('notice', 'MASTER <-> REPLICA sync: Flushing old data');

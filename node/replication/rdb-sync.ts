@@ -13,7 +13,10 @@ export interface ReplPosition {
 }
 
 /** Serialises every db synchronously, so the image is exactly the dataset at `pos.offset`. */
-export function buildSyncRdb(dbs: readonly Db[], pos: ReplPosition, compression: boolean, extra: ReadonlyArray<readonly [string, string]> = []): Buffer {
+export function buildSyncRdb(
+  dbs: readonly Db[], pos: ReplPosition, compression: boolean, extra: ReadonlyArray<readonly [string, string]> = [],
+  functions: readonly string[] = [],
+): Buffer {
   const out = new RdbOutput(compression, 1024 * 1024);
   writeRdbHeader(out.w, {
     redisVersion: VERSION,
@@ -24,6 +27,7 @@ export function buildSyncRdb(dbs: readonly Db[], pos: ReplPosition, compression:
     replOffset: pos.offset,
     aofBase: 0,
     extra,
+    functions,
   });
   const chunks: Buffer[] = [];
   for (const db of dbs) {
@@ -42,6 +46,8 @@ export interface LoadedRdb {
   dbs: Db[];
   keys: number;
   aux: Map<string, string>;
+  /** The master's function libraries (installed by the caller with the dataset). */
+  functions: string[];
 }
 
 /**
@@ -52,5 +58,5 @@ export function loadSyncRdb(payload: Buffer, dbCount: number, env: KeyspaceEnv):
   const dbs: Db[] = [];
   for (let i = 0; i < dbCount; i++) dbs.push(new Db(i, env));
   const result = loadRdbIntoDbs(payload, dbs, { databases: dbCount, verifyChecksum: true, now: Date.now(), dropExpired: false });
-  return { dbs, keys: result.loaded, aux: result.aux };
+  return { dbs, keys: result.loaded, aux: result.aux, functions: result.functions };
 }

@@ -4,6 +4,7 @@
 import type { NodeServer } from '../server.js';
 import type { Session } from '../session.js';
 import { DisklessSyncs, type PendingSync } from './diskless-sync.js';
+import { libraryCodes } from '../scripting/functions.js';
 import { buildSyncRdb } from './rdb-sync.js';
 import type { Replication } from './replication.js';
 
@@ -177,7 +178,7 @@ export class ReplicaClients {
     s.flush();
     server.log('notice', 'Starting BGSAVE for SYNC with target: disk');
     const pos = { replId: repl.replId, offset: repl.masterReplOffset, streamDb: repl.streamDb() };
-    const rdb = buildSyncRdb(server.dbs, pos, server.config.getBool('rdbcompression'), server.snapshots.extraAux());
+    const rdb = buildSyncRdb(server.dbs, pos, server.config.getBool('rdbcompression'), server.snapshots.extraAux(), libraryCodes(server));
     s.socket.write(`$${rdb.length}\r\n`, 'latin1');
     s.socket.write(rdb);
     this.attach(s, h, 'online');

@@ -8,6 +8,7 @@ import type { ReplyWriter } from '../../common/resp/reply-writer.js';
 import type { LogLevel } from '../log.js';
 import { registerCjson } from './cjson.js';
 import { registerCmsgpack } from './cmsgpack.js';
+import { LoadCollector, type RegisteredFunction, registerFunction } from './library-load.js';
 import { luaString, pushErrorTable, pushReply, pushString, writeLuaValue } from './lua-values.js';
 import { PRELUDE } from './prelude.js';
 
@@ -24,6 +25,9 @@ export interface ScriptHost {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
 const CHUNK_NAME = to_luastring('@user_script');
+const LIBRARY_CHUNK_NAME = to_luastring('@user_function');
+// Instructions between two looks at the clock while a library loads (Redis: 100000).
+const LOAD_HOOK_EVERY = 100_000;
 // Instructions between two looks at the clock while a script may pause.
 const HOOK_EVERY = 10_000;
 
@@ -69,6 +73,79 @@ export class LuaVm {
     if (lauxlib.luaL_loadbuffer(L, prelude, prelude.length, to_luastring('=prelude')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
       throw new Error(`Lua prelude failed: ${luaString(L, -1)}`);
     }
+    this.registerLoadApi();
+  }
+
+  /** The library loading now (redis.register_function adds to it), else null. */
+  private loading: LoadCollector | null = null;
+  private loadDeadline = 0;
+
+  /**
+   * Runs a library's code (the part after its shebang line) so it registers its functions
+   * (luaEngineCreate): compile errors and errors raised while it runs come back as Redis's texts.
+   * `timeoutMs` 0 = no limit (a master's or the AOF's FUNCTION LOAD).
+   */
+  loadLibrary(code: string, timeoutMs: number): RegisteredFunction[] | { error: string } {
+    const L = this.L;
+    const bytes = Buffer.from(code, 'latin1');
+    if (lauxlib.luaL_loadbuffer(L, bytes, bytes.length, LIBRARY_CHUNK_NAME) !== lua.LUA_OK) {
+      const msg = luaString(L, -1) ?? '';
+      lua.lua_pop(L, 1);
+      return { error: `Error compiling function: ${msg.replace(/ near <eof>$/, " near '<eof>'")}` };
+    }
+    lua.lua_getglobal(L, to_luastring('__redis__fenv'));
+    lua.lua_setupvalue(L, -2, 1); // the chunk's _ENV: library code never sees the real globals
+    const collector = new LoadCollector();
+    this.loading = collector;
+    this.loadDeadline = timeoutMs > 0 ? performance.now() + timeoutMs : 0;
+    this.callSetLoading(true);
+    lua.lua_sethook(L, this.loadHook, lua.LUA_MASKCOUNT, LOAD_HOOK_EVERY);
+    const status = lua.lua_pcall(L, 0, 0, 0);
+    lua.lua_sethook(L, null, 0, 0);
+    this.callSetLoading(false);
+    this.loading = null;
+    if (status === lua.LUA_OK) return collector.functions;
+    const msg = errorMessage(L);
+    lua.lua_pop(L, 1);
+    for (const f of collector.functions) this.release(f.ref);
+    return { error: `Error registering functions: ${msg}` };
+  }
+
+  private readonly loadHook = (l: unknown): void => {
+    if (this.loadDeadline > 0 && performance.now() > this.loadDeadline) {
+      pushErrorTable(l, 'FUNCTION LOAD timeout');
+      lua.lua_error(l);
+    }
+  };
+
+  private callSetLoading(on: boolean): void {
+    const L = this.L;
+    lua.lua_getglobal(L, to_luastring('__redis__set_loading'));
+    lua.lua_pushboolean(L, on);
+    lua.lua_call(L, 1, 0);
+  }
+
+  /** The load API's `redis`: register_function, log and the version fields (function_lua.c). */
+  private registerLoadApi(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, to_luastring('__redis__load_api'));
+    lua.lua_newtable(L);
+    lua.lua_pushcfunction(L, (l: unknown) => registerFunction(l, this.loading));
+    lua.lua_setfield(L, -2, to_luastring('register_function'));
+    lua.lua_pushcfunction(L, (l: unknown) => this.logFn(l));
+    lua.lua_setfield(L, -2, to_luastring('log'));
+    for (const [i, level] of LOG_LEVELS.entries()) {
+      lua.lua_pushinteger(L, i);
+      lua.lua_setfield(L, -2, to_luastring(`LOG_${level.toUpperCase()}`));
+    }
+    pushString(L, '7.0.15');
+    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION'));
+    lua.lua_pushinteger(L, 0x07000f);
+    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION_NUM'));
+    lua.lua_getglobal(L, to_luastring('__redis__missing_meta'));
+    lua.lua_setmetatable(L, -2);
+    lua.lua_setfield(L, -2, to_luastring('redis'));
+    lua.lua_pop(L, 1);
   }
 
   /** Compiles a script body; its registry reference, or Redis's compile error text. */
@@ -92,16 +169,24 @@ export class LuaVm {
    * Starts a compiled script with KEYS/ARGV set, in a fresh coroutine. With `pauseAt` (a
    * performance.now() time, 0 = never) a count hook pauses it there; resume() runs it on.
    */
-  begin(ref: number, keys: readonly string[], argv: readonly string[], pauseAt: number): void {
+  begin(ref: number, keys: readonly string[], argv: readonly string[], pauseAt: number, asFunction = false): void {
     const L = this.L;
     this.resp = 2;
     this.killRequested = false;
-    this.setGlobalArray('KEYS', keys);
-    this.setGlobalArray('ARGV', argv);
+    if (!asFunction) {
+      this.setGlobalArray('KEYS', keys);
+      this.setGlobalArray('ARGV', argv);
+    }
     const T = lua.lua_newthread(L);
     this.threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX); // keeps the thread alive
-    lua.lua_getglobal(T, to_luastring('__redis__run'));
+    // A function gets its keys and arguments as its two parameters instead of globals.
+    lua.lua_getglobal(T, to_luastring(asFunction ? '__redis__run_fn' : '__redis__run'));
     lua.lua_rawgeti(T, lua.LUA_REGISTRYINDEX, ref);
+    if (asFunction) {
+      pushArray(T, keys);
+      pushArray(T, argv);
+    }
+    this.startArgs = asFunction ? 3 : 1;
     this.thread = T;
     this.started = false;
     this.pauseAt = pauseAt;
@@ -112,7 +197,7 @@ export class LuaVm {
   resume(w: ReplyWriter, sha: string, pauseAt: number): boolean {
     const T = this.thread;
     this.pauseAt = pauseAt;
-    const status = lua.lua_resume(T, this.L, this.started ? 0 : 1);
+    const status = lua.lua_resume(T, this.L, this.started ? 0 : this.startArgs);
     this.started = true;
     if (status === lua.LUA_YIELD) return false;
     if (status === lua.LUA_OK) {
@@ -135,6 +220,7 @@ export class LuaVm {
   private thread: unknown = null;
   private threadRef = 0;
   private started = false;
+  private startArgs = 1;
   private pauseAt = 0;
   private killRequested = false;
 
@@ -152,11 +238,7 @@ export class LuaVm {
     const L = this.L;
     lua.lua_pushglobaltable(L);
     pushString(L, name);
-    lua.lua_createtable(L, items.length, 0);
-    for (let i = 0; i < items.length; i++) {
-      pushString(L, items[i]!);
-      lua.lua_rawseti(L, -2, i + 1);
-    }
+    pushArray(L, items);
     lua.lua_rawset(L, -3); // raw: the globals are locked for scripts, not for the server
     lua.lua_pop(L, 1);
   }
@@ -265,6 +347,24 @@ function writeRaisedError(L: unknown, w: ReplyWriter, sha: string): void {
   const source = field('source');
   const line = field('line');
   w.error(source !== null && line !== null ? `${err} script: ${sha}, on ${source}:${line}.` : err);
+}
+
+function pushArray(L: unknown, items: readonly string[]): void {
+  lua.lua_createtable(L, items.length, 0);
+  for (let i = 0; i < items.length; i++) {
+    pushString(L, items[i]!);
+    lua.lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/** luaExtractErrorInformation's message: a string gets ERR in front, a table gives its err field. */
+function errorMessage(L: unknown): string {
+  if (lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER) return `ERR ${luaString(L, -1)}`;
+  if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) return 'ERR unknown error';
+  lua.lua_getfield(L, -1, to_luastring('err'));
+  const msg = lua.lua_isstring(L, -1) ? luaString(L, -1) : null;
+  lua.lua_pop(L, 1);
+  return msg ?? 'ERR unknown error';
 }
 
 function raiseText(L: unknown, text: string): number {

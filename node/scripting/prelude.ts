@@ -34,6 +34,33 @@ pcall = function(f, ...)
   return tunpack(r, 1, r.n)
 end
 
+-- Functions (FUNCTION LOAD / FCALL, node/scripting/functions.ts). Library code and the functions it
+-- registers see one shared environment, __redis__fenv (Redis runs them in a Lua state of their
+-- own): while a library loads, only the load API (redis.register_function, log, versions: Redis's
+-- LIBRARY_API); afterwards the globals scripts see, minus EVAL's KEYS and ARGV.
+do
+  local rawget, G = rawget, _G
+  local hidden = {KEYS = true, ARGV = true}
+  local loading = false
+  local load_api = {}
+  __redis__fenv = setmetatable({}, {
+    __index = function(_, k)
+      local v
+      if loading then v = rawget(load_api, k) elseif not hidden[k] then v = rawget(G, k) end
+      if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+      return v
+    end,
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  })
+  __redis__set_loading = function(on) loading = on end
+  __redis__load_api = load_api
+  __redis__run_fn = function(f, keys, args) return xpcall(f, handler, keys, args) end
+  -- The load API's redis table: what is not in it fails like a missing global, as in Redis.
+  __redis__missing_meta = {
+    __index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
+  }
+end
+
 unpack = table.unpack
 loadstring = load
 table.getn = function(t) return #t end

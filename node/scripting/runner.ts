@@ -20,6 +20,9 @@ interface Script {
 interface Run {
   readonly s: Session;
   readonly sha: string;
+  /** FCALL's arguments when a function runs (FUNCTION STATS shows them), null for EVAL. */
+  readonly fcall: readonly string[] | null;
+  readonly startedAt: number;
   readonly readOnly: boolean;
   /** EXEC's stream when the script runs inside EXEC, else null. */
   readonly outer: Array<[number, readonly string[]]> | null;
@@ -86,17 +89,20 @@ export class ScriptRunner {
    * Runs a script for `s` and writes its reply to `s.w`. One that runs past busy-reply-threshold
    * pauses (see pause()) unless inside EXEC, where it runs to its end as Redis's would.
    */
-  run(s: Session, sha: string, script: Script, keys: string[], argv: string[], readOnly: boolean): void {
+  run(
+    s: Session, sha: string, script: { readonly ref: number }, keys: string[], argv: string[], readOnly: boolean,
+    fcall: readonly string[] | null = null,
+  ): void {
     const server = this.server;
     const outer = server.transactionStream;
     const threshold = server.config.getInt('busy-reply-threshold');
     const canPause = threshold > 0 && outer === null && !isInExec(s) && !server.replication.isMasterClient(s);
     const run: Run = {
-      s, sha, readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
+      s, sha, fcall, startedAt: Date.now(), readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
       saved: { w: s.w, db: s.db, replyMode: s.replyMode, skip: s.skipNextReply }, activeExpire: true,
     };
     const pauseAt = canPause ? performance.now() + threshold : 0;
-    this.vm.begin(script.ref, keys, argv, pauseAt);
+    this.vm.begin(script.ref, keys, argv, pauseAt, fcall !== null);
     if (this.slice(run, pauseAt)) this.finish(run);
     else this.pause(run);
   }
@@ -106,13 +112,29 @@ export class ScriptRunner {
     return this.paused !== null;
   }
 
-  /** SCRIPT KILL's answer: a paused script that has not written fails at its next step. */
-  kill(): string | null {
+  /** The paused run, for FUNCTION STATS: its function name, FCALL arguments, start; null for none. */
+  get running(): { name: string; fcall: readonly string[] | null; startedAt: number } | null {
+    const run = this.paused;
+    return run === null ? null : { name: run.sha, fcall: run.fcall, startedAt: run.startedAt };
+  }
+
+  /** The Lua VM (FUNCTION LOAD compiles libraries in it: node/scripting/functions.ts). */
+  get lua(): LuaVm {
+    return this.vm;
+  }
+
+  /**
+   * SCRIPT KILL's (eval) or FUNCTION KILL's answer: a paused script that has not written fails at
+   * its next step; each command kills only its own kind (scriptKill).
+   */
+  kill(kind: 'eval' | 'function' = 'eval'): string | null {
     const run = this.paused;
     if (run === null) return 'NOTBUSY No scripts in execution right now.';
     if (run.stream.length > 0) {
       return 'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
     }
+    if (kind === 'eval' && run.fcall !== null) return BUSY_FUNCTION;
+    if (kind === 'function' && run.fcall === null) return BUSY;
     this.vm.kill();
     return null;
   }
@@ -245,10 +267,13 @@ export function scriptRunner(server: NodeServer): ScriptRunner {
   return runner;
 }
 
-const BUSY = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+export const BUSY = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 /** The dispatcher's check: -BUSY while a script is paused at the time limit, but for allow_busy commands. */
 export function busyRefusal(server: NodeServer, allowBusy: boolean): string | null {
   if (allowBusy) return null;
-  return runners.get(server)?.busy === true ? BUSY : null;
+  const running = runners.get(server)?.running;
+  if (running === undefined || running === null) return null;
+  return running.fcall === null ? BUSY : BUSY_FUNCTION;
 }

@@ -11,6 +11,25 @@ export const scriptingCommands = [
   c('evalsha', -3, EVAL_FLAGS, null, 'single', { movable: 'eval' }),
   c('eval_ro', -3, `readonly ${EVAL_FLAGS}`, null, 'single', { movable: 'eval' }),
   c('evalsha_ro', -3, `readonly ${EVAL_FLAGS}`, null, 'single', { movable: 'eval' }),
+  // Functions (Redis 7): FCALL routes by its numkeys keys as EVAL does; the library commands that
+  // change libraries go to every master (so FCALL finds a function wherever its keys live), the
+  // ones that read them ask one master (all hold the same libraries).
+  c('fcall', -3, EVAL_FLAGS, null, 'single', { movable: 'eval' }),
+  c('fcall_ro', -3, `readonly ${EVAL_FLAGS}`, null, 'single', { movable: 'eval' }),
+  c('function', -2, '', null, 'deny', {
+    deny: 'FUNCTION needs a subcommand',
+    subs: [
+      c('function|load', -3, 'write denyoom noscript', null, 'allShards:every'),
+      c('function|delete', 3, 'write noscript', null, 'allShards:every'),
+      c('function|flush', -2, 'write noscript', null, 'allShards:every'),
+      c('function|restore', -3, 'write denyoom noscript', null, 'allShards:every'),
+      c('function|list', -2, 'noscript', null, 'allShards:random'),
+      c('function|dump', 2, 'noscript', null, 'allShards:random'),
+      c('function|stats', 2, 'noscript allow_busy', null, 'allShards:random'),
+      c('function|kill', 2, 'noscript allow_busy', null, 'allShards:random'),
+      c('function|help', 2, 'loading stale', null, 'local'),
+    ],
+  }),
   c('script', -2, '', null, 'deny', {
     deny: 'SCRIPT needs a subcommand',
     subs: [
