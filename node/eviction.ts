@@ -148,10 +148,8 @@ function valueSize(value: StoredValue, samples: number): number {
   if (value instanceof ZSetValue) {
     const compact = value.encoding() === 'listpack';
     const n = value.size;
-    for (let i = 0; i < n; i++) {
-      const node = value.list.byRank(i);
-      if (!node) break;
-      if (!sampler.add(compact ? node.member.length + 12 : DICT_ENTRY_BYTES + sdsSize(node.member.length) + 48)) break;
+    for (const c = value.cursorAt(0); c.valid; c.next()) {
+      if (!sampler.add(compact ? c.member.length + 12 : DICT_ENTRY_BYTES + sdsSize(c.member.length) + 48)) break;
     }
     return ROBJ_BYTES + (compact ? 7 : 160) + sampler.scaled(n);
   }

@@ -166,14 +166,13 @@ const scratchXY = new Float64Array(2);
 
 /** geoGetPointsInRange over one box's score range [min, max), appending matches (stops at `limit` > 0). */
 function pointsInRange(z: ZSetValue, min: number, max: number, shape: GeoShape, out: GeoPoint[], limit: number): void {
-  let node = z.list.firstInScoreRange({ min, max, minExclusive: false, maxExclusive: true });
   const xy = scratchXY;
-  while (node !== null && node.score < max) {
-    decodeScoreInto(node.score, xy);
+  for (const c = z.cursorAtScore(min); c.valid && c.score < max; c.next()) {
+    const score = c.score;
+    decodeScoreInto(score, xy);
     const dist = distanceIfWithin(shape, xy[0]!, xy[1]!);
-    if (dist >= 0) out.push({ lon: xy[0]!, lat: xy[1]!, dist, score: node.score, member: node.member });
+    if (dist >= 0) out.push({ lon: xy[0]!, lat: xy[1]!, dist, score, member: c.member });
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
-    node = node.next[0]!;
   }
 }
 

@@ -14,11 +14,31 @@ export const DECIMAL_RE = /^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d
  * underflow to zero refused, but denormals (ERANGE with a non-zero value) accepted.
  */
 export function parseDouble(text: string): number | null {
+  const int = plainInteger(text);
+  if (int !== null) return int;
   if (text.length === 0 || /^\s/.test(text)) return null;
   const n = strtodFull(text);
   if (n !== null || !DECIMAL_RE.test(text)) return n;
   const d = Number(text);
   return Number.isFinite(d) && d !== 0 ? d : null;
+}
+
+/**
+ * The common score shape, an optionally negative run of at most 15 decimal digits, read without
+ * regular expressions (ZADD's hot path); exact, since such integers are below 2^53. Else null.
+ */
+function plainInteger(text: string): number | null {
+  const len = text.length;
+  const neg = len > 1 && text.charCodeAt(0) === 45; /* - */
+  const from = neg ? 1 : 0;
+  if (len === 0 || len - from > 15) return null;
+  let n = 0;
+  for (let i = from; i < len; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
 }
 
 /** The zset at `key`: undefined when missing, null after replying WRONGTYPE. */

@@ -171,6 +171,8 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   let ch = false;
   let i = 2;
   for (; i < args.length; i++) {
+    const first = args[i]!.charCodeAt(0) | 0x20;
+    if (first < 97 || first > 122) break; // a score, not a flag: skip the lower-casing copy
     const opt = args[i]!.toLowerCase();
     if (opt === 'nx') f.nx = true;
     else if (opt === 'xx') f.xx = true;

@@ -83,9 +83,9 @@ export function writeObject(w: RdbWriter, value: StoredValue, type = rdbTypeOf(v
   }
   // ZSET_2: highest first, so a loader inserting at the head builds the list in O(1) per element.
   w.writeLength(value.size);
-  for (let node = value.list.tail; node !== null; node = node.backward) {
-    w.writeString(node.member);
-    w.writeBinaryDouble(node.score);
+  for (const c = value.cursorAt(value.size - 1); c.valid; c.prev()) {
+    w.writeString(c.member);
+    w.writeBinaryDouble(c.score);
   }
 }
 

@@ -1,12 +1,15 @@
-// The sorted-set type: skiplist for order and rank plus IndexedMap member → score for O(1)
-// lookup and random picks. Encoding follows Redis's listpack/skiplist rules (sticky skiplist).
+// The sorted-set type: an order-statistic B+-tree (zset-tree.ts) for order and rank plus an
+// IndexedMap member → score for O(1) lookup and random picks. Encoding follows Redis's
+// listpack/skiplist rules (sticky skiplist); the name is all that differs between the two here.
 
 import { encodingLimits } from './encoding-limits.js';
 import { IndexedMap } from './indexed-map.js';
-import { ZSkipList, type LexRange, type ScoreRange, type ZSetEntry, type ZSkipNode } from './zset-skiplist.js';
+import { compareLex, type LexRange, type ScoreRange, type ZSetEntry } from './zset-range.js';
+import { ZCursor, ZTree } from './zset-tree.js';
 
-export { LEX_MAX, LEX_MIN, compareLex, parseLexBound } from './zset-skiplist.js';
-export type { LexRange, LexValue, ScoreRange, ZSetEntry } from './zset-skiplist.js';
+export { LEX_MAX, LEX_MIN, compareLex, parseLexBound } from './zset-range.js';
+export type { LexRange, LexValue, ScoreRange, ZSetEntry } from './zset-range.js';
+export type { ZCursor } from './zset-tree.js';
 
 export type ZSetEncoding = 'listpack' | 'skiplist';
 
@@ -28,11 +31,13 @@ export interface ZSetScanResult {
 }
 
 export class ZSetValue {
-  readonly list = new ZSkipList();
+  readonly tree: ZTree;
   readonly scores = new IndexedMap<number>();
   private small = true;
 
-  constructor() {
+  /** `nodeCap`: the tree's node size (tests pass small ones to reach deep trees with few elements). */
+  constructor(nodeCap?: number) {
+    this.tree = new ZTree(nodeCap);
     this.scores.makeUnordered();
   }
 
@@ -57,14 +62,15 @@ export class ZSetValue {
   set(member: string, score: number): ZSetChange {
     const slot = this.scores.slotOf(member);
     if (slot !== undefined) {
-      const current = this.scores.vals[slot];
+      const current = this.scores.vals[slot]!;
       if (current === score) return 'unchanged';
-      this.list.updateScore(current, member, score);
+      this.tree.delete(current, member);
+      this.tree.insert(score, member);
       this.scores.setAt(slot, score);
       return 'updated';
     }
     this.scores.set(member, score);
-    this.list.insert(score, member);
+    this.tree.insert(score, member);
     if (
       this.small &&
       (this.scores.size > encodingLimits.zsetMaxListpackEntries || member.length > encodingLimits.zsetMaxListpackValue)
@@ -78,7 +84,7 @@ export class ZSetValue {
     const score = this.scores.get(member);
     if (score === undefined) return false;
     this.scores.delete(member);
-    this.list.delete(score, member);
+    this.tree.delete(score, member);
     return true;
   }
 
@@ -86,105 +92,77 @@ export class ZSetValue {
   rank(member: string, reverse = false): number | undefined {
     const score = this.scores.get(member);
     if (score === undefined) return undefined;
-    const rank = this.list.rankOf(score, member) - 1;
-    return reverse ? this.list.length - 1 - rank : rank;
+    const rank = this.tree.rankOf(score, member);
+    return reverse ? this.tree.size - 1 - rank : rank;
+  }
+
+  /** A cursor at 0-based ascending `rank` (invalid when out of range): walk it with next/prev. */
+  cursorAt(rank: number): ZCursor {
+    return this.tree.at(rank);
+  }
+
+  /** A cursor at the first element whose score is ≥ `min` (geo box searches). */
+  cursorAtScore(min: number): ZCursor {
+    return this.tree.at(this.tree.lowerBound((score) => score >= min));
   }
 
   /** Elements with 0-based ranks start..stop inclusive (already clamped), low→high or high→low. */
   rangeByRank(start: number, stop: number, reverse = false): ZSetEntry[] {
-    const out: ZSetEntry[] = [];
-    const len = this.list.length;
-    if (start > stop || start >= len) return out;
+    const len = this.tree.size;
+    if (start > stop || start >= len) return [];
     const count = Math.min(stop, len - 1) - start + 1;
-    let node = this.list.byRank(reverse ? len - start : start + 1);
-    while (node !== null && out.length < count) {
-      out.push(node);
-      node = reverse ? node.backward : node.next[0];
-    }
-    return out;
+    return reverse ? this.collect(len - 1 - start, count, true) : this.collect(start, count, false);
   }
 
   rangeByScore(range: ScoreRange, options: RangeOptions = {}): ZSetEntry[] {
-    const reverse = options.reverse ?? false;
-    const start = reverse ? this.list.lastInScoreRange(range) : this.list.firstInScoreRange(range);
-    const inRange = reverse
-      ? (n: ZSkipNode) => (range.minExclusive ? n.score > range.min : n.score >= range.min)
-      : (n: ZSkipNode) => (range.maxExclusive ? n.score < range.max : n.score <= range.max);
-    return this.collect(start, inRange, options);
+    const [lo, hi] = this.scoreBounds(range);
+    return this.collectRange(lo, hi, options);
   }
 
   rangeByLex(range: LexRange, options: RangeOptions = {}): ZSetEntry[] {
-    const reverse = options.reverse ?? false;
-    const start = reverse ? this.list.lastInLexRange(range) : this.list.firstInLexRange(range);
-    // From the start node on, only the far bound can end the walk.
-    const far = reverse ? this.list.firstInLexRange(range) : this.list.lastInLexRange(range);
-    return this.collectUntil(start, far, options);
+    const [lo, hi] = this.lexBounds(range);
+    return this.collectRange(lo, hi, options);
   }
 
   /** ZCOUNT in O(log n) via ranks. */
   countInScoreRange(range: ScoreRange): number {
-    const first = this.list.firstInScoreRange(range);
-    if (first === null) return 0;
-    const last = this.list.lastInScoreRange(range) as ZSkipNode;
-    return this.list.rankOf(last.score, last.member) - this.list.rankOf(first.score, first.member) + 1;
+    const [lo, hi] = this.scoreBounds(range);
+    return hi - lo;
   }
 
   /** ZLEXCOUNT in O(log n) via ranks. */
   countInLexRange(range: LexRange): number {
-    const first = this.list.firstInLexRange(range);
-    if (first === null) return 0;
-    const last = this.list.lastInLexRange(range) as ZSkipNode;
-    return this.list.rankOf(last.score, last.member) - this.list.rankOf(first.score, first.member) + 1;
+    const [lo, hi] = this.lexBounds(range);
+    return hi - lo;
   }
 
   /** ZREMRANGEBYRANK with 0-based, already clamped ranks. Returns the number removed. */
   removeRangeByRank(start: number, stop: number): number {
-    if (start > stop || start >= this.list.length) return 0;
-    const first = this.list.byRank(start + 1);
-    let left = Math.min(stop, this.list.length - 1) - start + 1;
-    return this.list.deleteFrom(first, () => left-- > 0, (n) => this.scores.delete(n.member));
+    if (start > stop || start >= this.tree.size) return 0;
+    return this.removeRanks(start, Math.min(stop, this.tree.size - 1) + 1);
   }
 
   removeRangeByScore(range: ScoreRange): number {
-    const first = this.list.firstInScoreRange(range);
-    const inRange = (n: ZSkipNode) => (range.maxExclusive ? n.score < range.max : n.score <= range.max);
-    return this.list.deleteFrom(first, inRange, (n) => this.scores.delete(n.member));
+    const [lo, hi] = this.scoreBounds(range);
+    return this.removeRanks(lo, hi);
   }
 
   removeRangeByLex(range: LexRange): number {
-    const first = this.list.firstInLexRange(range);
-    if (first === null) return 0;
-    const last = this.list.lastInLexRange(range) as ZSkipNode;
-    let done = false;
-    const inRange = (n: ZSkipNode) => {
-      if (done) return false;
-      if (n === last) done = true;
-      return true;
-    };
-    return this.list.deleteFrom(first, inRange, (n) => this.scores.delete(n.member));
+    const [lo, hi] = this.lexBounds(range);
+    return this.removeRanks(lo, hi);
   }
 
   /** Removes and returns up to `count` lowest elements, lowest first. */
   popMin(count = 1): ZSetEntry[] {
-    const out: ZSetEntry[] = [];
-    while (out.length < count) {
-      const node = this.list.first;
-      if (node === null) break;
-      out.push({ member: node.member, score: node.score });
-      this.remove(node.member);
-    }
+    const out = this.collect(0, Math.min(count, this.tree.size), false);
+    for (const e of out) this.remove(e.member);
     return out;
   }
 
   /** Removes and returns up to `count` highest elements, highest first. */
   popMax(count = 1): ZSetEntry[] {
-    const out: ZSetEntry[] = [];
-    while (out.length < count) {
-      const node = this.list.tail;
-      if (node === null) break;
-      out.push({ member: node.member, score: node.score });
-      this.remove(node.member);
-    }
+    const out = this.collect(this.tree.size - 1, Math.min(count, this.tree.size), true);
+    for (const e of out) this.remove(e.member);
     return out;
   }
 
@@ -194,16 +172,16 @@ export class ZSetValue {
   }
 
   memberAt(slot: number): string {
-    return this.scores.keys[slot];
+    return this.scores.keys[slot]!;
   }
 
   scoreAt(slot: number): number {
-    return this.scores.vals[slot];
+    return this.scores.vals[slot]!;
   }
 
   randomEntry(): ZSetEntry {
     const slot = this.scores.randomSlot();
-    return { member: this.scores.keys[slot], score: this.scores.vals[slot] };
+    return { member: this.scores.keys[slot]!, score: this.scores.vals[slot]! };
   }
 
   /** ZSCAN: a listpack zset returns everything in order at once; a skiplist walks slots high → low. */
@@ -211,50 +189,59 @@ export class ZSetValue {
     if (this.small) return { cursor: 0, entries: this.rangeByRank(0, this.size - 1) };
     const { keys, vals } = this.scores;
     const step = this.scores.scanSlots(cursor, count);
-    const entries = step.slots.map((slot) => ({ member: keys[slot], score: vals[slot] }));
+    const entries = step.slots.map((slot) => ({ member: keys[slot]!, score: vals[slot]! }));
     return { cursor: step.cursor, entries };
   }
 
   /** Ascending (score, member) order. */
   *[Symbol.iterator](): IterableIterator<ZSetEntry> {
-    for (let node = this.list.first; node !== null; node = node.next[0]) yield node;
+    for (const c = this.tree.at(0); c.valid; c.next()) yield { member: c.member, score: c.score };
   }
 
-  /** Walks from `start` while `inRange` holds, honouring offset/limit. */
-  private collect(start: ZSkipNode | null, inRange: (n: ZSkipNode) => boolean, options: RangeOptions): ZSetEntry[] {
-    const out: ZSetEntry[] = [];
-    const reverse = options.reverse ?? false;
-    const limit = options.limit === undefined || options.limit < 0 ? Infinity : options.limit;
-    let node = this.skip(start, options.offset ?? 0, reverse);
-    while (node !== null && out.length < limit && inRange(node)) {
-      out.push(node);
-      node = reverse ? node.backward : node.next[0];
-    }
-    return out;
+  /** [first rank in range, first rank past it) for a score range (empty: lo ≥ hi). */
+  private scoreBounds(r: ScoreRange): [number, number] {
+    if (r.min > r.max || (r.min === r.max && (r.minExclusive || r.maxExclusive))) return [0, 0];
+    const { min, max } = r;
+    const lo = this.tree.lowerBound(r.minExclusive ? (s) => s > min : (s) => s >= min);
+    const hi = this.tree.lowerBound(r.maxExclusive ? (s) => s >= max : (s) => s > max);
+    return [lo, Math.max(lo, hi)];
   }
 
-  /** Walks from `start` up to and including `end`, honouring offset/limit. */
-  private collectUntil(start: ZSkipNode | null, end: ZSkipNode | null, options: RangeOptions): ZSetEntry[] {
-    if (start === null || end === null) return [];
-    const reverse = options.reverse ?? false;
-    const startRank = this.list.rankOf(start.score, start.member);
-    const endRank = this.list.rankOf(end.score, end.member);
-    const available = Math.abs(endRank - startRank) + 1 - (options.offset ?? 0);
+  /** As scoreBounds, over members (defined when all scores are equal, as in Redis). */
+  private lexBounds(r: LexRange): [number, number] {
+    const c = compareLex(r.min, r.max);
+    if (c > 0 || (c === 0 && (r.minExclusive || r.maxExclusive))) return [0, 0];
+    const { min, max } = r;
+    const lo = this.tree.lowerBound(r.minExclusive ? (_s, m) => compareLex(m, min) > 0 : (_s, m) => compareLex(m, min) >= 0);
+    const hi = this.tree.lowerBound(r.maxExclusive ? (_s, m) => compareLex(m, max) >= 0 : (_s, m) => compareLex(m, max) > 0);
+    return [lo, Math.max(lo, hi)];
+  }
+
+  /** Ranks [lo, hi) honouring offset/limit, from the high end when reverse. */
+  private collectRange(lo: number, hi: number, options: RangeOptions): ZSetEntry[] {
+    const offset = options.offset ?? 0;
+    const available = hi - lo - offset;
+    if (available <= 0) return [];
     const limit = options.limit === undefined || options.limit < 0 ? available : Math.min(options.limit, available);
+    return options.reverse ? this.collect(hi - 1 - offset, limit, true) : this.collect(lo + offset, limit, false);
+  }
+
+  /** `count` elements from ascending rank `from`, walking down when reverse. */
+  private collect(from: number, count: number, reverse: boolean): ZSetEntry[] {
     const out: ZSetEntry[] = [];
-    let node = this.skip(start, options.offset ?? 0, reverse);
-    while (node !== null && out.length < limit) {
-      out.push(node);
-      node = reverse ? node.backward : node.next[0];
-    }
+    const c = this.tree.at(from);
+    for (; c.valid && out.length < count; reverse ? c.prev() : c.next()) out.push({ member: c.member, score: c.score });
     return out;
   }
 
-  /** Moves `offset` elements from `node` in O(log n) via ranks. */
-  private skip(node: ZSkipNode | null, offset: number, reverse: boolean): ZSkipNode | null {
-    if (node === null || offset <= 0) return node;
-    const rank = this.list.rankOf(node.score, node.member);
-    const target = reverse ? rank - offset : rank + offset;
-    return target < 1 ? null : this.list.byRank(target);
+  /** Removes ranks [lo, hi), keeping the member map in step. */
+  private removeRanks(lo: number, hi: number): number {
+    const n = hi - lo;
+    for (let i = 0; i < n; i++) {
+      const c = this.tree.at(lo);
+      this.scores.delete(c.member);
+      this.tree.deleteAt(lo);
+    }
+    return Math.max(0, n);
   }
 }
