@@ -1,6 +1,6 @@
 // Command-line flags and BENCH_* environment variables → one validated options object.
 import { parseArgs } from 'node:util';
-import { BENCH_TESTS, type BenchTest } from './redis-benchmark.js';
+import { BENCH_TESTS, GET_MISS, type BenchTest } from './redis-benchmark.js';
 
 export interface BenchOptions {
   /**
@@ -34,6 +34,14 @@ export interface BenchOptions {
   pin: boolean;
   /** BENCH_PROXY_CPU_PROF: directory for our proxies' CPU profiles (proxy scenario), or null. */
   proxyCpuProfileDir: string | null;
+  /** BENCH_NODE_CPU_PROF: directory for our node's CPU profile (node scenario's throughput node), or null. */
+  nodeCpuProfileDir: string | null;
+  /** Proxy scenario: --proxy-workers N passes `--workers N` to our proxies (null: not passed). */
+  proxyWorkers: number | null;
+  /** Proxy scenario: clients of the pipeline-1 GET/SET p99 check (--many-clients, default 500; 0 = skip). */
+  manyClients: number;
+  /** Node scenario: members of the one sorted set the ZADD build measurement inserts (0 = skip). */
+  zaddMembers: number;
   /** Migration scenario: --keys, --elements (null = the preset's), --codis; BENCH_MIGRATION_CPU_PROF. */
   migration: { keys: number | null; elements: number | null; codis: boolean; store: 'file' | 'etcd'; cpuProfileDir: string | null };
   /** Failover scenario: --runs (kills, default 5), --idle-seconds (heavy load without a kill, default 60; 0 = skip). */
@@ -56,6 +64,8 @@ export const USAGE = `npm run bench -- [flags]
   --runs=N --idle-seconds=S
                         failover: kill -9 of group 1's master under SET (+ WAIT 1) load through a proxy, N runs
                         (default 5); S seconds of heavy load with no kill counting false failovers (default 60, 0 = skip)
+  --proxy-workers=N     proxy: run our proxies with --workers N (then they are not pinned: see docs/performance.md)
+  --many-clients=N      proxy: clients of the extra GET/SET -P 1 p99 check (default 500; 0 = skip)
   --quick               short runs (~0.3 s), 3 repeats, 200k keys for the memory test
   --ours=<tessera|redis-server>
                         candidate: our node (default) or a second redis-server (harness check)
@@ -70,6 +80,8 @@ export const USAGE = `npm run bench -- [flags]
 env: BENCH_REQUESTS (fixed -n per run), BENCH_MEMORY_KEYS, BENCH_REPEATS,
      BENCH_REPLICATION_KEYS (default 1M, 200k with --quick), BENCH_REPLICATION_LOAD_SECONDS (default 3),
      BENCH_PROXY_CPU_PROF=DIR (proxy scenario: our proxies write .cpuprofile files to DIR),
+     BENCH_NODE_CPU_PROF=DIR (node scenario: our node writes a .cpuprofile file to DIR),
+     BENCH_ZADD_MEMBERS (node scenario's sorted-set build, default 100000, 0 = skip),
      BENCH_MIGRATION_CPU_PROF=DIR (migration scenario: nodes, proxies and the coordinator write .cpuprofile files to DIR)`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -80,15 +92,17 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
 }
 
 /** The proxy scenario's default tests: the issue's GET/SET goals, plus MSET, which the proxies split. */
-export const PROXY_DEFAULT_TESTS = ['SET', 'GET', 'MSET'];
+export const PROXY_DEFAULT_TESTS = ['GET-MISS', 'SET', 'GET', 'MSET'];
 
 function pickTests(list: string | undefined, scenario: BenchOptions['scenario']): BenchTest[] {
   if (list === undefined && scenario === 'proxy') return pickTests(PROXY_DEFAULT_TESTS.join(','), scenario);
   if (list === undefined) return [...BENCH_TESTS];
+  // GET-miss (GET on an emptied keyspace) is the proxy scenario's own row.
+  const known = scenario === 'proxy' ? [GET_MISS, ...BENCH_TESTS] : BENCH_TESTS;
   return list.split(',').map((name) => {
     const wanted = name.trim().toUpperCase();
-    const test = BENCH_TESTS.find((t) => t.id.split(' ')[0] === wanted);
-    if (test === undefined) throw new Error(`unknown test "${name}"; known: ${BENCH_TESTS.map((t) => t.id.split(' ')[0]).join(', ')}`);
+    const test = known.find((t) => t.id.split(' ')[0].toUpperCase() === wanted);
+    if (test === undefined) throw new Error(`unknown test "${name}"; known: ${known.map((t) => t.id.split(' ')[0]).join(', ')}`);
     return test;
   });
 }
@@ -123,6 +137,8 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       store: { type: 'string' },
       runs: { type: 'string' },
       'idle-seconds': { type: 'string' },
+      'proxy-workers': { type: 'string' },
+      'many-clients': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -140,6 +156,9 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     throw new Error('--keys, --elements, --codis and --store are for --scenario=migration');
   }
   if (values.store !== undefined && values.store !== 'file' && values.store !== 'etcd') throw new Error(`--store must be file or etcd, got "${values.store}"`);
+  if (scenario !== 'proxy' && (values['proxy-workers'] !== undefined || values['many-clients'] !== undefined)) {
+    throw new Error('--proxy-workers and --many-clients are for --scenario=proxy');
+  }
   if (scenario !== 'node' && values['memory-only'] === true) throw new Error(`--memory-only is for the node scenario; the ${scenario} scenario has no memory test`);
   const quick = values.quick === true;
   const fixed = env.BENCH_REQUESTS;
@@ -160,6 +179,10 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     skipMemory: values['no-memory'] === true,
     skipThroughput: values['memory-only'] === true,
     proxyCpuProfileDir: env.BENCH_PROXY_CPU_PROF === undefined || env.BENCH_PROXY_CPU_PROF === '' ? null : env.BENCH_PROXY_CPU_PROF,
+    nodeCpuProfileDir: env.BENCH_NODE_CPU_PROF === undefined || env.BENCH_NODE_CPU_PROF === '' ? null : env.BENCH_NODE_CPU_PROF,
+    proxyWorkers: values['proxy-workers'] === undefined ? null : positiveInt('--proxy-workers', values['proxy-workers'], 1),
+    manyClients: values['many-clients'] === '0' ? 0 : positiveInt('--many-clients', values['many-clients'], 500),
+    zaddMembers: env.BENCH_ZADD_MEMBERS === '0' ? 0 : positiveInt('BENCH_ZADD_MEMBERS', env.BENCH_ZADD_MEMBERS, 100_000),
     pin: values['no-pin'] !== true,
     resultsPath: values.out ?? DEFAULT_RESULTS_PATHS[scenario],
     migration: {

@@ -30,7 +30,11 @@ export function canPinTo(cpu: number, cpuCount: number): boolean {
  * Starts `file args…`, wrapped in `taskset -c <cpu>` when `cpu` is given. taskset execs the
  * target in place, so the returned pid is the real server's pid (needed for /proc/<pid>/status).
  */
-export function spawnManaged(file: string, args: readonly string[], opts: { cpu?: number; cwd?: string; captureStdout?: boolean } = {}): ManagedProcess {
+export function spawnManaged(
+  file: string,
+  args: readonly string[],
+  opts: { cpu?: number; cwd?: string; captureStdout?: boolean; onStdoutLine?: (line: string) => void } = {},
+): ManagedProcess {
   const [cmd, argv] = opts.cpu === undefined ? [file, [...args]] : ['taskset', ['-c', String(opts.cpu), file, ...args]];
   const child = spawn(cmd, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${file}`);
@@ -42,6 +46,7 @@ export function spawnManaged(file: string, args: readonly string[], opts: { cpu?
   const stdoutChunks: Buffer[] = [];
   child.stdout?.on('data', keepTail);
   if (opts.captureStdout) child.stdout?.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));
+  if (opts.onStdoutLine !== undefined) child.stdout?.on('data', lineSplitter(opts.onStdoutLine));
   child.stderr?.on('data', keepTail);
   let done = false;
   const exited = new Promise<number | string>((resolve) => {
@@ -74,6 +79,23 @@ export function spawnManaged(file: string, args: readonly string[], opts: { cpu?
   live.add(managed);
   children.set(managed, child);
   return managed;
+}
+
+/** Longest partial line kept between chunks; a longer one is dropped (no trace line is that long). */
+const MAX_PARTIAL_LINE = 64 * 1024;
+
+/** A 'data' listener that calls `onLine` with each complete line (without the newline). */
+export function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const text = partial + chunk.toString('utf8');
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      onLine(text.slice(start, end));
+      start = end + 1;
+    }
+    partial = text.length - start > MAX_PARTIAL_LINE ? '' : text.slice(start);
+  };
 }
 
 /** Stops every process still running, in parallel. */

@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sendLineCommand } from './net-util.js';
 import { startNutcracker } from './nutcracker.js';
+import { sendPipelined } from './pipelined-send.js';
+import type { Keyspace } from './proxy-throughput.js';
 import { redisServerTarget, tesseraNodeTarget, type RunningTarget } from './targets.js';
 import { startTesseraProxy, writeSlotTable } from './tessera-proxy.js';
 
@@ -35,13 +38,47 @@ export interface ProxyScenarioCpus {
   backendCpu?: number;
   /** Where our proxies write a V8 CPU profile on exit (BENCH_PROXY_CPU_PROF), or undefined. */
   cpuProfileDir?: string;
+  /** `--proxy-workers N`: our proxies run `--workers N` (undefined: the flag is not passed). */
+  workers?: number;
 }
 
 export interface RunningProxyScenario {
   readonly targets: Readonly<Record<ProxyPath, RunningTarget>>;
   /** Ports of the two redis-servers behind (a) and (b), in slot-table order. */
   readonly redisPorts: readonly number[];
+  /** Ports of the two Tessera nodes behind (d). */
+  readonly nodePorts: readonly number[];
+  /**
+   * Empties every backend (FLUSHALL), or fills each of them with all `keys` keys redis-benchmark
+   * -r may draw, so GETs hit whichever backend a proxy's hashing picks.
+   */
+  prepareKeyspace(keyspace: Keyspace, keys: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** redis-benchmark's key for random number i: `key:__rand_int__` with 12 zero-padded digits. */
+export const benchKey = (i: number): string => `key:${String(i).padStart(12, '0')}`;
+/** redis-benchmark's default value: -d 3 bytes of 'x'. */
+const BENCH_VALUE = 'xxx';
+const FLUSH_TIMEOUT_MS = 30_000;
+
+function setBatch(from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const key = benchKey(i);
+    out += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${BENCH_VALUE.length}\r\n${BENCH_VALUE}\r\n`;
+  }
+  return out;
+}
+
+/** FLUSHALL or a full load on each port, then checks DBSIZE (0, or at least `keys`). */
+async function prepareBackends(ports: readonly number[], keyspace: Keyspace, keys: number): Promise<void> {
+  for (const port of ports) {
+    if (keyspace === 'empty') await sendLineCommand(port, ['FLUSHALL'], FLUSH_TIMEOUT_MS);
+    else await sendPipelined(port, keys, setBatch, 1000);
+    const dbsize = Number(await sendLineCommand(port, ['DBSIZE']));
+    if (keyspace === 'empty' ? dbsize !== 0 : dbsize < keys) throw new Error(`backend on port ${port}: DBSIZE ${dbsize} after preparing the ${keyspace} keyspace`);
+  }
 }
 
 /** Starts every process of the scenario; on any failure stops what already started and rethrows. */
@@ -73,12 +110,20 @@ export async function startProxyScenario(cpus: ProxyScenarioCpus): Promise<Runni
     await writeSlotTable(nodesStore, 'bench-nodes', nodeAddrs);
     const redisPids = [...redisA.pids, ...redisB.pids];
     const nodePids = [...nodeA.pids, ...nodeB.pids];
-    const oursRedis = track(await startTesseraProxy(redisStore, 'bench-redis', { cpu: cpus.proxyCpu, backendPids: redisPids, cpuProfileDir: cpus.cpuProfileDir }));
+    const ours = { cpu: cpus.proxyCpu, cpuProfileDir: cpus.cpuProfileDir, gcTrace: true, workers: cpus.workers };
+    const oursRedis = track(await startTesseraProxy(redisStore, 'bench-redis', { ...ours, backendPids: redisPids }));
     const twemproxy = track(await startNutcracker(redisAddrs, { cpu: cpus.proxyCpu, backendPids: redisPids }));
-    const oursNodes = track(await startTesseraProxy(nodesStore, 'bench-nodes', { cpu: cpus.proxyCpu, backendPids: nodePids, cpuProfileDir: cpus.cpuProfileDir }));
+    const oursNodes = track(await startTesseraProxy(nodesStore, 'bench-nodes', { ...ours, backendPids: nodePids }));
     // Stopping the direct path would stop a shared backend: the scenario's stop() owns that.
     const direct: RunningTarget = { port: redisA.port, pids: redisA.pids, stop: async () => {} };
-    return { targets: { oursRedis, twemproxy, direct, oursNodes }, redisPorts: [redisA.port, redisB.port], stop };
+    const backendPorts = [redisA, redisB, nodeA, nodeB].map((t) => t.port);
+    return {
+      targets: { oursRedis, twemproxy, direct, oursNodes },
+      redisPorts: [redisA.port, redisB.port],
+      nodePorts: [nodeA.port, nodeB.port],
+      prepareKeyspace: (keyspace, keys) => prepareBackends(backendPorts, keyspace, keys),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -25,6 +25,12 @@ export const BENCH_TESTS: readonly BenchTest[] = [
   { id: 'MSET (10 keys)', tName: 'mset', rowPrefix: 'MSET (10 keys)' },
 ];
 
+/**
+ * GET on keys that do not exist: the proxy scenario runs it on an emptied keyspace, before it is
+ * filled, as a row of its own (not in BENCH_TESTS: the node scenario has no empty phase).
+ */
+export const GET_MISS: BenchTest = { id: 'GET-miss', tName: 'get', rowPrefix: 'GET' };
+
 export interface BenchRunOptions {
   port: number;
   test: BenchTest;

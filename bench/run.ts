@@ -11,7 +11,9 @@ import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
 import { canPinTo, installCleanupHandlers, stopAll } from './processes.js';
 import { PROXY_PATH_DESCRIPTIONS, PROXY_PATH_LABELS, PROXY_PATHS, startProxyScenario } from './proxy-scenario.js';
 import { renderProxyConsole, renderProxyMarkdown, type ProxyBenchReport } from './proxy-report.js';
-import { runProxyThroughput } from './proxy-throughput.js';
+import { proxyCells, runProxyThroughput, type Keyspace } from './proxy-throughput.js';
+import { proxyTargetChecks } from './proxy-targets.js';
+import { renderProfileTops } from './profile-top.js';
 import { renderConsole, renderMarkdown, writeJson, type BenchReport } from './report.js';
 import { runReplicationScenario, type KindResult } from './replication.js';
 import { renderReplicationConsole, renderReplicationMarkdown, type ReplicationBenchReport } from './replication-report.js';
@@ -50,18 +52,33 @@ async function mainProxy(options: BenchOptions): Promise<void> {
   const cpus = os.availableParallelism();
   const pinned = options.pin && canPinTo(SERVER_CPU, cpus) && canPinTo(CLIENT_CPU, cpus);
   if (!pinned) log(options.pin ? 'fewer than 2 CPUs or no taskset: running unpinned, numbers will be noisier' : '--no-pin: running unpinned');
+  // Several workers on one pinned core would measure nothing but contention: with --proxy-workers
+  // N > 1 the proxies may use every CPU (the backends and redis-benchmark stay on CPU 0).
+  const multiWorker = options.proxyWorkers !== null && options.proxyWorkers > 1;
+  const profileDir = options.proxyCpuProfileDir === null ? undefined : resolve(options.proxyCpuProfileDir);
   const scenario = await startProxyScenario({
-    proxyCpu: pinned ? SERVER_CPU : undefined,
+    proxyCpu: pinned && !multiWorker ? SERVER_CPU : undefined,
     backendCpu: pinned ? CLIENT_CPU : undefined,
-    cpuProfileDir: options.proxyCpuProfileDir === null ? undefined : resolve(options.proxyCpuProfileDir),
+    cpuProfileDir: profileDir,
+    workers: options.proxyWorkers ?? undefined,
   });
+  const profiled = new Map(PROXY_PATHS.filter((p) => p !== 'direct' && p !== 'twemproxy').flatMap((p) => scenario.targets[p].pids.map((pid) => [pid, PROXY_PATH_LABELS[p]] as const)));
   let outcome;
   try {
-    log(PROXY_PATHS.map((p) => `${PROXY_PATH_LABELS[p]} on port ${scenario.targets[p].port}`).join(', '));
-    outcome = await runProxyThroughput(scenario.targets, options.tests, { ...options, clientCpu: pinned ? CLIENT_CPU : undefined }, log);
+    log(PROXY_PATHS.map((p) => `${PROXY_PATH_LABELS[p]} on port ${scenario.targets[p].port} (pids ${scenario.targets[p].pids.join(',')})`).join(', '));
+    const settings = { ...options, clientCpu: pinned ? CLIENT_CPU : undefined };
+    const cells = proxyCells(options.tests, options.pipelines, options.clients, options.manyClients);
+    const prepare = async (keyspace: Keyspace): Promise<void> => {
+      log(keyspace === 'empty' ? 'keyspace: FLUSHALL on every backend' : `keyspace: filling every backend with ${options.randomKeys} keys`);
+      await scenario.prepareKeyspace(keyspace, options.randomKeys);
+    };
+    outcome = await runProxyThroughput(scenario.targets, cells, settings, prepare, log);
   } finally {
     await scenario.stop();
   }
+  const pinning = !pinned ? 'unpinned'
+    : multiWorker ? `our proxies (primary + ${options.proxyWorkers} workers) and twemproxy unpinned (any CPU); backends and redis-benchmark pinned to CPU ${CLIENT_CPU}`
+      : `proxies pinned to CPU ${SERVER_CPU}; backends and redis-benchmark to CPU ${CLIENT_CPU}`;
   const report: ProxyBenchReport = {
     startedAt: new Date().toISOString(),
     scenario: 'proxy',
@@ -72,9 +89,8 @@ async function mainProxy(options: BenchOptions): Promise<void> {
       node: process.version,
       redisServer: redisServerVersion(),
       nutcracker: nutcrackerVersion(),
-      pinning: pinned
-        ? `proxies pinned to CPU ${SERVER_CPU}; backends and redis-benchmark to CPU ${CLIENT_CPU}`
-        : 'unpinned',
+      pinning,
+      loadAverage: os.loadavg(),
     },
     settings: {
       clients: options.clients,
@@ -82,14 +98,19 @@ async function mainProxy(options: BenchOptions): Promise<void> {
       repeats: options.repeats,
       targetRunSeconds: options.fixedRequests === null ? options.targetRunSeconds : null,
       fixedRequests: options.fixedRequests,
+      manyClients: options.manyClients,
+      proxyWorkers: options.proxyWorkers,
+      keyspaceKeys: options.randomKeys,
     },
     tests: outcome.results,
     failures: outcome.failures,
+    targets: proxyTargetChecks(outcome.results, options.clients),
   };
   const jsonPath = resolve(repoRoot(), options.resultsPath);
   await writeJson(jsonPath, report);
   process.stdout.write(renderProxyConsole(report));
   process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderProxyMarkdown(report)}\n`);
+  if (profileDir !== undefined) process.stdout.write(await renderProfileTops(profileDir, profiled));
   log(`results written to ${jsonPath}`);
   if (report.failures.length > 0) process.exitCode = 1;
 }

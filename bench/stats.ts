@@ -1,7 +1,8 @@
 // Medians over repeated benchmark runs. Pure functions.
+import { addGcWindows, emptyGcWindow, type GcWindow } from './gc-trace.js';
 import type { BenchSample } from './redis-benchmark.js';
 
-type Sample = BenchSample & { serverCpuPercent?: number; backendCpuPercent?: number };
+type Sample = BenchSample & { requests?: number; serverCpuPercent?: number; serverCpuMicrosPerRequest?: number; backendCpuPercent?: number; gc?: GcWindow };
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
@@ -22,8 +23,34 @@ export interface SummaryStats {
   serverCpuPercent: number | null;
   /** Median CPU % of a proxy target's backends, or null when not measured. */
   backendCpuPercent: number | null;
+  /** Median over runs of the server's CPU µs per request (run CPU time / requests), or null. */
+  serverCpuMicrosPerRequest: number | null;
+  /** The GC of every run summed (GC-traced targets only), or null. */
+  gc: GcSummary | null;
   /** (max − min) / median of rps over runs: how noisy this cell was. */
   rpsSpread: number;
+}
+
+/** GC windows of a cell's runs added up, with the per-request figures the issue's targets use. */
+export interface GcSummary extends GcWindow {
+  requests: number;
+  /** allocatedBytes / requests: heap-mark deltas + bytes freed (exact at the marks). */
+  allocatedBytesPerRequest: number;
+  /** scavengeFreedBytes / requests: --trace-gc's view alone (counts only what scavenges freed). */
+  scavengeFreedBytesPerRequest: number;
+}
+
+/** Sums the runs' GC windows; null unless every run has one and a request count. */
+export function summarizeGc(samples: readonly Sample[]): GcSummary | null {
+  if (samples.length === 0 || samples.some((s) => s.gc === undefined || s.requests === undefined)) return null;
+  const total = samples.reduce((acc, s) => addGcWindows(acc, s.gc!), emptyGcWindow());
+  const requests = samples.reduce((n, s) => n + s.requests!, 0);
+  return {
+    ...total,
+    requests,
+    allocatedBytesPerRequest: requests === 0 ? 0 : total.allocatedBytes / requests,
+    scavengeFreedBytesPerRequest: requests === 0 ? 0 : total.scavengeFreedBytes / requests,
+  };
 }
 
 function medianIfMeasured(values: ReadonlyArray<number | undefined>): number | null {
@@ -40,6 +67,8 @@ export function summarize(samples: readonly Sample[]): SummaryStats {
     p99Ms: median(samples.map((s) => s.p99Ms)),
     serverCpuPercent: medianIfMeasured(samples.map((s) => s.serverCpuPercent)),
     backendCpuPercent: medianIfMeasured(samples.map((s) => s.backendCpuPercent)),
+    serverCpuMicrosPerRequest: medianIfMeasured(samples.map((s) => s.serverCpuMicrosPerRequest)),
+    gc: summarizeGc(samples),
     rpsSpread: rps === 0 ? 0 : (Math.max(...rpsValues) - Math.min(...rpsValues)) / rps,
   };
 }

@@ -3,12 +3,17 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gcTraceFlags, GcMonitor } from './gc-monitor.js';
 import { freePort, waitForPong } from './net-util.js';
 import { spawnManaged, type ManagedProcess } from './processes.js';
 
 export interface StartOptions {
   /** CPU to pin the server processes to (`taskset -c`), or undefined for no pinning. */
   cpu?: number;
+  /** Node targets only: write a V8 CPU profile into this directory on exit (BENCH_NODE_CPU_PROF). */
+  cpuProfileDir?: string;
+  /** Node targets only: run under --trace-gc-nvp with bench/heap-probe.ts and watch its GC (gc-monitor.ts). */
+  gcTrace?: boolean;
 }
 
 export interface RunningTarget {
@@ -22,6 +27,8 @@ export interface RunningTarget {
    * process's timers never steal the measured one's core. Never set on a shared backend.
    */
   readonly freezeWhenIdle?: boolean;
+  /** Set when the target runs with gcTraceFlags(): marks around each run measure its GC and allocation. */
+  readonly gc?: GcMonitor;
   stop(): Promise<void>;
 }
 
@@ -49,11 +56,21 @@ export function repoRoot(): string {
 /** Persistence off on every target: we measure command handling, not disk. */
 const NO_PERSISTENCE = ['--save', '', '--appendonly', 'no'];
 
+/**
+ * Node's own flags for a measured Node process (before the script): a CPU profile written into
+ * `cpuProfileDir` on exit (Node refuses --cpu-prof in NODE_OPTIONS, so it has to be a flag), and
+ * the GC trace + heap probe.
+ */
+export function nodeFlags(opts: { cpuProfileDir?: string; gcTrace?: boolean }): string[] {
+  const profile = opts.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`];
+  return [...profile, ...(opts.gcTrace === true ? gcTraceFlags(repoRoot()) : [])];
+}
+
 /** Our node's command line for a given port: the single place to change when the CLI changes. */
-export function tesseraNodeCommand(port: number): { file: string; args: string[] } {
+export function tesseraNodeCommand(port: number, opts: { cpuProfileDir?: string; gcTrace?: boolean } = {}): { file: string; args: string[] } {
   return {
     file: process.execPath,
-    args: [join(repoRoot(), 'bin', 'tessera'), 'node', '--port', String(port), ...NO_PERSISTENCE, '--bind', '127.0.0.1'],
+    args: [...nodeFlags(opts), join(repoRoot(), 'bin', 'tessera'), 'node', '--port', String(port), ...NO_PERSISTENCE, '--bind', '127.0.0.1'],
   };
 }
 
@@ -65,17 +82,18 @@ function redisServerCommand(port: number): { file: string; args: string[] } {
 async function startSingleProcess(
   command: (port: number) => { file: string; args: string[] },
   opts: StartOptions,
+  gc?: GcMonitor,
 ): Promise<RunningTarget> {
   const port = await freePort();
   const { file, args } = command(port);
-  const proc: ManagedProcess = spawnManaged(file, args, { cpu: opts.cpu, cwd: repoRoot() });
+  const proc: ManagedProcess = spawnManaged(file, args, { cpu: opts.cpu, cwd: repoRoot(), onStdoutLine: gc?.onLine });
   try {
     await waitForPong(port, READY_DEADLINE_MS, () => proc.hasExited());
   } catch (err) {
     await proc.stop();
     throw new Error(`${proc.command} did not start: ${(err as Error).message}\n${proc.outputTail()}`);
   }
-  return { port, pids: [proc.pid], stop: () => proc.stop() };
+  return { port, pids: [proc.pid], gc, stop: () => proc.stop() };
 }
 
 export const redisServerTarget: Target = {
@@ -87,7 +105,7 @@ export const redisServerTarget: Target = {
 export const tesseraNodeTarget: Target = {
   name: 'tessera-node',
   description: 'node bin/tessera node --save "" --appendonly no',
-  start: (opts) => startSingleProcess(tesseraNodeCommand, opts),
+  start: (opts) => startSingleProcess((port) => tesseraNodeCommand(port, opts), opts, opts.gcTrace === true ? new GcMonitor() : undefined),
 };
 
 /**

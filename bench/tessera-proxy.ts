@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { addServer, assignSlots, createGroup } from '../cli/admin.js';
 import { assignEvenly } from '../common/model.js';
 import { openStore } from '../common/store/open-store.js';
+import { GcMonitor } from './gc-monitor.js';
 import { freePort, sendLineCommand, waitForPong } from './net-util.js';
+import { childPids } from './process-tree.js';
 import { spawnManaged } from './processes.js';
-import { repoRoot, type RunningTarget } from './targets.js';
+import { nodeFlags, repoRoot, type RunningTarget } from './targets.js';
 
 const READY_DEADLINE_MS = 15_000;
 
@@ -25,17 +27,23 @@ export async function writeSlotTable(storeUrl: string, product: string, backends
   }
 }
 
-/**
- * The proxy's command line: the single place to change when its CLI changes. With
- * `cpuProfileDir`, node writes a .cpuprofile there when the proxy exits (Node refuses
- * --cpu-prof in NODE_OPTIONS, so it has to be a flag here).
- */
-export function tesseraProxyCommand(port: number, adminPort: number, storeUrl: string, product: string, cpuProfileDir?: string): { file: string; args: string[] } {
-  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
+/** How a proxy is run beyond its store and product. */
+export interface ProxyRunOptions {
+  /** Write a V8 .cpuprofile here on exit (one per process, workers included). */
+  cpuProfileDir?: string;
+  /** Run under --trace-gc-nvp with bench/heap-probe.ts (workers inherit Node's flags). */
+  gcTrace?: boolean;
+  /** `tessera proxy --workers N`; undefined: the flag is not passed (the proxy's default, 1). */
+  workers?: number;
+}
+
+/** The proxy's command line: the single place to change when its CLI changes. */
+export function tesseraProxyCommand(port: number, adminPort: number, storeUrl: string, product: string, run: ProxyRunOptions = {}): { file: string; args: string[] } {
+  const workers = run.workers === undefined ? [] : ['--workers', String(run.workers)];
   return {
     file: process.execPath,
-    args: [...profile, join(repoRoot(), 'bin', 'tessera'), 'proxy', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`,
-      '--store', storeUrl, '--product', product],
+    args: [...nodeFlags(run), join(repoRoot(), 'bin', 'tessera'), 'proxy', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`,
+      '--store', storeUrl, '--product', product, ...workers],
   };
 }
 
@@ -58,24 +66,39 @@ async function waitUntilRouting(port: number, deadlineMs: number): Promise<void>
   throw new Error(`proxy on port ${port} did not route within ${deadlineMs} ms (${String(lastError)})`);
 }
 
+/** Waits (bounded) until the proxy process has forked `workers` children, and returns their pids. */
+async function waitForWorkers(pid: number, workers: number, deadlineMs: number): Promise<number[]> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const children = childPids(pid);
+    if (children.length >= workers) return children;
+    if (Date.now() >= deadline) throw new Error(`proxy ${pid} has ${children.length} of ${workers} worker processes after ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * Starts our proxy for `product` (whose slot table must already be in the store) and waits until
- * it routes. `backendPids` are passed through for CPU accounting.
+ * it routes. `backendPids` are passed through for CPU accounting. With `workers` > 1 the target's
+ * pids are the primary and its worker processes (CPU, freezing and GC marks cover all of them).
  */
 export async function startTesseraProxy(
   storeUrl: string,
   product: string,
-  opts: { cpu?: number; backendPids: readonly number[]; cpuProfileDir?: string },
+  opts: { cpu?: number; backendPids: readonly number[] } & ProxyRunOptions,
 ): Promise<RunningTarget> {
   const port = await freePort();
-  const { file, args } = tesseraProxyCommand(port, await freePort(), storeUrl, product, opts.cpuProfileDir);
-  const proc = spawnManaged(file, args, { cpu: opts.cpu, cwd: repoRoot() });
+  const { file, args } = tesseraProxyCommand(port, await freePort(), storeUrl, product, opts);
+  const gc = opts.gcTrace === true ? new GcMonitor() : undefined;
+  const proc = spawnManaged(file, args, { cpu: opts.cpu, cwd: repoRoot(), onStdoutLine: gc?.onLine });
+  let pids = [proc.pid];
   try {
     await waitForPong(port, READY_DEADLINE_MS, () => proc.hasExited());
     await waitUntilRouting(port, READY_DEADLINE_MS);
+    if (opts.workers !== undefined && opts.workers > 1) pids = [proc.pid, ...await waitForWorkers(proc.pid, opts.workers, READY_DEADLINE_MS)];
   } catch (err) {
     await proc.stop();
     throw new Error(`tessera proxy did not start: ${(err as Error).message}\n${proc.outputTail()}`);
   }
-  return { port, pids: [proc.pid], backendPids: opts.backendPids, freezeWhenIdle: true, stop: () => proc.stop() };
+  return { port, pids, backendPids: opts.backendPids, freezeWhenIdle: true, gc, stop: () => proc.stop() };
 }

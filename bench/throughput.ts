@@ -1,6 +1,7 @@
 // Throughput scenario: for each test × pipeline, size the run, warm every target, then alternate
 // runs target by target and keep the medians, so slow drifts in machine noise hit all of them equally.
 import { cpuSeconds } from './cpu-usage.js';
+import type { GcWindow } from './gc-trace.js';
 import { runRedisBenchmark, type BenchSample, type BenchTest } from './redis-benchmark.js';
 import { waitForPong } from './net-util.js';
 import { summarize, type SummaryStats } from './stats.js';
@@ -8,8 +9,14 @@ import type { RunningTarget } from './targets.js';
 
 /** One redis-benchmark run plus how busy the server was during it. */
 export type RunSample = BenchSample & {
+  /** redis-benchmark's -n for this run. */
+  requests: number;
   /** Server CPU seconds / wall seconds of the redis-benchmark process, in %. ~100 = server-bound. */
   serverCpuPercent: number;
+  /** Server CPU seconds of the run / requests, in µs: the server's own cost per request. */
+  serverCpuMicrosPerRequest: number;
+  /** What the target's garbage collector did during the run (targets started with gcTrace only). */
+  gc?: GcWindow;
   /** The same for a proxy target's backends (absent for a target without backends). */
   backendCpuPercent?: number;
 };
@@ -85,9 +92,13 @@ export async function runThroughput(
   return { results, failures };
 }
 
-/** One redis-benchmark run against `target`, with the CPU its processes (and backends) used. */
+/**
+ * One redis-benchmark run against `target`, with the CPU its processes (and backends) used and,
+ * for a GC-traced target, a heap mark just before and just after it.
+ */
 async function timedRun(target: RunningTarget, test: BenchTest, pipeline: number, requests: number, settings: ThroughputSettings): Promise<RunSample> {
   const backendPids = target.backendPids ?? [];
+  await target.gc?.mark(target.pids); // opens the run's window
   const cpuBefore = await cpuSeconds(target.pids);
   const backendBefore = await cpuSeconds(backendPids);
   const started = process.hrtime.bigint();
@@ -96,10 +107,17 @@ async function timedRun(target: RunningTarget, test: BenchTest, pipeline: number
     clients: settings.clients, randomKeys: settings.randomKeys, cpu: settings.clientCpu,
   });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const serverCpuPercent = (((await cpuSeconds(target.pids)) - cpuBefore) / wallSeconds) * 100;
-  if (backendPids.length === 0) return { ...sample, serverCpuPercent };
-  const backendCpuPercent = (((await cpuSeconds(backendPids)) - backendBefore) / wallSeconds) * 100;
-  return { ...sample, serverCpuPercent, backendCpuPercent };
+  const serverCpu = (await cpuSeconds(target.pids)) - cpuBefore;
+  const backendCpu = (await cpuSeconds(backendPids)) - backendBefore;
+  const gc = await target.gc?.mark(target.pids);
+  return {
+    ...sample,
+    requests,
+    serverCpuPercent: (serverCpu / wallSeconds) * 100,
+    serverCpuMicrosPerRequest: (serverCpu / requests) * 1e6,
+    ...(backendPids.length === 0 ? {} : { backendCpuPercent: (backendCpu / wallSeconds) * 100 }),
+    ...(gc === undefined ? {} : { gc }),
+  };
 }
 
 const RESUME_DEADLINE_MS = 10_000;

@@ -23,10 +23,12 @@ describe('parseBenchOptions', () => {
     expect(o.tests.map((t) => t.tName)).toEqual(['get', 'mset']);
   });
 
-  it('--scenario=proxy defaults to SET, GET and MSET and its own results file; the node scenario keeps its defaults', () => {
+  it('--scenario=proxy defaults to GET-miss, SET, GET and MSET and its own results file; the node scenario keeps its defaults', () => {
     const proxy = parseBenchOptions(['--scenario=proxy', '--quick'], {})!;
     expect(proxy.scenario).toBe('proxy');
-    expect(proxy.tests.map((t) => t.id)).toEqual(['SET', 'GET', 'MSET (10 keys)']);
+    expect(proxy.tests.map((t) => t.id)).toEqual(['GET-miss', 'SET', 'GET', 'MSET (10 keys)']);
+    expect(proxy.manyClients).toBe(500);
+    expect(proxy.proxyWorkers).toBeNull();
     expect(proxy.resultsPath).toBe('.bench-results/proxy-latest.json');
     expect(proxy.repeats).toBe(3);
     expect(parseBenchOptions(['--scenario=proxy', '--tests=get'], {})!.tests.map((t) => t.id)).toEqual(['GET']);
@@ -66,5 +68,20 @@ describe('parseBenchOptions', () => {
 
   it('returns null for --help', () => {
     expect(parseBenchOptions(['--help'], {})).toBeNull();
+  });
+
+  it('proxy flags: --proxy-workers, --many-clients (0 skips), GET-miss by name; refused outside the proxy scenario', () => {
+    const o = parseBenchOptions(['--scenario=proxy', '--proxy-workers=4', '--many-clients=0', '--tests=get-miss,get'], {})!;
+    expect(o.proxyWorkers).toBe(4);
+    expect(o.manyClients).toBe(0);
+    expect(o.tests.map((t) => t.id)).toEqual(['GET-miss', 'GET']);
+    expect(() => parseBenchOptions(['--proxy-workers=2'], {})).toThrow(/--scenario=proxy/);
+    expect(() => parseBenchOptions(['--tests=get-miss'], {})).toThrow(/unknown test/);
+    expect(() => parseBenchOptions(['--scenario=proxy', '--proxy-workers=0'], {})).toThrow(/positive integer/);
+  });
+
+  it('node flags: BENCH_NODE_CPU_PROF, BENCH_ZADD_MEMBERS (default 100000, 0 skips)', () => {
+    expect(parseBenchOptions([], {})!).toMatchObject({ nodeCpuProfileDir: null, zaddMembers: 100_000 });
+    expect(parseBenchOptions([], { BENCH_NODE_CPU_PROF: '/tmp/p', BENCH_ZADD_MEMBERS: '0' })!).toMatchObject({ nodeCpuProfileDir: '/tmp/p', zaddMembers: 0 });
   });
 });

@@ -1,16 +1,33 @@
 import { describe, it, expect } from 'vitest';
-import { compareProxyPaths, proxyGoal } from '../../../bench/proxy-throughput.js';
+import { compareProxyPaths, GET_MISS, proxyCells, proxyGoal } from '../../../bench/proxy-throughput.js';
+import { BENCH_TESTS } from '../../../bench/redis-benchmark.js';
 import type { SummaryStats } from '../../../bench/stats.js';
 
 const stats = (rps: number, bestRps: number, p99Ms: number): SummaryStats =>
-  ({ rps, bestRps, p50Ms: p99Ms / 2, p99Ms, serverCpuPercent: null, backendCpuPercent: null, rpsSpread: 0 });
+  ({ rps, bestRps, p50Ms: p99Ms / 2, p99Ms, serverCpuPercent: null, backendCpuPercent: null, serverCpuMicrosPerRequest: null, gc: null, rpsSpread: 0 });
 
 describe('proxyGoal', () => {
-  it('sets the issue’s targets for GET and SET only: 0.8 at pipeline 1, 1.0 at pipeline 16', () => {
-    expect(proxyGoal('GET', 1)).toBe(0.8);
-    expect(proxyGoal('SET', 16)).toBe(1.0);
+  it('sets the issue’s targets: GET/SET/GET-miss 1.0 at pipeline 1, GET/SET 1.3 at 16, MSET 1.0 at both', () => {
+    expect(proxyGoal('GET', 1)).toBe(1.0);
+    expect(proxyGoal('GET-miss', 1)).toBe(1.0);
+    expect(proxyGoal('SET', 16)).toBe(1.3);
+    expect(proxyGoal('GET-miss', 16)).toBeNull();
     expect(proxyGoal('SET', 4)).toBeNull();
-    expect(proxyGoal('MSET (10 keys)', 16)).toBeNull();
+    expect(proxyGoal('MSET (10 keys)', 1)).toBe(1.0);
+    expect(proxyGoal('MSET (10 keys)', 16)).toBe(1.0);
+  });
+});
+
+describe('proxyCells', () => {
+  const [set, get] = ['SET', 'GET'].map((id) => BENCH_TESTS.find((t) => t.id === id)!);
+  it('runs GET-miss first on the empty keyspace, then the rest filled, then the many-clients check at pipeline 1', () => {
+    const cells = proxyCells([set, GET_MISS, get], [1, 16], 50, 500);
+    expect(cells.map((c) => `${c.test.id}/${c.pipeline}/${c.clients}/${c.keyspace}`)).toEqual([
+      'GET-miss/1/50/empty', 'GET-miss/16/50/empty',
+      'SET/1/50/filled', 'SET/16/50/filled', 'GET/1/50/filled', 'GET/16/50/filled',
+      'SET/1/500/filled', 'GET/1/500/filled',
+    ]);
+    expect(proxyCells([get], [16], 50, 0).map((c) => c.clients)).toEqual([50]);
   });
 });
 
@@ -31,19 +48,22 @@ describe('compareProxyPaths', () => {
     expect(c.nodesVsRedisBehindOurs).toBeCloseTo(0.5);
     expect(c.addedP99Ms.ours).toBeCloseTo(1.0);
     expect(c.addedP99Ms.twemproxy).toBeCloseTo(0.7);
-    expect(c.goal).toEqual({ minRatio: 0.8, met: true });
+    expect(c.addedP50Ms.ours).toBeCloseTo(0.5);
+    expect(c.addedP50Ms.twemproxy).toBeCloseTo(0.35);
+    expect(c.goal).toEqual({ minRatio: 1.0, met: false });
+    expect(compareProxyPaths(paths, 'GET', 1, false).goal).toBeNull();
   });
 
-  it('derives proxy CPU µs per request from median CPU % and rps, null where CPU was not measured', () => {
-    const c = compareProxyPaths({ ...paths, oursRedis: { ...paths.oursRedis, serverCpuPercent: 96 }, twemproxy: { ...paths.twemproxy, serverCpuPercent: 25 } }, 'GET', 16);
-    expect(c.proxyCpuMicrosPerRequest.ours).toBeCloseTo(12); // 0.96 s / 80,000 requests
-    expect(c.proxyCpuMicrosPerRequest.twemproxy).toBeCloseTo(2.5);
+  it('takes proxy CPU µs per request from each path’s median per-run value, null where CPU was not measured', () => {
+    const c = compareProxyPaths({ ...paths, oursRedis: { ...paths.oursRedis, serverCpuMicrosPerRequest: 12 }, twemproxy: { ...paths.twemproxy, serverCpuMicrosPerRequest: 2.5 } }, 'GET', 16);
+    expect(c.proxyCpuMicrosPerRequest.ours).toBe(12);
+    expect(c.proxyCpuMicrosPerRequest.twemproxy).toBe(2.5);
     expect(c.proxyCpuMicrosPerRequest.oursNodes).toBeNull();
   });
 
   it('marks a missed goal, and has none for cells the issue sets no target for', () => {
-    expect(compareProxyPaths(paths, 'SET', 16).goal).toEqual({ minRatio: 1.0, met: false });
-    expect(compareProxyPaths(paths, 'MSET (10 keys)', 16).goal).toBeNull();
+    expect(compareProxyPaths(paths, 'SET', 16).goal).toEqual({ minRatio: 1.3, met: false });
+    expect(compareProxyPaths(paths, 'GET-miss', 16).goal).toBeNull();
   });
 
   it('reports 0 instead of Infinity when a path measured nothing', () => {
