@@ -508,13 +508,23 @@ describe('automatic failover', () => {
     const since = Date.now();
     const replicaAddr = (await groupServers(2)).find((x) => x.endsWith(':replica'))!.replace(/:replica$/, '');
     const replica = byPort.get(portOf(replicaAddr))!;
+    const upSeries = `tessera_dashboard_server_up{group="2",addr="${replicaAddr}",role="replica"}`;
+    const metrics = async () => {
+      const res = await fetch(`${(await currentLeader(dashboards)).url}/metrics`, { headers: { authorization: `Bearer ${token.token}` } });
+      return res.text();
+    };
+    expect(await metrics()).toContain(`${upSeries} 1`);
     replica.proc.kill('SIGSTOP');
     try {
       await expectEvent('replica-down', (e) => e.group === 2 && e.message.includes(replicaAddr));
+      expect(await metrics()).toContain(`${upSeries} 0`);
     } finally {
       replica.proc.kill('SIGCONT');
     }
     await expectEvent('replica-up', (e) => e.group === 2 && e.message.includes(replicaAddr));
+    const text = await waitFor(async () => { const t = await metrics(); return t.includes(`${upSeries} 1`) ? t : null; }, { timeoutMs: 5000, what: 'the replica up in /metrics' });
+    expect(text).toMatch(new RegExp(`^tessera_dashboard_replica_link_up\\{group="2",addr="${replicaAddr}"\\} [01]$`, 'm'));
+    expect(text).toMatch(new RegExp(`^tessera_dashboard_replica_lag_bytes\\{group="2",addr="${replicaAddr}"\\} \\d+$`, 'm'));
 
     await api('PUT', '/failover/settings', { auto: false });
     const addr = (await groupMaster(2))!;
