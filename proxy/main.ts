@@ -78,8 +78,10 @@ async function runWorkers(config: ProxyConfig, store: CoordStore, log: (msg: str
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      // First, so a worker that exits meanwhile (systemd's SIGTERM reaches the whole cgroup) is not replaced.
+      const workersStopped = workers.stop();
       await admin.close();
-      await workers.stop();
+      await workersStopped;
       await store.close();
     })();
     return stopping;

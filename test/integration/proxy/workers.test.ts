@@ -2,6 +2,7 @@
 // admin API's stats add up over them, the one registration's table revision waits for the slowest
 // worker, a SIGKILLed worker is replaced while clients keep being served, and SIGTERM of the
 // primary ends every worker. One cluster and one proxy for the file.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignSlots } from '../../../cli/admin.js';
 import { parseProxyInfo } from '../../../common/model.js';
@@ -12,6 +13,10 @@ import { RawClient, infoFields } from '../../helpers/raw-client.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const WORKERS = 4;
+// Secrets given on the primary's command line and in its environment: the workers get them by IPC only.
+const ADMIN_PASSWORD = 'argv-secret-7f3a';
+const ADMIN_TOKEN = 'env-secret-91c2';
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 interface WorkerRow { index: number; pid: number | null; serving: boolean; answered: boolean; restarts: number; tableRevision: string | null; sessions: number; commands: number; connections: number }
 interface Stats { ops: { total: number }; sessions: { total: number; alive: number }; commands: Record<string, { calls: number; p99_us: number }>; tableRevision: string; workers: WorkerRow[] }
@@ -23,10 +28,15 @@ const stopped = new Set<number>();
 
 beforeAll(async () => {
   cluster = await startCluster({ groups: 2, proxies: 0, store: 'file' });
-  proxy = await cluster.startProxy(['--workers', String(WORKERS)]);
+  process.env.TESSERA_ADMIN_TOKEN = ADMIN_TOKEN; // inherited by the spawned proxy
+  try {
+    proxy = await cluster.startProxy(['--workers', String(WORKERS), '--admin-password', ADMIN_PASSWORD]);
+  } finally {
+    delete process.env.TESSERA_ADMIN_TOKEN;
+  }
   admin = `http://127.0.0.1:${proxy.adminPort}`;
   // The workers answer PING as soon as they listen; the primary's admin API opens once all do.
-  await waitFor(async () => (await fetch(`${admin}/health`)).ok, { what: 'the admin API' });
+  await waitFor(async () => (await fetch(`${admin}/health`, { headers: auth })).ok, { what: 'the admin API' });
 }, 60_000);
 
 afterAll(async () => {
@@ -35,7 +45,7 @@ afterAll(async () => {
 });
 
 async function stats(): Promise<Stats> {
-  return (await (await fetch(`${admin}/stats`)).json()) as Stats;
+  return (await (await fetch(`${admin}/stats`, { headers: auth })).json()) as Stats;
 }
 
 async function registration(): Promise<string> {
@@ -104,6 +114,25 @@ describe('proxy --workers 4', () => {
     }
   });
 
+  it('passes the config, secrets included, to the workers by IPC only (not argv, title or environment)', async () => {
+    expect((await fetch(`${admin}/stats`)).status).toBe(401); // the token from the environment is in force
+    const c = await RawClient.connect(proxy.port);
+    try {
+      expect(text(await c.call('AUTH', 'admin', ADMIN_PASSWORD))).toBe('OK'); // the worker knows the password
+    } finally {
+      c.close();
+    }
+    for (const w of (await stats()).workers) {
+      const cmdline = readFileSync(`/proc/${w.pid}/cmdline`, 'latin1');
+      const environ = readFileSync(`/proc/${w.pid}/environ`, 'latin1');
+      expect(cmdline).toMatch(/tessera proxy .*worker/);
+      for (const secret of [ADMIN_PASSWORD, ADMIN_TOKEN]) {
+        expect(cmdline).not.toContain(secret);
+        expect(environ).not.toContain(secret);
+      }
+    }
+  });
+
   it('registers the lowest table revision its workers applied: a stopped worker holds it back', async () => {
     const base = await waitFor(async () => {
       const s = await stats();
@@ -120,7 +149,7 @@ describe('proxy --workers 4', () => {
         const others = (await stats()).workers.filter((w) => w.index !== slow.index);
         return others.every((w) => BigInt(w.tableRevision ?? '0') > BigInt(base)) ? others[0]!.tableRevision : null;
       }, { what: 'the running workers applying the new table' });
-      const health = (await (await fetch(`${admin}/health`)).json()) as { status: string; workers: { configured: number; serving: number } };
+      const health = (await (await fetch(`${admin}/health`, { headers: auth })).json()) as { status: string; workers: { configured: number; serving: number } };
       expect(health.workers).toEqual({ configured: WORKERS, serving: WORKERS - 1 });
       expect(health.status).toBe('degraded');
       // Not advanced while the stopped worker still serves the old table (any write would have landed by now).
