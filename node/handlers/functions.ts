@@ -153,26 +153,30 @@ function functionKill(s: Session): void {
 const NOT_STALE_OK = { flags: new Set() } as unknown as CommandSpec;
 
 /**
- * scriptPrepareForRun's checks from the function's flags (FCALL itself carries no write or
- * denyoom flag, so the dispatcher let it through): the error text, or null to run it.
+ * The checks Redis makes from the function's flags. processCommand's come first, with their
+ * generic texts, because fcallGetCommandFlags gives FCALL the write/denyoom/stale flags the
+ * function implies (OOM, then READONLY/NOREPLICAS, then MASTERDOWN); scriptPrepareForRun's own
+ * follow (*_ro with a writing function, no-cluster). The error text, or null to run it.
  */
 function flagRefusal(s: Session, entry: FunctionEntry, readOnlyCommand: boolean): string | null {
   const { flags } = entry.fn;
   const server = s.server;
   const repl = server.replication;
-  if (flags.has('no-cluster') && server.dispatcher.routing !== null) return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
-  if (!flags.has('allow-stale') && repl.staleRefusal(NOT_STALE_OK) !== null) {
-    return "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.";
+  const writes = !flags.has('no-writes');
+  if (writes && !flags.has('allow-oom')) {
+    const oom = server.eviction.checkBeforeWrite(s);
+    if (oom !== null) return oom;
   }
-  if (!flags.has('no-writes')) {
+  if (writes) {
     const refusal = repl.writeRefusal(s);
-    if (refusal?.startsWith('READONLY')) return 'READONLY Can not run script with write flag on readonly replica';
-    if (readOnlyCommand) return 'ERR Can not execute a script with write flag using *_ro command.';
     if (refusal !== null) return refusal;
-    if (!flags.has('allow-oom') && server.eviction.checkBeforeWrite(s) !== null) {
-      return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
-    }
   }
+  if (!flags.has('allow-stale')) {
+    const stale = repl.staleRefusal(NOT_STALE_OK);
+    if (stale !== null) return stale;
+  }
+  if (flags.has('no-cluster') && server.dispatcher.routing !== null) return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+  if (writes && readOnlyCommand) return 'ERR Can not execute a script with write flag using *_ro command.';
   return null;
 }
 

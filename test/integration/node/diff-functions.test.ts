@@ -145,7 +145,7 @@ describe('functions match redis-server', () => {
         await waitFor(async () => {
           busy = plain(await other.call('PING'));
           return typeof busy === 'object' && busy !== null;
-        }, 5000);
+        }, { timeoutMs: 5000, what: 'the script to be busy' });
         const scriptKill = plain(await other.call('SCRIPT', 'KILL'));
         const stats = plain(await other.call('FUNCTION', 'STATS')) as unknown[];
         const kill = plain(await other.call('FUNCTION', 'KILL'));
@@ -171,7 +171,7 @@ describe('functions match redis-server', () => {
       const other = await RawClient.connect(port);
       try {
         const running = runner.call('EVAL', 'while true do end', '0');
-        await waitFor(async () => typeof plain(await other.call('PING')) === 'object', 5000);
+        await waitFor(async () => typeof plain(await other.call('PING')) === 'object', { timeoutMs: 5000, what: 'the script to be busy' });
         const fk = plain(await other.call('FUNCTION', 'KILL'));
         const fs = plain(await other.call('FUNCTION', 'STATS'));
         const sk = plain(await other.call('SCRIPT', 'KILL'));
