@@ -3,8 +3,9 @@
 // transaction, memory, replicas and read-only, pub/sub context, stale data, pause, MULTI
 // queueing), then the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
 import { join, resolve } from 'node:path';
-import { lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
+import { COMMANDS, arityOk, lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
+import type { CommandStat } from './stats.js';
 import { SlotOwnership } from './cluster/ownership.js';
 import { SlotRouting, commandKeys } from './cluster/routing-check.js';
 import { KeyLocks } from './keyspace/key-locks.js';
@@ -27,19 +28,61 @@ export interface ResolvedCommand {
 }
 
 /**
+ * What the dispatcher reads of a command on every call, taken from its spec once: the flags as
+ * booleans (a Set lookup each was a measurable share of a GET) and its handler.
+ */
+export class Prepared {
+  readonly handler: Handler | undefined;
+  readonly write: boolean;
+  readonly readonly: boolean;
+  readonly denyoom: boolean;
+  readonly noAuth: boolean;
+  readonly noMulti: boolean;
+  readonly allowBusy: boolean;
+  /** Shown to MONITOR (not admin, not skip_monitor). */
+  readonly monitored: boolean;
+  readonly slowlogged: boolean;
+  readonly latencyEvent: 'fast-command' | 'command';
+  /** True for EXEC, whose checks also look at the queued commands. */
+  readonly exec: boolean;
+  /** Its INFO commandstats counters, of Stats generation `statGeneration` (reset drops them). */
+  stat: CommandStat | null = null;
+  statGeneration = -1;
+
+  constructor(
+    readonly spec: CommandSpec,
+    handler: Handler | undefined,
+  ) {
+    const f = spec.flags;
+    this.handler = handler;
+    this.write = f.has('write');
+    this.readonly = f.has('readonly');
+    this.denyoom = f.has('denyoom');
+    this.noAuth = f.has('no_auth');
+    this.noMulti = f.has('no_multi');
+    this.allowBusy = f.has('allow_busy');
+    this.monitored = !f.has('admin') && !f.has('skip_monitor');
+    this.slowlogged = !f.has('skip_slowlog');
+    this.latencyEvent = f.has('fast') ? 'fast-command' : 'command';
+    this.exec = spec.name === 'exec';
+  }
+}
+
+/**
  * A check's verdict: null lets the command on to the next check; a string refuses it with that
  * error; TAKEN means the check dealt with it (queued it, postponed it, or already answered).
  */
 const TAKEN = 1;
 type Verdict = string | null | typeof TAKEN;
-type Check = (d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec, args: string[]) => Verdict;
+type Check = (d: Dispatcher, s: Session, p: Prepared, top: CommandSpec, args: string[]) => Verdict;
 
-function requireAuth(_d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
-  return !s.authenticated && !spec.flags.has('no_auth') ? 'NOAUTH Authentication required.' : null;
+function requireAuth(_d: Dispatcher, s: Session, p: Prepared): Verdict {
+  return !s.authenticated && !p.noAuth ? 'NOAUTH Authentication required.' : null;
 }
 
 /** Cluster mode: -MOVED / -ASK / -TRYAGAIN / -CROSSSLOT for keys this node must not serve now. */
-function routeSlot(d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
+function routeSlot(d: Dispatcher, s: Session, p: Prepared, top: CommandSpec, args: string[]): Verdict {
+  const spec = p.spec;
   const routing = d.routing!;
   const redirect = routing.redirect(s, spec, args, routing.takeAsking(s, top));
   if (redirect === null) return null;
@@ -58,57 +101,59 @@ function routeSlot(d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpe
  * until the group is released, then runs through the whole chain again (node/keyspace/key-locks.ts).
  * Commands queued in MULTI are held at EXEC, over all their keys; the master link never waits.
  */
-function holdLockedKeys(d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
+function holdLockedKeys(d: Dispatcher, s: Session, p: Prepared, top: CommandSpec, args: string[]): Verdict {
   const locks = d.keyLocks!;
   if (!locks.active) return null;
   if (s.multi !== null && top.name !== 'exec') return null;
-  const keys = commandKeys(s, spec, args);
+  const keys = commandKeys(s, p.spec, args);
   if (keys.length === 0 || !locks.anyLocked(keys) || d.server.replication.isMasterClient(s)) return null;
   locks.wait(s, args, keys);
   return TAKEN;
 }
 
 /** Cluster mode: no writes on a restarted master until the coordinator confirms its slots. */
-function fenceUnconfirmedWrites(d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
-  return d.routing!.fence(s, spec);
+function fenceUnconfirmedWrites(d: Dispatcher, s: Session, p: Prepared): Verdict {
+  return d.routing!.fence(s, p.spec);
 }
 
-function refuseNoMulti(_d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
-  return s.multi && spec.flags.has('no_multi') ? 'ERR Command not allowed inside a transaction' : null;
+function refuseNoMulti(_d: Dispatcher, s: Session, p: Prepared): Verdict {
+  return s.multi && p.noMulti ? 'ERR Command not allowed inside a transaction' : null;
 }
 
-function refuseOom(d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
-  if (!spec.flags.has('denyoom') && !(spec.name === 'exec' && queuedHas(s, 'denyoom'))) return null;
+function refuseOom(d: Dispatcher, s: Session, p: Prepared): Verdict {
+  if (!p.denyoom && !(p.exec && queuedHas(s, 'denyoom'))) return null;
+  // maxmemory 0 (the default): nothing to check (the same test checkBeforeWrite starts with).
+  if (d.maxmemory === 0) return null;
   return d.server.eviction.checkBeforeWrite(s);
 }
 
 /** READONLY on a replica, NOREPLICAS under min-replicas-to-write. */
-function refuseWrite(d: Dispatcher, s: Session, spec: CommandSpec): Verdict {
-  if (!spec.flags.has('write') && !(spec.name === 'exec' && queuedHas(s, 'write'))) return null;
+function refuseWrite(d: Dispatcher, s: Session, p: Prepared): Verdict {
+  if (!p.write && !(p.exec && queuedHas(s, 'write'))) return null;
   return d.server.replication.writeRefusal(s);
 }
 
-function refusePubSubContext(_d: Dispatcher, s: Session, spec: CommandSpec, top: CommandSpec): Verdict {
+function refusePubSubContext(_d: Dispatcher, s: Session, p: Prepared, top: CommandSpec): Verdict {
   if (!s.inPubSubContext || PUBSUB_CONTEXT_OK.has(top.name)) return null;
-  return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+  return `ERR Can't execute '${p.spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
 }
 
-function refuseStale(d: Dispatcher, _s: Session, spec: CommandSpec): Verdict {
-  return d.server.replication.staleRefusal(spec);
+function refuseStale(d: Dispatcher, _s: Session, p: Prepared): Verdict {
+  return d.server.replication.staleRefusal(p.spec);
 }
 
-function postponeWhilePaused(d: Dispatcher, s: Session, spec: CommandSpec, _top: CommandSpec, args: string[]): Verdict {
-  if (!d.server.pause.shouldPostpone(s, spec)) return null;
+function postponeWhilePaused(d: Dispatcher, s: Session, p: Prepared, _top: CommandSpec, args: string[]): Verdict {
+  if (!d.server.pause.shouldPostpone(s, p.spec)) return null;
   d.server.pause.postpone(s, args);
   return TAKEN;
 }
 
 /** -BUSY while a script is paused at busy-reply-threshold (node/scripting/runner.ts). */
-function refuseBusyScript(d: Dispatcher, _s: Session, spec: CommandSpec): Verdict {
-  return busyRefusal(d.server, spec.flags.has('allow_busy'));
+function refuseBusyScript(d: Dispatcher, _s: Session, p: Prepared): Verdict {
+  return busyRefusal(d.server, p.allowBusy);
 }
 
-function queueInMulti(_d: Dispatcher, s: Session, _spec: CommandSpec, top: CommandSpec, args: string[]): Verdict {
+function queueInMulti(_d: Dispatcher, s: Session, _p: Prepared, top: CommandSpec, args: string[]): Verdict {
   if (s.multi === null || MULTI_IMMEDIATE.has(top.name)) return null;
   s.multi.push(args);
   s.w.simple('QUEUED');
@@ -125,7 +170,19 @@ const CLUSTER_ONLY: ReadonlySet<Check> = new Set([holdLockedKeys, routeSlot, fen
 
 export class Dispatcher {
   private readonly handlers = new Map<CommandSpec, Handler>();
+  /** Every spec (subcommands too) prepared once. */
+  private readonly prepared = new Map<CommandSpec, Prepared>();
+  /**
+   * Commands without subcommands by their name as clients send it (lower and upper case): one
+   * lookup finds what to run; any other spelling takes resolveCommand's path.
+   */
+  private readonly byName = new Map<string, Prepared>();
   private readonly checks: readonly Check[];
+  /** maxmemory, kept in a field (read per write command; the config lookup is a Map get). */
+  maxmemory = 0;
+  // slowlog-log-slower-than (µs, negative = off) and latency-monitor-threshold (ms, 0 = off).
+  private slowlogMicros = 0;
+  private latencyMs = 0;
   /** Slot ownership and its routing checks in cluster mode (`slot-ownership yes`), else null. */
   readonly routing: SlotRouting | null = null;
   /** The mover's key locks in cluster mode, else null. */
@@ -141,6 +198,16 @@ export class Dispatcher {
     }
     const config = server.config;
     server.stats.followConfig(config); // latency-tracking and its percentiles, read per command
+    this.prepareAll();
+    const sync = (): void => {
+      this.maxmemory = config.getInt('maxmemory');
+      this.slowlogMicros = config.getInt('slowlog-log-slower-than');
+      this.latencyMs = config.getInt('latency-monitor-threshold');
+    };
+    sync();
+    config.onChange((name) => {
+      if (name === 'maxmemory' || name === 'slowlog-log-slower-than' || name === 'latency-monitor-threshold') sync();
+    });
     if (config.getBool('slot-ownership')) {
       const filePath = join(resolve(config.get('dir')), config.get('slot-ownership-file'));
       const ownership = new SlotOwnership({ filePath, log: (level, message) => server.log(level, message) });
@@ -167,29 +234,62 @@ export class Dispatcher {
     this.checks = this.routing === null ? CHAIN.filter((c) => !CLUSTER_ONLY.has(c)) : CHAIN;
   }
 
+  private prepareAll(): void {
+    const add = (spec: CommandSpec): void => {
+      this.prepared.set(spec, new Prepared(spec, this.handlers.get(spec)));
+      for (const sub of spec.subcommands?.values() ?? []) add(sub);
+    };
+    for (const spec of COMMANDS.values()) add(spec);
+    for (const spec of COMMANDS.values()) {
+      if (spec.subcommands !== undefined) continue;
+      const p = this.prepared.get(spec)!;
+      this.byName.set(spec.name, p);
+      this.byName.set(spec.name.toUpperCase(), p);
+    }
+  }
+
   handlerFor(spec: CommandSpec): Handler | undefined {
     return this.handlers.get(spec);
   }
 
+  private preparedFor(spec: CommandSpec): Prepared {
+    let p = this.prepared.get(spec);
+    if (p === undefined) this.prepared.set(spec, (p = new Prepared(spec, this.handlers.get(spec))));
+    return p;
+  }
+
   /** Checks and runs a command received from a client. */
   execute(s: Session, args: string[]): void {
-    const resolved = resolveCommand(args);
-    if ('error' in resolved) return this.reject(s, resolved.error, lookupCommand(args[0]!)?.name);
-    const { spec, top } = resolved;
+    let p = this.byName.get(args[0]!);
+    let top: CommandSpec;
+    if (p !== undefined && arityOk(p.spec, args.length)) {
+      top = p.spec;
+    } else {
+      // Containers, other letter cases and every error: the table's full resolution.
+      const resolved = resolveCommand(args);
+      if ('error' in resolved) return this.reject(s, resolved.error, lookupCommand(args[0]!)?.name);
+      p = this.preparedFor(resolved.spec);
+      top = resolved.top;
+    }
     const checks = this.checks;
     for (let i = 0; i < checks.length; i++) {
-      const verdict = checks[i]!(this, s, spec, top, args);
+      const verdict = checks[i]!(this, s, p, top, args);
       if (verdict === null) continue;
-      if (verdict !== TAKEN) this.reject(s, verdict, spec.name);
+      if (verdict !== TAKEN) this.reject(s, verdict, p.spec.name);
       return;
     }
-    this.call(s, spec, args);
+    this.run(s, p, args);
   }
 
   /** Runs a command that passed the checks (also used by EXEC for queued commands). */
   call(s: Session, spec: CommandSpec, args: string[]): void {
+    this.run(s, this.preparedFor(spec), args);
+  }
+
+  private run(s: Session, p: Prepared, args: string[]): void {
     const server = this.server;
-    const handler = this.handlers.get(spec);
+    const spec = p.spec;
+    const handler = p.handler;
     if (handler === undefined) {
       s.w.error(`ERR command '${spec.name}' is not available on this node`);
       return;
@@ -200,8 +300,8 @@ export class Dispatcher {
     s.propagateAs = null;
     const skipThisReply = s.skipNextReply;
     s.skipNextReply = false;
-    server.clock.countingReads = spec.flags.has('readonly');
-    if (spec.flags.has('write')) server.snapshots.beforeCommand(spec, args, s.db);
+    server.clock.countingReads = p.readonly;
+    if (p.write) server.snapshots.beforeCommand(spec, args, s.db);
     const t0 = performance.now();
     try {
       handler(s, args);
@@ -215,16 +315,20 @@ export class Dispatcher {
     server.clock.countingReads = false;
     // What MONITOR and SLOWLOG may show: passwords redacted (the same array when none). Like
     // Redis 7's call(), monitors hear of a command once it ran, so EXEC follows its commands.
-    const shown = redactedArgs(spec.name, args);
-    if (server.monitors.size > 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) server.feedMonitors(s, shown);
+    if (server.monitors.size > 0 && p.monitored) server.feedMonitors(s, redactedArgs(spec.name, args));
     if (s.blocked !== null) server.snapshots.noteBlocked(s, spec, args);
-    server.latency.add(spec.flags.has('fast') ? 'fast-command' : 'command', micros / 1000);
+    if (this.latencyMs !== 0 && micros >= this.latencyMs * 1000) server.latency.add(p.latencyEvent, micros / 1000);
     s.lastCommand = spec.name;
     const failed = s.w.errorCount !== errorsBefore;
-    server.stats.recordCall(spec.name, micros, failed);
-    if (failed) server.stats.countError(s.w.lastError);
+    const stats = server.stats;
+    if (p.statGeneration !== stats.generation) {
+      p.stat = stats.stat(spec.name);
+      p.statGeneration = stats.generation;
+    }
+    stats.recordCallStat(p.stat!, micros, failed);
+    if (failed) stats.countError(s.w.lastError);
     // EXEC is skip_slowlog in Redis 7: its commands are logged one by one instead.
-    if (!spec.flags.has('skip_slowlog')) server.slowlog.consider(s, shown, micros);
+    if (p.slowlogged && this.slowlogMicros >= 0 && micros >= this.slowlogMicros) server.slowlog.consider(s, redactedArgs(spec.name, args), micros);
     if (server.dirty !== dirtyBefore) {
       const rewritten = s.propagateAs as string[][] | null;
       if (rewritten) for (const argv of rewritten) server.propagate(s.db.id, argv);

@@ -167,7 +167,9 @@ export class Session {
     // Like Redis, nothing more is read from a client that is being closed.
     if (this.closing || this.closed) return;
     try {
-      this.lastInteraction = Date.now();
+      // One clock reading per read: it stamps the interaction and times the batch below.
+      this.server.updateClock();
+      this.lastInteraction = this.server.now;
       this.server.stats.addNetInput(chunk.length);
       this.decoder.push(chunk);
       if (this.heldInputBytes > this.server.config.getInt('client-query-buffer-limit')) {
@@ -175,7 +177,7 @@ export class Session {
         this.close();
         return;
       }
-      this.processInput();
+      this.processInput(true);
     } catch (err) {
       this.fail(err);
     }
@@ -185,10 +187,13 @@ export class Session {
     return `id=${this.id} addr=${this.addr} qbuf=${this.decoder.pendingBytes} argv-mem=${this.decoder.parsedArgBytes} multi-mem=${this.multiBytes}`;
   }
 
-  /** Runs every complete command buffered, unless blocked or paused; then flushes. */
-  processInput(): void {
+  /**
+   * Runs every complete command buffered, unless blocked or paused; then flushes. `clockFresh`:
+   * the caller has just updated the server's clock.
+   */
+  processInput(clockFresh = false): void {
     try {
-      this.runCommands();
+      this.runCommands(clockFresh);
     } catch (err) {
       this.fail(err);
       return;
@@ -196,10 +201,10 @@ export class Session {
     this.flush();
   }
 
-  private runCommands(): void {
+  private runCommands(clockFresh: boolean): void {
     // One clock reading per batch of pipelined commands (Redis caches the time per command;
     // a batch runs within microseconds).
-    this.server.updateClock();
+    if (!clockFresh) this.server.updateClock();
     while (!this.blocked && !this.closing && !this.paused && !this.closed) {
       let args: string[] | null;
       try {
@@ -266,11 +271,16 @@ export class Session {
     // Writes these replies acknowledge reach the AOF first (appendfsync always: the disk).
     this.server.beforeReplies();
     if (this.w.length > this.replyPeak) this.replyPeak = this.w.length;
-    const out = this.w.take();
+    const socket = this.socket;
+    // Nothing queued on the socket: the kernel usually takes the whole batch during write(), so
+    // the writer's buffer is handed over as is and reused. Behind a queued write it is copied.
+    const direct = socket.writableLength === 0;
+    const out = direct ? this.w.takeView() : this.w.take();
     this.server.stats.addNetOutput(out.length);
     this.pendingWrites++;
-    const ok = this.socket.write(out, this.onWritten);
-    if (!ok && this.socket.writableLength > OUTPUT_HIGH_WATER) this.socket.pause();
+    const ok = socket.write(out, this.onWritten);
+    if (direct) this.w.released(socket.writableLength !== 0);
+    if (!ok && socket.writableLength > OUTPUT_HIGH_WATER) socket.pause();
     if (this.server.outputLimitExceeded(this)) this.close();
   }
 

@@ -152,7 +152,14 @@ export class Stats {
     this.netOutputBytes += bytes;
   }
 
-  private stat(name: string): CommandStat {
+  /**
+   * Bumped by reset(), which drops every CommandStat: a caller that keeps one (the dispatcher,
+   * per command) fetches it again when this changed.
+   */
+  generation = 0;
+
+  /** The counters of a command (created on first use); see `generation`. */
+  stat(name: string): CommandStat {
     let st = this.commands.get(name);
     if (st === undefined) {
       st = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, latency: null, windowed: !MONITORING.has(name) };
@@ -162,7 +169,11 @@ export class Stats {
   }
 
   recordCall(name: string, micros: number, failed: boolean): void {
-    const st = this.stat(name);
+    this.recordCallStat(this.stat(name), micros, failed);
+  }
+
+  /** recordCall for a command whose CommandStat the caller holds (of the current generation). */
+  recordCallStat(st: CommandStat, micros: number, failed: boolean): void {
     st.calls++;
     st.usec += micros;
     this.totalCommands++;
@@ -194,6 +205,7 @@ export class Stats {
   }
 
   reset(): void {
+    this.generation++;
     this.commands.clear();
     this.errors.clear();
     this.totalConnections = 0;

@@ -32,6 +32,21 @@ export class ReplyWriter {
     return out;
   }
 
+  /**
+   * The bytes written so far as a view of the writer's own buffer (no copy), and starts over.
+   * The caller must hand the view on at once and then call `released(kept)`: kept = true when
+   * whoever got it still holds it (a socket that queued it), so the writer moves to a new buffer.
+   */
+  takeView(): Buffer {
+    const out = this.buf.subarray(0, this.len);
+    this.len = 0;
+    return out;
+  }
+
+  released(kept: boolean): void {
+    if (kept || this.buf.length > SHRINK_ABOVE_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+
   /** Drops everything written since `mark` (see `mark()`), e.g. a reply suppressed by CLIENT REPLY. */
   mark(): number {
     return this.len;
@@ -72,12 +87,31 @@ export class ReplyWriter {
     }
   }
 
+  /** Writes a safe integer's decimal digits straight into the buffer (no string made). */
   private integerText(n: number): void {
     if (n >= 0 && n < 10) {
       this.buf[this.len++] = 48 + n;
       return;
     }
-    this.text(String(n));
+    if (!Number.isSafeInteger(n)) {
+      this.text(String(n));
+      return;
+    }
+    const buf = this.buf;
+    if (n < 0) {
+      buf[this.len++] = 0x2d;
+      n = -n;
+    }
+    // At most 16 digits (safe integers): count them, then fill from the right.
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    let p = this.len + digits;
+    this.len = p;
+    do {
+      const q = Math.floor(n / 10);
+      buf[--p] = 48 + (n - q * 10);
+      n = q;
+    } while (n > 0);
   }
 
   /** Prefix + decimal integer + CRLF, e.g. "*3\r\n". */

@@ -48,6 +48,14 @@ const BIG_ARG = 32 * 1024;
 // A length line longer than this cannot hold a valid integer (string2ll reads at most 20 chars).
 const MAX_NUMBER_LINE = 21;
 
+// Multibulks of up to this many arguments get their array sized from the header.
+const PRESIZE_MAX_ARGS = 1024;
+// A placeholder between commands (never written: every multibulk gets its own array).
+const NO_ARGS: string[] = [];
+// Names longer than this are not cached (every command name in the table is shorter).
+const NAME_MAX_BYTES = 24;
+const NAME_CACHE_SLOTS = 256;
+
 const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
@@ -77,7 +85,10 @@ export class RequestDecoder {
   private scanDist = 0;
 
   private argsLeft = 0; // arguments still expected in the current multibulk; 0 = between commands
-  private args: string[] = [];
+  private args: string[] = NO_ARGS;
+  private argCount = 0; // arguments of the current multibulk stored in `args`
+  // Command names recur: the same string is handed out again, its hash already computed.
+  private readonly names = new NameCache();
   // Big arguments of a command still being received are held as Buffers (off the JS heap, so V8
   // counts them as external memory and collects them soon after their client is gone), and become
   // strings only once the command is complete. Their indexes in `args`, whose slots hold ''.
@@ -103,6 +114,11 @@ export class RequestDecoder {
   /** Bytes of the arguments of the command being received, already parsed (Redis's argv-mem). */
   get parsedArgBytes(): number {
     return this.argBytes;
+  }
+
+  /** True between requests with nothing held: the next byte read starts a new request (the proxy's fast path). */
+  get idle(): boolean {
+    return this.avail === 0 && this.argsLeft === 0;
   }
 
   /** Everything this decoder holds for its client: unparsed bytes plus parsed arguments. */
@@ -143,6 +159,10 @@ export class RequestDecoder {
         if (this.unauthenticated && count > UNAUTH_MAX_MULTIBULK) throw new ProtocolError('unauthenticated multibulk length');
         if (count <= 0) continue; // "*0" and "*-1" are empty requests, skipped like Redis does
         this.argsLeft = count;
+        // Sized once: growing an empty array by push allocates room for 16 more (~150 bytes).
+        // Huge counts start empty and grow, so a lying header reserves nothing.
+        this.args = count <= PRESIZE_MAX_ARGS ? new Array<string>(count) : [];
+        this.argCount = 0;
       }
       while (this.argsLeft > 0) {
         if (this.discard > 0) {
@@ -174,10 +194,11 @@ export class RequestDecoder {
         const len = this.bulkLen;
         if (this.avail < len + 2) return null;
         if (len >= BIG_ARG && this.argsLeft > 1) {
-          this.heldBig.push([this.args.length, this.peekBuffer(len)]);
-          this.args.push('');
+          this.heldBig.push([this.argCount, this.peekBuffer(len)]);
+          this.args[this.argCount++] = '';
         } else {
-          this.args.push(this.peekString(len));
+          const i = this.argCount++;
+          this.args[i] = i === 0 ? this.peekName(len) : this.peekString(len);
         }
         this.argBytes += len;
         this.advance(len + 2); // Redis skips the trailing CRLF without checking it
@@ -185,7 +206,8 @@ export class RequestDecoder {
         this.argsLeft--;
       }
       const args = this.args;
-      this.args = [];
+      // Left as is for the next multibulk to replace (an inline request never reads it).
+      this.args = NO_ARGS;
       this.argBytes = 0;
       const held = this.heldBig;
       if (held.length > 0) this.heldBig = [];
@@ -220,7 +242,8 @@ export class RequestDecoder {
     const end = cr + 2 + len;
     if (end + 2 >= c.length) return false; // the chunk must go on after it (keeps pos inside)
     if (len >= BIG_ARG && this.argsLeft > 1) return false;
-    this.args.push(c.latin1Slice(cr + 2, end));
+    const i = this.argCount++;
+    this.args[i] = i === 0 ? this.names.get(c, cr + 2, end) : c.latin1Slice(cr + 2, end);
     this.argBytes += len;
     const n = end + 2 - p;
     this.avail -= n;
@@ -353,6 +376,12 @@ export class RequestDecoder {
     return this.pos + n <= c.length ? c.subarray(this.pos, this.pos + n) : this.copyOut(n);
   }
 
+  /** Like peekString for a command name: a recurring short name comes from the cache. */
+  private peekName(n: number): string {
+    const c = this.chunks[this.head]!;
+    return this.pos + n <= c.length ? this.names.get(c, this.pos, this.pos + n) : this.copyOut(n).latin1Slice(0, n);
+  }
+
   /** The next `n` bytes (n <= avail) as a latin1 string, not consumed (one copy more only when they span chunks). */
   private peekString(n: number): string {
     const c = this.chunks[this.head]!;
@@ -376,6 +405,35 @@ export class RequestDecoder {
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
     return args;
   }
+}
+
+/**
+ * A small direct-mapped cache of the first arguments seen (command names: "GET", "set" …), so a
+ * pipelined stream of the same commands allocates no string for them. A slot holds the last name
+ * that hashed to it; a hit is checked byte by byte, so a wrong string is never returned.
+ */
+class NameCache {
+  private readonly slots: string[] = new Array<string>(NAME_CACHE_SLOTS).fill('');
+
+  get(buf: Uint8Array, start: number, end: number): string {
+    const n = end - start;
+    if (n === 0 || n > NAME_MAX_BYTES) return latin1(buf, start, end);
+    // Length and the first, second and last bytes, case-folded: enough to spread the table's names.
+    const h = (n * 31 + (buf[start]! | 0x20) * 7 + (buf[start + (n > 1 ? 1 : 0)]! | 0x20) * 3 + (buf[end - 1]! | 0x20)) & (NAME_CACHE_SLOTS - 1);
+    const cached = this.slots[h]!;
+    if (cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === buf[start + i]) i++;
+      if (i === n) return cached;
+    }
+    const s = latin1(buf, start, end);
+    this.slots[h] = s;
+    return s;
+  }
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return (buf as Buffer).latin1Slice(start, end);
 }
 
 /** Parses a signed decimal integer in buf[start, end) the way Redis's string2ll does; null if malformed. */

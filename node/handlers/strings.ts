@@ -77,7 +77,10 @@ function setCommand(s: Session, args: string[]): void {
   if (expireGiven) db.setExpire(key, e, at);
   s.server.changed(db, key);
   // Replicas and the AOF get an absolute deadline and no conditions: the outcome is decided here.
-  s.propagateAs = [expireGiven ? ['SET', key, args[2]!, 'PXAT', String(at)] : keepTtl ? ['SET', key, args[2]!, 'KEEPTTL'] : ['SET', key, args[2]!]];
+  // A plain "SET key value" is already in that form: propagated as received, nothing allocated.
+  if (expireGiven || keepTtl || args.length !== 3 || args[0] !== 'SET') {
+    s.propagateAs = [expireGiven ? ['SET', key, args[2]!, 'PXAT', String(at)] : keepTtl ? ['SET', key, args[2]!, 'KEEPTTL'] : ['SET', key, args[2]!]];
+  }
   if (get) s.w.bulkOrNull(old);
   else s.w.ok();
 }
