@@ -186,6 +186,32 @@ export class Forwarder {
     this.send(addr, raw, slot, done, stream, 0, false, 0, seq, true);
   }
 
+  /**
+   * Whether a request for `slot` may skip forward()'s bookkeeping (the session's fast path sends
+   * it on the link itself, with takeSeq() and, should a redirect come back, redirected()): no
+   * chain of this client waits anywhere and the table does not say the slot migrates.
+   */
+  quiet(slot: number): boolean {
+    return this.chains.size === 0 && this.router.migrating?.(slot) !== true;
+  }
+
+  /** The next place in the client's order (what forward() takes for each request). */
+  takeSeq(): number {
+    return this.order.seq++;
+  }
+
+  /**
+   * A request sent by the fast path (first hop, `seq` from takeSeq()) was answered with a redirect
+   * of `kind` by `addr`: followed exactly as forward()'s own requests are.
+   */
+  redirected(kind: number, addr: string, raw: Buffer, slot: number, done: Done, stream: ReplyStream | null, seq: number, reply: Buffer): void {
+    try {
+      this.redirect(kind, addr, raw, slot, done, stream, 0, false, 0, seq, false, reply, null);
+    } catch (err) {
+      this.hooks.onInternalError(err);
+    }
+  }
+
   /** Requests parked on chains (INFO, tests). */
   get parked(): number {
     let n = 0;

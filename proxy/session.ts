@@ -11,24 +11,37 @@ import { resolveCommand } from '../common/commands/table.js';
 import { ERR } from '../common/errors.js';
 import { encodeCommand } from '../common/resp/encode.js';
 import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js';
-import { slotOf } from '../common/slots.js';
-import { BackendConnection, DISCARD, GATHER, type ReplyStream, STREAM, STREAMED } from './backend/connection.js';
+import { slotOf, slotOfBytes } from '../common/slots.js';
+import { BackendConnection, DISCARD, GATHER, type ReplySink, type ReplyStream, STREAM, STREAMED } from './backend/connection.js';
 import type { BlockingWaiter } from './backend/pool.js';
 import { isAdminCommand, runAdminCommand } from './admin-commands.js';
+import { type FastRequest, newFastRequest, scanFastRequest } from './fast-request.js';
 import { answerLocally, isCrossProtocol } from './local-commands.js';
 import { ASK, Forwarder, MAX_REDIRECTS, MOVED, redirectKind, redirectTarget } from './forwarder.js';
 import { OK_FRAME, arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError } from './merge.js';
 import type { Proxy } from './proxy.js';
 import { ProxyPubSub } from './pubsub.js';
+import { Ring } from './ring.js';
 import { Router } from './router.js';
 import { CROSS, Splitter, bulk, commandSlot, keySlots } from './splitter.js';
 import type { CommandStats } from './stats.js';
 import { ProxyTransaction } from './transaction.js';
 import { NO_WRITES, ProxyWait, type WaitHost, type WaitTarget, WriteTracker, parseWaitArgs } from './wait.js';
 
-/** One request (or pushed frame) in the client's reply order; it can take its reply streamed. */
-class Pending implements ReplyStream {
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * One request (or pushed frame) in the client's reply order; it can take its reply streamed. A
+ * fast-path request (see ProxySession.fastStart) also takes its backend reply itself (ReplySink)
+ * and keeps what a redirect needs to follow it (via … seq), so it needs no closure.
+ */
+class Pending implements ReplyStream, ReplySink {
   reply: Buffer | null = null;
+  via: Forwarder | null = null;
+  addr = '';
+  raw: Buffer = NO_BYTES;
+  slot = -1;
+  seq = 0;
   /** Part of the reply already went to the client as it arrived. */
   streaming = false;
   /** Runs once every earlier request settled (WAIT starts then: see afterEarlier). */
@@ -47,7 +60,58 @@ class Pending implements ReplyStream {
   chunk(part: Buffer): void {
     this.session.streamChunk(this, part);
   }
+
+  /** The backend's reply to a fast-path request (as the forwarder's own callback would take it). */
+  onReply(reply: Buffer | null, error: string | null): void {
+    const session = this.session;
+    try {
+      if (reply === null) return session.respond(this, errorFrame(error!));
+      const kind = redirectKind(reply);
+      if (kind === 0) return session.respond(this, reply);
+      this.via!.redirected(kind, this.addr, this.raw, this.slot, (r) => session.respond(this, r), this, this.seq, reply);
+    } catch (err) {
+      session.internalError(err); // this client only: the link goes on with the next reply
+    }
+  }
 }
+
+// Sessions with replies ready, written by one setImmediate for all of them (one Immediate per
+// turn, not one per client): it runs in the same event-loop turn as the reads that settled them.
+let drainList: ProxySession[] = [];
+let drainSpare: ProxySession[] = [];
+let drainScheduled = false;
+
+function scheduleDrain(session: ProxySession): void {
+  drainList.push(session);
+  if (drainScheduled) return;
+  drainScheduled = true;
+  setImmediate(drainAll);
+}
+
+function drainAll(): void {
+  drainScheduled = false;
+  const list = drainList;
+  drainList = drainSpare;
+  for (let i = 0; i < list.length; i++) list[i]!.drain();
+  list.length = 0;
+  drainSpare = list;
+}
+
+/**
+ * The decoder is between requests with nothing held (RequestDecoder.idle, a getter added to the
+ * decoder's working copy while its owner's other changes there are uncommitted: until it is in,
+ * the same test is made on its fields here).
+ */
+function decoderIdle(d: RequestDecoder): boolean {
+  const view = d as unknown as { idle?: boolean; argsLeft: number };
+  return view.idle ?? (d.pendingBytes === 0 && view.argsLeft === 0);
+}
+
+// writeReady()'s list of replies to join, reused (emptied before the write).
+const gathered: Buffer[] = [];
+
+// The fast path's scan result, reused: scanning and starting a request never interleave with another's.
+const fastRequest: FastRequest = newFastRequest();
 
 // What a held request costs beyond its raw bytes (its parsed argument strings, the arrays and the
 // Buffer view holding it), in the estimate counted toward the client's limits.
@@ -74,8 +138,8 @@ export class ProxySession {
   resp: 2 | 3 = 2;
   authenticated: boolean;
   readonly createdAt = Date.now();
-  private queue: Pending[] = [];
-  private head = 0;
+  /** Requests (and pushes) in reply order, oldest first; written ones leave at once. */
+  private readonly queue = new Ring<Pending>();
   private drainScheduled = false;
   private readPaused = false;
   /** Decoding stopped at a limit: bytes read since wait in the decoder (see processInput). */
@@ -185,12 +249,71 @@ export class ProxySession {
   }
 
   get inFlight(): number {
-    return this.queue.length - this.head;
+    return this.queue.size;
   }
 
   private onData(chunk: Buffer): void {
-    this.decoder.push(chunk);
+    let pos = 0;
+    if (this.fastReady()) {
+      try {
+        pos = this.fastInput(chunk);
+      } catch (err) {
+        return this.internalError(err);
+      }
+      if (pos === chunk.length) return this.applyBackpressure();
+    }
+    this.decoder.push(pos === 0 ? chunk : chunk.subarray(pos));
     this.input();
+  }
+
+  /**
+   * Whether requests read now may take the fast path: nothing half-decoded, and no state that
+   * changes how a plain command is handled (see handle(): auth, pub/sub context, MULTI, held).
+   */
+  private fastReady(): boolean {
+    return !this.closing && !this.closed && this.authenticated && this.held === null && !this.tx.inMulti &&
+      (this.pubsub === null || !this.pubsub.active) && decoderIdle(this.decoder);
+  }
+
+  /**
+   * Starts the fast-path requests at the front of `chunk` (see proxy/fast-request.ts), in order,
+   * while the limits allow; returns where the first other one begins (the general path's).
+   */
+  private fastInput(chunk: Buffer): number {
+    const req = fastRequest;
+    const maxBulk = this.decoder.limits.maxBulkBytes;
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end && !this.closed && !this.atLimit()) {
+      if (!scanFastRequest(chunk, pos, end, maxBulk, req) || !this.fastStart(chunk, req)) break;
+      pos = req.end;
+    }
+    return pos;
+  }
+
+  /**
+   * What splitter.single() does for a one-key command, from bytes: slot, route, and the raw
+   * request sent on the client's pooled link with the Pending as its reply sink. False (nothing
+   * started) when the general path must decide: no route, or a redirect chain / migrating slot
+   * (the forwarder's ordering rules apply there).
+   */
+  private fastStart(chunk: Buffer, req: FastRequest): boolean {
+    const slot = slotOfBytes(chunk, req.keyStart, req.keyEnd);
+    const via = req.write ? this.writeForwarder : this.forwarder;
+    if (!via.quiet(slot)) return false;
+    const router = this.router;
+    const addr = req.readonly ? router.forRead(slot) : router.master(slot);
+    if (addr === null) return false;
+    const p = this.enqueue(req.spec!.name);
+    const raw = chunk.subarray(req.start, req.end);
+    p.via = via;
+    p.addr = addr;
+    p.raw = raw;
+    p.slot = slot;
+    p.seq = via.takeSeq();
+    if (req.write) this.writes.wrote(addr);
+    this.proxy.pool.get(addr, this.id, this.resp === 3).sendTo(raw, p, -1, p);
+    return true;
   }
 
   private input(): void {
@@ -330,10 +453,10 @@ export class ProxySession {
     p.reply = reply;
     this.readyBytes += reply.length;
     this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, isError(reply));
-    if (this.queue[this.head] === p) {
+    if (this.queue.first() === p) {
       if (!this.drainScheduled) {
         this.drainScheduled = true;
-        setImmediate(() => this.drain());
+        scheduleDrain(this);
       }
     } else if (this.readyBytes > this.proxy.config.clientPendingSoftBytes) {
       this.checkOutput();
@@ -347,7 +470,7 @@ export class ProxySession {
    */
   offerStream(p: Pending): number {
     if (this.closed) return DISCARD;
-    if (this.queue[this.head] !== p || p.reply !== null) return GATHER;
+    if (this.queue.first() !== p || p.reply !== null) return GATHER;
     p.streaming = true;
     return STREAM;
   }
@@ -358,8 +481,8 @@ export class ProxySession {
     this.checkOutput();
   }
 
-  /** Runs from setImmediate: an exception here must end this client, not the process. */
-  private drain(): void {
+  /** Runs from setImmediate (drainAll): an exception here must end this client, not the process. */
+  drain(): void {
     try {
       this.writeReady();
     } catch (err) {
@@ -371,25 +494,23 @@ export class ProxySession {
     this.drainScheduled = false;
     if (this.closed) return;
     let startNext: Pending | null = null;
-    const out: Buffer[] = [];
+    const queue = this.queue;
+    const out = gathered;
     let bytes = 0;
-    while (this.head < this.queue.length) {
-      const p = this.queue[this.head]!;
+    for (let p = queue.first(); p !== undefined; p = queue.first()) {
       if (p.reply === null) {
         if (p.atHead !== null) startNext = p;
         break;
       }
       if (p.reply.length > 0) out.push(p.reply); // a streamed reply is already written
       bytes += p.reply.length;
-      this.head++;
+      queue.shift();
     }
     this.readyBytes -= bytes;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
     if (out.length > 0) {
-      this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+      const data = out.length === 1 ? out[0]! : Buffer.concat(out, bytes);
+      out.length = 0;
+      this.socket.write(data);
       // A client that does not read its replies must not hold the proxy's memory: like Redis's
       // client-output-buffer-limit, it is disconnected past the limit.
       this.checkOutput();
@@ -422,8 +543,7 @@ export class ProxySession {
     // the queue for a blocking link, and the blocking link itself (closing it unblocks the node).
     this.held = null;
     this.heldBytes = 0;
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     this.readyBytes = 0;
     if (this.blockingWaiter !== null) this.blockingWaiter.cancelled = true;
     this.blockingWaiter = null;
@@ -480,7 +600,7 @@ export class ProxySession {
     this.readyBytes += frame.length;
     if (!this.drainScheduled) {
       this.drainScheduled = true;
-      setImmediate(() => this.drain());
+      scheduleDrain(this);
     }
   }
 
@@ -670,7 +790,7 @@ export class ProxySession {
     this.held = [];
     const waits = (this.waits ??= new ProxyWait(this.waitHost()));
     const start = () => waits.start(targets, parsed.want, parsed.timeoutMs, startedAt, (reply) => this.blockingDone(p, reply));
-    if (this.queue[this.head] === p) return start();
+    if (this.queue.first() === p) return start();
     p.atHead = start;
   }
 
@@ -798,7 +918,7 @@ export class ProxySession {
  * the node refuses it at once).
  */
 export function blockingLimit(name: string, args: readonly string[], margin: number): number {
-  if (name === 'xread') return xreadLimit(args, margin);
+  if (name === 'xread' || name === 'xreadgroup') return xreadLimit(args, margin);
   let text: string | undefined;
   switch (name) {
     case 'blpop':
@@ -822,7 +942,7 @@ export function blockingLimit(name: string, args: readonly string[], margin: num
   return Math.ceil(seconds * 1000) + margin;
 }
 
-/** XREAD's BLOCK is in milliseconds, among options before STREAMS; without it, it never waits. */
+/** XREAD/XREADGROUP BLOCK is in milliseconds, among options before STREAMS; without it, it never waits. */
 function xreadLimit(args: readonly string[], margin: number): number {
   for (let i = 1; i < args.length - 1; i++) {
     const word = args[i]!.toLowerCase();

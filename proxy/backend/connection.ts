@@ -13,6 +13,19 @@ import { FrameScanner, INCOMPLETE } from '../../common/resp/frame-scanner.js';
 /** Receives the raw reply frame, or an error text (without the leading '-') when the link failed. */
 export type ReplyCallback = (reply: Buffer | null, error: string | null) => void;
 
+/**
+ * The same as an object: the proxy's fast path passes the request itself (see sendTo), so no
+ * closure is made per request.
+ */
+export interface ReplySink {
+  onReply(reply: Buffer | null, error: string | null): void;
+}
+
+function call(cb: ReplyCallback | ReplySink, reply: Buffer | null, error: string | null): void {
+  if (typeof cb === 'function') cb(reply, error);
+  else cb.onReply(reply, error);
+}
+
 /** What a request's owner wants done with a big reply still arriving (see ReplyStream.offer). */
 export const GATHER = 0;
 export const STREAM = 1;
@@ -61,6 +74,8 @@ export interface BackendOptions {
 }
 
 const IGNORE: ReplyCallback = () => {};
+// Requests a link's ring holds before it first grows.
+const INITIAL_RING = 64;
 const PING = encodeCommand(['PING']);
 // A reply this big that is still arriving is offered for streaming to its client.
 const STREAM_MIN_BYTES = 256 * 1024;
@@ -70,10 +85,13 @@ export class BackendConnection {
   private connected = false;
   // Requests awaiting replies, oldest at `head`: callbacks and, in step, each one's timeout
   // override (-1 = the link's) and stream (null = gather whole).
-  private pending: ReplyCallback[] = [];
-  private limits: number[] = [];
-  private streams: Array<ReplyStream | null> = [];
+  // A ring (capacity a power of two, doubled when full, never shrunk): queuing and settling a
+  // request allocate nothing once it is big enough for the link's pipeline.
+  private pending: Array<ReplyCallback | ReplySink | null> = new Array(INITIAL_RING).fill(null);
+  private limits: number[] = new Array(INITIAL_RING).fill(-1);
+  private streams: Array<ReplyStream | null> = new Array(INITIAL_RING).fill(null);
   private head = 0;
+  private count = 0;
   private out: Buffer[] = [];
   private outBytes = 0;
   private flushScheduled = false;
@@ -103,7 +121,7 @@ export class BackendConnection {
   ) {}
 
   get inFlight(): number {
-    return this.pending.length - this.head;
+    return this.count;
   }
 
   get isConnected(): boolean {
@@ -121,21 +139,29 @@ export class BackendConnection {
    * go to the client as it arrives.
    */
   send(raw: Buffer, cb: ReplyCallback, timeoutMs = -1, stream: ReplyStream | null = null): void {
+    this.sendTo(raw, cb, timeoutMs, stream);
+  }
+
+  /** send() with the reply going to `cb`, a callback or a ReplySink (no closure needed). */
+  sendTo(raw: Buffer, cb: ReplyCallback | ReplySink, timeoutMs = -1, stream: ReplyStream | null = null): void {
     if (this.closedByOwner) {
-      cb(null, `ERR backend ${this.describe()} connection closed`);
+      call(cb, null, `ERR backend ${this.describe()} connection closed`);
       return;
     }
     if (this.socket === null) {
       if (Date.now() < this.downUntil) {
-        cb(null, `ERR backend ${this.describe()} is down: ${this.lastError}`);
+        call(cb, null, `ERR backend ${this.describe()} is down: ${this.lastError}`);
         return;
       }
       this.open();
     }
-    if (this.head === this.pending.length) this.lastActivity = Date.now();
-    this.pending.push(cb);
-    this.limits.push(timeoutMs);
-    this.streams.push(stream);
+    if (this.count === 0) this.lastActivity = Date.now();
+    if (this.count === this.pending.length) this.grow();
+    const i = (this.head + this.count) & (this.pending.length - 1);
+    this.pending[i] = cb;
+    this.limits[i] = timeoutMs;
+    this.streams[i] = stream;
+    this.count++;
     this.queueBytes(raw);
   }
 
@@ -152,6 +178,34 @@ export class BackendConnection {
   /** Opens the link now (pool links do, so idle PINGs watch every backend from the start). */
   ensureOpen(): void {
     if (this.socket === null && !this.closedByOwner && Date.now() >= this.downUntil) this.open();
+  }
+
+  /** Doubles the ring, oldest request first at index 0. */
+  private grow(): void {
+    const size = this.pending.length;
+    const order = (i: number) => (this.head + i) & (size - 1);
+    const pending = new Array<ReplyCallback | ReplySink | null>(size * 2).fill(null);
+    const limits = new Array<number>(size * 2).fill(-1);
+    const streams = new Array<ReplyStream | null>(size * 2).fill(null);
+    for (let i = 0; i < this.count; i++) {
+      pending[i] = this.pending[order(i)]!;
+      limits[i] = this.limits[order(i)]!;
+      streams[i] = this.streams[order(i)]!;
+    }
+    this.pending = pending;
+    this.limits = limits;
+    this.streams = streams;
+    this.head = 0;
+  }
+
+  /** Puts a request in front of every queued one (AUTH and HELLO on connect). */
+  private queueFirst(cb: ReplyCallback, limit: number, stream: ReplyStream | null): void {
+    if (this.count === this.pending.length) this.grow();
+    this.head = (this.head - 1) & (this.pending.length - 1);
+    this.pending[this.head] = cb;
+    this.limits[this.head] = limit;
+    this.streams[this.head] = stream;
+    this.count++;
   }
 
   private queueBytes(raw: Buffer): void {
@@ -201,11 +255,9 @@ export class BackendConnection {
     const hello = this.opts.resp3 ? ['HELLO', '3'] : null;
     const auth = this.opts.password ? ['AUTH', this.opts.password] : null;
     for (const argv of [auth, hello].filter((a): a is string[] => a !== null).reverse()) {
-      this.pending.splice(this.head, 0, (r, err) => {
+      this.queueFirst((r, err) => {
         if (err === null && r !== null && r[0] === 0x2d) this.reset(socket, `${argv[0]} failed: ${r.toString('latin1', 1, r.length - 2)}`);
-      });
-      this.limits.splice(this.head, 0, -1);
-      this.streams.splice(this.head, 0, null);
+      }, -1, null);
       const request = encodeCommand(argv);
       this.out.unshift(request);
       this.outBytes += request.length;
@@ -230,7 +282,7 @@ export class BackendConnection {
     const socket = this.socket;
     if (socket === null) return;
     const now = Date.now();
-    if (this.head < this.pending.length) {
+    if (this.count > 0) {
       const own = this.limits[this.head]!;
       const limit = own >= 0 ? own : this.opts.timeoutMs ?? 0;
       if (limit > 0 && now - this.lastActivity > limit) {
@@ -286,7 +338,7 @@ export class BackendConnection {
     this.parts.push(part);
     this.partsBytes += part.length;
     if (this.partsBytes < STREAM_MIN_BYTES) return;
-    const stream = this.head < this.pending.length ? this.streams[this.head]! : null;
+    const stream = this.count > 0 ? this.streams[this.head]! : null;
     if (stream === null) return;
     this.mode = stream.offer();
     if (this.mode === GATHER) return;
@@ -313,19 +365,14 @@ export class BackendConnection {
   /** Hands a reply frame to the oldest waiting request (or to onPush for out-of-band frames). */
   private deliver(frame: Buffer): void {
     this.lastReplyAt = this.lastActivity;
-    if (this.head < this.pending.length) {
+    if (this.count > 0) {
       const cb = this.pending[this.head]!;
-      this.pending[this.head] = IGNORE;
+      this.pending[this.head] = null;
       this.streams[this.head] = null;
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.pending.length) {
-        this.pending = this.pending.slice(this.head);
-        this.limits = this.limits.slice(this.head);
-        this.streams = this.streams.slice(this.head);
-        this.head = 0;
-      }
+      this.head = (this.head + 1) & (this.pending.length - 1);
+      this.count--;
       try {
-        cb(frame, null);
+        call(cb, frame, null);
       } catch (err) {
         // Owners guard their callbacks; should one still throw, the link must go on framing
         // the replies of everyone else.
@@ -355,17 +402,21 @@ export class BackendConnection {
       this.lastError = why;
       this.lastErrorAt = Date.now();
     }
-    const failed = this.pending.slice(this.head);
-    this.pending = [];
-    this.limits = [];
-    this.streams = [];
+    const failed: Array<ReplyCallback | ReplySink> = [];
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head + i) & (this.pending.length - 1);
+      failed.push(this.pending[at]!);
+      this.pending[at] = null;
+      this.streams[at] = null;
+    }
     this.head = 0;
+    this.count = 0;
     this.out = [];
     this.outBytes = 0;
     const text = `ERR backend ${this.describe()} ${why}`;
     // A reply cut off after part of it was streamed fails like any other: its owner knows it
     // streamed, and closes its client (the frame it started cannot be finished).
-    for (const cb of failed) cb(null, text);
+    for (const cb of failed) call(cb, null, text);
     // Pool links come back by themselves (the idle PING then tells whether the backend is back).
     if (!this.closedByOwner && (this.opts.pingIntervalMs ?? 0) > 0) {
       this.reconnectTimer = setTimeout(() => {
