@@ -3,7 +3,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MemoryResult } from './memory.js';
+import { targetCheckRows, targetSummary, type TargetCheck } from './target-checks.js';
 import type { CellFailure, TestResult } from './throughput.js';
+import type { ZaddBuildResult } from './zadd-build.js';
 
 export interface BenchReport {
   startedAt: string;
@@ -16,6 +18,10 @@ export interface BenchReport {
   tests: TestResult[];
   failures: CellFailure[];
   memory: MemoryResult[];
+  /** The sorted-set build (zadd-build.ts), candidate and baseline; absent in older results. */
+  zaddBuild?: ZaddBuildResult[];
+  /** The issue's targets judged on this run (node-targets.ts). */
+  targets?: TargetCheck[];
 }
 
 export const fmtRps = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -27,14 +33,44 @@ const fmtMiB = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 function throughputRows(report: BenchReport): string[][] {
   const { candidate: c, baseline: b } = report.labels;
   const header = ['test', 'pipeline', `${c} rps`, `${b} rps`, `${c}/${b}`, 'best-run ratio',
-    `${c} p50/p99 ms`, `${b} p50/p99 ms`, `rps spread ${c}/${b}`, `server CPU ${c}/${b}`];
+    `${c} p50/p99 ms`, `${b} p50/p99 ms`, `rps spread ${c}/${b}`, `server CPU ${c}/${b}`, `server CPU µs/request ${c}/${b}`];
+  const us = (n: number | null): string => (n === null ? 'n/a' : n.toFixed(2));
   const rows = report.tests.map((t) => [
     t.test, String(t.pipeline), fmtRps(t.candidate.rps), fmtRps(t.baseline.rps), t.ratio.toFixed(2), t.bestRatio.toFixed(2),
     `${fmtMs(t.candidate.p50Ms)} / ${fmtMs(t.candidate.p99Ms)}`, `${fmtMs(t.baseline.p50Ms)} / ${fmtMs(t.baseline.p99Ms)}`,
     `${(t.candidate.rpsSpread * 100).toFixed(0)}% / ${(t.baseline.rpsSpread * 100).toFixed(0)}%`,
     `${fmtPercent(t.candidate.serverCpuPercent)} / ${fmtPercent(t.baseline.serverCpuPercent)}`,
+    `${us(t.candidate.serverCpuMicrosPerRequest)} / ${us(t.baseline.serverCpuMicrosPerRequest)}`,
   ]);
   return [header, ...rows];
+}
+
+/** The candidate's garbage collection per cell (GC-traced candidates only), summed over the cell's runs. */
+function gcRows(report: BenchReport): string[][] | null {
+  const traced = report.tests.filter((t) => t.candidate.gc !== null);
+  if (traced.length === 0) return null;
+  const c = report.labels.candidate;
+  const header = ['test', 'pipeline', `${c} heap B/request`, `${c} scavenge-freed B/request`, `${c} GCs young+old`, `${c} GC pause total ms`, `${c} longest pause ms`];
+  return [header, ...traced.map((t) => {
+    const g = t.candidate.gc!;
+    return [t.test, String(t.pipeline), g.allocatedBytesPerRequest.toFixed(0), g.scavengeFreedBytesPerRequest.toFixed(0), `${g.young}+${g.old}`, g.pauseTotalMs.toFixed(1), g.pauseMaxMs.toFixed(1)];
+  })];
+}
+
+function zaddBuildRows(report: BenchReport): string[][] | null {
+  const builds = report.zaddBuild ?? [];
+  if (builds.length === 0) return null;
+  return [['sorted-set build', 'members', 'builds', 'median s', 'µs/insert', 'server CPU µs/insert'],
+    ...builds.map((b) => [b.target, String(b.members), String(b.runs.length), (b.microsPerInsert * b.members / 1e6).toFixed(3), b.microsPerInsert.toFixed(2), b.cpuMicrosPerInsert.toFixed(2)])];
+}
+
+/** GC, sorted-set build and targets tables, in that order, each only when this run has it. */
+function extraTables(report: BenchReport, table: (rows: string[][]) => string): string {
+  let out = '';
+  for (const rows of [gcRows(report), zaddBuildRows(report)]) if (rows !== null) out += `\n${table(rows)}\n`;
+  const targets = report.targets ?? [];
+  if (targets.length > 0) out += `\nTargets (issue 11): ${targetSummary(targets)}\n\n${table(targetCheckRows(targets))}\n`;
+  return out;
 }
 
 export function failureLines(report: Pick<BenchReport, 'failures'>): string {
@@ -81,7 +117,7 @@ export function renderConsole(report: BenchReport): string {
   if (report.tests.length > 0) out += `${consoleTable(throughputRows(report))}\n`;
   out += failureLines(report);
   if (report.memory.length > 0) out += `\n${consoleTable(memoryRows(report))}\n${memoryRatioLine(report)}`;
-  return out;
+  return out + extraTables(report, consoleTable);
 }
 
 /** The block to paste under "Results" in docs/performance.md. */
@@ -95,7 +131,7 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.tests.length > 0) out += `${markdownTable(throughputRows(report))}\n`;
   out += failureLines(report);
   if (report.memory.length > 0) out += `\n${markdownTable(memoryRows(report))}\n${memoryRatioLine(report)}`;
-  return out;
+  return out + extraTables(report, markdownTable);
 }
 
 export async function writeJson(path: string, report: object): Promise<void> {

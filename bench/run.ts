@@ -14,6 +14,8 @@ import { renderProxyConsole, renderProxyMarkdown, type ProxyBenchReport } from '
 import { proxyCells, runProxyThroughput, type Keyspace } from './proxy-throughput.js';
 import { proxyTargetChecks } from './proxy-targets.js';
 import { renderProfileTops } from './profile-top.js';
+import { nodeTargetChecks } from './node-targets.js';
+import { measureZaddBuild, type ZaddBuildResult } from './zadd-build.js';
 import { renderConsole, renderMarkdown, writeJson, type BenchReport } from './report.js';
 import { runReplicationScenario, type KindResult } from './replication.js';
 import { renderReplicationConsole, renderReplicationMarkdown, type ReplicationBenchReport } from './replication-report.js';
@@ -179,10 +181,15 @@ async function mainMigration(options: BenchOptions): Promise<void> {
   if (report.targets.some((t) => t.pass === false)) process.exitCode = 1;
 }
 
-async function startBoth(scenario: Scenario, cpu: number | undefined): Promise<[RunningTarget, RunningTarget]> {
-  const candidate = await scenario.candidate.start({ cpu });
-  const baseline = await scenario.baseline.start({ cpu });
-  return [candidate, baseline];
+/** The candidate (our node) runs GC-traced, and CPU-profiled when asked; the baseline plainly. */
+async function startBoth(scenario: Scenario, cpu: number | undefined, cpuProfileDir: string | undefined): Promise<[RunningTarget, RunningTarget]> {
+  const candidate = await scenario.candidate.start({ cpu, gcTrace: true, cpuProfileDir });
+  try {
+    return [candidate, await scenario.baseline.start({ cpu })];
+  } catch (err) {
+    await candidate.stop();
+    throw err;
+  }
 }
 
 async function main(options: BenchOptions): Promise<void> {
@@ -197,11 +204,24 @@ async function main(options: BenchOptions): Promise<void> {
 
   let tests: TestResult[] = [];
   let failures: CellFailure[] = [];
+  let zaddBuild: ZaddBuildResult[] = [];
+  const profileDir = options.nodeCpuProfileDir === null ? undefined : resolve(options.nodeCpuProfileDir);
+  const profiled = new Map<number, string>();
   if (!options.skipThroughput) {
-    const [candidate, baseline] = await startBoth(scenario, serverCpu);
+    const [candidate, baseline] = await startBoth(scenario, serverCpu, profileDir);
+    profiled.set(candidate.pids[0], scenario.candidate.name);
     try {
       log(`${scenario.candidate.name} on port ${candidate.port}, ${scenario.baseline.name} on port ${baseline.port}`);
       ({ results: tests, failures } = await runThroughput(candidate, baseline, { ...options, clientCpu }, log));
+      if (options.zaddMembers > 0) {
+        log(`sorted-set build: ${options.zaddMembers} members, ${options.repeats} builds per target`);
+        try {
+          zaddBuild = await measureZaddBuild([{ name: scenario.candidate.name, running: candidate }, { name: scenario.baseline.name, running: baseline }], options.zaddMembers, options.repeats);
+        } catch (err) {
+          failures.push({ test: `ZADD build of ${options.zaddMembers} members`, pipeline: null, message: (err as Error).message });
+          log(`sorted-set build FAILED: ${(err as Error).message}`);
+        }
+      }
     } finally {
       await Promise.all([candidate.stop(), baseline.stop()]);
     }
@@ -245,11 +265,14 @@ async function main(options: BenchOptions): Promise<void> {
     tests,
     failures,
     memory,
+    zaddBuild,
+    targets: nodeTargetChecks({ tests, zaddBuild, memory }, scenario.candidate.name, scenario.baseline.name),
   };
   const jsonPath = resolve(repoRoot(), options.resultsPath);
   await writeJson(jsonPath, report);
   process.stdout.write(renderConsole(report));
   process.stdout.write(`\n--- markdown for docs/performance.md ---\n\n${renderMarkdown(report)}\n`);
+  if (profileDir !== undefined && profiled.size > 0) process.stdout.write(await renderProfileTops(profileDir, profiled));
   log(`results written to ${jsonPath}`);
   if (failures.length > 0) process.exitCode = 1;
 }
