@@ -79,6 +79,12 @@ export class ZTree {
   /** The root-to-leaf path of the last descent (inner nodes and child indexes): no allocation per op. */
   private readonly pathNodes: ZInner[] = [];
   private readonly pathIdx: number[] = [];
+  /**
+   * Where the last insert landed: +1 at the very end, -1 at the very start, 0 elsewhere. A leaf
+   * split there leaves the full part full (ascending timestamps, RDB loads highest first), so
+   * such sets fill their leaves instead of leaving every one half empty.
+   */
+  private edge = 0;
 
   constructor(private readonly cap = ZTREE_NODE_CAP) {
     const leaf = new ZLeaf(Math.min(LEAF_INITIAL_CAP, cap + 1));
@@ -98,6 +104,7 @@ export class ZTree {
     scores[idx] = score;
     members[idx] = member;
     leaf.n++;
+    this.edge = idx === leaf.n - 1 && leaf.next === null ? 1 : idx === 0 && leaf.prev === null ? -1 : 0;
     this.size++;
     this.fixPath(leaf, 1);
   }
@@ -208,6 +215,7 @@ export class ZTree {
     leaf.n--;
     members[leaf.n] = ''; // drop the reference
     this.size--;
+    this.edge = 0;
     this.fixPath(leaf, -1);
   }
 
@@ -304,7 +312,7 @@ export class ZTree {
 
   /** Moves the upper half of a full leaf into a new leaf linked after it. */
   private splitLeaf(leaf: ZLeaf): ZLeaf {
-    const keep = leaf.n >> 1;
+    const keep = this.edge > 0 ? leaf.n - 1 : this.edge < 0 ? 1 : leaf.n >> 1;
     const moved = leaf.n - keep;
     const right = new ZLeaf(this.cap + 1);
     right.scores.set(leaf.scores.subarray(keep, leaf.n));

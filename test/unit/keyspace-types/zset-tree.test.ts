@@ -83,6 +83,21 @@ describe('ZTree (order-statistic B+-tree)', () => {
     checkAgainst(tree, [[1, 'again']]);
   });
 
+  it('ascending and descending insert runs (edge splits) keep every answer right', () => {
+    for (const dir of [1, -1]) {
+      const tree = new ZTree(4);
+      const model: Pair[] = [];
+      for (let i = 0; i < 500; i++) {
+        const p: Pair = [dir * i, 'x'];
+        tree.insert(p[0], p[1]);
+        model.push(p);
+        if (i === 250) tree.insert(dir * 100.5, 'mid'), model.push([dir * 100.5, 'mid']);
+      }
+      model.sort(cmp);
+      checkAgainst(tree, model);
+    }
+  });
+
   it('orders -0 and 0 as equal scores, then by member bytes', () => {
     const tree = new ZTree(3);
     for (const [s, m] of [[0, 'b'], [-0, 'a'], [0, '\xff'], [-Infinity, 'z'], [Infinity, '']] as Pair[]) tree.insert(s, m);
