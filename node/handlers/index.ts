@@ -18,6 +18,8 @@ import { scriptingHandlers } from './scripting.js';
 import { serverHandlers } from './server.js';
 import { setHandlers } from './sets.js';
 import { slotsDelHandlers } from './slots-del.js';
+import { streamGroupHandlers } from './stream-groups.js';
+import { streamInfoHandlers } from './stream-info.js';
 import { streamHandlers } from './streams.js';
 import { stringHandlers } from './strings.js';
 import { transactionHandlers } from './transactions.js';
@@ -49,4 +51,6 @@ export const HANDLERS: HandlerMap = {
   ...waitOffsetHandlers,
   ...scriptingHandlers,
   ...streamHandlers,
+  ...streamGroupHandlers,
+  ...streamInfoHandlers,
 };

@@ -1,4 +1,5 @@
-// Stream commands (t_stream.c), first slice: XADD XLEN XRANGE XREVRANGE XDEL XTRIM. Argument
+// Stream commands (t_stream.c) without groups: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XSETID XREAD
+// (groups: stream-groups.ts, XINFO: stream-info.ts). Argument
 // checks, error texts and their order follow Redis 7.0; XADD and XTRIM propagate in Redis's
 // deterministic form (the concrete id, `=` for `~`, the resulting MAXLEN or MINID).
 import { ERR, wrongArity } from '../../common/errors.js';
@@ -11,75 +12,13 @@ import {
   type TrimArgs,
   U64_MAX,
   compareIds,
-  decrId,
   idString,
   incrId,
 } from '../keyspace/types/stream.js';
 import type { Session } from '../session.js';
-import { type HandlerMap, is, wrongType } from './handler.js';
+import { type ParsedId, entriesAfter, fail, parseBound, parseId, replyEntries, streamAt } from './stream-args.js';
+import { type HandlerMap, is } from './handler.js';
 import { isInExec } from './transactions.js';
-
-const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
-
-/** C's string2ull: a canonical int64 (negatives refused), else strtoull's whole-string rules. */
-function string2ull(text: string): bigint | null {
-  const ll = parseInt64(text);
-  if (ll !== null) return BigInt(ll) < 0n ? null : BigInt(ll);
-  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(text);
-  if (m === null) return null;
-  const v = BigInt(m[2]!);
-  if (v > U64_MAX) return null;
-  return m[1] === '-' ? (U64_MAX + 1n - v) & U64_MAX : v;
-}
-
-interface ParsedId extends StreamId {
-  /** False for `ms-*` (XADD lets the sequence be chosen). */
-  seqGiven: boolean;
-}
-
-/** streamGenericParseIDOrReply: null after replying the error. */
-function parseId(s: Session, text: string, missingSeq: bigint, strict: boolean, allowSeqStar = false): ParsedId | null {
-  if (text.length > 127 || (strict && (text === '-' || text === '+'))) return invalidId(s);
-  if (text === '-') return { ms: 0n, seq: 0n, seqGiven: true };
-  if (text === '+') return { ms: U64_MAX, seq: U64_MAX, seqGiven: true };
-  const dash = text.indexOf('-');
-  const ms = string2ull(dash < 0 ? text : text.slice(0, dash));
-  if (ms === null) return invalidId(s);
-  if (dash < 0) return { ms, seq: missingSeq, seqGiven: true };
-  const rest = text.slice(dash + 1);
-  if (allowSeqStar && rest === '*') return { ms, seq: 0n, seqGiven: false };
-  const seq = string2ull(rest);
-  if (seq === null) return invalidId(s);
-  return { ms, seq, seqGiven: true };
-}
-
-function invalidId(s: Session): null {
-  s.w.error(INVALID_ID);
-  return null;
-}
-
-/** streamParseIntervalIDOrReply plus the exclusive-bound step (XRANGE/XREVRANGE). */
-function parseBound(s: Session, text: string, missingSeq: bigint, isStart: boolean): StreamId | null {
-  if (text.length > 1 && text[0] === '(') {
-    const id = parseId(s, text.slice(1), missingSeq, true);
-    if (id === null) return null;
-    const moved = isStart ? incrId(id) : decrId(id);
-    if (moved === null) s.w.error(isStart ? 'ERR invalid start ID for the interval' : 'ERR invalid end ID for the interval');
-    return moved;
-  }
-  return parseId(s, text, missingSeq, false);
-}
-
-/** The stream at key: undefined when missing, null after replying WRONGTYPE. */
-function streamAt(s: Session, key: string): StreamValue | undefined | null {
-  const e = s.db.lookup(key);
-  if (e === undefined) return undefined;
-  if (!(e.value instanceof StreamValue)) {
-    wrongType(s);
-    return null;
-  }
-  return e.value;
-}
 
 interface AddTrimArgs {
   trim: TrimArgs | null;
@@ -157,10 +96,6 @@ function parseAddOrTrim(s: Session, args: string[], xadd: boolean): AddTrimArgs 
   return out;
 }
 
-function fail(s: Session, message: string): null {
-  s.w.error(message);
-  return null;
-}
 
 /** The id XADD gives the new entry, or null when it would not be above the stream's top. */
 function nextId(s: Session, stream: StreamValue, given: ParsedId | null): StreamId | null {
@@ -265,14 +200,6 @@ function xdelCommand(s: Session, args: string[]): void {
   if (deleted > 0) s.server.changed(s.db, key, deleted);
 }
 
-function replyEntries(s: Session, entries: readonly StreamEntry[]): void {
-  s.w.array(entries.length);
-  for (const e of entries) {
-    s.w.array(2);
-    s.w.bulk(idString(e));
-    s.w.bulkArray(e.fields);
-  }
-}
 
 /** XRANGE / XREVRANGE key start end [COUNT n] (XREVRANGE takes end first). */
 function rangeCommand(s: Session, args: string[], rev: boolean): void {
@@ -400,11 +327,6 @@ function parseXread(s: Session, args: string[]): XreadRequest | null {
   return { count, deadline, keys, after };
 }
 
-/** Entries of `stream` above `after` (at most `count`, 0 = all). */
-function entriesAfter(stream: StreamValue, after: StreamId, count: number): StreamEntry[] {
-  const start = incrId(after);
-  return start === null ? [] : stream.range(start, { ms: U64_MAX, seq: U64_MAX }, count);
-}
 
 /** One stream's part of an XREAD reply: [key, entries] in RESP2, a map entry in RESP3. */
 function replyStreamPart(s: Session, key: string, entries: readonly StreamEntry[]): void {

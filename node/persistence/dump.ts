@@ -5,7 +5,6 @@ import type { StoredValue } from '../keyspace/types/value.js';
 import { crc64Update, writeCrc64LE } from './crc64.js';
 import { RDB_VERSION, RdbFormatError } from './rdb-constants.js';
 import { RdbReader } from './rdb-reader.js';
-import { StreamGroupsUnsupportedError } from './rdb-stream.js';
 import { isLoadableType, readValue, writeValue } from './rdb-value.js';
 import { RdbWriter } from './rdb-writer.js';
 
@@ -55,8 +54,6 @@ export function parseDumpPayload(payload: Buffer): DumpParseResult {
     if (!isLoadableType(type)) return { ok: false, error: DUMP_ERR_BAD_FORMAT };
     return { ok: true, value: readValue(r, type) };
   } catch (err) {
-    // Groups would be dropped silently: say why instead of a bare "Bad data format".
-    if (err instanceof StreamGroupsUnsupportedError) return { ok: false, error: `${DUMP_ERR_BAD_FORMAT}: ${err.message}` };
     if (err instanceof RdbFormatError) return { ok: false, error: DUMP_ERR_BAD_FORMAT };
     throw err;
   }

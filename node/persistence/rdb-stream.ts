@@ -1,14 +1,16 @@
 // A stream ⇄ its RDB object body in Redis 7.0's layout (RDB_TYPE_STREAM_LISTPACKS_2; types 15 and
 // 21 are read too). The body is a rax of nodes — per node the 16-byte big-endian master id, then a
 // listpack — followed by length, last id, first id, max deleted id, entries added and the consumer
-// groups (always 0 here: groups do not exist yet, so a payload with groups is refused, not dropped).
+// groups: per group its name, last id, entries read, PEL (16-byte id, delivery time, delivery count)
+// and consumers (name, seen time, [7.2's type 21: active time], PEL ids resolved in the group's).
 //
 // A node's listpack (t_stream.c's layout): the master entry [count, deleted, n master fields,
 // the fields…, 0], then per entry [flags, ms-diff, seq-diff, (n fields, field, value… | values…
 // when SAMEFIELDS), lp-count], diffs relative to the master id, lp-count the entry's element count
 // so readers can walk backwards.
 
-import { StreamValue, type StreamEntry, type StreamId } from '../keyspace/types/stream.js';
+import { StreamValue, type StreamEntry, type StreamId, estimateDistanceFromFirstEverEntry } from '../keyspace/types/stream.js';
+import { StreamGroups, type StreamNack } from '../keyspace/types/stream-groups.js';
 import { ListpackBuilder, parseListpack } from './listpack.js';
 import { RDB_64BITLEN, RDB_TYPE, RdbFormatError } from './rdb-constants.js';
 import type { RdbReader } from './rdb-reader.js';
@@ -18,12 +20,6 @@ const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 const MASTER_ID_BYTES = 16;
 
-/** Thrown for a stream with consumer groups: loading it without them would lose data silently. */
-export class StreamGroupsUnsupportedError extends RdbFormatError {
-  constructor() {
-    super('stream consumer groups are not supported yet (the payload holds some)');
-  }
-}
 
 export function writeStream(w: RdbWriter, s: StreamValue): void {
   w.writeLength(s.nodeCount);
@@ -40,7 +36,82 @@ export function writeStream(w: RdbWriter, s: StreamValue): void {
   writeId(w, s.firstId());
   writeId(w, s.maxDeletedId);
   writeU64(w, s.entriesAdded);
-  w.writeLength(0); // consumer groups
+  writeGroups(w, s);
+}
+
+/** The consumer groups, in name order (rdbSaveObject's stream part, type 19). */
+function writeGroups(w: RdbWriter, s: StreamValue): void {
+  const groups = s.groups === null ? [] : s.groups.sorted();
+  w.writeLength(groups.length);
+  for (const g of groups) {
+    w.writeString(g.name);
+    writeU64(w, g.lastId.ms);
+    writeU64(w, g.lastId.seq);
+    writeU64(w, BigInt.asUintN(64, g.entriesRead)); // -1 (unknown) is saved as 2^64-1, like rdbSaveLen of it
+    w.writeLength(g.pel.size);
+    for (const n of g.pel.values()) {
+      w.writeBytes(rawId(n.id));
+      w.writeMillisecondTime(n.deliveryTime);
+      writeU64(w, BigInt(n.deliveryCount));
+    }
+    const consumers = g.consumers();
+    w.writeLength(consumers.length);
+    for (const c of consumers) {
+      w.writeString(c.name);
+      w.writeMillisecondTime(c.seenTime);
+      w.writeLength(c.pel.size);
+      for (const n of c.pel.values()) w.writeBytes(rawId(n.id));
+    }
+  }
+}
+
+function rawId(id: StreamId): Buffer {
+  const b = Buffer.allocUnsafe(MASTER_ID_BYTES);
+  b.writeBigUInt64BE(id.ms, 0);
+  b.writeBigUInt64BE(id.seq, 8);
+  return b;
+}
+
+function readRawId(r: RdbReader): StreamId {
+  const b = r.readBytes(MASTER_ID_BYTES);
+  return { ms: b.readBigUInt64BE(0), seq: b.readBigUInt64BE(8) };
+}
+
+/** Reads the groups part (rdbLoadObject): type 15 has no entries-read, type 21 adds consumers' active time. */
+function readGroups(r: RdbReader, s: StreamValue, type: number): void {
+  const count = r.readCount();
+  if (count === 0) return;
+  const groups = new StreamGroups();
+  for (let i = 0; i < count; i++) {
+    const name = r.readString();
+    const lastId = { ms: readU64(r), seq: readU64(r) };
+    const entriesRead = type === RDB_TYPE.STREAM_LISTPACKS ? estimateDistanceFromFirstEverEntry(s, lastId) : BigInt.asIntN(64, readU64(r));
+    const g = groups.create(name, lastId, entriesRead);
+    if (g === undefined) throw new RdbFormatError(`duplicated consumer group name ${name}`);
+    const pelSize = r.readCount();
+    for (let j = 0; j < pelSize; j++) {
+      const id = readRawId(r);
+      const nack: StreamNack = { id, deliveryTime: r.readMillisecondTime(), deliveryCount: Number(readU64(r)), consumer: null };
+      if (!g.pel.insert(nack)) throw new RdbFormatError('duplicated global PEL entry loading stream consumer group');
+    }
+    const consumers = r.readCount();
+    for (let j = 0; j < consumers; j++) {
+      const cname = r.readString();
+      const seen = r.readMillisecondTime();
+      if (type === RDB_TYPE.STREAM_LISTPACKS_3) r.readMillisecondTime(); // active time (7.2): not kept
+      const c = g.createConsumer(cname, seen);
+      if (c === undefined) throw new RdbFormatError('duplicate stream consumer detected');
+      const n = r.readCount();
+      for (let k = 0; k < n; k++) {
+        const nack = g.pel.get(readRawId(r));
+        if (nack === undefined) throw new RdbFormatError('consumer entry not found in group global PEL');
+        if (nack.consumer !== null || !c.pel.insert(nack)) throw new RdbFormatError('duplicated consumer PEL entry loading a stream consumer group');
+        nack.consumer = c;
+      }
+    }
+    for (const nack of g.pel.values()) if (nack.consumer === null) throw new RdbFormatError('stream CG PEL entry without consumer');
+  }
+  s.groups = groups;
 }
 
 /** The node's listpack; master fields are the first entry's, as Redis fixes them at node creation. */
@@ -135,7 +206,7 @@ export function readStream(r: RdbReader, type: number): StreamValue {
     s.maxDeletedId = readId(r);
     s.entriesAdded = readU64(r);
   }
-  if (r.readLength() !== 0) throw new StreamGroupsUnsupportedError();
+  readGroups(r, s, type);
   return s;
 }
 

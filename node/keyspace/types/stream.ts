@@ -5,6 +5,8 @@
 // the node's fullness, as in Redis); a node whose live entries all go is removed.
 // Not modelled: the stream-node-max-bytes (4096) cut, which only matters for big entries.
 
+import { INVALID_ENTRIES_READ, type StreamGroup, StreamGroups } from './stream-groups.js';
+
 export const U64_MAX = (1n << 64n) - 1n;
 
 /** stream-node-max-entries' default. */
@@ -70,6 +72,8 @@ export class StreamValue {
   lastId: StreamId = { ms: 0n, seq: 0n };
   entriesAdded = 0n;
   maxDeletedId: StreamId = { ms: 0n, seq: 0n };
+  /** Consumer groups; null until the first XGROUP CREATE (most streams have none). */
+  groups: StreamGroups | null = null;
 
   encoding(): string {
     return 'stream';
@@ -144,6 +148,33 @@ export class StreamValue {
       }
     }
     return out;
+  }
+
+  /** True when a live entry has this id (streamEntryExists). */
+  has(id: StreamId): boolean {
+    const node = this.nodes[this.nodeFrom(id)];
+    if (node === undefined) return false;
+    const e = node.entries[lowerBound(node.entries, id)];
+    return e !== undefined && !e.deleted && compareIds(e, id) === 0;
+  }
+
+  /** The live entry with this id, or undefined. */
+  entry(id: StreamId): StreamEntry | undefined {
+    const node = this.nodes[this.nodeFrom(id)];
+    if (node === undefined) return undefined;
+    const e = node.entries[lowerBound(node.entries, id)];
+    return e !== undefined && !e.deleted && compareIds(e, id) === 0 ? e : undefined;
+  }
+
+  /** The last live entry's id, or 0-0 when empty (streamLastValidID). */
+  lastValidId(): StreamId {
+    const e = this.revRange({ ms: 0n, seq: 0n }, { ms: U64_MAX, seq: U64_MAX }, 1)[0];
+    return e === undefined ? { ms: 0n, seq: 0n } : { ms: e.ms, seq: e.seq };
+  }
+
+  /** The master ids of the nodes (the rax keys), oldest first. */
+  nodeKeys(): StreamId[] {
+    return this.nodes.map((n) => ({ ms: n.entries[0]!.ms, seq: n.entries[0]!.seq }));
   }
 
   /** Deletes one live entry by id; false when absent. */
@@ -224,6 +255,7 @@ export class StreamValue {
     copy.lastId = this.lastId;
     copy.entriesAdded = this.entriesAdded;
     copy.maxDeletedId = this.maxDeletedId;
+    copy.groups = this.groups === null ? null : this.groups.clone();
     return copy;
   }
 }
@@ -252,11 +284,103 @@ function upperBound(entries: StreamEntry[], id: StreamId): number {
 
 /**
  * The commands that rebuild a stream (rewriteStreamObject): an XADD per live entry (an empty
- * stream is made by an XADD trimmed to nothing), then XSETID for the top id and counters.
+ * stream is made by an XADD 0-1 trimmed to nothing, as Redis does: its top may be 0-0), then
+ * XSETID for the top id and counters, then per group an XGROUP CREATE, an XCLAIM … FORCE per
+ * pending entry and an XGROUP CREATECONSUMER per consumer without any.
  */
 export function streamRewriteCommands(key: string, v: StreamValue, emit: (argv: string[]) => void): void {
   const last = idString(v.lastId);
-  if (v.length === 0) emit(['XADD', key, 'MAXLEN', '0', last, 'x', 'y']);
+  if (v.length === 0) emit(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
   else for (const e of v.range({ ms: 0n, seq: 0n }, { ms: U64_MAX, seq: U64_MAX }, 0)) emit(['XADD', key, idString(e), ...e.fields]);
   emit(['XSETID', key, last, 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', idString(v.maxDeletedId)]);
+  if (v.groups === null) return;
+  for (const g of v.groups.sorted()) {
+    emit(['XGROUP', 'CREATE', key, g.name, idString(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
+    for (const c of g.consumers()) {
+      if (c.pel.size === 0) {
+        emit(['XGROUP', 'CREATECONSUMER', key, g.name, c.name]);
+        continue;
+      }
+      for (const n of c.pel.values()) {
+        emit(['XCLAIM', key, g.name, c.name, '0', idString(n.id), 'TIME', String(n.deliveryTime), 'RETRYCOUNT', String(n.deliveryCount), 'JUSTID', 'FORCE']);
+      }
+    }
+  }
+}
+
+// ---- Group read counters and lag (t_stream.c: streamRangeHasTombstones and friends) ----
+
+/** True when [start, end] (end: the stream's end when null) may hold a deleted entry. */
+export function rangeHasTombstones(s: StreamValue, start: StreamId | null, end: StreamId | null): boolean {
+  const maxDel = s.maxDeletedId;
+  if (s.length === 0 || (maxDel.ms === 0n && maxDel.seq === 0n)) return false;
+  if (compareIds(s.firstId(), maxDel) > 0) return false;
+  const from = start ?? { ms: 0n, seq: 0n };
+  const to = end ?? { ms: U64_MAX, seq: U64_MAX };
+  return compareIds(from, maxDel) <= 0 && compareIds(maxDel, to) <= 0;
+}
+
+/** The id's logical read counter when it can be known, else INVALID_ENTRIES_READ. */
+export function estimateDistanceFromFirstEverEntry(s: StreamValue, id: StreamId): bigint {
+  if (s.entriesAdded === 0n) return 0n;
+  const cmpLast = compareIds(id, s.lastId);
+  if (s.length === 0 && cmpLast < 1) return s.entriesAdded;
+  if (cmpLast === 0) return s.entriesAdded;
+  if (cmpLast > 0) return INVALID_ENTRIES_READ;
+  const first = s.firstId();
+  const maxDel = s.maxDeletedId;
+  if ((maxDel.ms === 0n && maxDel.seq === 0n) || compareIds(maxDel, first) < 0) {
+    const cmpFirst = compareIds(id, first);
+    if (cmpFirst < 0) return s.entriesAdded - BigInt(s.length);
+    if (cmpFirst === 0) return s.entriesAdded - BigInt(s.length) + 1n;
+  }
+  return INVALID_ENTRIES_READ;
+}
+
+/** A group's lag (entries not yet delivered), or null when it cannot be known. */
+export function groupLag(s: StreamValue, g: StreamGroup): bigint | null {
+  if (s.entriesAdded === 0n) return 0n;
+  if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, g.lastId, null)) return s.entriesAdded - g.entriesRead;
+  const read = estimateDistanceFromFirstEverEntry(s, g.lastId);
+  return read === INVALID_ENTRIES_READ ? null : s.entriesAdded - read;
+}
+
+/** Advances the group's read counter for a delivery of `id` (above its last id), as streamReplyWithRange. */
+export function noteGroupRead(s: StreamValue, g: StreamGroup, id: StreamId): void {
+  if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, id, null)) g.entriesRead++;
+  else if (s.entriesAdded !== 0n) g.entriesRead = estimateDistanceFromFirstEverEntry(s, id);
+  g.lastId = { ms: id.ms, seq: id.seq };
+}
+
+/**
+ * How many nodes Redis's rax holds for the stream's node keys (XINFO radix-tree-nodes): a
+ * compressed radix tree of 16-byte big-endian ids, one node per shared run, branch point and
+ * leaf, an empty tree being its root alone. O(keys × 16).
+ */
+export function radixTreeNodes(s: StreamValue): number {
+  const keys = s.nodeKeys().map((id) => {
+    const b = Buffer.allocUnsafe(16);
+    b.writeBigUInt64BE(id.ms, 0);
+    b.writeBigUInt64BE(id.seq, 8);
+    return b;
+  });
+  if (keys.length === 0) return 1;
+  return countRaxNodes(keys, 0, keys.length, 0);
+}
+
+function countRaxNodes(keys: Buffer[], lo: number, hi: number, depth: number): number {
+  if (depth === 16) return 1;
+  const a = keys[lo]!;
+  const b = keys[hi - 1]!;
+  let p = depth;
+  while (p < 16 && a[p] === b[p]) p++;
+  if (p > depth) return 1 + countRaxNodes(keys, lo, hi, p);
+  let n = 1;
+  for (let i = lo; i < hi; ) {
+    let j = i + 1;
+    while (j < hi && keys[j]![depth] === keys[i]![depth]) j++;
+    n += countRaxNodes(keys, i, j, depth + 1);
+    i = j;
+  }
+  return n;
 }

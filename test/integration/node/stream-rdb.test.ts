@@ -1,13 +1,12 @@
 // Streams in Redis 7.0's RDB layout (STREAM_LISTPACKS_2): DUMP payloads and RDB files written by
 // our node load in redis-server and the other way round; a replica full-syncs a stream; the mover
-// carries one with its slot. `ref` is a redis-server fed the same commands, so its DUMP bytes and
+// carries one with its slot; consumer groups travel in all of them. `ref` is a redis-server fed the same commands, so its DUMP bytes and
 // XINFO STREAM are what ours must reproduce.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
-import { parseRdb } from '../../../node/persistence/rdb-file.js';
 import { slotOf } from '../../../common/slots.js';
 import { plain } from '../../helpers/differential.js';
 import { migrateAll } from '../../helpers/mover.js';
@@ -125,19 +124,33 @@ describe('stream RDB and DUMP/RESTORE interoperate with redis-server', () => {
     await Promise.all([ours.call('DEL', 'large'), ref.call('DEL', 'large')]);
   });
 
-  it('a payload with consumer groups is refused with a clear error, not loaded without them', async () => {
-    await ref.call('XADD', 'grouped', '1-1', 'f', 'v');
-    await ref.call('XGROUP', 'CREATE', 'grouped', 'g', '0');
-    const grouped = payload(await ref.call('DUMP', 'grouped'));
-    expect(plain(await ours.call('RESTORE', 'grouped', '0', grouped))).toEqual({
-      error: expect.stringContaining('consumer groups are not supported'),
-    });
-    expect(await ours.call('EXISTS', 'grouped')).toBe(0);
-    // An RDB file with it is refused by the loader the same way.
+  it('consumer groups: DUMP/RESTORE both ways, and each side loads the other\'s SAVE, groups intact', async () => {
+    const build = [
+      ['XADD', 'grouped', '1-1', 'f', 'v'], ['XADD', 'grouped', '2-1', 'f', 'w'], ['XADD', 'grouped', '3-1', 'f', 'x'],
+      ['XGROUP', 'CREATE', 'grouped', 'g', '0'], ['XGROUP', 'CREATE', 'grouped', 'unread', '$', 'ENTRIESREAD', '3'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 'grouped', '>'], ['XGROUP', 'CREATECONSUMER', 'grouped', 'g', 'bob'],
+      ['XDEL', 'grouped', '3-1'], ['XGROUP', 'SETID', 'grouped', 'g', '3-1'],
+    ];
+    for (const cmd of build) await Promise.all([ours.call(...cmd), ref.call(...cmd)]);
+    const full = async (c: RawClient, key: string) => plain(await c.call('XINFO', 'STREAM', key, 'FULL'));
+    const theirs = payload(await ref.call('DUMP', 'grouped'));
+    expect(plain(await ours.call('RESTORE', 'grouped-ref', '0', theirs))).toBe('+OK');
+    expect(await full(ours, 'grouped-ref')).toEqual(await full(ref, 'grouped'));
+    expect(await ours.call('DUMP', 'grouped-ref')).toEqual(theirs);
+    expect(plain(await ref.call('RESTORE', 'grouped-ours', '0', payload(await ours.call('DUMP', 'grouped'))))).toBe('+OK');
+    expect(await full(ref, 'grouped-ours')).toEqual(await full(ours, 'grouped'));
+    // RDB files: ours loads redis-server's, redis-server loads ours.
     expect(plain(await ref.call('SAVE'))).toBe('+OK');
-    const file = readFileSync(join(refServer.dir, 'dump.rdb'));
-    expect(() => parseRdb(file, { databases: 16, verifyChecksum: true }, () => {})).toThrow(/consumer groups are not supported/);
-    await ref.call('DEL', 'grouped');
+    const d1 = tempDir();
+    copyFileSync(join(refServer.dir, 'dump.rdb'), join(d1, 'dump.rdb'));
+    const ourLoad = await client(await track(startNode([], { dir: d1 })));
+    expect(await full(ourLoad, 'grouped')).toEqual(await full(ref, 'grouped'));
+    expect(plain(await ours.call('SAVE'))).toBe('+OK');
+    const d2 = tempDir();
+    copyFileSync(join(node.dir, 'dump.rdb'), join(d2, 'dump.rdb'));
+    const refLoad = await client(await track(startRedis([], { dir: d2 })));
+    expect(await full(refLoad, 'grouped')).toEqual(await full(ours, 'grouped'));
+    await Promise.all([ours.call('DEL', 'grouped', 'grouped-ref'), ref.call('DEL', 'grouped', 'grouped-ours')]);
   });
 
   it('RDB files: redis-server loads our SAVE, our node loads redis-server\'s SAVE', async () => {

@@ -1,12 +1,13 @@
 // The stream RDB codec on its own: round trips keep entries, tombstones, node layout and counters;
-// the old STREAM_LISTPACKS (15) body loads; groups and malformed bodies are refused.
+// the old STREAM_LISTPACKS (15) body loads; consumer groups round-trip; malformed bodies are refused.
 import { describe, expect, it } from 'vitest';
+import { StreamGroups } from '../../../node/keyspace/types/stream-groups.js';
 import { StreamValue, U64_MAX } from '../../../node/keyspace/types/stream.js';
 import { parseDumpPayload } from '../../../node/persistence/dump.js';
 import { crc64Update, writeCrc64LE } from '../../../node/persistence/crc64.js';
 import { RDB_TYPE, RdbFormatError } from '../../../node/persistence/rdb-constants.js';
 import { RdbReader } from '../../../node/persistence/rdb-reader.js';
-import { readStream, StreamGroupsUnsupportedError, writeStream } from '../../../node/persistence/rdb-stream.js';
+import { readStream, writeStream } from '../../../node/persistence/rdb-stream.js';
 import { RdbWriter } from '../../../node/persistence/rdb-writer.js';
 
 const ALL = [{ ms: 0n, seq: 0n }, { ms: U64_MAX, seq: U64_MAX }] as const;
@@ -68,15 +69,30 @@ describe('stream RDB codec', () => {
     expect(picture(back)).toEqual(picture(s));
   });
 
-  it('refuses consumer groups with a clear error, in RESTORE too', () => {
+  it('round-trips consumer groups (PEL, consumers, unknown entries-read); a truncated group part is bad format', () => {
     const s = new StreamValue();
-    s.append({ ms: 1n, seq: 1n }, ['f', 'v']);
-    const withGroups = body(s);
-    withGroups[withGroups.length - 1] = 1;
-    expect(() => read(withGroups)).toThrow(StreamGroupsUnsupportedError);
-    const payload = Buffer.concat([Buffer.from([RDB_TYPE.STREAM_LISTPACKS_2]), withGroups, Buffer.from([10, 0]), Buffer.alloc(8)]);
+    for (let i = 1; i <= 4; i++) s.append({ ms: BigInt(i), seq: 0n }, ['f', String(i)]);
+    s.groups = new StreamGroups();
+    const g = s.groups.create('grp', { ms: 3n, seq: 0n }, 3n)!;
+    s.groups.create('other', { ms: 0n, seq: 0n }, -1n);
+    const c = g.createConsumer('c1', 1700000000000)!;
+    g.createConsumer('idle', 1700000000001);
+    for (const ms of [1n, 3n]) {
+      const nack = { id: { ms, seq: 0n }, deliveryTime: 1700000000002, deliveryCount: 2, consumer: c };
+      g.pel.insert(nack);
+      c.pel.insert(nack);
+    }
+    const back = read(body(s));
+    const view = (v: StreamValue) => v.groups!.sorted().map((x) => ({
+      name: x.name, last: x.lastId, read: x.entriesRead,
+      pel: x.pel.values().map((n) => [n.id, n.deliveryTime, n.deliveryCount, n.consumer?.name]),
+      consumers: x.consumers().map((k) => [k.name, k.seenTime, k.pel.size]),
+    }));
+    expect(view(back)).toEqual(view(s));
+    expect(() => read(body(s).subarray(0, body(s).length - 3))).toThrow();
+    const payload = Buffer.concat([Buffer.from([RDB_TYPE.STREAM_LISTPACKS_2]), body(s).subarray(0, body(s).length - 3), Buffer.from([10, 0]), Buffer.alloc(8)]);
     writeCrc64LE(crc64Update({ lo: 0, hi: 0 }, payload, 0, payload.length - 8), payload, payload.length - 8);
-    expect(parseDumpPayload(payload)).toEqual({ ok: false, error: expect.stringContaining('consumer groups are not supported') });
+    expect(parseDumpPayload(payload)).toEqual({ ok: false, error: expect.stringContaining('Bad data format') });
   });
 
   it('refuses malformed bodies', () => {
