@@ -55,6 +55,14 @@ class EtcdEphemeralKey implements EphemeralKey {
   }
 }
 
+/** How to reach etcd: endpoints, and optionally a user and TLS (see common/store/open-store.ts). */
+export interface EtcdConnection {
+  hosts: string[];
+  auth?: { username: string; password: string };
+  /** TLS: the CA to verify the server with (default: the system's), and a client cert + key. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+}
+
 export class EtcdStore implements CoordStore {
   private readonly client: Etcd3;
   private readonly watches = new Set<WatchStream>();
@@ -62,10 +70,14 @@ export class EtcdStore implements CoordStore {
   private readonly leases = new Set<Lease>();
   private closed = false;
 
-  /** @param hosts e.g. ['http://127.0.0.1:2379'] */
-  constructor(hosts: string[]) {
+  /** @param conn endpoints (e.g. ['http://127.0.0.1:2379']), with optional password auth and TLS files */
+  constructor(conn: EtcdConnection | string[]) {
+    const { hosts, auth, tls } = Array.isArray(conn) ? { hosts: conn } as EtcdConnection : conn;
     this.client = new Etcd3({
       hosts,
+      ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
+      // grpc-js: without a CA file the system's roots verify the server.
+      ...(tls ? { credentials: { rootCertificate: tls.ca ?? (null as unknown as Buffer), privateKey: tls.key, certChain: tls.cert } } : {}),
       // The default watch backoff can wait ~8 s after etcd is back; reconnect within a second instead.
       faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }).next() },
     });
