@@ -73,6 +73,10 @@ export function aclCategories(spec: CommandSpec): Category[] {
 // all-nodes policies of admin commands), in Redis's order.
 const EXPLICIT_TIPS: Record<string, string[]> = {
   'xadd': ['nondeterministic_output'],
+  'xautoclaim': ['nondeterministic_output'],
+  'xclaim': ['nondeterministic_output'],
+  'xinfo|consumers': ['nondeterministic_output'],
+  'xpending': ['nondeterministic_output'],
   'xtrim': ['nondeterministic_output'],
   'client|info': ['nondeterministic_output'],
   'client|list': ['nondeterministic_output'],
