@@ -82,6 +82,9 @@ export class ProxyWorkers {
   /** Forks every worker and waits until all serve (a worker that cannot start fails it); then registers. */
   async start(): Promise<void> {
     // args: none, so nothing of the primary's command line (secrets included) reaches a worker's.
+    // Round-robin: the primary accepts and hands each connection to the next worker (NODE_CLUSTER_SCHED_POLICY must not
+    // turn it into the kernel's spreading of one shared socket, which piles connections onto few workers).
+    cluster.schedulingPolicy = cluster.SCHED_RR;
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
     const started = new Promise<void>((resolve, reject) => (this.startup = { resolve, reject }));
     for (const slot of this.slots) this.fork(slot);
