@@ -31,7 +31,10 @@ export interface ProfileRow {
 }
 
 export interface ProfileTop {
+  /** Time charged to samples (gaps excluded). */
   totalMs: number;
+  /** Sampling gaps left out: the process was frozen (the bench SIGSTOPs idle targets) or not scheduled. */
+  gapMs: number;
   idleMs: number;
   busyMs: number;
   gcMs: number;
@@ -47,16 +50,33 @@ function location(frame: ProfileNode['callFrame']): string {
   return `${path}:${frame.lineNumber + 1}`;
 }
 
-/** Self time per function (summed over its profile nodes), top `n` by self time. Pure. */
+/** A gap longer than this many median sampling intervals is not charged to the sample before it. */
+const GAP_FACTOR = 10;
+
+function medianDelta(deltas: readonly number[]): number {
+  const positive = deltas.filter((d) => d > 0).sort((a, b) => a - b);
+  return positive.length === 0 ? 0 : positive[positive.length >> 1];
+}
+
+/**
+ * Self time per function (summed over its profile nodes), top `n` by self time. Pure. A sample
+ * lasts until the next one (as DevTools charges it), but at most GAP_FACTOR median intervals: the
+ * sampler runs all the time, idle included, so a longer gap means the process was stopped (the
+ * bench freezes targets that are not being measured) and would otherwise be charged to whatever
+ * ran last before the freeze.
+ */
 export function profileTop(profile: CpuProfile, n = 25): ProfileTop {
   const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMicros = new Map<number, number>();
-  // A sample lasts until the next one: DevTools charges sample i with timeDeltas[i + 1].
+  const cap = GAP_FACTOR * medianDelta(profile.timeDeltas);
+  let gapMicros = 0;
   let lastTimestamp = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     lastTimestamp += profile.timeDeltas[i] ?? 0;
-    const duration = i + 1 < profile.samples.length ? profile.timeDeltas[i + 1] : Math.max(0, profile.endTime - lastTimestamp);
-    selfMicros.set(profile.samples[i], (selfMicros.get(profile.samples[i]) ?? 0) + Math.max(0, duration));
+    const raw = Math.max(0, i + 1 < profile.samples.length ? profile.timeDeltas[i + 1] : profile.endTime - lastTimestamp);
+    const duration = cap > 0 ? Math.min(raw, cap) : raw;
+    gapMicros += raw - duration;
+    selfMicros.set(profile.samples[i], (selfMicros.get(profile.samples[i]) ?? 0) + duration);
   }
   const byFunction = new Map<string, { functionName: string; location: string; micros: number }>();
   let totalMicros = 0;
@@ -81,14 +101,14 @@ export function profileTop(profile: CpuProfile, n = 25): ProfileTop {
     .slice(0, n)
     .map((e) => ({ functionName: e.functionName, location: e.location, selfMs: e.micros / 1000, busyShare: busyMicros === 0 ? 0 : e.micros / busyMicros }));
   return {
-    totalMs: totalMicros / 1000, idleMs: idleMicros / 1000, busyMs: busyMicros / 1000, gcMs: gcMicros / 1000,
+    totalMs: totalMicros / 1000, gapMs: gapMicros / 1000, idleMs: idleMicros / 1000, busyMs: busyMicros / 1000, gcMs: gcMicros / 1000,
     gcShare: busyMicros === 0 ? 0 : gcMicros / busyMicros, rows,
   };
 }
 
 export function renderProfileTop(top: ProfileTop, title: string): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-  const head = `${title}: ${top.totalMs.toFixed(0)} ms sampled, ${top.busyMs.toFixed(0)} ms busy (idle ${top.idleMs.toFixed(0)} ms), ` +
+  const head = `${title}: ${top.totalMs.toFixed(0)} ms sampled (${top.gapMs.toFixed(0)} ms of gaps left out), ${top.busyMs.toFixed(0)} ms busy (idle ${top.idleMs.toFixed(0)} ms), ` +
     `garbage collector ${top.gcMs.toFixed(0)} ms = ${pct(top.gcShare)} of busy`;
   const rows = [['self ms', '% of busy', 'function', 'where'], ...top.rows.map((r) => [r.selfMs.toFixed(1), pct(r.busyShare), r.functionName, r.location])];
   return `${head}\n${consoleTable(rows)}\n`;

@@ -35,6 +35,15 @@ describe('profileTop', () => {
     expect(profileTop(profile, 1).rows).toHaveLength(1);
   });
 
+  it('leaves out a gap (a frozen process) instead of charging it to the sample before it', () => {
+    const frozen = { ...profile, samples: [...profile.samples, 4, 4], timeDeltas: [...profile.timeDeltas, 10, 50_000], endTime: 50_130 };
+    const top = profileTop(frozen, 25);
+    // Median delta 20 µs → a sample lasts at most 200 µs: the 50 ms gap after the 7th sample ('handle') is cut to 200 µs.
+    expect(top.gapMs).toBeCloseTo(49.8);
+    expect(top.rows[0]).toMatchObject({ functionName: 'handle' });
+    expect(top.rows[0].selfMs).toBeCloseTo(0.07 + 0.2 + 0.02);
+  });
+
   it('reads the pid from Node’s profile file name', () => {
     expect(profilePid('/tmp/p/CPU.20261202.042201.12345.0.001.cpuprofile')).toBe(12345);
     expect(profilePid('other.cpuprofile')).toBeNull();
