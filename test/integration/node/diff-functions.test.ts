@@ -92,6 +92,10 @@ describe('functions match redis-server', () => {
     );
   });
 
+  it('a library whose top level runs past 500 ms fails to load', async () => {
+    await p.same(['FUNCTION', 'LOAD', lib('slow', "redis.register_function('s', function() end)\nlocal i = 0\nwhile true do i = i + 1 end")], ['FUNCTION', 'LIST']);
+  });
+
   it('FUNCTION DUMP bytes equal redis-server\'s; each side restores the other\'s payload', async () => {
     // One library per payload: Redis orders several by its dict's hash, we by load order.
     const long = lib('dumped', `redis.register_function('dumped_fn', function(keys, args) return '${'long body '.repeat(20)}' end)`);
