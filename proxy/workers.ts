@@ -20,6 +20,8 @@ const RESTART_MAX_MS = 10_000;
 const STABLE_MS = 10_000;
 /** How long a worker may take to answer the admin API (a stopped or busy worker is left out). */
 export const ASK_TIMEOUT_MS = 1000;
+/** A worker not heard of for this long (stopped, hung) is neither asked nor sent the peers' counters (its IPC queue would only grow). */
+const SILENT_MS = 3 * BEAT_MS;
 /** How long the stopping primary waits for the store to drop its registration (the lease lapses anyway). */
 const STORE_LEAVE_MS = 2000;
 /** After the shutdown grace, how long workers get to exit before they are killed. */
@@ -33,8 +35,9 @@ export interface WorkerSlot {
   ready: boolean;
   /** Last table revision it reported (null: none yet). */
   revision: string | null;
-  /** Its last heartbeat's counters. */
+  /** Its last heartbeat's counters, and when any message of it arrived last. */
   beat: Totals | null;
+  heardAt: number;
   forkedAt: number;
   /** Times this slot's worker was replaced. */
   restarts: number;
@@ -75,7 +78,7 @@ export class ProxyWorkers {
     };
     this.registration = new ProxyRegistration(store, config.product, info, log);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
-      index, worker: null, pid: 0, ready: false, revision: null, beat: null, forkedAt: 0, restarts: 0, youngDeaths: 0, restartTimer: null,
+      index, worker: null, pid: 0, ready: false, revision: null, beat: null, heardAt: 0, forkedAt: 0, restarts: 0, youngDeaths: 0, restartTimer: null,
     }));
   }
 
@@ -114,6 +117,7 @@ export class ProxyWorkers {
 
   private onMessage(slot: WorkerSlot, w: Worker, m: FromWorker): void {
     if (slot.worker !== w) return;
+    slot.heardAt = Date.now();
     switch (m.t) {
       case 'hello': {
         const config = { ...this.config, maxclients: Math.ceil(this.config.maxclients / this.slots.length) };
@@ -192,7 +196,7 @@ export class ProxyWorkers {
   /** Every second: each worker learns the others' counters (for INFO), dead workers' included. */
   private sendPeers(): void {
     for (const s of this.slots) {
-      if (s.worker === null || !s.ready) continue;
+      if (s.worker === null || !this.responsive(s)) continue;
       const totals = emptyTotals();
       addTotals(totals, this.retired);
       for (const o of this.slots) if (o !== s && o.beat !== null) addTotals(totals, o.beat);
@@ -200,9 +204,14 @@ export class ProxyWorkers {
     }
   }
 
-  /** Asks every serving worker; each answer or null after ASK_TIMEOUT_MS. */
+  /** Serving and heard of lately. */
+  private responsive(s: WorkerSlot): boolean {
+    return s.worker !== null && s.ready && Date.now() - s.heardAt < SILENT_MS;
+  }
+
+  /** Asks every responsive worker; each answer or null after ASK_TIMEOUT_MS. */
   ask(what: AskWhat): Promise<Answer[]> {
-    return Promise.all(this.slots.filter((s) => s.worker !== null && s.ready).map((slot) => this.askOne(slot, what)));
+    return Promise.all(this.slots.filter((s) => this.responsive(s)).map((slot) => this.askOne(slot, what)));
   }
 
   private askOne(slot: WorkerSlot, what: AskWhat): Promise<Answer> {
@@ -222,7 +231,7 @@ export class ProxyWorkers {
   /** The first serving worker's answer (tried in order, each bounded). */
   async askAny(what: AskWhat): Promise<WorkerAnswer | null> {
     for (const slot of this.slots) {
-      if (slot.worker === null || !slot.ready) continue;
+      if (!this.responsive(slot)) continue;
       const a = await this.askOne(slot, what);
       if (a.body !== null) return a.body;
     }
