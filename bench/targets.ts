@@ -89,6 +89,8 @@ async function startSingleProcess(
   const proc: ManagedProcess = spawnManaged(file, args, { cpu: opts.cpu, cwd: repoRoot(), onStdoutLine: gc?.onLine });
   try {
     await waitForPong(port, READY_DEADLINE_MS, () => proc.hasExited());
+    // The probe prints its first mark before the script runs: no mark by now means it did not load.
+    if (gc !== undefined && gc.probed([proc.pid]).length === 0) throw new Error('the heap probe (dist/bench/heap-probe.js) did not announce itself');
   } catch (err) {
     await proc.stop();
     throw new Error(`${proc.command} did not start: ${(err as Error).message}\n${proc.outputTail()}`);

@@ -77,6 +77,15 @@ async function waitForWorkers(pid: number, workers: number, deadlineMs: number):
   }
 }
 
+/** Waits (bounded) until every process's heap probe has announced itself: only then may it get SIGUSR2. */
+async function waitForProbes(gc: GcMonitor, pids: readonly number[], deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (gc.probed(pids).length < pids.length) {
+    if (Date.now() >= deadline) throw new Error(`heap probe loaded in ${gc.probed(pids).length} of ${pids.length} proxy processes after ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * Starts our proxy for `product` (whose slot table must already be in the store) and waits until
  * it routes. `backendPids` are passed through for CPU accounting. With `workers` > 1 the target's
@@ -96,6 +105,7 @@ export async function startTesseraProxy(
     await waitForPong(port, READY_DEADLINE_MS, () => proc.hasExited());
     await waitUntilRouting(port, READY_DEADLINE_MS);
     if (opts.workers !== undefined && opts.workers > 1) pids = [proc.pid, ...await waitForWorkers(proc.pid, opts.workers, READY_DEADLINE_MS)];
+    if (gc !== undefined) await waitForProbes(gc, pids, READY_DEADLINE_MS);
   } catch (err) {
     await proc.stop();
     throw new Error(`tessera proxy did not start: ${(err as Error).message}\n${proc.outputTail()}`);
