@@ -3,6 +3,7 @@
 // counters through every proxy, counting the acknowledged ones). Both paced to a fixed rate, so
 // the load is the same before and during the move and only the move differs.
 import { slotOf } from '../common/slots.js';
+import type { ProbeRequest } from './migration-attribution.js';
 import { keyName, valueOf, type Dataset } from './migration-data.js';
 import { RespClient } from './resp-client.js';
 import { ReplyError } from './resp-reply.js';
@@ -72,11 +73,15 @@ export interface SlowRequest {
   slot: number;
 }
 const MAX_SLOW = 200;
+/** Requests of the "during" phase kept for the attribution (10 min at 1000/s). */
+const MAX_DURING_KEPT = 600_000;
 
 export class Probe {
   readonly errors = new ErrorLog();
   /** The first MAX_SLOW requests over 50 ms (the JSON report: to line them up with the move's steps). */
   readonly slow: SlowRequest[] = [];
+  /** Every request of the "during" phase: when sent (performance.now()), how long, its slot (migration-attribution.ts). */
+  readonly during: ProbeRequest[] = [];
   private phaseStarted = 0;
   private readonly latencies: Record<Phase, number[]> = { idle: [], during: [] };
   private phase: Phase | null = null;
@@ -121,6 +126,7 @@ export class Probe {
         const reply = await client.send(args);
         const ms = performance.now() - started;
         if (phase !== null && this.latencies[phase].length < MAX_SAMPLES) this.latencies[phase].push(ms);
+        if (phase === 'during' && this.during.length < MAX_DURING_KEPT) this.during.push({ startedAt: started, ms, slot: slotOf(args[1]) });
         if (phase !== null && ms > 50 && this.slow.length < MAX_SLOW) {
           this.slow.push({ phase, atMs: Math.round(started - this.phaseStarted), ms: Math.round(ms), command: args[0], slot: slotOf(args[1]) });
         }

@@ -106,6 +106,20 @@ function cpuRows(r: MigrationResult): string[][] {
   return [['process', 'CPU s during the move', 'CPU % of the move'], ...r.cpu.map((p) => [p.name, p.seconds.toFixed(2), `${p.percent.toFixed(0)}%`])];
 }
 
+/** Where the probe's requests over 3 × idle p99 waited (migration-attribution.ts). */
+function attributionText(r: MigrationResult): string {
+  const a = r.attribution;
+  const head = `Probe requests during the move over ${ms(a.thresholdMs)} ms (3 × idle p99): ${a.over} of ${a.requests} ` +
+    `(${((100 * a.over) / Math.max(1, a.requests)).toFixed(2)}%; p99 passes while this is under 1%).`;
+  const l = a.locks;
+  const locks = l === null ? '' : `\nSource mover: ${l.batches} small-key batches, each holding its keys locked p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms ` +
+    `(1 ms buckets); ${(100 * l.lockedShare).toFixed(2)}% of the moved keys were locked at a random moment of the move (a request on one waits for its batch).`;
+  const causes = [['slow requests by what dominated them', 'requests', 'ms'], ...a.causes.map((c) => [c.cause, String(c.requests), String(c.ms)])];
+  const procs = [['process (main thread)', 'ran, share of the slow requests\' time', 'waited for a CPU, share', 'ran, share over all requests of the move'],
+    ...a.processes.map((p) => [p.name, `${(100 * p.runShare).toFixed(0)}%`, `${(100 * p.waitShare).toFixed(0)}%`, `${(100 * p.baselineRunShare).toFixed(0)}%`])];
+  return `${head}${locks}\n\n${markdownTable(causes)}\n\n${markdownTable(procs)}\n`;
+}
+
 function targetRows(targets: readonly TargetCheck[]): string[][] {
   return [['target', 'wanted', 'measured', 'result'], ...targets.map((t) => [t.name, t.target, t.measured, verdict(t.pass)])];
 }
@@ -118,11 +132,11 @@ function problems(r: MigrationResult): string {
 export function renderMigrationConsole(report: MigrationBenchReport): string {
   const r = report.result;
   return `\nmigration: ${describe(r)}\n\n${consoleTable(moveRows(r))}\n\n${consoleTable(probeRows(r))}\n\n${consoleTable(cpuRows(r))}\n\n` +
-    `${consoleTable(targetRows(report.targets))}\n${problems(r)}`;
+    `${attributionText(r)}\n${consoleTable(targetRows(report.targets))}\n${problems(r)}`;
 }
 
 export function renderMigrationMarkdown(report: MigrationBenchReport): string {
   const r = report.result;
   return `Run ${report.startedAt}: ${describe(r)}\n\n${markdownTable(moveRows(r))}\n\n${markdownTable(probeRows(r))}\n\n${markdownTable(cpuRows(r))}\n\n` +
-    `${markdownTable(targetRows(report.targets))}\n${problems(r)}`;
+    `${attributionText(r)}\n${markdownTable(targetRows(report.targets))}\n${problems(r)}`;
 }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { ApiCallError, apiMigrate, apiMigrations, type MigrationView } from '../cli/admin-api.js';
 import { slotOf } from '../common/slots.js';
 import { cpuSeconds } from './cpu-usage.js';
+import { type Attribution, type LockCounters, SchedSampler, attribute } from './migration-attribution.js';
 import { startMigrationCluster, type ClusterLayout, type MigrationCluster } from './migration-cluster.js';
 import { buildDataset, keyName, loadDataset, movedVolume, type Dataset, type DatasetSpec } from './migration-data.js';
 import { IncrLoad, Probe, type LatencyStats, type SlowRequest } from './migration-load.js';
@@ -78,6 +79,8 @@ export interface MigrationResult {
   incr: { acked: number; perSecond: number };
   clientErrors: { count: number; first: string[] };
   cpu: ProcessCpu[];
+  /** What the probe's requests over 3 × idle p99 overlapped with (migration-attribution.ts). */
+  attribution: Attribution;
   check: CorrectnessCheck;
 }
 
@@ -104,6 +107,20 @@ async function configEpoch(port: number): Promise<number> {
   try {
     const [info] = await c.send(encodeCommand(['INFO', 'slots']), 1);
     return Number(/config_epoch:(\d+)/.exec(String(info))?.[1] ?? NaN);
+  } finally {
+    c.close();
+  }
+}
+
+/** The source mover's batch-lock counters (TESSERA.MIGRATE STATUS); null if the node has none. */
+async function lockCounters(port: number): Promise<LockCounters | null> {
+  const c = await QueryConnection.connect(port);
+  try {
+    const [reply] = await c.send(encodeCommand(['TESSERA.MIGRATE', 'STATUS']), 1);
+    const flat = Array.isArray(reply) ? reply.map(String) : [];
+    const field = (name: string): number => Number(flat[flat.indexOf(name) + 1]);
+    if (!flat.includes('batch_locks')) return null;
+    return { batches: field('batch_locks'), keyMs: field('batch_lock_key_ms'), p50Ms: field('batch_lock_p50_ms'), p99Ms: field('batch_lock_p99_ms'), maxMs: field('batch_lock_max_ms') };
   } finally {
     c.close();
   }
@@ -234,15 +251,22 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
     let bigKeySeconds: number;
     let cpu: ProcessCpu[];
     let incrDuring: number;
+    let moveStartedAt = 0;
+    let locksBefore: LockCounters | null = null;
+    let locksAfter: LockCounters | null = null;
+    const procs = cpuTargets(cluster);
+    const sampler = new SchedSampler(procs);
+    sampler.start();
     try {
       await sleep(500); // connections warm, JIT settled
       probe.setPhase('idle');
       await sleep(settings.idleSeconds * 1000);
-      const procs = cpuTargets(cluster);
       const cpuBefore = await Promise.all(procs.map((p) => cpuSeconds([p.pid])));
       const epochBefore = await configEpoch(masterPorts[0]);
       const ackedBefore = incr.total();
       const bigKeys = watchBigKeys(masterPorts[0]);
+      locksBefore = await lockCounters(masterPorts[0]);
+      moveStartedAt = performance.now();
       probe.setPhase('during');
       log(`migrating slots ${settings.data.moved.from}-${settings.data.moved.to} to group 2`);
       try {
@@ -255,14 +279,24 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
       const cpuAfter = await Promise.all(procs.map((p) => cpuSeconds([p.pid])));
       cpu = procs.map((p, i) => ({ name: p.name, seconds: cpuAfter[i] - cpuBefore[i], percent: (100 * (cpuAfter[i] - cpuBefore[i])) / outcome.seconds }));
       epochs = (await configEpoch(masterPorts[0])) - epochBefore;
+      locksAfter = await lockCounters(masterPorts[0]);
       await sleep(200); // a little load after the switch: requests still on their way see the new owner
     } finally {
+      sampler.stop();
       await Promise.all([probe.stop(), incr.stop()]);
     }
     log(`moved in ${outcome.seconds.toFixed(2)} s; checking every key`);
     const check = await verifyPlacement(data, incr.acked, masterPorts, replicaPorts);
     const view = outcome.view;
     const volume = movedVolume(data);
+    const idleStats = probe.stats('idle');
+    const locks = locksBefore === null || locksAfter === null ? null : {
+      ...locksAfter, batches: locksAfter.batches - locksBefore.batches, keyMs: locksAfter.keyMs - locksBefore.keyMs,
+    };
+    // A probe request may pass proxy 1, the source and the target (an ASK hop), and the harness itself.
+    const path = ['group 1 master (source)', 'group 2 master (target)', 'proxy 1', 'harness (this process)'].map((n) => procs.findIndex((p) => p.name === n));
+    const keysInMoved = data.ids.filter((id) => data.isMoved(slotOf(keyName(id)))).length;
+    const attribution = attribute(sampler, probe.during, 3 * idleStats.p99Ms, () => path, moveStartedAt, locks, keysInMoved, outcome.seconds * 1000);
     const clientErrors = { count: probe.errors.count + incr.errors.count, first: [...probe.errors.first, ...incr.errors.first].slice(0, 10) };
     return {
       settings,
@@ -281,11 +315,12 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
         epochs, preparedAfterSeconds: outcome.preparedAfterSeconds, emptiedAfterSeconds: outcome.emptiedAfterSeconds, bigKeySeconds,
         errors: view.errors.map((e) => `slot ${e.slot}: ${e.error}`),
       },
-      probe: { idle: probe.stats('idle'), during: probe.stats('during'), slow: probe.slow },
+      probe: { idle: idleStats, during: probe.stats('during'), slow: probe.slow },
       timeline: outcome.timeline,
       incr: { acked: incr.total(), perSecond: incrDuring / outcome.seconds },
       clientErrors,
       cpu,
+      attribution,
       check,
     };
   } catch (err) {

@@ -1,15 +1,19 @@
 // CoordStore for one host: all state in <dir>/state.json, replaced atomically (temp + fsync + rename)
 // under a lock file, so several processes can share it. Watches poll the file; leases expire unless
 // their holder refreshes them. Every write rewrites the whole file: meant for one host and modest write rates.
+// The file is read lazily (file-format.ts): a watcher parses only the events it has not seen, a
+// reader of keys only the keys, and a version this process already holds is not parsed again.
 
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type {
   CasResult, CoordStore, EphemeralKey, LeaderLease, StoreEntry, StoreSnapshot, StoreWatch, TxnCompare, TxnOp, TxnResult,
 } from './coord-store.js';
 import { withFileLock } from './file-lock.js';
-import { emptyState, hasExpiredLease, STATE_SCHEMA, StateWrite, toEntry, type FileState } from './file-state.js';
+import { StateWrite, toEntry } from './file-state.js';
+import { StateFile } from './file-format.js';
 import { campaignOn, leaderOf } from './leader-lock.js';
 import { WatchStream } from './watch-stream.js';
 
@@ -93,14 +97,14 @@ export class FileStore implements CoordStore {
   private pollTimer: NodeJS.Timeout | null = null;
   private pollGeneration = 0;
   private lastStamp = '';
-  private lastState: FileState | null = null;
+  private lastState: StateFile | null = null;
   /**
-   * The last state parsed or written by this process and the file it came from (inode, mtime,
+   * The last state read or written by this process and the file it came from (inode, mtime,
    * size of that very file: every write is a new file renamed into place, so a change by any
-   * process gives a new stamp). Readers reuse it while the file is unchanged and never modify it;
-   * writes parse their own copy.
+   * process gives a new stamp). Readers and writers reuse it while the file is unchanged and
+   * never modify it (a write edits a copy: StateFile.forWrite).
    */
-  private cached: { stamp: string; state: FileState } | null = null;
+  private cached: { stamp: string; state: StateFile } | null = null;
   private closed = false;
 
   private constructor(readonly dir: string) {
@@ -117,20 +121,30 @@ export class FileStore implements CoordStore {
 
   // ---- state I/O ----
 
-  /** The state for reading (shared: callers must not change it), parsed again only if the file changed. */
-  private async readCached(): Promise<FileState> {
+  /** The state (shared: callers must not change it), read again only if the file changed. */
+  private async readCached(): Promise<StateFile> {
+    // One stat when the file is the version held (the usual case: most reads follow no change);
+    // open, fstat, read and close only when it changed.
+    const cached = this.cached;
+    if (cached !== null) {
+      const now = await stat(this.statePath).catch(() => null);
+      if (now !== null && stampOf(now) === cached.stamp) return cached.state;
+    }
     let handle;
     try {
       handle = await open(this.statePath, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return StateFile.empty();
       throw err;
     }
     try {
       // fstat and read on one descriptor: the stamp is that of the bytes read, whatever renames happen.
       const stamp = stampOf(await handle.stat());
       if (this.cached?.stamp === stamp) return this.cached.state;
-      const state = this.parse(await handle.readFile('utf8'));
+      // Decoded in one go (readFile with an encoding decodes chunk by chunk); the file is ASCII
+      // unless a value is not, and ASCII needs no UTF-8 decoding (latin1: a copy).
+      const bytes = await handle.readFile();
+      const state = StateFile.parse(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'), this.statePath);
       this.cached = { stamp, state };
       return state;
     } finally {
@@ -138,41 +152,18 @@ export class FileStore implements CoordStore {
     }
   }
 
-  /** A private copy of the state (a write modifies it). */
-  private async readFresh(): Promise<FileState> {
-    let text: string;
-    try {
-      text = await readFile(this.statePath, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-      throw err;
-    }
-    return this.parse(text);
-  }
-
-  private parse(text: string): FileState {
-    let state: FileState;
-    try {
-      state = JSON.parse(text) as FileState;
-    } catch (err) {
-      throw new Error(`file store: ${this.statePath} is not valid JSON: ${(err as Error).message}`);
-    }
-    if (state.schema !== STATE_SCHEMA) throw new Error(`file store: ${this.statePath} has schema ${state.schema}, expected ${STATE_SCHEMA}`);
-    return state;
-  }
-
   /** Current state, with expired leases swept first (so a dead holder's keys are never returned). */
-  private async read(): Promise<FileState> {
+  private async read(): Promise<StateFile> {
     const state = await this.readCached();
-    return hasExpiredLease(state, Date.now()) ? this.write(() => undefined).then((r) => r.state) : state;
+    return state.hasExpiredLease(Date.now()) ? this.write(() => undefined).then((r) => r.state) : state;
   }
 
-  private async persist(state: FileState): Promise<void> {
+  private async persist(state: StateFile): Promise<void> {
     const temp = `${this.statePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const handle = await open(temp, 'w');
     let stamp: string;
     try {
-      await handle.writeFile(JSON.stringify(state));
+      await handle.writeFile(state.serialize());
       await handle.sync();
       stamp = stampOf(await handle.stat()); // a rename keeps inode, mtime and size
     } finally {
@@ -184,14 +175,17 @@ export class FileStore implements CoordStore {
   }
 
   /** Read-modify-write under the lock. Expired leases are swept in the same write. */
-  private write<T>(fn: (w: StateWrite) => T): Promise<{ result: T; state: FileState }> {
+  private write<T>(fn: (w: StateWrite) => T): Promise<{ result: T; state: StateFile }> {
     const run = async () => {
       const out = await withFileLock(this.lockPath, async () => {
-        const state = await this.readFresh();
-        const w = new StateWrite(state);
+        // Under the lock the file cannot change: the version this process holds is reused when
+        // it is still the one on disk, and edited as a copy (the event log is trimmed by next()).
+        const current = await this.readCached();
+        const edit = current.forWrite();
+        const w = new StateWrite(edit);
         w.sweepExpiredLeases(Date.now());
         const result = fn(w);
-        w.trimEvents();
+        const state = current.next(edit);
         await this.persist(state);
         return { result, state };
       });
@@ -206,7 +200,7 @@ export class FileStore implements CoordStore {
   // ---- CoordStore ----
 
   async get(key: string): Promise<StoreEntry | null> {
-    const kv = (await this.read()).kvs[key];
+    const kv = (await this.read()).kvs()[key];
     return kv ? toEntry(key, kv) : null;
   }
 
@@ -216,11 +210,11 @@ export class FileStore implements CoordStore {
 
   async snapshot(prefix: string): Promise<StoreSnapshot> {
     const state = await this.read();
-    const entries = Object.keys(state.kvs)
+    const kvs = state.kvs();
+    const entries = state.sortedKeys()
       .filter((k) => k.startsWith(prefix))
-      .sort()
-      .map((k) => toEntry(k, state.kvs[k]));
-    return { entries, revision: String(state.revision) };
+      .map((k) => toEntry(k, kvs[k]));
+    return { entries, revision: String(state.header.revision) };
   }
 
   async put(key: string, value: string): Promise<string> {
@@ -257,7 +251,7 @@ export class FileStore implements CoordStore {
     const state = await this.read();
     const watcher: FileWatcher = {
       prefix,
-      next: fromRevision === undefined ? state.revision + 1 : Math.max(1, Number(fromRevision)),
+      next: fromRevision === undefined ? state.header.revision + 1 : Math.max(1, Number(fromRevision)),
       stream: new WatchStream(() => {
         this.watchers.delete(watcher);
         if (this.watchers.size === 0) this.stopPolling();
@@ -329,20 +323,19 @@ export class FileStore implements CoordStore {
   // ---- watch delivery ----
 
   /** Hands each watcher the events it has not seen yet, in revision order. */
-  private deliver(state: FileState): void {
-    if (this.lastState === null || state.revision >= this.lastState.revision) this.lastState = state;
+  private deliver(state: StateFile): void {
+    const { revision, compacted } = state.header;
+    if (this.lastState === null || revision >= this.lastState.header.revision) this.lastState = state;
     for (const w of this.watchers) {
-      if (w.next > state.revision) continue;
-      if (w.next <= state.compacted) {
-        w.stream.fail(new Error(`file store: watch from revision ${w.next} is compacted (oldest kept: ${state.compacted + 1})`));
+      if (w.next > revision) continue;
+      if (w.next <= compacted) {
+        w.stream.fail(new Error(`file store: watch from revision ${w.next} is compacted (oldest kept: ${compacted + 1})`));
         continue;
       }
-      for (const ev of state.events) {
-        if (ev.revision >= w.next && ev.key.startsWith(w.prefix)) {
-          w.stream.push({ type: ev.type, key: ev.key, value: ev.value, revision: String(ev.revision) });
-        }
+      for (const ev of state.eventsFrom(w.next)) {
+        if (ev.key.startsWith(w.prefix)) w.stream.push({ type: ev.type, key: ev.key, value: ev.value, revision: String(ev.revision) });
       }
-      w.next = state.revision + 1;
+      w.next = revision + 1;
     }
   }
 
@@ -375,6 +368,6 @@ export class FileStore implements CoordStore {
       this.deliver(await this.readCached());
     }
     // Nobody may be writing, yet a dead holder's lease must still expire for watchers to see it.
-    if (this.lastState && hasExpiredLease(this.lastState, Date.now())) await this.write(() => undefined);
+    if (this.lastState && this.lastState.hasExpiredLease(Date.now())) await this.write(() => undefined);
   }
 }
