@@ -400,6 +400,8 @@ export class NodeConfig {
       }
       if (written.has(d)) continue;
       written.add(d);
+      // A master has no `replicaof` line at all (Redis removes it: `replicaof ""` means nothing).
+      if (d.name === 'replicaof' && this.values.get(d.name) === '') continue;
       out.push(`${d.name} ${quoteConfig(this.values.get(d.name)!, d.kind)}`);
     }
     const appended: string[] = [];

@@ -772,9 +772,16 @@ export class RedisReplicationAdmin implements ReplicationAdmin {
   }
 
   async replicaOf(addr: string, master: string | null): Promise<void> {
-    if (master === null) return this.call(addr, ['REPLICAOF', 'NO', 'ONE']);
-    const { host, port } = splitAddr(master);
-    return this.call(addr, ['REPLICAOF', host, String(port)]);
+    if (master === null) await this.call(addr, ['REPLICAOF', 'NO', 'ONE']);
+    else {
+      const { host, port } = splitAddr(master);
+      await this.call(addr, ['REPLICAOF', host, String(port)]);
+    }
+    // As Sentinel does: the role goes into the node's config file, so a restarted replica comes
+    // back as a replica and resumes with a partial resync instead of a full one. Best effort: a
+    // node without a config file ("running without a config file") or a failed rewrite only
+    // costs that full resync, and the role is already applied.
+    await this.links.call(addr, ['CONFIG', 'REWRITE'], { timeoutMs: REPL_CALL_TIMEOUT_MS }).catch(() => {});
   }
 
   pauseWrites(addr: string, ms: number): Promise<void> {

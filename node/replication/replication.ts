@@ -224,6 +224,9 @@ export class Replication {
     // Our replicas must learn of the change; they will hopefully continue partially with us.
     this.replicas.disconnectAll();
     if (wasMaster && source !== 'config') this.hasHistory = true;
+    // The directive follows the role (Redis's CONFIG GET replicaof and CONFIG REWRITE do), so a
+    // rewritten config restarts this node as a replica that can resume with PSYNC.
+    this.config.set('replicaof', `${host} ${port}`, true);
     this.server.log('notice', `REPLICAOF ${host}:${port} enabled (${source})`);
     this.link = new MasterLink(this, this.server, host, port);
     this.link.masterSession = cachedClient;
@@ -237,6 +240,7 @@ export class Replication {
     this.link = null;
     this.masterHost = null;
     this.role = 'master';
+    this.config.set('replicaof', '', true);
     this.server.logger.role = 'M';
     this.ensureBacklog();
     this.shiftReplId();
