@@ -16,6 +16,18 @@ function send(m: FromWorker): void {
   } catch { /* closed meanwhile */ }
 }
 
+/** Resolves once `m` was handed to the channel (or at once when it is closed). */
+function sent(m: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    try {
+      process.send!(m, undefined, {}, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
 let proxy: Proxy | null = null;
 let store: CoordStore | null = null;
 let stopping: Promise<void> | null = null;
@@ -30,7 +42,7 @@ async function start(m: Extract<ToWorker, { t: 'config' }>): Promise<void> {
     proxy.topology.on('changed', (revision) => send({ t: 'revision', revision }));
     await proxy.start();
   } catch (err) {
-    send({ t: 'failed', error: (err as Error).message });
+    await sent({ t: 'failed', error: (err as Error).message }); // before exit, or the message may be lost
     await store?.close().catch(() => {});
     process.exit(1);
   }
