@@ -189,7 +189,7 @@ describe('stream RDB and DUMP/RESTORE interoperate with redis-server', () => {
     }
   });
 
-  it('the mover moves a stream with its slot (identical DUMP on the target)', async () => {
+  it('the mover moves a stream with its slot, consumer groups included (identical DUMP on the target)', async () => {
     const CLUSTER = ['--slot-ownership', 'yes'];
     const [source, target] = await Promise.all([track(startNode(CLUSTER)), track(startNode(CLUSTER))]);
     const [src, dst] = await Promise.all([client(source), client(target)]);
@@ -199,6 +199,8 @@ describe('stream RDB and DUMP/RESTORE interoperate with redis-server', () => {
     const key = '{st}moved';
     const slot = slotOf(key);
     await src.call('RESTORE', key, '0', payload(await ours.call('DUMP', 'del')));
+    await src.call('XGROUP', 'CREATE', key, 'g', '0');
+    await src.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '3', 'STREAMS', key, '>');
     const dump: Reply = await src.call('DUMP', key);
     expect(plain(await src.call('TESSERA.SLOTS', 'SET', 2, String(slot), 'MIGRATING', addr(target)))).toBe('+OK');
     expect(plain(await dst.call('TESSERA.SLOTS', 'SET', 2, String(slot), 'IMPORTING', addr(source)))).toBe('+OK');
@@ -207,6 +209,8 @@ describe('stream RDB and DUMP/RESTORE interoperate with redis-server', () => {
     expect(await dst.call('DUMP', key)).toEqual(dump);
     await dst.call('ASKING');
     expect(plain(await dst.call('XRANGE', key, '-', '+'))).toEqual(plain(await ours.call('XRANGE', 'del', '-', '+')));
+    await dst.call('ASKING');
+    expect((plain(await dst.call('XPENDING', key, 'g')) as unknown[])[0]).toBe(3);
     expect(await src.call('SLOTSINFO', slot, 1)).toEqual([]);
   });
 });
