@@ -19,7 +19,7 @@ const RESTART_MAX_MS = 10_000;
 /** A worker that lived this long was healthy: the next restart waits the minimum again. */
 const STABLE_MS = 10_000;
 /** How long a worker may take to answer the admin API (a stopped or busy worker is left out). */
-export const ASK_TIMEOUT_MS = 1000;
+export const ASK_TIMEOUT_MS = 500; // under the coordinator's 1 s for a proxy's /stats
 /** A worker not heard of for this long (stopped, hung) is neither asked nor sent the peers' counters (its IPC queue would only grow). */
 const SILENT_MS = 3 * BEAT_MS;
 /** How long the stopping primary waits for the store to drop its registration (the lease lapses anyway). */

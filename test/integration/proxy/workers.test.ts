@@ -48,6 +48,14 @@ async function stats(): Promise<Stats> {
   return (await (await fetch(`${admin}/stats`, { headers: auth })).json()) as Stats;
 }
 
+/** /stats once every worker answered (a worker busy past the primary's ask timeout counts its last heartbeat instead). */
+function statsOfAll(): Promise<Stats> {
+  return waitFor(async () => {
+    const s = await stats();
+    return s.workers.every((w) => w.answered) ? s : null;
+  }, { what: 'every worker answering /stats' });
+}
+
 async function registration(): Promise<string> {
   const entries = await cluster.store.list(proxiesPrefix(cluster.product));
   expect(entries).toHaveLength(1);
@@ -88,13 +96,13 @@ async function traffic(n: number, rounds: number, prefix: string): Promise<RawCl
 
 describe('proxy --workers 4', () => {
   it('spreads clients over the workers and sums their stats (commands, clients) in /stats and INFO', async () => {
-    const before = await stats();
+    const before = await statsOfAll();
     expect(before.workers).toHaveLength(WORKERS);
     expect(before.workers.every((w) => w.serving && w.answered && w.pid !== null)).toBe(true);
     expect(new Set(before.workers.map((w) => w.pid)).size).toBe(WORKERS);
     const clients = await traffic(40, 5, 'spread');
     try {
-      const after = await stats();
+      const after = await statsOfAll();
       // 40 clients × 5 rounds × (SET + GET), nothing else was sent meanwhile.
       expect(after.ops.total - before.ops.total).toBe(400);
       expect((after.commands.set?.calls ?? 0) - (before.commands.set?.calls ?? 0)).toBe(200);
