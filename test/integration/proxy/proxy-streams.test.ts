@@ -1,8 +1,9 @@
 // Streams through the proxy (2 groups): XADD/XRANGE go to the group owning the key; XREAD BLOCK
 // waits on the proxy's blocking path and is woken by an XADD another client sends through the
-// proxy; XREAD over keys in several slots gets CROSSSLOT.
+// proxy; XREAD over keys in several slots gets CROSSSLOT. Consumer groups: XGROUP/XREADGROUP/XACK/
+// XPENDING/XCLAIM/XINFO reach the owning group, XREADGROUP BLOCK waits on the blocking path too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
+import { ReplyErrorValue, SimpleString } from '../../../common/resp/reply-decoder.js';
 import { slotOf } from '../../../common/slots.js';
 import { type Cluster, startCluster } from '../../helpers/cluster.js';
 import { RawClient } from '../../helpers/raw-client.js';
@@ -69,5 +70,34 @@ describe('streams through the proxy', () => {
     expect(reply).toBeInstanceOf(ReplyErrorValue);
     expect(reply.message).toMatch(/^CROSSSLOT /);
     expect(await proxy.call('XREAD', 'STREAMS', '{t}a', '{t}b', '0', '0')).toBeNull();
+  });
+
+  it('consumer groups through the proxy: commands reach the owning group, XREADGROUP BLOCK is woken, CROSSSLOT', async () => {
+    for (const g of [0, 1]) {
+      const key = keyOnGroup(g, 'cg');
+      expect(await proxy.call('XGROUP', 'CREATE', key, 'grp', '$', 'MKSTREAM')).toEqual(new SimpleString('OK'));
+      expect(await proxy.call('XADD', key, '1-0', 'f', 'a')).toBe('1-0');
+      expect(await proxy.call('XREADGROUP', 'GROUP', 'grp', 'c1', 'STREAMS', key, '>')).toEqual([[key, [['1-0', ['f', 'a']]]]]);
+      expect(await proxy.call('XPENDING', key, 'grp')).toEqual([1, '1-0', '1-0', [['c1', '1']]]);
+      expect(await proxy.call('XCLAIM', key, 'grp', 'c2', '0', '1-0', 'JUSTID')).toEqual(['1-0']);
+      expect(await proxy.call('XACK', key, 'grp', '1-0')).toBe(1);
+      expect((await proxy.call('XINFO', 'GROUPS', key) as unknown[]).length).toBe(1);
+      expect(await masters[g]!.call('XINFO', 'CONSUMERS', key, 'grp')).toHaveLength(2);
+      expect(await masters[1 - g]!.call('EXISTS', key)).toBe(0);
+    }
+    const key = keyOnGroup(0, 'cgw');
+    await proxy.call('XGROUP', 'CREATE', key, 'grp', '$', 'MKSTREAM');
+    const read = proxy.call('XREADGROUP', 'GROUP', 'grp', 'sleeper', 'BLOCK', '10000', 'STREAMS', key, '>');
+    const deadline = Date.now() + 5000;
+    while (((await masters[0]!.call('CLIENT', 'LIST')) as string).split('cmd=xreadgroup').length < 2) {
+      if (Date.now() > deadline) throw new Error('the group reader never blocked on the node');
+    }
+    expect(await writer.call('XADD', key, '5-0', 'f', 'new')).toBe('5-0');
+    expect(await read).toEqual([[key, [['5-0', ['f', 'new']]]]]);
+    expect(await proxy.call('XPENDING', key, 'grp')).toEqual([1, '5-0', '5-0', [['sleeper', '1']]]);
+    expect(await proxy.call('XREADGROUP', 'GROUP', 'grp', 'sleeper', 'BLOCK', '50', 'STREAMS', key, '>')).toBeNull();
+    const cross = (await proxy.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', keyOnGroup(0, 'x'), keyOnGroup(1, 'y'), '>', '>')) as ReplyErrorValue;
+    expect(cross).toBeInstanceOf(ReplyErrorValue);
+    expect(cross.message).toMatch(/^CROSSSLOT /);
   });
 });
