@@ -2,7 +2,9 @@
 // sends a command through the dispatcher as the calling client with its replies captured (Redis's
 // script client). The writes a script makes go out as one MULTI … EXEC block (effects replication,
 // as Redis 7): replicas and the AOF replay what the script did, never the script itself.
+import { keyIndexes } from '../../common/commands/keys.js';
 import { resolveCommand } from '../../common/commands/table.js';
+import { slotOf } from '../../common/slots.js';
 import { decodeReply } from '../../common/resp/reply-decoder.js';
 import { ReplyWriter } from '../../common/resp/reply-writer.js';
 import { enterScriptExec, isInExec, leaveScriptExec } from '../handlers/transactions.js';
@@ -23,6 +25,12 @@ interface Run {
   /** FCALL's arguments when a function runs (FUNCTION STATS shows them), null for EVAL. */
   readonly fcall: readonly string[] | null;
   readonly startedAt: number;
+  /**
+   * Cluster mode, a function without allow-cross-slot-keys: the one slot its commands may touch
+   * (-1 until the first key; its declared keys' slot otherwise). NO_SLOT_CHECK for EVAL (Redis's
+   * compat mode allows cross-slot access), for allow-cross-slot-keys and outside cluster mode.
+   */
+  slot: number;
   readonly readOnly: boolean;
   /** EXEC's stream when the script runs inside EXEC, else null. */
   readonly outer: Array<[number, readonly string[]]> | null;
@@ -35,10 +43,13 @@ interface Run {
   activeExpire: boolean;
 }
 
+const NO_SLOT_CHECK = -2;
+
 // How long a paused script runs between two looks at the sockets.
 const SLICE_MS = 20;
 
 interface RunContext {
+  readonly run: Run;
   readonly session: Session;
   readonly readOnly: boolean;
   readonly writer: ReplyWriter;
@@ -91,14 +102,14 @@ export class ScriptRunner {
    */
   run(
     s: Session, sha: string, script: { readonly ref: number }, keys: string[], argv: string[], readOnly: boolean,
-    fcall: readonly string[] | null = null,
+    fcall: readonly string[] | null = null, crossSlotOk = true,
   ): void {
     const server = this.server;
     const outer = server.transactionStream;
     const threshold = server.config.getInt('busy-reply-threshold');
     const canPause = threshold > 0 && outer === null && !isInExec(s) && !server.replication.isMasterClient(s);
     const run: Run = {
-      s, sha, fcall, startedAt: Date.now(), readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
+      s, sha, fcall, startedAt: Date.now(), slot: this.firstSlot(keys, crossSlotOk), readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
       saved: { w: s.w, db: s.db, replyMode: s.replyMode, skip: s.skipNextReply }, activeExpire: true,
     };
     const pauseAt = canPause ? performance.now() + threshold : 0;
@@ -110,6 +121,22 @@ export class ScriptRunner {
   /** The script paused at the time limit, if any (others get -BUSY meanwhile). */
   get busy(): boolean {
     return this.paused !== null;
+  }
+
+  private firstSlot(keys: readonly string[], crossSlotOk: boolean): number {
+    if (crossSlotOk || this.server.dispatcher.routing === null) return NO_SLOT_CHECK;
+    return keys.length > 0 ? slotOf(keys[0]!) : -1;
+  }
+
+  /** scriptVerifyClusterState's same-slot rule for the keys of one redis.call; the refusal or null. */
+  private crossSlotRefusal(run: Run, spec: Parameters<typeof keyIndexes>[0], args: readonly string[]): string | null {
+    if (run.slot === NO_SLOT_CHECK) return null;
+    for (const i of keyIndexes(spec, args) ?? []) {
+      const slot = slotOf(args[i]!);
+      if (run.slot === -1) run.slot = slot;
+      else if (run.slot !== slot) return 'Script attempted to access keys that do not hash to the same slot';
+    }
+    return null;
   }
 
   /** The paused run, for FUNCTION STATS: its function name, FCALL arguments, start; null for none. */
@@ -144,7 +171,7 @@ export class ScriptRunner {
     const { s, saved } = run;
     const server = this.server;
     const writer = this.writer;
-    this.ctx = { session: s, readOnly: run.readOnly, writer };
+    this.ctx = { run, session: s, readOnly: run.readOnly, writer };
     server.transactionStream = run.stream;
     // The script's commands write to the script writer; CLIENT REPLY applies to EVAL's own reply.
     setWriter(s, writer);
@@ -235,6 +262,8 @@ export class ScriptRunner {
     if (routing !== null && routing.redirect(s, spec, args, false) !== null) {
       return { refused: 'Script attempted to access a non local key in a cluster node' };
     }
+    const crossSlot = routing !== null ? this.crossSlotRefusal(ctx.run, spec, args) : null;
+    if (crossSlot !== null) return { refused: crossSlot };
     ctx.writer.resp = this.vm.resp;
     this.server.dispatcher.call(s, spec, args);
     const out = ctx.writer.take();

@@ -2,12 +2,15 @@
 // every master (the first error wins), FCALL/FCALL_RO go to the group owning their declared keys
 // (all in one slot, else CROSSSLOT; none: slot 0's group), and FUNCTION LIST/STATS/DUMP answer
 // with one master's view (every master holds the same libraries once loaded through the proxy).
+// A node in cluster mode applies the cluster flags: no-cluster refused, one slot per function run
+// unless allow-cross-slot-keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
 import { slotOf } from '../../../common/slots.js';
 import { type Cluster, startCluster } from '../../helpers/cluster.js';
 import { plain } from '../../helpers/differential.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { RawClient, callOnce } from '../../helpers/raw-client.js';
+import { startNode, stopAll } from '../../helpers/servers.js';
 
 let cluster: Cluster;
 let proxy: RawClient;
@@ -88,5 +91,28 @@ describe('functions through the proxy', () => {
     expect(await proxy.call('FUNCTION', 'LOAD', 'REPLACE', LIB)).toBe('counters');
     for (const m of masters) expect((await m.call('FUNCTION', 'LIST')) as unknown[]).toHaveLength(1);
     expect(((await proxy.call('FUNCTION', 'DELETE', 'nosuch')) as ReplyErrorValue).message).toBe('ERR Library not found');
+  });
+
+  it('a node in cluster mode: no-cluster refused, one slot per run unless allow-cross-slot-keys', async () => {
+    const node = await startNode(['--slot-ownership', 'yes']);
+    try {
+      expect(plain(await callOnce(node.port, 'TESSERA.SLOTS', 'SET', '1', '0-1023', 'OWNED'))).toBe('+OK');
+      const code = [
+        '#!lua name=slots',
+        "redis.register_function('strict', function(keys, args) redis.call('set', keys[1], 'x'); return redis.call('set', args[1], 'y') end)",
+        "redis.register_function{function_name='loose', callback=function(keys, args) redis.call('set', keys[1], 'x'); return redis.call('set', args[1], 'y') end, flags={'allow-cross-slot-keys'}}",
+        "redis.register_function{function_name='local_only', callback=function() return 1 end, flags={'no-cluster'}}",
+      ].join('\n');
+      expect(await callOnce(node.port, 'FUNCTION', 'LOAD', code)).toBe('slots');
+      expect(plain(await callOnce(node.port, 'FCALL', 'strict', '1', '{a}1', '{a}2'))).toBe('+OK');
+      expect(plain(await callOnce(node.port, 'FCALL', 'strict', '1', '{a}1', '{b}2'))).toEqual({
+        error: 'ERR Script attempted to access keys that do not hash to the same slot script: strict, on @user_function:2.',
+      });
+      expect(plain(await callOnce(node.port, 'FCALL', 'loose', '1', '{a}1', '{b}2'))).toBe('+OK');
+      expect(plain(await callOnce(node.port, 'EVAL', "redis.call('set', KEYS[1], 'x'); return redis.call('set', ARGV[1], 'y')", '1', '{a}1', '{b}2'))).toBe('+OK');
+      expect(plain(await callOnce(node.port, 'FCALL', 'local_only', '0'))).toEqual({ error: "ERR Can not run script on cluster, 'no-cluster' flag is set." });
+    } finally {
+      await stopAll(node);
+    }
   });
 });
