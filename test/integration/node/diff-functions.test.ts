@@ -92,6 +92,18 @@ describe('functions match redis-server', () => {
     );
   });
 
+  it('RESP3: LIST maps and flag sets, STATS maps, FCALL replies', async () => {
+    await p.both('HELLO', '3');
+    try {
+      await p.same(
+        ['FUNCTION', 'LOAD', lib('r3', "redis.register_function{function_name='r3f', callback=function() redis.setresp(3); return redis.call('hgetall', 'h') end, flags={'no-writes'}, description='d'}")],
+        ['HSET', 'h', 'a', '1'], ['FUNCTION', 'LIST'], ['FUNCTION', 'LIST', 'WITHCODE', 'LIBRARYNAME', 'r*'], ['FUNCTION', 'STATS'], ['FCALL', 'r3f', '0'],
+      );
+    } finally {
+      await p.both('HELLO', '2');
+    }
+  });
+
   it('a library whose top level runs past 500 ms fails to load', async () => {
     await p.same(['FUNCTION', 'LOAD', lib('slow', "redis.register_function('s', function() end)\nlocal i = 0\nwhile true do i = i + 1 end")], ['FUNCTION', 'LIST']);
   });

@@ -75,10 +75,12 @@ describe('function libraries persist and replicate', () => {
     expect(await call(node.port, 'SAVE')).toBe('+OK');
     await stop(node);
 
-    const restarted = track(await startNode([], { dir: ourDir }));
+    const restarted = track(await startNode(['--enable-debug-command', 'yes'], { dir: ourDir }));
     expect(await libraries(restarted.port)).toEqual(before);
     expect(await call(restarted.port, 'FCALL', 'fa', '0', 'x')).toBe('a:x');
     expect(await call(restarted.port, 'FCALL_RO', 'fa_ro', '1', 'k')).toBe('v');
+    expect(await call(restarted.port, 'DEBUG', 'RELOAD')).toBe('+OK');
+    expect(await libraries(restarted.port)).toEqual(before);
     await stop(restarted);
 
     // Our file into redis-server.
