@@ -358,7 +358,7 @@ function xreadgroupCommand(s: Session, args: string[]): void {
   blockReadgroup(s, req);
 }
 
-/** Parks the reader; an XADD above the group's last id, the group's removal or the timeout ends the wait. */
+/** Parks the reader; an XADD above the group's last id, the group's or key's removal or the timeout ends the wait. */
 function blockReadgroup(s: Session, req: ReadGroupRequest): void {
   const dbIndex = s.db.id;
   const count = req.count !== 0 ? req.count : BLOCKED_DEFAULT_COUNT;
@@ -369,7 +369,11 @@ function blockReadgroup(s: Session, req: ReadGroupRequest): void {
     tryServe(key: string): boolean {
       const db = s.server.dbs[dbIndex]!;
       const e = db.peek(key);
-      if (e === undefined || !(e.value instanceof StreamValue)) return false;
+      // Gone or overwritten (DEL, SET …): its groups went with it (unblockDeletedStreamReadgroupClients).
+      if (e === undefined || !(e.value instanceof StreamValue)) {
+        s.w.error('UNBLOCKED the stream key no longer exists');
+        return true;
+      }
       const stream = e.value;
       const g = stream.groups?.get(req.group);
       if (g === undefined) {

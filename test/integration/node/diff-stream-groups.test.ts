@@ -179,7 +179,7 @@ describe('stream consumer groups match redis-server', () => {
     );
   });
 
-  it('blocking XREADGROUP: woken by XADD (one reader per entry), NOGROUP after XGROUP DESTROY, timeout', async () => {
+  it('blocking XREADGROUP: woken by XADD (one reader per entry), NOGROUP after XGROUP DESTROY, UNBLOCKED after DEL or SET, timeout', async () => {
     await p.both('XGROUP', 'CREATE', 'w', 'g', '$', 'MKSTREAM');
     const clients = await Promise.all([0, 1, 2, 3].map((i) => RawClient.connect(i % 2 === 0 ? p.node.port : p.redisServer.port)));
     try {
@@ -202,6 +202,19 @@ describe('stream consumer groups match redis-server', () => {
       const errs = await Promise.all(gone);
       expect(plain(errs[0]!)).toEqual(plain(errs[1]!));
       expect(JSON.stringify(plain(errs[0]!))).toMatch(/NOGROUP the consumer group this client was blocked on no longer exists/);
+      // A DEL (or an overwrite) ends the wait with -UNBLOCKED: the groups went with the key.
+      for (const end of [['DEL', 'w'], ['SET', 'w', 'x']]) {
+        await p.both('DEL', 'w');
+        await p.both('XGROUP', 'CREATE', 'w', 'g', '$', 'MKSTREAM');
+        const orphaned = [o1, r1].map((c) => c.call('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'w', '>'));
+        await blockedIn(1);
+        await p.same(end);
+        const ended = await Promise.all(orphaned);
+        expect(plain(ended[0]!)).toEqual(plain(ended[1]!));
+        expect(JSON.stringify(plain(ended[0]!))).toMatch(/UNBLOCKED the stream key no longer exists/);
+      }
+      await p.both('DEL', 'w');
+      await p.both('XADD', 'w', '9-0', 'f', 'z');
       await p.both('XGROUP', 'CREATE', 'w', 'g', '$');
       const late = await Promise.all([o2, r2].map((c) => c.call('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '50', 'STREAMS', 'w', '>')));
       expect(plain(late[0]!)).toEqual(plain(late[1]!));
@@ -211,10 +224,10 @@ describe('stream consumer groups match redis-server', () => {
     }
   });
 
-  /** Waits until `n` clients of each server are blocked in XREADGROUP. */
+  /** Waits until exactly `n` clients of each server are blocked (INFO clients' blocked_clients). */
   async function blockedIn(n: number): Promise<void> {
     for (const c of [p.ours, p.redis]) {
-      await waitFor(async () => ((await c.call('CLIENT', 'LIST')) as string).split('cmd=xreadgroup').length - 1 >= n, { timeoutMs: 5000 });
+      await waitFor(async () => String(await c.call('INFO', 'clients')).includes(`blocked_clients:${n}\r\n`), { timeoutMs: 5000, what: `${n} blocked clients` });
     }
   }
 
