@@ -105,10 +105,6 @@ export class FunctionLibraries {
     return this.libraries.values();
   }
 
-  has(name: string): boolean {
-    return this.libraries.has(name);
-  }
-
   /** FUNCTION LOAD (functionsCreateWithLibraryCtx): the library's name, or Redis's error text. */
   load(payload: string, replace: boolean, timeoutMs: number): string | { error: string } {
     const lib = this.compile(payload, timeoutMs, (name) => (!replace && this.libraries.has(name) ? `Library '${name}' already exists` : null));
@@ -119,7 +115,7 @@ export class FunctionLibraries {
       this.release(lib);
       return { error: clash };
     }
-    if (old !== undefined) this.unlink(old, true);
+    if (old !== undefined) this.unlink(old);
     this.link(lib);
     return lib.name;
   }
@@ -128,12 +124,12 @@ export class FunctionLibraries {
   delete(name: string): boolean {
     const lib = this.libraries.get(name);
     if (lib === undefined) return false;
-    this.unlink(lib, true);
+    this.unlink(lib);
     return true;
   }
 
   flush(): void {
-    for (const lib of [...this.libraries.values()]) this.unlink(lib, true);
+    for (const lib of [...this.libraries.values()]) this.unlink(lib);
   }
 
   /** FUNCTION DUMP: every library as FUNCTION2 + code, then the RDB version and CRC-64. */
@@ -214,7 +210,7 @@ export class FunctionLibraries {
       const clash = this.clash(lib, replaced);
       if (clash !== null) return fail(clash);
     }
-    for (const old of replaced) this.unlink(old, true);
+    for (const old of replaced) this.unlink(old);
     for (const lib of fresh) this.link(lib);
     return null;
   }
@@ -263,13 +259,14 @@ export class FunctionLibraries {
     }
   }
 
-  private unlink(lib: Library, free: boolean): void {
+  /** Removes a library and frees its functions' Lua references. */
+  private unlink(lib: Library): void {
     this.libraries.delete(lib.name);
     for (const fn of lib.functions) {
       const lower = fn.name.toLowerCase();
       if (this.functions.get(lower)?.library === lib) this.functions.delete(lower);
     }
-    if (free) this.release(lib);
+    this.release(lib);
   }
 
   private release(lib: Library): void {
