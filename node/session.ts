@@ -21,6 +21,8 @@ export interface BlockedState {
 
 // Stop reading from a client whose unread replies pile up beyond this; resume on 'drain'.
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
+// Commands with more argument bytes than this restart the chained command timing (dispatcher.ts).
+const TIMED_DECODE_BYTES = 16 * 1024;
 // A closing client whose last replies are not flushed by then is dropped anyway.
 const CLOSE_FLUSH_MS = 10_000;
 
@@ -34,7 +36,10 @@ const SECURITY_ATTACK_TEXT =
  * is driving this port (cross-protocol scripting). Redis aborts the connection, running nothing more.
  */
 function isHttpCommand(name: string): boolean {
-  return (name.length === 4 || name.length === 5) && (name.toLowerCase() === 'post' || name.toLowerCase() === 'host:');
+  // The first letter decides before any lower-casing (INCR, LPUSH, HSET … must not allocate).
+  const first = name.charCodeAt(0) | 0x20;
+  if (name.length === 4) return first === 0x70 /* p */ && name.toLowerCase() === 'post';
+  return name.length === 5 && first === 0x68 /* h */ && name.toLowerCase() === 'host:';
 }
 
 /**
@@ -205,6 +210,17 @@ export class Session {
     // One clock reading per batch of pipelined commands (Redis caches the time per command;
     // a batch runs within microseconds).
     if (!clockFresh) this.server.updateClock();
+    const dispatcher = this.server.dispatcher;
+    dispatcher.restartTiming();
+    try {
+      this.runBatch(dispatcher);
+    } finally {
+      // Whatever runs next (another client, a timer, the master link) times itself afresh.
+      dispatcher.restartTiming();
+    }
+  }
+
+  private runBatch(dispatcher: NodeServer['dispatcher']): void {
     while (!this.blocked && !this.closing && !this.paused && !this.closed) {
       let args: string[] | null;
       try {
@@ -227,7 +243,9 @@ export class Session {
         this.close();
         return;
       }
-      this.server.dispatcher.execute(this, args);
+      // Copying big arguments into strings is decoding, not the command's run time.
+      if (this.decoder.lastCommandBytes >= TIMED_DECODE_BYTES) dispatcher.restartTiming();
+      dispatcher.execute(this, args);
     }
   }
 

@@ -169,22 +169,26 @@ export class Stats {
   }
 
   recordCall(name: string, micros: number, failed: boolean): void {
-    this.recordCallStat(this.stat(name), micros, failed);
+    this.recordCallNs(this.stat(name), Math.floor(micros * 1000), failed);
   }
 
-  /** recordCall for a command whose CommandStat the caller holds (of the current generation). */
-  recordCallStat(st: CommandStat, micros: number, failed: boolean): void {
+  /**
+   * recordCall for a command whose CommandStat the caller holds (of the current generation),
+   * timed in whole nanoseconds: a small integer crosses the call unboxed, a fractional double
+   * would be allocated as a heap number per command.
+   */
+  recordCallNs(st: CommandStat, ns: number, failed: boolean): void {
     st.calls++;
-    st.usec += micros;
+    st.usec += ns / 1000;
     this.totalCommands++;
     if (failed) st.failedCalls++;
-    if (this.latencyTracking) this.recordLatency(st, micros);
+    if (this.latencyTracking) this.recordLatency(st, ns);
   }
 
   /** Like Redis's updateCommandLatencyHistogram: nanoseconds clamped to [1, 1 s]; one bucket index for both histograms. */
-  private recordLatency(st: CommandStat, micros: number): void {
+  private recordLatency(st: CommandStat, elapsedNs: number): void {
     const h = (st.latency ??= new LogHistogram(LATENCY_SUB_BITS, LATENCY_MAX_NS));
-    const ns = micros >= 1_000_000 ? LATENCY_MAX_NS : micros < 0.001 ? 1 : (micros * 1000) | 0;
+    const ns = elapsedNs >= LATENCY_MAX_NS ? LATENCY_MAX_NS : elapsedNs < 1 ? 1 : elapsedNs;
     const i = h.indexOf(ns);
     h.recordAt(i, ns);
     if (!st.windowed) return;

@@ -43,6 +43,8 @@ const UNAUTH_MAX_MULTIBULK = 10;
 const UNAUTH_MAX_BULK = 16384;
 // Consumed slots at the front of the chunk queue are dropped once there are this many.
 const COMPACT_AFTER_CHUNKS = 1024;
+// A drained chunk queue keeps room for this many chunks (more came only with a huge frame).
+const KEEP_CHUNK_SLOTS = 64;
 // Arguments this big are held as Buffers until their command is complete (see heldBig).
 const BIG_ARG = 32 * 1024;
 // A length line longer than this cannot hold a valid integer (string2ll reads at most 20 chars).
@@ -70,10 +72,14 @@ export class RequestDecoder {
    */
   keepRaw = false;
   lastRaw: Buffer | null = null;
+  /** Bytes of the arguments of the last command returned by next() (an inline one: its line). */
+  lastCommandBytes = 0;
 
-  // Unconsumed input: chunks[head..] in arrival order, chunks[head] consumed up to `pos`.
-  // Invariant: when avail > 0, pos < chunks[head].length.
+  // Unconsumed input: chunks[head..tail) in arrival order, chunks[head] consumed up to `pos`.
+  // Invariant: when avail > 0, pos < chunks[head].length. Slots from `tail` on hold EMPTY: the
+  // array keeps its room when drained (emptying it by length = 0 cost a new backing store per read).
   private chunks: Buffer[] = [];
+  private tail = 0;
   private head = 0;
   private pos = 0;
   private avail = 0;
@@ -129,7 +135,7 @@ export class RequestDecoder {
   /** Hands a chunk read from the socket to the decoder (O(1)). The chunk must not be reused by the caller. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    this.chunks[this.tail++] = chunk;
     this.avail += chunk.length;
   }
 
@@ -208,6 +214,7 @@ export class RequestDecoder {
       const args = this.args;
       // Left as is for the next multibulk to replace (an inline request never reads it).
       this.args = NO_ARGS;
+      this.lastCommandBytes = this.argBytes;
       this.argBytes = 0;
       const held = this.heldBig;
       if (held.length > 0) this.heldBig = [];
@@ -306,7 +313,7 @@ export class RequestDecoder {
       off = 0;
       dist = c.length - this.pos;
     }
-    while (ci < chunks.length) {
+    while (ci < this.tail) {
       const c = chunks[ci]!;
       const i = c.indexOf(byte, off);
       if (i >= 0) {
@@ -338,17 +345,20 @@ export class RequestDecoder {
       this.pos = pos;
       return;
     }
-    while (this.head < chunks.length && pos >= chunks[this.head]!.length) {
+    while (this.head < this.tail && pos >= chunks[this.head]!.length) {
       pos -= chunks[this.head]!.length;
       chunks[this.head] = EMPTY; // let consumed chunks go at once
       this.head++;
     }
     this.pos = pos;
-    if (this.head === chunks.length) {
-      chunks.length = 0;
+    if (this.head === this.tail) {
       this.head = 0;
+      this.tail = 0;
+      if (chunks.length > KEEP_CHUNK_SLOTS) this.chunks = [];
     } else if (this.head >= COMPACT_AFTER_CHUNKS) {
-      chunks.splice(0, this.head);
+      chunks.copyWithin(0, this.head, this.tail);
+      chunks.fill(EMPTY, this.tail - this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
   }
@@ -403,6 +413,7 @@ export class RequestDecoder {
     this.advance(nl + 1);
     const args = splitInlineArgs(line);
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
+    this.lastCommandBytes = line.length;
     return args;
   }
 }
