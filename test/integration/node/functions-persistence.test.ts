@@ -1,8 +1,9 @@
 // Function libraries persist and replicate, interoperating with real redis-server: our RDB
-// (FUNCTION2 opcodes) loads into redis-server and its RDB into ours, a restart with RDB or AOF
+// (FUNCTION2 opcodes) passes redis-check-rdb and loads into redis-server, its RDB into ours; a restart with RDB or AOF
 // (incl. after BGREWRITEAOF) keeps them, FUNCTION LOAD/DELETE reach replicas as themselves, and a
 // full resync hands them over (our replica of ours and of redis-server, redis-server's of ours),
 // replacing whatever libraries the replica had.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,7 +84,10 @@ describe('function libraries persist and replicate', () => {
     expect(await libraries(restarted.port)).toEqual(before);
     await stop(restarted);
 
-    // Our file into redis-server.
+    // Our file into redis-check-rdb and redis-server.
+    const check = execFileSync('redis-check-rdb', [join(ourDir, 'dump.rdb')], { encoding: 'utf8' });
+    expect(check).toContain('Checksum OK');
+    expect(check).toContain('RDB looks OK');
     const redisDir = tempDir('fn-rdb-redis-');
     copyFileSync(join(ourDir, 'dump.rdb'), join(redisDir, 'dump.rdb'));
     const redis = track(await startRedis([], { dir: redisDir }));
