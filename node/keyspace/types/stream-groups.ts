@@ -27,68 +27,84 @@ export interface StreamNack {
 
 /**
  * Items ordered by id (the rax of a PEL): a sorted array, binary searched. Deliveries append at the
- * end (new ids are above the group's last id), so the common insert is O(1); others shift.
+ * end (new ids are above the group's last id) and acks mostly remove the oldest, so both common
+ * cases are O(1): the front is dropped by moving `head`, compacted once half the array is dead.
+ * Inserts or deletes in the middle (claims, out-of-order acks) shift the array.
  */
 export class PelIndex<T extends { readonly id: GroupId }> {
   private items: T[] = [];
+  /** Items before `head` are deleted (not yet compacted away). */
+  private head = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.items.length - this.head;
   }
 
-  /** Index of the first item whose id is ≥ id. */
+  /** Position (0 = first live item) of the first item whose id is ≥ id. */
   lowerBound(id: GroupId): number {
     const items = this.items;
     const last = items[items.length - 1];
-    if (last === undefined || cmp(last.id, id) < 0) return items.length;
-    let lo = 0;
+    if (last === undefined || this.size === 0 || cmp(last.id, id) < 0) return this.size;
+    let lo = this.head;
     let hi = items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (cmp(items[mid]!.id, id) < 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
+    return lo - this.head;
   }
 
   get(id: GroupId): T | undefined {
-    const item = this.items[this.lowerBound(id)];
+    const item = this.at(this.lowerBound(id));
     return item !== undefined && cmp(item.id, id) === 0 ? item : undefined;
   }
 
   /** Inserts `item` unless its id is present; false when it was. */
   insert(item: T): boolean {
     const i = this.lowerBound(item.id);
-    const at = this.items[i];
+    const at = this.at(i);
     if (at !== undefined && cmp(at.id, item.id) === 0) return false;
-    if (i === this.items.length) this.items.push(item);
-    else this.items.splice(i, 0, item);
+    if (i === this.size) this.items.push(item);
+    else if (i === 0 && this.head > 0) this.items[--this.head] = item;
+    else this.items.splice(this.head + i, 0, item);
     return true;
   }
 
   delete(id: GroupId): boolean {
     const i = this.lowerBound(id);
-    const at = this.items[i];
+    const at = this.at(i);
     if (at === undefined || cmp(at.id, id) !== 0) return false;
-    this.items.splice(i, 1);
+    if (i === 0) {
+      (this.items as Array<T | undefined>)[this.head] = undefined;
+      this.head++;
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+    } else this.items.splice(this.head + i, 1);
     return true;
   }
 
+  /** The item at position i (0 = first), or undefined past the end. */
   at(i: number): T | undefined {
-    return this.items[i];
+    return i < 0 ? undefined : this.items[this.head + i];
   }
 
   first(): T | undefined {
-    return this.items[0];
+    return this.at(0);
   }
 
   last(): T | undefined {
-    return this.items[this.items.length - 1];
+    return this.size === 0 ? undefined : this.items[this.items.length - 1];
   }
 
-  /** The items in id order (do not mutate the index while iterating; copy first). */
+  /** The items in id order (a copy when the front holds deleted slots; do not mutate). */
   values(): readonly T[] {
-    return this.items;
+    return this.head === 0 ? this.items : this.items.slice(this.head);
   }
 }
 

@@ -88,3 +88,23 @@ describe('radixTreeNodes', () => {
     expect(radixTreeNodes(withNodes(2, 1))).toBe(1 + 1 + 2 * 2);
   });
 });
+
+describe('PelIndex front deletes', () => {
+  it('in-order acks of a large PEL stay ordered across compactions; front inserts reuse the dropped slots', () => {
+    const pel = new PelIndex<{ id: { ms: bigint; seq: bigint } }>();
+    for (let i = 0; i < 5000; i++) pel.insert({ id: id(i * 2) });
+    for (let i = 0; i < 3000; i++) expect(pel.delete(id(i * 2))).toBe(true);
+    expect(pel.size).toBe(2000);
+    expect(pel.first()?.id.ms).toBe(6000n);
+    expect(pel.lowerBound(id(6001))).toBe(1);
+    expect(pel.insert({ id: id(5999) })).toBe(true);
+    expect(pel.insert({ id: id(7001) })).toBe(true);
+    const ms = pel.values().map((x) => Number(x.id.ms));
+    expect(ms.slice(0, 3)).toEqual([5999, 6000, 6002]);
+    expect(ms.length).toBe(2002);
+    expect([...ms].sort((a, b) => a - b)).toEqual(ms);
+    for (const x of [...pel.values()]) pel.delete(x.id);
+    expect(pel.size).toBe(0);
+    expect(pel.first()).toBeUndefined();
+  });
+});
