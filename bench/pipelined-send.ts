@@ -2,13 +2,22 @@
 // with a bound on the unanswered ones; no round trip per command.
 import net from 'node:net';
 
+/** No byte from the server for this long while commands are unanswered: it is hung, not slow. */
+const IDLE_TIMEOUT_MS = 60_000;
+
 /**
  * Sends `commands` commands, `batch(from, to)` giving the RESP text of commands [from, to), over
  * one connection, `batchCommands` a write, with at most 64 writes' commands unanswered (enough to
  * keep the server busy, bounded so its output buffer stays small). Every reply must be one line
  * (+OK, :n); an error reply rejects with its text.
  */
-export function sendPipelined(port: number, commands: number, batch: (from: number, to: number) => string, batchCommands = 500): Promise<void> {
+export function sendPipelined(
+  port: number,
+  commands: number,
+  batch: (from: number, to: number) => string,
+  batchCommands = 500,
+  idleTimeoutMs = IDLE_TIMEOUT_MS,
+): Promise<void> {
   const maxInFlight = 64 * batchCommands;
   return new Promise((resolve, reject) => {
     if (commands === 0) return resolve();
@@ -38,6 +47,7 @@ export function sendPipelined(port: number, commands: number, batch: (from: numb
       }
     };
     socket.once('error', (err) => fail(err));
+    socket.setTimeout(idleTimeoutMs, () => fail(new Error(`port ${port}: no reply for ${idleTimeoutMs} ms with ${sent - answered} commands unanswered`)));
     socket.once('connect', pump);
     socket.on('data', (chunk: Buffer) => {
       if (failed) return;

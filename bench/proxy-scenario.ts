@@ -76,7 +76,7 @@ async function prepareBackends(ports: readonly number[], keyspace: Keyspace, key
   for (const port of ports) {
     if (keyspace === 'empty') await sendLineCommand(port, ['FLUSHALL'], FLUSH_TIMEOUT_MS);
     else await sendPipelined(port, keys, setBatch, 1000);
-    const dbsize = Number(await sendLineCommand(port, ['DBSIZE']));
+    const dbsize = Number(await sendLineCommand(port, ['DBSIZE'], FLUSH_TIMEOUT_MS));
     if (keyspace === 'empty' ? dbsize !== 0 : dbsize < keys) throw new Error(`backend on port ${port}: DBSIZE ${dbsize} after preparing the ${keyspace} keyspace`);
   }
 }

@@ -13,7 +13,7 @@ export interface BenchReport {
   labels: { candidate: string; baseline: string };
   candidate: { name: string; description: string };
   baseline: { name: string; description: string };
-  environment: { cpus: number; cpuModel: string; node: string; redisServer: string; pinning: string };
+  environment: { cpus: number; cpuModel: string; node: string; redisServer: string; pinning: string; loadAverage?: number[] };
   settings: { clients: number; randomKeys: number; repeats: number; targetRunSeconds: number | null; fixedRequests: number | null };
   tests: TestResult[];
   failures: CellFailure[];
@@ -127,7 +127,8 @@ export function renderMarkdown(report: BenchReport): string {
   const { candidate: c, baseline: b } = report.labels;
   let out = `Run ${report.startedAt}: ${c} = ${report.candidate.description}; ${b} = ${report.baseline.description}. ` +
     `${report.environment.cpus} CPUs (${report.environment.cpuModel}), node ${report.environment.node}, ${report.environment.redisServer}. ` +
-    `${report.environment.pinning}. -c ${s.clients}, -r ${s.randomKeys}, ${requests}, median of ${s.repeats} alternating runs.\n\n`;
+    `${report.environment.pinning}. -c ${s.clients}, -r ${s.randomKeys}, ${requests}, median of ${s.repeats} alternating runs.` +
+    `${report.environment.loadAverage === undefined ? '' : ` Load average ${report.environment.loadAverage.map((l) => l.toFixed(2)).join(' ')} at the end.`}\n\n`;
   if (report.tests.length > 0) out += `${markdownTable(throughputRows(report))}\n`;
   out += failureLines(report);
   if (report.memory.length > 0) out += `\n${markdownTable(memoryRows(report))}\n${memoryRatioLine(report)}`;

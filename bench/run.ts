@@ -254,6 +254,7 @@ async function main(options: BenchOptions): Promise<void> {
       node: process.version,
       redisServer: redisServerVersion(),
       pinning: pinned ? `servers pinned to CPU ${SERVER_CPU}, redis-benchmark to CPU ${CLIENT_CPU}` : 'unpinned',
+      loadAverage: os.loadavg(),
     },
     settings: {
       clients: options.clients,

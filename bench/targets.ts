@@ -66,6 +66,14 @@ export function nodeFlags(opts: { cpuProfileDir?: string; gcTrace?: boolean }): 
   return [...profile, ...(opts.gcTrace === true ? gcTraceFlags(repoRoot()) : [])];
 }
 
+/**
+ * SIGTERM → SIGKILL grace for a Node target: a profiled process writes its .cpuprofile while it
+ * exits, which on a loaded machine can take longer than the default 3 s (SIGKILL would lose it).
+ */
+export function stopGraceMs(cpuProfileDir: string | undefined): number {
+  return cpuProfileDir === undefined ? 3000 : 30_000;
+}
+
 /** Our node's command line for a given port: the single place to change when the CLI changes. */
 export function tesseraNodeCommand(port: number, opts: { cpuProfileDir?: string; gcTrace?: boolean } = {}): { file: string; args: string[] } {
   return {
@@ -95,7 +103,7 @@ async function startSingleProcess(
     await proc.stop();
     throw new Error(`${proc.command} did not start: ${(err as Error).message}\n${proc.outputTail()}`);
   }
-  return { port, pids: [proc.pid], gc, stop: () => proc.stop() };
+  return { port, pids: [proc.pid], gc, stop: () => proc.stop(stopGraceMs(opts.cpuProfileDir)) };
 }
 
 export const redisServerTarget: Target = {

@@ -8,7 +8,7 @@ import { GcMonitor } from './gc-monitor.js';
 import { freePort, sendLineCommand, waitForPong } from './net-util.js';
 import { childPids } from './process-tree.js';
 import { spawnManaged } from './processes.js';
-import { nodeFlags, repoRoot, type RunningTarget } from './targets.js';
+import { nodeFlags, repoRoot, stopGraceMs, type RunningTarget } from './targets.js';
 
 const READY_DEADLINE_MS = 15_000;
 
@@ -110,5 +110,5 @@ export async function startTesseraProxy(
     await proc.stop();
     throw new Error(`tessera proxy did not start: ${(err as Error).message}\n${proc.outputTail()}`);
   }
-  return { port, pids, backendPids: opts.backendPids, freezeWhenIdle: true, gc, stop: () => proc.stop() };
+  return { port, pids, backendPids: opts.backendPids, freezeWhenIdle: true, gc, stop: () => proc.stop(stopGraceMs(opts.cpuProfileDir)) };
 }

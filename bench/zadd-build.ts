@@ -26,6 +26,7 @@ const KEY = 'bench:zbuild';
 /** A prime above any member count we use: i * 7919 mod it is a permutation of the scores. */
 const SCORE_MODULUS = 1_000_003;
 const BATCH = 1000;
+/** DEL of a 100k-member set and ZCARD right after a build: a loaded machine may take seconds. */
 const DEL_TIMEOUT_MS = 30_000;
 
 function zaddBatch(from: number, to: number): string {
@@ -42,7 +43,7 @@ async function buildOnce(target: RunningTarget, members: number): Promise<ZaddBu
   await sendPipelined(target.port, members, zaddBatch, BATCH);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const serverCpuSeconds = (await cpuSeconds(target.pids)) - cpuBefore;
-  const card = Number(await sendLineCommand(target.port, ['ZCARD', KEY]));
+  const card = Number(await sendLineCommand(target.port, ['ZCARD', KEY], DEL_TIMEOUT_MS));
   if (card !== members) throw new Error(`ZCARD ${card} after ${members} ZADDs on port ${target.port}`);
   await sendLineCommand(target.port, ['DEL', KEY], DEL_TIMEOUT_MS);
   return { seconds, serverCpuSeconds };
