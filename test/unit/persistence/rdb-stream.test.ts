@@ -69,6 +69,22 @@ describe('stream RDB codec', () => {
     expect(picture(back)).toEqual(picture(s));
   });
 
+  it('reads 7.2\'s STREAM_LISTPACKS_3 (consumers carry an active time after the seen time)', () => {
+    const s = new StreamValue();
+    s.append({ ms: 1n, seq: 0n }, ['f', 'v']);
+    s.groups = new StreamGroups();
+    s.groups.create('g', { ms: 1n, seq: 0n }, 1n)!.createConsumer('c', 1700000000000);
+    const v2 = body(s);
+    // The body ends with the consumer's seen time and its empty PEL length: put the active time between.
+    const active = Buffer.alloc(8);
+    active.writeBigInt64LE(1700000000005n);
+    const v3 = Buffer.concat([v2.subarray(0, v2.length - 1), active, v2.subarray(v2.length - 1)]);
+    const back = read(v3, RDB_TYPE.STREAM_LISTPACKS_3);
+    const c = back.groups!.get('g')!.consumer('c')!;
+    expect(c.seenTime).toBe(1700000000000);
+    expect(back.groups!.get('g')!.entriesRead).toBe(1n);
+  });
+
   it('round-trips consumer groups (PEL, consumers, unknown entries-read); a truncated group part is bad format', () => {
     const s = new StreamValue();
     for (let i = 1; i <= 4; i++) s.append({ ms: BigInt(i), seq: 0n }, ['f', String(i)]);
