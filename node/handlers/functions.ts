@@ -6,7 +6,7 @@ import type { CommandSpec } from '../../common/commands/spec.js';
 import { globMatch } from '../../common/glob.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import { ENGINE, type FunctionEntry, functionLibraries, LOAD_TIMEOUT_MS, type RestorePolicy } from '../scripting/functions.js';
-import { SCRIPT_FLAGS } from '../scripting/library-load.js';
+import { SCRIPT_FLAGS, type ScriptFlag } from '../scripting/library-load.js';
 import { BUSY, scriptRunner } from '../scripting/runner.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, is } from './handler.js';
@@ -153,13 +153,12 @@ function functionKill(s: Session): void {
 const NOT_STALE_OK = { flags: new Set() } as unknown as CommandSpec;
 
 /**
- * The checks Redis makes from the function's flags. processCommand's come first, with their
+ * The checks Redis makes from a function's (or a "#!lua flags=" script's) flags. processCommand's come first, with their
  * generic texts, because fcallGetCommandFlags gives FCALL the write/denyoom/stale flags the
  * function implies (OOM, then READONLY/NOREPLICAS, then MASTERDOWN); scriptPrepareForRun's own
  * follow (*_ro with a writing function, no-cluster). The error text, or null to run it.
  */
-function flagRefusal(s: Session, entry: FunctionEntry, readOnlyCommand: boolean): string | null {
-  const { flags } = entry.fn;
+export function scriptFlagRefusal(s: Session, flags: ReadonlySet<ScriptFlag>, readOnlyCommand: boolean): string | null {
   const server = s.server;
   const repl = server.replication;
   const writes = !flags.has('no-writes');
@@ -188,7 +187,7 @@ function fcall(s: Session, args: string[], readOnly: boolean): void {
   const numkeys = Number(n);
   if (numkeys > args.length - 3) return s.w.error("ERR Number of keys can't be greater than number of args");
   if (numkeys < 0) return s.w.error("ERR Number of keys can't be negative");
-  const refusal = flagRefusal(s, entry, readOnly);
+  const refusal = scriptFlagRefusal(s, entry.fn.flags, readOnly);
   if (refusal !== null) return s.w.error(refusal);
   const fn = entry.fn;
   scriptRunner(s.server).run(s, fn.name, fn, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly || fn.flags.has('no-writes'), args,

@@ -2,7 +2,7 @@
 // node/scripting/ (one VM per server, scripts run synchronously inside this command: atomic).
 import { scriptRunner } from '../scripting/runner.js';
 import type { Session } from '../session.js';
-import { functionHandlers } from './functions.js';
+import { functionHandlers, scriptFlagRefusal } from './functions.js';
 import { type HandlerMap, intArg, is } from './handler.js';
 
 /** EVAL-family arguments: script|sha numkeys key… arg…, with Redis's numkeys errors. */
@@ -23,7 +23,14 @@ function evalGeneric(s: Session, args: string[], bySha: boolean, readOnly: boole
     if ('error' in loaded) return s.w.error(loaded.error);
     ({ sha, script } = loaded);
   }
-  runner.run(s, sha, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly);
+  // A "#!lua flags=…" script is checked and run as a function with those flags (no compat mode).
+  const flags = script.flags;
+  if (flags !== null) {
+    const refusal = scriptFlagRefusal(s, flags, readOnly);
+    if (refusal !== null) return s.w.error(refusal);
+  }
+  const ro = readOnly || flags?.has('no-writes') === true;
+  runner.run(s, sha, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), ro, null, flags === null || flags.has('allow-cross-slot-keys'));
 }
 
 function scriptLoad(s: Session, args: string[]): void {

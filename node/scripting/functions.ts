@@ -10,6 +10,7 @@ import { RdbReader } from '../persistence/rdb-reader.js';
 import { RdbWriter } from '../persistence/rdb-writer.js';
 import type { NodeServer } from '../server.js';
 import { type RegisteredFunction, validName } from './library-load.js';
+import { splitArgs } from './shebang.js';
 import type { LuaVm } from './lua-vm.js';
 import { scriptRunner } from './runner.js';
 
@@ -49,37 +50,6 @@ function parseMetadata(payload: string): { engine: string; name: string; code: s
   if (name === null) return { error: 'Library name was not given' };
   // The code keeps the shebang's newline, so Lua's line numbers count the shebang line.
   return { engine: parts[0]!.slice(2), name, code: payload.slice(eol) };
-}
-
-/** sdssplitargs, enough for a shebang: words, "double" (with \ escapes) and 'single' quotes; null if unbalanced. */
-function splitArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i]!)) i++;
-    if (i >= line.length) break;
-    let word = '';
-    let quote: '"' | "'" | null = null;
-    for (; i < line.length; i++) {
-      const ch = line[i]!;
-      if (quote === null) {
-        if (/\s/.test(ch)) break;
-        if (ch === '"' || ch === "'") quote = ch;
-        else word += ch;
-      } else if (quote === '"' && ch === '\\' && i + 1 < line.length) {
-        word += line[++i]!;
-      } else if (ch === quote) {
-        // A closing quote must be followed by a space or the end (sdssplitargs).
-        if (i + 1 < line.length && !/\s/.test(line[i + 1]!)) return null;
-        quote = null;
-      } else {
-        word += ch;
-      }
-    }
-    if (quote !== null) return null;
-    out.push(word);
-  }
-  return out;
 }
 
 export class FunctionLibraries {

@@ -11,11 +11,15 @@ import { enterScriptExec, isInExec, leaveScriptExec } from '../handlers/transact
 import type { Db } from '../keyspace/db.js';
 import type { NodeServer } from '../server.js';
 import type { Session } from '../session.js';
+import type { ScriptFlag } from './library-load.js';
 import { type CallResult, LuaVm, sha1hex } from './lua-vm.js';
+import { evalShebang } from './shebang.js';
 
 interface Script {
   readonly body: string;
   readonly ref: number;
+  /** Flags of a "#!lua flags=…" script; null without a shebang (Redis's compat mode). */
+  readonly flags: ReadonlySet<ScriptFlag> | null;
 }
 
 /** A script run in progress (it may pause at the time limit: see ScriptRunner.pause). */
@@ -84,9 +88,11 @@ export class ScriptRunner {
     const sha = sha1hex(body);
     const cached = this.scripts.get(sha);
     if (cached) return { sha, script: cached };
-    const ref = this.vm.compile(body);
+    const shebang = evalShebang(body);
+    if ('error' in shebang) return shebang;
+    const ref = this.vm.compile(shebang.skip === 0 ? body : body.slice(shebang.skip));
     if (typeof ref !== 'number') return ref;
-    const script = { body, ref };
+    const script = { body, ref, flags: shebang.flags };
     this.scripts.set(sha, script);
     return { sha, script };
   }

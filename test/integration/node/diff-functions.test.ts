@@ -104,6 +104,21 @@ describe('functions match redis-server', () => {
     }
   });
 
+  it('EVAL with a "#!lua flags=" shebang runs with those flags', async () => {
+    const set = "\nreturn redis.call('set', KEYS[1], 'v')";
+    const get = "\nreturn redis.call('get', KEYS[1])";
+    await p.same(
+      ['EVAL', `#!lua${set}`, '1', 'k'], ['EVAL', `#!lua flags=no-writes${get}`, '1', 'k'], ['EVAL', `#!lua flags=no-writes${set}`, '1', 'k'],
+      ['EVAL_RO', `#!lua${set}`, '1', 'k'], ['EVAL_RO', `#!lua flags=no-writes${get}`, '1', 'k'],
+      ['EVAL', `#!lua flags=allow-oom,allow-stale,no-cluster,allow-cross-slot-keys${set}`, '1', 'k'], ['EVAL', `#!lua flags=${get}`, '1', 'k'],
+      ['EVAL', '#!lua', '0'], ['EVAL', `#!js${get}`, '1', 'k'], ['EVAL', `#!LUA${get}`, '1', 'k'], ['EVAL', `#!lua flags=No-Writes${get}`, '1', 'k'],
+      ['EVAL', `#!lua flags=no-writes,${get}`, '1', 'k'], ['EVAL', `#!lua name=x${get}`, '1', 'k'], ['EVAL', `#!lua\n\nerror('line 3')`, '0'],
+      ['SCRIPT', 'LOAD', `#!lua flags=bogus${get}`], ['EVAL', `#!lua flags=no-writes\nreturn KEYS[1]`, '1', 'kk'],
+    );
+    const [sha] = await p.both('SCRIPT', 'LOAD', `#!lua flags=no-writes${get}`);
+    await p.same(['EVALSHA_RO', sha as string, '1', 'k'], ['EVALSHA', sha as string, '1', 'k']);
+  });
+
   it('a library whose top level runs past 500 ms fails to load', async () => {
     await p.same(['FUNCTION', 'LOAD', lib('slow', "redis.register_function('s', function() end)\nlocal i = 0\nwhile true do i = i + 1 end")], ['FUNCTION', 'LIST']);
   });
