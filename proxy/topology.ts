@@ -8,6 +8,8 @@ import type { SlotMode } from './router.js';
 import { groupIdOf, productPrefix, proxyKey, slotIdOf } from '../common/store/keys.js';
 
 const RETRY_MS = 500;
+/** While the store is down at start, how often the proxy says it is still waiting. */
+const STORE_WAIT_LOG_MS = 10_000;
 const REGISTRATION_TTL_S = 10;
 
 export interface TopologyEvents {
@@ -53,16 +55,25 @@ export class Topology extends EventEmitter<TopologyEvents> {
 
   /** Loads the table (retrying until the store answers), then follows changes in the background. */
   async start(): Promise<void> {
+    const since = Date.now();
+    let loggedAt = 0;
     for (;;) {
       try {
         await this.loadAndWatch();
         break;
       } catch (err) {
         if (this.stopped) return;
-        this.log(`store unavailable (${(err as Error).message}); retrying`);
+        // The first failure at once, then one line per STORE_WAIT_LOG_MS: an operator sees why the
+        // proxy does not listen yet without a line every retry.
+        if (loggedAt === 0 || Date.now() - loggedAt >= STORE_WAIT_LOG_MS) {
+          const waited = loggedAt === 0 ? '' : ` for ${Math.round((Date.now() - since) / 1000)} s`;
+          loggedAt = Date.now();
+          this.log(`store unavailable${waited} (${(err as Error).message}); not listening for clients until the slot table is loaded; retrying every ${RETRY_MS} ms`);
+        }
         await delay(RETRY_MS);
       }
     }
+    if (loggedAt !== 0) this.log(`store reachable after ${Math.round((Date.now() - since) / 100) / 10} s`);
     await this.register();
   }
 

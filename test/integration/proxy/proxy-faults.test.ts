@@ -6,7 +6,8 @@ import { encodeSlot } from '../../../common/model.js';
 import { slotOf } from '../../../common/slots.js';
 import { slotKey } from '../../../common/store/keys.js';
 import { type Cluster, startCluster } from '../../helpers/cluster.js';
-import { startNode, stopAll } from '../../helpers/servers.js';
+import { freePort } from '../../helpers/ports.js';
+import { TESSERA_BIN, spawnTracked, startNode, stopAll, waitForPing } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 let cluster: Cluster | undefined;
@@ -80,12 +81,27 @@ describe('proxy under faults', () => {
     expect(await a.get(k2)).toBe('back');
   });
 
-  it('keeps serving while the store is down and picks up changes when it returns', async () => {
+  it('keeps serving while the store is down and picks up changes when it returns; a proxy started meanwhile says why it waits', async () => {
     cluster = await startCluster({ groups: 2, proxies: 1, store: 'etcd' });
     const a = client(cluster.proxies[0]!.port);
     await cluster.etcd!.kill();
     for (let i = 0; i < 200; i++) expect(await a.set(`during:${i}`, String(i))).toBe('OK');
-    await cluster.etcd!.restart();
+    // A second proxy started now cannot load the table: it says so and does not listen yet.
+    const [port, admin] = [await freePort(), await freePort()];
+    const late = spawnTracked(process.execPath, [TESSERA_BIN, 'proxy', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--store', cluster.storeUrl, '--product', cluster.product]);
+    try {
+      await waitFor(() => /store unavailable \(.*\); not listening for clients until the slot table is loaded; retrying every 500 ms/.test(late.output()), { timeoutMs: 10_000, what: 'the late proxy to say why it waits' });
+      await cluster.etcd!.restart();
+      await waitForPing(late, port, 'the late proxy');
+      expect(late.output()).toMatch(/store reachable after [\d.]+ s/);
+      // One waiting line, not one per retry.
+      expect(late.output().match(/store unavailable/g)!.length).toBeLessThanOrEqual(2);
+      const lc = client(port);
+      expect(await lc.get('during:7')).toBe('7');
+      lc.disconnect();
+    } finally {
+      await late.stop();
+    }
     for (let i = 0; i < 200; i++) expect(await a.get(`during:${i}`)).toBe(String(i));
     // The proxy re-registers once the store is back.
     await waitFor(async () => (await cluster!.store.list(`/tessera/${cluster!.product}/proxies/`).catch(() => [])).length === 1, {
