@@ -235,6 +235,7 @@ describe('stream consumer groups match redis-server', () => {
     for (let i = 1; i <= 5; i++) await p.both('XADD', 's', `${i}-0`, 'f', String(i));
     await p.both('XGROUP', 'CREATE', 's', 'grp', '0');
     await p.both('XGROUP', 'CREATE', 's', 'other', '$', 'ENTRIESREAD', '5');
+    await p.both('XGROUP', 'CREATE', 's', 'never', '3-0'); // entries-read unknown (-1)
     await p.both('XREADGROUP', 'GROUP', 'grp', 'c1', 'COUNT', '2', 'STREAMS', 's', '>');
     await p.both('XGROUP', 'CREATECONSUMER', 's', 'grp', 'empty');
     // Fixed delivery and seen times, so the payloads can be compared byte for byte.
