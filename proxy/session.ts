@@ -39,7 +39,10 @@ class Pending implements ReplyStream, ReplySink {
   reply: Buffer | null = null;
   via: Forwarder | null = null;
   addr = '';
-  raw: Buffer = NO_BYTES;
+  /** The request's bytes: [rawStart, rawEnd) of the read buffer `rawIn` (a view is made only for a redirect). */
+  rawIn: Buffer = NO_BYTES;
+  rawStart = 0;
+  rawEnd = 0;
   slot = -1;
   seq = 0;
   /** Part of the reply already went to the client as it arrived. */
@@ -68,7 +71,8 @@ class Pending implements ReplyStream, ReplySink {
       if (reply === null) return session.respond(this, errorFrame(error!));
       const kind = redirectKind(reply);
       if (kind === 0) return session.respond(this, reply);
-      this.via!.redirected(kind, this.addr, this.raw, this.slot, (r) => session.respond(this, r), this, this.seq, reply);
+      const raw = this.rawIn.subarray(this.rawStart, this.rawEnd);
+      this.via!.redirected(kind, this.addr, raw, this.slot, (r) => session.respond(this, r), this, this.seq, reply);
     } catch (err) {
       session.internalError(err); // this client only: the link goes on with the next reply
     }
@@ -305,14 +309,15 @@ export class ProxySession {
     const addr = req.readonly ? router.forRead(slot) : router.master(slot);
     if (addr === null) return false;
     const p = this.enqueue(req.spec!.name);
-    const raw = chunk.subarray(req.start, req.end);
     p.via = via;
     p.addr = addr;
-    p.raw = raw;
+    p.rawIn = chunk;
+    p.rawStart = req.start;
+    p.rawEnd = req.end;
     p.slot = slot;
     p.seq = via.takeSeq();
     if (req.write) this.writes.wrote(addr);
-    this.proxy.pool.get(addr, this.id, this.resp === 3).sendTo(raw, p, -1, p);
+    this.proxy.pool.get(addr, this.id, this.resp === 3).sendRange(chunk, req.start, req.end, p, -1, p);
     return true;
   }
 
