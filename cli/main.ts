@@ -66,6 +66,7 @@ program
   .option('--admin-open-reads', 'serve /health and /metrics without the admin token')
   .option('--protected-mode <yes|no>', 'without requirepass, refuse non-loopback clients (default yes)', yesNo)
   .option('--workers <n|auto>', 'worker processes sharing the listen port (auto = one per core; default 1 = one process)')
+  .option('--shutdown-grace <ms>', 'on SIGTERM, how long requests already read may take before clients are closed (default 5000)', int)
   .action(async (opts) => {
     const { runProxy } = await import('../proxy/main.js');
     const { stop } = await runProxy(opts);

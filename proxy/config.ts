@@ -58,6 +58,11 @@ export interface ProxyConfig {
    * 1 = one process, no workers. `auto` (TOML or flag) = the number of cores.
    */
   workers: number;
+  /**
+   * On SIGTERM: how long requests already read may take to finish before every client is closed,
+   * ms (the store registration is dropped first, so the coordinator stops waiting for this proxy).
+   */
+  shutdownGrace: number;
 }
 
 /** Most worker processes a proxy may run (a typo such as 1000 must not fork a thousand processes). */
@@ -88,6 +93,7 @@ export const PROXY_DEFAULTS: ProxyConfig = {
   adminOpenReads: false,
   adminPassword: '',
   workers: 1,
+  shutdownGrace: 5000,
 };
 
 /** TOML names (kebab-case, as in configs/proxy.toml) → config fields. */
@@ -98,7 +104,7 @@ const TOML_NAMES: Record<string, keyof ProxyConfig> = {
   'backend-timeout': 'backendTimeout', 'backend-ping-interval': 'backendPingInterval', 'backend-blocking-links': 'backendBlockingLinks',
   maxclients: 'maxclients', timeout: 'timeout', 'max-keys-reply': 'maxKeysReply', 'read-from-replica': 'readFromReplica',
   'protected-mode': 'protectedMode', 'admin-token': 'adminToken', 'admin-open-reads': 'adminOpenReads', 'admin-password': 'adminPassword',
-  workers: 'workers',
+  workers: 'workers', 'shutdown-grace': 'shutdownGrace',
 };
 
 export function loadProxyConfig(file: string | undefined, overrides: Partial<ProxyConfig>): ProxyConfig {
@@ -119,7 +125,7 @@ export function loadProxyConfig(file: string | undefined, overrides: Partial<Pro
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   config.workers = parseWorkers(config.workers);
   if (config.readFromReplica !== 'never' && config.readFromReplica !== 'prefer') throw new Error(`read-from-replica must be never or prefer`);
-  for (const k of ['backendTimeout', 'backendPingInterval', 'timeout', 'clientPendingSoftBytes', 'clientPendingSoftSeconds', 'clientMaxPendingBytes'] as const) {
+  for (const k of ['backendTimeout', 'backendPingInterval', 'timeout', 'clientPendingSoftBytes', 'clientPendingSoftSeconds', 'clientMaxPendingBytes', 'shutdownGrace'] as const) {
     if (!Number.isInteger(config[k]) || config[k] < 0) throw new Error(`${k} must be a non-negative integer`);
   }
   for (const k of ['backendConnections', 'maxPipeline', 'backendBlockingLinks', 'maxclients'] as const) {

@@ -58,7 +58,7 @@ export async function runProxy(options: { config?: string } & Partial<ProxyConfi
   const stop = () => {
     stopping ??= (async () => {
       await admin.close();
-      await proxy.close();
+      await proxy.close(config.shutdownGrace);
       await store.close();
     })();
     return stopping;
@@ -79,7 +79,7 @@ async function runWorkers(config: ProxyConfig, store: CoordStore, log: (msg: str
   const stop = () => {
     stopping ??= (async () => {
       // First, so a worker that exits meanwhile (systemd's SIGTERM reaches the whole cgroup) is not replaced.
-      const workersStopped = workers.stop();
+      const workersStopped = workers.stop(config.shutdownGrace);
       await admin.close();
       await workersStopped;
       await store.close();

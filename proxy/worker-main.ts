@@ -84,6 +84,6 @@ process.on('message', (m: ToWorker) => {
 });
 // A terminal's Ctrl-C reaches every process of the group: the primary stops the workers in order.
 process.on('SIGINT', () => {});
-process.on('SIGTERM', () => void stop(SHUTDOWN_GRACE_MS));
+process.on('SIGTERM', () => void stop(proxy?.config.shutdownGrace ?? SHUTDOWN_GRACE_MS));
 process.title = `tessera proxy worker ${process.env[WORKER_INDEX_ENV] ?? '?'}`;
 send({ t: 'hello' });

@@ -106,4 +106,23 @@ describe('proxy SIGTERM', () => {
       node.close();
     }
   });
+
+  it('takes its grace from --shutdown-grace', async () => {
+    const p = await cluster.startProxy(['--shutdown-grace', '1000']);
+    const node = await RawClient.connect(cluster.groups[0]!.port);
+    const c = await RawClient.connect(p.port);
+    try {
+      const blpop = c.call('BLPOP', 'never-pushed-either', '0').catch((err: Error) => err);
+      await waitFor(async () => /cmd=blpop/.test(String(await node.call('CLIENT', 'LIST'))), { timeoutMs: 10_000, what: 'BLPOP blocked on the node' });
+      const { ms, code } = await terminate(p);
+      expect(code).toBe(0);
+      // 1 s of grace, then closed: well before the default 5 s.
+      expect(ms).toBeGreaterThan(900);
+      expect(ms).toBeLessThan(4000);
+      expect(await blpop).toBeInstanceOf(Error);
+    } finally {
+      c.close();
+      node.close();
+    }
+  });
 });
