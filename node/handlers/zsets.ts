@@ -165,9 +165,21 @@ function zsetAdd(z: ZSetValue, score: number, member: string, f: ZAddFlags, out:
   return 'added';
 }
 
+/**
+ * Scratch reused by every ZADD (handlers run one at a time, synchronously): the flags, the parsed
+ * scores and the resulting score, so the common ZADD allocates nothing of its own.
+ */
+const zaddFlags: ZAddFlags = { nx: false, xx: false, gt: false, lt: false, incr: false };
+const zaddScores: number[] = [];
+/** Bound of the kept score scratch: a bigger ZADD parses into an array of its own. */
+const ZADD_SCRATCH_MAX = 1024;
+const zaddOut = { score: 0 };
+
 /** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member …, and ZINCRBY (incr preset). */
 function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
-  const f: ZAddFlags = { nx: false, xx: false, gt: false, lt: false, incr: presetIncr };
+  const f = zaddFlags;
+  f.nx = f.xx = f.gt = f.lt = false;
+  f.incr = presetIncr;
   let ch = false;
   let i = 2;
   for (; i < args.length; i++) {
@@ -187,8 +199,9 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   if (f.nx && f.xx) return s.w.error(XX_AND_NX);
   if ((f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt)) return s.w.error(GT_LT_NX);
   if (f.incr && pairs > 2) return s.w.error(INCR_SINGLE_PAIR);
-  const scores = new Array<number>(pairs / 2);
-  for (let j = 0; j < scores.length; j++) {
+  const n = pairs / 2;
+  const scores = n <= ZADD_SCRATCH_MAX ? zaddScores : new Array<number>(n);
+  for (let j = 0; j < n; j++) {
     const score = parseDouble(args[i + j * 2]!);
     if (score === null) return s.w.error(ERR.notFloat);
     scores[j] = score;
@@ -200,13 +213,14 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   let added = 0;
   let updated = 0;
   let processed = 0;
-  const out = { score: 0 };
+  const out = zaddOut;
+  out.score = 0;
   if (z === undefined && !f.xx) {
     z = new ZSetValue();
     db.add(key, z);
   }
   if (z !== undefined) {
-    for (let j = 0; j < scores.length; j++) {
+    for (let j = 0; j < n; j++) {
       const outcome = zsetAdd(z, scores[j]!, args[i + j * 2 + 1]!, f, out);
       // Only INCR on an existing member reaches NaN, and INCR has a single pair: nothing changed.
       if (outcome === 'nan') return s.w.error(NAN_SCORE);
@@ -214,10 +228,13 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
       else if (outcome === 'updated') updated++;
       if (outcome !== 'nop') processed++;
     }
-    if (added + updated > 0) s.server.changed(db, key, added + updated);
   }
-  if (f.incr) {
-    if (processed > 0) s.w.double(out.score);
+  // Read the scratch before `changed` (which may serve blocked clients) can run other handlers.
+  const incr = f.incr;
+  const result = out.score;
+  if (z !== undefined && added + updated > 0) s.server.changed(db, key, added + updated);
+  if (incr) {
+    if (processed > 0) s.w.double(result);
     else s.w.null();
     return;
   }
