@@ -236,6 +236,16 @@ function parseXreadgroup(s: Session, args: string[]): ReadGroupRequest | null {
   return { count, deadline, noack, group, consumer, keys, after };
 }
 
+/**
+ * Several effects of one command go out as one MULTI … EXEC block, as Redis 7.0 wraps what a
+ * command alsoPropagates, so a replica or an AOF replay never stops between them. Inside EXEC or
+ * a script the surrounding block already does that.
+ */
+function wrapped(s: Session, effects: string[][]): string[][] {
+  if (effects.length < 2 || isInExec(s)) return effects;
+  return [['MULTI'], ...effects, ['EXEC']];
+}
+
 /** Where a delivery's effects go: the handler's propagateAs list, or straight to the stream (blocked serve). */
 type Emit = (argv: string[]) => void;
 
@@ -326,7 +336,6 @@ function xreadgroupCommand(s: Session, args: string[]): void {
   if (req === null) return;
   const effects: string[][] = [];
   const emit: Emit = (argv) => effects.push(argv);
-  s.propagateAs = effects;
   const now = s.server.now;
   const served: number[] = [];
   for (let i = 0; i < req.keys.length; i++) {
@@ -352,8 +361,10 @@ function xreadgroupCommand(s: Session, args: string[]): void {
       } else deliverNew(s, key, stream, g, consumer, req.count, req.noack, now, emit);
       groupDirty(s, s.db, key);
     }
+    s.propagateAs = wrapped(s, effects);
     return;
   }
+  s.propagateAs = [];
   if (req.deadline === -1 || isInExec(s)) return s.w.nullArray();
   blockReadgroup(s, req);
 }
@@ -382,7 +393,8 @@ function blockReadgroup(s: Session, req: ReadGroupRequest): void {
       }
       if (compareIds(stream.lastId, g.lastId) <= 0) return false;
       const now = Date.now();
-      const emit: Emit = (argv) => s.server.propagate(dbIndex, argv);
+      const effects: string[][] = [];
+      const emit: Emit = (argv) => effects.push(argv);
       const consumer = consumerFor(g, key, req.consumer, req.noack, now, emit);
       if (s.w.resp === 2) {
         s.w.array(1);
@@ -390,6 +402,7 @@ function blockReadgroup(s: Session, req: ReadGroupRequest): void {
       } else s.w.map(1);
       s.w.bulk(key);
       deliverNew(s, key, stream, g, consumer, count, req.noack, now, emit);
+      for (const argv of wrapped(s, effects)) s.server.propagate(dbIndex, argv);
       groupDirty(s, db, key);
       return true;
     },
@@ -565,7 +578,6 @@ function xclaimCommand(s: Session, args: string[]): void {
     }
   }
   const effects: string[][] = [];
-  s.propagateAs = effects;
   let propagateLastId = false;
   if (compareIds(lastId, g.lastId) > 0) {
     g.lastId = lastId;
@@ -609,6 +621,7 @@ function xclaimCommand(s: Session, args: string[]): void {
   }
   s.w.array(claimed.length);
   for (const id of claimed) claimedReply(s, stream, id, justId);
+  s.propagateAs = wrapped(s, effects);
   if (dirty > 0) groupDirty(s, s.db, key, dirty);
 }
 
@@ -659,7 +672,6 @@ function xautoclaimCommand(s: Session, args: string[]): void {
   if (found === undefined) return noGroupError(s, key, args[2]!);
   const { stream, group: g } = found;
   const effects: string[][] = [];
-  s.propagateAs = effects;
   const now = s.server.now;
   let attempts = count * AUTOCLAIM_ATTEMPTS_FACTOR;
   let consumer: StreamConsumer | undefined;
@@ -696,6 +708,7 @@ function xautoclaimCommand(s: Session, args: string[]): void {
   for (const id of claimed) claimedReply(s, stream, id, justId);
   s.w.array(deleted.length);
   for (const id of deleted) s.w.bulk(idString(id));
+  s.propagateAs = wrapped(s, effects);
   if (dirty > 0) groupDirty(s, s.db, key, dirty);
 }
 
