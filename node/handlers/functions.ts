@@ -190,8 +190,7 @@ function fcall(s: Session, args: string[], readOnly: boolean): void {
   const refusal = scriptFlagRefusal(s, entry.fn.flags, readOnly);
   if (refusal !== null) return s.w.error(refusal);
   const fn = entry.fn;
-  scriptRunner(s.server).run(s, fn.name, fn, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly || fn.flags.has('no-writes'), args,
-    fn.flags.has('allow-cross-slot-keys'));
+  scriptRunner(s.server).run(s, fn.name, fn, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly || fn.flags.has('no-writes'), args, fn.flags);
 }
 
 const FUNCTION_HELP = [

@@ -30,7 +30,7 @@ function evalGeneric(s: Session, args: string[], bySha: boolean, readOnly: boole
     if (refusal !== null) return s.w.error(refusal);
   }
   const ro = readOnly || flags?.has('no-writes') === true;
-  runner.run(s, sha, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), ro, null, flags === null || flags.has('allow-cross-slot-keys'));
+  runner.run(s, sha, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), ro, null, flags);
 }
 
 function scriptLoad(s: Session, args: string[]): void {

@@ -35,6 +35,10 @@ interface Run {
    * compat mode allows cross-slot access), for allow-cross-slot-keys and outside cluster mode.
    */
   slot: number;
+  /** allow-oom: denyoom commands run even past maxmemory (else only until the run's first write). */
+  readonly allowOom: boolean;
+  /** A write command ran (SCRIPT_WRITE_DIRTY, whether or not it changed anything). */
+  wrote: boolean;
   readonly readOnly: boolean;
   /** EXEC's stream when the script runs inside EXEC, else null. */
   readonly outer: Array<[number, readonly string[]]> | null;
@@ -108,14 +112,15 @@ export class ScriptRunner {
    */
   run(
     s: Session, sha: string, script: { readonly ref: number }, keys: string[], argv: string[], readOnly: boolean,
-    fcall: readonly string[] | null = null, crossSlotOk = true,
+    fcall: readonly string[] | null = null, flags: ReadonlySet<ScriptFlag> | null = null,
   ): void {
     const server = this.server;
     const outer = server.transactionStream;
     const threshold = server.config.getInt('busy-reply-threshold');
     const canPause = threshold > 0 && outer === null && !isInExec(s) && !server.replication.isMasterClient(s);
     const run: Run = {
-      s, sha, fcall, startedAt: Date.now(), slot: this.firstSlot(keys, crossSlotOk), readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
+      s, sha, fcall, startedAt: Date.now(), slot: this.firstSlot(keys, flags === null || flags.has('allow-cross-slot-keys')),
+      allowOom: flags !== null && flags.has('allow-oom'), wrote: false, readOnly, outer, stream: outer ?? [], db: s.db, marked: enterScriptExec(s),
       saved: { w: s.w, db: s.db, replyMode: s.replyMode, skip: s.skipNextReply }, activeExpire: true,
     };
     const pauseAt = canPause ? performance.now() + threshold : 0;
@@ -132,6 +137,18 @@ export class ScriptRunner {
   private firstSlot(keys: readonly string[], crossSlotOk: boolean): number {
     if (crossSlotOk || this.server.dispatcher.routing === null) return NO_SLOT_CHECK;
     return keys.length > 0 ? slotOf(keys[0]!) : -1;
+  }
+
+  /**
+   * scriptVerifyOOM: past maxmemory a denyoom command fails until the script has written (a
+   * script that wrote must finish: half a script is worse), unless allow-oom; a master's stream
+   * and the AOF replay always run.
+   */
+  private oomRefusal(run: Run, s: Session): string | null {
+    if (run.allowOom || run.wrote) return null;
+    const server = this.server;
+    if (server.suppressPropagation || server.replication.isMasterClient(s)) return null;
+    return server.eviction.checkBeforeWrite(s);
   }
 
   /** scriptVerifyClusterState's same-slot rule for the keys of one redis.call; the refusal or null. */
@@ -163,7 +180,7 @@ export class ScriptRunner {
   kill(kind: 'eval' | 'function' = 'eval'): string | null {
     const run = this.paused;
     if (run === null) return 'NOTBUSY No scripts in execution right now.';
-    if (run.stream.length > 0) {
+    if (run.wrote) {
       return 'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
     }
     if (kind === 'eval' && run.fcall !== null) return BUSY_FUNCTION;
@@ -264,6 +281,8 @@ export class ScriptRunner {
       const refusal = this.server.replication.writeRefusal(s);
       if (refusal !== null) return { refused: `-${refusal}` };
     }
+    const oom = spec.flags.has('denyoom') ? this.oomRefusal(ctx.run, s) : null;
+    if (oom !== null) return { refused: `-${oom}` };
     const routing = this.server.dispatcher.routing;
     if (routing !== null && routing.redirect(s, spec, args, false) !== null) {
       return { refused: 'Script attempted to access a non local key in a cluster node' };
@@ -271,6 +290,7 @@ export class ScriptRunner {
     const crossSlot = routing !== null ? this.crossSlotRefusal(ctx.run, spec, args) : null;
     if (crossSlot !== null) return { refused: crossSlot };
     ctx.writer.resp = this.vm.resp;
+    if (spec.flags.has('write')) ctx.run.wrote = true;
     this.server.dispatcher.call(s, spec, args);
     const out = ctx.writer.take();
     const decoded = decodeReply(out, 0);

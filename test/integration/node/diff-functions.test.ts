@@ -119,6 +119,29 @@ describe('functions match redis-server', () => {
     await p.same(['EVALSHA_RO', sha as string, '1', 'k'], ['EVALSHA', sha as string, '1', 'k']);
   });
 
+  it('past maxmemory: denyoom calls fail until a write unless allow-oom; writing functions need allow-oom', async () => {
+    await p.same(
+      ['FUNCTION', 'LOAD', lib('oom', [
+        "redis.register_function('w', function() return redis.call('set', 'a', 'w') end)",
+        "redis.register_function{function_name='wo', callback=function() return redis.call('set', 'a', 'wo') end, flags={'allow-oom'}}",
+        "redis.register_function{function_name='r', callback=function() return redis.call('get', 'a') end, flags={'no-writes'}}",
+      ].join('\n'))],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
+    );
+    await p.both('CONFIG', 'SET', 'maxmemory', '1');
+    try {
+      await p.same(
+        ['SET', 'x', 'y'], ['EVAL', "return redis.call('set', 'a', 'b')", '0'], ['EVAL', "return redis.pcall('set', 'a', 'b')", '0'],
+        ['EVAL', "return redis.call('get', 'a')", '0'], ['EVAL', "redis.call('del', 'a'); return redis.call('set', 'a', 'after-del')", '0'],
+        ['FCALL', 'w', '0'], ['FCALL', 'wo', '0'], ['FCALL', 'r', '0'], ['FCALL_RO', 'r', '0'],
+        ['EVAL', "#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'c')", '0'], ['EVAL', "#!lua\nreturn redis.call('set', 'a', 'd')", '0'],
+        ['GET', 'a'],
+      );
+    } finally {
+      await p.both('CONFIG', 'SET', 'maxmemory', '0');
+    }
+  });
+
   it('a library whose top level runs past 500 ms fails to load', async () => {
     await p.same(['FUNCTION', 'LOAD', lib('slow', "redis.register_function('s', function() end)\nlocal i = 0\nwhile true do i = i + 1 end")], ['FUNCTION', 'LIST']);
   });
