@@ -211,9 +211,17 @@ export class FileStore implements CoordStore {
   async snapshot(prefix: string): Promise<StoreSnapshot> {
     const state = await this.read();
     const kvs = state.kvs();
-    const entries = state.sortedKeys()
-      .filter((k) => k.startsWith(prefix))
-      .map((k) => toEntry(k, kvs[k]));
+    const keys = state.sortedKeys();
+    // The keys with a prefix are one run of the sorted keys: found by binary search.
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const entries = [];
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) entries.push(toEntry(keys[i]!, kvs[keys[i]!]));
     return { entries, revision: String(state.header.revision) };
   }
 
