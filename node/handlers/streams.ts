@@ -362,9 +362,11 @@ function xreadCommand(s: Session, args: string[]): void {
     tryServe(key: string): boolean {
       const e = s.server.dbs[dbIndex]!.peek(key);
       if (e === undefined || !(e.value instanceof StreamValue)) return false;
-      const entries = entriesAfter(e.value, req.after[req.keys.indexOf(key)]!, req.count);
-      if (entries.length === 0) return false;
-      replyStreams(s, [[key, entries]]);
+      // Served once the top id passed the reader's, even when those entries are already gone
+      // (an XADD + XDEL in one EXEC): Redis answers the key with no entries then.
+      const after = req.after[req.keys.indexOf(key)]!;
+      if (compareIds(e.value.lastId, after) <= 0) return false;
+      replyStreams(s, [[key, entriesAfter(e.value, after, req.count)]]);
       return true;
     },
     onTimeout(): void {

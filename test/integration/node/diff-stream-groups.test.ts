@@ -215,6 +215,18 @@ describe('stream consumer groups match redis-server', () => {
       }
       await p.both('DEL', 'w');
       await p.both('XADD', 'w', '9-0', 'f', 'z');
+      // Entries added and deleted in one EXEC: the readers (XREAD and XREADGROUP) get the key, no entries.
+      await p.both('XGROUP', 'CREATE', 'w', 'g', '$');
+      const emptied = [o1, r1].map((c) => c.call('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'w', '>'));
+      const plainReaders = [o2, r2].map((c) => c.call('XREAD', 'BLOCK', '0', 'STREAMS', 'w', '$'));
+      await blockedIn(2);
+      await p.same(['MULTI'], ['XADD', 'w', '10-0', 'f', 'gone'], ['XDEL', 'w', '10-0'], ['EXEC']);
+      const e1 = await Promise.all(emptied);
+      const e2 = await Promise.all(plainReaders);
+      expect(plain(e1[0]!)).toEqual(plain(e1[1]!));
+      expect(plain(e2[0]!)).toEqual(plain(e2[1]!));
+      expect(plain(e2[0]!)).toEqual([['w', []]]);
+      await p.both('XGROUP', 'DESTROY', 'w', 'g');
       await p.both('XGROUP', 'CREATE', 'w', 'g', '$');
       const late = await Promise.all([o2, r2].map((c) => c.call('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '50', 'STREAMS', 'w', '>')));
       expect(plain(late[0]!)).toEqual(plain(late[1]!));
