@@ -144,8 +144,9 @@ type AddOutcome = 'added' | 'updated' | 'nop' | 'nan' | 'same';
 
 /** zsetAdd: applies one element under the flags; `out.score` receives the resulting score. */
 function zsetAdd(z: ZSetValue, score: number, member: string, f: ZAddFlags, out: { score: number }): AddOutcome {
-  const current = z.score(member);
-  if (current !== undefined) {
+  const slot = z.slotOf(member); // one lookup serves the read and the write
+  if (slot !== undefined) {
+    const current = z.scoreAt(slot);
     if (f.nx) return 'nop';
     if (f.incr) {
       score += current;
@@ -154,14 +155,14 @@ function zsetAdd(z: ZSetValue, score: number, member: string, f: ZAddFlags, out:
     if ((f.lt && score >= current) || (f.gt && score <= current)) return 'nop';
     out.score = score;
     if (score === current) return 'same';
-    z.set(member, storedScore(score, z.encoding() === 'listpack'));
+    z.updateAt(slot, storedScore(score, z.encoding() === 'listpack'));
     return 'updated';
   }
   if (f.xx) return 'nop';
   out.score = score;
   const staysListpack =
     z.encoding() === 'listpack' && z.size < encodingLimits.zsetMaxListpackEntries && member.length <= encodingLimits.zsetMaxListpackValue;
-  z.set(member, storedScore(score, staysListpack));
+  z.addAbsent(member, storedScore(score, staysListpack));
   return 'added';
 }
 

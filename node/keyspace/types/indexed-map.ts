@@ -142,6 +142,12 @@ export class IndexedMap<V> extends IndexedKeys {
     return true;
   }
 
+  /** Appends a key the caller knows is absent (saves set()'s second lookup). */
+  appendAbsent(key: string, value: V): void {
+    this.appendKey(key);
+    this.vals.push(value);
+  }
+
   /** Sets the value at an existing slot. */
   setAt(slot: number, value: V): void {
     this.vals[slot] = value;

@@ -61,15 +61,32 @@ export class ZSetValue {
   /** Adds or re-scores `member`. `score` must not be NaN. */
   set(member: string, score: number): ZSetChange {
     const slot = this.scores.slotOf(member);
-    if (slot !== undefined) {
-      const current = this.scores.vals[slot]!;
-      if (current === score) return 'unchanged';
-      this.tree.delete(current, member);
-      this.tree.insert(score, member);
-      this.scores.setAt(slot, score);
-      return 'updated';
+    if (slot === undefined) {
+      this.addAbsent(member, score);
+      return 'added';
     }
-    this.scores.set(member, score);
+    return this.updateAt(slot, score) ? 'updated' : 'unchanged';
+  }
+
+  /** The member's slot for scoreAt/updateAt (one hash lookup for a read-then-write), or undefined. */
+  slotOf(member: string): number | undefined {
+    return this.scores.slotOf(member);
+  }
+
+  /** Re-scores the member at `slot` (from slotOf, nothing written since); false when unchanged. */
+  updateAt(slot: number, score: number): boolean {
+    const current = this.scores.vals[slot]!;
+    if (current === score) return false;
+    const member = this.scores.keys[slot]!;
+    this.tree.delete(current, member);
+    this.tree.insert(score, member);
+    this.scores.setAt(slot, score);
+    return true;
+  }
+
+  /** Adds a member the caller knows is absent. `score` must not be NaN. */
+  addAbsent(member: string, score: number): void {
+    this.scores.appendAbsent(member, score);
     this.tree.insert(score, member);
     if (
       this.small &&
@@ -77,7 +94,6 @@ export class ZSetValue {
     ) {
       this.small = false;
     }
-    return 'added';
   }
 
   remove(member: string): boolean {
