@@ -159,7 +159,7 @@ export class RequestDecoder {
           this.lastRaw = null;
           return inline;
         }
-        const count = this.numberLine('too big mbulk count string');
+        const count = this.countHere() ?? this.numberLine('too big mbulk count string');
         if (count === undefined) return null;
         if (count === null || count > MAX_MULTIBULK) throw new ProtocolError('invalid multibulk length');
         if (this.unauthenticated && count > UNAUTH_MAX_MULTIBULK) throw new ProtocolError('unauthenticated multibulk length');
@@ -241,10 +241,9 @@ export class RequestDecoder {
     const c = this.chunks[this.head]!;
     const p = this.pos;
     if (c[p] !== 0x24 /* $ */) return false;
-    const cr = c.indexOf(CR, p);
-    if (cr < 0 || cr - p > MAX_NUMBER_LINE) return false;
-    const len = parseInteger(c, p + 1, cr);
-    if (len === null || len < 0 || len > this.limits.maxBulkBytes || len > MAX_ARG_BYTES) return false;
+    const len = smallNumber(c, p + 1);
+    const cr = numberEnd;
+    if (len < 0 || len > this.limits.maxBulkBytes || len > MAX_ARG_BYTES) return false;
     if (this.unauthenticated && len > UNAUTH_MAX_BULK) return false;
     const end = cr + 2 + len;
     if (end + 2 >= c.length) return false; // the chunk must go on after it (keeps pos inside)
@@ -259,6 +258,19 @@ export class RequestDecoder {
     this.scanChunk = -1;
     this.argsLeft--;
     return true;
+  }
+
+  /**
+   * The hot path of a "*<n>\r\n" header lying whole in the current chunk with a plain count:
+   * consumed, its count returned; undefined, consuming nothing, for anything else.
+   */
+  private countHere(): number | undefined {
+    const c = this.chunks[this.head]!;
+    const p = this.pos;
+    const n = smallNumber(c, p + 1);
+    if (n < 0 || numberEnd + 1 >= c.length) return undefined;
+    this.advance(numberEnd + 2 - p);
+    return n;
   }
 
   /**
@@ -445,6 +457,31 @@ class NameCache {
 
 function latin1(buf: Uint8Array, start: number, end: number): string {
   return (buf as Buffer).latin1Slice(start, end);
+}
+
+// Where smallNumber's digits ended (the CR); a module field so the hot path returns one number.
+let numberEnd = 0;
+// smallNumber reads at most this many digits (no overflow to think of).
+const SMALL_NUMBER_DIGITS = 9;
+
+/**
+ * The non-negative decimal of 1-9 digits at buf[start] ending in a CR (at `numberEnd`), read in
+ * JS (Buffer.indexOf is a native call per line); -1 when the line is anything else: a sign, a
+ * leading zero, more digits, no CR yet. Callers then take the general path.
+ */
+function smallNumber(buf: Uint8Array, start: number): number {
+  const limit = Math.min(buf.length, start + SMALL_NUMBER_DIGITS + 1);
+  let n = 0;
+  let i = start;
+  for (; i < limit; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  if (i === start || i === limit || buf[i] !== CR) return -1;
+  if (buf[start] === 0x30 && i - start > 1) return -1;
+  numberEnd = i;
+  return n;
 }
 
 /** Parses a signed decimal integer in buf[start, end) the way Redis's string2ll does; null if malformed. */
