@@ -94,7 +94,7 @@ export class RequestDecoder {
   private args: string[] = NO_ARGS;
   private argCount = 0; // arguments of the current multibulk stored in `args`
   // Command names recur: the same string is handed out again, its hash already computed.
-  private readonly names = new NameCache();
+  private readonly names = NAMES;
   // Big arguments of a command still being received are held as Buffers (off the JS heap, so V8
   // counts them as external memory and collects them soon after their client is gone), and become
   // strings only once the command is complete. Their indexes in `args`, whose slots hold ''.
@@ -454,6 +454,9 @@ class NameCache {
     return s;
   }
 }
+
+/** One cache for every decoder of the process (strings are immutable; 2 KB, not 2 KB a client). */
+const NAMES = new NameCache();
 
 function latin1(buf: Uint8Array, start: number, end: number): string {
   return (buf as Buffer).latin1Slice(start, end);
