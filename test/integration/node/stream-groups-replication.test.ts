@@ -11,6 +11,9 @@ import { RawClient } from '../../helpers/raw-client.js';
 import { startNode, startRedis, stopAll, type ServerHandle } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
+/** Masters start a full sync at once instead of waiting 5 s for more replicas. */
+const NO_SYNC_DELAY = ['--repl-diskless-sync-delay', '0'];
+
 /**
  * XINFO STREAM FULL with the consumers' seen times masked (each server stamps its own clock).
  * `counters` false also masks the groups' entries-read and lag: Redis 7.0.15 propagates XREADGROUP
@@ -82,11 +85,11 @@ describe('consumer group state replicates and survives an AOF restart', () => {
     const m = await client(master);
     const rs = await Promise.all(replicas.map(client));
     for (const r of rs) expect(plain(await r.call('REPLICAOF', '127.0.0.1', String(master.port)))).toBe('+OK');
-    for (const r of rs) await waitFor(async () => String(plain(await r.call('INFO', 'replication'))).includes('master_link_status:up'), { what: 'replica link up' });
+    for (const r of rs) await waitFor(async () => String(plain(await r.call('INFO', 'replication'))).includes('master_link_status:up'), { timeoutMs: 30_000, what: 'replica link up' });
     await workload(m, await client(master));
     const want = await groupState(m, 'q', false);
     for (const [i, r] of rs.entries()) {
-      await waitFor(async () => JSON.stringify(await groupState(r, 'q', false)) === JSON.stringify(want), { what: `replica ${replicas[i]!.kind} to converge` })
+      await waitFor(async () => JSON.stringify(await groupState(r, 'q', false)) === JSON.stringify(want), { timeoutMs: 30_000, what: `replica ${replicas[i]!.kind} to converge` })
         .catch(async (err) => {
           expect(await groupState(r, 'q', false)).toEqual(want);
           throw err;
@@ -96,16 +99,16 @@ describe('consumer group state replicates and survives an AOF restart', () => {
   }
 
   it('our master: our replica and a redis-server replica end with its PELs, consumers and counters', async () => {
-    const [master, ourReplica, redisReplica] = await Promise.all([track(startNode()), track(startNode()), track(startRedis())]);
+    const [master, ourReplica, redisReplica] = await Promise.all([track(startNode(NO_SYNC_DELAY)), track(startNode()), track(startRedis())]);
     const [ours, theirs] = await replicate(master, [ourReplica, redisReplica]);
     // Read counters included, our replica shows what the redis-server replica shows.
     expect(await groupState(ours!, 'q')).toEqual(await groupState(theirs!, 'q'));
-  });
+  }, 90_000);
 
   it('a redis-server master: our replica builds the same group state from its effects', async () => {
-    const [master, ourReplica] = await Promise.all([track(startRedis()), track(startNode())]);
+    const [master, ourReplica] = await Promise.all([track(startRedis(NO_SYNC_DELAY)), track(startNode())]);
     await replicate(master, [ourReplica]);
-  });
+  }, 90_000);
 
   it('AOF: the appended effects, then a rewrite, restore the group state after restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'groups-aof-'));
@@ -124,5 +127,5 @@ describe('consumer group state replicates and survives an AOF restart', () => {
     await second.kill();
     const third = await track(startNode(args, { dir }));
     expect(await groupState(await client(third), 'q', false)).toEqual(want);
-  });
+  }, 60_000);
 });
