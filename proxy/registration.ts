@@ -1,6 +1,7 @@
-// The one store registration of a multi-worker proxy (lease-bound, like Topology's own in a single
-// process). The revision it carries is set by the caller: the lowest every worker applied. A lost
-// lease is registered again; writes are coalesced (only the newest value is written).
+// A proxy's one store registration (lease-bound): a single-process proxy's Topology sets the
+// revision it applied; a multi-worker primary the lowest every worker applied. A lost lease is
+// registered again; writes go one at a time and are coalesced (only the newest value is written,
+// a failed write is retried), so an older revision never lands after a newer one.
 import { type ProxyInfo, encodeProxyInfo } from '../common/model.js';
 import type { CoordStore, EphemeralKey } from '../common/store/coord-store.js';
 import { proxyKey } from '../common/store/keys.js';
@@ -17,6 +18,7 @@ export class ProxyRegistration {
   private dirty = false;
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
+  private flushRetry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: CoordStore,
@@ -33,6 +35,7 @@ export class ProxyRegistration {
   /** Registers with `revision`; on failure keeps retrying in the background. */
   async start(revision: string): Promise<void> {
     this.revision = revision;
+    if (this.key !== null) return this.flush(); // registered already (a store watch restarted)
     await this.register();
   }
 
@@ -90,16 +93,28 @@ export class ProxyRegistration {
         if (key === null) break; // written by the next register()
         const value = this.value();
         if (value === this.written) break;
-        await key.update(value).then(() => void (this.written = value), () => {});
+        const ok = await key.update(value).then(() => true, () => false);
+        if (ok) this.written = value;
+        else this.retryFlush(); // the store refused or is away: the newest value is written again later
+        if (!ok) break;
       } while (this.dirty && !this.stopped);
     } finally {
       this.writing = false;
     }
   }
 
+  private retryFlush(): void {
+    if (this.flushRetry !== null || this.stopped) return;
+    this.flushRetry = setTimeout(() => {
+      this.flushRetry = null;
+      void this.flush();
+    }, RETRY_MS);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry !== null) clearTimeout(this.retry);
+    if (this.flushRetry !== null) clearTimeout(this.flushRetry);
     await this.key?.revoke().catch(() => {});
     this.key = null;
   }

@@ -2,15 +2,15 @@
 // current by a watch. Keeps serving the last table while the store is unreachable, and
 // registers this proxy (lease-bound) with the table revision it applied.
 import { EventEmitter } from 'node:events';
-import { type Group, type ProxyInfo, type Slot, type SlotRoute, encodeProxyInfo, parseGroup, parseSlot, slotTable } from '../common/model.js';
-import type { CoordStore, EphemeralKey } from '../common/store/coord-store.js';
+import { type Group, type ProxyInfo, type Slot, type SlotRoute, parseGroup, parseSlot, slotTable } from '../common/model.js';
+import type { CoordStore } from '../common/store/coord-store.js';
+import { ProxyRegistration } from './registration.js';
 import type { SlotMode } from './router.js';
-import { groupIdOf, productPrefix, proxyKey, slotIdOf } from '../common/store/keys.js';
+import { groupIdOf, productPrefix, slotIdOf } from '../common/store/keys.js';
 
 const RETRY_MS = 500;
 /** While the store is down at start, how often the proxy says it is still waiting. */
 const STORE_WAIT_LOG_MS = 10_000;
-const REGISTRATION_TTL_S = 10;
 
 export interface TopologyEvents {
   changed: [revision: string];
@@ -38,7 +38,13 @@ export class Topology extends EventEmitter<TopologyEvents> {
   readonly slotModes = new Map<string, SlotMode>();
   private stopped = false;
   private watchCancel: (() => void) | null = null;
-  private registration: EphemeralKey | null = null;
+  /**
+   * The lease-bound registration carrying the applied table revision (null in a worker of a
+   * multi-worker proxy). Its writes go one at a time, newest value last, retried on failure: two
+   * table changes in a row must never leave an older revision registered after a newer one
+   * (the coordinator would wait for an ack that never comes).
+   */
+  private readonly registration: ProxyRegistration | null;
   private recomputeScheduled = false;
 
   constructor(
@@ -47,9 +53,10 @@ export class Topology extends EventEmitter<TopologyEvents> {
     private readonly info: ProxyInfo,
     private readonly log: (msg: string) => void,
     /** False in a worker of a multi-worker proxy: its primary registers the whole proxy. */
-    private readonly registers = true,
+    registers = true,
   ) {
     super();
+    this.registration = registers ? new ProxyRegistration(store, product, info, log) : null;
     this.routes = slotTable([], []);
   }
 
@@ -169,24 +176,13 @@ export class Topology extends EventEmitter<TopologyEvents> {
     for (const addr of this.slotModes.keys()) if (this.groupOf(addr) === null) this.slotModes.delete(addr);
     this.revision = revision;
     this.emit('changed', revision);
-    void this.registration?.update(encodeProxyInfo({ ...this.info, tableRevision: revision })).catch(() => {});
+    this.registration?.set(revision);
   }
 
+  /** Registers once the table is loaded (later revisions are set by recompute). */
   private async register(): Promise<void> {
-    if (this.registration || this.stopped || !this.registers) return;
-    try {
-      this.registration = await this.store.putEphemeral(
-        proxyKey(this.product, this.info.id),
-        encodeProxyInfo({ ...this.info, tableRevision: this.revision }),
-        REGISTRATION_TTL_S,
-      );
-      this.registration.onLost(() => {
-        this.registration = null;
-        if (!this.stopped) void this.restartWatch();
-      });
-    } catch (err) {
-      this.log(`registration failed: ${(err as Error).message}`);
-    }
+    if (this.stopped) return;
+    await this.registration?.start(this.revision);
   }
 
   /** Group of a master address (for error texts). */
@@ -198,7 +194,7 @@ export class Topology extends EventEmitter<TopologyEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.watchCancel?.();
-    await this.registration?.revoke().catch(() => {});
+    await this.registration?.stop();
   }
 }
 
