@@ -1,9 +1,10 @@
 // Argument parsers and reply pieces the stream command files share (t_stream.c's ID parsing,
 // stream lookup, entry replies). Replies errors itself; returns null after one.
+import { ERR } from '../../common/errors.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import { StreamValue, type StreamEntry, type StreamId, U64_MAX, decrId, idString, incrId } from '../keyspace/types/stream.js';
 import type { Session } from '../session.js';
-import { wrongType } from './handler.js';
+import { is, wrongType } from './handler.js';
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
@@ -85,4 +86,57 @@ export function replyEntries(s: Session, entries: readonly StreamEntry[]): void 
 export function entriesAfter(stream: StreamValue, after: StreamId, count: number): StreamEntry[] {
   const start = incrId(after);
   return start === null ? [] : stream.range(start, { ms: U64_MAX, seq: U64_MAX }, count);
+}
+
+/** The options of XREAD / XREADGROUP before their keys and ids. */
+export interface ReadOptions {
+  count: number;
+  /** -1 = no BLOCK; 0 = forever; else an absolute deadline (ms). */
+  deadline: number;
+  /** Index of the first key (after STREAMS). */
+  streamsAt: number;
+  noack: boolean;
+  /** XREADGROUP's GROUP <group> <consumer> (null: not given). */
+  group: string | null;
+  consumer: string;
+}
+
+/**
+ * xreadCommand's option loop, shared by XREAD and XREADGROUP (`withGroup`): BLOCK, COUNT, STREAMS,
+ * and for XREADGROUP GROUP and NOACK (XREAD refuses those with Redis's words). Null after an error.
+ */
+export function parseReadOptions(s: Session, args: readonly string[], withGroup: boolean): ReadOptions | null {
+  const o: ReadOptions = { count: 0, deadline: -1, streamsAt: 0, noack: false, group: null, consumer: '' };
+  for (let i = 1; i < args.length; i++) {
+    const more = args.length - i - 1;
+    const a = args[i]!;
+    if (is(a, 'block') && more > 0) {
+      const n = parseInt64(args[++i]!);
+      if (n === null) return fail(s, 'ERR timeout is not an integer or out of range');
+      if (Number(n) < 0) return fail(s, 'ERR timeout is negative');
+      o.deadline = Number(n) === 0 ? 0 : s.server.now + Number(n);
+    } else if (is(a, 'count') && more > 0) {
+      const n = parseInt64(args[++i]!);
+      if (n === null) return fail(s, ERR.notInteger);
+      o.count = Math.max(0, Number(n));
+    } else if (is(a, 'streams') && more > 0) {
+      o.streamsAt = i + 1;
+      if ((args.length - o.streamsAt) % 2 !== 0) {
+        return fail(s, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+      }
+      break;
+    } else if (is(a, 'group') && more >= 2) {
+      if (!withGroup) return fail(s, 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+      o.group = args[i + 1]!;
+      o.consumer = args[i + 2]!;
+      i += 2;
+    } else if (is(a, 'noack')) {
+      if (!withGroup) return fail(s, 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+      o.noack = true;
+    } else {
+      return fail(s, ERR.syntax);
+    }
+  }
+  if (o.streamsAt === 0) return fail(s, ERR.syntax);
+  return o;
 }

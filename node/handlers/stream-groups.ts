@@ -17,7 +17,7 @@ import {
 import { INVALID_ENTRIES_READ, type StreamConsumer, type StreamGroup, StreamGroups, type StreamNack } from '../keyspace/types/stream-groups.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, is } from './handler.js';
-import { fail, parseBound, parseId, replyEntries, streamAt } from './stream-args.js';
+import { fail, parseBound, parseId, parseReadOptions, replyEntries, streamAt } from './stream-args.js';
 import { isInExec } from './transactions.js';
 
 /** Blocked XREADGROUP without COUNT is served at most this many entries (XREAD_BLOCKED_DEFAULT_COUNT). */
@@ -176,41 +176,9 @@ interface ReadGroupRequest {
 
 /** xreadCommand's parsing for XREADGROUP, in its order; null after an error. */
 function parseXreadgroup(s: Session, args: string[]): ReadGroupRequest | null {
-  let count = 0;
-  let deadline = -1;
-  let streamsAt = 0;
-  let noack = false;
-  let group: string | null = null;
-  let consumer = '';
-  for (let i = 1; i < args.length; i++) {
-    const more = args.length - i - 1;
-    const o = args[i]!;
-    if (is(o, 'block') && more > 0) {
-      const n = parseInt64(args[++i]!);
-      if (n === null) return fail(s, 'ERR timeout is not an integer or out of range');
-      if (Number(n) < 0) return fail(s, 'ERR timeout is negative');
-      deadline = Number(n) === 0 ? 0 : s.server.now + Number(n);
-    } else if (is(o, 'count') && more > 0) {
-      const n = parseInt64(args[++i]!);
-      if (n === null) return fail(s, ERR.notInteger);
-      count = Math.max(0, Number(n));
-    } else if (is(o, 'streams') && more > 0) {
-      streamsAt = i + 1;
-      if ((args.length - streamsAt) % 2 !== 0) {
-        return fail(s, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-      }
-      break;
-    } else if (is(o, 'group') && more >= 2) {
-      group = args[i + 1]!;
-      consumer = args[i + 2]!;
-      i += 2;
-    } else if (is(o, 'noack')) {
-      noack = true;
-    } else {
-      return fail(s, ERR.syntax);
-    }
-  }
-  if (streamsAt === 0) return fail(s, ERR.syntax);
+  const opts = parseReadOptions(s, args, true);
+  if (opts === null) return null;
+  const { count, deadline, streamsAt, noack, group, consumer } = opts;
   if (group === null) return fail(s, 'ERR Missing GROUP option for XREADGROUP');
   const n = (args.length - streamsAt) / 2;
   const keys = args.slice(streamsAt, streamsAt + n);

@@ -16,7 +16,7 @@ import {
   incrId,
 } from '../keyspace/types/stream.js';
 import type { Session } from '../session.js';
-import { type ParsedId, entriesAfter, fail, parseBound, parseId, replyEntries, streamAt } from './stream-args.js';
+import { type ParsedId, entriesAfter, fail, parseBound, parseId, parseReadOptions, replyEntries, streamAt } from './stream-args.js';
 import { type HandlerMap, is } from './handler.js';
 import { isInExec } from './transactions.js';
 
@@ -278,36 +278,9 @@ interface XreadRequest {
 
 /** XREAD's options and ids (xreadCommand's parsing, in its order); null after an error. */
 function parseXread(s: Session, args: string[]): XreadRequest | null {
-  let count = 0;
-  let deadline = -1;
-  let streamsAt = 0;
-  for (let i = 1; i < args.length; i++) {
-    const more = args.length - i - 1;
-    const o = args[i]!;
-    if (is(o, 'block') && more > 0) {
-      const n = parseInt64(args[++i]!);
-      if (n === null) return fail(s, 'ERR timeout is not an integer or out of range');
-      if (Number(n) < 0) return fail(s, 'ERR timeout is negative');
-      deadline = Number(n) === 0 ? 0 : s.server.now + Number(n);
-    } else if (is(o, 'count') && more > 0) {
-      const n = parseInt64(args[++i]!);
-      if (n === null) return fail(s, ERR.notInteger);
-      count = Math.max(0, Number(n));
-    } else if (is(o, 'streams') && more > 0) {
-      streamsAt = i + 1;
-      if ((args.length - streamsAt) % 2 !== 0) {
-        return fail(s, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-      }
-      break;
-    } else if (is(o, 'group') && more >= 2) {
-      return fail(s, 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
-    } else if (is(o, 'noack')) {
-      return fail(s, 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
-    } else {
-      return fail(s, ERR.syntax);
-    }
-  }
-  if (streamsAt === 0) return fail(s, ERR.syntax);
+  const opts = parseReadOptions(s, args, false);
+  if (opts === null) return null;
+  const { count, deadline, streamsAt } = opts;
   const n = (args.length - streamsAt) / 2;
   const keys = args.slice(streamsAt, streamsAt + n);
   const after: StreamId[] = [];

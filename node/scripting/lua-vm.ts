@@ -6,11 +6,13 @@ import fengari from 'fengari';
 import { type Reply, ReplyErrorValue } from '../../common/resp/reply-decoder.js';
 import type { ReplyWriter } from '../../common/resp/reply-writer.js';
 import type { LogLevel } from '../log.js';
+import { registerBit } from './bit.js';
 import { registerCjson } from './cjson.js';
 import { registerCmsgpack } from './cmsgpack.js';
 import { LoadCollector, type RegisteredFunction, registerFunction } from './library-load.js';
 import { luaString, pushErrorTable, pushReply, pushString, writeLuaValue } from './lua-values.js';
 import { PRELUDE } from './prelude.js';
+import { registerStruct } from './struct.js';
 
 const { lua, lauxlib, lualib, to_luastring } = fengari;
 
@@ -66,7 +68,8 @@ export class LuaVm {
       lua.lua_pop(L, 1);
     }
     this.registerRedisApi();
-    registerBitLibrary(L);
+    registerBit(L);
+    registerStruct(L);
     registerCjson(L);
     registerCmsgpack(L);
     const prelude = to_luastring(PRELUDE);
@@ -134,14 +137,7 @@ export class LuaVm {
     lua.lua_setfield(L, -2, to_luastring('register_function'));
     lua.lua_pushcfunction(L, (l: unknown) => this.logFn(l));
     lua.lua_setfield(L, -2, to_luastring('log'));
-    for (const [i, level] of LOG_LEVELS.entries()) {
-      lua.lua_pushinteger(L, i);
-      lua.lua_setfield(L, -2, to_luastring(`LOG_${level.toUpperCase()}`));
-    }
-    pushString(L, '7.0.15');
-    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION'));
-    lua.lua_pushinteger(L, 0x07000f);
-    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION_NUM'));
+    setRedisConstants(L);
     lua.lua_getglobal(L, to_luastring('__redis__missing_meta'));
     lua.lua_setmetatable(L, -2);
     lua.lua_setfield(L, -2, to_luastring('redis'));
@@ -262,14 +258,7 @@ export class LuaVm {
       lua.lua_pushboolean(l, true);
       return 1;
     });
-    for (const [i, level] of LOG_LEVELS.entries()) {
-      lua.lua_pushinteger(L, i);
-      lua.lua_setfield(L, -2, to_luastring(`LOG_${level.toUpperCase()}`));
-    }
-    pushString(L, '7.0.15');
-    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION'));
-    lua.lua_pushinteger(L, 0x07000f);
-    lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION_NUM'));
+    setRedisConstants(L);
     lua.lua_setglobal(L, to_luastring('redis'));
   }
 
@@ -388,63 +377,4 @@ function singleField(L: unknown, field: 'err' | 'ok'): number {
   pushString(L, text);
   lua.lua_settable(L, -3);
   return 1;
-}
-
-/** a|0 for any Lua number: ToInt32, the modulo-2^32 normalisation LuaBitOp's bit.tobit makes. */
-function int32Arg(L: unknown, i: number): number {
-  return lauxlib.luaL_checknumber(L, i) | 0;
-}
-
-/**
- * LuaBitOp (`bit`, as Redis loads it): 32-bit signed results. In JS, because fengari's integers are
- * 32-bit and Lua-side masks like 0xffffffff would not fit them.
- */
-function registerBitLibrary(L: unknown): void {
-  const fold = (op: (a: number, b: number) => number) => (l: unknown): number => {
-    const n: number = lua.lua_gettop(l);
-    let r = int32Arg(l, 1);
-    for (let i = 2; i <= n; i++) r = op(r, int32Arg(l, i));
-    lua.lua_pushinteger(l, r | 0);
-    return 1;
-  };
-  const binary = (op: (x: number, n: number) => number) => (l: unknown): number => {
-    lua.lua_pushinteger(l, op(int32Arg(l, 1), int32Arg(l, 2) & 31) | 0);
-    return 1;
-  };
-  const fns: Record<string, (l: unknown) => number> = {
-    tobit: fold((a) => a),
-    bnot: (l) => {
-      lua.lua_pushinteger(l, ~int32Arg(l, 1));
-      return 1;
-    },
-    band: fold((a, b) => a & b),
-    bor: fold((a, b) => a | b),
-    bxor: fold((a, b) => a ^ b),
-    lshift: binary((x, n) => x << n),
-    rshift: binary((x, n) => x >>> n),
-    arshift: binary((x, n) => x >> n),
-    rol: binary((x, n) => (x << n) | (x >>> (32 - n))),
-    ror: binary((x, n) => (x >>> n) | (x << (32 - n))),
-    bswap: (l) => {
-      const x = int32Arg(l, 1);
-      lua.lua_pushinteger(l, ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24));
-      return 1;
-    },
-    tohex: (l) => {
-      const x = int32Arg(l, 1);
-      let n = lua.lua_isnoneornil(l, 2) ? 8 : int32Arg(l, 2);
-      const upper = n < 0;
-      if (upper) n = -n;
-      if (n > 8) n = 8;
-      const hex = (x >>> 0).toString(16).padStart(8, '0').slice(8 - n);
-      pushString(l, upper ? hex.toUpperCase() : hex);
-      return 1;
-    },
-  };
-  lua.lua_newtable(L);
-  for (const [name, f] of Object.entries(fns)) {
-    lua.lua_pushcfunction(L, f);
-    lua.lua_setfield(L, -2, to_luastring(name));
-  }
-  lua.lua_setglobal(L, to_luastring('bit'));
 }
