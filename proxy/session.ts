@@ -49,11 +49,16 @@ class Pending implements ReplyStream, ReplySink {
   streaming = false;
   /** Runs once every earlier request settled (WAIT starts then: see afterEarlier). */
   atHead: (() => void) | null = null;
+  /**
+   * A fast-path request nothing but its link and this session ever held (no redirect followed):
+   * once written it is reused for a later fast-path request (see ProxySession.fastPending).
+   */
+  reusable = false;
   constructor(
     readonly session: ProxySession,
-    readonly stats: CommandStats,
+    public stats: CommandStats,
     /** performance.now() at arrival when this request's latency is sampled, else -1. */
-    readonly startedAt: number,
+    public startedAt: number,
   ) {}
 
   offer(): number {
@@ -71,6 +76,7 @@ class Pending implements ReplyStream, ReplySink {
       if (reply === null) return session.respond(this, errorFrame(error!));
       const kind = redirectKind(reply);
       if (kind === 0) return session.respond(this, reply);
+      this.reusable = false; // the forwarder's closures and chains may hold it from here on
       const raw = this.rawIn.subarray(this.rawStart, this.rawEnd);
       this.via!.redirected(kind, this.addr, raw, this.slot, (r) => session.respond(this, r), this, this.seq, reply);
     } catch (err) {
@@ -111,6 +117,9 @@ function decoderIdle(d: RequestDecoder): boolean {
   return view.idle ?? (d.pendingBytes === 0 && view.argsLeft === 0);
 }
 
+// Written fast-path Pendings a session keeps for reuse (a pipeline's worth).
+const SPARE_PENDING = 64;
+
 // writeReady()'s list of replies to join, reused (emptied before the write).
 const gathered: Buffer[] = [];
 
@@ -144,6 +153,8 @@ export class ProxySession {
   readonly createdAt = Date.now();
   /** Requests (and pushes) in reply order, oldest first; written ones leave at once. */
   private readonly queue = new Ring<Pending>();
+  /** Written fast-path requests kept for reuse (bounded by SPARE_PENDING). */
+  private readonly spare: Pending[] = [];
   private drainScheduled = false;
   private readPaused = false;
   /** Decoding stopped at a limit: bytes read since wait in the decoder (see processInput). */
@@ -308,7 +319,7 @@ export class ProxySession {
     const router = this.router;
     const addr = req.readonly ? router.forRead(slot) : router.master(slot);
     if (addr === null) return false;
-    const p = this.enqueue(req.spec!.name);
+    const p = this.fastPending(req.spec!.name);
     p.via = via;
     p.addr = addr;
     p.rawIn = chunk;
@@ -438,6 +449,27 @@ export class ProxySession {
     setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
   }
 
+  /**
+   * enqueue() for the fast path: a written fast-path Pending is reused when there is one (its
+   * reply was written and no one else holds it), else a new one.
+   */
+  private fastPending(command: string): Pending {
+    const st = this.proxy.stats.entry(command);
+    const startedAt = this.proxy.stats.shouldTime(st) ? performance.now() : -1;
+    let p = this.spare.pop();
+    if (p === undefined) {
+      p = new Pending(this, st, startedAt);
+    } else {
+      p.stats = st;
+      p.startedAt = startedAt;
+      p.reply = null;
+      p.streaming = false;
+    }
+    p.reusable = true;
+    this.queue.push(p);
+    return p;
+  }
+
   private enqueue(command: string): Pending {
     const st = this.proxy.stats.entry(command);
     const p = new Pending(this, st, this.proxy.stats.shouldTime(st) ? performance.now() : -1);
@@ -510,6 +542,12 @@ export class ProxySession {
       if (p.reply.length > 0) out.push(p.reply); // a streamed reply is already written
       bytes += p.reply.length;
       queue.shift();
+      if (p.reusable && this.spare.length < SPARE_PENDING) {
+        // A kept Pending must not keep read buffers alive; a non-null reply keeps respond() away.
+        p.rawIn = NO_BYTES;
+        p.reply = NO_BYTES;
+        this.spare.push(p);
+      }
     }
     this.readyBytes -= bytes;
     if (out.length > 0) {
