@@ -378,3 +378,15 @@ function singleField(L: unknown, field: 'err' | 'ok'): number {
   lua.lua_settable(L, -3);
   return 1;
 }
+
+/** The redis table's version and LOG_* fields, the same for scripts and the load API. */
+function setRedisConstants(L: unknown): void {
+  for (const [i, level] of LOG_LEVELS.entries()) {
+    lua.lua_pushinteger(L, i);
+    lua.lua_setfield(L, -2, to_luastring(`LOG_${level.toUpperCase()}`));
+  }
+  pushString(L, '7.0.15');
+  lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION'));
+  lua.lua_pushinteger(L, 0x07000f);
+  lua.lua_setfield(L, -2, to_luastring('REDIS_VERSION_NUM'));
+}
