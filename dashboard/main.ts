@@ -13,6 +13,7 @@ import { Migrator, driveWhileLeading } from './coordinator/migrations.js';
 import { RedisNodeApi } from './coordinator/node-client.js';
 import { ReconcileLoop, Reconciler, Serial } from './coordinator/reconcile.js';
 import { EventLog } from './coordinator/events.js';
+import { ScriptCopier } from './coordinator/script-copy.js';
 import { Failover, RedisReplicationAdmin } from './coordinator/failover.js';
 import { RedisProbe } from './coordinator/health.js';
 
@@ -44,7 +45,9 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const serial = new Serial();
   const reconciler = new Reconciler(store, config.product, leadership, nodes, (msg) => log(msg));
   let debug: (msg: string) => void = () => {};
-  const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg), debug: (msg) => debug(msg) });
+  // Libraries and scripts go to a migration's target before it imports (events: declared below, used later).
+  const scripts = new ScriptCopier(nodes, { append: (e) => events.append(e) }, (msg) => log(msg));
+  const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg), debug: (msg) => debug(msg), scripts });
   const work = driveWhileLeading(leadership, { migrator, loop: new ReconcileLoop(reconciler, serial, (msg) => log(msg)), log: (msg) => log(msg) });
   // Health checks and failover (issue 9): run by the leader only, next to reconcile and migrations.
   let logEvent: (fields: Record<string, unknown>, msg: string) => void = () => {};

@@ -40,6 +40,7 @@ import { migrationKey, migrationSettingsKey, migrationSlotOf, migrationsPrefix, 
 import { ApiError, conflict, formatSlotList } from '../api-error.js';
 import { type LeaderView, NotLeaderError } from './leadership.js';
 import type { NodeApi } from './node-client.js';
+import type { ScriptCopier } from './script-copy.js';
 import { type ClusterState, type Reconciler, Serial, epochBump, readClusterState } from './reconcile.js';
 
 /**
@@ -105,6 +106,8 @@ export interface MigratorDeps {
   debug?: (msg: string) => void;
   /** Tests make time pass faster (throttle, back-off). */
   sleep?: (ms: number) => Promise<void>;
+  /** Copies libraries and scripts to a target before it imports (script-copy.ts); none in unit tests with fake nodes. */
+  scripts?: ScriptCopier;
 }
 
 /** A test hook: throws at a named point of a step, to simulate a crash there. */
@@ -508,6 +511,7 @@ export class Migrator {
     const now = new Date().toISOString();
     this.stats.steps++;
     const before = await readClusterState(this.d.store, this.d.product);
+    await this.copyScripting(recs, before);
     await this.writeSteps(recs.map((m) => ({ record: { ...m, phase: 'migrating' as const, updatedAt: now } })), before);
     for (const m of recs) {
       this.d.reconciler.held.delete(m.slot);
@@ -517,6 +521,40 @@ export class Migrator {
     const rep = await this.d.reconciler.reconcileAll(st, true);
     if (rep.failed.length) throw new Error(`nodes not told yet: ${rep.failed.map((f) => `${f.addr}: ${f.error}`).join('; ')}`);
     this.crash('after-prepare-reconcile');
+  }
+
+  /**
+   * Before a target imports, it gets its source's function libraries and cached scripts (once per
+   * source/target pair of the step). A failed copy fails the step (the slots stay preparing, the
+   * error shows in their progress) and the scheduler retries it.
+   */
+  private async copyScripting(recs: Migration[], st: ClusterState): Promise<void> {
+    if (!this.d.scripts) return;
+    const pairs = new Map<string, { from: number; to: number; slots: number[] }>();
+    for (const m of recs) {
+      const key = `${src(m)}>${dst(m)}`;
+      let p = pairs.get(key);
+      if (!p) pairs.set(key, (p = { from: src(m), to: dst(m), slots: [] }));
+      p.slots.push(m.slot);
+    }
+    for (const { from, to, slots } of pairs.values()) {
+      const fromAddr = masterOf(st.groups.get(from) ?? { id: from, servers: [] });
+      const toAddr = masterOf(st.groups.get(to) ?? { id: to, servers: [] });
+      try {
+        if (fromAddr === null || toAddr === null) throw new Error(`group ${fromAddr === null ? from : to} has no master to copy libraries and scripts ${fromAddr === null ? 'from' : 'to'}`);
+        await this.d.scripts.copy({ group: from, addr: fromAddr }, { group: to, addr: toAddr });
+      } catch (err) {
+        for (const slot of slots) {
+          const p = this.progress.get(slot);
+          if (p) p.error = (err as Error).message;
+        }
+        throw err;
+      }
+      for (const slot of slots) {
+        const p = this.progress.get(slot);
+        if (p) p.error = null;
+      }
+    }
   }
 
   /**

@@ -43,6 +43,24 @@ export interface NodeApi {
   close(): Promise<void>;
 }
 
+/** One page of a node's cached scripts (TESSERA.SCRIPTS DUMP); next 0 = the last page. */
+export interface ScriptsPage {
+  next: number;
+  scripts: Array<{ sha: string; body: string }>;
+}
+
+/** What copying libraries and scripts to a group needs (script-copy.ts); the real one is RedisNodeApi. */
+export interface ScriptingApi {
+  functionDump(addr: string): Promise<Buffer | null>;
+  /** FUNCTION RESTORE <payload> REPLACE. */
+  functionRestore(addr: string, payload: Buffer): Promise<void>;
+  functionLibraryCount(addr: string): Promise<number>;
+  /** null: the node has no TESSERA.SCRIPTS (a plain redis-server). */
+  scriptsPage(addr: string, cursor: number): Promise<ScriptsPage | null>;
+  scriptsExist(addr: string, shas: readonly string[]): Promise<boolean[]>;
+  scriptLoad(addr: string, body: string): Promise<string>;
+}
+
 /** A node's answer that is an error (as opposed to the node being unreachable). */
 export class NodeReplyError extends Error {
   override name = 'NodeReplyError';
@@ -56,7 +74,7 @@ const MIGRATE_GRACE_MS = 3_000;
 /** Connections per node (admin + mover lanes); lanes beyond it share the last ones. */
 const MAX_LANES = 64;
 
-export class RedisNodeApi implements NodeApi {
+export class RedisNodeApi implements NodeApi, ScriptingApi {
   private readonly links: NodeLinks;
 
   constructor(password: string | null = null) {
@@ -64,9 +82,9 @@ export class RedisNodeApi implements NodeApi {
     this.links = new NodeLinks({ name: 'tessera-coordinator', password, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMs: 500 });
   }
 
-  private async call(addr: string, lane: number | 'admin', timeoutMs: number, args: Array<string | number>): Promise<unknown> {
+  private async call(addr: string, lane: number | 'admin', timeoutMs: number, args: Array<string | number | Buffer>, buffers = false): Promise<unknown> {
     try {
-      return await this.links.call(addr, args, { timeoutMs, lane: lane === 'admin' ? 'a' : String(lane % MAX_LANES) });
+      return await this.links.call(addr, args, { timeoutMs, lane: lane === 'admin' ? 'a' : String(lane % MAX_LANES), buffers });
     } catch (err) {
       if (err instanceof Error && err.name === 'ReplyError') throw new NodeReplyError(`${addr}: ${err.message}`);
       throw err;
@@ -104,6 +122,46 @@ export class RedisNodeApi implements NodeApi {
       const [slot, keys, bytes] = (r as unknown[]).map(Number) as [number, number, number];
       return { slot, keys, bytes };
     });
+  }
+
+  async functionDump(addr: string): Promise<Buffer | null> {
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'DUMP'], true);
+    return Buffer.isBuffer(reply) ? reply : null;
+  }
+
+  async functionRestore(addr: string, payload: Buffer): Promise<void> {
+    await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'RESTORE', payload, 'REPLACE']);
+  }
+
+  async functionLibraryCount(addr: string): Promise<number> {
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'LIST']);
+    return Array.isArray(reply) ? reply.length : 0;
+  }
+
+  async scriptsPage(addr: string, cursor: number): Promise<ScriptsPage | null> {
+    let reply: unknown;
+    try {
+      reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SCRIPTS', 'DUMP', cursor]);
+    } catch (err) {
+      if (err instanceof NodeReplyError && /unknown command/i.test(err.message)) return null;
+      throw err;
+    }
+    if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw new NodeReplyError(`${addr}: unexpected TESSERA.SCRIPTS DUMP reply`);
+    const flat = reply[1] as unknown[];
+    const scripts: ScriptsPage['scripts'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) scripts.push({ sha: String(flat[i]), body: String(flat[i + 1]) });
+    return { next: Number(reply[0]), scripts };
+  }
+
+  async scriptsExist(addr: string, shas: readonly string[]): Promise<boolean[]> {
+    if (shas.length === 0) return [];
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['SCRIPT', 'EXISTS', ...shas]);
+    if (!Array.isArray(reply) || reply.length !== shas.length) throw new NodeReplyError(`${addr}: unexpected SCRIPT EXISTS reply`);
+    return reply.map((x) => Number(x) === 1);
+  }
+
+  async scriptLoad(addr: string, body: string): Promise<string> {
+    return String(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['SCRIPT', 'LOAD', body]));
   }
 
   close(): Promise<void> {

@@ -37,6 +37,8 @@ export interface CallOptions {
    * tick for a dead node.
    */
   failFast?: boolean;
+  /** Bulk replies as Buffers (binary payloads such as FUNCTION DUMP's). */
+  buffers?: boolean;
 }
 
 /** A call that got no reply within its bound (the node may still run it). */
@@ -81,7 +83,7 @@ export class NodeLinks {
   }
 
   /** Sends one command to `addr`; rejects with NodeTimeoutError past `timeoutMs`, or with the node's error. */
-  async call(addr: string, args: ReadonlyArray<string | number>, o: CallOptions): Promise<unknown> {
+  async call(addr: string, args: ReadonlyArray<string | number | Buffer>, o: CallOptions): Promise<unknown> {
     const l = this.link(addr, o.lane ?? '');
     const c = l.redis;
     const cause = () => (l.lastError === null ? '' : `: ${l.lastError}`);
@@ -103,7 +105,8 @@ export class NodeLinks {
           if (o.failFast) c.once('close', (onDown = () => reject(new Error(`${addr} is not reachable (connection closed)${cause()}`))));
         });
       }
-      return c.call(String(args[0]), ...args.slice(1).map(String));
+      const rest = args.slice(1).map((a) => (Buffer.isBuffer(a) ? a : String(a)));
+      return o.buffers ? c.callBuffer(String(args[0]), ...rest) : c.call(String(args[0]), ...rest);
     };
     try {
       return await Promise.race([send(), timeout]);

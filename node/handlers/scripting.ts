@@ -1,4 +1,4 @@
-// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP. The Lua side lives in
+// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP and TESSERA.SCRIPTS DUMP. The Lua side lives in
 // node/scripting/ (one VM per server, scripts run synchronously inside this command: atomic).
 import { scriptRunner } from '../scripting/runner.js';
 import type { Session } from '../session.js';
@@ -60,6 +60,56 @@ function scriptKill(s: Session): void {
   s.w.ok();
 }
 
+/** A page of TESSERA.SCRIPTS DUMP: at most this many scripts and (past the first) this many body bytes. */
+const DUMP_DEFAULT_COUNT = 100;
+const DUMP_MAX_COUNT = 1000;
+const DUMP_MAX_BYTES = 1 << 20;
+
+/**
+ * TESSERA.SCRIPTS DUMP [cursor [COUNT n]] → [next cursor, [sha, body, …]], next 0 at the end.
+ * Redis has no way to list cached script bodies; the coordinator pages through ours to SCRIPT LOAD
+ * them on a group about to serve slots (dashboard/coordinator/script-copy.ts). The cursor is a
+ * position in load order: a SCRIPT FLUSH between pages only makes the copy miss scripts that are
+ * gone anyway. Pages are bounded by count and bytes so a huge cache never makes one huge reply.
+ */
+function scriptsDump(s: Session, args: string[]): void {
+  let cursor = 0;
+  let count = DUMP_DEFAULT_COUNT;
+  if (args.length > 2) {
+    const c = intArg(s, args[2]!, 'ERR invalid cursor');
+    if (c === null) return;
+    if (c < 0) return s.w.error('ERR invalid cursor');
+    cursor = c;
+  }
+  if (args.length === 5 && is(args[3], 'count')) {
+    const n = intArg(s, args[4]!);
+    if (n === null) return;
+    if (n < 1 || n > DUMP_MAX_COUNT) return s.w.error(`ERR COUNT must be between 1 and ${DUMP_MAX_COUNT}`);
+    count = n;
+  } else if (args.length !== 2 && args.length !== 3) {
+    return s.w.error('ERR syntax error');
+  }
+  const page: string[] = [];
+  let bytes = 0;
+  let at = 0;
+  let next = 0; // 0: the page reaches the end of the cache
+  for (const [sha, script] of scriptRunner(s.server).cached()) {
+    if (at >= cursor) {
+      if (page.length / 2 >= count || (page.length > 0 && bytes + script.body.length > DUMP_MAX_BYTES)) {
+        next = at;
+        break;
+      }
+      page.push(sha, script.body);
+      bytes += script.body.length;
+    }
+    at++;
+  }
+  s.w.array(2);
+  s.w.bulk(String(next));
+  s.w.array(page.length);
+  for (const item of page) s.w.bulk(item);
+}
+
 const SCRIPT_HELP = [
   'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'DEBUG (YES|SYNC|NO)',
@@ -90,6 +140,7 @@ export const scriptingHandlers: HandlerMap = {
   'script|exists': scriptExists,
   'script|flush': scriptFlush,
   'script|kill': scriptKill,
+  'tessera.scripts|dump': scriptsDump,
   'script|help': (s) => {
     s.w.array(SCRIPT_HELP.length);
     for (const line of SCRIPT_HELP) s.w.simple(line);

@@ -82,6 +82,11 @@ export class ScriptRunner {
     return this.scripts.size;
   }
 
+  /** The cache in load order (TESSERA.SCRIPTS DUMP pages through it for the coordinator's copy). */
+  cached(): IterableIterator<[string, { readonly body: string }]> {
+    return this.scripts.entries();
+  }
+
   /** The cached script for a sha (any letter case), or undefined. */
   lookup(sha: string): Script | undefined {
     return this.scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);

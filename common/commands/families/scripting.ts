@@ -5,6 +5,7 @@ import { defineCommands } from '../define.js';
 
 const c = defineCommands('scripting');
 const EVAL_FLAGS = 'noscript stale skip_monitor no_mandatory_keys';
+const COORDINATOR_ONLY = 'TESSERA.SCRIPTS is the coordinator\'s, sent to the nodes directly, never through the proxy';
 
 export const scriptingCommands = [
   c('eval', -3, EVAL_FLAGS, null, 'single', { movable: 'eval' }),
@@ -28,6 +29,14 @@ export const scriptingCommands = [
       c('function|stats', 2, 'noscript allow_busy', null, 'allShards:random'),
       c('function|kill', 2, 'noscript allow_busy', null, 'allShards:random'),
       c('function|help', 2, 'loading stale', null, 'local'),
+    ],
+  }),
+  // The coordinator reads a node's cached scripts to SCRIPT LOAD them on a group about to serve
+  // slots (dashboard/coordinator/script-copy.ts); not for clients: the proxy denies it.
+  c('tessera.scripts', -2, '', null, 'deny', {
+    deny: COORDINATOR_ONLY,
+    subs: [
+      c('tessera.scripts|dump', -2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
     ],
   }),
   c('script', -2, '', null, 'deny', {
