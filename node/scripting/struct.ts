@@ -150,6 +150,8 @@ function pack(L: unknown): number {
   const f: Fmt = { s: lauxlib.luaL_checklstring(L, 1), i: 0 };
   const h: Header = { little: true, align: 1 };
   const out = new Sink();
+  // The C pushes a nil after the arguments (its buffer's mark): a missing first value is "got nil".
+  lua.lua_pushnil(L);
   let arg = 2;
   let total = 0;
   while (f.i < f.s.length) {
