@@ -72,6 +72,18 @@ describe('Lua struct and bit libraries match redis-server', () => {
     );
   });
 
+  it('functions see struct and bit; a library loading does not', async () => {
+    const lib = "#!lua name=jlib\nredis.register_function('jf', function(keys, args) return {struct.size('bh'), struct.pack('>h', 258), bit.tohex(255), struct.unpack('>h', args[1])} end)";
+    try {
+      await p.same(
+        ['FUNCTION', 'LOAD', 'REPLACE', lib], ['FCALL', 'jf', '0', 'AB'],
+        ['FUNCTION', 'LOAD', "#!lua name=jbad\nlocal n = struct.size('b')\nredis.register_function('jg', function() return n end)"],
+      );
+    } finally {
+      await p.both('FUNCTION', 'FLUSH');
+    }
+  });
+
   it('bit ops give LuaBitOp 32-bit results on edge values', async () => {
     await p.same(
       ev('return {bit.tobit(1.5), bit.tobit(2.5), bit.tobit(-1.5), bit.tobit(-2.5), bit.tobit(0.5), bit.tobit(2^53 + 3), bit.tobit(2^60 + 2^33 + 7)}'),
