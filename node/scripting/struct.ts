@@ -17,6 +17,9 @@ const MAX_C_STACK = 8000;
 const SIZES: Record<string, number> = { b: 1, B: 1, h: 2, H: 2, l: 8, L: 8, T: 8, f: 4, d: 8, x: 1 };
 const TWO32 = 4294967296;
 const TWO64 = 18446744073709551616;
+const TOO_MANY = to_luastring('too many results');
+// Each format byte as a one-character string, made once (not per option read).
+const CHARS: readonly string[] = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
 
 interface Header {
   little: boolean;
@@ -155,7 +158,7 @@ function pack(L: unknown): number {
   let arg = 2;
   let total = 0;
   while (f.i < f.s.length) {
-    const opt = String.fromCharCode(f.s[f.i++]!);
+    const opt = CHARS[f.s[f.i++]!]!;
     let size = optsize(L, opt, f);
     let toalign = gettoalign(total, h, opt, size);
     total += toalign;
@@ -238,12 +241,12 @@ function unpack(L: unknown): number {
   const h: Header = { little: true, align: 1 };
   let n = 0;
   while (f.i < f.s.length) {
-    const opt = String.fromCharCode(f.s[f.i++]!);
+    const opt = CHARS[f.s[f.i++]!]!;
     let size = optsize(L, opt, f);
     pos += gettoalign(pos, h, opt, size);
     if (!(size <= ld && pos <= ld - size)) argError(L, 2, 'data string too short');
     if (frame + n + 2 > MAX_C_STACK) raise(L, 'stack overflow (too many results)');
-    lauxlib.luaL_checkstack(L, 2, to_luastring('too many results'));
+    lauxlib.luaL_checkstack(L, 2, TOO_MANY);
     switch (opt) {
       case 'b': case 'B': case 'h': case 'H': case 'l': case 'L': case 'T': case 'i': case 'I':
         pushNumber(L, getinteger(data, pos, h.little, opt >= 'a', size));
@@ -292,7 +295,7 @@ function size(L: unknown): number {
   let pos = 0;
   while (f.i < f.s.length) {
     const c = f.s[f.i++]!;
-    const opt = String.fromCharCode(c);
+    const opt = CHARS[c]!;
     const sz = optsize(L, opt, f);
     pos += gettoalign(pos, h, opt, sz);
     if (opt === 's') argError(L, 1, "option 's' has no fixed size");

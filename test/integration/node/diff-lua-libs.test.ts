@@ -46,6 +46,9 @@ describe('Lua struct and bit libraries match redis-server', () => {
       ev("return #{struct.unpack(string.rep('b', 7996), string.rep('a', 10000), 1)}"),
       ev("return #{struct.unpack(string.rep('x', 9000) .. 'b', string.rep('a', 10000))}"),
       ev("local s = struct.pack('<I', 2^32 - 1); return {#s, struct.unpack('<I', s)}"),
+      ev("return {struct.unpack('!4bi', 'abcdefghij', 2)}"), ev("return {struct.unpack('!8 b d', struct.pack('!8 b d', 1, 2.5), 1)}"),
+      ev("return {struct.unpack('>T<T', struct.pack('>T<T', 2^40, 7))}"), ev("return {struct.unpack('fc0', struct.pack('f', 2.7) .. 'xyz')}"),
+      ev("return {struct.unpack('s', struct.pack('s', 12))}"), ev("return {struct.unpack('c0', 'abc', 2)}"),
     );
   });
 
