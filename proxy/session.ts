@@ -107,16 +107,6 @@ function drainAll(): void {
   drainSpare = list;
 }
 
-/**
- * The decoder is between requests with nothing held (RequestDecoder.idle, a getter added to the
- * decoder's working copy while its owner's other changes there are uncommitted: until it is in,
- * the same test is made on its fields here).
- */
-function decoderIdle(d: RequestDecoder): boolean {
-  const view = d as unknown as { idle?: boolean; argsLeft: number };
-  return view.idle ?? (d.pendingBytes === 0 && view.argsLeft === 0);
-}
-
 // Written fast-path Pendings a session keeps for reuse (a pipeline's worth).
 const SPARE_PENDING = 64;
 
@@ -287,7 +277,7 @@ export class ProxySession {
    */
   private fastReady(): boolean {
     return !this.closing && !this.closed && this.authenticated && this.held === null && !this.tx.inMulti &&
-      (this.pubsub === null || !this.pubsub.active) && decoderIdle(this.decoder);
+      (this.pubsub === null || !this.pubsub.active) && this.decoder.idle;
   }
 
   /**
