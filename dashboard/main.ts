@@ -47,6 +47,7 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   let debug: (msg: string) => void = () => {};
   // Libraries and scripts go to a migration's target before it imports (events: declared below, used later).
   const scripts = new ScriptCopier(nodes, { append: (e) => events.append(e) }, (msg) => log(msg));
+  cluster.beforeFirstSlots = (from, to) => scripts.copyForAssign(from, to);
   const migrator = new Migrator({ store, product: config.product, leader: leadership, nodes, reconciler, serial, log: (msg) => log(msg), debug: (msg) => debug(msg), scripts });
   const work = driveWhileLeading(leadership, { migrator, loop: new ReconcileLoop(reconciler, serial, (msg) => log(msg)), log: (msg) => log(msg) });
   // Health checks and failover (issue 9): run by the leader only, next to reconcile and migrations.

@@ -67,6 +67,12 @@ export class Cluster {
 
   private readonly store: CoordStore;
 
+  /**
+   * Run before slots go online in a group that serves none yet, with a master of a group that
+   * does: copies libraries and scripts (script-copy.ts; set by main.ts, none in unit tests).
+   */
+  beforeFirstSlots: ((from: { group: number; addr: string }, to: { group: number; addr: string }) => Promise<void>) | null = null;
+
   constructor(
     store: CoordStore,
     readonly product: string,
@@ -305,9 +311,26 @@ export class Cluster {
         const all = formatSlotList([...owned.values()].flat().sort((a, b) => a - b));
         throw conflict('SLOT_OWNED', `${parts.join('; ')}: only unassigned slots can be assigned; move owned slots with a migration (tessera admin migrate ${all.replace(/, /g, ',')} --to ${groupId})`);
       }
+      if (todo.length > 0) await this.copyBeforeFirstSlots(groupId, groupEntry, slots);
       if (await this.writeSlots(todo, groupId, groupEntry)) return { assigned: todo.length, already };
     }
     throw busy(`slots ${from}-${to}`);
+  }
+
+  /** beforeFirstSlots when `groupId` serves no slot yet and another group (the lowest id) does. */
+  private async copyBeforeFirstSlots(groupId: number, groupEntry: StoreEntry, slots: Map<number, { slot: Slot }>): Promise<void> {
+    if (!this.beforeFirstSlots) return;
+    let source: number | null = null;
+    for (const { slot } of slots.values()) {
+      if (slot.state.kind !== 'online') continue;
+      if (slot.state.group === groupId) return;
+      if (source === null || slot.state.group < source) source = slot.state.group;
+    }
+    if (source === null) return;
+    const sourceEntry = await this.store.get(groupKey(this.product, source));
+    const from = sourceEntry ? masterOf(parseGroup(sourceEntry.value)) : null;
+    const to = masterOf(parseGroup(groupEntry.value));
+    if (from !== null && to !== null) await this.beforeFirstSlots({ group: source, addr: from }, { group: groupId, addr: to });
   }
 
   /** Writes the assignments in chunks; false when a chunk lost a compare (the caller re-reads). */

@@ -525,13 +525,15 @@ export class Migrator {
 
   /**
    * Before a target imports, it gets its source's function libraries and cached scripts (once per
-   * source/target pair of the step). A failed copy fails the step (the slots stay preparing, the
+   * source/target pair of the step; not for a cancel's move back). A failed copy fails the step (the slots stay preparing, the
    * error shows in their progress) and the scheduler retries it.
    */
   private async copyScripting(recs: Migration[], st: ClusterState): Promise<void> {
     if (!this.d.scripts) return;
     const pairs = new Map<string, { from: number; to: number; slots: number[] }>();
     for (const m of recs) {
+      // A cancel's move back goes to the group that served the slot before: it has them already.
+      if (m.reverse) continue;
       const key = `${src(m)}>${dst(m)}`;
       let p = pairs.get(key);
       if (!p) pairs.set(key, (p = { from: src(m), to: dst(m), slots: [] }));

@@ -66,6 +66,8 @@ export class NodeReplyError extends Error {
   override name = 'NodeReplyError';
 }
 
+/** Copying libraries and scripts (script-copy.ts) fails at once on a node known down: its caller retries or reports. */
+const SCRIPTING = { failFast: true } as const;
 /** Admin calls (GET/SET/CONFIRM/STATS) are quick on the node: a slow one means trouble (bounds connecting too). */
 const ADMIN_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -82,9 +84,9 @@ export class RedisNodeApi implements NodeApi, ScriptingApi {
     this.links = new NodeLinks({ name: 'tessera-coordinator', password, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMs: 500 });
   }
 
-  private async call(addr: string, lane: number | 'admin', timeoutMs: number, args: Array<string | number | Buffer>, buffers = false): Promise<unknown> {
+  private async call(addr: string, lane: number | 'admin', timeoutMs: number, args: Array<string | number | Buffer>, extra: { buffers?: boolean; failFast?: boolean } = {}): Promise<unknown> {
     try {
-      return await this.links.call(addr, args, { timeoutMs, lane: lane === 'admin' ? 'a' : String(lane % MAX_LANES), buffers });
+      return await this.links.call(addr, args, { timeoutMs, lane: lane === 'admin' ? 'a' : String(lane % MAX_LANES), ...extra });
     } catch (err) {
       if (err instanceof Error && err.name === 'ReplyError') throw new NodeReplyError(`${addr}: ${err.message}`);
       throw err;
@@ -125,23 +127,23 @@ export class RedisNodeApi implements NodeApi, ScriptingApi {
   }
 
   async functionDump(addr: string): Promise<Buffer | null> {
-    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'DUMP'], true);
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'DUMP'], { buffers: true, failFast: true });
     return Buffer.isBuffer(reply) ? reply : null;
   }
 
   async functionRestore(addr: string, payload: Buffer): Promise<void> {
-    await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'RESTORE', payload, 'REPLACE']);
+    await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'RESTORE', payload, 'REPLACE'], SCRIPTING);
   }
 
   async functionLibraryCount(addr: string): Promise<number> {
-    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'LIST']);
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['FUNCTION', 'LIST'], SCRIPTING);
     return Array.isArray(reply) ? reply.length : 0;
   }
 
   async scriptsPage(addr: string, cursor: number): Promise<ScriptsPage | null> {
     let reply: unknown;
     try {
-      reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SCRIPTS', 'DUMP', cursor]);
+      reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SCRIPTS', 'DUMP', cursor], SCRIPTING);
     } catch (err) {
       if (err instanceof NodeReplyError && /unknown command/i.test(err.message)) return null;
       throw err;
@@ -155,13 +157,13 @@ export class RedisNodeApi implements NodeApi, ScriptingApi {
 
   async scriptsExist(addr: string, shas: readonly string[]): Promise<boolean[]> {
     if (shas.length === 0) return [];
-    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['SCRIPT', 'EXISTS', ...shas]);
+    const reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['SCRIPT', 'EXISTS', ...shas], SCRIPTING);
     if (!Array.isArray(reply) || reply.length !== shas.length) throw new NodeReplyError(`${addr}: unexpected SCRIPT EXISTS reply`);
     return reply.map((x) => Number(x) === 1);
   }
 
   async scriptLoad(addr: string, body: string): Promise<string> {
-    return String(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['SCRIPT', 'LOAD', body]));
+    return String(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['SCRIPT', 'LOAD', body], SCRIPTING));
   }
 
   close(): Promise<void> {

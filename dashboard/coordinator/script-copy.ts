@@ -70,6 +70,20 @@ export class ScriptCopier {
     return result;
   }
 
+  /**
+   * Before `slots assign` puts slots online in a group that serves none yet. Unlike a migration,
+   * a table edit never waited for nodes (an operator may lay out the table before starting them;
+   * the reconciler tells them later), so a failed copy does not refuse the assignment: it is an
+   * event (scripts-copy-failed) and a log line, and a migration to the group copies again.
+   */
+  async copyForAssign(from: CopyEnd, to: CopyEnd): Promise<void> {
+    try {
+      await this.copy(from, to);
+    } catch (err) {
+      this.log(`${(err as Error).message}; the slots are assigned anyway`);
+    }
+  }
+
   /** The number of libraries restored (0 when the target's dump already equals the source's). */
   private async copyFunctions(source: string, target: string): Promise<number> {
     const [dump, theirs] = await Promise.all([this.api.functionDump(source), this.api.functionDump(target)]);
