@@ -86,6 +86,8 @@ describe('libraries and scripts follow slots to a new group', () => {
       expect(await proxy.evalsha(sha, 1, k)).toBe(`v-${k}!`);
     }
 
+    // The node command the copy reads is the coordinator's only.
+    await expect(proxy.call('TESSERA.SCRIPTS', 'DUMP')).rejects.toThrow("ERR 'tessera.scripts|dump' TESSERA.SCRIPTS is the coordinator's, sent to the nodes directly, never through the proxy");
     const copied = await waitFor(async () => {
       const r = await d.api<{ events: Array<{ message: string }> }>('GET', '/events?group=2&type=scripts-copied&limit=100');
       return r.events.length > 0 ? r.events : null;
