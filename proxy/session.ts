@@ -752,8 +752,14 @@ export class ProxySession {
     const routeSlot = slot < 0 ? 0 : slot;
     const addr = this.router.master(routeSlot);
     if (addr === null) return this.respond(p, errorFrame(this.router.routeError(routeSlot)));
-    this.held = [];
     const limit = blockingLimit(spec.name, args, this.proxy.config.backendTimeout);
+    if (limit === -1 && (spec.name === 'xread' || spec.name === 'xreadgroup')) {
+      // XREAD / XREADGROUP without BLOCK answer at once: an ordinary request on the pooled links
+      // (redirects followed), not a blocking link held by this client. XREADGROUP writes (its PEL).
+      const via = spec.flags.has('write') ? this.writeForwarder : this.forwarder;
+      return via.forward(addr, raw, routeSlot, (reply) => this.respond(p, reply), p);
+    }
+    this.held = [];
     this.runBlocking(p, raw, limit, addr, slot, 0, false, spec.flags.has('write'));
   }
 

@@ -2,6 +2,9 @@
 // waits on the proxy's blocking path and is woken by an XADD another client sends through the
 // proxy; XREAD over keys in several slots gets CROSSSLOT. Consumer groups: XGROUP/XREADGROUP/XACK/
 // XPENDING/XCLAIM/XINFO reach the owning group, XREADGROUP BLOCK waits on the blocking path too.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyErrorValue, SimpleString } from '../../../common/resp/reply-decoder.js';
 import { slotOf } from '../../../common/slots.js';
@@ -63,6 +66,34 @@ describe('streams through the proxy', () => {
     // The client's next command still works after the blocking one.
     expect(await proxy.call('XLEN', key)).toBe(2);
     expect(await proxy.call('XREAD', 'BLOCK', '50', 'STREAMS', key, '$')).toBeNull();
+  });
+
+  it('XREAD / XREADGROUP without BLOCK need no blocking link (a proxy whose one blocking link is taken still answers them)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-streams-'));
+    writeFileSync(join(dir, 'proxy.toml'), 'backend-blocking-links = 1\n');
+    const narrow = await cluster.startProxy(['--config', join(dir, 'proxy.toml')]);
+    const [blocked, other] = [await RawClient.connect(narrow.port), await RawClient.connect(narrow.port)];
+    try {
+      const key = keyOnGroup(0, 'nb');
+      expect(await other.call('XADD', key, '1-0', 'f', 'v')).toBe('1-0');
+      expect(await other.call('XGROUP', 'CREATE', key, 'g', '0')).toEqual(new SimpleString('OK'));
+      const waiting = blocked.call('XREAD', 'BLOCK', '0', 'STREAMS', keyOnGroup(0, 'never'), '$');
+      const deadline = Date.now() + 5000;
+      while (((await masters[0]!.call('CLIENT', 'LIST')) as string).split('cmd=xread ').length < 2) {
+        if (Date.now() > deadline) throw new Error('the reader never blocked on the node');
+      }
+      // The proxy's only blocking link to group 1 is held: these must not wait for it.
+      expect(await other.call('XREAD', 'COUNT', '5', 'STREAMS', key, '0')).toEqual([[key, [['1-0', ['f', 'v']]]]]);
+      expect(await other.call('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '5', 'STREAMS', key, '>')).toEqual([[key, [['1-0', ['f', 'v']]]]]);
+      expect(await other.call('XPENDING', key, 'g')).toEqual([1, '1-0', '1-0', [['c1', '1']]]);
+      blocked.close();
+      await waiting.catch(() => null);
+    } finally {
+      blocked.close();
+      other.close();
+      await narrow.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('XREAD over keys in several slots gets CROSSSLOT', async () => {
