@@ -511,7 +511,8 @@ export class Migrator {
     const now = new Date().toISOString();
     this.stats.steps++;
     const before = await readClusterState(this.d.store, this.d.product);
-    await this.copyScripting(recs, before);
+    recs = await this.copyScripting(recs, before);
+    if (recs.length === 0) return;
     await this.writeSteps(recs.map((m) => ({ record: { ...m, phase: 'migrating' as const, updatedAt: now } })), before);
     for (const m of recs) {
       this.d.reconciler.held.delete(m.slot);
@@ -525,38 +526,43 @@ export class Migrator {
 
   /**
    * Before a target imports, it gets its source's function libraries and cached scripts (once per
-   * source/target pair of the step; not for a cancel's move back). A failed copy fails the step (the slots stay preparing, the
-   * error shows in their progress) and the scheduler retries it.
+   * source/target pair of the step; not for a cancel's move back). The slots of a pair whose copy
+   * failed stay preparing with the error in their progress (retried at the next pass, as the tick
+   * runs it); the others go on, so one unreachable target never holds up other migrations.
    */
-  private async copyScripting(recs: Migration[], st: ClusterState): Promise<void> {
-    if (!this.d.scripts) return;
-    const pairs = new Map<string, { from: number; to: number; slots: number[] }>();
+  private async copyScripting(recs: Migration[], st: ClusterState): Promise<Migration[]> {
+    if (!this.d.scripts) return recs;
+    const pairs = new Map<string, { from: number; to: number; recs: Migration[] }>();
+    const go: Migration[] = [];
     for (const m of recs) {
       // A cancel's move back goes to the group that served the slot before: it has them already.
-      if (m.reverse) continue;
+      if (m.reverse) {
+        go.push(m);
+        continue;
+      }
       const key = `${src(m)}>${dst(m)}`;
       let p = pairs.get(key);
-      if (!p) pairs.set(key, (p = { from: src(m), to: dst(m), slots: [] }));
-      p.slots.push(m.slot);
+      if (!p) pairs.set(key, (p = { from: src(m), to: dst(m), recs: [] }));
+      p.recs.push(m);
     }
-    for (const { from, to, slots } of pairs.values()) {
+    for (const { from, to, recs: group } of pairs.values()) {
       const fromAddr = masterOf(st.groups.get(from) ?? { id: from, servers: [] });
       const toAddr = masterOf(st.groups.get(to) ?? { id: to, servers: [] });
+      let error: string | null = null;
       try {
         if (fromAddr === null || toAddr === null) throw new Error(`group ${fromAddr === null ? from : to} has no master to copy libraries and scripts ${fromAddr === null ? 'from' : 'to'}`);
         await this.d.scripts.copy({ group: from, addr: fromAddr }, { group: to, addr: toAddr });
       } catch (err) {
-        for (const slot of slots) {
-          const p = this.progress.get(slot);
-          if (p) p.error = (err as Error).message;
-        }
-        throw err;
+        error = (err as Error).message;
+        this.d.log(`migration of slots ${formatSlotList(group.map((m) => m.slot).sort((a, b) => a - b))} waits: ${error}; retrying`);
       }
-      for (const slot of slots) {
-        const p = this.progress.get(slot);
-        if (p) p.error = null;
+      for (const m of group) {
+        const p = this.progress.get(m.slot);
+        if (p) p.error = error;
       }
+      if (error === null) go.push(...group);
     }
+    return go;
   }
 
   /**

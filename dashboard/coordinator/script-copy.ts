@@ -18,13 +18,16 @@
 // body, so a script the target has is the same script). A plain redis-server source has no
 // TESSERA.SCRIPTS: functions are copied, and the log says that scripts were not.
 //
-// A copy that fails throws: the step fails and is retried as other prepare failures are, never
-// skipped. A successful copy that changed something is a coordinator event.
+// A copy that fails throws: the migration's slots wait (preparing, the error in their progress)
+// and are retried at the next pass, never skipped. A failure is an event (the same one again at
+// most once a minute); a successful copy that changed something is one too.
 import type { EventInput } from './events.js';
 import type { ScriptingApi } from './node-client.js';
 
 /** Pages of TESSERA.SCRIPTS DUMP read per copy at most (a page holds up to 100 scripts or 1 MB). */
 const MAX_PAGES = 10_000;
+/** A copy retried every second must not flood the capped event log: the same failure again is an event at most this often. */
+const FAILURE_EVENT_EVERY_MS = 60_000;
 
 export interface CopyEnd {
   group: number;
@@ -39,6 +42,9 @@ export interface CopyResult {
 }
 
 export class ScriptCopier {
+  /** Per target group: the last failure recorded as an event, and when. */
+  private readonly failures = new Map<number, { message: string; at: number }>();
+
   constructor(
     private readonly api: ScriptingApi,
     private readonly events: { append(e: EventInput): unknown } | null,
@@ -54,9 +60,14 @@ export class ScriptCopier {
       result = { libraries, scripts: scripts ?? 0, scriptsUnsupported: scripts === null };
     } catch (err) {
       const msg = `copying libraries and scripts from group ${from.group} (${from.addr}) to group ${to.group} (${to.addr}) failed: ${(err as Error).message}`;
-      this.events?.append({ type: 'scripts-copy-failed', group: to.group, message: msg, details: { from: from.group, to: to.group } });
+      const last = this.failures.get(to.group);
+      if (!last || last.message !== msg || Date.now() - last.at >= FAILURE_EVENT_EVERY_MS) {
+        this.failures.set(to.group, { message: msg, at: Date.now() });
+        this.events?.append({ type: 'scripts-copy-failed', group: to.group, message: msg, details: { from: from.group, to: to.group } });
+      }
       throw new Error(msg);
     }
+    this.failures.delete(to.group);
     if (result.scriptsUnsupported) {
       this.log(`group ${from.group} (${from.addr}) has no TESSERA.SCRIPTS (not a Tessera node?): cached scripts were not copied to group ${to.group}, only function libraries`);
     }
