@@ -2,26 +2,8 @@
 // links), injected -MOVED / -ASK / -TRYAGAIN followed as the nodes ask, a link failure ending the
 // request with its error, and the bounds (hops, TRYAGAIN budget) passing the last answer on.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ReplyCallback } from '../../../proxy/backend/connection.js';
-import { ASK, Forwarder, MAX_REDIRECTS, MOVED, TRYAGAIN, TRYAGAIN_BUDGET_MS, type Link, redirectKind, redirectTarget } from '../../../proxy/forwarder.js';
-
-interface Sent { addr: string; raw: string; cb: ReplyCallback }
-
-/** Links that record every request in one list, in the order they were queued. */
-class FakeLinks {
-  readonly sent: Sent[] = [];
-  link(addr: string): Link {
-    return { send: (raw, cb) => void this.sent.push({ addr, raw: raw.toString('latin1'), cb }) };
-  }
-  /** Replies to the oldest unanswered request to `addr` (or fails it when `reply` is null). */
-  answer(addr: string, reply: string | null, error: string | null = null): Sent {
-    const i = this.sent.findIndex((s) => s.addr === addr);
-    if (i < 0) throw new Error(`nothing sent to ${addr}`);
-    const [s] = this.sent.splice(i, 1);
-    s!.cb(reply === null ? null : Buffer.from(reply, 'latin1'), error);
-    return s!;
-  }
-}
+import { FakeLinks } from '../../helpers/fake-links.js';
+import { ASK, Forwarder, MAX_REDIRECTS, MOVED, TRYAGAIN, TRYAGAIN_BUDGET_MS, redirectKind, redirectTarget } from '../../../proxy/forwarder.js';
 
 const GET = Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\nk\r\n');
 const ASKING = '*1\r\n$6\r\nASKING\r\n';
@@ -65,9 +47,9 @@ describe('Forwarder', () => {
     t.fwd.forward('b', GET, 3, t.done);
     t.fwd.forward('a', GET, 3, t.done);
     // Out of order across links: b first, then both of a's.
-    t.links.answer('b', '-ERR wrong kind\r\n');
-    t.links.answer('a', '$1\r\nv\r\n');
-    t.links.answer('a', null, 'ERR backend group 1 timed out');
+    t.links.answerTo('b', '-ERR wrong kind\r\n');
+    t.links.answerTo('a', '$1\r\nv\r\n');
+    t.links.answerTo('a', null, 'ERR backend group 1 timed out');
     expect(t.results).toEqual(['-ERR wrong kind\r\n', '$1\r\nv\r\n', '-ERR backend group 1 timed out\r\n']);
     expect(t.moved).toEqual([]);
   });
@@ -75,9 +57,9 @@ describe('Forwarder', () => {
   it('follows -MOVED to the named node and tells the router about the slot', () => {
     const t = setup();
     t.fwd.forward('a', GET, 7, t.done);
-    t.links.answer('a', '-MOVED 7 127.0.0.1:2\r\n');
+    t.links.answerTo('a', '-MOVED 7 127.0.0.1:2\r\n');
     expect(t.results).toEqual([]);
-    const resent = t.links.answer('127.0.0.1:2', '$2\r\nok\r\n');
+    const resent = t.links.answerTo('127.0.0.1:2', '$2\r\nok\r\n');
     expect(resent.raw).toBe(GET.toString('latin1'));
     expect(t.results).toEqual(['$2\r\nok\r\n']);
     expect(t.moved).toEqual([[7, '127.0.0.1:2']]);
@@ -87,8 +69,8 @@ describe('Forwarder', () => {
   it('follows -MOVED for a request of several slots without remembering a slot', () => {
     const t = setup();
     t.fwd.forward('a', GET, -1, t.done);
-    t.links.answer('a', '-MOVED 7 127.0.0.1:2\r\n');
-    t.links.answer('127.0.0.1:2', ':1\r\n');
+    t.links.answerTo('a', '-MOVED 7 127.0.0.1:2\r\n');
+    t.links.answerTo('127.0.0.1:2', ':1\r\n');
     expect(t.results).toEqual([':1\r\n']);
     expect(t.moved).toEqual([]);
   });
@@ -96,12 +78,12 @@ describe('Forwarder', () => {
   it('follows -ASK with ASKING queued right before the request on the target link, once', () => {
     const t = setup();
     t.fwd.forward('a', GET, 7, t.done);
-    t.links.answer('a', '-ASK 7 127.0.0.1:2\r\n');
+    t.links.answerTo('a', '-ASK 7 127.0.0.1:2\r\n');
     const toTarget = t.links.sent.filter((s) => s.addr === '127.0.0.1:2').map((s) => s.raw);
     expect(toTarget).toEqual([ASKING, GET.toString('latin1')]);
-    t.links.answer('127.0.0.1:2', '+OK\r\n'); // ASKING's reply is not the client's
+    t.links.answerTo('127.0.0.1:2', '+OK\r\n'); // ASKING's reply is not the client's
     expect(t.results).toEqual([]);
-    t.links.answer('127.0.0.1:2', '$1\r\nx\r\n');
+    t.links.answerTo('127.0.0.1:2', '$1\r\nx\r\n');
     expect(t.results).toEqual(['$1\r\nx\r\n']);
     expect(t.moved).toEqual([]); // an ASK is one request's detour, not a new owner
   });
@@ -109,19 +91,19 @@ describe('Forwarder', () => {
   it('retries -TRYAGAIN after a back-off that starts at 5 ms and doubles, on the same node', () => {
     const t = setup();
     t.fwd.forward('a', GET, 7, t.done);
-    t.links.answer('a', '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
+    t.links.answerTo('a', '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
     expect(t.links.sent).toEqual([]);
     vi.advanceTimersByTime(4);
     expect(t.links.sent).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(t.links.sent.map((s) => s.addr)).toEqual(['a']);
-    t.links.answer('a', '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
+    t.links.answerTo('a', '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
     vi.advanceTimersByTime(5);
-    t.links.answer('a', '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
+    t.links.answerTo('a', '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
     vi.advanceTimersByTime(9);
     expect(t.links.sent).toEqual([]); // third wait is 10 ms
     vi.advanceTimersByTime(1);
-    t.links.answer('a', '$1\r\nz\r\n');
+    t.links.answerTo('a', '$1\r\nz\r\n');
     expect(t.results).toEqual(['$1\r\nz\r\n']);
   });
 
@@ -130,7 +112,7 @@ describe('Forwarder', () => {
     t.fwd.forward('a', GET, 7, t.done);
     let tries = 0;
     while (t.results.length === 0 && tries < 1000) {
-      t.links.answer('a', '-TRYAGAIN busy\r\n');
+      t.links.answerTo('a', '-TRYAGAIN busy\r\n');
       tries++;
       vi.advanceTimersByTime(100);
     }
@@ -143,7 +125,7 @@ describe('Forwarder', () => {
   it('a request waiting out a back-off for a client that left settles without being re-sent', () => {
     const t = setup();
     t.fwd.forward('a', GET, 7, t.done);
-    t.links.answer('a', '-TRYAGAIN busy\r\n');
+    t.links.answerTo('a', '-TRYAGAIN busy\r\n');
     t.leave();
     vi.advanceTimersByTime(10);
     expect(t.links.sent).toEqual([]);
@@ -153,12 +135,12 @@ describe('Forwarder', () => {
   it('after MAX_REDIRECTS hops backs off (no redirect to the client) and re-sends to the last node named', () => {
     const t = setup();
     t.fwd.forward('n0', GET, 7, t.done);
-    for (let i = 0; i < MAX_REDIRECTS; i++) t.links.answer(`n${i}`, `-MOVED 7 n${i + 1}\r\n`);
-    t.links.answer(`n${MAX_REDIRECTS}`, `-MOVED 7 n${MAX_REDIRECTS + 1}\r\n`);
+    for (let i = 0; i < MAX_REDIRECTS; i++) t.links.answerTo(`n${i}`, `-MOVED 7 n${i + 1}\r\n`);
+    t.links.answerTo(`n${MAX_REDIRECTS}`, `-MOVED 7 n${MAX_REDIRECTS + 1}\r\n`);
     expect(t.results).toEqual([]);
     expect(t.links.sent).toEqual([]);
     vi.advanceTimersByTime(5);
-    t.links.answer(`n${MAX_REDIRECTS + 1}`, '$1\r\nv\r\n');
+    t.links.answerTo(`n${MAX_REDIRECTS + 1}`, '$1\r\nv\r\n');
     expect(t.results).toEqual(['$1\r\nv\r\n']);
   });
 
@@ -167,11 +149,11 @@ describe('Forwarder', () => {
     const order: string[] = [];
     t.fwd.forward('a', GET, 1, (r) => void order.push(`first ${r.toString('latin1').trim()}`));
     t.fwd.forward('a', GET, 2, (r) => void order.push(`second ${r.toString('latin1').trim()}`));
-    t.links.answer('a', '-TRYAGAIN busy\r\n');
-    t.links.answer('a', ':2\r\n');
+    t.links.answerTo('a', '-TRYAGAIN busy\r\n');
+    t.links.answerTo('a', ':2\r\n');
     expect(order).toEqual(['second :2']);
     vi.advanceTimersByTime(5);
-    t.links.answer('a', ':1\r\n');
+    t.links.answerTo('a', ':1\r\n');
     expect(order).toEqual(['second :2', 'first :1']);
   });
 
@@ -180,7 +162,7 @@ describe('Forwarder', () => {
     t.fwd.forward('a', GET, 1, () => {
       throw new Error('boom');
     });
-    t.links.answer('a', ':1\r\n');
+    t.links.answerTo('a', ':1\r\n');
     expect((t.errors[0] as Error).message).toBe('boom');
   });
 });

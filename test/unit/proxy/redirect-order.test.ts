@@ -6,30 +6,11 @@
 // ran on the target (0 deleted) and the retried MSET then wrote {t}:b, which the client had
 // deleted after it. Fake links record what is sent, per address, in order; time is fake.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ReplyCallback } from '../../../proxy/backend/connection.js';
-import { Forwarder, type Link } from '../../../proxy/forwarder.js';
+import { encodeCommand } from '../../../common/resp/encode.js';
+import { FakeLinks, TRYAGAIN_REPLY as TRY } from '../../helpers/fake-links.js';
+import { Forwarder } from '../../../proxy/forwarder.js';
 
-interface Sent { addr: string; raw: string; cb: ReplyCallback }
-
-class FakeLinks {
-  readonly sent: Sent[] = [];
-  link(addr: string): Link {
-    return { send: (raw, cb) => void this.sent.push({ addr, raw: raw.toString('latin1'), cb }) };
-  }
-  /** What is on the wire now, as "addr: COMMAND args", oldest first. */
-  wire(): string[] {
-    return this.sent.map((s) => `${s.addr}: ${s.raw.split('\r\n').filter((_, i) => i % 2 === 0 && i > 0).join(' ')}`);
-  }
-  /** Answers the oldest unanswered request. */
-  answer(reply: string): void {
-    const s = this.sent.shift();
-    if (!s) throw new Error('nothing sent');
-    s.cb(Buffer.from(reply, 'latin1'), null);
-  }
-}
-
-const cmd = (...args: string[]) => Buffer.from(`*${args.length}\r\n${args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`, 'latin1');
-const TRY = '-TRYAGAIN Multiple keys request during rehashing of slot\r\n';
+const cmd = (...args: string[]) => encodeCommand(args);
 
 function setup() {
   const links = new FakeLinks();
@@ -51,17 +32,17 @@ describe('a redirected request waits behind an earlier one of the client in -TRY
     t.send(7, 'DEL', '{t}b'); // pipelined: on the wire before the MSET's answer
     t.links.answer(TRY); // {t}a here, {t}b absent: the MSET waits
     t.links.answer('-ASK 7 dst\r\n'); // {t}b absent on the source
-    expect(t.links.wire()).toEqual([]); // the DEL is not sent to the target ahead of the MSET
+    expect(t.links.wire(true)).toEqual([]); // the DEL is not sent to the target ahead of the MSET
     expect(t.writes.parked).toBe(2);
     // Meanwhile the tag moved: the retried MSET is sent to the target.
     vi.advanceTimersByTime(5);
-    expect(t.links.wire()).toEqual(['src: MSET {t}a 1 {t}b 1']);
+    expect(t.links.wire(true)).toEqual(['src: MSET {t}a 1 {t}b 1']);
     t.links.answer('-ASK 7 dst\r\n');
-    expect(t.links.wire()).toEqual(['dst: ASKING', 'dst: MSET {t}a 1 {t}b 1']);
+    expect(t.links.wire(true)).toEqual(['dst: ASKING', 'dst: MSET {t}a 1 {t}b 1']);
     t.links.answer('+OK\r\n'); // ASKING
     t.links.answer('+OK\r\n');
     // Only now the DEL, to the target it was sent to, after ASKING: it finds the MSET's {t}b.
-    expect(t.links.wire()).toEqual(['dst: ASKING', 'dst: DEL {t}b']);
+    expect(t.links.wire(true)).toEqual(['dst: ASKING', 'dst: DEL {t}b']);
     t.links.answer('+OK\r\n');
     t.links.answer(':1\r\n');
     expect(t.settled).toEqual(['MSET {t}a 1 {t}b 1 → +OK', 'DEL {t}b → :1']);
@@ -75,12 +56,12 @@ describe('a redirected request waits behind an earlier one of the client in -TRY
     t.links.answer(TRY);
     t.links.answer('-MOVED 7 dst\r\n');
     expect(t.moved).toEqual(['7 dst']);
-    expect(t.links.wire()).toEqual([]);
+    expect(t.links.wire(true)).toEqual([]);
     vi.advanceTimersByTime(5);
     t.links.answer('-MOVED 7 dst\r\n');
-    expect(t.links.wire()).toEqual(['dst: MSET {t}a 1 {t}b 1']);
+    expect(t.links.wire(true)).toEqual(['dst: MSET {t}a 1 {t}b 1']);
     t.links.answer('+OK\r\n');
-    expect(t.links.wire()).toEqual(['dst: SET {t}b 2']);
+    expect(t.links.wire(true)).toEqual(['dst: SET {t}b 2']);
     t.links.answer('+OK\r\n');
     expect(t.settled.map((s) => s.split(' → ')[0])).toEqual(['MSET {t}a 1 {t}b 1', 'SET {t}b 2']);
   });
@@ -93,7 +74,7 @@ describe('a redirected request waits behind an earlier one of the client in -TRY
     t.links.answer('-ASK 7 dst\r\n');
     t.links.answer('-ASK 8 dst\r\n');
     t.links.answer(TRY);
-    expect(t.links.wire()).toEqual(['dst: ASKING', 'dst: DEL {t}b', 'dst: ASKING', 'dst: DEL x']);
+    expect(t.links.wire(true)).toEqual(['dst: ASKING', 'dst: DEL {t}b', 'dst: ASKING', 'dst: DEL x']);
   });
 
   it('several redirected requests behind the head keep the client\'s order among themselves', () => {
@@ -106,15 +87,15 @@ describe('a redirected request waits behind an earlier one of the client in -TRY
     t.links.answer('-ASK 7 dst\r\n');
     t.links.answer(TRY); // the MGET: behind the DEL
     t.links.answer('-ASK 7 dst\r\n');
-    expect(t.links.wire()).toEqual([]);
+    expect(t.links.wire(true)).toEqual([]);
     vi.advanceTimersByTime(5);
     t.links.answer('+OK\r\n'); // the MSET, at the source
-    expect(t.links.wire()).toEqual(['dst: ASKING', 'dst: DEL {t}b']);
+    expect(t.links.wire(true)).toEqual(['dst: ASKING', 'dst: DEL {t}b']);
     t.links.answer('+OK\r\n');
     t.links.answer(':1\r\n');
-    expect(t.links.wire()).toEqual(['src: MGET {t}a {t}b']);
+    expect(t.links.wire(true)).toEqual(['src: MGET {t}a {t}b']);
     t.links.answer('*2\r\n$1\r\n1\r\n$-1\r\n');
-    expect(t.links.wire()).toEqual(['dst: ASKING', 'dst: SET {t}b 3']);
+    expect(t.links.wire(true)).toEqual(['dst: ASKING', 'dst: SET {t}b 3']);
     t.links.answer('+OK\r\n');
     t.links.answer('+OK\r\n');
     expect(t.settled.map((s) => s.split(' → ')[0])).toEqual(['MSET {t}a 1 {t}b 1', 'DEL {t}b', 'MGET {t}a {t}b', 'SET {t}b 3']);

@@ -5,31 +5,11 @@
 // getting -TRYAGAIN drains in bounded time (each waiting request gets one more try, not a whole
 // budget). Fake links record what is sent in order; time is fake.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ReplyCallback } from '../../../proxy/backend/connection.js';
-import { Forwarder, TRYAGAIN_BUDGET_MS, type Link } from '../../../proxy/forwarder.js';
+import { encodeCommand } from '../../../common/resp/encode.js';
+import { FakeLinks, TRYAGAIN_REPLY as TRY } from '../../helpers/fake-links.js';
+import { Forwarder, TRYAGAIN_BUDGET_MS } from '../../../proxy/forwarder.js';
 
-interface Sent { addr: string; raw: string; cb: ReplyCallback }
-
-class FakeLinks {
-  readonly sent: Sent[] = [];
-  link(addr: string): Link {
-    return { send: (raw, cb) => void this.sent.push({ addr, raw: raw.toString('latin1'), cb }) };
-  }
-  /** What is on the wire now, as command names ("SET k"), oldest first. */
-  wire(): string[] {
-    return this.sent.map((s) => s.raw.split('\r\n').filter((_, i) => i % 2 === 0 && i > 0).join(' '));
-  }
-  /** Answers the oldest unanswered request. */
-  answer(reply: string): string {
-    const s = this.sent.shift();
-    if (!s) throw new Error('nothing sent');
-    s.cb(Buffer.from(reply, 'latin1'), null);
-    return s.raw;
-  }
-}
-
-const cmd = (...args: string[]) => Buffer.from(`*${args.length}\r\n${args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`, 'latin1');
-const TRY = '-TRYAGAIN Multiple keys request during rehashing of slot\r\n';
+const cmd = (...args: string[]) => encodeCommand(args);
 
 function setup() {
   const links = new FakeLinks();
