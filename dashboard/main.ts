@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { isAddr } from '../common/model.js';
 import { openStore } from '../common/store/open-store.js';
+import { StateCachingStore } from './coordinator/cluster-state.js';
 import { buildApp } from './app.js';
 import { type DashboardConfig, type DashboardFlags, loadDashboardConfig } from './config.js';
 import { Cluster } from './coordinator/cluster.js';
@@ -30,11 +31,12 @@ export async function runDashboard(flags: DashboardFlags, env: Readonly<Record<s
   const host = config.listen.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(config.listen.slice(i + 1));
   const url = config.advertise || `http://${config.listen}`;
-  const store = await openStore(config.store);
+  let log: (msg: string) => void = () => {};
+  // The one writer of slots and groups caches the cluster state it reads many times per step (cluster-state.ts).
+  const store = new StateCachingStore(await openStore(config.store), config.product, (msg) => log(msg));
   // pino through fastify; request logs carry method, URL and address, never headers (the token).
   const logger = { level: config.logLevel, redact: ['req.headers.authorization'] };
   const self = { id: `${hostname()}:${port}:${process.pid}`, url, pid: process.pid, startedAt: new Date().toISOString() };
-  let log: (msg: string) => void = () => {};
   const leadership = new Leadership(store, config.product, self, config.leaderTtl, (msg) => log(msg));
   const cluster = new Cluster(store, config.product, leadership);
   // The leader's work: reconciling nodes' slot ownership and driving migrations (one at a time

@@ -10,12 +10,15 @@
 // compare-and-swap (fenced by the leader lock). A node behind the store's epoch is SET at it; a
 // node that agrees at the same epoch but is unconfirmed gets CONFIRM; a node that disagrees at the
 // store's epoch (or is ahead of it) needs a new epoch: the store's is raised past every node's first.
-import { type Group, type SlotRoute, encodeEpoch, masterOf, parseEpoch, parseGroup, parseSlot, slotTable, type Slot } from '../../common/model.js';
+import { type SlotRoute, encodeEpoch, masterOf } from '../../common/model.js';
 import { SLOT_COUNT } from '../../common/slots.js';
 import type { CoordStore, StoreEntry, TxnOp } from '../../common/store/coord-store.js';
-import { epochKey, groupIdOf, groupsPrefix, slotIdOf, slotsPrefix } from '../../common/store/keys.js';
+import { epochKey } from '../../common/store/keys.js';
+import { type ClusterState, readClusterState } from './cluster-state.js';
 import { type LeaderView, NotLeaderError } from './leadership.js';
 import type { NodeApi, NodeOwnership, NodeSlotRange } from './node-client.js';
+
+export { type ClusterState, readClusterState };
 
 /** Runs async functions one at a time (every step that raises the epoch or pushes node state). */
 export class Serial {
@@ -25,54 +28,6 @@ export class Serial {
     this.tail = next.catch(() => {});
     return next;
   }
-}
-
-export interface ClusterState {
-  slots: Slot[];
-  groups: Map<number, Group>;
-  table: SlotRoute[];
-  epoch: number;
-  epochEntry: StoreEntry | null;
-  /** The newest mod revision of a slot or group key: what a proxy that applied the table reports. */
-  revision: string;
-}
-
-/**
- * Parsed slot entries by key, with the mod revision they were parsed at: a step reads the whole
- * table several times and most of its 1,024 entries have not changed since the last read (their
- * JSON parse was 5-9% of the coordinator's CPU during a move, by a profile). Frozen: shared by every reader.
- * Bounded: cleared when it holds more than SLOT_CACHE_MAX entries (several products).
- */
-const slotCache = new Map<string, { revision: string; slot: Slot }>();
-const SLOT_CACHE_MAX = 8 * SLOT_COUNT;
-
-function cachedSlot(e: StoreEntry): Slot {
-  const hit = slotCache.get(e.key);
-  if (hit !== undefined && hit.revision === e.revision) return hit.slot;
-  const parsed = parseSlot(e.value);
-  const slot = Object.freeze({ ...parsed, state: Object.freeze({ ...parsed.state }) }) as Slot;
-  if (slotCache.size >= SLOT_CACHE_MAX) slotCache.clear();
-  slotCache.set(e.key, { revision: e.revision, slot });
-  return slot;
-}
-
-export async function readClusterState(store: CoordStore, product: string): Promise<ClusterState> {
-  const [slotEntries, groupEntries, epochEntry] = await Promise.all([
-    store.list(slotsPrefix(product)), store.list(groupsPrefix(product)), store.get(epochKey(product)),
-  ]);
-  const slots: Slot[] = [];
-  for (const e of slotEntries) if (slotIdOf(product, e.key) !== null) slots.push(cachedSlot(e));
-  const groups = new Map<number, Group>();
-  for (const e of groupEntries) {
-    const id = groupIdOf(product, e.key);
-    if (id !== null) groups.set(id, parseGroup(e.value));
-  }
-  let revision = 0n;
-  for (const e of [...slotEntries, ...groupEntries]) if (BigInt(e.revision) > revision) revision = BigInt(e.revision);
-  return {
-    slots, groups, table: slotTable(slots, [...groups.values()]),
-    epoch: epochEntry ? parseEpoch(epochEntry.value) : 0, epochEntry, revision: revision.toString(),
-  };
 }
 
 /** The txn parts that raise the epoch from what `entry` holds to `next` (compare-and-swap). */
