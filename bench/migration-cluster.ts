@@ -77,7 +77,11 @@ export async function startMigrationCluster(layout: ClusterLayout, log: (line: s
     const cpus = [layout.sourceCpu, layout.targetCpu];
     const masters = await Promise.all(cpus.map((cpu) => startServer(clusterNodeKind(null, layout.cpuProfileDir), cpu)));
     stops.push(() => Promise.all(masters.map((m) => m.stop())).then(() => {}));
-    const replicas = await Promise.all(masters.map((m, i) => startServer(clusterNodeKind(m.port, layout.cpuProfileDir), cpus[i])));
+    // Each replica on the other group's CPU: never on its own master's core, as a replica is never
+    // on its master's host. Sharing one, every write of the replication stream woke the replica
+    // on the CPU its master was running on, which then waited for it (half the target master's
+    // samples during a move were in that write, by a CPU profile).
+    const replicas = await Promise.all(masters.map((m, i) => startServer(clusterNodeKind(m.port, layout.cpuProfileDir), cpus[1 - i])));
     stops.push(() => Promise.all(replicas.map((r) => r.stop())).then(() => {}));
     await writeSlotTable(storeUrl, PRODUCT, masters.map((m) => `127.0.0.1:${m.port}`));
     await registerReplicas(storeUrl, replicas);

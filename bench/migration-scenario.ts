@@ -302,7 +302,7 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
       settings,
       environment: {
         cpus, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore, loadAverageAfter: os.loadavg()[0], commit: commitOf(),
-        pinning: pinned ? 'group 1 (source master + replica) on CPU 1, group 2 (target) on CPU 0; proxies, coordinator and harness unpinned' : 'unpinned',
+        pinning: pinned ? 'source master and target replica on CPU 1, target master and source replica on CPU 0; proxies, coordinator and harness unpinned' : 'unpinned',
       },
       load: {
         seconds: loadSeconds, stringKeys: data.ids.length, bigKeys: data.bigKeys.length, elements: settings.data.elements,
