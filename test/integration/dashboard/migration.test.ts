@@ -211,6 +211,14 @@ describe('online slot migration through the coordinator', () => {
     // on, nodes redirecting, and every check above passed), never per step.
     const ranOut = dashboard!.output().match(/did not apply table revision/g)?.length ?? 0;
     expect(ranOut, 'proxy ack waits that ran out').toBeLessThanOrEqual(1);
+    // /metrics shows the work: keys moved, steps, no slot left in an unfinished phase, state reads mostly cached.
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const series = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(series('tessera_dashboard_migration_moved_total{unit="keys"}')).toBeGreaterThanOrEqual(1500);
+    expect(series('tessera_dashboard_migration_work_total{kind="steps"}')).toBeGreaterThan(0);
+    expect(series('tessera_dashboard_migration_work_total{kind="mover_calls"}')).toBeGreaterThanOrEqual(512);
+    expect(series('tessera_dashboard_migration_slots{phase="migrating"}')).toBe(0);
+    expect(series('tessera_dashboard_cluster_state_reads_total{source="cache"}')).toBeGreaterThan(series('tessera_dashboard_cluster_state_reads_total{source="store"}'));
     console.log(`512 slots (${m.keys.moved} keys) moved in ${took} ms wall (CLI included) in ${epochs} epochs under ${load.total()} INCRs`);
   }, 180_000);
 
