@@ -110,6 +110,11 @@ export class Probe {
     return latencyStats(this.latencies[phase]);
   }
 
+  /** Every latency recorded, per phase (what a probe in a worker thread sends back: migration-probe.ts). */
+  recorded(): Record<Phase, number[]> {
+    return this.latencies;
+  }
+
   private async run(client: RespClient): Promise<void> {
     const pacer = new Pacer(1000 / this.ratePerSecond);
     const ids = this.data.ids;

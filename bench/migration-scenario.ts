@@ -10,7 +10,8 @@ import { cpuSeconds } from './cpu-usage.js';
 import { type Attribution, type LockCounters, SchedSampler, attribute } from './migration-attribution.js';
 import { startMigrationCluster, type ClusterLayout, type MigrationCluster } from './migration-cluster.js';
 import { buildDataset, keyName, loadDataset, movedVolume, type Dataset, type DatasetSpec } from './migration-data.js';
-import { IncrLoad, Probe, type LatencyStats, type SlowRequest } from './migration-load.js';
+import { IncrLoad, type LatencyStats, type SlowRequest } from './migration-load.js';
+import { ProbeThread } from './migration-probe.js';
 import { QueryConnection } from './migration-query.js';
 import { type CorrectnessCheck, verifyPlacement, waitReplicasInSync } from './migration-verify.js';
 import { encodeCommand } from './net-util.js';
@@ -243,7 +244,7 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
     if (!(await waitReplicasInSync(masterPorts, replicaPorts))) throw new Error('the replicas did not catch up with the loaded masters');
     log(`loaded in ${loadSeconds.toFixed(1)} s; replicas in sync`);
 
-    const probe = new Probe(cluster.proxies[0].port, data, settings.probeRatePerSecond);
+    const probe = new ProbeThread(cluster.proxies[0].port, settings.data, settings.probeRatePerSecond);
     const incr = new IncrLoad(cluster.proxies.map((p) => p.port), data.counters, settings.incrRatePerProxy);
     await Promise.all([probe.start(), incr.start()]);
     let outcome: MoveOutcome;
