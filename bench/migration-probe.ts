@@ -4,6 +4,7 @@
 // it (only during the move) — so its latencies measured the harness as well as the cluster, and
 // more so during the move. Here it is a client with its own thread and event loop, like a separate
 // client process; the harness tells it the phase and collects what it measured once stopped.
+import { readlinkSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { buildDataset, type DatasetSpec } from './migration-data.js';
 import { ErrorLog, Probe, latencyStats, type LatencyStats, type Phase, type SlowRequest } from './migration-load.js';
@@ -19,7 +20,7 @@ interface Init {
 
 type ToWorker = { type: 'phase'; phase: Phase | null } | { type: 'stop' };
 type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; tid: number | null }
   | { type: 'failed'; message: string }
   | { type: 'result'; latencies: Record<Phase, number[]>; during: ProbeRequest[]; slow: SlowRequest[]; errors: { count: number; first: string[] } };
 
@@ -29,6 +30,8 @@ export class ProbeThread {
   readonly slow: SlowRequest[] = [];
   readonly during: ProbeRequest[] = [];
   private latencies: Record<Phase, number[]> = { idle: [], during: [] };
+  /** The probe thread's kernel thread id (its /proc/<tid>/schedstat is sampled like a process), if known. */
+  tid: number | null = null;
   private worker: Worker | null = null;
   private result: Promise<void> | null = null;
 
@@ -43,7 +46,10 @@ export class ProbeThread {
     const started = new Promise<void>((resolve, reject) => { ready = resolve; fail = reject; });
     this.result = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready') ready();
+        if (m.type === 'ready') {
+          this.tid = m.tid;
+          ready();
+        }
         else if (m.type === 'failed') fail(new Error(`probe thread: ${m.message}`));
         else {
           this.latencies = m.latencies;
@@ -85,6 +91,16 @@ export class ProbeThread {
   }
 }
 
+/** This thread's kernel id, from /proc/thread-self (→ "<pid>/task/<tid>"); null where there is none. */
+function ownThreadId(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isSafeInteger(tid) ? tid : null;
+  } catch {
+    return null;
+  }
+}
+
 async function runInWorker(init: Init): Promise<void> {
   const port = parentPort!;
   const probe = new Probe(init.port, buildDataset(init.spec), init.ratePerSecond);
@@ -100,7 +116,7 @@ async function runInWorker(init: Init): Promise<void> {
   });
   try {
     await probe.start();
-    port.postMessage({ type: 'ready' } satisfies FromWorker);
+    port.postMessage({ type: 'ready', tid: ownThreadId() } satisfies FromWorker);
   } catch (err) {
     port.postMessage({ type: 'failed', message: (err as Error).message } satisfies FromWorker);
   }

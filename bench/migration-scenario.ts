@@ -215,7 +215,7 @@ async function migrate(cluster: MigrationCluster, data: Dataset): Promise<MoveOu
   }
 }
 
-function cpuTargets(cluster: MigrationCluster): Array<{ name: string; pid: number }> {
+function cpuTargets(cluster: MigrationCluster, probeThread: number | null): Array<{ name: string; pid: number }> {
   return [
     { name: 'group 1 master (source)', pid: cluster.masters[0].pid },
     { name: 'group 1 replica', pid: cluster.replicas[0].pid },
@@ -224,6 +224,8 @@ function cpuTargets(cluster: MigrationCluster): Array<{ name: string; pid: numbe
     ...cluster.proxies.map((p, i) => ({ name: `proxy ${i + 1}`, pid: p.pids[0] })),
     { name: 'coordinator', pid: cluster.dashboard.pid },
     { name: 'harness (this process)', pid: process.pid },
+    // The probe's own thread (its schedstat and stat files are per thread under /proc/<tid>).
+    ...(probeThread === null ? [] : [{ name: 'probe thread (harness)', pid: probeThread }]),
   ];
 }
 
@@ -255,14 +257,16 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
     let moveStartedAt = 0;
     let locksBefore: LockCounters | null = null;
     let locksAfter: LockCounters | null = null;
-    const procs = cpuTargets(cluster);
+    const procs = cpuTargets(cluster, probe.tid);
+    // CPU seconds per process from /proc/<pid>/stat (the probe thread's is the whole harness's there: left out).
+    const cpuProcs = procs.filter((p) => p.pid !== probe.tid);
     const sampler = new SchedSampler(procs);
     sampler.start();
     try {
       await sleep(500); // connections warm, JIT settled
       probe.setPhase('idle');
       await sleep(settings.idleSeconds * 1000);
-      const cpuBefore = await Promise.all(procs.map((p) => cpuSeconds([p.pid])));
+      const cpuBefore = await Promise.all(cpuProcs.map((p) => cpuSeconds([p.pid])));
       const epochBefore = await configEpoch(masterPorts[0]);
       const ackedBefore = incr.total();
       const bigKeys = watchBigKeys(masterPorts[0]);
@@ -277,8 +281,8 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
         bigKeySeconds = await bigKeys.stop();
       }
       incrDuring = incr.total() - ackedBefore;
-      const cpuAfter = await Promise.all(procs.map((p) => cpuSeconds([p.pid])));
-      cpu = procs.map((p, i) => ({ name: p.name, seconds: cpuAfter[i] - cpuBefore[i], percent: (100 * (cpuAfter[i] - cpuBefore[i])) / outcome.seconds }));
+      const cpuAfter = await Promise.all(cpuProcs.map((p) => cpuSeconds([p.pid])));
+      cpu = cpuProcs.map((p, i) => ({ name: p.name, seconds: cpuAfter[i] - cpuBefore[i], percent: (100 * (cpuAfter[i] - cpuBefore[i])) / outcome.seconds }));
       epochs = (await configEpoch(masterPorts[0])) - epochBefore;
       locksAfter = await lockCounters(masterPorts[0]);
       await sleep(200); // a little load after the switch: requests still on their way see the new owner
@@ -295,7 +299,7 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
       ...locksAfter, batches: locksAfter.batches - locksBefore.batches, keyMs: locksAfter.keyMs - locksBefore.keyMs,
     };
     // A probe request may pass proxy 1, the source and the target (an ASK hop), and the harness itself.
-    const path = ['group 1 master (source)', 'group 2 master (target)', 'proxy 1', 'harness (this process)'].map((n) => procs.findIndex((p) => p.name === n));
+    const path = ['group 1 master (source)', 'group 2 master (target)', 'proxy 1', 'probe thread (harness)'].map((n) => procs.findIndex((p) => p.name === n)).filter((i) => i >= 0);
     const keysInMoved = data.ids.filter((id) => data.isMoved(slotOf(keyName(id)))).length;
     const attribution = attribute(sampler, probe.during, 3 * idleStats.p99Ms, () => path, moveStartedAt, locks, keysInMoved, outcome.seconds * 1000);
     const clientErrors = { count: probe.errors.count + incr.errors.count, first: [...probe.errors.first, ...incr.errors.first].slice(0, 10) };
