@@ -6,6 +6,8 @@
 // which gives it its exact reply; this scanner never answers or refuses anything itself.
 import { COMMANDS } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
+import { type MultiKeyScan, multiSpecOf, scanMultiKeyRest } from './fast-multikey.js';
+import { lengthLine, lineEnd } from './frame-scan.js';
 
 /** Where one fast-path request lies in its read buffer (filled by scanFastRequest; reused). */
 export interface FastRequest {
@@ -27,8 +29,6 @@ export function newFastRequest(): FastRequest {
 
 // A fast-path request has few arguments (SET key value EX 10 NX GET …); more go the general way.
 const MAX_ARGS = 16;
-// Longest length line read here: "$" + 10 digits (bulks up to 2^31, far above one read).
-const MAX_LEN_DIGITS = 10;
 const CR = 13;
 const LF = 10;
 
@@ -94,61 +94,64 @@ function sameFolded(name: Uint8Array, buf: Uint8Array, start: number): boolean {
 }
 
 /**
- * Reads "<digits>\r\n" at buf[pos] (canonical decimal: no sign, no leading zero) up to `end`;
- * returns the number and leaves the CR's index in `lineEnd`, or -1 for anything else.
- */
-let lineEnd = 0;
-function lengthLine(buf: Uint8Array, pos: number, end: number): number {
-  let n = 0;
-  let i = pos;
-  const stop = Math.min(end, pos + MAX_LEN_DIGITS + 1);
-  for (; i < stop; i++) {
-    const c = buf[i]!;
-    if (c === CR) break;
-    const d = c - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  const digits = i - pos;
-  if (i >= stop || digits === 0 || (digits > 1 && buf[pos] === 0x30)) return -1;
-  if (i + 1 >= end || buf[i + 1] !== LF) return -1;
-  lineEnd = i;
-  return n;
-}
-
-/**
  * Scans the request at buf[pos]: true, with `out` filled, when it is a well-formed multibulk
  * frame lying whole in buf[pos, end) of a fast command with a valid argument count and no bulk
  * longer than `maxBulk`; false for anything else (nothing consumed: the general path takes it).
  */
 export function scanFastRequest(buf: Uint8Array, pos: number, end: number, maxBulk: number, out: FastRequest): boolean {
-  if (buf[pos] !== 0x2a /* * */) return false;
+  return scanRequest(buf, pos, end, maxBulk, out, null) === SINGLE;
+}
+
+/** What scanRequest() found: nothing for the fast paths, a one-key request, a per-key one. */
+export const NONE = 0;
+export const SINGLE = 1;
+export const MULTI = 2;
+
+/**
+ * scanFastRequest(), and with `multi` also the per-key commands (MSET, MGET, DEL …: see
+ * proxy/fast-multikey.ts), read on from their name without reading the header again: SINGLE with
+ * `out` filled, MULTI with `multi` (and the scanner's scratch) filled, or NONE.
+ */
+export function scanRequest(buf: Uint8Array, pos: number, end: number, maxBulk: number, out: FastRequest, multi: MultiKeyScan | null): number {
+  if (buf[pos] !== 0x2a /* * */) return NONE;
   const argc = lengthLine(buf, pos + 1, end);
-  if (argc < 2 || argc > MAX_ARGS) return false;
+  if (argc < 2 || (argc > MAX_ARGS && multi === null)) return NONE;
   let p = lineEnd + 2;
-  let spec: CommandSpec | null = null;
-  for (let a = 0; a < argc; a++) {
-    if (p >= end || buf[p] !== 0x24 /* $ */) return false;
+  // The name.
+  if (p >= end || buf[p] !== 0x24 /* $ */) return NONE;
+  const nameLen = lengthLine(buf, p + 1, end);
+  if (nameLen < 0 || nameLen > maxBulk) return NONE;
+  const nameFrom = lineEnd + 2;
+  const nameTo = nameFrom + nameLen;
+  if (nameTo + 2 > end || buf[nameTo] !== CR || buf[nameTo + 1] !== LF) return NONE;
+  const spec = argc <= MAX_ARGS ? fastSpecOf(buf, nameFrom, nameTo) : null;
+  if (spec === null) {
+    if (multi === null) return NONE;
+    const mspec = multiSpecOf(buf, nameFrom, nameTo);
+    if (mspec === null) return NONE;
+    return scanMultiKeyRest(buf, pos, argc, mspec, p, nameTo + 2, end, maxBulk, multi) ? MULTI : NONE;
+  }
+  const at = found;
+  p = nameTo + 2;
+  for (let a = 1; a < argc; a++) {
+    if (p >= end || buf[p] !== 0x24 /* $ */) return NONE;
     const len = lengthLine(buf, p + 1, end);
-    if (len < 0 || len > maxBulk) return false;
+    if (len < 0 || len > maxBulk) return NONE;
     const from = lineEnd + 2;
     const to = from + len;
-    if (to + 2 > end || buf[to] !== CR || buf[to + 1] !== LF) return false;
-    if (a === 0) {
-      spec = fastSpecOf(buf, from, to);
-      if (spec === null) return false;
-    } else if (a === 1) {
+    if (to + 2 > end || buf[to] !== CR || buf[to + 1] !== LF) return NONE;
+    if (a === 1) {
       out.keyStart = from;
       out.keyEnd = to;
     }
     p = to + 2;
   }
-  const arity = spec!.arity;
-  if (arity >= 0 ? argc !== arity : argc < -arity) return false;
+  const arity = spec.arity;
+  if (arity >= 0 ? argc !== arity : argc < -arity) return NONE;
   out.spec = spec;
-  out.write = writes[found] === 1;
-  out.readonly = readonlys[found] === 1;
+  out.write = writes[at] === 1;
+  out.readonly = readonlys[at] === 1;
   out.start = pos;
   out.end = p;
-  return true;
+  return SINGLE;
 }

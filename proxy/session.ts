@@ -15,7 +15,8 @@ import { slotOf, slotOfBytes } from '../common/slots.js';
 import { BackendConnection, DISCARD, GATHER, type ReplySink, type ReplyStream, STREAM, STREAMED } from './backend/connection.js';
 import type { BlockingWaiter } from './backend/pool.js';
 import { isAdminCommand, runAdminCommand } from './admin-commands.js';
-import { type FastRequest, newFastRequest, scanFastRequest } from './fast-request.js';
+import { type MultiKeyScan, frameKeysOf, newMultiKeyScan } from './fast-multikey.js';
+import { type FastRequest, MULTI, SINGLE, newFastRequest, scanRequest } from './fast-request.js';
 import { answerLocally, isCrossProtocol } from './local-commands.js';
 import { ASK, Forwarder, MAX_REDIRECTS, MOVED, redirectKind, redirectTarget } from './forwarder.js';
 import { OK_FRAME, arrayElements, arrayFrame, errorFrame, integerFrame, integerOf, isError } from './merge.js';
@@ -115,6 +116,7 @@ const gathered: Buffer[] = [];
 
 // The fast path's scan result, reused: scanning and starting a request never interleave with another's.
 const fastRequest: FastRequest = newFastRequest();
+const fastMulti: MultiKeyScan = newMultiKeyScan();
 
 // What a held request costs beyond its raw bytes (its parsed argument strings, the arrays and the
 // Buffer view holding it), in the estimate counted toward the client's limits.
@@ -290,10 +292,22 @@ export class ProxySession {
     const end = chunk.length;
     let pos = 0;
     while (pos < end && !this.closed && !this.atLimit()) {
-      if (!scanFastRequest(chunk, pos, end, maxBulk, req) || !this.fastStart(chunk, req)) break;
-      pos = req.end;
+      const kind = scanRequest(chunk, pos, end, maxBulk, req, fastMulti);
+      if (kind === SINGLE && this.fastStart(chunk, req)) pos = req.end;
+      else if (kind === MULTI) pos = this.fastMultiKey(chunk, fastMulti);
+      else break;
     }
     return pos;
+  }
+
+  /**
+   * A per-key request (MSET, MGET, DEL …) read from bytes: planned by splitter.perKeyOf() exactly
+   * as the general path's perKey(), its pieces copied from `chunk`. Returns where it ends.
+   */
+  private fastMultiKey(chunk: Buffer, m: MultiKeyScan): number {
+    const spec = m.spec!;
+    this.splitter.perKeyOf(this.enqueue(spec.name), spec, frameKeysOf(chunk, m), chunk.subarray(m.start, m.end));
+    return m.end;
   }
 
   /**

@@ -125,15 +125,22 @@ export class Splitter<R extends ReplyStream> {
    * redirects (a slot moving under one piece does not hold the others).
    */
   perKey(p: R, spec: CommandSpec, args: string[], raw: Buffer): void {
+    this.perKeyOf(p, spec, new ArgsKeys(spec, args), raw);
+  }
+
+  /**
+   * perKey() for keys however they were read: decoded strings (ArgsKeys) or byte ranges of the
+   * client's frame (the fast path's FrameKeys, proxy/fast-multikey.ts). `raw` is the whole request.
+   */
+  perKeyOf(p: R, spec: CommandSpec, req: PerKeyRequest, raw: Buffer): void {
     const host = this.host;
     const router = host.router;
-    const step = spec.keyStep;
     // Piece key: the backend address, or the slot number for a backend split per slot.
     const groups = new Map<string | number, Group>();
     let firstSlot = -1;
     let oneSlot = true;
-    for (let i = spec.firstKey; i < args.length; i += step) {
-      const slot = slotOf(args[i]!);
+    for (let k = 0; k < req.keyCount; k++) {
+      const slot = req.slotOfKey(k);
       if (firstSlot < 0) firstSlot = slot;
       else if (slot !== firstSlot) oneSlot = false;
       const addr = router.master(slot);
@@ -144,41 +151,36 @@ export class Splitter<R extends ReplyStream> {
         if (router.needsProbe(addr)) this.probe(addr);
       }
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { addr, indexes: [] }));
-      group.indexes.push(i);
+      if (!group) groups.set(key, (group = { addr, keys: [] }));
+      group.keys.push(k);
     }
     if (groups.size === 1 && oneSlot) {
       return this.sender(spec).forward(groups.values().next().value!.addr, raw, firstSlot, (reply) => host.respond(p, reply), p);
     }
-    const split: Split<R> = { p, spec, args, pieces: [], waiting: groups.size };
+    const split: Split<R> = { p, spec, req, pieces: [], waiting: groups.size };
     // One backend for keys of several slots: the raw request goes whole (unless refused).
-    for (const group of groups.values()) this.sendPiece(split, group.addr, group.indexes, groups.size === 1 ? raw : null);
+    for (const group of groups.values()) this.sendPiece(split, group.addr, group.keys, groups.size === 1 ? raw : null);
   }
 
-  /** Sends one piece of a per-key split: `indexes` are the argument indexes of its keys. */
-  private sendPiece(split: Split<R>, addr: string, indexes: number[], whole: Buffer | null): void {
-    const { spec, args } = split;
-    const step = spec.keyStep;
-    const piece: Piece = { positions: indexes.map((i) => (i - spec.firstKey) / step), reply: null };
+  /** Sends one piece of a per-key split: `keys` are its key numbers (positions in the client's key order). */
+  private sendPiece(split: Split<R>, addr: string, keys: number[], whole: Buffer | null): void {
+    const { spec, req } = split;
+    const piece: Piece = { positions: keys, reply: null };
     split.pieces.push(piece);
-    const sub: string[] | null = whole === null ? [args[0]!] : null;
-    let pieceSlot = slotOf(args[indexes[0]!]!);
-    for (const i of indexes) {
-      if (pieceSlot >= 0 && slotOf(args[i]!) !== pieceSlot) pieceSlot = -1;
-      if (sub !== null) for (let k = 0; k < step; k++) sub.push(args[i + k]!);
-    }
-    this.sender(spec).forward(addr, whole ?? encodeCommand(sub!), pieceSlot, (reply) => {
+    let pieceSlot = req.slotOfKey(keys[0]!);
+    for (let j = 1; j < keys.length && pieceSlot >= 0; j++) if (req.slotOfKey(keys[j]!) !== pieceSlot) pieceSlot = -1;
+    this.sender(spec).forward(addr, whole ?? req.piece(keys), pieceSlot, (reply) => {
       if (pieceSlot < 0 && isCrossSlot(reply)) {
         // The backend takes one slot per command (cluster mode) and ran nothing of this piece:
         // it is sent again as one piece per slot, now and for later requests.
         this.host.router.learnSlotMode(addr, 'one');
         split.pieces.splice(split.pieces.indexOf(piece), 1);
         const bySlot = new Map<number, number[]>();
-        for (const i of indexes) {
-          const slot = slotOf(args[i]!);
+        for (const k of keys) {
+          const slot = req.slotOfKey(k);
           let list = bySlot.get(slot);
           if (!list) bySlot.set(slot, (list = []));
-          list.push(i);
+          list.push(k);
         }
         split.waiting += bySlot.size - 1;
         for (const [slot, list] of bySlot) {
@@ -206,10 +208,10 @@ export class Splitter<R extends ReplyStream> {
 
   /** Every piece settled: one merge per policy. */
   private finish(split: Split<R>): void {
-    const { p, spec, args, pieces } = split;
+    const { p, spec, req, pieces } = split;
     if (spec.proxy === 'perKey:sum') return this.host.respond(p, mergeSum(pieces.map(replyOf)));
     if (spec.proxy === 'perKey:allOk') return this.host.respond(p, mergeAllOk(pieces.map(replyOf)));
-    this.host.respond(p, mergeByPosition((args.length - spec.firstKey) / spec.keyStep, pieces));
+    this.host.respond(p, mergeByPosition(req.keyCount, pieces));
   }
 
   /** DBSIZE, KEYS, FLUSHALL, FLUSHDB, RANDOMKEY: sent to every group master, merged per policy. */
@@ -280,16 +282,55 @@ export class Splitter<R extends ReplyStream> {
 /** Keys of one piece of a split, by backend. */
 interface Group {
   addr: string;
-  indexes: number[];
+  /** Key numbers (0 = the first key), in the client's order. */
+  keys: number[];
 }
 
 /** A per-key split in progress: its pieces (in any order) and how many have not settled. */
 interface Split<R> {
   p: R;
   spec: CommandSpec;
-  args: string[];
+  req: PerKeyRequest;
   pieces: Piece[];
   waiting: number;
+}
+
+/**
+ * The keys of one per-key request (MGET, MSET, DEL …) and how to build the request for a subset
+ * of them. Key k is argument firstKey + k * keyStep; a piece carries each of its keys with the
+ * keyStep - 1 arguments after it (MSET's value), in the order given.
+ */
+export interface PerKeyRequest {
+  readonly keyCount: number;
+  slotOfKey(k: number): number;
+  piece(keys: readonly number[]): Buffer;
+}
+
+/** A per-key request the general decoder turned into strings; pieces re-encoded. */
+export class ArgsKeys implements PerKeyRequest {
+  readonly keyCount: number;
+  private readonly first: number;
+  private readonly step: number;
+
+  constructor(spec: CommandSpec, private readonly args: readonly string[]) {
+    this.first = spec.firstKey;
+    this.step = spec.keyStep;
+    this.keyCount = Math.ceil((args.length - this.first) / this.step);
+  }
+
+  slotOfKey(k: number): number {
+    return slotOf(this.args[this.first + k * this.step]!);
+  }
+
+  piece(keys: readonly number[]): Buffer {
+    const args = this.args;
+    const sub: string[] = [args[0]!];
+    for (const key of keys) {
+      const i = this.first + key * this.step;
+      for (let s = 0; s < this.step; s++) sub.push(args[i + s]!);
+    }
+    return encodeCommand(sub);
+  }
 }
 
 const CROSSSLOT_PREFIX = '-CROSSSLOT';
