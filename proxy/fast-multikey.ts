@@ -66,10 +66,10 @@ export function newMultiKeyScan(): MultiKeyScan {
   return { spec: null, nameStart: 0, nameEnd: 0, keyCount: 0, start: 0, end: 0 };
 }
 
-// Scratch of the last scan: where key k's frame begins (its '$'; at[keyCount] = the frame's end,
-// so key k with its values is [at[k], at[k + 1])), and its slot. Copied out per started request.
-const scratchAt = new Int32Array(MAX_KEYS + 1);
-const scratchSlots = new Uint16Array(MAX_KEYS);
+// Scratch of the last scan, two numbers per key: where key k's frame begins (its '$', at [2k]) and
+// its slot ([2k + 1]); [2 * keyCount] = the frame's end, so key k with its values is
+// [at[2k], at[2k + 2]). Plain small integers: one slice() per started request copies them.
+const scratch: number[] = new Array<number>(2 * MAX_KEYS + 1).fill(0);
 
 /**
  * The rest of a per-key request whose header ("*argc") and name (`spec`, bulk frame
@@ -91,13 +91,13 @@ export function scanMultiKeyRest(buf: Uint8Array, pos: number, argc: number, spe
     const to = from + len;
     if (to + 2 > end || buf[to] !== CR || buf[to + 1] !== LF) return false;
     if ((a - 1) % step === 0) {
-      scratchAt[k] = p;
-      scratchSlots[k] = slotOfBytes(buf, from, to);
+      scratch[2 * k] = p;
+      scratch[2 * k + 1] = slotOfBytes(buf, from, to);
       k++;
     }
     p = to + 2;
   }
-  scratchAt[k] = p;
+  scratch[2 * k] = p;
   out.spec = spec;
   out.nameStart = nameStart;
   out.nameEnd = nameEnd;
@@ -109,32 +109,23 @@ export function scanMultiKeyRest(buf: Uint8Array, pos: number, argc: number, spe
 
 /** The last scanned request as a PerKeyRequest over `buf` (which must not change while it is split). */
 export function frameKeysOf(buf: Buffer, scan: MultiKeyScan): FrameKeys {
-  const n = scan.keyCount;
-  const at = new Int32Array(n + 1 + ((n + 1) >> 1));
-  at.set(scratchAt.subarray(0, n + 1));
-  const slots = new Uint16Array(at.buffer, (n + 1) * 4, n);
-  slots.set(scratchSlots.subarray(0, n));
-  return new FrameKeys(buf, scan.nameStart, scan.nameEnd, at, slots, scan.spec!.keyStep);
+  return new FrameKeys(buf, scan.nameStart, scan.nameEnd, scratch.slice(0, 2 * scan.keyCount + 1), scan.keyCount, scan.spec!.keyStep);
 }
 
 /** A per-key request read from bytes: pieces are its header, name and keys' byte ranges copied. */
 export class FrameKeys implements PerKeyRequest {
-  readonly keyCount: number;
-
   constructor(
     private readonly buf: Buffer,
     private readonly nameStart: number,
     private readonly nameEnd: number,
-    /** Key k's frames (the key and its values): [at[k], at[k + 1]). */
-    private readonly at: Int32Array,
-    private readonly slots: Uint16Array,
+    /** Key k's frames (the key and its values) are [at[2k], at[2k + 2]); its slot is at[2k + 1]. */
+    private readonly at: readonly number[],
+    readonly keyCount: number,
     private readonly step: number,
-  ) {
-    this.keyCount = slots.length;
-  }
+  ) {}
 
   slotOfKey(k: number): number {
-    return this.slots[k]!;
+    return this.at[2 * k + 1]!;
   }
 
   /** "*N\r\n" + the client's name frame + each key's frames, in `keys` order (adjacent runs copied at once). */
@@ -143,20 +134,30 @@ export class FrameKeys implements PerKeyRequest {
     const argc = 1 + keys.length * this.step;
     const digits = argc < 10 ? 1 : argc < 100 ? 2 : argc < 1000 ? 3 : argc < 10000 ? 4 : String(argc).length;
     let size = 3 + digits + this.nameEnd - this.nameStart;
-    for (let j = 0; j < keys.length; j++) size += at[keys[j]! + 1]! - at[keys[j]!]!;
+    for (let j = 0; j < keys.length; j++) size += at[2 * keys[j]! + 2]! - at[2 * keys[j]!]!;
     const out = Buffer.allocUnsafe(size);
     out[0] = 0x2a; // *
     for (let d = digits, n = argc; d > 0; d--, n = Math.floor(n / 10)) out[d] = 0x30 + (n % 10);
     out[digits + 1] = CR;
     out[digits + 2] = LF;
-    let o = digits + 3;
-    o += this.buf.copy(out, o, this.nameStart, this.nameEnd);
+    let o = copyBytes(this.buf, this.nameStart, this.nameEnd, out, digits + 3);
     for (let j = 0; j < keys.length;) {
       const first = keys[j]!;
       let last = first;
       while (++j < keys.length && keys[j] === last + 1) last++;
-      o += this.buf.copy(out, o, at[first]!, at[last + 1]!);
+      o = copyBytes(this.buf, at[2 * first]!, at[2 * last + 2]!, out, o);
     }
     return out;
   }
+}
+
+// Below this many bytes a loop beats Buffer.copy (a call into C++ per range: most ranges are a
+// short key and value).
+const SHORT_COPY = 64;
+
+/** Copies src[from, to) to out[o…]; returns the index after it. */
+function copyBytes(src: Buffer, from: number, to: number, out: Buffer, o: number): number {
+  if (to - from >= SHORT_COPY) return o + src.copy(out, o, from, to);
+  for (let i = from; i < to; i++) out[o++] = src[i]!;
+  return o;
 }

@@ -11,7 +11,7 @@ import { keyIndexes } from '../common/commands/keys.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { ERR } from '../common/errors.js';
 import { encodeCommand } from '../common/resp/encode.js';
-import { slotOf } from '../common/slots.js';
+import { SLOT_COUNT, slotOf } from '../common/slots.js';
 import type { ReplyStream } from './backend/connection.js';
 import type { Done } from './forwarder.js';
 import type { SlotMode } from './router.js';
@@ -135,31 +135,44 @@ export class Splitter<R extends ReplyStream> {
   perKeyOf(p: R, spec: CommandSpec, req: PerKeyRequest, raw: Buffer): void {
     const host = this.host;
     const router = host.router;
-    // Piece key: the backend address, or the slot number for a backend split per slot.
-    const groups = new Map<string | number, Group>();
+    // One group per piece: by backend address (bySlot -1), or by slot for a backend split per
+    // slot. The router is asked once per distinct slot (slotGroup remembers the slot's group).
+    const addrs: string[] = [];
+    const bySlot: number[] = [];
+    const keyLists: number[][] = [];
+    const stamp = nextStamp();
     let firstSlot = -1;
     let oneSlot = true;
     for (let k = 0; k < req.keyCount; k++) {
       const slot = req.slotOfKey(k);
       if (firstSlot < 0) firstSlot = slot;
       else if (slot !== firstSlot) oneSlot = false;
-      const addr = router.master(slot);
-      if (addr === null) return host.respond(p, errorFrame(router.routeError(slot)));
-      let key: string | number = addr;
-      if (router.perSlot(addr)) {
-        key = slot;
-        if (router.needsProbe(addr)) this.probe(addr);
+      let g: number;
+      if (slotStamp[slot] === stamp) {
+        g = slotGroup[slot]!;
+      } else {
+        const addr = router.master(slot);
+        if (addr === null) return host.respond(p, errorFrame(router.routeError(slot)));
+        const perSlot = router.perSlot(addr);
+        if (perSlot && router.needsProbe(addr)) this.probe(addr);
+        g = perSlot ? -1 : groupOf(addrs, bySlot, addr);
+        if (g < 0) {
+          g = addrs.length;
+          addrs.push(addr);
+          bySlot.push(perSlot ? slot : -1);
+          keyLists.push([]);
+        }
+        slotStamp[slot] = stamp;
+        slotGroup[slot] = g;
       }
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { addr, keys: [] }));
-      group.keys.push(k);
+      keyLists[g]!.push(k);
     }
-    if (groups.size === 1 && oneSlot) {
-      return this.sender(spec).forward(groups.values().next().value!.addr, raw, firstSlot, (reply) => host.respond(p, reply), p);
+    if (addrs.length === 1 && oneSlot) {
+      return this.sender(spec).forward(addrs[0]!, raw, firstSlot, (reply) => host.respond(p, reply), p);
     }
-    const split: Split<R> = { p, spec, req, pieces: [], waiting: groups.size };
+    const split: Split<R> = { p, spec, req, pieces: [], waiting: addrs.length };
     // One backend for keys of several slots: the raw request goes whole (unless refused).
-    for (const group of groups.values()) this.sendPiece(split, group.addr, group.keys, groups.size === 1 ? raw : null);
+    for (let g = 0; g < addrs.length; g++) this.sendPiece(split, addrs[g]!, keyLists[g]!, addrs.length === 1 ? raw : null);
   }
 
   /** Sends one piece of a per-key split: `keys` are its key numbers (positions in the client's key order). */
@@ -279,11 +292,25 @@ export class Splitter<R extends ReplyStream> {
   }
 }
 
-/** Keys of one piece of a split, by backend. */
-interface Group {
-  addr: string;
-  /** Key numbers (0 = the first key), in the client's order. */
-  keys: number[];
+// perKeyOf()'s scratch: slot → its group in the request being planned, valid where
+// slotStamp[slot] is that request's stamp (so nothing is cleared per request).
+const slotGroup = new Int32Array(SLOT_COUNT);
+const slotStamp = new Uint32Array(SLOT_COUNT);
+let stampNow = 0;
+
+function nextStamp(): number {
+  stampNow = (stampNow + 1) >>> 0;
+  if (stampNow === 0) {
+    slotStamp.fill(0);
+    stampNow = 1;
+  }
+  return stampNow;
+}
+
+/** The group taking `addr`'s keys of any slot (bySlot -1), or -1: backends are few, so a scan. */
+function groupOf(addrs: readonly string[], bySlot: readonly number[], addr: string): number {
+  for (let g = 0; g < addrs.length; g++) if (bySlot[g] === -1 && addrs[g] === addr) return g;
+  return -1;
 }
 
 /** A per-key split in progress: its pieces (in any order) and how many have not settled. */
