@@ -77,6 +77,17 @@ export class BlockingManager {
   }
 
   /**
+   * Every key of `db` someone waits on may have changed (FLUSHDB, FLUSHALL, SWAPDB): a blocked
+   * XREADGROUP whose stream went answers -UNBLOCKED, as Redis's scanDatabaseForDeletedStreams
+   * makes it; other waiters are served if the key now holds what they wait for. Bounded by the
+   * number of waited keys, not the db's size.
+   */
+  signalWaitedKeys(db: Db): void {
+    const map = this.waiting.get(db);
+    if (map !== undefined) for (const key of map.keys()) this.signal(db, key);
+  }
+
+  /**
    * Runs `run` (EXEC's queue, a script) as one atomic step: waiters are not served in the middle,
    * only by the serveReadyKeys that follows it, so they never see its intermediate states.
    */

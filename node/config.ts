@@ -4,6 +4,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { globMatch } from '../common/glob.js';
 import { splitInlineArgs } from '../common/resp/request-decoder.js';
+import { checkKeyspaceEvents } from './notify.js';
 
 type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'list';
 
@@ -132,7 +133,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', min: 0, max: LLONG_MAX },
   { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: -5, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
   { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
-  { name: 'notify-keyspace-events', kind: 'string', default: '' },
+  { name: 'notify-keyspace-events', kind: 'string', default: '', check: checkKeyspaceEvents },
   { name: 'cluster-enabled', kind: 'bool', default: 'no', immutable: true },
   // Tessera's cluster mode (node/cluster/): per-slot ownership set by the coordinator, persisted in `dir`.
   { name: 'slot-ownership', kind: 'bool', default: 'no', immutable: true },

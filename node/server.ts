@@ -148,6 +148,7 @@ export class NodeServer {
   private keyExpired(db: Db, key: string): void {
     this.stats.expiredKeys++;
     this.watch.touch(db.id, key);
+    this.blocking.signal(db, key); // a blocked XREADGROUP on an expired stream answers -UNBLOCKED
     // Expiry is decided by the master and sent as DEL so replicas and the AOF agree.
     this.propagate(db.id, ['DEL', key]);
   }

@@ -338,6 +338,7 @@ function flushArgsOk(s: Session, args: string[]): boolean {
 function emptyDb(s: Session, db: Db): number {
   const removed = db.size;
   s.server.watch.touchDb(db.id, (key) => db.dict.has(key));
+  s.server.blocking.signalWaitedKeys(db); // a blocked XREADGROUP's stream goes: -UNBLOCKED
   db.flush();
   return removed;
 }
@@ -387,8 +388,9 @@ function swapdbCommand(s: Session, args: string[]): void {
     s.server.watch.touchDb(a, inEither);
     s.server.watch.touchDb(b, inEither);
     da.swapWith(db);
-    // Clients blocked on a key that now exists may be served (scanDatabaseForReadyKeys).
-    for (const d of [da, db]) for (const key of d.dict.keys()) s.server.blocking.signal(d, key);
+    // Clients blocked on a key that now exists may be served (scanDatabaseForReadyKeys), and a
+    // blocked XREADGROUP whose stream left answers -UNBLOCKED (scanDatabaseForDeletedStreams).
+    for (const d of [da, db]) s.server.blocking.signalWaitedKeys(d);
   }
   s.server.dirty++;
   s.w.ok();

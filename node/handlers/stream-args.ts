@@ -3,6 +3,8 @@
 import { ERR } from '../../common/errors.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import { StreamValue, type StreamEntry, type StreamId, U64_MAX, decrId, idString, incrId } from '../keyspace/types/stream.js';
+import { NOTIFY_NEW, NOTIFY_STREAM, notifyKeyspaceEvent } from '../notify.js';
+import { calledFromScript } from '../scripting/script-caller.js';
 import type { Session } from '../session.js';
 import { is, wrongType } from './handler.js';
 
@@ -68,6 +70,16 @@ export function streamAt(s: Session, key: string): StreamValue | undefined | nul
   return e.value;
 }
 
+/** A stream event ('t' class: xadd, xtrim, xgroup-create …) on `key` of db `dbId` (default: the session's). */
+export function notifyStream(s: Session, event: string, key: string, dbId = s.db.id): void {
+  notifyKeyspaceEvent(s.server, NOTIFY_STREAM, event, key, dbId);
+}
+
+/** A stream command created `key` (dbAdd's 'n' class event "new", before the command's own event). */
+export function notifyNewKey(s: Session, key: string): void {
+  notifyKeyspaceEvent(s.server, NOTIFY_NEW, 'new', key, s.db.id);
+}
+
 export function fail(s: Session, message: string): null {
   s.w.error(message);
   return null;
@@ -111,6 +123,8 @@ export function parseReadOptions(s: Session, args: readonly string[], withGroup:
     const more = args.length - i - 1;
     const a = args[i]!;
     if (is(a, 'block') && more > 0) {
+      // Checked where BLOCK is seen, before its value (xreadCommand): a script can never wait.
+      if (calledFromScript(s)) return fail(s, `ERR ${args[0]!} command is not allowed with BLOCK option from scripts`);
       const n = parseInt64(args[++i]!);
       if (n === null) return fail(s, 'ERR timeout is not an integer or out of range');
       if (Number(n) < 0) return fail(s, 'ERR timeout is negative');

@@ -17,7 +17,7 @@ import {
 import { INVALID_ENTRIES_READ, type StreamConsumer, type StreamGroup, StreamGroups, type StreamNack } from '../keyspace/types/stream-groups.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, is } from './handler.js';
-import { fail, parseBound, parseId, parseReadOptions, replyEntries, streamAt } from './stream-args.js';
+import { fail, notifyNewKey, notifyStream, parseBound, parseId, parseReadOptions, replyEntries, streamAt } from './stream-args.js';
 import { isInExec } from './transactions.js';
 
 /** Blocked XREADGROUP without COUNT is served at most this many entries (XREAD_BLOCKED_DEFAULT_COUNT). */
@@ -114,24 +114,30 @@ function xgroupCommand(s: Session, args: string[]): void {
     group!.lastId = id;
     group!.entriesRead = entriesRead;
     s.w.ok();
+    notifyStream(s, 'xgroup-setid', key);
     groupDirty(s, s.db, key);
   } else if (opt === 'destroy' && argc === 4) {
     if (group === undefined) return s.w.integer(0);
     stream!.groups!.delete(groupName);
     s.w.integer(1);
+    notifyStream(s, 'xgroup-destroy', key);
     groupDirty(s, s.db, key);
     // Readers blocked on the group are woken to learn it is gone (-NOGROUP).
     s.server.blocking.signal(s.db, key);
   } else if (opt === 'createconsumer' && argc === 5) {
     const created = group!.createConsumer(args[4]!, s.server.now);
     s.w.integer(created ? 1 : 0);
-    if (created) groupDirty(s, s.db, key);
+    if (created) {
+      notifyStream(s, 'xgroup-createconsumer', key);
+      groupDirty(s, s.db, key);
+    }
   } else if (opt === 'delconsumer' && argc === 5) {
     const consumer = group!.consumer(args[4]!);
     let pending = 0;
     if (consumer !== undefined) {
       pending = consumer.pel.size;
       group!.deleteConsumer(consumer);
+      notifyStream(s, 'xgroup-delconsumer', key);
       groupDirty(s, s.db, key);
     }
     s.w.integer(pending);
@@ -152,11 +158,13 @@ function xgroupCreate(s: Session, key: string, found: StreamValue | undefined, n
   if (stream === undefined) {
     stream = new StreamValue();
     s.db.add(key, stream);
+    notifyNewKey(s, key);
     s.server.changed(s.db, key, 0);
   }
   stream.groups ??= new StreamGroups();
   if (stream.groups.create(name, id, entriesRead) === undefined) return s.w.error('BUSYGROUP Consumer Group name already exists');
   s.w.ok();
+  notifyStream(s, 'xgroup-create', key);
   groupDirty(s, s.db, key);
 }
 
@@ -229,14 +237,18 @@ function setIdEffect(key: string, g: StreamGroup): string[] {
   return ['XGROUP', 'SETID', key, g.name, idString(g.lastId), 'ENTRIESREAD', String(g.entriesRead)];
 }
 
-/** The consumer, created when missing (NOACK creation is propagated: nothing else would make it on a replica). */
-function consumerFor(g: StreamGroup, key: string, name: string, noack: boolean, now: number, emit: Emit): StreamConsumer {
+/**
+ * The consumer, created when missing (NOACK creation is propagated: nothing else would make it on a
+ * replica). A creation is an xgroup-createconsumer event on db `dbId`, as streamCreateConsumer fires it.
+ */
+function consumerFor(s: Session, dbId: number, g: StreamGroup, key: string, name: string, noack: boolean, now: number, emit: Emit): StreamConsumer {
   const found = g.consumer(name);
   if (found !== undefined) {
     found.seenTime = now;
     return found;
   }
   const created = g.createConsumer(name, now)!;
+  notifyStream(s, 'xgroup-createconsumer', key, dbId);
   if (noack) emit(['XGROUP', 'CREATECONSUMER', key, g.name, name]);
   return created;
 }
@@ -320,7 +332,7 @@ function xreadgroupCommand(s: Session, args: string[]): void {
       const stream = s.db.lookup(key)!.value as StreamValue;
       const g = stream.groups!.get(req.group)!;
       replyPartHeader(s, key);
-      const consumer = consumerFor(g, key, req.consumer, req.noack, now, emit);
+      const consumer = consumerFor(s, s.db.id, g, key, req.consumer, req.noack, now, emit);
       const after = req.after[i]!;
       if (after !== null) {
         const start = incrId(after);
@@ -363,7 +375,7 @@ function blockReadgroup(s: Session, req: ReadGroupRequest): void {
       const now = Date.now();
       const effects: string[][] = [];
       const emit: Emit = (argv) => effects.push(argv);
-      const consumer = consumerFor(g, key, req.consumer, req.noack, now, emit);
+      const consumer = consumerFor(s, dbIndex, g, key, req.consumer, req.noack, now, emit);
       if (s.w.resp === 2) {
         s.w.array(1);
         s.w.array(2);
@@ -573,7 +585,10 @@ function xclaimCommand(s: Session, args: string[]): void {
     }
     if (nack === undefined) continue;
     if (nack.consumer !== null && minIdle !== 0 && now - nack.deliveryTime < minIdle) continue;
-    consumer ??= lookupOrCreate(g, args[3]!, now, () => dirty++);
+    consumer ??= lookupOrCreate(g, args[3]!, now, () => {
+      dirty++;
+      notifyStream(s, 'xgroup-createconsumer', key);
+    });
     g.assign(nack, consumer);
     nack.deliveryTime = deliveryTime;
     if (retryCount >= 0) nack.deliveryCount = retryCount;
@@ -660,7 +675,10 @@ function xautoclaimCommand(s: Session, args: string[]): void {
     }
     i++;
     if (minIdle !== 0 && now - nack.deliveryTime < minIdle) continue;
-    consumer ??= lookupOrCreate(g, args[3]!, now, () => dirty++);
+    consumer ??= lookupOrCreate(g, args[3]!, now, () => {
+      dirty++;
+      notifyStream(s, 'xgroup-createconsumer', key);
+    });
     g.assign(nack, consumer);
     nack.deliveryTime = now;
     if (!justId) nack.deliveryCount++;

@@ -16,7 +16,9 @@ import {
   incrId,
 } from '../keyspace/types/stream.js';
 import type { Session } from '../session.js';
-import { type ParsedId, entriesAfter, fail, parseBound, parseId, parseReadOptions, replyEntries, streamAt } from './stream-args.js';
+import {
+  type ParsedId, entriesAfter, fail, notifyNewKey, notifyStream, parseBound, parseId, parseReadOptions, replyEntries, streamAt,
+} from './stream-args.js';
 import { type HandlerMap, is } from './handler.js';
 import { isInExec } from './transactions.js';
 
@@ -143,13 +145,17 @@ function xaddCommand(s: Session, args: string[]): void {
   }
   const id = nextId(s, stream, given);
   if (id === null) return s.w.error('ERR The ID specified in XADD is equal or smaller than the target stream top item');
-  if (created) s.db.add(key, stream);
+  if (created) {
+    s.db.add(key, stream);
+    notifyNewKey(s, key);
+  }
   stream.append(id, args.slice(fieldAt));
   const text = idString(id);
   s.w.bulk(text);
+  notifyStream(s, 'xadd', key);
   const argv = args.slice();
   if (parsed.trim !== null) {
-    stream.trim(parsed.trim);
+    if (stream.trim(parsed.trim) > 0) notifyStream(s, 'xtrim', key);
     rewriteTrim(argv, parsed.thresholdAt, parsed.trim, stream);
   }
   argv[parsed.next] = text;
@@ -169,6 +175,7 @@ function xtrimCommand(s: Session, args: string[]): void {
   const deleted = stream.trim(trim);
   s.w.integer(deleted);
   if (deleted === 0) return;
+  notifyStream(s, 'xtrim', key);
   const argv = args.slice();
   rewriteTrim(argv, parsed.thresholdAt, trim, stream);
   s.server.changed(s.db, key, deleted);
@@ -197,7 +204,9 @@ function xdelCommand(s: Session, args: string[]): void {
   let deleted = 0;
   for (const id of ids) if (stream.delete(id)) deleted++;
   s.w.integer(deleted);
-  if (deleted > 0) s.server.changed(s.db, key, deleted);
+  if (deleted === 0) return;
+  notifyStream(s, 'xdel', key);
+  s.server.changed(s.db, key, deleted);
 }
 
 
@@ -263,6 +272,7 @@ function xsetidCommand(s: Session, args: string[]): void {
   stream.lastId = { ms: id.ms, seq: id.seq };
   if (entriesAdded !== -1n) stream.entriesAdded = entriesAdded;
   if (maxDeleted.ms !== 0n || maxDeleted.seq !== 0n) stream.maxDeletedId = maxDeleted;
+  notifyStream(s, 'xsetid', key);
   s.server.changed(s.db, key);
   s.w.ok();
 }

@@ -14,6 +14,7 @@ import type { Session } from '../session.js';
 import type { ScriptFlag } from './library-load.js';
 import { type CallResult, LuaVm, sha1hex } from './lua-vm.js';
 import { evalShebang } from './shebang.js';
+import { setScriptCaller } from './script-caller.js';
 
 interface Script {
   readonly body: string;
@@ -206,9 +207,11 @@ export class ScriptRunner {
     s.replyMode = 'on';
     s.skipNextReply = false;
     s.db = run.db;
+    const outerCaller = setScriptCaller(s);
     try {
       return this.vm.resume(saved.w, run.sha, pauseAt);
     } finally {
+      setScriptCaller(outerCaller);
       this.ctx = null;
       if (writer.length > 0) writer.take(); // a call cut short by an exception
       setWriter(s, saved.w);
