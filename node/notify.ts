@@ -98,6 +98,9 @@ function enabledFlags(env: NotifyEnv): number {
 export function notifyKeyspaceEvent(env: NotifyEnv, type: number, event: string, key: string, dbId: number): void {
   const flags = enabledFlags(env);
   if ((flags & type) === 0) return;
-  if ((flags & NOTIFY_KEYSPACE) !== 0) env.pubsub.publish(`__keyspace@${dbId}__:${key}`, event);
-  if ((flags & NOTIFY_KEYEVENT) !== 0) env.pubsub.publish(`__keyevent@${dbId}__:${event}`, key);
+  const { pubsub } = env;
+  // Nobody subscribed to anything: skip building the two channel names.
+  if (pubsub.channels.size === 0 && pubsub.patterns.size === 0) return;
+  if ((flags & NOTIFY_KEYSPACE) !== 0) pubsub.publish(`__keyspace@${dbId}__:${key}`, event);
+  if ((flags & NOTIFY_KEYEVENT) !== 0) pubsub.publish(`__keyevent@${dbId}__:${event}`, key);
 }

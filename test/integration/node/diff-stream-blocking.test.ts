@@ -6,9 +6,29 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain, usePair } from '../../helpers/differential.js';
 import { RawClient } from '../../helpers/raw-client.js';
+import { type ServerHandle, startNode, startRedis, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Cmd = Array<string | number>;
+
+/**
+ * Every event each subscriber got until now: a sentinel PUBLISH (through `publishers`, one per
+ * subscriber's server) ends each collection.
+ */
+async function collectEvents(publishers: RawClient[], subscribers: RawClient[]): Promise<[unknown[], unknown[]]> {
+  for (const c of publishers) await c.call('PUBLISH', '__keyspace@0__:end-of-test', 'done');
+  const out: unknown[][] = [];
+  for (const c of subscribers) {
+    const events: unknown[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const m = plain((await c.nextReply()) as Reply) as string[];
+      if (m[2] === '__keyspace@0__:end-of-test') break;
+      events.push(m.slice(2));
+    }
+    out.push(events);
+  }
+  return out as [unknown[], unknown[]];
+}
 
 describe('stream blocking and notifications match redis-server 7.0', () => {
   const p = usePair();
@@ -150,20 +170,8 @@ describe('stream blocking and notifications match redis-server 7.0', () => {
     expect(plain(a!)).toEqual(plain(b!));
   }
 
-  /** Every event each subscriber got until now: a sentinel PUBLISH ends the collection. */
   async function collect(): Promise<[unknown[], unknown[]]> {
-    await p.both('PUBLISH', '__keyspace@0__:end-of-test', 'done');
-    const out: unknown[][] = [];
-    for (const c of [ours[2]!, redis[2]!]) {
-      const events: unknown[] = [];
-      for (let i = 0; i < 10_000; i++) {
-        const m = plain((await c.nextReply()) as Reply) as string[];
-        if (m[2] === '__keyspace@0__:end-of-test') break;
-        events.push(m.slice(2));
-      }
-      out.push(events);
-    }
-    return out as [unknown[], unknown[]];
+    return collectEvents([p.ours, p.redis], [ours[2]!, redis[2]!]);
   }
 
   it('notify-keyspace-events: CONFIG SET checks and CONFIG GET texts as 7.0', async () => {
@@ -238,5 +246,53 @@ describe('stream blocking and notifications match redis-server 7.0', () => {
       await Promise.all([ours[0]!, redis[0]!].map((c) => c.call('SELECT', '0')));
       await Promise.all([ours[2]!, redis[2]!].map((c) => c.call('PUNSUBSCRIBE')));
     }
+  });
+});
+
+describe('stream notifications on replicas match a redis-server replica', () => {
+  const handles: ServerHandle[] = [];
+  const clients: RawClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await stopAll(...handles);
+  });
+
+  it('a redis-server master\'s stream feeds our replica and a redis-server replica: the same events', async () => {
+    const started = await Promise.allSettled([startRedis(['--repl-diskless-sync-delay', '0']), startNode(), startRedis()]);
+    for (const s of started) if (s.status === 'fulfilled') handles.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const [master, ourReplica, redisReplica] = handles as [ServerHandle, ServerHandle, ServerHandle];
+    const connect = async (h: ServerHandle) => {
+      const c = await RawClient.connect(h.port);
+      clients.push(c);
+      return c;
+    };
+    const m = await connect(master);
+    const replicas = [await connect(ourReplica), await connect(redisReplica)];
+    const subs = [await connect(ourReplica), await connect(redisReplica)];
+    for (const r of replicas) {
+      await r.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
+      expect(plain(await r.call('REPLICAOF', '127.0.0.1', String(master.port)))).toBe('+OK');
+    }
+    for (const r of replicas) await waitFor(async () => String(await r.call('INFO', 'replication')).includes('master_link_status:up'), { timeoutMs: 15_000, what: 'replica link up' });
+    for (const sub of subs) await sub.call('PSUBSCRIBE', '__key*__:*');
+    // Redis propagates these as effects (the XADD's id and exact trim, XREADGROUP / XAUTOCLAIM as
+    // XCLAIM … and MULTI/EXEC): each replica fires what the effects it applies fire.
+    const workload: string[][] = [
+      ['XADD', 'q', '1-0', 'f', 'v'], ['XADD', 'q', 'MAXLEN', '1', '2-0', 'f', 'v'], ['XADD', 'q', '3-0', 'f', 'v'], ['XGROUP', 'CREATE', 'q', 'g', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 'q', '>'], ['XREADGROUP', 'GROUP', 'g', 'c2', 'NOACK', 'STREAMS', 'q', '>'],
+      ['XCLAIM', 'q', 'g', 'c3', '0', '2-0'], ['XDEL', 'q', '2-0'], ['XAUTOCLAIM', 'q', 'g', 'c4', '0', '0'], ['XTRIM', 'q', 'MAXLEN', '0'],
+      ['XGROUP', 'CREATECONSUMER', 'q', 'g', 'c5'], ['XGROUP', 'DELCONSUMER', 'q', 'g', 'c5'], ['XGROUP', 'SETID', 'q', 'g', '$'],
+      ['XSETID', 'q', '9-0'], ['XGROUP', 'CREATE', 'q2', 'g', '$', 'MKSTREAM'], ['XGROUP', 'DESTROY', 'q', 'g'],
+    ];
+    for (const cmd of workload) await m.call(...cmd);
+    const offset = /master_repl_offset:(\d+)/.exec(String(await m.call('INFO', 'replication')))![1]!;
+    for (const r of replicas) {
+      await waitFor(async () => String(await r.call('INFO', 'replication')).includes(`slave_repl_offset:${offset}\r\n`), { timeoutMs: 15_000, what: 'replica at the master\'s offset' });
+    }
+    const [a, b] = await collectEvents(replicas, subs);
+    expect(a).toEqual(b);
+    expect(a).toContainEqual(['__keyspace@0__:q', 'xgroup-createconsumer']);
+    expect(a.length).toBeGreaterThan(20);
   });
 });

@@ -34,7 +34,10 @@ describe('notify-keyspace-events text', () => {
 describe('notifyKeyspaceEvent', () => {
   function env(setting: string) {
     const published: Array<[string, string]> = [];
-    const pubsub = { publish: (channel: string, message: string) => published.push([channel, message]) } as unknown as PubSub;
+    const pubsub = {
+      channels: new Map(), patterns: new Map([['*', new Set()]]),
+      publish: (channel: string, message: string) => published.push([channel, message]),
+    } as unknown as PubSub;
     const config = { value: setting, get: () => config.value };
     return { published, env: { pubsub, config }, config };
   }
@@ -51,5 +54,12 @@ describe('notifyKeyspaceEvent', () => {
     config.value = '';
     notifyKeyspaceEvent(e, NOTIFY_STREAM, 'xdel', 'k', 0);
     expect(published.slice(2)).toEqual([['__keyevent@0__:xdel', 'k']]);
+  });
+
+  it('publishes nothing while nobody is subscribed to anything', () => {
+    const { published, env: e } = env('KEA');
+    (e.pubsub.patterns as Map<string, unknown>).clear();
+    notifyKeyspaceEvent(e, NOTIFY_STREAM, 'xadd', 'k', 0);
+    expect(published).toEqual([]);
   });
 });
