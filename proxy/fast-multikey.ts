@@ -109,13 +109,15 @@ export function scanMultiKeyRest(buf: Uint8Array, pos: number, argc: number, spe
 
 /** The last scanned request as a PerKeyRequest over `buf` (which must not change while it is split). */
 export function frameKeysOf(buf: Buffer, scan: MultiKeyScan): FrameKeys {
-  return new FrameKeys(buf, scan.nameStart, scan.nameEnd, scratch.slice(0, 2 * scan.keyCount + 1), scan.keyCount, scan.spec!.keyStep);
+  return new FrameKeys(buf, scan.start, scan.nameStart, scan.nameEnd, scratch.slice(0, 2 * scan.keyCount + 1), scan.keyCount, scan.spec!.keyStep);
 }
 
 /** A per-key request read from bytes: pieces are its header, name and keys' byte ranges copied. */
 export class FrameKeys implements PerKeyRequest {
   constructor(
     private readonly buf: Buffer,
+    /** The frame's first byte (its end is at[2 * keyCount]). */
+    private readonly start: number,
     private readonly nameStart: number,
     private readonly nameEnd: number,
     /** Key k's frames (the key and its values) are [at[2k], at[2k + 2]); its slot is at[2k + 1]. */
@@ -126,6 +128,10 @@ export class FrameKeys implements PerKeyRequest {
 
   slotOfKey(k: number): number {
     return this.at[2 * k + 1]!;
+  }
+
+  whole(): Buffer {
+    return this.buf.subarray(this.start, this.at[2 * this.keyCount]);
   }
 
   /** "*N\r\n" + the client's name frame + each key's frames, in `keys` order (adjacent runs copied at once). */

@@ -306,7 +306,7 @@ export class ProxySession {
    */
   private fastMultiKey(chunk: Buffer, m: MultiKeyScan): number {
     const spec = m.spec!;
-    this.splitter.perKeyOf(this.enqueue(spec.name), spec, frameKeysOf(chunk, m), chunk.subarray(m.start, m.end));
+    this.splitter.perKeyOf(this.enqueue(spec.name), spec, frameKeysOf(chunk, m));
     return m.end;
   }
 

@@ -125,14 +125,14 @@ export class Splitter<R extends ReplyStream> {
    * redirects (a slot moving under one piece does not hold the others).
    */
   perKey(p: R, spec: CommandSpec, args: string[], raw: Buffer): void {
-    this.perKeyOf(p, spec, new ArgsKeys(spec, args), raw);
+    this.perKeyOf(p, spec, new ArgsKeys(spec, args, raw));
   }
 
   /**
    * perKey() for keys however they were read: decoded strings (ArgsKeys) or byte ranges of the
-   * client's frame (the fast path's FrameKeys, proxy/fast-multikey.ts). `raw` is the whole request.
+   * client's frame (the fast path's FrameKeys, proxy/fast-multikey.ts).
    */
-  perKeyOf(p: R, spec: CommandSpec, req: PerKeyRequest, raw: Buffer): void {
+  perKeyOf(p: R, spec: CommandSpec, req: PerKeyRequest): void {
     const host = this.host;
     const router = host.router;
     // One group per piece: by backend address (bySlot -1), or by slot for a backend split per
@@ -168,11 +168,11 @@ export class Splitter<R extends ReplyStream> {
       keyLists[g]!.push(k);
     }
     if (addrs.length === 1 && oneSlot) {
-      return this.sender(spec).forward(addrs[0]!, raw, firstSlot, (reply) => host.respond(p, reply), p);
+      return this.sender(spec).forward(addrs[0]!, req.whole(), firstSlot, (reply) => host.respond(p, reply), p);
     }
     const split: Split<R> = { p, spec, req, pieces: [], waiting: addrs.length };
     // One backend for keys of several slots: the raw request goes whole (unless refused).
-    for (let g = 0; g < addrs.length; g++) this.sendPiece(split, addrs[g]!, keyLists[g]!, addrs.length === 1 ? raw : null);
+    for (let g = 0; g < addrs.length; g++) this.sendPiece(split, addrs[g]!, keyLists[g]!, addrs.length === 1 ? req.whole() : null);
   }
 
   /** Sends one piece of a per-key split: `keys` are its key numbers (positions in the client's key order). */
@@ -331,6 +331,8 @@ export interface PerKeyRequest {
   readonly keyCount: number;
   slotOfKey(k: number): number;
   piece(keys: readonly number[]): Buffer;
+  /** The client's whole request (made only when it goes to one backend as it is). */
+  whole(): Buffer;
 }
 
 /** A per-key request the general decoder turned into strings; pieces re-encoded. */
@@ -339,7 +341,7 @@ export class ArgsKeys implements PerKeyRequest {
   private readonly first: number;
   private readonly step: number;
 
-  constructor(spec: CommandSpec, private readonly args: readonly string[]) {
+  constructor(spec: CommandSpec, private readonly args: readonly string[], private readonly raw: Buffer) {
     this.first = spec.firstKey;
     this.step = spec.keyStep;
     this.keyCount = Math.ceil((args.length - this.first) / this.step);
@@ -357,6 +359,10 @@ export class ArgsKeys implements PerKeyRequest {
       for (let s = 0; s < this.step; s++) sub.push(args[i + s]!);
     }
     return encodeCommand(sub);
+  }
+
+  whole(): Buffer {
+    return this.raw;
   }
 }
 

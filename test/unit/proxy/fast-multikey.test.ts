@@ -84,8 +84,9 @@ describe('per-key fast-path scanner', () => {
       const keys = args.slice(1).filter((_, i) => i % step === 0);
       expect(multi.keyCount).toBe(keys.length);
       const req = frameKeysOf(buf, multi);
-      const strings = new ArgsKeys(multi.spec!, args);
+      const strings = new ArgsKeys(multi.spec!, args, decoded.raw);
       expect(req.keyCount).toBe(strings.keyCount);
+      expect(req.whole().equals(decoded.raw)).toBe(true);
       for (let k = 0; k < keys.length; k++) {
         expect(req.slotOfKey(k)).toBe(slotOf(keys[k]!));
         expect(req.slotOfKey(k)).toBe(strings.slotOfKey(k));
@@ -176,7 +177,7 @@ describe('per-key pieces from byte ranges', () => {
         const { kind, multi } = scanAt(buf, before);
         expect(kind).toBe(MULTI);
         const bytes = frameKeysOf(buf, multi);
-        const strings = new ArgsKeys(multi.spec!, args);
+        const strings = new ArgsKeys(multi.spec!, args, frame(...args));
         // A subset in the client's order (the plan's pieces), and one in any order (robustness).
         const subset = [...new Set(pick.map((n) => n % keys.length))].sort((x, y) => x - y);
         const shuffled = pick.map((n) => n % keys.length);
@@ -244,7 +245,7 @@ function plan(args: string[], fromBytes: boolean, modes: Array<[string, SlotMode
     const buf = Buffer.concat([frame('PING'), raw]);
     const { kind, multi } = scanAt(buf, frame('PING').length);
     expect(kind).toBe(MULTI);
-    splitter.perKeyOf(p, spec, frameKeysOf(buf, multi), buf.subarray(multi.start, multi.end));
+    splitter.perKeyOf(p, spec, frameKeysOf(buf, multi));
   } else {
     expect(splitter.start(p, spec, args, raw)).toBe(true);
   }
