@@ -135,15 +135,15 @@ export class Splitter<R extends ReplyStream> {
   perKeyOf(p: R, spec: CommandSpec, req: PerKeyRequest): void {
     const host = this.host;
     const router = host.router;
-    // One group per piece: by backend address (bySlot -1), or by slot for a backend split per
+    // One group per piece: by backend address (groupSlot -1), or by slot for a backend split per
     // slot. The router is asked once per distinct slot (slotGroup remembers the slot's group).
-    const addrs: string[] = [];
-    const bySlot: number[] = [];
-    const keyLists: number[][] = [];
+    const count = req.keyCount;
+    const keyGroup = count <= KEY_SCRATCH ? keyGroupScratch : new Int32Array(count);
     const stamp = nextStamp();
+    let groups = 0;
     let firstSlot = -1;
     let oneSlot = true;
-    for (let k = 0; k < req.keyCount; k++) {
+    for (let k = 0; k < count; k++) {
       const slot = req.slotOfKey(k);
       if (firstSlot < 0) firstSlot = slot;
       else if (slot !== firstSlot) oneSlot = false;
@@ -155,24 +155,38 @@ export class Splitter<R extends ReplyStream> {
         if (addr === null) return host.respond(p, errorFrame(router.routeError(slot)));
         const perSlot = router.perSlot(addr);
         if (perSlot && router.needsProbe(addr)) this.probe(addr);
-        g = perSlot ? -1 : groupOf(addrs, bySlot, addr);
+        g = perSlot ? -1 : groupOf(groups, addr);
         if (g < 0) {
-          g = addrs.length;
-          addrs.push(addr);
-          bySlot.push(perSlot ? slot : -1);
-          keyLists.push([]);
+          g = groups++;
+          groupAddr[g] = addr;
+          groupSlot[g] = perSlot ? slot : -1;
+          groupSize[g] = 0;
         }
         slotStamp[slot] = stamp;
         slotGroup[slot] = g;
       }
-      keyLists[g]!.push(k);
+      keyGroup[k] = g;
+      groupSize[g]!++;
     }
-    if (addrs.length === 1 && oneSlot) {
-      return this.sender(spec).forward(addrs[0]!, req.whole(), firstSlot, (reply) => host.respond(p, reply), p);
+    if (groups === 1 && oneSlot) {
+      return this.sender(spec).forward(groupAddr[0]!, req.whole(), firstSlot, (reply) => host.respond(p, reply), p);
     }
-    const split: Split<R> = { p, spec, req, pieces: [], waiting: addrs.length };
+    // Each group's keys in the client's order, in arrays of their exact size (the scratch is
+    // free again before anything is sent).
+    const addrs: string[] = new Array(groups);
+    const lists: number[][] = new Array(groups);
+    for (let g = 0; g < groups; g++) {
+      addrs[g] = groupAddr[g]!;
+      lists[g] = new Array(groupSize[g]!);
+      groupSize[g] = 0;
+    }
+    for (let k = 0; k < count; k++) {
+      const g = keyGroup[k]!;
+      lists[g]![groupSize[g]!++] = k;
+    }
+    const split: Split<R> = { p, spec, req, pieces: [], waiting: groups };
     // One backend for keys of several slots: the raw request goes whole (unless refused).
-    for (let g = 0; g < addrs.length; g++) this.sendPiece(split, addrs[g]!, keyLists[g]!, addrs.length === 1 ? req.whole() : null);
+    for (let g = 0; g < groups; g++) this.sendPiece(split, addrs[g]!, lists[g]!, groups === 1 ? req.whole() : null);
   }
 
   /** Sends one piece of a per-key split: `keys` are its key numbers (positions in the client's key order). */
@@ -292,11 +306,18 @@ export class Splitter<R extends ReplyStream> {
   }
 }
 
-// perKeyOf()'s scratch: slot → its group in the request being planned, valid where
-// slotStamp[slot] is that request's stamp (so nothing is cleared per request).
+// perKeyOf()'s scratch, used only while one request is planned (synchronously, before anything
+// is sent): slot → its group, valid where slotStamp[slot] is that request's stamp (so nothing is
+// cleared per request); each group's backend, slot (-1: any slots of that backend) and key
+// count (groups ≤ distinct slots); each key's group (a bigger request gets its own array).
 const slotGroup = new Int32Array(SLOT_COUNT);
 const slotStamp = new Uint32Array(SLOT_COUNT);
 let stampNow = 0;
+const groupAddr: string[] = new Array<string>(SLOT_COUNT).fill('');
+const groupSlot = new Int32Array(SLOT_COUNT);
+const groupSize = new Int32Array(SLOT_COUNT);
+const KEY_SCRATCH = 4096;
+const keyGroupScratch = new Int32Array(KEY_SCRATCH);
 
 function nextStamp(): number {
   stampNow = (stampNow + 1) >>> 0;
@@ -307,9 +328,9 @@ function nextStamp(): number {
   return stampNow;
 }
 
-/** The group taking `addr`'s keys of any slot (bySlot -1), or -1: backends are few, so a scan. */
-function groupOf(addrs: readonly string[], bySlot: readonly number[], addr: string): number {
-  for (let g = 0; g < addrs.length; g++) if (bySlot[g] === -1 && addrs[g] === addr) return g;
+/** The group taking `addr`'s keys of any slot, or -1: backends are few, so a scan. */
+function groupOf(groups: number, addr: string): number {
+  for (let g = 0; g < groups; g++) if (groupSlot[g] === -1 && groupAddr[g] === addr) return g;
   return -1;
 }
 
