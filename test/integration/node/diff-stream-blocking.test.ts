@@ -2,7 +2,7 @@
 // same commands, the same replies and events. How FLUSHALL / FLUSHDB / SWAPDB / expiry / RENAME /
 // type changes end a blocked XREADGROUP (and leave a blocked XREAD waiting), XREAD / XREADGROUP
 // BLOCK refused inside EVAL and FCALL, and the events of every stream command in order.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain, usePair } from '../../helpers/differential.js';
 import { RawClient } from '../../helpers/raw-client.js';
@@ -31,16 +31,27 @@ async function collectEvents(publishers: RawClient[], subscribers: RawClient[]):
 }
 
 describe('stream blocking and notifications match redis-server 7.0', () => {
-  const p = usePair();
+  const p = usePair(['--enable-debug-command', 'yes']); // DEBUG SET-ACTIVE-EXPIRE for the lazy expiry case
   /** Per server: [XREADGROUP reader, XREAD reader, subscriber]. */
   let ours: RawClient[] = [];
   let redis: RawClient[] = [];
+  /** CLIENT ID of each server's two readers. */
+  let ourIds: number[] = [];
+  let redisIds: number[] = [];
   beforeAll(async () => {
     ours = await Promise.all([0, 1, 2].map(() => RawClient.connect(p.node.port)));
     redis = await Promise.all([0, 1, 2].map(() => RawClient.connect(p.redisServer.port)));
+    ourIds = await Promise.all(ours.slice(0, 2).map(async (c) => (await c.call('CLIENT', 'ID')) as number));
+    redisIds = await Promise.all(redis.slice(0, 2).map(async (c) => (await c.call('CLIENT', 'ID')) as number));
   });
   afterAll(() => {
     for (const c of [...ours, ...redis]) c.close();
+  });
+  afterEach(async () => {
+    // A reader a failed test left blocked would hold its connection's later commands: let it go.
+    for (const [server, readerIds] of [[p.ours, ourIds], [p.redis, redisIds]] as const) {
+      for (const id of readerIds) await server.call('CLIENT', 'UNBLOCK', String(id));
+    }
   });
   beforeEach(async () => {
     await p.both('FLUSHALL');
@@ -79,6 +90,8 @@ describe('stream blocking and notifications match redis-server 7.0', () => {
     { what: 'RENAME of it away', run: [['RENAME', 'w', 'y']], expect: /UNBLOCKED/ },
     { what: 'RENAME of a stream without the group over it', run: [['XADD', 'st', '9-0', 'f', 'v'], ['RENAME', 'st', 'w']], expect: /NOGROUP/ },
     { what: 'RENAME of a stream with the group over it', run: [['XADD', 'st', '9-0', 'f', 'v'], ['XGROUP', 'CREATE', 'st', 'g', '0'], ['RENAME', 'st', 'w']], expect: /9-0/ },
+    { what: 'COPY of a string over it', run: [['SET', 'x', '1'], ['COPY', 'x', 'w', 'REPLACE']], expect: /UNBLOCKED/ },
+    { what: 'COPY of a stream with the group over it', run: [['XADD', 'st', '8-0', 'f', 'v'], ['XGROUP', 'CREATE', 'st', 'g', '0'], ['COPY', 'st', 'w', 'REPLACE']], expect: /8-0/ },
     { what: 'MOVE to another db', run: [['MOVE', 'w', '1']], expect: /UNBLOCKED/ },
     { what: 'UNLINK', run: [['UNLINK', 'w']], expect: /UNBLOCKED/ },
     { what: 'deleted and re-created as a list in one EXEC', run: [['MULTI'], ['DEL', 'w'], ['RPUSH', 'w', 'a'], ['EXEC']], expect: /UNBLOCKED/ },
@@ -105,19 +118,23 @@ describe('stream blocking and notifications match redis-server 7.0', () => {
   });
 
   it('a lazily expired stream ends a blocked XREADGROUP with -UNBLOCKED; XREAD waits on', async () => {
-    await setup(['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['XADD', 'w', '1-0', 'f', 'v'], ['XGROUP', 'CREATE', 'w', 'g', '$']);
+    expect(plain((await p.same(['DEBUG', 'SET-ACTIVE-EXPIRE', '0']))[0]!)).toBe('+OK');
+    await setup(['XADD', 'w', '1-0', 'f', 'v'], ['XGROUP', 'CREATE', 'w', 'g', '$']);
     try {
       const group = [ours[0]!, redis[0]!].map((r) => r.call('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'w', '>'));
       const plainRead = [ours[1]!, redis[1]!].map((r) => r.call('XREAD', 'BLOCK', '0', 'STREAMS', 'w', '$'));
       await blockedIn(2);
-      const [[secs, micros]] = (await p.both('TIME')) as unknown as Array<[string, string]>;
-      const at = Number(secs) * 1000 + Math.floor(Number(micros) / 1000) + 20;
-      await p.same(['PEXPIREAT', 'w', String(at)]);
-      // Past the deadline by both clocks (TIME touches no key): both readers still wait.
-      for (const c of [p.ours, p.redis]) {
+      // A relative expiry (never in the past when it runs, however slow the machine) and each
+      // server's clock read in the same transaction, to know when the key is due there.
+      await p.same(['MULTI'], ['PEXPIRE', 'w', '30'], ['TIME']);
+      const execs = (await p.both('EXEC')) as unknown as Array<[number, [string, string]]>;
+      for (const [i, c] of [p.ours, p.redis].entries()) {
+        const [s, us] = execs[i]![1];
+        const due = Number(s) * 1000 + Number(us) / 1000 + 30;
+        // Past the deadline by that server's clock (TIME touches no key): both readers still wait.
         await waitFor(async () => {
-          const [s, us] = (await c.call('TIME')) as unknown as [string, string];
-          return Number(s) * 1000 + Number(us) / 1000 > at;
+          const [s2, us2] = (await c.call('TIME')) as unknown as [string, string];
+          return Number(s2) * 1000 + Number(us2) / 1000 > due + 1;
         }, { what: 'the server clock past the expiry' });
       }
       expect(await blockedCount(p.ours)).toBe('2');
@@ -131,7 +148,7 @@ describe('stream blocking and notifications match redis-server 7.0', () => {
       const read = await Promise.all(plainRead);
       expect(plain(read[0]!)).toEqual(plain(read[1]!));
     } finally {
-      await p.both('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+      await p.same(['DEBUG', 'SET-ACTIVE-EXPIRE', '1']);
     }
   });
 
