@@ -39,7 +39,7 @@ export class ProbeThread {
 
   async start(): Promise<void> {
     const init: Init = { port: this.port, spec: this.spec, ratePerSecond: this.ratePerSecond, timeOrigin: performance.timeOrigin };
-    const worker = new Worker(new URL(import.meta.url), { workerData: init });
+    const worker = new Worker(workerScript(), { workerData: init });
     this.worker = worker;
     let ready!: () => void;
     let fail!: (err: Error) => void;
@@ -99,6 +99,12 @@ function ownThreadId(): number | null {
   } catch {
     return null;
   }
+}
+
+/** This module compiled: itself, or dist/'s copy when run from source (vitest), since a worker cannot load .ts. */
+function workerScript(): URL {
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/bench/migration-probe.js', here) : here;
 }
 
 async function runInWorker(init: Init): Promise<void> {
