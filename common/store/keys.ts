@@ -18,11 +18,19 @@ function pad4(id: number, what: string): string {
   return String(id).padStart(4, '0');
 }
 
-/** Parses the trailing NNNN of a key under `prefix`; null if the key is not one. */
-function idAfter(prefix: string, key: string): number | null {
-  if (!key.startsWith(prefix)) return null;
-  const rest = key.slice(prefix.length);
-  return /^\d{4}$/.test(rest) ? Number(rest) : null;
+/**
+ * Parses the trailing NNNN of a key under `prefix`; null if the key is not one. Exported for
+ * readers that scan a thousand keys at a time with the prefix computed once (no slice, no regex).
+ */
+export function idAfter(prefix: string, key: string): number | null {
+  if (key.length !== prefix.length + 4 || !key.startsWith(prefix)) return null;
+  let id = 0;
+  for (let i = prefix.length; i < key.length; i++) {
+    const d = key.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    id = id * 10 + d;
+  }
+  return id;
 }
 
 export const productsPrefix = (): string => `${ROOT}/`;

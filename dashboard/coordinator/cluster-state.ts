@@ -15,10 +15,11 @@
 // - while the watch is not running (not opened yet, failed, store closing): nothing is cached.
 import { type Group, type Slot, type SlotRoute, parseEpoch, parseGroup, parseSlot, slotTable } from '../../common/model.js';
 import { SLOT_COUNT } from '../../common/slots.js';
+import { compareRevisions } from '../../common/store/coord-store.js';
 import type {
   CasResult, CoordStore, EphemeralKey, LeaderLease, StoreEntry, StoreSnapshot, StoreWatch, TxnCompare, TxnOp, TxnResult,
 } from '../../common/store/coord-store.js';
-import { epochKey, groupIdOf, groupsPrefix, productPrefix, slotIdOf, slotsPrefix } from '../../common/store/keys.js';
+import { epochKey, groupsPrefix, idAfter, productPrefix, slotsPrefix } from '../../common/store/keys.js';
 
 /** Shared by every reader of a cached state: never modify it (copy what you change). */
 export interface ClusterState {
@@ -58,24 +59,29 @@ function stateOf(product: string, entries: StateEntries): ClusterState {
   const slots: Slot[] = [];
   const groups = new Map<number, Group>();
   let epochEntry: StoreEntry | null = null;
-  let revision = 0n;
+  let revision = '0';
   const epoch = epochKey(product);
+  // Prefixes once per build (slotIdOf/groupIdOf validate the product name on every call), and a
+  // build runs over 1,024+ entries after every txn of a step.
+  const slotsAt = slotsPrefix(product);
+  const groupsAt = groupsPrefix(product);
   for (const e of entries.values()) {
     if (e.key === epoch) {
       epochEntry = e;
       continue;
     }
-    const slotId = slotIdOf(product, e.key);
-    const groupId = slotId === null ? groupIdOf(product, e.key) : null;
-    if (slotId !== null) slots.push(cachedSlot(e));
-    else if (groupId !== null) groups.set(groupId, parseGroup(e.value));
-    else continue;
-    if (BigInt(e.revision) > revision) revision = BigInt(e.revision);
+    if (idAfter(slotsAt, e.key) !== null) slots.push(cachedSlot(e));
+    else {
+      const groupId = idAfter(groupsAt, e.key);
+      if (groupId === null) continue;
+      groups.set(groupId, parseGroup(e.value));
+    }
+    if (compareRevisions(e.revision, revision) > 0) revision = e.revision;
   }
   slots.sort((x, y) => x.id - y.id);
   return {
     slots, groups, table: slotTable(slots, [...groups.values()]),
-    epoch: epochEntry ? parseEpoch(epochEntry.value) : 0, epochEntry, revision: revision.toString(),
+    epoch: epochEntry ? parseEpoch(epochEntry.value) : 0, epochEntry, revision,
   };
 }
 
