@@ -61,6 +61,9 @@ export interface ScriptingApi {
   scriptLoad(addr: string, body: string): Promise<string>;
 }
 
+/** TESSERA.SLOTS GET's refusal on a node without slot ownership: ours (node/handlers/cluster.ts) and redis-server's. */
+const PLAIN_NODE = /slot ownership is disabled|unknown command/i;
+
 /** A node's answer that is an error (as opposed to the node being unreachable). */
 export class NodeReplyError extends Error {
   override name = 'NodeReplyError';
@@ -94,9 +97,16 @@ export class RedisNodeApi implements NodeApi, ScriptingApi {
   }
 
   async ownership(addr: string): Promise<NodeOwnership | null> {
-    const info = String(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['INFO', 'slots']));
-    if (!/slot_ownership:yes/.test(info)) return null;
-    return parseSlotsGet(await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SLOTS', 'GET']));
+    // One call, not INFO first (it ran for every master on every reconcile): a node without
+    // slot ownership refuses TESSERA.SLOTS GET (ours) or does not know it (redis-server).
+    let reply: unknown;
+    try {
+      reply = await this.call(addr, 'admin', ADMIN_TIMEOUT_MS, ['TESSERA.SLOTS', 'GET']);
+    } catch (err) {
+      if (err instanceof NodeReplyError && PLAIN_NODE.test(err.message)) return null;
+      throw err;
+    }
+    return parseSlotsGet(reply);
   }
 
   async setSlots(addr: string, epoch: number, ranges: readonly NodeSlotRange[]): Promise<void> {
