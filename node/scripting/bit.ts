@@ -2,10 +2,8 @@
 // every argument is normalised by LuaBitOp's barg: add 2^52+2^51 to the double and keep the low 32
 // bits of its representation, which rounds fractions to nearest-even (tobit(1.5) = 2, not 1 as
 // ToInt32 would) and wraps big numbers as the C library does.
-import fengari from 'fengari';
+import { lua, lauxlib, to_luastring } from './fengari-lazy.js';
 import { pushString } from './lua-values.js';
-
-const { lua, lauxlib, to_luastring } = fengari;
 
 // One shared scratch double: barg runs synchronously, nothing else touches it in between.
 const scratch = new Float64Array(1);

@@ -1,10 +1,8 @@
 // `cjson` for scripts (encode/decode, as lua-cjson 2.1 which Redis bundles, default settings):
 // tables with only positive integer keys are arrays (empty tables are objects), cjson.null is
 // JSON null, numbers are printed with %.14g, '/' is escaped. Strings are bytes (latin1 here).
-import fengari from 'fengari';
+import { lua, lauxlib, to_luastring } from './fengari-lazy.js';
 import { luaString, pushString } from './lua-values.js';
-
-const { lua, lauxlib, to_luastring } = fengari;
 
 const MAX_DEPTH = 1000;
 

@@ -2,10 +2,8 @@
 // MessagePack form, other numbers as float32 when exact else float64, strings as fixstr/str8/16/32,
 // tables with keys 1..n as arrays, others as maps, nesting past 16 as nil. Job-queue libraries
 // (BullMQ) pass their options to scripts this way.
-import fengari from 'fengari';
+import { lua, lauxlib, to_luastring } from './fengari-lazy.js';
 import { luaString, pushString } from './lua-values.js';
-
-const { lua, lauxlib, to_luastring } = fengari;
 
 const MAX_NESTING = 16;
 

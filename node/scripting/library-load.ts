@@ -1,10 +1,8 @@
 // redis.register_function, as Redis 7.0's function_lua.c reads it: positional (name, callback) or
 // one table of named arguments (function_name, callback, description, flags). Runs only while a
 // library's code runs inside FUNCTION LOAD; what it registers goes to the LoadCollector.
-import fengari from 'fengari';
+import { lua, lauxlib } from './fengari-lazy.js';
 import { luaString, pushErrorTable } from './lua-values.js';
-
-const { lua, lauxlib } = fengari;
 
 /** Script flags a function may declare (scripts_flags_def order: FUNCTION LIST prints them so). */
 export const SCRIPT_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'] as const;

@@ -1,10 +1,8 @@
 // Conversions between Redis replies and Lua values, as Redis 7's script_lua.c does them: replies
 // a command gave to redis.call become Lua values, and a script's return value becomes the reply.
-import fengari from 'fengari';
+import { lua } from './fengari-lazy.js';
 import { MapValue, type Reply, ReplyErrorValue, SimpleString } from '../../common/resp/reply-decoder.js';
 import type { ReplyWriter } from '../../common/resp/reply-writer.js';
-
-const { lua } = fengari;
 
 /** Bytes of a latin1 ("binary") JS string, as the Lua strings fengari keeps. */
 export function luaBytes(s: string): Uint8Array {

@@ -2,7 +2,7 @@
 // run synchronously inside one command, which is what makes scripts atomic). Holds the compiled
 // scripts as registry references and the `redis` API; what a redis.call runs is the host's job.
 import { createHash } from 'node:crypto';
-import fengari from 'fengari';
+import { lua, lauxlib, lualib, to_luastring, loadFengari } from './fengari-lazy.js';
 import { type Reply, ReplyErrorValue } from '../../common/resp/reply-decoder.js';
 import type { ReplyWriter } from '../../common/resp/reply-writer.js';
 import type { LogLevel } from '../log.js';
@@ -14,8 +14,6 @@ import { luaString, pushErrorTable, pushReply, pushString, writeLuaValue } from 
 import { PRELUDE } from './prelude.js';
 import { registerStruct } from './struct.js';
 
-const { lua, lauxlib, lualib, to_luastring } = fengari;
-
 /** What a redis.call asks of the node: a decoded reply, or `{ refused }` before anything ran. */
 export type CallResult = Reply | { refused: string };
 
@@ -26,8 +24,9 @@ export interface ScriptHost {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
-const CHUNK_NAME = to_luastring('@user_script');
-const LIBRARY_CHUNK_NAME = to_luastring('@user_function');
+// Made by the first VM: fengari's strings need fengari, which the constructor loads.
+let CHUNK_NAME: Uint8Array;
+let LIBRARY_CHUNK_NAME: Uint8Array;
 // Instructions between two looks at the clock while a library loads (Redis: 100000).
 const LOAD_HOOK_EVERY = 100_000;
 // Instructions between two looks at the clock while a script may pause.
@@ -58,6 +57,9 @@ export class LuaVm {
   resp: 2 | 3 = 2;
 
   constructor(private readonly host: ScriptHost) {
+    loadFengari();
+    CHUNK_NAME ??= to_luastring('@user_script');
+    LIBRARY_CHUNK_NAME ??= to_luastring('@user_function');
     const L = lauxlib.luaL_newstate();
     this.L = L;
     for (const [name, open] of [

@@ -5,9 +5,7 @@
 // cvttsd2si gives it; wider integers keep only their low 8 bytes). Bounded: output grows only with
 // the arguments, each option is O(its size), and unpack stops at Lua 5.1's 8,000-slot C stack as
 // Redis does ("too many results").
-import fengari from 'fengari';
-
-const { lua, lauxlib, to_luastring } = fengari;
+import { lua, lauxlib, to_luastring } from './fengari-lazy.js';
 
 const MAXINTSIZE = 32;
 const MAXALIGN = 8;
@@ -17,7 +15,8 @@ const MAX_C_STACK = 8000;
 const SIZES: Record<string, number> = { b: 1, B: 1, h: 2, H: 2, l: 8, L: 8, T: 8, f: 4, d: 8, x: 1 };
 const TWO32 = 4294967296;
 const TWO64 = 18446744073709551616;
-const TOO_MANY = to_luastring('too many results');
+// Made by registerStruct: fengari's strings need fengari, loaded with the first VM.
+let TOO_MANY: Uint8Array;
 // Each format byte as a one-character string, made once (not per option read).
 const CHARS: readonly string[] = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
 
@@ -309,6 +308,7 @@ function size(L: unknown): number {
 
 /** Adds the global `struct` table (pack, unpack, size). */
 export function registerStruct(L: unknown): void {
+  TOO_MANY ??= to_luastring('too many results');
   lua.lua_newtable(L);
   for (const [name, fn] of [['pack', pack], ['unpack', unpack], ['size', size]] as const) {
     lua.lua_pushcfunction(L, fn);
