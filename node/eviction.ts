@@ -10,6 +10,7 @@ import { SetValue } from './keyspace/types/set-value.js';
 import type { StoredValue } from './keyspace/types/value.js';
 import { ZSetValue } from './keyspace/types/zset-value.js';
 import type { EvictionPolicy } from './config.js';
+import { NOTIFY_EVICTED, notifyKeyspaceEvent } from './notify.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -369,6 +370,7 @@ export class Eviction {
     server.stats.evictedKeys++;
     server.watch.touch(db.id, key);
     server.propagate(db.id, ['DEL', key]);
+    if ((server.notifyFlags & NOTIFY_EVICTED) !== 0) notifyKeyspaceEvent(server, NOTIFY_EVICTED, 'evicted', key, db.id);
     return bytes;
   }
 

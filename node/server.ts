@@ -11,6 +11,7 @@ import { Eviction, lruClock } from './eviction.js';
 import { NodeLog, type LogLevel } from './log.js';
 import { PauseManager } from './pause.js';
 import { PubSub } from './pubsub.js';
+import { NOTIFY_EXPIRED, notifyKeyspaceEvent, parseKeyspaceEvents } from './notify.js';
 import { Replication } from './replication/replication.js';
 import { endAndClose, Session } from './session.js';
 import { LatencyMonitor, SlowLog, Stats } from './stats.js';
@@ -50,6 +51,8 @@ export class NodeServer {
   readonly logger: NodeLog;
   readonly runId = randomHex(40);
   nextClientId = 1;
+  /** notify-keyspace-events as flags (node/notify.ts): handlers test it before building an event. */
+  notifyFlags = 0;
   /** Changes since the last save (Redis's server.dirty). */
   dirty = 0;
   lastSave = Math.floor(Date.now() / 1000);
@@ -83,7 +86,9 @@ export class NodeServer {
     this.dispatcher = new Dispatcher(this);
     this.pause = new PauseManager((s, args) => s.runHeld(args));
     applyEncodingLimits(config);
+    this.notifyFlags = parseKeyspaceEvents(config.get('notify-keyspace-events')) ?? 0;
     config.onChange((name) => {
+      if (name === 'notify-keyspace-events') this.notifyFlags = parseKeyspaceEvents(config.get(name)) ?? 0;
       if (name.includes('listpack') || name.includes('intset')) applyEncodingLimits(config);
       // Past maxclients connections are still accepted, to be answered "max number of clients".
       if (name === 'maxclients') for (const l of this.listeners) l.maxConnections = config.getInt('maxclients') + RESERVED_FDS;
@@ -147,6 +152,7 @@ export class NodeServer {
 
   private keyExpired(db: Db, key: string): void {
     this.stats.expiredKeys++;
+    if ((this.notifyFlags & NOTIFY_EXPIRED) !== 0) notifyKeyspaceEvent(this, NOTIFY_EXPIRED, 'expired', key, db.id);
     this.watch.touch(db.id, key);
     this.blocking.signal(db, key); // a blocked XREADGROUP on an expired stream answers -UNBLOCKED
     // Expiry is decided by the master and sent as DEL so replicas and the AOF agree.

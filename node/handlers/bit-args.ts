@@ -5,6 +5,7 @@ import { ERR } from '../../common/errors.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
 import { wrongType } from './handler.js';
+import { NOTIFY_STRING, keyEvent, newEvent } from './key-events.js';
 
 const BIT_OFFSET_ERR = 'ERR bit offset is not an integer or out of range';
 /** V8's longest string: a value cannot grow past this (Redis's own limit, 512 MB, is 24 bytes more). */
@@ -58,7 +59,12 @@ export function stringForBitWrite(s: Session, key: string, maxBit: number): { va
 export function storeBitValue(s: Session, key: string, value: string, dirty: number): void {
   const db = s.db;
   const e = db.peek(key); // already looked up (and counted) by the command
-  if (e === undefined) db.add(key, value);
-  else e.value = value;
-  if (dirty > 0) s.server.changed(db, key, dirty);
+  if (e === undefined) {
+    newEvent(s, key);
+    db.add(key, value);
+  } else e.value = value;
+  if (dirty > 0) {
+    s.server.changed(db, key, dirty);
+    keyEvent(s, NOTIFY_STRING, 'setbit', key); // SETBIT and BITFIELD both fire setbit
+  }
 }

@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
 import { bitOffsetArg, storeBitValue, stringForBitWrite } from './bit-args.js';
 import { bitfieldCommand, bitfieldRoCommand } from './bitfield.js';
+import { NOTIFY_STRING, delEvent, keyEvent, newEventIfAbsent } from './key-events.js';
 
 const BIT_VALUE_ERR = 'ERR bit is not an integer or out of range';
 
@@ -214,12 +215,17 @@ function bitopCommand(s: Session, args: string[]): void {
   const dst = args[2]!;
   const db = s.db;
   if (maxlen === 0) {
-    if (db.delete(dst)) s.server.changed(db, dst);
+    if (db.delete(dst)) {
+      s.server.changed(db, dst);
+      delEvent(s, dst);
+    }
     return s.w.integer(0);
   }
   const result = combine(opName, sources, maxlen);
+  newEventIfAbsent(s, db, dst);
   db.set(dst, result);
   s.server.changed(db, dst);
+  keyEvent(s, NOTIFY_STRING, 'set', dst);
   s.w.integer(maxlen);
 }
 

@@ -22,6 +22,7 @@ import {
 } from '../keyspace/types/geohash.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
 import type { Session } from '../session.js';
+import { NOTIFY_ZSET, delEvent, keyEvent, newEventIfAbsent } from './key-events.js';
 import { formatDistance, formatFixed, replyHuman } from './geo-format.js';
 import { type HandlerMap, is, syntaxError } from './handler.js';
 import { partialQuickSort } from './pqsort.js';
@@ -343,7 +344,10 @@ function georadiusGeneric(s: Session, args: string[], srcIndex: number, flags: n
 
   if (z === undefined) {
     if (opts.storeKey === null) return s.w.array(0);
-    if (s.db.delete(opts.storeKey)) s.server.changed(s.db, opts.storeKey);
+    if (s.db.delete(opts.storeKey)) {
+      s.server.changed(s.db, opts.storeKey);
+      delEvent(s, opts.storeKey);
+    }
     return s.w.integer(0);
   }
   // COUNT without an order means the nearest ones (ANY excepted).
@@ -358,7 +362,7 @@ function georadiusGeneric(s: Session, args: string[], srcIndex: number, flags: n
     else partialQuickSort(points, cmp, 0, returned - 1);
   }
   if (opts.storeKey === null) return replyPoints(s, points, returned, shape, opts);
-  storePoints(s, opts.storeKey, points, returned, shape, opts.storeDist);
+  storePoints(s, opts.storeKey, points, returned, shape, opts.storeDist, flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore');
 }
 
 function replyPoints(s: Session, points: GeoPoint[], returned: number, shape: GeoShape, opts: SearchOptions): void {
@@ -380,7 +384,7 @@ function replyPoints(s: Session, points: GeoPoint[], returned: number, shape: Ge
 }
 
 /** STORE/STOREDIST/GEOSEARCHSTORE: the results as a new sorted set (or the key deleted when none). */
-function storePoints(s: Session, key: string, points: GeoPoint[], returned: number, shape: GeoShape, storeDist: boolean): void {
+function storePoints(s: Session, key: string, points: GeoPoint[], returned: number, shape: GeoShape, storeDist: boolean, event: string): void {
   const db = s.db;
   if (returned > 0) {
     const z = new ZSetValue();
@@ -388,10 +392,13 @@ function storePoints(s: Session, key: string, points: GeoPoint[], returned: numb
       const p = points[i]!;
       z.set(p.member, storeDist ? p.dist / shape.conversion : p.score);
     }
+    newEventIfAbsent(s, db, key);
     db.set(key, z);
     s.server.changed(db, key, returned);
+    keyEvent(s, NOTIFY_ZSET, event, key);
   } else if (db.delete(key)) {
     s.server.changed(db, key);
+    delEvent(s, key);
   }
   s.w.integer(returned);
 }

@@ -10,6 +10,7 @@ import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
 import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, floatArg, int64Arg, intArg, is, parseFloatStrict, syntaxError, wrongType } from './handler.js';
+import { NOTIFY_HASH, delEvent, keyEvent, newEvent } from './key-events.js';
 
 const HASH_NOT_INTEGER = 'ERR hash value is not an integer';
 const HASH_NOT_FLOAT = 'ERR hash value is not a float';
@@ -32,6 +33,7 @@ function writableHash(s: Session, key: string): HashValue | null {
   }
   if (hash !== undefined) return hash;
   const created = new HashValue();
+  newEvent(s, key);
   s.db.add(key, created);
   return created;
 }
@@ -85,6 +87,7 @@ function hsetGeneric(s: Session, args: string[], name: 'hset' | 'hmset'): void {
   let added = 0;
   for (let i = 2; i < args.length; i += 2) if (hash.set(args[i]!, args[i + 1]!)) added++;
   s.server.changed(s.db, key, (args.length - 2) / 2);
+  keyEvent(s, NOTIFY_HASH, 'hset', key);
   if (name === 'hset') s.w.integer(added);
   else s.w.ok();
 }
@@ -96,6 +99,7 @@ function hsetnxCommand(s: Session, args: string[]): void {
   if (hash.has(args[2]!)) return s.w.integer(0);
   hash.set(args[2]!, args[3]!);
   s.server.changed(s.db, key);
+  keyEvent(s, NOTIFY_HASH, 'hset', key);
   s.w.integer(1);
 }
 
@@ -105,15 +109,21 @@ function hdelCommand(s: Session, args: string[]): void {
   if (hash === WRONG_TYPE) return wrongType(s);
   if (hash === undefined) return s.w.integer(0);
   let deleted = 0;
+  let removed = false;
   for (let i = 2; i < args.length; i++) {
     if (!hash.delete(args[i]!)) continue;
     deleted++;
     if (hash.size === 0) {
       s.db.delete(key);
+      removed = true;
       break;
     }
   }
-  if (deleted > 0) s.server.changed(s.db, key, deleted);
+  if (deleted > 0) {
+    s.server.changed(s.db, key, deleted);
+    keyEvent(s, NOTIFY_HASH, 'hdel', key);
+    if (removed) delEvent(s, key);
+  }
   s.w.integer(deleted);
 }
 
@@ -141,6 +151,7 @@ function hincrbyCommand(s: Session, args: string[]): void {
   }
   hash.set(field, String(result));
   s.server.changed(s.db, key);
+  keyEvent(s, NOTIFY_HASH, 'hincrby', key);
   if (typeof result === 'number') s.w.integer(result);
   else s.w.bigInteger(result);
 }
@@ -167,6 +178,7 @@ function hincrbyfloatCommand(s: Session, args: string[]): void {
   const text = formatLongDoubleHuman(result);
   hash.set(field, text);
   s.server.changed(s.db, key);
+  keyEvent(s, NOTIFY_HASH, 'hincrbyfloat', key);
   // Replicas must not redo float math: they get the field's final text.
   s.propagateAs = [['HSET', key, field, text]];
   s.w.bulk(text);

@@ -18,6 +18,7 @@ import {
 import type { Session } from '../session.js';
 import { type HandlerMap, wrongType } from './handler.js';
 import { pfselftestCommand } from './hyperloglog-selftest.js';
+import { NOTIFY_STRING, keyEvent, newEvent } from './key-events.js';
 
 function sparseMaxBytes(s: Session): number {
   return s.server.config.getInt('hll-sparse-max-bytes');
@@ -42,10 +43,12 @@ function hllAt(s: Session, key: string): string | undefined | null {
 }
 
 /** Stores a changed HLL (keeping the key's TTL); peek, so the read is not counted twice. */
-function storeHll(db: Db, key: string, hll: HllBuffer): void {
+function storeHll(s: Session, db: Db, key: string, hll: HllBuffer): void {
   const e = db.peek(key);
-  if (e === undefined) db.add(key, hll.toValue());
-  else e.value = hll.toValue();
+  if (e === undefined) {
+    newEvent(s, key, db.id);
+    db.add(key, hll.toValue());
+  } else e.value = hll.toValue();
 }
 
 /** Write commands read their sources with Redis's lookupKeyRead, which counts hits and misses. */
@@ -76,14 +79,15 @@ function pfaddCommand(s: Session, args: string[]): void {
     if (r === 1) updated++;
     else if (r === -1) {
       // Redis changed the value in place up to the corrupt register and signals nothing.
-      storeHll(db, key, hll);
+      storeHll(s, db, key, hll);
       return s.w.error(INVALID_HLL);
     }
   }
   if (updated > 0) {
     hll.invalidateCache();
-    storeHll(db, key, hll);
+    storeHll(s, db, key, hll);
     s.server.changed(db, key, updated);
+    keyEvent(s, NOTIFY_STRING, 'pfadd', key);
   }
   s.w.integer(updated > 0 ? 1 : 0);
 }
@@ -114,7 +118,7 @@ function pfcountCommand(s: Session, args: string[]): void {
   const card = estimateFromHistogram(histo);
   // Writing the cache changes the value: it is propagated (replicas store the same bytes).
   hll.setCachedCount(card);
-  storeHll(s.db, key, hll);
+  storeHll(s, s.db, key, hll);
   s.server.changed(s.db, key);
   s.w.integer(card);
 }
@@ -153,8 +157,9 @@ function pfmergeCommand(s: Session, args: string[]): void {
   const maxBytes = sparseMaxBytes(s);
   for (let j = 0; j < HLL_REGISTERS; j++) if (max[j] !== 0) hll.raise(j, max[j]!, maxBytes);
   hll.invalidateCache();
-  storeHll(db, key, hll);
+  storeHll(s, db, key, hll);
   s.server.changed(db, key);
+  keyEvent(s, NOTIFY_STRING, 'pfadd', key);
   s.w.ok();
 }
 

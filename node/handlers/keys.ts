@@ -16,6 +16,7 @@ import { createDumpPayload, parseDumpPayload } from '../persistence/dump.js';
 import type { Session } from '../session.js';
 import { type ScanOptions, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
+import { NOTIFY_GENERIC, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -67,6 +68,7 @@ function delCommand(s: Session, args: string[]): void {
   for (let i = 1; i < args.length; i++) {
     if (db.delete(args[i]!)) {
       s.server.changed(db, args[i]!);
+      delEvent(s, args[i]!);
       deleted++;
     }
   }
@@ -156,12 +158,14 @@ function expireGeneric(s: Session, args: string[], unitMs: 1 | 1000, absolute: b
     // A deadline already past deletes the key; replicas and the AOF see the DEL.
     db.delete(key);
     s.server.changed(db, key);
+    delEvent(s, key);
     s.propagateAs = [['DEL', key]];
     return s.w.integer(1);
   }
   const at = Number(when);
   db.setExpire(key, e, at);
   s.server.changed(db, key);
+  keyEvent(s, NOTIFY_GENERIC, 'expire', key);
   s.propagateAs = [['PEXPIREAT', key, when.toString()]];
   s.w.integer(1);
 }
@@ -180,6 +184,7 @@ function persistCommand(s: Session, args: string[]): void {
   const e = s.db.lookup(args[1]!);
   if (e === undefined || !s.db.persist(e)) return s.w.integer(0);
   s.server.changed(s.db, args[1]!);
+  keyEvent(s, NOTIFY_GENERIC, 'persist', args[1]!);
   s.w.integer(1);
 }
 
@@ -193,10 +198,15 @@ function renameGeneric(s: Session, args: string[], nx: boolean): void {
   if (from === to) return nx ? s.w.integer(0) : s.w.ok();
   if (db.lookup(to) !== undefined && nx) return s.w.integer(0);
   const lru = e.lru;
+  newEvent(s, to); // Redis adds the value under the new name (dbAdd) even over an existing key
   db.rename(from, e, to);
   db.peek(to)!.lru = lru; // the value keeps its access history, as the robj does in Redis
   s.server.changed(db, from);
   s.server.changed(db, to, 0);
+  if (s.server.notifyFlags !== 0) {
+    keyEvent(s, NOTIFY_GENERIC, 'rename_from', from);
+    keyEvent(s, NOTIFY_GENERIC, 'rename_to', to);
+  }
   if (nx) s.w.integer(1);
   else s.w.ok();
 }
@@ -236,10 +246,15 @@ function moveCommand(s: Session, args: string[]): void {
   if (dst === src) return s.w.error(E.sameObject);
   const e = src.lookup(key);
   if (e === undefined || dst.lookup(key) !== undefined) return s.w.integer(0);
+  newEvent(s, key, dst.id);
   addWithTtl(dst, key, e.value, e.expireAt, e.lru);
   src.delete(key);
   s.server.changed(src, key);
   s.server.changed(dst, key, 0);
+  if (s.server.notifyFlags !== 0) {
+    keyEvent(s, NOTIFY_GENERIC, 'move_from', key, src.id);
+    keyEvent(s, NOTIFY_GENERIC, 'move_to', key, dst.id);
+  }
   s.w.integer(1);
 }
 
@@ -264,8 +279,10 @@ function copyCommand(s: Session, args: string[]): void {
     if (!replace) return s.w.integer(0);
     dst.delete(to);
   }
+  newEvent(s, to, dst.id);
   addWithTtl(dst, to, cloneValue(e.value), e.expireAt, s.server.eviction.accessClock(null));
   s.server.changed(dst, to);
+  keyEvent(s, NOTIFY_GENERIC, 'copy_to', to, dst.id);
   s.w.integer(1);
 }
 
@@ -497,13 +514,16 @@ function restoreCommand(s: Session, args: string[]): void {
     // Already expired: nothing is created; a replaced key is gone, which replicas learn as a DEL.
     if (deleted) {
       s.server.changed(db, key);
+      delEvent(s, key);
       s.propagateAs = [['DEL', key]];
     }
     return s.w.ok();
   }
+  newEvent(s, key);
   const e = addWithTtl(db, key, parsed.value, ttl, s.server.eviction.accessClock(null));
   applyAccessHints(s, e, idle, freq);
   s.server.changed(db, key);
+  keyEvent(s, NOTIFY_GENERIC, 'restore', key);
   if (ttl !== 0 && !absTtl) {
     const argv = args.slice();
     argv[2] = String(ttl);
@@ -580,10 +600,13 @@ function sortGeneric(s: Session, args: string[], readonly: boolean): void {
   }
   const dest = opts.store;
   if (items.length > 0) {
+    newEventIfAbsent(s, db, dest);
     db.set(dest, ListValue.from(items.map((item) => item ?? '')));
     s.server.changed(db, dest, items.length);
+    keyEvent(s, NOTIFY_GENERIC, 'sortstore', dest);
   } else if (db.delete(dest)) {
     s.server.changed(db, dest);
+    delEvent(s, dest);
   }
   s.w.integer(items.length);
 }

@@ -6,6 +6,7 @@ import { type Db, WRONG_TYPE } from '../keyspace/db.js';
 import { ListValue } from '../keyspace/types/list-value.js';
 import type { BlockedState, Session } from '../session.js';
 import { isInExec } from './transactions.js';
+import { NOTIFY_LIST, delEvent, keyEvent, newEvent } from './key-events.js';
 import { type HandlerMap, int64Arg, intArg, is, normaliseRange, positiveIntArg, syntaxError, timeoutArg, wrongType } from './handler.js';
 
 const RANK_ZERO =
@@ -35,9 +36,24 @@ function pushEnd(list: ListValue, end: End, value: string): void {
 }
 
 
-/** Deletes a list left empty by a pop (Redis never keeps empty containers). */
-function dropIfEmpty(db: Db, key: string, list: ListValue): void {
-  if (list.length === 0) db.delete(key);
+/**
+ * After items left a list (Redis's listElementsRemoved): the command's event, then the list is
+ * deleted with a `del` event when empty (Redis never keeps empty containers).
+ */
+function elementsRemoved(s: Session, db: Db, key: string, list: ListValue, event: string): void {
+  keyEvent(s, NOTIFY_LIST, event, key, db.id);
+  if (list.length === 0) {
+    db.delete(key);
+    delEvent(s, key, db.id);
+  }
+}
+
+function popEvent(end: End): string {
+  return end === 'left' ? 'lpop' : 'rpop';
+}
+
+function pushEvent(end: End): string {
+  return end === 'left' ? 'lpush' : 'rpush';
 }
 
 // ---- pushes --------------------------------------------------------------------------------
@@ -49,10 +65,12 @@ function pushGeneric(s: Session, args: string[], end: End, onlyIfExists: boolean
   if (list === undefined) {
     if (onlyIfExists) return s.w.integer(0);
     list = new ListValue();
+    newEvent(s, key);
     s.db.add(key, list);
   }
   for (let i = 2; i < args.length; i++) pushEnd(list, end, args[i]!);
   s.server.changed(s.db, key, args.length - 2);
+  keyEvent(s, NOTIFY_LIST, pushEvent(end), key);
   s.w.integer(list.length);
 }
 
@@ -74,7 +92,7 @@ function popGeneric(s: Session, args: string[], end: End): void {
   if (list === undefined) return hasCount ? s.w.nullArray() : s.w.null();
   if (!hasCount) {
     const value = popEnd(list, end);
-    dropIfEmpty(s.db, key, list);
+    elementsRemoved(s, s.db, key, list, popEvent(end));
     s.server.changed(s.db, key);
     return s.w.bulk(value);
   }
@@ -82,7 +100,7 @@ function popGeneric(s: Session, args: string[], end: End): void {
   const n = Math.min(count, list.length);
   s.w.array(n);
   for (let i = 0; i < n; i++) s.w.bulk(popEnd(list, end));
-  dropIfEmpty(s.db, key, list);
+  elementsRemoved(s, s.db, key, list, popEvent(end));
   s.server.changed(s.db, key, n);
 }
 
@@ -93,7 +111,7 @@ function popRangeWithKey(s: Session, db: Db, key: string, list: ListValue, end: 
   s.w.bulk(key);
   s.w.array(n);
   for (let i = 0; i < n; i++) s.w.bulk(popEnd(list, end));
-  dropIfEmpty(db, key, list);
+  elementsRemoved(s, db, key, list, popEvent(end));
   s.server.changed(db, key, n);
   return n;
 }
@@ -206,6 +224,7 @@ function lsetCommand(s: Session, args: string[]): void {
   if (i < 0 || i >= list.length) return s.w.error(ERR.indexOutOfRange);
   list.set(i, args[3]!);
   s.server.changed(s.db, key);
+  keyEvent(s, NOTIFY_LIST, 'lset', key);
   s.w.ok();
 }
 
@@ -218,7 +237,7 @@ function lremCommand(s: Session, args: string[]): void {
   if (list === undefined) return s.w.integer(0);
   const removed = list.remove(count, args[3]!);
   if (removed > 0) {
-    dropIfEmpty(s.db, key, list);
+    elementsRemoved(s, s.db, key, list, 'lrem');
     s.server.changed(s.db, key, removed);
   }
   s.w.integer(removed);
@@ -237,7 +256,7 @@ function ltrimCommand(s: Session, args: string[]): void {
   const range = normaliseRange(start, stop, before);
   if (range === null) list.clear();
   else if (range[0] > 0 || range[1] < before - 1) list.trim(range[0], range[1]);
-  dropIfEmpty(s.db, key, list);
+  elementsRemoved(s, s.db, key, list, 'ltrim');
   // Redis signals the key even when nothing was trimmed, but only counts removed items as dirty.
   s.server.changed(s.db, key, before - list.length);
   s.w.ok();
@@ -257,6 +276,7 @@ function linsertCommand(s: Session, args: string[]): void {
   if (after) list.insertAfter(pivot, args[4]!);
   else list.insertBefore(pivot, args[4]!);
   s.server.changed(s.db, key);
+  keyEvent(s, NOTIFY_LIST, 'linsert', key);
   s.w.integer(list.length);
 }
 
@@ -270,10 +290,13 @@ function moveOne(s: Session, db: Db, srcKey: string, src: ListValue, dstKey: str
   const value = popEnd(src, from);
   if (dst === undefined) {
     dst = new ListValue();
+    newEvent(s, dstKey, db.id);
     db.add(dstKey, dst);
   }
   pushEnd(dst, to, value);
-  dropIfEmpty(db, srcKey, src);
+  // Redis pushes first (lmoveHandlePush: its event on the destination), then the source's pop.
+  keyEvent(s, NOTIFY_LIST, pushEvent(to), dstKey, db.id);
+  elementsRemoved(s, db, srcKey, src, popEvent(from));
   s.server.changed(db, srcKey);
   if (dstKey !== srcKey) s.server.changed(db, dstKey, 0);
   s.w.bulk(value);
@@ -409,7 +432,7 @@ function popOneWithKey(s: Session, db: Db, key: string, list: ListValue, end: En
   s.w.array(2);
   s.w.bulk(key);
   s.w.bulk(popEnd(list, end));
-  dropIfEmpty(db, key, list);
+  elementsRemoved(s, db, key, list, popEvent(end));
   s.server.changed(db, key);
 }
 

@@ -7,6 +7,7 @@ import { SetValue } from '../keyspace/types/set-value.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, positiveIntArg, syntaxError, wrongType } from './handler.js';
 import { distinctRandomSlots, randomCountArg } from './hashes.js';
+import { NOTIFY_SET, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
 import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 
 const INVALID_CURSOR = 'ERR invalid cursor';
@@ -36,11 +37,15 @@ function saddCommand(s: Session, args: string[]): void {
   if (set === WRONG_TYPE) return wrongType(s);
   if (set === undefined) {
     set = new SetValue();
+    newEvent(s, key);
     s.db.add(key, set);
   }
   let added = 0;
   for (let i = 2; i < args.length; i++) if (set.add(args[i]!)) added++;
-  if (added > 0) s.server.changed(s.db, key, added);
+  if (added > 0) {
+    s.server.changed(s.db, key, added);
+    keyEvent(s, NOTIFY_SET, 'sadd', key);
+  }
   s.w.integer(added);
 }
 
@@ -50,15 +55,21 @@ function sremCommand(s: Session, args: string[]): void {
   if (set === WRONG_TYPE) return wrongType(s);
   if (set === undefined) return s.w.integer(0);
   let deleted = 0;
+  let removed = false;
   for (let i = 2; i < args.length; i++) {
     if (!set.delete(args[i]!)) continue;
     deleted++;
     if (set.size === 0) {
       s.db.delete(key);
+      removed = true;
       break;
     }
   }
-  if (deleted > 0) s.server.changed(s.db, key, deleted);
+  if (deleted > 0) {
+    s.server.changed(s.db, key, deleted);
+    keyEvent(s, NOTIFY_SET, 'srem', key);
+    if (removed) delEvent(s, key);
+  }
   s.w.integer(deleted);
 }
 
@@ -71,14 +82,22 @@ function smoveCommand(s: Session, args: string[]): void {
   if (src === WRONG_TYPE || dst === WRONG_TYPE) return wrongType(s);
   if (src === dst) return s.w.integer(src.has(member) ? 1 : 0);
   if (!src.delete(member)) return s.w.integer(0);
-  if (src.size === 0) s.db.delete(srcKey);
+  keyEvent(s, NOTIFY_SET, 'srem', srcKey);
+  if (src.size === 0) {
+    s.db.delete(srcKey);
+    delEvent(s, srcKey);
+  }
   s.server.changed(s.db, srcKey);
   let target = dst;
   if (target === undefined) {
     target = new SetValue();
+    newEvent(s, dstKey);
     s.db.add(dstKey, target);
   }
-  if (target.add(member)) s.server.changed(s.db, dstKey);
+  if (target.add(member)) {
+    s.server.changed(s.db, dstKey);
+    keyEvent(s, NOTIFY_SET, 'sadd', dstKey);
+  }
   s.w.integer(1);
 }
 
@@ -92,7 +111,11 @@ function spopCommand(s: Session, args: string[]): void {
     if (set === undefined) return s.w.null();
     const member = set.randomMember();
     set.delete(member);
-    if (set.size === 0) s.db.delete(key);
+    keyEvent(s, NOTIFY_SET, 'spop', key);
+    if (set.size === 0) {
+      s.db.delete(key);
+      delEvent(s, key);
+    }
     s.server.changed(s.db, key);
     s.propagateAs = [['SREM', key, member]];
     return s.w.bulk(member);
@@ -102,10 +125,12 @@ function spopCommand(s: Session, args: string[]): void {
   const set = s.db.getSet(key);
   if (set === WRONG_TYPE) return wrongType(s);
   if (set === undefined || count === 0) return s.w.set(0);
+  keyEvent(s, NOTIFY_SET, 'spop', key);
   if (count >= set.size) {
     // Redis replies through SUNION of the one set, so the reply's order is that of a fresh set.
     writeSet(s, setOf(set.members.keys).toArray());
     s.db.delete(key);
+    delEvent(s, key);
     s.server.changed(s.db, key, count);
     s.propagateAs = [['DEL', key]];
     return;
@@ -235,12 +260,15 @@ function intersect(sets: readonly SetValue[], limit: number): string[] {
 }
 
 /** Stores a *STORE result: a non-empty set replaces the destination (TTL dropped), an empty one deletes it. */
-function storeResult(s: Session, dstKey: string, result: SetValue): void {
+function storeResult(s: Session, dstKey: string, result: SetValue, event: string): void {
   if (result.size > 0) {
+    newEventIfAbsent(s, s.db, dstKey);
     s.db.set(dstKey, result);
     s.server.changed(s.db, dstKey);
+    keyEvent(s, NOTIFY_SET, event, dstKey);
   } else if (s.db.delete(dstKey)) {
     s.server.changed(s.db, dstKey);
+    delEvent(s, dstKey);
   }
   s.w.integer(result.size);
 }
@@ -252,7 +280,7 @@ function sinterGeneric(s: Session, keys: readonly string[], dstKey: string | nul
   // Intersecting with a missing (empty) set is empty.
   const members = present.length < sets.length ? [] : intersect(present, 0);
   if (dstKey === null) return writeSet(s, members);
-  storeResult(s, dstKey, setOf(members));
+  storeResult(s, dstKey, setOf(members), 'sinterstore');
 }
 
 /** SINTERCARD numkeys key [key …] [LIMIT n] */
@@ -302,7 +330,7 @@ function unionDiffGeneric(s: Session, keys: readonly string[], dstKey: string | 
   if (sets === null) return;
   const result = op === 'union' ? unionOf(sets) : differenceOf(sets);
   if (dstKey === null) return writeSet(s, result.toArray());
-  storeResult(s, dstKey, result);
+  storeResult(s, dstKey, result, op === 'union' ? 'sunionstore' : 'sdiffstore');
 }
 
 export const setHandlers: HandlerMap = {

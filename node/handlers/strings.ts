@@ -4,6 +4,7 @@ import { WRONG_TYPE } from '../keyspace/db.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
 import { type HandlerMap, floatArg, int64Arg, intArg, is, parseFloatStrict, syntaxError, wrongType } from './handler.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -73,9 +74,14 @@ function setCommand(s: Session, args: string[]): void {
     else s.w.null();
     return;
   }
+  if (oldEntry === undefined) newEvent(s, key);
   const e = db.set(key, args[2]!, keepTtl);
   if (expireGiven) db.setExpire(key, e, at);
   s.server.changed(db, key);
+  if (s.server.notifyFlags !== 0) {
+    keyEvent(s, NOTIFY_STRING, 'set', key);
+    if (expireGiven) keyEvent(s, NOTIFY_GENERIC, 'expire', key);
+  }
   // Replicas and the AOF get an absolute deadline and no conditions: the outcome is decided here.
   // A plain "SET key value" is already in that form: propagated as received, nothing allocated.
   if (expireGiven || keepTtl || args.length !== 3 || args[0] !== 'SET') {
@@ -88,8 +94,10 @@ function setCommand(s: Session, args: string[]): void {
 function setnxCommand(s: Session, args: string[]): void {
   const db = s.db;
   if (db.exists(args[1]!)) return s.w.integer(0);
+  newEvent(s, args[1]!);
   db.set(args[1]!, args[2]!);
   s.server.changed(db, args[1]!);
+  keyEvent(s, NOTIFY_STRING, 'set', args[1]!);
   s.w.integer(1);
 }
 
@@ -97,9 +105,12 @@ function setexGeneric(s: Session, args: string[], unitMs: 1 | 1000, name: string
   const at = expireDeadline(s, args[2]!, unitMs, false, name);
   if (at === null) return;
   const db = s.db;
+  newEventIfAbsent(s, db, args[1]!);
   const e = db.set(args[1]!, args[3]!);
   db.setExpire(args[1]!, e, at);
   s.server.changed(db, args[1]!);
+  keyEvent(s, NOTIFY_STRING, 'set', args[1]!);
+  keyEvent(s, NOTIFY_GENERIC, 'expire', args[1]!);
   s.propagateAs = [['SET', args[1]!, args[3]!, 'PXAT', String(at)]];
   s.w.ok();
 }
@@ -129,14 +140,17 @@ function getexCommand(s: Session, args: string[]): void {
     if (at <= s.server.now) {
       db.delete(key);
       s.server.changed(db, key);
+      delEvent(s, key);
       s.propagateAs = [['DEL', key]];
     } else {
       db.setExpire(key, e, at);
       s.server.changed(db, key);
+      keyEvent(s, NOTIFY_GENERIC, 'expire', key);
       s.propagateAs = [['PEXPIREAT', key, String(at)]];
     }
   } else if (persist && db.persist(e)) {
     s.server.changed(db, key);
+    keyEvent(s, NOTIFY_GENERIC, 'persist', key);
     s.propagateAs = [['PERSIST', key]];
   }
   s.w.bulk(value);
@@ -148,6 +162,7 @@ function getdelCommand(s: Session, args: string[]): void {
   if (v === undefined) return s.w.null();
   s.db.delete(args[1]!);
   s.server.changed(s.db, args[1]!);
+  delEvent(s, args[1]!);
   s.propagateAs = [['DEL', args[1]!]];
   s.w.bulk(v);
 }
@@ -155,8 +170,10 @@ function getdelCommand(s: Session, args: string[]): void {
 function getsetCommand(s: Session, args: string[]): void {
   const v = s.db.getString(args[1]!);
   if (v === WRONG_TYPE) return wrongType(s);
+  if (v === undefined) newEvent(s, args[1]!);
   s.db.set(args[1]!, args[2]!);
   s.server.changed(s.db, args[1]!);
+  keyEvent(s, NOTIFY_STRING, 'set', args[1]!);
   s.propagateAs = [['SET', args[1]!, args[2]!]];
   s.w.bulkOrNull(v);
 }
@@ -173,8 +190,10 @@ function mgetCommand(s: Session, args: string[]): void {
 function msetCommand(s: Session, args: string[]): void {
   if (args.length % 2 === 0) return s.w.error("ERR wrong number of arguments for 'mset' command");
   for (let i = 1; i < args.length; i += 2) {
+    newEventIfAbsent(s, s.db, args[i]!);
     s.db.set(args[i]!, args[i + 1]!);
     s.server.changed(s.db, args[i]!);
+    keyEvent(s, NOTIFY_STRING, 'set', args[i]!);
   }
   s.w.ok();
 }
@@ -183,8 +202,10 @@ function msetnxCommand(s: Session, args: string[]): void {
   if (args.length % 2 === 0) return s.w.error("ERR wrong number of arguments for 'msetnx' command");
   for (let i = 1; i < args.length; i += 2) if (s.db.exists(args[i]!)) return s.w.integer(0);
   for (let i = 1; i < args.length; i += 2) {
+    newEventIfAbsent(s, s.db, args[i]!);
     s.db.set(args[i]!, args[i + 1]!);
     s.server.changed(s.db, args[i]!);
+    keyEvent(s, NOTIFY_STRING, 'set', args[i]!);
   }
   s.w.integer(1);
 }
@@ -197,14 +218,17 @@ function appendCommand(s: Session, args: string[]): void {
   const db = s.db;
   const e = db.lookup(args[1]!);
   if (e === undefined) {
+    newEvent(s, args[1]!);
     db.add(args[1]!, args[2]!);
     s.server.changed(db, args[1]!);
+    keyEvent(s, NOTIFY_STRING, 'append', args[1]!);
     return s.w.integer(args[2]!.length);
   }
   if (typeof e.value !== 'string') return wrongType(s);
   if (e.value.length + args[2]!.length > maxStringBytes(s)) return s.w.error(ERR.stringTooLong);
   e.value = e.value + args[2]!;
   s.server.changed(db, args[1]!);
+  keyEvent(s, NOTIFY_STRING, 'append', args[1]!);
   s.w.integer(e.value.length);
 }
 
@@ -249,9 +273,12 @@ function setrangeCommand(s: Session, args: string[]): void {
   if (offset + value.length > maxStringBytes(s)) return s.w.error(ERR.stringTooLong);
   const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old;
   const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
-  if (e === undefined) db.add(args[1]!, next);
-  else e.value = next;
+  if (e === undefined) {
+    newEvent(s, args[1]!);
+    db.add(args[1]!, next);
+  } else e.value = next;
   s.server.changed(db, args[1]!);
+  keyEvent(s, NOTIFY_STRING, 'setrange', args[1]!);
   s.w.integer(next.length);
 }
 
@@ -274,9 +301,12 @@ function incrByGeneric(s: Session, key: string, delta: number | bigint): void {
     result = big;
   }
   const text = String(result);
-  if (e === undefined) db.add(key, text);
-  else e.value = text;
+  if (e === undefined) {
+    newEvent(s, key);
+    db.add(key, text);
+  } else e.value = text;
   s.server.changed(db, key);
+  keyEvent(s, NOTIFY_STRING, 'incrby', key);
   if (typeof result === 'number') s.w.integer(result);
   else s.w.bigInteger(result);
 }
@@ -312,9 +342,12 @@ function incrbyfloatCommand(s: Session, args: string[]): void {
   const result = addLongDouble(current, incr);
   if (isInfiniteLongDouble(result)) return s.w.error(ERR.nanOrInf);
   const text = formatLongDoubleHuman(result);
-  if (e === undefined) db.add(args[1]!, text);
-  else e.value = text;
+  if (e === undefined) {
+    newEvent(s, args[1]!);
+    db.add(args[1]!, text);
+  } else e.value = text;
   s.server.changed(db, args[1]!);
+  keyEvent(s, NOTIFY_STRING, 'incrbyfloat', args[1]!);
   // Replicas must not redo float math: send the result, keeping the TTL.
   s.propagateAs = [['SET', args[1]!, text, 'KEEPTTL']];
   s.w.bulk(text);

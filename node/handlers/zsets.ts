@@ -16,6 +16,7 @@ import { isInExec } from './transactions.js';
 import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, normaliseRange, syntaxError, timeoutArg, wrongType } from './handler.js';
 import { DECIMAL_RE, parseDouble, zsetAt } from './zset-args.js';
+import { NOTIFY_ZSET, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
 
 const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
 const XX_AND_NX = 'ERR XX and NX options at the same time are not compatible';
@@ -113,21 +114,31 @@ function replyEntries(s: Session, entries: readonly ZSetEntry[], withScores: boo
 }
 
 /** Stores `entries` at `dst` (replacing any value and TTL), or deletes `dst` when empty; replies the size. */
-function storeResult(s: Session, dst: string, entries: readonly ZSetEntry[]): void {
+function storeResult(s: Session, dst: string, entries: readonly ZSetEntry[], event: string): void {
   const db = s.db;
   const z = buildStored(entries);
   if (z.size > 0) {
+    newEventIfAbsent(s, db, dst);
     db.set(dst, z);
     s.server.changed(db, dst);
+    keyEvent(s, NOTIFY_ZSET, event, dst);
   } else if (db.delete(dst)) {
     s.server.changed(db, dst);
+    delEvent(s, dst);
   }
   s.w.integer(z.size);
 }
 
-/** Deletes `key` when its zset became empty (Redis never keeps an empty container). */
-function deleteIfEmpty(db: Db, key: string, z: ZSetValue): void {
-  if (z.size === 0) db.delete(key);
+/**
+ * After members left a zset: the command's event, then `key` deleted with a `del` event when the
+ * zset became empty (Redis never keeps an empty container).
+ */
+function membersRemoved(s: Session, db: Db, key: string, z: ZSetValue, event: string): void {
+  keyEvent(s, NOTIFY_ZSET, event, key, db.id);
+  if (z.size === 0) {
+    db.delete(key);
+    delEvent(s, key, db.id);
+  }
 }
 
 /* ---------------------------------------------------------------- ZADD / ZINCRBY */
@@ -218,6 +229,7 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   out.score = 0;
   if (z === undefined && !f.xx) {
     z = new ZSetValue();
+    newEvent(s, key);
     db.add(key, z);
   }
   if (z !== undefined) {
@@ -233,7 +245,10 @@ function zaddGeneric(s: Session, args: string[], presetIncr: boolean): void {
   // Read the scratch before `changed` (which may serve blocked clients) can run other handlers.
   const incr = f.incr;
   const result = out.score;
-  if (z !== undefined && added + updated > 0) s.server.changed(db, key, added + updated);
+  if (z !== undefined && added + updated > 0) {
+    s.server.changed(db, key, added + updated);
+    keyEvent(s, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key);
+  }
   if (incr) {
     if (processed > 0) s.w.double(result);
     else s.w.null();
@@ -257,7 +272,7 @@ function zremCommand(s: Session, args: string[]): void {
     }
   }
   if (removed > 0) {
-    deleteIfEmpty(s.db, key, z);
+    membersRemoved(s, s.db, key, z, 'zrem');
     s.server.changed(s.db, key, removed);
   }
   s.w.integer(removed);
@@ -391,7 +406,7 @@ function zrangeGeneric(s: Session, args: string[], req: RangeRequest): void {
     }
   }
   if (req.dst === null) return replyEntries(s, entries, withScores);
-  storeResult(s, req.dst, entries);
+  storeResult(s, req.dst, entries, 'zrangestore');
 }
 
 const rangeCommand =
@@ -406,7 +421,7 @@ function zremrangeByRankCommand(s: Session, args: string[]): void {
   if (start === null) return;
   const stop = intArg(s, args[3]!);
   if (stop === null) return;
-  removeRange(s, args[1]!, (z) => {
+  removeRange(s, args[1]!, 'zremrangebyrank', (z) => {
     const r = normaliseRange(start, stop, z.size);
     return r === null ? 0 : z.removeRangeByRank(r[0], r[1]);
   });
@@ -415,22 +430,22 @@ function zremrangeByRankCommand(s: Session, args: string[]): void {
 function zremrangeByScoreCommand(s: Session, args: string[]): void {
   const range = parseScoreRange(args[2]!, args[3]!);
   if (range === null) return s.w.error(ERR.minMaxNotFloat);
-  removeRange(s, args[1]!, (z) => z.removeRangeByScore(range));
+  removeRange(s, args[1]!, 'zremrangebyscore', (z) => z.removeRangeByScore(range));
 }
 
 function zremrangeByLexCommand(s: Session, args: string[]): void {
   const range = parseLexRange(args[2]!, args[3]!);
   if (range === null) return s.w.error(ERR.minMaxLex);
-  removeRange(s, args[1]!, (z) => z.removeRangeByLex(range));
+  removeRange(s, args[1]!, 'zremrangebylex', (z) => z.removeRangeByLex(range));
 }
 
-function removeRange(s: Session, key: string, remove: (z: ZSetValue) => number): void {
+function removeRange(s: Session, key: string, event: string, remove: (z: ZSetValue) => number): void {
   const z = zsetAt(s, key);
   if (z === null) return;
   if (z === undefined) return s.w.integer(0);
   const removed = remove(z);
   if (removed > 0) {
-    deleteIfEmpty(s.db, key, z);
+    membersRemoved(s, s.db, key, z, event);
     s.server.changed(s.db, key, removed);
   }
   s.w.integer(removed);
@@ -464,7 +479,7 @@ function popAndReply(s: Session, db: Db, key: string, z: ZSetValue, max: boolean
     w.bulk(e.member);
     w.double(e.score);
   }
-  deleteIfEmpty(db, key, z);
+  membersRemoved(s, db, key, z, max ? 'zpopmax' : 'zpopmin');
   s.server.changed(db, key, popped.length);
 }
 
@@ -814,13 +829,15 @@ function stableSortBySize(sources: OpSource[]): OpSource[] {
     .map((x) => x.src);
 }
 
+const STORE_EVENTS: Record<SetOp, string> = { union: 'zunionstore', inter: 'zinterstore', diff: 'zdiffstore' };
+
 const setOpCommand =
   (op: SetOp, store: boolean) =>
   (s: Session, args: string[]): void => {
     const req = parseSetOp(s, args, store ? 2 : 1, op, store, false);
     if (req === null) return;
     const result = computeSetOp(op, req);
-    if (store) return storeResult(s, args[1]!, [...result]);
+    if (store) return storeResult(s, args[1]!, [...result], STORE_EVENTS[op]);
     replyEntries(s, [...result], req.withScores);
   };
 
