@@ -16,6 +16,8 @@ import { redactedArgs } from './redact.js';
 import { busyRefusal } from './scripting/runner.js';
 import type { NodeServer } from './server.js';
 import type { Session } from './session.js';
+import { NOTIFY_KEY_MISS } from './notify.js';
+import { notifyReadMisses } from './handlers/key-events.js';
 
 // Commands a RESP2 subscriber may still send.
 const PUBSUB_CONTEXT_OK = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
@@ -339,6 +341,7 @@ export class Dispatcher {
     if (this.latencyMs !== 0 && ns >= this.latencyMs * 1e6) server.latency.add(p.latencyEvent, ns / 1e6);
     s.lastCommand = spec.name;
     const failed = s.w.errorCount !== errorsBefore;
+    if (p.readonly && (server.notifyFlags & NOTIFY_KEY_MISS) !== 0 && !failed) notifyReadMisses(s, spec, args);
     const stats = server.stats;
     if (p.statGeneration !== stats.generation) {
       p.stat = stats.stat(spec.name);

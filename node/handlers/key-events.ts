@@ -1,7 +1,9 @@
 // Keyspace notifications from command handlers: one flag test on the server's parsed
 // notify-keyspace-events before anything is built, so commands pay nothing while they are off.
+import { keyIndexes } from '../../common/commands/keys.js';
+import type { CommandSpec } from '../../common/commands/spec.js';
 import type { Db } from '../keyspace/db.js';
-import { NOTIFY_GENERIC, NOTIFY_NEW, notifyKeyspaceEvent } from '../notify.js';
+import { NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW, notifyKeyspaceEvent } from '../notify.js';
 import type { Session } from '../session.js';
 
 export {
@@ -29,4 +31,23 @@ export function newEvent(s: Session, key: string, dbId: number = s.db.id): void 
  */
 export function newEventIfAbsent(s: Session, db: Db, key: string): void {
   if ((s.server.notifyFlags & NOTIFY_NEW) !== 0 && !db.exists(key)) notifyKeyspaceEvent(s.server, NOTIFY_NEW, 'new', key, db.id);
+}
+
+// Read-only commands whose lookups Redis makes with LOOKUP_NONOTIFY (object/memory inspection).
+const NO_KEYMISS = new Set(['object|encoding', 'object|freq', 'object|idletime', 'object|refcount', 'memory|usage']);
+
+/**
+ * keymiss (m) after a read-only command that did not fail: one event per key argument that is
+ * absent, in argument order (a read-only command creates no key, so absent now is absent when it
+ * was read; a key named twice is looked up, and missed, twice, as in Redis).
+ */
+export function notifyReadMisses(s: Session, spec: CommandSpec, args: readonly string[]): void {
+  if (NO_KEYMISS.has(spec.name)) return;
+  const idx = keyIndexes(spec, args);
+  if (idx === null) return;
+  const db = s.db;
+  for (const i of idx) {
+    const key = args[i]!;
+    if (!db.exists(key)) notifyKeyspaceEvent(s.server, NOTIFY_KEY_MISS, 'keymiss', key, db.id);
+  }
 }

@@ -167,6 +167,25 @@ describe('keyspace notifications match redis-server 7.0', () => {
     expect(total).toBeGreaterThan(20);
   });
 
+  it('keymiss (m) on read misses of read-only commands, not part of A', async () => {
+    await p.both('SET', 'here', 'v');
+    const reads: Cmd[] = [
+      ['GET', 'nokey'], ['GET', 'here'], ['MGET', 'here', 'nokey', 'nokey', 'other'], ['HGET', 'nokey', 'f'], ['LRANGE', 'nokey', '0', '-1'],
+      ['SMEMBERS', 'nokey'], ['ZSCORE', 'nokey', 'm'], ['EXISTS', 'nokey', 'here'], ['TYPE', 'nokey'], ['TTL', 'nokey'], ['STRLEN', 'nokey'],
+      ['DUMP', 'nokey'], ['OBJECT', 'ENCODING', 'nokey'], ['GETRANGE', 'nokey', 'x', '1'], ['LLEN', 'here'], ['SELECT', '4'], ['GET', 'in4'], ['SELECT', '0'],
+      ['DEL', 'inmulti'], ['MULTI'], ['GET', 'inmulti'], ['SET', 'inmulti', '1'], ['GET', 'inmulti'], ['EXEC'],
+      ['EVAL', "redis.call('GET', KEYS[1]); return redis.call('HGET', KEYS[2], 'f')", '2', 'lua1', 'lua2'],
+    ];
+    const m = await eventsOf('KEAm', ...reads);
+    expect(m).toContainEqual(ev(0, 'keymiss', 'other'));
+    expect(m).toContainEqual(ev(4, 'keymiss', 'in4'));
+    expect(m).toContainEqual(ev(0, 'keymiss', 'lua2'));
+    const keyevents = m.filter((e) => String((e as string[])[1]).startsWith('__keyevent@0__:keymiss'));
+    expect(await eventsOf('Em', ...reads)).toContainEqual(ev(0, 'keymiss', 'lua1'));
+    expect(keyevents.length).toBeGreaterThan(10);
+    expect(await eventsOf('KEA', ...reads)).toContainEqual(ev(0, 'set', 'inmulti'));
+  });
+
   it('MULTI/EXEC and Lua scripts fire the events of the commands they run, in order', async () => {
     const got = await eventsOf('KEA',
       ['MULTI'], ['SET', 'a', '1'], ['INCR', 'a'], ['LPUSH', 'q', 'x'], ['RPOP', 'q'], ['SELECT', '2'], ['HSET', 'h', 'f', 'v'], ['EXEC'],
