@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Reply } from '../../../common/resp/reply-decoder.js';
 import { plain, usePair } from '../../helpers/differential.js';
 import { RawClient } from '../../helpers/raw-client.js';
+import { type ServerHandle, startNode, startRedis, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Cmd = Array<string | number>;
@@ -280,5 +281,62 @@ describe('keyspace notifications match redis-server 7.0', () => {
     expect(a).toContainEqual(ev(0, 'rpush', 'bd'));
     expect(a).toContainEqual(ev(0, 'zpopmin', 'bz'));
     expect(a).toContainEqual(ks(0, 'bz2', 'del'));
+  });
+});
+
+describe('keyspace notifications on replicas match a redis-server replica', () => {
+  const handles: ServerHandle[] = [];
+  const clients: RawClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await stopAll(...handles);
+  });
+
+  it('a redis-server master feeds our replica and a redis-server replica: the same events, del (not expired) for expiry', async () => {
+    const started = await Promise.allSettled([startRedis(['--repl-diskless-sync-delay', '0']), startNode(), startRedis()]);
+    for (const s of started) if (s.status === 'fulfilled') handles.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const [master, ourReplica, redisReplica] = handles as [ServerHandle, ServerHandle, ServerHandle];
+    const connect = async (h: ServerHandle): Promise<RawClient> => {
+      const c = await RawClient.connect(h.port);
+      clients.push(c);
+      return c;
+    };
+    const m = await connect(master);
+    const replicas = [await connect(ourReplica), await connect(redisReplica)];
+    const subs = [await connect(ourReplica), await connect(redisReplica)];
+    for (const r of replicas) {
+      await r.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
+      expect(plain(await r.call('REPLICAOF', '127.0.0.1', String(master.port)))).toBe('+OK');
+    }
+    for (const r of replicas) await waitFor(async () => String(await r.call('INFO', 'replication')).includes('master_link_status:up'), { timeoutMs: 15_000, what: 'replica link up' });
+    for (const sub of subs) await sub.call('PSUBSCRIBE', '__key*__:*');
+    const workload: string[][] = [
+      ['SET', 's', 'v', 'EX', '100'], ['INCR', 'i'], ['INCRBYFLOAT', 'f', '1.5'], ['APPEND', 's', 'x'], ['RPUSH', 'l', 'a', 'b'], ['LMOVE', 'l', 'l2', 'LEFT', 'RIGHT'],
+      ['LPOP', 'l'], ['HSET', 'h', 'f', 'v'], ['HINCRBYFLOAT', 'h', 'g', '2.5'], ['HDEL', 'h', 'f', 'g'], ['SADD', 'st', '1', '2'], ['SPOP', 'st'],
+      ['ZADD', 'z', '1', 'a'], ['ZPOPMIN', 'z'], ['RENAME', 's', 's2'], ['EXPIRE', 'i', '-1'], ['SELECT', '3'], ['SET', 'x', '1'], ['GETEX', 'x', 'PX', '30'],
+    ];
+    for (const cmd of workload) await m.call(...cmd);
+    // The master's active expiry removes x; replicas only apply its DEL.
+    await waitFor(async () => (await m.call('DBSIZE')) === 0, { timeoutMs: 5000, what: 'active expiry on the master' });
+    const offset = /master_repl_offset:(\d+)/.exec(String(await m.call('INFO', 'replication')))![1]!;
+    for (const r of replicas) {
+      await waitFor(async () => String(await r.call('INFO', 'replication')).includes(`slave_repl_offset:${offset}\r\n`), { timeoutMs: 15_000, what: 'replica at the master\'s offset' });
+    }
+    const out: unknown[][] = [];
+    for (const [i, sub] of subs.entries()) {
+      await replicas[i]!.call('PUBLISH', END, 'done');
+      const events: unknown[] = [];
+      for (let n = 0; n < 10_000; n++) {
+        const msg = plain((await sub.nextReply()) as Reply) as string[];
+        if (msg[2] === END) break;
+        events.push(msg.slice(1));
+      }
+      out.push(events);
+    }
+    expect(out[0]).toEqual(out[1]);
+    expect(out[0]).toContainEqual(['__key*__:*', '__keyevent@3__:del', 'x']);
+    expect(out[0]).not.toContainEqual(['__key*__:*', '__keyevent@3__:expired', 'x']);
+    expect(out[0]!.length).toBeGreaterThan(20);
   });
 });
