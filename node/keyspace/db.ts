@@ -17,10 +17,9 @@ export const WRONG_TYPE = Symbol('WRONGTYPE');
 const UNTOUCHED_MAX = 1_000_000;
 export type WrongType = typeof WRONG_TYPE;
 
+// Four fields (56 bytes of heap): one per key, so anything only some keys or some moments need
+// lives elsewhere (a running BGSAVE keeps its own state: persistence/snapshot.ts).
 export class Entry {
-  /** The last snapshot (by epoch) that wrote this entry: lets BGSAVE skip it (persistence/snapshot.ts). */
-  savedBy = 0;
-
   constructor(
     public value: RValue,
     /** Absolute deadline in ms since the epoch; 0 = no TTL. */

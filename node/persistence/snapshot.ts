@@ -1,13 +1,20 @@
 // SAVE / BGSAVE engine. JS has no fork, so BGSAVE is a point-in-time snapshot by dump-before-write:
 // the keyspace is walked in small time-boxed slices, and any key about to change (or be removed)
 // before the walk reached it is serialised first, with its pre-write value. Never speaks RESP.
+//
+// The walk goes slot by slot through each db's slot index (keyspace/slot-index.ts), so whether it
+// has passed a key follows from the key's slot and its position in the slot's list: no mark on the
+// entries (8 bytes on every key) and nothing per key beyond the keys written while it runs.
+// Positions move only when a removal swaps a slot's last key into the hole (the index's one
+// move): beforeWrite() writes that last key first when it would land behind the walk (see there).
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open as openAsync, rename as renameAsync, unlink as unlinkAsync, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandSpec } from '../../common/commands/spec.js';
 import { keyIndexes } from '../../common/commands/keys.js';
-import type { Db, Entry } from '../keyspace/db.js';
+import { SLOT_COUNT, slotOf } from '../../common/slots.js';
+import type { Db } from '../keyspace/db.js';
 import type { NodeConfig } from '../config.js';
 import type { LogLevel } from '../log.js';
 import { installLibraries, libraryCodes } from '../scripting/functions.js';
@@ -35,19 +42,23 @@ const CLOCK_EVERY_KEYS = 32;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save rules wait this long. */
 const BGSAVE_RETRY_DELAY_SEC = 5;
 
-/** Each snapshot stamps the entries it wrote with its own epoch (Entry.savedBy). */
-let lastEpoch = 0;
-
 interface DbProgress {
   db: Db;
   /** Keys absent at their first write after the start (created later): the walk skips them. */
   created: Set<string>;
+  /** Keys written by beforeWrite ahead of the walk (their pre-write value): the walk skips them. */
+  dumped: Set<string>;
   /** Dumps of this db's keys taken before its section started (written when it does). */
   early: RdbWriter | null;
   keysAtStart: number;
   expiresAtStart: number;
   state: 'waiting' | 'active' | 'done';
-  iterator: IterableIterator<[string, Entry]> | null;
+  /**
+   * The walk's place: slots below `slot` are done, and so are positions below `pos` in it. Every
+   * key at or past it either is still to be written or is in `created`/`dumped`.
+   */
+  slot: number;
+  pos: number;
 }
 
 /**
@@ -61,7 +72,6 @@ export class Snapshot {
   keysProcessed = 0;
   readonly keysTotal: number;
   private ended = false;
-  private readonly epoch = ++lastEpoch;
 
   constructor(dbs: readonly Db[], aux: RdbAuxInfo, private readonly compression: boolean) {
     this.out = new RdbOutput(compression);
@@ -73,12 +83,14 @@ export class Snapshot {
       this.progress.push({
         db,
         created: new Set(),
+        dumped: new Set(),
         early: null,
         keysAtStart: size,
         expiresAtStart: db.volatileCount,
         // Empty dbs are not written (as in Redis), and whatever appears in them is new.
         state: size === 0 ? 'done' : 'waiting',
-        iterator: null,
+        slot: 0,
+        pos: 0,
       });
     }
     this.keysTotal = total;
@@ -92,16 +104,29 @@ export class Snapshot {
   beforeWrite(db: Db, key: string): void {
     const p = this.progress[db.id];
     if (p === undefined || p.db !== db || p.state === 'done') return;
+    const slot = slotOf(key);
+    if (slot < p.slot) return; // walked past: written already, or created after the start
     const e = db.dict.get(key);
     if (e === undefined) {
       p.created.add(key); // created after the snapshot started: not part of it
       return;
     }
-    if (e.savedBy === this.epoch || p.created.has(key)) return;
-    e.savedBy = this.epoch;
-    let w: RdbWriter;
-    if (p.state === 'active') w = this.out.w;
-    else w = p.early ??= new RdbWriter({ compression: this.compression });
+    if (slot === p.slot && e.slotPos < p.pos) {
+      // Done already; but if this write removes it, the slot's last key moves into its place,
+      // behind the walk: write that one now (harmless when the write removes nothing).
+      const last = db.slots.rawCount(slot) - 1;
+      if (last >= p.pos) this.dumpAhead(p, db.slots.keyAt(slot, last)!);
+      return;
+    }
+    this.dumpAhead(p, key);
+  }
+
+  /** Writes a key the walk has not reached (unless done or new), so the walk skips it. */
+  private dumpAhead(p: DbProgress, key: string): void {
+    if (p.dumped.has(key) || p.created.has(key)) return;
+    const e = p.db.dict.get(key)!;
+    p.dumped.add(key);
+    const w = p.state === 'active' ? this.out.w : (p.early ??= new RdbWriter({ compression: this.compression }));
     writeKeyValue(w, key, e.value, e.expireAt);
     this.keysProcessed++;
   }
@@ -119,17 +144,18 @@ export class Snapshot {
         continue;
       }
       if (p.state === 'waiting') this.openSection(p);
-      const it = p.iterator!;
       const w = this.out.w;
-      for (;;) {
-        if ((++n & (CLOCK_EVERY_KEYS - 1)) === 0 && (performance.now() >= deadline || this.out.pending >= maxBytes)) return false;
-        const next = it.next();
-        if (next.done) break;
-        const [key, e] = next.value;
-        if (e.savedBy === this.epoch || (p.created.size > 0 && p.created.has(key))) continue;
-        e.savedBy = this.epoch;
-        writeKeyValue(w, key, e.value, e.expireAt);
-        this.keysProcessed++;
+      const dict = p.db.dict;
+      for (; p.slot < SLOT_COUNT; p.slot++, p.pos = 0) {
+        const slots = p.db.slots; // read each time: nothing may be cached across slices
+        while (p.pos < slots.rawCount(p.slot)) {
+          if ((++n & (CLOCK_EVERY_KEYS - 1)) === 0 && (performance.now() >= deadline || this.out.pending >= maxBytes)) return false;
+          const key = slots.keyAt(p.slot, p.pos++)!;
+          if ((p.dumped.size > 0 && p.dumped.has(key)) || (p.created.size > 0 && p.created.has(key))) continue;
+          const e = dict.get(key)!;
+          writeKeyValue(w, key, e.value, e.expireAt);
+          this.keysProcessed++;
+        }
       }
       this.closeSection(p);
     }
@@ -161,13 +187,13 @@ export class Snapshot {
     writeDbSelector(this.out.w, p.db.id, p.keysAtStart, p.expiresAtStart);
     if (p.early !== null) this.out.w.writeBytes(p.early.view());
     p.early = null;
-    p.iterator = p.db.dict.entries();
   }
 
   private closeSection(p: DbProgress): void {
     p.state = 'done';
-    p.iterator = null;
-    p.created = new Set(); // later writes to this db are not our business
+    // Later writes to this db are not our business.
+    p.created = new Set();
+    p.dumped = new Set();
     this.current++;
   }
 }
