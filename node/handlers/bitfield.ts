@@ -6,6 +6,7 @@ import { cString } from '../../common/commands/table.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
 import { bitOffsetArg, storeBitValue, stringForBitWrite } from './bit-args.js';
+import { keyMissEvent } from './key-events.js';
 import { syntaxError, wrongType } from './handler.js';
 
 const TYPE_ERR = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
@@ -196,8 +197,10 @@ function bitfieldGeneric(s: Session, args: string[], readonlyCommand: boolean): 
     const v = s.db.getString(key);
     // Only GETs: Redis reads with lookupKeyRead, counted even for BITFIELD (a write command here).
     if (!readonlyCommand) {
-      if (v === undefined) s.server.stats.keyspaceMisses++;
-      else s.server.stats.keyspaceHits++;
+      if (v === undefined) {
+        s.server.stats.keyspaceMisses++;
+        keyMissEvent(s, key);
+      } else s.server.stats.keyspaceHits++;
     }
     if (typeof v === 'symbol') return wrongType(s);
     const str = v ?? '';

@@ -7,7 +7,7 @@ import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
 import { bitOffsetArg, storeBitValue, stringForBitWrite } from './bit-args.js';
 import { bitfieldCommand, bitfieldRoCommand } from './bitfield.js';
-import { NOTIFY_STRING, delEvent, keyEvent, newEventIfAbsent } from './key-events.js';
+import { NOTIFY_STRING, delEvent, keyEvent, keyMissEvent, newEventIfAbsent } from './key-events.js';
 
 const BIT_VALUE_ERR = 'ERR bit is not an integer or out of range';
 
@@ -205,8 +205,10 @@ function bitopCommand(s: Session, args: string[]): void {
   for (let i = 3; i < args.length; i++) {
     const v = s.db.getString(args[i]!);
     // BITOP is a write command, so the Db does not count its reads; Redis does (lookupKeyRead).
-    if (v === undefined) s.server.stats.keyspaceMisses++;
-    else s.server.stats.keyspaceHits++;
+    if (v === undefined) {
+      s.server.stats.keyspaceMisses++;
+      keyMissEvent(s, args[i]!);
+    } else s.server.stats.keyspaceHits++;
     if (typeof v === 'symbol') return wrongType(s);
     const str = v ?? '';
     sources.push(str);

@@ -22,7 +22,7 @@ import {
 } from '../keyspace/types/geohash.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
 import type { Session } from '../session.js';
-import { NOTIFY_ZSET, delEvent, keyEvent, newEventIfAbsent } from './key-events.js';
+import { NOTIFY_ZSET, delEvent, keyEvent, keyMissEvent, newEventIfAbsent } from './key-events.js';
 import { formatDistance, formatFixed, replyHuman } from './geo-format.js';
 import { type HandlerMap, is, syntaxError } from './handler.js';
 import { partialQuickSort } from './pqsort.js';
@@ -304,8 +304,10 @@ function georadiusGeneric(s: Session, args: string[], srcIndex: number, flags: n
   if (z === null) return;
   // A write command (GEORADIUS …, GEOSEARCHSTORE) reads its source with lookupKeyRead: count it.
   if (!(flags & RADIUS_NOSTORE) && !(flags === GEOSEARCH)) {
-    if (z === undefined) s.server.stats.keyspaceMisses++;
-    else s.server.stats.keyspaceHits++;
+    if (z === undefined) {
+      s.server.stats.keyspaceMisses++;
+      keyMissEvent(s, srcKey);
+    } else s.server.stats.keyspaceHits++;
   }
   const shape: GeoShape = { type: 'circle', lon: 0, lat: 0, conversion: 0, radius: 0, width: 0, height: 0 };
   const opts: SearchOptions = { withDist: false, withHash: false, withCoord: false, sort: 'none', any: false, count: 0, storeKey: null, storeDist: false };

@@ -18,7 +18,7 @@ import {
 import type { Session } from '../session.js';
 import { type HandlerMap, wrongType } from './handler.js';
 import { pfselftestCommand } from './hyperloglog-selftest.js';
-import { NOTIFY_STRING, keyEvent, newEvent } from './key-events.js';
+import { NOTIFY_STRING, keyEvent, keyMissEvent, newEvent } from './key-events.js';
 
 function sparseMaxBytes(s: Session): number {
   return s.server.config.getInt('hll-sparse-max-bytes');
@@ -143,7 +143,10 @@ function pfmergeCommand(s: Session, args: string[]): void {
     const v = hllAt(s, args[i]!);
     if (v === null) return;
     countRead(s, v !== undefined);
-    if (v === undefined) continue;
+    if (v === undefined) {
+      keyMissEvent(s, args[i]!); // the destination too: Redis reads every key with lookupKeyRead
+      continue;
+    }
     const hll = HllBuffer.from(v);
     if (hll.encoding === HLL_DENSE) useDense = true;
     if (!hll.mergeInto(max)) return s.w.error(INVALID_HLL);

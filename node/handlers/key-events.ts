@@ -51,3 +51,11 @@ export function notifyReadMisses(s: Session, spec: CommandSpec, args: readonly s
     if (!db.exists(key)) notifyKeyspaceEvent(s.server, NOTIFY_KEY_MISS, 'keymiss', key, db.id);
   }
 }
+
+/**
+ * keymiss for a write command's read of an absent source, where Redis reads it with a notifying
+ * lookupKeyRead (GETEX, GETDEL, GETSET, SET … GET, COPY, SORT, BITOP, the *STORE sources).
+ */
+export function keyMissEvent(s: Session, key: string): void {
+  if ((s.server.notifyFlags & NOTIFY_KEY_MISS) !== 0) notifyKeyspaceEvent(s.server, NOTIFY_KEY_MISS, 'keymiss', key, s.db.id);
+}

@@ -16,7 +16,7 @@ import { createDumpPayload, parseDumpPayload } from '../persistence/dump.js';
 import type { Session } from '../session.js';
 import { type ScanOptions, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
-import { NOTIFY_GENERIC, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
+import { NOTIFY_GENERIC, delEvent, keyEvent, keyMissEvent, newEvent, newEventIfAbsent } from './key-events.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -274,7 +274,10 @@ function copyCommand(s: Session, args: string[]): void {
   const [, from, to] = args as [string, string, string];
   if (src === dst && from === to) return s.w.error(E.sameObject);
   const e = src.lookup(from);
-  if (e === undefined) return s.w.integer(0);
+  if (e === undefined) {
+    keyMissEvent(s, from);
+    return s.w.integer(0);
+  }
   if (dst.lookup(to) !== undefined) {
     if (!replace) return s.w.integer(0);
     dst.delete(to);
@@ -583,6 +586,7 @@ function sortGeneric(s: Session, args: string[], readonly: boolean): void {
   // SORT is a write command (the dispatcher stops the counting after the handler).
   s.server.clock.countingReads = true;
   const e = db.lookup(args[1]!);
+  if (e === undefined && !readonly) keyMissEvent(s, args[1]!); // SORT_RO's is the dispatcher's
   let value: Sortable | undefined;
   if (e !== undefined) {
     const v = e.value;

@@ -7,7 +7,7 @@ import { SetValue } from '../keyspace/types/set-value.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, intArg, is, positiveIntArg, syntaxError, wrongType } from './handler.js';
 import { distinctRandomSlots, randomCountArg } from './hashes.js';
-import { NOTIFY_SET, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
+import { NOTIFY_SET, delEvent, keyEvent, keyMissEvent, newEvent, newEventIfAbsent } from './key-events.js';
 import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 
 const INVALID_CURSOR = 'ERR invalid cursor';
@@ -225,7 +225,7 @@ function sscanCommand(s: Session, args: string[]): void {
  * Looks up every source like Redis 7.0: all keys are type-checked (a missing key does not stop
  * the checks) and a missing key counts as an empty set. Null after replying WRONGTYPE.
  */
-function sourceSets(s: Session, keys: readonly string[]): Array<SetValue | undefined> | null {
+function sourceSets(s: Session, keys: readonly string[], store = false): Array<SetValue | undefined> | null {
   const sets = new Array<SetValue | undefined>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const set = s.db.getSet(keys[i]!);
@@ -233,6 +233,8 @@ function sourceSets(s: Session, keys: readonly string[]): Array<SetValue | undef
       wrongType(s);
       return null;
     }
+    // A read-only command's misses are the dispatcher's keymiss events; a STORE form's are here.
+    if (set === undefined && store) keyMissEvent(s, keys[i]!);
     sets[i] = set;
   }
   return sets;
@@ -274,7 +276,7 @@ function storeResult(s: Session, dstKey: string, result: SetValue, event: string
 }
 
 function sinterGeneric(s: Session, keys: readonly string[], dstKey: string | null): void {
-  const sets = sourceSets(s, keys);
+  const sets = sourceSets(s, keys, dstKey !== null);
   if (sets === null) return;
   const present = sets.filter((x): x is SetValue => x !== undefined);
   // Intersecting with a missing (empty) set is empty.
@@ -326,7 +328,7 @@ function differenceOf(sets: ReadonlyArray<SetValue | undefined>): SetValue {
 
 /** SUNION/SDIFF and their STORE forms: the result is a fresh set, so its order is its encoding's. */
 function unionDiffGeneric(s: Session, keys: readonly string[], dstKey: string | null, op: 'union' | 'diff'): void {
-  const sets = sourceSets(s, keys);
+  const sets = sourceSets(s, keys, dstKey !== null);
   if (sets === null) return;
   const result = op === 'union' ? unionOf(sets) : differenceOf(sets);
   if (dstKey === null) return writeSet(s, result.toArray());

@@ -4,7 +4,7 @@ import { WRONG_TYPE } from '../keyspace/db.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
-import { NOTIFY_GENERIC, NOTIFY_STRING, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING, delEvent, keyEvent, keyMissEvent, newEvent, newEventIfAbsent } from './key-events.js';
 import { type HandlerMap, floatArg, int64Arg, intArg, is, parseFloatStrict, syntaxError, wrongType } from './handler.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -67,6 +67,7 @@ function setCommand(s: Session, args: string[]): void {
   const key = args[1]!;
   const db = s.db;
   const oldEntry = db.lookup(key);
+  if (get && oldEntry === undefined) keyMissEvent(s, key); // SET … GET reads as GET does
   if (get && oldEntry !== undefined && typeof oldEntry.value !== 'string') return wrongType(s);
   const old = oldEntry?.value as string | undefined; // read before db.set replaces it in place
   if ((nx && oldEntry !== undefined) || (xx && oldEntry === undefined)) {
@@ -133,7 +134,10 @@ function getexCommand(s: Session, args: string[]): void {
   const key = args[1]!;
   const db = s.db;
   const e = db.lookup(key);
-  if (e === undefined) return s.w.null();
+  if (e === undefined) {
+    keyMissEvent(s, key);
+    return s.w.null();
+  }
   if (typeof e.value !== 'string') return wrongType(s);
   const value = e.value;
   if (at !== 0) {
@@ -159,7 +163,10 @@ function getexCommand(s: Session, args: string[]): void {
 function getdelCommand(s: Session, args: string[]): void {
   const v = s.db.getString(args[1]!);
   if (v === WRONG_TYPE) return wrongType(s);
-  if (v === undefined) return s.w.null();
+  if (v === undefined) {
+    keyMissEvent(s, args[1]!);
+    return s.w.null();
+  }
   s.db.delete(args[1]!);
   s.server.changed(s.db, args[1]!);
   delEvent(s, args[1]!);
@@ -170,7 +177,10 @@ function getdelCommand(s: Session, args: string[]): void {
 function getsetCommand(s: Session, args: string[]): void {
   const v = s.db.getString(args[1]!);
   if (v === WRONG_TYPE) return wrongType(s);
-  if (v === undefined) newEvent(s, args[1]!);
+  if (v === undefined) {
+    keyMissEvent(s, args[1]!);
+    newEvent(s, args[1]!);
+  }
   s.db.set(args[1]!, args[2]!);
   s.server.changed(s.db, args[1]!);
   keyEvent(s, NOTIFY_STRING, 'set', args[1]!);

@@ -16,7 +16,7 @@ import { isInExec } from './transactions.js';
 import { emptyScanReply, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, normaliseRange, syntaxError, timeoutArg, wrongType } from './handler.js';
 import { DECIMAL_RE, parseDouble, zsetAt } from './zset-args.js';
-import { NOTIFY_ZSET, delEvent, keyEvent, newEvent, newEventIfAbsent } from './key-events.js';
+import { NOTIFY_ZSET, delEvent, keyEvent, keyMissEvent, newEvent, newEventIfAbsent } from './key-events.js';
 
 const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
 const XX_AND_NX = 'ERR XX and NX options at the same time are not compatible';
@@ -91,9 +91,12 @@ function buildStored(entries: readonly ZSetEntry[]): ZSetValue {
  * The Db counts keyspace hits and misses only while a read-only command runs, but Redis's STORE
  * forms (ZRANGESTORE, ZUNIONSTORE …) read their sources with lookupKeyRead too: count those here.
  */
-function countSourceLookup(s: Session, found: boolean): void {
+function countSourceLookup(s: Session, found: boolean, key: string): void {
   if (found) s.server.stats.keyspaceHits++;
-  else s.server.stats.keyspaceMisses++;
+  else {
+    s.server.stats.keyspaceMisses++;
+    keyMissEvent(s, key);
+  }
 }
 
 /** Members (and scores) in the shape ZRANGE uses: RESP3 pairs [member, double], RESP2 flat. */
@@ -392,7 +395,7 @@ function zrangeGeneric(s: Session, args: string[], req: RangeRequest): void {
   }
 
   const z = zsetAt(s, args[req.keyIndex]!);
-  if (req.dst !== null) countSourceLookup(s, z !== undefined);
+  if (req.dst !== null) countSourceLookup(s, z !== undefined, args[req.keyIndex]!);
   if (z === null) return;
   let entries: readonly ZSetEntry[] = [];
   if (z !== undefined) {
@@ -738,7 +741,7 @@ function parseSetOp(s: Session, args: string[], numkeysIndex: number, op: SetOp,
   let j = numkeysIndex + 1;
   for (let i = 0; i < setnum; i++, j++) {
     const e = s.db.lookup(args[j]!);
-    if (store) countSourceLookup(s, e !== undefined);
+    if (store) countSourceLookup(s, e !== undefined, args[j]!);
     if (e !== undefined && !(e.value instanceof ZSetValue) && !(e.value instanceof SetValue)) {
       wrongType(s);
       return null;

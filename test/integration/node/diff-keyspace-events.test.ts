@@ -181,6 +181,20 @@ describe('keyspace notifications match redis-server 7.0', () => {
     expect(m).toContainEqual(ev(0, 'keymiss', 'other'));
     expect(m).toContainEqual(ev(4, 'keymiss', 'in4'));
     expect(m).toContainEqual(ev(0, 'keymiss', 'lua2'));
+    // Write commands whose source reads notify in Redis (lookupKeyRead) and ones whose do not.
+    await p.both('SET', 'd', 'x');
+    const writes = await eventsOf('KEAm', ['COPY', 'nk1', 'x'], ['GETEX', 'nk2'], ['GETEX', 'nk3', 'EX', '10'], ['GETEX', 'nk3', 'BAD'], ['BITOP', 'AND', 'd', 'nk4', 'nk4b'],
+      ['PFCOUNT', 'nk5', 'nk5b'], ['SORT', 'nk9', 'STORE', 'd'], ['SORT', 'nk9'], ['SORT_RO', 'nk9'], ['SET', 'd', 'x'], ['ZRANGESTORE', 'd', 'nk10', '0', '-1'],
+      ['SET', 'd', 'x'], ['SINTERSTORE', 'd', 'nk11', 'nk11b'], ['SET', 'd', 'x'], ['ZUNIONSTORE', 'd', '2', 'nk12', 'nk12b'], ['ZINTERSTORE', 'd', '2', 'nk12', 'nk12b'],
+      ['ZDIFFSTORE', 'd', '2', 'nk12', 'nk12b'], ['SUNIONSTORE', 'd', 'nk15', 'nk15b'], ['SDIFFSTORE', 'd', 'nk15', 'nk15b'], ['GETDEL', 'nk18'], ['GETSET', 'nk23', 'v'],
+      ['SET', 'nk32', 'v', 'GET'], ['SET', 'nk33', 'v', 'NX', 'GET'], ['SINTER', 'nk35', 'nk35b'], ['SUNION', 'nk35', 'nk35b'], ['ZUNION', '2', 'nk36', 'nk36b'],
+      ['LMOVE', 'nk13', 'd', 'LEFT', 'LEFT'], ['LPOP', 'nk16'], ['SMOVE', 'nk17', 'd', 'm'], ['EXPIRE', 'nk24', '10'], ['DEL', 'nk25'], ['PERSIST', 'nk26'],
+      ['MOVE', 'nk27', '1'], ['PFADD', 'nk31'], ['RPOPLPUSH', 'nk42', 'd2'], ['LPUSHX', 'nk43', 'a'], ['HDEL', 'nk44', 'f'], ['ZREM', 'nk45', 'm'],
+      ['GEORADIUS', 'nk7', '0', '0', '1', 'km', 'STORE', 'd'], ['GEOSEARCHSTORE', 'd', 'nk8', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+      ['GEORADIUS', 'nk7', '0', '0', '1', 'km'], ['GEORADIUSBYMEMBER', 'nk7', 'm', '1', 'km'], ['GEOSEARCH', 'nk8', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+      ['BITFIELD', 'nk41', 'GET', 'u8', '0'], ['BITFIELD', 'nk41b', 'SET', 'u8', '0', '1'], ['PFMERGE', 'nk6d', 'nk6', 'nk6b'], ['PFMERGE', 'nk6d', 'nk6']);
+    expect(writes).toContainEqual(ev(0, 'keymiss', 'nk1'));
+    expect(writes).toContainEqual(ev(0, 'keymiss', 'nk12b'));
     const keyevents = m.filter((e) => String((e as string[])[1]).startsWith('__keyevent@0__:keymiss'));
     expect(await eventsOf('Em', ...reads)).toContainEqual(ev(0, 'keymiss', 'lua1'));
     expect(keyevents.length).toBeGreaterThan(10);
