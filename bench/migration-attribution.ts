@@ -103,6 +103,8 @@ export interface LockCounters {
 }
 
 export interface Attribution {
+  /** Whether the processes were sampled (--attribute); without, causes and processes are empty. */
+  sampled: boolean;
   /** The line: 3 × idle p99. */
   thresholdMs: number;
   requests: number;
@@ -117,12 +119,17 @@ export interface Attribution {
   slowest: Array<{ atMs: number; ms: number; slot: number; cause: string; busy: Record<string, number> }>;
 }
 
-/** `paths[i]` are the indexes (into the sampler's processes) on request i's path; the rest are shown but not blamed. */
+/**
+ * `paths[i]` are the indexes (into the sampler's processes) on request i's path; the rest are shown
+ * but not blamed. Without a sampler (the default run: sampling 9 processes every 5 ms costs the
+ * harness ~9% of a CPU, which on this 2-CPU machine competes with what it measures) only the count
+ * of slow requests and the mover's lock numbers are given.
+ */
 export function attribute(
-  sampler: SchedSampler, requests: readonly ProbeRequest[], thresholdMs: number, pathOf: (r: ProbeRequest) => readonly number[],
+  sampler: SchedSampler | null, requests: readonly ProbeRequest[], thresholdMs: number, pathOf: (r: ProbeRequest) => readonly number[],
   moveStartedAt: number, locks: LockCounters | null, keysMoved: number, moveMs: number,
 ): Attribution {
-  const names = sampler.procs.map((p) => p.name);
+  const names = sampler === null ? [] : sampler.procs.map((p) => p.name);
   const totals = names.map(() => ({ run: 0, wait: 0 }));
   const baseline = names.map(() => 0);
   let baselineMs = 0;
@@ -132,17 +139,17 @@ export function attribute(
   const slow = requests.filter((r) => r.ms > thresholdMs).sort((a, b) => b.ms - a.ms);
   for (const r of requests) {
     baselineMs += r.ms;
-    for (let p = 0; p < names.length; p++) baseline[p] += sampler.between(p, r.startedAt, r.startedAt + r.ms).run;
+    for (let p = 0; p < names.length; p++) baseline[p] += sampler!.between(p, r.startedAt, r.startedAt + r.ms).run;
   }
   for (const r of slow) {
     overMs += r.ms;
     const end = r.startedAt + r.ms;
     const busy: Record<string, number> = {};
-    let cause = 'other (no process on its path busy: key lock, redirect, network)';
+    let cause = sampler === null ? 'not sampled (run with --attribute)' : 'other (no process on its path busy: key lock, redirect, network)';
     let best = DOMINANT_SHARE;
     const path = new Set(pathOf(r));
     for (let p = 0; p < names.length; p++) {
-      const { run, wait } = sampler.between(p, r.startedAt, end);
+      const { run, wait } = sampler!.between(p, r.startedAt, end);
       totals[p]!.run += run;
       totals[p]!.wait += wait;
       busy[names[p]!] = Math.round(run);
@@ -150,14 +157,16 @@ export function attribute(
       if (run / r.ms > best) { best = run / r.ms; cause = `${names[p]} busy`; }
       if (wait / r.ms > best) { best = wait / r.ms; cause = `${names[p]} waiting for a CPU`; }
     }
-    const c = causes.get(cause) ?? { requests: 0, ms: 0 };
-    c.requests++;
-    c.ms += r.ms;
-    causes.set(cause, c);
+    if (sampler !== null) {
+      const c = causes.get(cause) ?? { requests: 0, ms: 0 };
+      c.requests++;
+      c.ms += r.ms;
+      causes.set(cause, c);
+    }
     if (slowest.length < 30) slowest.push({ atMs: Math.round(r.startedAt - moveStartedAt), ms: Math.round(r.ms), slot: r.slot, cause, busy });
   }
   return {
-    thresholdMs, requests: requests.length, over: slow.length,
+    sampled: sampler !== null, thresholdMs, requests: requests.length, over: slow.length,
     causes: [...causes].map(([cause, c]) => ({ cause, requests: c.requests, ms: Math.round(c.ms) })).sort((a, b) => b.requests - a.requests),
     processes: names.map((name, p) => ({
       name, runMs: Math.round(totals[p]!.run), waitMs: Math.round(totals[p]!.wait),

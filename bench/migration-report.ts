@@ -117,6 +117,7 @@ function attributionText(r: MigrationResult): string {
   const causes = [['slow requests by what dominated them', 'requests', 'ms'], ...a.causes.map((c) => [c.cause, String(c.requests), String(c.ms)])];
   const procs = [['process (main thread)', 'ran, share of the slow requests\' time', 'waited for a CPU, share', 'ran, share over all requests of the move'],
     ...a.processes.map((p) => [p.name, `${(100 * p.runShare).toFixed(0)}%`, `${(100 * p.waitShare).toFixed(0)}%`, `${(100 * p.baselineRunShare).toFixed(0)}%`])];
+  if (!a.sampled) return `${head}${locks}\n(What the slow requests waited for is sampled with --attribute only: the sampling costs the harness ~9% of a CPU.)\n`;
   return `${head}${locks}\n\n${markdownTable(causes)}\n\n${markdownTable(procs)}\n`;
 }
 

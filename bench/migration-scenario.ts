@@ -29,17 +29,19 @@ export interface MigrationScenarioSettings {
   pin: boolean;
   store: 'file' | 'etcd';
   cpuProfileDir?: string;
+  /** Sample every process's scheduler stats to attribute the slow probe requests (costs the harness CPU). */
+  attribute: boolean;
 }
 
 /** The issue's sizes: N keys and M elements by default; Codis: 50,000 64-byte keys in 512 slots + one 1M list. */
 export const CODIS_KEYS = 50_000;
 export const CODIS_ELEMENTS = 1_000_000;
 
-export function migrationSettings(opts: { keys?: number; elements?: number; codis: boolean; pin: boolean; store?: 'file' | 'etcd'; cpuProfileDir?: string }): MigrationScenarioSettings {
+export function migrationSettings(opts: { keys?: number; elements?: number; codis: boolean; pin: boolean; store?: 'file' | 'etcd'; cpuProfileDir?: string; attribute?: boolean }): MigrationScenarioSettings {
   const data: DatasetSpec = opts.codis
     ? { keys: opts.keys ?? CODIS_KEYS, valueBytes: 64, elements: opts.elements ?? CODIS_ELEMENTS, bigTypes: ['list'], moved: { from: 0, to: 511 }, keysInMovedSlots: true, counters: 100 }
     : { keys: opts.keys ?? 1_000_000, valueBytes: 64, elements: opts.elements ?? 1_000_000, bigTypes: ['list', 'hash', 'zset'], moved: { from: 0, to: 255 }, keysInMovedSlots: false, counters: 100 };
-  return { preset: opts.codis ? 'codis' : 'default', data, idleSeconds: 3, probeRatePerSecond: 1000, incrRatePerProxy: 1000, pin: opts.pin, store: opts.store ?? 'file', cpuProfileDir: opts.cpuProfileDir };
+  return { preset: opts.codis ? 'codis' : 'default', data, idleSeconds: 3, probeRatePerSecond: 1000, incrRatePerProxy: 1000, pin: opts.pin, store: opts.store ?? 'file', cpuProfileDir: opts.cpuProfileDir, attribute: opts.attribute === true };
 }
 
 export interface ProcessCpu {
@@ -260,8 +262,8 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
     const procs = cpuTargets(cluster, probe.tid);
     // CPU seconds per process from /proc/<pid>/stat (the probe thread's is the whole harness's there: left out).
     const cpuProcs = procs.filter((p) => p.pid !== probe.tid);
-    const sampler = new SchedSampler(procs);
-    sampler.start();
+    const sampler = settings.attribute ? new SchedSampler(procs) : null;
+    sampler?.start();
     try {
       await sleep(500); // connections warm, JIT settled
       probe.setPhase('idle');
@@ -287,7 +289,7 @@ export async function runMigrationScenario(settings: MigrationScenarioSettings, 
       locksAfter = await lockCounters(masterPorts[0]);
       await sleep(200); // a little load after the switch: requests still on their way see the new owner
     } finally {
-      sampler.stop();
+      sampler?.stop();
       await Promise.all([probe.stop(), incr.stop()]);
     }
     log(`moved in ${outcome.seconds.toFixed(2)} s; checking every key`);

@@ -43,7 +43,7 @@ export interface BenchOptions {
   /** Node scenario: members of the one sorted set the ZADD build measurement inserts (0 = skip). */
   zaddMembers: number;
   /** Migration scenario: --keys, --elements (null = the preset's), --codis; BENCH_MIGRATION_CPU_PROF. */
-  migration: { keys: number | null; elements: number | null; codis: boolean; store: 'file' | 'etcd'; cpuProfileDir: string | null };
+  migration: { keys: number | null; elements: number | null; codis: boolean; store: 'file' | 'etcd'; attribute: boolean; cpuProfileDir: string | null };
   /** Failover scenario: --runs (kills, default 5), --idle-seconds (heavy load without a kill, default 60; 0 = skip). */
   failover: { runs: number; idleSeconds: number };
 }
@@ -61,6 +61,8 @@ export const USAGE = `npm run bench -- [flags]
   --keys=N --elements=M migration: string keys (default 1000000) and elements per big key (default 1000000)
   --codis               migration: the issue's Codis-sized case (50,000 64-byte keys in 512 slots + one 1M list)
   --store=<file|etcd>   migration: the coordination store (default file; etcd starts a throw-away etcd)
+  --attribute           migration: sample every process's scheduler stats every 5 ms and say what the
+                        probe's slow requests waited for (costs the harness ~9% of a CPU)
   --runs=N --idle-seconds=S
                         failover: kill -9 of group 1's master under SET (+ WAIT 1) load through a proxy, N runs
                         (default 5); S seconds of heavy load with no kill counting false failovers (default 60, 0 = skip)
@@ -134,6 +136,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       keys: { type: 'string' },
       elements: { type: 'string' },
       codis: { type: 'boolean', default: false },
+      attribute: { type: 'boolean', default: false },
       store: { type: 'string' },
       runs: { type: 'string' },
       'idle-seconds': { type: 'string' },
@@ -152,8 +155,8 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (scenario !== 'failover' && (values.runs !== undefined || values['idle-seconds'] !== undefined)) {
     throw new Error('--runs and --idle-seconds are for --scenario=failover');
   }
-  if (scenario !== 'migration' && (values.keys !== undefined || values.elements !== undefined || values.codis === true || values.store !== undefined)) {
-    throw new Error('--keys, --elements, --codis and --store are for --scenario=migration');
+  if (scenario !== 'migration' && (values.keys !== undefined || values.elements !== undefined || values.codis === true || values.store !== undefined || values.attribute === true)) {
+    throw new Error('--keys, --elements, --codis, --store and --attribute are for --scenario=migration');
   }
   if (values.store !== undefined && values.store !== 'file' && values.store !== 'etcd') throw new Error(`--store must be file or etcd, got "${values.store}"`);
   if (scenario !== 'proxy' && (values['proxy-workers'] !== undefined || values['many-clients'] !== undefined)) {
@@ -190,6 +193,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       elements: values.elements === undefined ? null : positiveInt('--elements', values.elements.replaceAll(',', '').replaceAll('_', ''), 1),
       codis: values.codis === true,
       store: values.store === 'etcd' ? 'etcd' : 'file',
+      attribute: values.attribute === true,
       cpuProfileDir: env.BENCH_MIGRATION_CPU_PROF === undefined || env.BENCH_MIGRATION_CPU_PROF === '' ? null : env.BENCH_MIGRATION_CPU_PROF,
     },
     failover: {

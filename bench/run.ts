@@ -167,7 +167,7 @@ async function mainMigration(options: BenchOptions): Promise<void> {
   assertTesseraCliExists();
   const m = options.migration;
   const settings = migrationSettings({
-    keys: m.keys ?? undefined, elements: m.elements ?? undefined, codis: m.codis, store: m.store, pin: options.pin,
+    keys: m.keys ?? undefined, elements: m.elements ?? undefined, codis: m.codis, store: m.store, pin: options.pin, attribute: m.attribute,
     cpuProfileDir: m.cpuProfileDir === null ? undefined : resolve(m.cpuProfileDir),
   });
   const startedAt = new Date().toISOString();

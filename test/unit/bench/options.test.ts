@@ -84,4 +84,9 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions([], {})!).toMatchObject({ nodeCpuProfileDir: null, zaddMembers: 100_000 });
     expect(parseBenchOptions([], { BENCH_NODE_CPU_PROF: '/tmp/p', BENCH_ZADD_MEMBERS: '0' })!).toMatchObject({ nodeCpuProfileDir: '/tmp/p', zaddMembers: 0 });
   });
+  it('--attribute turns on the migration scenario\'s scheduler sampling (off by default), and only there', () => {
+    expect(parseBenchOptions(['--scenario=migration', '--codis'], {})!.migration.attribute).toBe(false);
+    expect(parseBenchOptions(['--scenario=migration', '--attribute'], {})!.migration.attribute).toBe(true);
+    expect(() => parseBenchOptions(['--attribute'], {})).toThrow(/--attribute are for --scenario=migration/);
+  });
 });
