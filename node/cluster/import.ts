@@ -1,7 +1,9 @@
-// The target side of the slot mover. Small keys: TESSERA.IMPORT RESTORE (DUMP payload, absolute
-// expiry). Big keys: TESSERA.IMPORT CHUNK appends elements of a key being moved to a temporary key
-// of the same slot, TESSERA.IMPORT COMMIT renames it into place with the key's absolute expiry,
-// TESSERA.IMPORT ABORT drops it.
+// The target side of the slot mover. Small keys: TESSERA.IMPORT RESTORE-BATCH (many keys per
+// command; RESTORE, one key, from older sources), DUMP payloads with absolute expiry. Big keys:
+// TESSERA.IMPORT CHUNK appends elements of a key being moved to a temporary key of the same slot,
+// TESSERA.IMPORT COMMIT renames it into place with the key's absolute expiry, TESSERA.IMPORT
+// ABORT drops it. None needs ASKING (routing-check.ts lets them through): each checks itself that
+// its key's slot is importing, which is stricter.
 //
 // A key already here is never overwritten by a copy that is older (docs/compatibility.md, "Slot
 // ownership"): during a migration a key on both sides means the copy here was written by a client
@@ -160,38 +162,88 @@ function replaceOption(s: Session, args: string[], from: number): boolean | null
   return replace;
 }
 
+/** restoreOne's answer when the key was stored (else KEPT, or an error reply's text). */
+const OK_OUTCOME = 'OK';
+
 /**
- * TESSERA.IMPORT RESTORE <key> <abs-ms|0> <payload> [REPLACE]: one small key from the mover, in
- * Redis's DUMP format with its absolute expiry. Stored (+OK, propagated as RESTORE … ABSTTL
- * REPLACE) unless a newer copy is here (+KEPT, nothing changes: see the top of this file).
+ * One key of TESSERA.IMPORT RESTORE / RESTORE-BATCH: stored (propagated as RESTORE … ABSTTL
+ * REPLACE, appended to `out`) unless a newer copy is here (KEPT, nothing changes: see the top of
+ * this file). A bad expiry or payload fails this key only.
  */
-export function importRestore(s: Session, args: string[]): void {
-  const key = args[2]!;
-  const at = Number(args[3]);
-  if (!Number.isSafeInteger(at) || at < 0) return s.w.error('ERR value is not an integer or out of range');
-  const replace = replaceOption(s, args, 5);
-  if (replace === null) return;
+function restoreOne(s: Session, key: string, atText: string, payload: string, replace: boolean, out: string[][]): string {
+  const at = Number(atText);
+  if (!Number.isSafeInteger(at) || at < 0) return 'ERR value is not an integer or out of range';
   const refused = importingError(s, key);
-  if (refused) return s.w.error(refused);
+  if (refused) return refused;
   const db = s.db;
-  if (!mayOverwrite(db, key, replace)) return s.w.simple(KEPT);
-  const parsed = parseDumpPayload(Buffer.from(args[4]!, 'latin1'));
-  if (!parsed.ok) return s.w.error(parsed.error);
+  if (!mayOverwrite(db, key, replace)) return KEPT;
+  const parsed = parseDumpPayload(Buffer.from(payload, 'latin1'));
+  if (!parsed.ok) return parsed.error;
   const had = db.delete(key);
   if (at !== 0 && at <= s.server.now) {
     // Expired on the way: nothing is created; a replaced copy is gone (replicas learn it as a DEL).
     if (had) {
       s.server.changed(db, key);
-      s.propagateAs = [['DEL', key]];
+      out.push(['DEL', key]);
     }
-    return s.w.ok();
+    return OK_OUTCOME;
   }
   const e = db.add(key, parsed.value);
   if (at !== 0) db.setExpire(key, e, at);
   s.server.changed(db, key);
   db.noteUntouched(key, e);
-  s.propagateAs = [['RESTORE', key, String(at), args[4]!, 'ABSTTL', 'REPLACE']];
-  s.w.ok();
+  out.push(['RESTORE', key, String(at), payload, 'ABSTTL', 'REPLACE']);
+  return OK_OUTCOME;
+}
+
+/**
+ * TESSERA.IMPORT RESTORE <key> <abs-ms|0> <payload> [REPLACE]: one small key from the mover, in
+ * Redis's DUMP format with its absolute expiry: +OK, +KEPT or an error. Kept for sources that
+ * predate RESTORE-BATCH.
+ */
+export function importRestore(s: Session, args: string[]): void {
+  const at = Number(args[3]);
+  if (!Number.isSafeInteger(at) || at < 0) return s.w.error('ERR value is not an integer or out of range');
+  const replace = replaceOption(s, args, 5);
+  if (replace === null) return;
+  const out: string[][] = [];
+  const r = restoreOne(s, args[2]!, args[3]!, args[4]!, replace, out);
+  // Set even when empty: a lazy expiry meanwhile may bump dirty, and the command itself must
+  // never reach replicas (they do not import).
+  s.propagateAs = out;
+  if (r === OK_OUTCOME) s.w.ok();
+  else if (r === KEPT) s.w.simple(KEPT);
+  else s.w.error(r);
+}
+
+/** Keys one TESSERA.IMPORT RESTORE-BATCH may carry (the mover sends at most this many). */
+export const RESTORE_BATCH_MAX_KEYS = 1024;
+
+/**
+ * TESSERA.IMPORT RESTORE-BATCH <KEEP|REPLACE> <key> <abs-ms|0> <payload> [<key> <abs-ms|0>
+ * <payload> …]: up to RESTORE_BATCH_MAX_KEYS small keys in one command, each exactly as
+ * TESSERA.IMPORT RESTORE would take it, REPLACE or not (KEEP keeps a copy a client wrote here).
+ * The reply is one array, a result per key in order: +OK, +KEPT or that key's error; a malformed
+ * command (mode, argument count, too many keys) is one error and changes nothing. Replicas and
+ * the AOF get one RESTORE … ABSTTL REPLACE per key stored, as Redis would send them.
+ */
+export function importRestoreBatch(s: Session, args: string[]): void {
+  const mode = args[2]!.toLowerCase();
+  if (mode !== 'keep' && mode !== 'replace') return s.w.error('ERR syntax error: KEEP or REPLACE expected');
+  const triples = args.length - 3;
+  if (triples % 3 !== 0) return s.w.error("ERR wrong number of arguments for 'tessera.import|restore-batch' command");
+  const n = triples / 3;
+  if (n > RESTORE_BATCH_MAX_KEYS) return s.w.error(`ERR too many keys for TESSERA.IMPORT RESTORE-BATCH: ${n}, at most ${RESTORE_BATCH_MAX_KEYS}`);
+  const replace = mode === 'replace';
+  const out: string[][] = [];
+  s.w.array(n);
+  for (let i = 3; i < args.length; i += 3) {
+    const r = restoreOne(s, args[i]!, args[i + 1]!, args[i + 2]!, replace, out);
+    if (r === OK_OUTCOME) s.w.ok();
+    else if (r === KEPT) s.w.simple(KEPT);
+    else s.w.error(r);
+  }
+  s.propagateAs = out;
 }
 
 function appendElements(value: StoredValue, type: ChunkType, args: string[], from: number, push: string[]): void {

@@ -1,9 +1,12 @@
 // The source side of the slot mover (TESSERA.MIGRATE SLOT): pushes whole hash-tag groups of a
 // migrating slot to the target over one connection per target (reused), pipelined, and deletes a
-// key here only once the target acknowledged it. Small keys go as ASKING + TESSERA.IMPORT RESTORE
-// key <abs-ms> payload [REPLACE] (Redis's DUMP format, absolute expiry). Big keys (> BIG_ELEMENTS
-// elements or > BIG_BYTES) go in element chunks to a hidden temporary key on the target
-// (node/cluster/import.ts), renamed into place by a final COMMIT.
+// key here only once the target acknowledged it. Small keys go as TESSERA.IMPORT RESTORE-BATCH
+// KEEP|REPLACE key <abs-ms> payload … (Redis's DUMP format, absolute expiry): one command and one
+// array reply per sub-batch, and one DEL of its keys here once acknowledged. Big keys (>
+// BIG_ELEMENTS elements or > BIG_BYTES) go in element chunks to a hidden temporary key on the
+// target (node/cluster/import.ts), renamed into place by a final COMMIT. No ASKING: the target's
+// TESSERA.IMPORT commands check the importing state themselves, so a target must know
+// RESTORE-BATCH (older targets refuse it; the groups then stay here, in doubt, nothing lost).
 //
 // No acknowledged move is ever undone, and no newer write overwritten (docs/compatibility.md,
 // "Slot ownership"):
@@ -38,7 +41,7 @@ import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import type { StoredValue } from '../keyspace/types/value.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
-import { KEPT, type ChunkType } from './import.js';
+import { KEPT, RESTORE_BATCH_MAX_KEYS, type ChunkType } from './import.js';
 import { Throttle } from './throttle.js';
 
 export const BIG_ELEMENTS = 1024;
@@ -63,6 +66,8 @@ const WINDOW = 8;
  * 1.2% of random requests waited for a batch, over the 1% a p99 can afford.
  */
 export const MAX_LOCKED_KEYS = 128;
+/** Keys of one propagated DEL of moved keys (a group bigger than a sub-batch takes several). */
+export const DEL_MAX_KEYS = 1024;
 /** TCP keepalive: first probe after this much idle time (the kernel's defaults take hours). */
 const KEEPALIVE_MS = 1000;
 /** Chunks of a big key in flight at once. */
@@ -102,8 +107,11 @@ export interface MoverHost {
   now(): number;
   /** Whether the slot is still migrating to that target (a cancel or a switch ends the move). */
   stillMigrating(slot: number, target: string): boolean;
-  /** A key moved: propagate its DEL to replicas and the AOF, wake WATCH and blocked clients. */
-  deleted(key: string): void;
+  /**
+   * Keys moved (deleted here, of one slot, at most DEL_MAX_KEYS): propagate one DEL of them all to
+   * replicas and the AOF, wake WATCH and blocked clients on each.
+   */
+  deleted(keys: readonly string[]): void;
   /** Resolves once the DELs propagated so far are on disk (an AOF fsync; at once without an AOF). */
   durable(): Promise<void>;
   log(level: 'notice' | 'warning', message: string): void;
@@ -251,18 +259,16 @@ class TargetLink {
 
 // ------------------------------------------------------------------------ batches
 
-/** One group sent: its tag (locked), its keys with the entries sent, and the replies they take. */
+/** One group sent: its tag (locked), its keys with the entries sent (a result each). */
 interface SentGroup {
   tag: string;
   keys: string[];
   entries: Entry[];
-  replies: number;
 }
 
 interface Batch {
   groups: SentGroup[];
-  parts: Buffer[];
-  replies: number;
+  commands: RestoreCommands;
   bytes: number;
   keys: number;
   /** performance.now() when its first group was locked (STATUS: how long commands on it may wait). */
@@ -677,12 +683,10 @@ export class Mover {
     if (set !== undefined && set.size !== 0) set.delete(tag);
   }
 
-  /** ASKING + TESSERA.IMPORT RESTORE of one small key (REPLACE when its group is in doubt). */
-  private restoreParts(key: string, e: Entry, replace: boolean, out: Buffer[]): number {
+  /** Adds one small key to the batch's RESTORE-BATCH commands (REPLACE when its group is in doubt); returns its bytes. */
+  private addRestore(key: string, e: Entry, replace: boolean, out: RestoreCommands): number {
     const payload = dumpOf(e.value, this.host.rdbCompression());
-    const args = ['TESSERA.IMPORT', 'RESTORE', key, String(e.expireAt), payload];
-    if (replace) args.push('REPLACE');
-    out.push(ASKING, encodeCommand(args));
+    out.add(key, e.expireAt, payload, replace);
     return payload.length + key.length;
   }
 
@@ -691,7 +695,7 @@ export class Mover {
    * holds a big key (moved on its own), or null when the slot has no group left.
    */
   private takeBatch(g: SlotGroups, keysLeft: number, bytesLeft: number): Batch | 'big' | null {
-    const batch: Batch = { groups: [], parts: [], replies: 0, bytes: 0, keys: 0, lockedAt: performance.now() };
+    const batch: Batch = { groups: [], commands: new RestoreCommands(), bytes: 0, keys: 0, lockedAt: performance.now() };
     const maxKeys = this.throttle.batchKeys(Math.min(SUB_BATCH_KEYS, keysLeft));
     const maxBytes = this.throttle.batchBytes(Math.min(SUB_BATCH_BYTES, bytesLeft));
     while (batch.keys < maxKeys && batch.bytes < maxBytes) {
@@ -703,62 +707,66 @@ export class Mover {
       }
       g.next++;
       const replace = this.replaceFor(g.target, group.tag);
-      const sent: SentGroup = { tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 };
-      for (let i = 0; i < group.keys.length; i++) {
-        batch.bytes += this.restoreParts(group.keys[i]!, group.entries[i]!, replace, batch.parts);
-        sent.replies += 2;
-      }
+      for (let i = 0; i < group.keys.length; i++) batch.bytes += this.addRestore(group.keys[i]!, group.entries[i]!, replace, batch.commands);
       this.host.locks.lockTag(group.tag);
-      batch.groups.push(sent);
-      batch.replies += sent.replies;
+      batch.groups.push(group);
       batch.keys += group.keys.length;
     }
+    batch.commands.close();
     return batch.groups.length === 0 ? null : batch;
   }
 
   /**
-   * Sends a batch; on the replies deletes here every group the target took whole, makes those
-   * DELs durable, then unlocks. A group without a clean answer stays here, in doubt.
+   * Sends a batch; on the replies deletes here every group the target took whole (one DEL
+   * propagated for them all), makes those DELs durable, then unlocks. A group without a clean
+   * answer stays here, in doubt.
    */
   private async send(link: TargetLink, batch: Batch, result: MoveResult, timeoutMs: number): Promise<void> {
-    let replies: Reply[] | null = null;
+    let results: Reply[] | null = null;
     let refused: Error | null = null;
+    const commands = batch.commands.counts.length;
     try {
-      batch.parts.push(REPL_PROBE);
-      replies = await link.request(Buffer.concat(batch.parts), batch.replies + REPL_PROBE_REPLIES);
+      const replies = await link.request(Buffer.concat([...batch.commands.parts, REPL_PROBE]), commands + REPL_PROBE_REPLIES);
       // Nothing is deleted here before the target's replicas hold the batch too.
-      await this.replicated(link.address, replies.slice(batch.replies), timeoutMs);
+      await this.replicated(link.address, replies.slice(commands), timeoutMs);
+      results = batch.commands.perKey(replies);
     } catch (err) {
       refused = err as Error;
-      replies = null;
+      results = null;
     }
-    const finished: SentGroup[] = [];
+    let finished = 0;
     try {
-      let at = 0;
-      for (const group of batch.groups) {
-        const mine = replies === null ? null : replies.slice(at, at + group.replies);
-        at += group.replies;
-        const err = mine === null ? 'no reply' : firstErrorOf(mine);
-        if (err !== null) {
-          refused ??= new MoveError(`ERR target refused: ${err}`);
-          this.markInDoubt(link.address, group.tag);
-          continue;
+      const deleted: string[] = [];
+      try {
+        let at = 0;
+        for (const group of batch.groups) {
+          const mine = results === null ? null : results.slice(at, at + group.keys.length);
+          at += group.keys.length;
+          const err = mine === null ? 'no reply' : firstErrorOf(mine);
+          if (err !== null) {
+            refused ??= new MoveError(`ERR target refused: ${err}`);
+            this.markInDoubt(link.address, group.tag);
+            continue;
+          }
+          try {
+            this.finishGroup(group, result, 0, link.address, keptIn(mine!), deleted);
+            finished++;
+          } catch (e) {
+            refused ??= e as Error;
+            this.markInDoubt(link.address, group.tag);
+          }
         }
-        try {
-          this.finishGroup(group, result, 0, link.address, keptIn(mine!));
-          finished.push(group);
-        } catch (e) {
-          refused ??= e as Error;
-          this.markInDoubt(link.address, group.tag);
-        }
+      } finally {
+        // Whatever happened above, what was deleted here reaches replicas and the AOF now.
+        this.propagateDeletes(deleted);
       }
-      if (finished.length !== 0) await this.host.durable();
+      if (finished !== 0) await this.host.durable();
     } finally {
       for (const group of batch.groups) this.host.locks.unlockTag(group.tag);
       this.lockTimes.add(performance.now() - batch.lockedAt, batch.keys);
       this.releaseRoom(batch.keys);
     }
-    if (replies !== null) {
+    if (results !== null) {
       result.bytes += batch.bytes;
       this.bytesMoved += batch.bytes;
     }
@@ -767,9 +775,11 @@ export class Mover {
 
   /**
    * The target holds the group (or kept a newer copy of some keys): delete it here, only entries
-   * unchanged since they were sent (the group is locked, so only expiry or eviction differs).
+   * unchanged since they were sent (the group is locked, so only expiry or eviction differs),
+   * adding the keys deleted to `deleted`; the caller propagates them (propagateDeletes) before
+   * anything else runs.
    */
-  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number, target: string, kept: number): void {
+  private finishGroup(group: SentGroup, result: MoveResult, extraBytes: number, target: string, kept: number, deleted: string[]): void {
     const db = this.host.db;
     // Cancelled or switched meanwhile: the copy here stays the one that counts (the target's is
     // in a slot it will not serve; a move back keeps this one).
@@ -779,7 +789,7 @@ export class Mover {
       const key = group.keys[i]!;
       if (db.dict.get(key) !== group.entries[i]) continue;
       db.delete(key);
-      this.host.deleted(key);
+      deleted.push(key);
     }
     this.clearInDoubt(target, group.tag);
     result.moved += group.keys.length;
@@ -787,6 +797,15 @@ export class Mover {
     this.keysKept += kept;
     result.bytes += extraBytes;
     this.bytesMoved += extraBytes;
+  }
+
+  /** One DEL per DEL_MAX_KEYS keys deleted here, to replicas and the AOF (and the wake-ups per key). */
+  private propagateDeletes(keys: string[]): void {
+    if (keys.length <= DEL_MAX_KEYS) {
+      if (keys.length !== 0) this.host.deleted(keys);
+      return;
+    }
+    for (let i = 0; i < keys.length; i += DEL_MAX_KEYS) this.host.deleted(keys.slice(i, i + DEL_MAX_KEYS));
   }
 
   /**
@@ -813,16 +832,22 @@ export class Mover {
             bytes += r.bytes;
             if (r.kept) kept++;
           } else {
-            const parts: Buffer[] = [];
-            bytes += this.restoreParts(key, e, replace, parts);
-            const replies = await link.request(Buffer.concat(parts), 2);
-            const err = firstErrorOf(replies);
+            const cmd = new RestoreCommands();
+            bytes += this.addRestore(key, e, replace, cmd);
+            cmd.close();
+            const results = cmd.perKey(await link.request(Buffer.concat(cmd.parts), cmd.counts.length));
+            const err = firstErrorOf(results);
             if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
-            kept += keptIn(replies);
+            kept += keptIn(results);
           }
         }
         await this.replicated(link.address, await link.request(REPL_PROBE, REPL_PROBE_REPLIES), timeoutMs);
-        this.finishGroup({ tag: group.tag, keys: group.keys, entries: group.entries, replies: 0 }, result, bytes, link.address, kept);
+        const deleted: string[] = [];
+        try {
+          this.finishGroup(group, result, bytes, link.address, kept, deleted);
+        } finally {
+          this.propagateDeletes(deleted);
+        }
       } catch (err) {
         this.markInDoubt(link.address, group.tag);
         throw err;
@@ -871,7 +896,7 @@ export class Mover {
       const commit = ['TESSERA.IMPORT', 'COMMIT', key, String(e.expireAt), String(total)];
       if (replace) commit.push('REPLACE');
       committing = true;
-      const replies = await link.request(Buffer.concat([ASKING, encodeCommand(commit)]), 2);
+      const replies = await link.request(encodeCommand(commit), 1);
       const err = firstErrorOf(replies);
       if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
       out.kept = keptIn(replies) > 0;
@@ -907,7 +932,7 @@ export class Mover {
         if (mismatch === null) onAck(head.end);
         // A later chunk of the window may continue the partial key after all (it held exactly
         // that chunk's start): the partial then stands where this reply says.
-        else if (typeof replies[1] === 'number') mismatch.have = replies[1];
+        else if (typeof replies[0] === 'number') mismatch.have = replies[0];
         return;
       }
       const m = /^ERR partial import holds (\d+) elements/.exec(err);
@@ -922,7 +947,7 @@ export class Mover {
         // Expired or removed meanwhile (the group is locked, so only expiry, eviction or a
         // flush): nothing to move; drop what the target holds of it.
         while (inflight.length > 0) await settle().catch(() => {});
-        const r = await link.request(Buffer.concat([ASKING, encodeCommand(['TESSERA.IMPORT', 'ABORT', key])]), 2);
+        const r = await link.request(encodeCommand(['TESSERA.IMPORT', 'ABORT', key]), 1);
         const err = firstErrorOf(r);
         if (err !== null) throw new MoveError(`ERR target refused: ${err}`);
         this.resumes.delete(key);
@@ -939,7 +964,7 @@ export class Mover {
       for (let i = 5; i < args.length; i++) bytes += args[i]!.length;
       out.bytes += bytes;
       this.throttle.charge(0, bytes);
-      const reply = link.request(encodeStrings(args, true), 2);
+      const reply = link.request(encodeStrings(args), 1);
       // Awaited in its turn by settle(): a link failure rejects every chunk of the window at
       // once, while the loop may be waiting for the throttle or a tick. Unhandled meanwhile,
       // that rejection ended the whole process (Node's default), and the call never answered.
@@ -983,7 +1008,6 @@ export class Mover {
   }
 }
 
-const ASKING = encodeCommand(['ASKING']);
 /**
  * Sent on the batch link after a batch: the replication position covering it, and how many
  * replicas are attached (WAITOFFSET for offset 0 and 0 replicas answers at once with that count).
@@ -993,6 +1017,54 @@ const REPL_PROBE_REPLIES = 2;
 /** How much longer than a WAITOFFSET's own timeout its link waits for the answer. */
 const WAIT_MARGIN_MS = 1000;
 
+/**
+ * The TESSERA.IMPORT RESTORE-BATCH commands of a batch: a new one when the REPLACE flag changes
+ * (groups in doubt are rare: usually one command) or one holds RESTORE_BATCH_MAX_KEYS keys.
+ */
+class RestoreCommands {
+  readonly parts: Buffer[] = [];
+  /** Keys of each command, which is also the length of its array reply. */
+  readonly counts: number[] = [];
+  private args: Array<string | Buffer> = [];
+  private replace = false;
+
+  add(key: string, expireAt: number, payload: Buffer, replace: boolean): void {
+    if (this.args.length !== 0 && (replace !== this.replace || this.args.length - 3 >= 3 * RESTORE_BATCH_MAX_KEYS)) this.close();
+    if (this.args.length === 0) {
+      this.args.push('TESSERA.IMPORT', 'RESTORE-BATCH', replace ? 'REPLACE' : 'KEEP');
+      this.replace = replace;
+    }
+    this.args.push(key, String(expireAt), payload);
+  }
+
+  /**
+   * The per-key results of the commands' replies, in the order the keys were added: a command
+   * refused whole (an error, or an answer that is not one result per key) fails each of its keys.
+   */
+  perKey(replies: readonly Reply[]): Reply[] {
+    const out: Reply[] = [];
+    for (let i = 0; i < this.counts.length; i++) {
+      const r = replies[i];
+      const n = this.counts[i]!;
+      if (Array.isArray(r) && r.length === n) {
+        for (const x of r) out.push(x);
+        continue;
+      }
+      const err = r instanceof ReplyErrorValue ? r : new ReplyErrorValue('ERR unexpected TESSERA.IMPORT RESTORE-BATCH reply');
+      for (let j = 0; j < n; j++) out.push(err);
+    }
+    return out;
+  }
+
+  /** Encodes the command being built: `parts` and `counts` are then what is to be sent. */
+  close(): void {
+    if (this.args.length === 0) return;
+    this.parts.push(encodeCommand(this.args));
+    this.counts.push((this.args.length - 3) / 3);
+    this.args = [];
+  }
+}
+
 /** How many of a group's replies say the target kept its own (newer) copy. */
 function keptIn(replies: readonly Reply[]): number {
   let n = 0;
@@ -1001,11 +1073,11 @@ function keptIn(replies: readonly Reply[]): number {
 }
 
 /**
- * ASKING + a command of latin1 strings as one buffer. Built as one string and converted once:
- * several times faster than a buffer write per argument for thousands of small elements.
+ * A command of latin1 strings as one buffer. Built as one string and converted once: several
+ * times faster than a buffer write per argument for thousands of small elements.
  */
-function encodeStrings(args: readonly string[], asking: boolean): Buffer {
-  let out = asking ? `*1\r\n$6\r\nASKING\r\n*${args.length}\r\n` : `*${args.length}\r\n`;
+function encodeStrings(args: readonly string[]): Buffer {
+  let out = `*${args.length}\r\n`;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     out += `$${a.length}\r\n${a}\r\n`;

@@ -2,7 +2,8 @@
 // (getNodeByQuery in Redis's cluster.c): keys in a slot this node does not serve → -MOVED to the
 // owner it was told about; a slot migrating out → run here if every key is still here, -ASK to the
 // target if none is, -TRYAGAIN if some are; an importing slot → served only right after ASKING,
-// else -MOVED to the source; keys of several slots → -CROSSSLOT. Keyless commands pass.
+// else -MOVED to the source; keys of several slots → -CROSSSLOT. Keyless commands pass, and so
+// do the mover's TESSERA.IMPORT commands, which check their keys' slots themselves (SELF_ROUTED).
 import { keyIndexes } from '../../common/commands/keys.js';
 import { lookupCommand, resolveCommand } from '../../common/commands/table.js';
 import type { CommandSpec } from '../../common/commands/spec.js';
@@ -21,6 +22,17 @@ export interface RoutingReplication {
   isMasterClient(s: Session): boolean;
   readonly role: 'master' | 'slave';
 }
+
+/**
+ * Commands that check their slot themselves, more strictly than ASKING would (node/cluster/
+ * import.ts: each key's slot must be importing here, whatever the session sent before), so the
+ * mover needs no ASKING before each, and a batch may span slots (each key answers for itself).
+ * Consulted only on the paths that would refuse (several slots, a slot not simply owned), so the
+ * usual command pays nothing for it.
+ */
+const SELF_ROUTED: ReadonlySet<string> = new Set([
+  'tessera.import|restore', 'tessera.import|restore-batch', 'tessera.import|chunk', 'tessera.import|commit', 'tessera.import|abort',
+]);
 
 export class SlotRouting {
   /** Sessions whose next command may use an importing slot (Redis's CLIENT_ASKING flag). */
@@ -83,11 +95,11 @@ export class SlotRouting {
     for (let i = spec.firstKey + spec.keyStep; i <= last && i < args.length; i += spec.keyStep) {
       const key = args[i]!;
       if (key === first) continue;
-      if (slotOf(key) !== slot) return CROSSSLOT_ERR;
+      if (slotOf(key) !== slot) return SELF_ROUTED.has(spec.name) ? null : CROSSSLOT_ERR;
       multiple = true;
     }
     const st = this.ownership.stateOf(slot);
-    if (st === SlotState.Owned) return null;
+    if (st === SlotState.Owned || SELF_ROUTED.has(spec.name)) return null;
     if (st === SlotState.None) return this.notServed(slot);
     let missing = 0;
     let present = 0;

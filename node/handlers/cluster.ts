@@ -2,7 +2,7 @@
 // holds the state; node/cluster/routing-check.ts answers with it). On a node without
 // `slot-ownership yes` they refuse, as Redis's cluster commands do without cluster-enabled.
 import { slotOf } from '../../common/slots.js';
-import { importAbort, importChunk, importCommit, importRestore, settleImports } from '../cluster/import.js';
+import { importAbort, importChunk, importCommit, importRestore, importRestoreBatch, settleImports } from '../cluster/import.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_KEYS, DEFAULT_TIMEOUT_MS, MoveError, Mover, approxBytes } from '../cluster/mover.js';
 import { parseEpoch, parseSetArgs, parseSlotList, SlotState, stateName } from '../cluster/ownership.js';
 import type { NodeServer } from '../server.js';
@@ -159,10 +159,11 @@ function moverOf(server: NodeServer): Mover {
       const own = server.dispatcher.routing!.ownership;
       return own.stateOf(slot) === SlotState.Migrating && own.peerOf(slot) === target;
     },
-    deleted: (key) => {
-      // As an expiry does: the DEL reaches replicas and the AOF, WATCHers and waiters hear of it.
-      server.propagate(db.id, ['DEL', key]);
-      server.changed(db, key);
+    deleted: (keys) => {
+      // As expiries do, but one DEL for a batch's keys (one command for replicas and the AOF to
+      // apply, not one per key): WATCHers and waiters hear of each key.
+      server.propagate(db.id, ['DEL', ...keys]);
+      for (const key of keys) server.changed(db, key);
     },
     durable: () => aofOf(server)?.durable() ?? Promise.resolve(),
     log: (level, message) => server.log(level, message),
@@ -310,6 +311,7 @@ export const clusterHandlers: HandlerMap = {
   'tessera.migrate|status': migrateStatusCommand,
   'tessera.migrate|throttle': migrateThrottleCommand,
   'tessera.import|restore': importRestore,
+  'tessera.import|restore-batch': importRestoreBatch,
   'tessera.slots|stats': slotsStatsCommand,
   'tessera.import|chunk': importChunk,
   'tessera.import|commit': importCommit,

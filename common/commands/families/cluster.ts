@@ -33,7 +33,8 @@ export const clusterCommands = [
       c('tessera.migrate|throttle', -2, 'admin noscript loading stale', null, 'deny', { deny: COORDINATOR_ONLY }),
     ],
   }),
-  // Sent by a source's mover to the target, after ASKING, for big keys moved in chunks.
+  // Sent by a source's mover to the target (node/cluster/import.ts): small keys in batches, big
+  // keys in chunks. No ASKING needed: each checks itself that its keys' slot is importing.
   c('tessera.import', -3, '', null, 'deny', {
     deny: MOVER_ONLY,
     subs: [
@@ -41,6 +42,8 @@ export const clusterCommands = [
       c('tessera.import|commit', -5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
       c('tessera.import|abort', 3, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
       c('tessera.import|restore', -5, 'write admin noscript', [2, 2, 1], 'deny', { deny: MOVER_ONLY }),
+      // KEEP|REPLACE, then key abs-ms payload triples: keys at 3, 6, … (the last one 3 from the end).
+      c('tessera.import|restore-batch', -6, 'write admin noscript', [3, -3, 3], 'deny', { deny: MOVER_ONLY }),
     ],
   }),
 ];
