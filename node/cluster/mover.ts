@@ -66,6 +66,13 @@ const WINDOW = 8;
  * 1.2% of random requests waited for a batch, over the 1% a p99 can afford.
  */
 export const MAX_LOCKED_KEYS = 128;
+/**
+ * The least room a call waits for before taking a batch (unless it wants, or the slot holds, fewer
+ * keys): with many slots moving at once, room freed a few keys at a time made batches of a few
+ * keys, and each batch costs both sides a round of writes and replica acks however small it is
+ * (16 slots of ~100 keys: 1,290 batches for 50,000 keys, 1,000 with this). Locks no more keys.
+ */
+const MIN_BATCH_KEYS = 32;
 /** Keys of one propagated DEL of moved keys (a group bigger than a sub-batch takes several). */
 export const DEL_MAX_KEYS = 1024;
 /** TCP keepalive: first probe after this much idle time (the kernel's defaults take hours). */
@@ -451,7 +458,8 @@ export class Mover {
         // The throttle's wait comes before any group is locked: nothing is held meanwhile.
         await this.throttle.pace();
         if (firstError !== null) break;
-        const room = await this.reserveRoom();
+        // (The slot's count still includes the keys in flight: it only lowers the wait for a small slot.)
+        const room = await this.reserveRoom(Math.min(MIN_BATCH_KEYS, opts.maxKeys - takenKeys, db.slots.count(slot)));
         // The room is ours until the batch is taken: what it did not lock goes back at once.
         const batch = firstError !== null ? null : this.takeBatch(groups, Math.min(room, opts.maxKeys - takenKeys), opts.maxBytes - takenBytes);
         this.releaseRoom(room - (batch === null || batch === 'big' ? 0 : batch.keys));
@@ -503,13 +511,13 @@ export class Mover {
   }
 
   /**
-   * Waits until fewer than MAX_LOCKED_KEYS keys are locked by batches in flight, then reserves
-   * all the room left (the caller takes a batch at once and gives back what it did not lock:
-   * several calls woken together cannot each take the same room). A batch of one big tag group
-   * may take more than the room: one group is always taken whole.
+   * Waits until at least `min` more keys may be locked by batches in flight (of MAX_LOCKED_KEYS),
+   * then reserves all the room left (the caller takes a batch at once and gives back what it did
+   * not lock: several calls woken together cannot each take the same room). A batch of one big
+   * tag group may take more than the room: one group is always taken whole.
    */
-  private async reserveRoom(): Promise<number> {
-    while (this.lockedKeys >= MAX_LOCKED_KEYS) await new Promise<void>((r) => this.roomWaiters.push(r));
+  private async reserveRoom(min: number): Promise<number> {
+    while (MAX_LOCKED_KEYS - this.lockedKeys < Math.max(1, min)) await new Promise<void>((r) => this.roomWaiters.push(r));
     const room = MAX_LOCKED_KEYS - this.lockedKeys;
     this.lockedKeys = MAX_LOCKED_KEYS;
     return room;
