@@ -332,16 +332,25 @@ export type SlotRoute =
  * The routing table: one route per slot id (index = slot). Slots missing from `slots` are unassigned.
  */
 export function slotTable(slots: readonly Slot[], groups: readonly Group[]): SlotRoute[] {
-  const masters = new Map(groups.map((g) => [g.id, masterOf(g)]));
-  const master = (id: number) => masters.get(id) ?? null;
+  const masters = groupMasters(groups);
   const table: SlotRoute[] = Array.from({ length: SLOT_COUNT }, () => ({ kind: 'unassigned' }));
-  for (const { id, state } of slots) {
-    if (state.kind === 'online') table[id] = { kind: 'online', group: state.group, master: master(state.group) };
-    else if (state.kind === 'migrating') {
-      table[id] = { kind: 'migrating', from: state.from, to: state.to, fromMaster: master(state.from), toMaster: master(state.to) };
-    }
-  }
+  for (const { id, state } of slots) if (state.kind !== 'unassigned') table[id] = slotRoute(state, masters);
   return table;
+}
+
+/** Each group's master by group id (of two groups with one id, the later wins), for slotRoute. */
+export function groupMasters(groups: Iterable<Group>): Map<number, string | null> {
+  const masters = new Map<number, string | null>();
+  for (const g of groups) masters.set(g.id, masterOf(g));
+  return masters;
+}
+
+/** The route of a slot in `state` (one entry of slotTable: a table can be updated slot by slot). */
+export function slotRoute(state: SlotState, masters: ReadonlyMap<number, string | null>): SlotRoute {
+  const master = (id: number) => masters.get(id) ?? null;
+  if (state.kind === 'online') return { kind: 'online', group: state.group, master: master(state.group) };
+  if (state.kind === 'migrating') return { kind: 'migrating', from: state.from, to: state.to, fromMaster: master(state.from), toMaster: master(state.to) };
+  return { kind: 'unassigned' };
 }
 
 /** An inclusive run of slots owned by one group. */

@@ -6,14 +6,18 @@
 // slot entries from etcd decoded them again: in the Codis-sized migration bench that was about a
 // quarter of the coordinator's CPU, on the machine the probe's latency was measured on.
 //
-// When the cached state is dropped (so that a read never returns a state older than what it must see):
-// - after every write this process makes through the store (StateCachingStore decorates it), in
-//   a finally, so even a write whose reply was lost drops it; a read running meanwhile is not kept;
+// When the cached state changes or is dropped (so that a read never returns a state older than
+// what it must see):
+// - a txn of this process that succeeded while nothing else changed is applied to it (only the
+//   slots, groups and epoch it wrote: stateAfterTxn), before the txn's caller sees its reply;
+// - after every other write this process makes through the store (StateCachingStore decorates it),
+//   it is dropped in a finally, so even a write whose reply was lost drops it; a read running
+//   meanwhile is not kept;
 // - when the store's watch reports a change of a slot, a group or the epoch newer than the cached
 //   read (another writer: `tessera admin --store` repairs, a second coordinator); that change is
 //   seen as fast as the watch delivers it, as a direct read racing it would have seen it or not;
 // - while the watch is not running (not opened yet, failed, store closing): nothing is cached.
-import { type Group, type Slot, type SlotRoute, parseEpoch, parseGroup, parseSlot, slotTable } from '../../common/model.js';
+import { type Group, type Slot, type SlotRoute, groupMasters, parseEpoch, parseGroup, parseSlot, slotRoute, slotTable } from '../../common/model.js';
 import { SLOT_COUNT } from '../../common/slots.js';
 import { compareRevisions } from '../../common/store/coord-store.js';
 import type {
@@ -54,15 +58,26 @@ function cachedSlot(e: StoreEntry): Slot {
 /** The raw entries of a cluster state (slots, groups, the epoch) by key. */
 type StateEntries = Map<string, StoreEntry>;
 
+/**
+ * A state built from the store's entries, and whether every slot entry's key names the slot its
+ * value holds (always, unless someone wrote a slot under another key): only then can a txn's slot
+ * writes be applied by id (stateAfterTxn) with the result a rebuild would give.
+ */
+interface BuiltState {
+  state: ClusterState;
+  byId: boolean;
+}
+
 /** Builds the state from its entries (slot entries unchanged since the last build are not parsed again). */
-function stateOf(product: string, entries: StateEntries): ClusterState {
+function buildState(product: string, entries: ReadonlyMap<string, StoreEntry>): BuiltState {
   const slots: Slot[] = [];
   const groups = new Map<number, Group>();
   let epochEntry: StoreEntry | null = null;
   let revision = '0';
+  let byId = true;
   const epoch = epochKey(product);
   // Prefixes once per build (slotIdOf/groupIdOf validate the product name on every call), and a
-  // build runs over 1,024+ entries after every txn of a step.
+  // build runs over 1,024+ entries.
   const slotsAt = slotsPrefix(product);
   const groupsAt = groupsPrefix(product);
   for (const e of entries.values()) {
@@ -70,8 +85,12 @@ function stateOf(product: string, entries: StateEntries): ClusterState {
       epochEntry = e;
       continue;
     }
-    if (idAfter(slotsAt, e.key) !== null) slots.push(cachedSlot(e));
-    else {
+    const slotId = idAfter(slotsAt, e.key);
+    if (slotId !== null) {
+      const slot = cachedSlot(e);
+      if (slot.id !== slotId) byId = false;
+      slots.push(slot);
+    } else {
       const groupId = idAfter(groupsAt, e.key);
       if (groupId === null) continue;
       groups.set(groupId, parseGroup(e.value));
@@ -79,9 +98,98 @@ function stateOf(product: string, entries: StateEntries): ClusterState {
     if (compareRevisions(e.revision, revision) > 0) revision = e.revision;
   }
   slots.sort((x, y) => x.id - y.id);
-  return {
+  const state = {
     slots, groups, table: slotTable(slots, [...groups.values()]),
     epoch: epochEntry ? parseEpoch(epochEntry.value) : 0, epochEntry, revision,
+  };
+  return { state, byId };
+}
+
+/** The cluster state of `entries`, built whole (what every other read of the state is checked against). */
+export function stateOf(product: string, entries: ReadonlyMap<string, StoreEntry>): ClusterState {
+  return buildState(product, entries).state;
+}
+
+/** Index of slot `id` in `slots` (sorted by id, ids distinct), or -1. */
+function indexOfSlot(slots: readonly Slot[], id: number): number {
+  let lo = 0;
+  let hi = slots.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = slots[mid]!.id;
+    if (at === id) return mid;
+    if (at < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * The state after a txn that succeeded at `revision`, from the state before it, touching only what
+ * the txn changed: the state of a 1,024-slot product was built whole after every txn of a step,
+ * which was the largest share of the coordinator's CPU during a move (by a profile). `base` must be
+ * a state whose slot keys name their slots (BuiltState.byId) and is not modified: changed arrays
+ * and maps are copies. Null where the result would need a rebuild to be exact: a slot or group
+ * deleted (the newest revision may go with it), or a slot written under another slot's key.
+ * Throws, as a rebuild would, if a written value does not parse.
+ */
+export function stateAfterTxn(product: string, base: ClusterState, ops: readonly TxnOp[], revision: string): ClusterState | null {
+  const epochAt = epochKey(product);
+  const slotsAt = slotsPrefix(product);
+  const groupsAt = groupsPrefix(product);
+  const changedSlots = new Map<number, Slot>();
+  let groups: Map<number, Group> | null = null;
+  let { epoch, epochEntry } = base;
+  let touched = false;
+  for (const op of ops) {
+    if (op.key === epochAt) {
+      if (op.op === 'delete') {
+        epochEntry = null;
+        epoch = 0;
+      } else {
+        epoch = parseEpoch(op.value);
+        epochEntry = { key: op.key, value: op.value, revision, createRevision: epochEntry?.createRevision ?? revision };
+      }
+      continue;
+    }
+    const slotId = idAfter(slotsAt, op.key);
+    const groupId = slotId === null ? idAfter(groupsAt, op.key) : null;
+    if (slotId === null && groupId === null) continue; // under a prefix but not a slot or group: a build skips it too
+    if (op.op === 'delete') return null;
+    touched = true;
+    if (slotId !== null) {
+      const slot = cachedSlot({ key: op.key, value: op.value, revision, createRevision: revision });
+      if (slot.id !== slotId) return null;
+      changedSlots.set(slotId, slot);
+    } else {
+      groups ??= new Map(base.groups);
+      groups.set(groupId!, parseGroup(op.value));
+    }
+  }
+  let slots = base.slots;
+  if (changedSlots.size > 0) {
+    slots = base.slots.slice();
+    let added = false;
+    for (const [id, slot] of changedSlots) {
+      const i = indexOfSlot(base.slots, id);
+      if (i >= 0) slots[i] = slot;
+      else {
+        slots.push(slot);
+        added = true;
+      }
+    }
+    if (added) slots.sort((x, y) => x.id - y.id);
+  }
+  let table = base.table;
+  if (groups !== null) table = slotTable(slots, [...groups.values()]); // a master may have changed: every route
+  else if (changedSlots.size > 0) {
+    table = base.table.slice();
+    const masters = groupMasters(base.groups.values());
+    for (const [id, slot] of changedSlots) table[id] = slotRoute(slot.state, masters);
+  }
+  return {
+    slots, groups: groups ?? base.groups, table, epoch, epochEntry,
+    revision: touched && compareRevisions(revision, base.revision) > 0 ? revision : base.revision,
   };
 }
 
@@ -106,6 +214,15 @@ export async function readClusterState(store: CoordStore, product: string): Prom
   return stateOf(product, (await readFromStore(store, product)).entries);
 }
 
+/** stateAfterTxn's result, or null if a written value does not parse (the next read's rebuild reports it). */
+function appliedOrNull(apply: () => ClusterState | null): ClusterState | null {
+  try {
+    return apply();
+  } catch {
+    return null;
+  }
+}
+
 /** Own txns applied to one read at most (then the next read starts over from the store). */
 const OWN_MAX = 1_000;
 /** After the watch failed, it is opened again this long after (meanwhile every read goes to the store). */
@@ -117,11 +234,11 @@ const WATCH_RETRY_MS = 1_000;
  */
 export class StateCachingStore implements CoordStore {
   /**
-   * The cached state, its entries, and the store revision of the read it was built from (later
-   * txns of this process are applied to it: their revisions are in `own`, and the watch's events
-   * of those revisions are not changes to drop it for).
+   * The cached state, and the store revision of the read it was built from (later txns of this
+   * process are applied to it: their revisions are in `own`, and the watch's events of those
+   * revisions are not changes to drop it for). `byId`: see BuiltState.
    */
-  private cached: { state: ClusterState | null; entries: StateEntries; readAt: bigint } | null = null;
+  private cached: { state: ClusterState; byId: boolean; readAt: bigint } | null = null;
   /** Revisions of this process's txns applied to the cached state (bounded: OWN_MAX, cleared by a read). */
   private readonly own = new Set<string>();
   /**
@@ -156,16 +273,15 @@ export class StateCachingStore implements CoordStore {
     }
     if (this.cached !== null && this.watchLive) {
       this.stats.hits++;
-      // Built on the first read after a txn (a step writes several txns in a row).
-      return (this.cached.state ??= stateOf(this.product, this.cached.entries));
+      return this.cached.state;
     }
     if (this.reading !== null && this.reading.gen === this.gen) return this.reading.promise;
     const gen = this.gen;
     this.stats.reads++;
     const promise = readFromStore(this.inner, this.product).then((r) => {
-      const state = stateOf(this.product, r.entries);
+      const { state, byId } = buildState(this.product, r.entries);
       if (this.gen === gen && this.watchLive) {
-        this.cached = { state, entries: r.entries, readAt: r.readAt };
+        this.cached = { state, byId, readAt: r.readAt };
         this.own.clear();
       }
       return state;
@@ -248,7 +364,8 @@ export class StateCachingStore implements CoordStore {
   /**
    * A txn that touches the cluster state. When it succeeds and nothing changed while it ran, its
    * ops are applied to the cached state (this process knows exactly what it wrote, and the epoch
-   * compare of every step fences it against another writer); otherwise the cache is dropped.
+   * compare of every step fences it against another writer): a new state that shares what the txn
+   * did not change (stateAfterTxn). Otherwise, or where that needs a rebuild, the cache is dropped.
    */
   private async stateTxn(compares: TxnCompare[], ops: TxnOp[]): Promise<TxnResult> {
     const gen = this.gen;
@@ -256,16 +373,13 @@ export class StateCachingStore implements CoordStore {
     this.txnsInFlight++;
     try {
       const res = await this.inner.txn(compares, ops);
-      if (res.ok && base !== null && this.gen === gen && this.cached === base && this.own.size < OWN_MAX) {
-        const entries: StateEntries = new Map(base.entries);
-        for (const op of ops) {
-          if (!this.inState(op.key)) continue;
-          if (op.op === 'delete') entries.delete(op.key);
-          else entries.set(op.key, { key: op.key, value: op.value, revision: res.revision, createRevision: entries.get(op.key)?.createRevision ?? res.revision });
-        }
+      const state = res.ok && base !== null && base.byId && this.gen === gen && this.cached === base && this.own.size < OWN_MAX
+        ? appliedOrNull(() => stateAfterTxn(this.product, base.state, ops, res.revision))
+        : null;
+      if (state !== null) {
         this.gen++; // a read that started before this txn is not kept
         this.own.add(res.revision);
-        this.cached = { state: null, entries, readAt: base.readAt };
+        this.cached = { state, byId: true, readAt: base!.readAt };
       } else {
         this.changed();
       }
