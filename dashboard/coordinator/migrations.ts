@@ -116,7 +116,7 @@ export type CrashPoint = 'after-prepare-txn' | 'after-prepare-reconcile' | 'afte
 export class Migrator {
   readonly stats = { steps: 0, txns: 0, moverCalls: 0, moverErrors: 0, keysMoved: 0, bytesMoved: 0 };
   /** Records of this product, mirrored from the store while leading (the one writer). */
-  private records = new Map<number, Migration>();
+  private records = new MigrationRecords();
   private progress = new Map<number, SlotProgress>();
   private workers = new Map<number, Promise<void>>();
   private settings: MigrationSettings = { ...DEFAULT_MIGRATION_SETTINGS };
@@ -311,9 +311,7 @@ export class Migrator {
   /** Records from the store (a standby answers reads too), grouped by batch. */
   async list(): Promise<BatchView[]> {
     if (!this.running) await this.loadForRead();
-    const ids = new Set<string>();
-    for (const m of this.records.values()) ids.add(m.batch ?? 'm-unbatched');
-    return [...ids].map((id) => this.batchView(id)!).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    return [...this.records.batchIds()].map((id) => this.batchView(id)!).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   }
 
   async get(selector: string): Promise<BatchDetail> {
@@ -325,7 +323,7 @@ export class Migrator {
 
   private async loadForRead(): Promise<void> {
     const entries = await this.d.store.list(migrationsPrefix(this.d.product));
-    const recs = new Map<number, Migration>();
+    const recs = new MigrationRecords();
     for (const e of entries) {
       if (migrationSlotOf(this.d.product, e.key) === null) continue;
       try {
@@ -337,23 +335,28 @@ export class Migrator {
   }
 
   private batchView(id: string): BatchView | null {
-    const recs = [...this.records.values()].filter((m) => (m.batch ?? 'm-unbatched') === id).sort((a, b) => a.slot - b.slot);
-    return recs.length ? this.viewOf(id, recs) : null;
+    const of = this.records.batchRecords(id);
+    return of ? this.liveView(id, of) : null;
   }
 
   private viewOf(id: string, recs: Migration[]): BatchView {
-    const slots = { total: recs.length, pending: 0, preparing: 0, migrating: 0, finished: 0, done: 0, cancelled: 0, paused: 0 };
-    let moved = 0, bytes = 0, remaining: number | null = 0, bytesTotal: number | null = 0, first = Infinity, last = 0;
+    return this.liveView(id, recordsView(recs));
+  }
+
+  /** A batch's view: what its records decide (`of`, cached per batch) and the movers' live progress. */
+  private liveView(id: string, of: RecordsView): BatchView {
+    const { recs } = of;
+    let moved = 0, bytes = 0, live = 0, liveBytes = 0, first = Infinity, last = 0;
+    let remaining: number | null = 0, bytesTotal: number | null = 0;
     const errors: BatchView['errors'] = [];
-    let cancelling = false;
     for (const m of recs) {
-      slots[m.phase]++;
-      if (m.paused && !isFinal(m)) slots.paused++;
-      if ((m.reverse || m.cancelRequested) && !isFinal(m)) cancelling = true;
       const p = this.progress.get(m.slot);
       moved += p?.keysMoved ?? m.keysMoved ?? 0;
       bytes += p?.bytesMoved ?? m.bytesMoved ?? 0;
-      if (!isFinal(m)) {
+      live += p?.keysMoved ?? 0;
+      liveBytes += p?.bytesMoved ?? 0;
+      const final = isFinal(m);
+      if (!final) {
         const r = p?.ready ? 0 : p?.keysRemaining ?? null;
         remaining = remaining === null || r === null ? null : remaining + r;
         const bt = p?.bytesTotal ?? null;
@@ -361,26 +364,19 @@ export class Migrator {
       } else bytesTotal = bytesTotal === null ? null : bytesTotal + (m.bytesMoved ?? 0);
       if (p?.startedAt) first = Math.min(first, p.startedAt);
       if (p?.lastAt) last = Math.max(last, p.lastAt);
-      if (p?.error && !isFinal(m)) errors.length < 10 && errors.push({ slot: m.slot, error: p.error });
-      else if (m.error && !isFinal(m) && errors.length < 10) errors.push({ slot: m.slot, error: m.error });
+      if (p?.error && !final) errors.length < 10 && errors.push({ slot: m.slot, error: p.error });
+      else if (m.error && !final && errors.length < 10) errors.push({ slot: m.slot, error: m.error });
     }
-    const open = recs.filter((m) => !isFinal(m));
     const elapsed = last > first ? (Math.max(last, Date.now()) - first) / 1000 : 0;
-    const live = [...recs].reduce((n, m) => n + (this.progress.get(m.slot)?.keysMoved ?? 0), 0);
-    const liveBytes = [...recs].reduce((n, m) => n + (this.progress.get(m.slot)?.bytesMoved ?? 0), 0);
     const keysPerSecond = elapsed > 0 ? live / elapsed : 0;
-    const state: BatchView['state'] = open.length === 0
-      ? (slots.cancelled === recs.length ? 'cancelled' : 'done')
-      : cancelling ? 'cancelling' : open.every((m) => m.paused) ? 'paused' : 'running';
+    const done = of.open === 0;
     return {
-      id, to: recs[0]!.to, from: [...new Set(recs.map((m) => m.from))].sort((a, b) => a - b),
-      createdAt: recs.reduce((a, m) => (m.createdAt < a ? m.createdAt : a), recs[0]!.createdAt),
-      updatedAt: recs.reduce((a, m) => (m.updatedAt > a ? m.updatedAt : a), recs[0]!.updatedAt),
-      state, slots, slotList: formatSlotList(recs.map((m) => m.slot)),
-      keys: { moved, remaining: open.length === 0 ? 0 : remaining },
+      id, to: of.to, from: [...of.from], createdAt: of.createdAt, updatedAt: of.updatedAt,
+      state: of.state, slots: { ...of.slots }, slotList: of.slotList,
+      keys: { moved, remaining: done ? 0 : remaining },
       bytes: { moved: bytes, total: bytesTotal === null ? null : Math.max(bytesTotal, bytes) },
       rate: { keysPerSecond: Math.round(keysPerSecond), bytesPerSecond: elapsed > 0 ? Math.round(liveBytes / elapsed) : 0 },
-      etaSeconds: open.length === 0 ? 0 : remaining !== null && keysPerSecond > 0 ? Math.round((remaining / keysPerSecond) * 10) / 10 : null,
+      etaSeconds: done ? 0 : remaining !== null && keysPerSecond > 0 ? Math.round((remaining / keysPerSecond) * 10) / 10 : null,
       errors,
     };
   }
@@ -906,6 +902,104 @@ function finalRecord(m: Migration, now: string): Migration {
 const src = (m: Migration) => (m.reverse ? m.to : m.from);
 const dst = (m: Migration) => (m.reverse ? m.from : m.to);
 const isFinal = (m: Migration) => m.phase === 'done' || m.phase === 'cancelled';
+const batchOf = (m: Migration) => m.batch ?? 'm-unbatched';
+
+/** What the records alone decide of a batch's view (the rest is the movers' live progress). */
+interface RecordsView {
+  /** In slot order; shared: never modified. */
+  recs: readonly Migration[];
+  open: number;
+  state: BatchView['state'];
+  slots: BatchView['slots'];
+  to: number;
+  from: readonly number[];
+  createdAt: string;
+  updatedAt: string;
+  slotList: string;
+}
+
+/** `recs`: one or more records, in slot order. */
+function recordsView(recs: readonly Migration[]): RecordsView {
+  const slots = { total: recs.length, pending: 0, preparing: 0, migrating: 0, finished: 0, done: 0, cancelled: 0, paused: 0 };
+  let open = 0, openPaused = 0, cancelling = false;
+  let createdAt = recs[0]!.createdAt, updatedAt = recs[0]!.updatedAt;
+  const from = new Set<number>();
+  for (const m of recs) {
+    slots[m.phase]++;
+    from.add(m.from);
+    if (m.createdAt < createdAt) createdAt = m.createdAt;
+    if (m.updatedAt > updatedAt) updatedAt = m.updatedAt;
+    if (isFinal(m)) continue;
+    open++;
+    if (m.paused) {
+      slots.paused++;
+      openPaused++;
+    }
+    if (m.reverse || m.cancelRequested) cancelling = true;
+  }
+  const state: BatchView['state'] = open === 0
+    ? (slots.cancelled === recs.length ? 'cancelled' : 'done')
+    : cancelling ? 'cancelling' : openPaused === open ? 'paused' : 'running';
+  return {
+    recs, open, state, slots, to: recs[0]!.to, from: [...from].sort((a, b) => a - b),
+    createdAt, updatedAt, slotList: formatSlotList(recs.map((m) => m.slot)),
+  };
+}
+
+/**
+ * The records by slot, and by batch with the part of each batch's view that the records alone
+ * decide (RecordsView), kept until one of the batch's records changes: the list of migrations is
+ * polled (a UI, `tessera admin migrations --watch`, the bench every 50 ms) and rebuilt that from
+ * every record of a 512-slot move on each call. Every change goes through set/delete/clear.
+ */
+class MigrationRecords extends Map<number, Migration> {
+  private readonly batches = new Map<string, { recs: Map<number, Migration>; view: RecordsView | null }>();
+
+  override set(slot: number, m: Migration): this {
+    this.leave(slot);
+    super.set(slot, m);
+    const id = batchOf(m);
+    let b = this.batches.get(id);
+    if (b === undefined) this.batches.set(id, (b = { recs: new Map(), view: null }));
+    b.recs.set(slot, m);
+    b.view = null;
+    return this;
+  }
+
+  override delete(slot: number): boolean {
+    this.leave(slot);
+    return super.delete(slot);
+  }
+
+  override clear(): void {
+    this.batches.clear();
+    super.clear();
+  }
+
+  /** The batches with at least one record. */
+  batchIds(): IterableIterator<string> {
+    return this.batches.keys();
+  }
+
+  /** What the records of batch `id` decide of its view (cached), or null if it has none. */
+  batchRecords(id: string): RecordsView | null {
+    const b = this.batches.get(id);
+    if (b === undefined) return null;
+    return (b.view ??= recordsView([...b.recs.values()].sort((x, y) => x.slot - y.slot)));
+  }
+
+  /** Takes slot's current record out of its batch. */
+  private leave(slot: number): void {
+    const old = super.get(slot);
+    if (old === undefined) return;
+    const id = batchOf(old);
+    const b = this.batches.get(id);
+    if (b === undefined) return;
+    b.recs.delete(slot);
+    b.view = null;
+    if (b.recs.size === 0) this.batches.delete(id);
+  }
+}
 
 function freshProgress(m: Migration): SlotProgress {
   void m;

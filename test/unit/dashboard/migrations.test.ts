@@ -3,17 +3,18 @@
 // epochs (older refused, same epoch must change nothing), TESSERA.MIGRATE only from a source
 // MIGRATING to a target IMPORTING from it, keys either on the source or on the target. Covers
 // every step, a crash at each step with a fresh coordinator resuming from the records, pause,
-// resume, cancel (keys moved back), batching of slots into few epochs, and reconcile repairs.
+// resume, cancel (keys moved back), batching of slots into few epochs, reconcile repairs, and the
+// list of migrations (its views kept per batch equal views built afresh).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeSlot, parseEpoch } from '../../../common/model.js';
 import { SLOT_COUNT } from '../../../common/slots.js';
 import { FileStore } from '../../../common/store/file-store.js';
 import { epochKey, slotKey } from '../../../common/store/keys.js';
 import { Leadership } from '../../../dashboard/coordinator/leadership.js';
-import { type CrashPoint, Migrator } from '../../../dashboard/coordinator/migrations.js';
+import { type BatchView, type CrashPoint, Migrator } from '../../../dashboard/coordinator/migrations.js';
 import type { MigrateResult, NodeApi, NodeOwnership, NodeSlotRange, SlotStats } from '../../../dashboard/coordinator/node-client.js';
 import { Reconciler, Serial } from '../../../dashboard/coordinator/reconcile.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -449,5 +450,57 @@ describe('fencing', () => {
     expect(nodes.total(A, [40, 41])).toBeGreaterThan(0);
     expect(await slotState(40)).toEqual({ kind: 'migrating', from: 1, to: 2 });
     expect((await m.get(b.id).catch(() => null))?.state ?? 'running').not.toBe('done');
+  });
+});
+
+describe('list of migrations', () => {
+  /** Every batch's view from list() against the same view built afresh (get() by slot list), at one instant. */
+  async function compareViews(m: Migrator): Promise<BatchView[]> {
+    const slotLists = (await m.list()).map((v) => v.slotList);
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    // Both built in this synchronous stretch (neither awaits before it builds its views while
+    // leading), so no mover reply changes the progress between them.
+    const listed = m.list();
+    const fresh = slotLists.map((slots) => m.get(slots));
+    vi.restoreAllMocks();
+    const views = await listed;
+    const afresh = await Promise.all(fresh);
+    expect(views.map((v) => v.slotList)).toEqual(slotLists);
+    views.forEach((v, i) => {
+      const { id: _id, records: _records, ...want } = afresh[i]!;
+      const { id: _vid, ...got } = v;
+      expect(got).toEqual(want);
+    });
+    return views;
+  }
+
+  it('keeps each batch\'s view until one of its records changes: equal to views built afresh through moves, a pause, a resume and a cancel', async () => {
+    const { m, reconciler } = newMigrator();
+    await reconciler.reconcileAll();
+    await m.start();
+    await m.updateSettings({ batchKeys: 1, concurrency: 4 });
+    nodes.delayMs = 3;
+    for (let s = 100; s < 140; s++) nodes.nodes.get(A)!.keys.set(s, 20); // batch y moves slowly
+    const x = await m.create(range(0, 59), 2);
+    const y = await m.create(range(100, 139), 2);
+    let compared = 0;
+    const compareUntil = async (what: string, until: (views: BatchView[]) => boolean) => {
+      await waitFor(async () => {
+        compared++;
+        return until(await compareViews(m));
+      }, { what, timeoutMs: 30_000, intervalMs: 5 });
+    };
+    const view = (vs: BatchView[], b: BatchView) => vs.find((v) => v.slotList === b.slotList)!;
+    await compareUntil('keys moved in both batches', (vs) => vs.every((v) => v.keys.moved > 0));
+    await m.pause(y.id, true);
+    await compareUntil('batch y paused', (vs) => view(vs, y).state === 'paused');
+    await m.pause(y.id, false);
+    await compareUntil('slots of batch x done', (vs) => view(vs, x).slots.done > 5);
+    await m.cancel(y.id);
+    await compareUntil('both batches over', (vs) => vs.every((v) => v.state === 'done' || v.state === 'cancelled'));
+    const views = await compareViews(m);
+    expect(view(views, x).state).toBe('done');
+    expect(view(views, y).slots.cancelled).toBeGreaterThan(0);
+    expect(compared).toBeGreaterThan(10);
   });
 });
