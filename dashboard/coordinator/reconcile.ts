@@ -64,18 +64,37 @@ function desiredSlot(route: SlotRoute, g: number): { state: NodeSlotRange['state
   return { state: 'none', peer: route.fromMaster };
 }
 
-/** Per-slot "state peer" words, for comparing a node's runs with the desired ones. */
-function expand(ranges: readonly NodeSlotRange[]): string[] {
-  const out = new Array<string>(SLOT_COUNT).fill('none -');
-  for (const r of ranges) for (let s = r.start; s <= Math.min(r.end, SLOT_COUNT - 1); s++) out[s] = `${r.state} ${r.peer ?? '-'}`;
-  return out;
+/**
+ * Runs spelled out per slot: each slot's state and peer ('-' for none), later runs winning as on
+ * a node. Two arrays, not a "state peer" word per slot: building 2,048 words per node and
+ * reconcile was the largest share of reconcile's own CPU during a move (by a profile).
+ */
+interface PerSlot {
+  state: string[];
+  peer: string[];
 }
 
+function perSlot(ranges: readonly NodeSlotRange[]): PerSlot {
+  const state = new Array<string>(SLOT_COUNT).fill('none');
+  const peer = new Array<string>(SLOT_COUNT).fill('-');
+  for (const r of ranges) {
+    const p = r.peer ?? '-';
+    for (let s = Math.max(0, r.start); s <= Math.min(r.end, SLOT_COUNT - 1); s++) {
+      state[s] = r.state;
+      peer[s] = p;
+    }
+  }
+  return { state, peer };
+}
+
+/** Slots whose state or peer differ between a node's runs and the desired ones. */
 export function differingSlots(have: readonly NodeSlotRange[], want: readonly NodeSlotRange[]): number {
-  const a = expand(have);
-  const b = expand(want);
+  return differing(perSlot(have), perSlot(want));
+}
+
+function differing(a: PerSlot, b: PerSlot): number {
   let n = 0;
-  for (let s = 0; s < SLOT_COUNT; s++) if (a[s] !== b[s]) n++;
+  for (let s = 0; s < SLOT_COUNT; s++) if (a.state[s] !== b.state[s] || a.peer[s] !== b.peer[s]) n++;
   return n;
 }
 
@@ -95,6 +114,8 @@ interface Plan {
   addr: string;
   want: NodeSlotRange[];
   have: NodeOwnership;
+  /** have.ranges per slot (spelled out once for both the difference and gains). */
+  haveSlots: PerSlot;
   action: 'none' | 'confirm' | 'set' | 'raise';
   differ: number;
 }
@@ -152,8 +173,9 @@ export class Reconciler {
     if (this.held.size > 0) this.releaseTold(asked.map((a) => a.have));
     for (const { group, addr, have } of asked) {
       const want = desiredRanges(st.table, group, this.held);
-      const differ = differingSlots(have.ranges, want);
-      plans.push({ group, addr, want, have, differ, action: planAction(have, differ, st.epoch) });
+      const haveSlots = perSlot(have.ranges);
+      const differ = differing(haveSlots, perSlot(want));
+      plans.push({ group, addr, want, have, haveSlots, differ, action: planAction(have, differ, st.epoch) });
     }
     if (plans.some((p) => p.action === 'raise')) {
       // A node disagrees at (or beyond) the store's epoch: only a newer epoch can tell it otherwise.
@@ -197,7 +219,7 @@ export class Reconciler {
         report.failed.push({ addr: p.addr, error: (err as Error).message });
       }
     };
-    const first = plans.filter((p) => p.action !== 'none' && gains(p.have.ranges, p.want));
+    const first = plans.filter((p) => p.action !== 'none' && gainsOver(p.haveSlots, p.have.ranges, p.want));
     await Promise.all(first.map(tell));
     await Promise.all(plans.filter((p) => !first.includes(p)).map(tell));
     // A node that stays down is logged once, when it starts failing, and once when it answers
@@ -220,21 +242,28 @@ export class Reconciler {
   }
 }
 
-/** Rank of a slot state by how much of the slot a node serves: a gain is a move up. */
-const SERVES: Record<NodeSlotRange['state'], number> = { none: 0, migrating: 1, importing: 1, owned: 2 };
+/** Rank of a slot state by how much of the slot a node serves (a gain is a move up); 0 for a state this code does not know. */
+function serves(state: string): number {
+  return state === 'owned' ? 2 : state === 'migrating' || state === 'importing' ? 1 : 0;
+}
 
 /**
  * True if `want` makes the node serve some slot it does not serve in `have` (none → importing,
  * importing/migrating → owned, none → owned): such a node must be told before the one losing it.
  */
 export function gains(have: readonly NodeSlotRange[], want: readonly NodeSlotRange[]): boolean {
-  const rank = new Uint8Array(SLOT_COUNT);
-  for (const r of have) for (let s = r.start; s <= Math.min(r.end, SLOT_COUNT - 1); s++) rank[s] = SERVES[r.state];
+  return gainsOver(perSlot(have), have, want);
+}
+
+/** gains(), with `have` spelled out per slot already (`haveSlots`). */
+function gainsOver(haveSlots: PerSlot, have: readonly NodeSlotRange[], want: readonly NodeSlotRange[]): boolean {
   for (const r of want) {
     if (r.state === 'none') continue;
-    for (let s = r.start; s <= Math.min(r.end, SLOT_COUNT - 1); s++) {
-      if (SERVES[r.state] > rank[s]!) return true;
-      if (r.state === 'importing' && rank[s] === 1 && !isImporting(have, s)) return true; // migrating → importing
+    const wanted = serves(r.state);
+    for (let s = Math.max(0, r.start); s <= Math.min(r.end, SLOT_COUNT - 1); s++) {
+      const rank = serves(haveSlots.state[s]!);
+      if (wanted > rank) return true;
+      if (r.state === 'importing' && rank === 1 && !isImporting(have, s)) return true; // migrating → importing
     }
   }
   return false;
