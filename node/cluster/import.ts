@@ -208,8 +208,8 @@ export function importRestore(s: Session, args: string[]): void {
   if (replace === null) return;
   const out: string[][] = [];
   const r = restoreOne(s, args[2]!, args[3]!, args[4]!, replace, out);
-  // Set even when empty: a lazy expiry meanwhile may bump dirty, and the command itself must
-  // never reach replicas (they do not import).
+  // Set even when empty: what changed is all in `out`, and the command itself must never reach
+  // replicas or the AOF (they do not import).
   s.propagateAs = out;
   if (r === OK_OUTCOME) s.w.ok();
   else if (r === KEPT) s.w.simple(KEPT);
@@ -230,9 +230,9 @@ export const RESTORE_BATCH_MAX_KEYS = 1024;
 export function importRestoreBatch(s: Session, args: string[]): void {
   const mode = args[2]!.toLowerCase();
   if (mode !== 'keep' && mode !== 'replace') return s.w.error('ERR syntax error: KEEP or REPLACE expected');
-  const triples = args.length - 3;
-  if (triples % 3 !== 0) return s.w.error("ERR wrong number of arguments for 'tessera.import|restore-batch' command");
-  const n = triples / 3;
+  const rest = args.length - 3;
+  if (rest % 3 !== 0) return s.w.error("ERR wrong number of arguments for 'tessera.import|restore-batch' command");
+  const n = rest / 3;
   if (n > RESTORE_BATCH_MAX_KEYS) return s.w.error(`ERR too many keys for TESSERA.IMPORT RESTORE-BATCH: ${n}, at most ${RESTORE_BATCH_MAX_KEYS}`);
   const replace = mode === 'replace';
   const out: string[][] = [];
