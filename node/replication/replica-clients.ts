@@ -35,6 +35,8 @@ interface WaitRequest {
   session: Session;
   offset: number;
   want: number;
+  /** Drops it from the waiters if its client disconnects first (detached once it is answered). */
+  onClose: () => void;
 }
 
 export class ReplicaClients {
@@ -309,7 +311,7 @@ export class ReplicaClients {
     this.repl.flushStream();
     const acked = this.ackedAtLeast(offset);
     if (acked >= want || s.multi !== null) return s.w.integer(acked);
-    const request: WaitRequest = { session: s, offset, want };
+    const request: WaitRequest = { session: s, offset, want, onClose: () => (this.waiters = this.waiters.filter((w) => w !== request)) };
     this.waiters.push(request);
     this.server.blocking.block(s, {
       dbIndex: s.db.id,
@@ -318,10 +320,13 @@ export class ReplicaClients {
       tryServe: () => false,
       onTimeout: () => {
         this.waiters = this.waiters.filter((w) => w !== request);
+        s.socket.off('close', request.onClose);
         s.w.integer(this.ackedAtLeast(offset));
       },
     });
-    s.socket.once('close', () => (this.waiters = this.waiters.filter((w) => w !== request)));
+    // One listener per wait in progress, never more: a link that waits after every batch (the
+    // mover's) would otherwise pile them up for as long as it stays connected.
+    s.socket.once('close', request.onClose);
     this.requestAcks();
   }
 
@@ -343,8 +348,10 @@ export class ReplicaClients {
       const acked = this.ackedAtLeast(w.offset);
       if (acked < w.want || w.session.blocked === null) {
         if (w.session.blocked !== null) still.push(w);
+        else w.session.socket.off('close', w.onClose);
         continue;
       }
+      w.session.socket.off('close', w.onClose);
       this.server.blocking.unblock(w.session);
       w.session.w.integer(acked);
       w.session.flush();
@@ -358,6 +365,7 @@ export class ReplicaClients {
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) {
+      w.session.socket.off('close', w.onClose);
       if (w.session.blocked === null) continue;
       this.server.blocking.unblock(w.session);
       w.session.w.integer(this.ackedAtLeast(w.offset));

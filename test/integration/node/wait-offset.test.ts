@@ -3,7 +3,7 @@
 // times out with the count it has when the replica is stopped; arity, argument and history errors;
 // both refused on a replica and through COMMAND INFO declared from the one table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReplyErrorValue } from '../../../common/resp/reply-decoder.js';
+import { ReplyErrorValue, SimpleString } from '../../../common/resp/reply-decoder.js';
 import { RawClient, callOnce, infoFields } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -53,6 +53,21 @@ describe('TESSERA.REPLOFFSET and TESSERA.WAITOFFSET', () => {
     const t1 = Date.now();
     expect(await c.call('TESSERA.WAITOFFSET', replId, offset, 2, 200)).toBe(1);
     expect(Date.now() - t1).toBeGreaterThanOrEqual(190);
+  });
+
+  it('many waits on one connection leave no listener behind (no MaxListenersExceededWarning)', async () => {
+    // The mover waits after every batch on one link: each wait used to add a 'close' listener
+    // to that socket and keep it, until Node warned at 11.
+    for (let i = 0; i < 30; i++) {
+      await c.call('SET', 'many', String(i));
+      const [replId, offset] = (await c.call('TESSERA.REPLOFFSET')) as [string, number];
+      expect(await c.call('TESSERA.WAITOFFSET', replId, offset, 1, 5000)).toBe(1);
+    }
+    // Timed-out waits detach theirs too.
+    const [replId, offset] = (await c.call('TESSERA.REPLOFFSET')) as [string, number];
+    for (let i = 0; i < 12; i++) expect(await c.call('TESSERA.WAITOFFSET', replId, offset, 2, 20)).toBe(1);
+    expect(await c.call('PING')).toEqual(new SimpleString('PONG'));
+    expect(master.output()).not.toMatch(/MaxListenersExceeded/);
   });
 
   it('WAITOFFSET times out with what it has when the replica is stopped', async () => {
