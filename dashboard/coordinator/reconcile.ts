@@ -44,24 +44,49 @@ const NONE_HELD: ReadonlySet<number> = new Set();
  */
 export function desiredRanges(table: readonly SlotRoute[], groupId: number, held: ReadonlySet<number> = NONE_HELD): NodeSlotRange[] {
   const out: NodeSlotRange[] = [];
+  // One slot's answer, reused: an object per slot and call was most of this function's CPU.
+  const d: DesiredSlot = { state: 'none', peer: null };
+  let last: NodeSlotRange | null = null;
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    let route = table[slot]!;
-    if (held.size > 0 && route.kind === 'migrating' && held.has(slot)) route = { kind: 'online', group: route.from, master: route.fromMaster };
-    const { state, peer } = desiredSlot(route, groupId);
-    const last = out[out.length - 1];
-    if (last && last.state === state && last.peer === peer && last.end === slot - 1) last.end = slot;
-    else out.push({ start: slot, end: slot, state, peer });
+    const route = table[slot]!;
+    desiredSlot(route, groupId, held.size > 0 && route.kind === 'migrating' && held.has(slot), d);
+    if (last !== null && last.state === d.state && last.peer === d.peer) last.end = slot;
+    else out.push((last = { start: slot, end: slot, state: d.state, peer: d.peer }));
   }
   return out;
 }
 
-function desiredSlot(route: SlotRoute, g: number): { state: NodeSlotRange['state']; peer: string | null } {
-  if (route.kind === 'unassigned') return { state: 'none', peer: null };
-  if (route.kind === 'online') return route.group === g ? { state: 'owned', peer: null } : { state: 'none', peer: route.master };
-  // A migration whose other side has no master cannot run: the side that has one keeps serving.
-  if (route.from === g) return route.toMaster ? { state: 'migrating', peer: route.toMaster } : { state: 'owned', peer: null };
-  if (route.to === g) return route.fromMaster ? { state: 'importing', peer: route.fromMaster } : { state: 'none', peer: null };
-  return { state: 'none', peer: route.fromMaster };
+interface DesiredSlot {
+  state: NodeSlotRange['state'];
+  peer: string | null;
+}
+
+/** Sets `d` to what group `g`'s master must have of a slot; `held`: a migrating slot still served as its source's. */
+function desiredSlot(route: SlotRoute, g: number, held: boolean, d: DesiredSlot): void {
+  let state: NodeSlotRange['state'] = 'none';
+  let peer: string | null = null;
+  if (route.kind === 'online') {
+    if (route.group === g) state = 'owned';
+    else peer = route.master;
+  } else if (route.kind === 'migrating') {
+    if (held) {
+      if (route.from === g) state = 'owned';
+      else peer = route.fromMaster;
+    } else if (route.from === g) {
+      // A migration whose other side has no master cannot run: the side that has one keeps serving.
+      if (route.toMaster) {
+        state = 'migrating';
+        peer = route.toMaster;
+      } else state = 'owned';
+    } else if (route.to === g) {
+      if (route.fromMaster) {
+        state = 'importing';
+        peer = route.fromMaster;
+      }
+    } else peer = route.fromMaster;
+  }
+  d.state = state;
+  d.peer = peer;
 }
 
 /**

@@ -1,10 +1,11 @@
-// Reconcile's comparison of a node's runs with the desired ones (differingSlots, gains in
-// dashboard/coordinator/reconcile.ts) gives what the per-slot "state peer" words it replaced gave,
+// The desired runs of a master (desiredRanges) hold what the rule gives each slot, and reconcile's
+// comparison of a node's runs with them (differingSlots, gains in dashboard/coordinator/reconcile.ts)
+// gives what the per-slot "state peer" words it replaced gave,
 // over generated runs (fast-check) as nodes may report them: overlapping (the later wins), past
 // the last slot, unknown states, and against runs built by desiredRanges from generated tables.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Group, type Slot, type SlotState, slotTable } from '../../../common/model.js';
+import { type Group, type Slot, type SlotRoute, type SlotState, slotTable } from '../../../common/model.js';
 import { SLOT_COUNT } from '../../../common/slots.js';
 import type { NodeSlotRange } from '../../../dashboard/coordinator/node-client.js';
 import { desiredRanges, differingSlots, gains } from '../../../dashboard/coordinator/reconcile.js';
@@ -64,8 +65,8 @@ const nodeRanges: fc.Arbitrary<NodeSlotRange[]> = fc.tuple(
   return reversed ? out.reverse() : out;
 });
 
-/** desiredRanges of a table built from runs of slot states, for one group, some migrating slots held. */
-const desired: fc.Arbitrary<NodeSlotRange[]> = fc.tuple(
+/** A table built from runs of slot states, one group of it, and some of its migrating slots held. */
+const tables: fc.Arbitrary<{ table: SlotRoute[]; group: number; held: Set<number> }> = fc.tuple(
   fc.array(fc.tuple(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })), { minLength: 1, maxLength: 30 }),
   fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
   fc.integer({ min: 1, max: 3 }),
@@ -81,7 +82,35 @@ const desired: fc.Arbitrary<NodeSlotRange[]> = fc.tuple(
       slots.push({ id: slots.length, state });
     }
   }
-  return desiredRanges(slotTable(slots, groups), group, held);
+  return { table: slotTable(slots, groups), group, held };
+});
+
+const desired: fc.Arbitrary<NodeSlotRange[]> = tables.map(({ table, group, held }) => desiredRanges(table, group, held));
+
+/** What group `g`'s master must have of one slot, as its "state peer" word (the rule in reconcile.ts's header). */
+function desiredWord(route: SlotRoute, g: number, held: boolean): string {
+  const word = (state: string, peer: string | null) => `${state} ${peer ?? '-'}`;
+  if (route.kind === 'unassigned') return word('none', null);
+  if (route.kind === 'online') return route.group === g ? word('owned', null) : word('none', route.master);
+  if (held) return route.from === g ? word('owned', null) : word('none', route.fromMaster);
+  if (route.from === g) return route.toMaster ? word('migrating', route.toMaster) : word('owned', null);
+  if (route.to === g) return route.fromMaster ? word('importing', route.fromMaster) : word('none', null);
+  return word('none', route.fromMaster);
+}
+
+describe('desiredRanges', () => {
+  it('gives every slot its desired state and peer, in contiguous runs that each differ from the next', () => {
+    fc.assert(fc.property(tables, ({ table, group, held }) => {
+      const runs = desiredRanges(table, group, held);
+      expect(words(runs)).toEqual(table.map((route, s) => desiredWord(route, group, route.kind === 'migrating' && held.has(s))));
+      expect(runs[0]!.start).toBe(0);
+      expect(runs[runs.length - 1]!.end).toBe(SLOT_COUNT - 1);
+      for (let i = 1; i < runs.length; i++) {
+        expect(runs[i]!.start).toBe(runs[i - 1]!.end + 1);
+        expect([runs[i]!.state, runs[i]!.peer]).not.toEqual([runs[i - 1]!.state, runs[i - 1]!.peer]);
+      }
+    }), { numRuns: 200 });
+  });
 });
 
 describe('differingSlots and gains', () => {
