@@ -23,7 +23,7 @@ import { compareRevisions } from '../../common/store/coord-store.js';
 import type {
   CasResult, CoordStore, EphemeralKey, LeaderLease, StoreEntry, StoreSnapshot, StoreWatch, TxnCompare, TxnOp, TxnResult,
 } from '../../common/store/coord-store.js';
-import { epochKey, groupsPrefix, idAfter, productPrefix, slotsPrefix } from '../../common/store/keys.js';
+import { epochKey, groupsPrefix, idAfter, slotsPrefix } from '../../common/store/keys.js';
 
 /** Shared by every reader of a cached state: never modify it (copy what you change). */
 export interface ClusterState {
@@ -252,7 +252,8 @@ export class StateCachingStore implements CoordStore {
   private reading: { gen: number; promise: Promise<ClusterState> } | null = null;
   /** Raised by every change: a read that started under an older one is returned but not kept. */
   private gen = 0;
-  private stateWatch: StoreWatch | null = null;
+  /** The watches of the slots, the groups and the epoch (all three, or none). */
+  private stateWatches: StoreWatch[] = [];
   private watchLive = false;
   private opening: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -304,37 +305,53 @@ export class StateCachingStore implements CoordStore {
     this.cached = null;
   }
 
+  /**
+   * Watches the slots, the groups and the epoch (three watches, not the product's prefix: the
+   * migration records a step writes with its slots were most of the events a watch of the whole
+   * product decoded, by a profile of a move over etcd). The state is cached while all three run.
+   */
   private openWatch(): void {
     if (this.closed || this.opening !== null || this.watchLive) return;
-    const prefix = productPrefix(this.product);
     this.opening = (async () => {
-      const watch = await this.inner.watch(prefix);
-      if (this.closed) return watch.cancel();
-      this.stateWatch = watch;
+      const watches: StoreWatch[] = [];
+      try {
+        for (const prefix of [this.keys.slots, this.keys.groups, this.keys.epoch]) watches.push(await this.inner.watch(prefix));
+      } catch (err) {
+        for (const w of watches) w.cancel();
+        throw err;
+      }
+      if (this.closed) return void watches.forEach((w) => w.cancel());
+      this.stateWatches = watches;
       this.watchLive = true;
-      this.changed(); // anything read before the watch ran may have missed a change
-      void (async () => {
-        try {
-          for await (const ev of watch) {
-            if (!this.inState(ev.key)) continue;
-            if (this.txnsInFlight > 0) this.heldEvents.push(ev.revision);
-            else this.judge(ev.revision);
-          }
-        } catch (err) {
-          if (!this.closed) this.log(`store watch for the cluster state failed (${(err as Error).message}); reading the store directly until it is back`);
-        } finally {
-          this.watchLive = false;
-          this.stateWatch = null;
-          this.changed();
-          this.scheduleRetry();
-        }
-      })();
+      this.changed(); // anything read before the watches ran may have missed a change
+      for (const w of watches) void this.follow(w, watches);
     })().catch((err: unknown) => {
       if (!this.closed) this.log(`cannot watch the store for the cluster state (${(err as Error).message}); reading it directly`);
       this.scheduleRetry();
     }).finally(() => {
       this.opening = null;
     });
+  }
+
+  /** Judges one watch's events; when it ends, its siblings are cancelled and nothing is cached until all are open again. */
+  private async follow(watch: StoreWatch, set: StoreWatch[]): Promise<void> {
+    try {
+      for await (const ev of watch) {
+        if (!this.inState(ev.key)) continue;
+        if (this.txnsInFlight > 0) this.heldEvents.push(ev.revision);
+        else this.judge(ev.revision);
+      }
+    } catch (err) {
+      if (!this.closed && this.stateWatches === set) this.log(`store watch for the cluster state failed (${(err as Error).message}); reading the store directly until it is back`);
+    } finally {
+      if (this.stateWatches === set) {
+        this.watchLive = false;
+        this.stateWatches = [];
+        for (const w of set) if (w !== watch) w.cancel();
+        this.changed();
+        this.scheduleRetry();
+      }
+    }
   }
 
   private scheduleRetry(): void {
@@ -416,7 +433,9 @@ export class StateCachingStore implements CoordStore {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    this.stateWatch?.cancel();
+    const watches = this.stateWatches;
+    this.stateWatches = [];
+    for (const w of watches) w.cancel();
     this.watchLive = false;
     this.changed();
     await this.inner.close();
