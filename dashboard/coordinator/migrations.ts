@@ -660,10 +660,10 @@ export class Migrator {
   }
 
   private startWorkers(gen: number): void {
-    const movable = [...this.records.values()].filter((m) => m.phase === 'migrating' && !m.paused && !m.cancelRequested && !this.progress.get(m.slot)?.ready);
-    for (const m of movable) {
+    // Runs each time a mover ends: it stops once the movers are full, not after listing every record.
+    for (const m of this.records.values()) {
       if (this.workers.size >= this.settings.concurrency) break;
-      if (this.workers.has(m.slot)) continue;
+      if (m.phase !== 'migrating' || m.paused || m.cancelRequested || this.progress.get(m.slot)?.ready || this.workers.has(m.slot)) continue;
       const lane = this.freeLane();
       const w = this.moveSlot(m.slot, lane, gen).catch((err: unknown) => {
         if (!(err instanceof NotLeaderError)) this.d.log(`mover of slot ${m.slot} stopped: ${(err as Error).message}`);
