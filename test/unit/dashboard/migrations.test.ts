@@ -88,10 +88,10 @@ let nodes: FakeNodes;
 const logs: string[] = [];
 const migrators: Migrator[] = [];
 
-function newMigrator(): { m: Migrator; reconciler: Reconciler } {
+function newMigrator(finishCoalesceMs?: number): { m: Migrator; reconciler: Reconciler } {
   const log = (msg: string) => logs.push(msg);
   const reconciler = new Reconciler(store, PRODUCT, leader, nodes, log);
-  const m = new Migrator({ store, product: PRODUCT, leader, nodes, reconciler, serial: new Serial(), log });
+  const m = new Migrator({ store, product: PRODUCT, leader, nodes, reconciler, serial: new Serial(), log, finishCoalesceMs });
   migrators.push(m);
   return { m, reconciler };
 }
@@ -180,6 +180,29 @@ describe('migration state machine', () => {
     const epochs = nodes.nodes.get(A)!.epoch - epochBefore;
     expect(epochs).toBeLessThan(100);
     expect(m.stats.steps).toBe(epochs);
+  });
+
+  it('finish steps are coalesced while movers still run: fewer epochs, the same keys moved', async () => {
+    nodes.delayMs = 5;
+    const epochsFor = async (m: Migrator, slots: number[]): Promise<number> => {
+      await m.start();
+      await m.updateSettings({ concurrency: 16 });
+      const before = nodes.nodes.get(A)!.epoch;
+      const batch = await m.create(slots, 2);
+      await waitFor(async () => (await m.list()).find((b) => b.id === batch.id)!.state === 'done', { what: 'the migration to finish', timeoutMs: 20_000 });
+      await m.idle();
+      await m.stop();
+      return nodes.nodes.get(A)!.epoch - before;
+    };
+    const first = newMigrator(0);
+    await first.reconciler.reconcileAll();
+    const eager = await epochsFor(first.m, range(0, 255));
+    // At most one finish step per 10 s while any mover runs: slots wait for the movers to drain.
+    const coalesced = await epochsFor(newMigrator(10_000).m, range(256, 511));
+    expect(coalesced).toBeLessThan(eager);
+    expect(nodes.total(A, range(0, 511))).toBe(0);
+    expect(nodes.total(B, range(0, 511))).toBe(keysOf(range(0, 511)));
+    expect(await slotState(300)).toEqual({ kind: 'online', group: 2 });
   });
 
   it('refuses unknown groups, unassigned slots, slots already there or already migrating', async () => {
