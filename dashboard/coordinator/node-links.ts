@@ -41,6 +41,13 @@ export interface CallOptions {
   buffers?: boolean;
 }
 
+/**
+ * A connection refused for its credentials: waiting out the call's bound for the link would not
+ * change the answer, so a call waiting for its link fails on the first one (the link keeps
+ * retrying in the background: a password fixed on the node is picked up).
+ */
+const AUTH_REFUSAL = /^(NOAUTH|WRONGPASS|NOPERM)\b|invalid (username-)?password/i;
+
 /** A call that got no reply within its bound (the node may still run it). */
 export class NodeTimeoutError extends Error {
   override name = 'NodeTimeoutError';
@@ -97,12 +104,16 @@ export class NodeLinks {
     });
     let onReady: (() => void) | undefined;
     let onDown: (() => void) | undefined;
+    let onError: ((err: Error) => void) | undefined;
     const send = async () => {
       if (c.status !== 'ready') {
         if (c.status === 'end' || c.status === 'close') void c.connect().catch(() => {});
         await new Promise<void>((resolve, reject) => {
           c.once('ready', (onReady = resolve));
           if (o.failFast) c.once('close', (onDown = () => reject(new Error(`${addr} is not reachable (connection closed)${cause()}`))));
+          c.on('error', (onError = (err: Error) => {
+            if (AUTH_REFUSAL.test(err.message)) reject(new Error(`${addr} refused the connection: ${err.message}`));
+          }));
         });
       }
       const rest = args.slice(1).map((a) => (Buffer.isBuffer(a) ? a : String(a)));
@@ -115,6 +126,7 @@ export class NodeLinks {
       // A finished wait leaves no listener behind.
       if (onReady) c.off('ready', onReady);
       if (onDown) c.off('close', onDown);
+      if (onError) c.off('error', onError);
     }
   }
 

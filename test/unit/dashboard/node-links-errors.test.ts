@@ -68,9 +68,9 @@ describe('health probe errors', () => {
   it("a node's refusal and a silent node are named as such", async () => {
     const p = newProbe();
     const noauth = await fakeNode('-NOAUTH Authentication required.\r\n');
-    // ioredis's CLIENT SETNAME at connect is refused: the link closes, and says why.
-    expect(await probeError(p, noauth)).toBe(`${noauth} is not reachable (connection closed): NOAUTH Authentication required.`);
-    expect(await probeError(p, noauth)).toMatch(/^127\.0\.0\.1:\d+ is not (reachable \(connection closed\)|connected \(reconnecting\)): NOAUTH Authentication required\.$/);
+    // ioredis's CLIENT SETNAME at connect is refused: the call fails on that refusal and names it.
+    expect(await probeError(p, noauth)).toBe(`${noauth} refused the connection: NOAUTH Authentication required.`);
+    expect(await probeError(p, noauth)).toMatch(/^127\.0\.0\.1:\d+ (refused the connection|is not connected \(reconnecting\)|is not reachable \(connection closed\)): NOAUTH Authentication required\.$/);
     const silent = await fakeNode(null);
     expect(await probeError(p, silent, 300)).toMatch(new RegExp(`^${silent.replace(/\./g, '\\.')} did not answer (PING|INFO replication) within 300 ms$`));
   });
