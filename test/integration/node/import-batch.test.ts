@@ -14,7 +14,8 @@ import { RawClient } from '../../helpers/raw-client.js';
 import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js';
 import { keysInSlot, migrateAll } from '../../helpers/mover.js';
 
-const CLUSTER = ['--slot-ownership', 'yes'];
+// No 5 s diskless-sync delay: the replicas attach at once.
+const CLUSTER = ['--slot-ownership', 'yes', '--repl-diskless-sync-delay', '0'];
 const OK = { value: 'OK' };
 /** Where the importing slots come from (no node needs to listen there: nothing is sent to it). */
 const SOURCE = '127.0.0.1:1';

@@ -11,7 +11,8 @@ import { type ServerHandle, startNode, stopAll } from '../../helpers/servers.js'
 import { waitFor } from '../../helpers/wait-for.js';
 import { callLong, keysInSlot, migrateAll } from '../../helpers/mover.js';
 
-const CLUSTER = ['--slot-ownership', 'yes'];
+// No 5 s diskless-sync delay: replicas attach (and reattach after a restart) at once.
+const CLUSTER = ['--slot-ownership', 'yes', '--repl-diskless-sync-delay', '0'];
 const addr = (h: ServerHandle) => `127.0.0.1:${h.port}`;
 
 async function pipeline(c: RawClient, cmds: Array<Array<string | number>>): Promise<Reply[]> {
