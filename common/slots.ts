@@ -37,21 +37,29 @@ export function slotOf(key: string): number {
   return crc32Latin1(key) % SLOT_COUNT;
 }
 
-/** Slot of the key held in bytes [start, end) of a buffer (no string is created). */
+/**
+ * Slot of the key held in bytes [start, end) of a buffer (no string is created). One pass for a
+ * key without '{' (the proxy's every request): the CRC runs while looking for the tag.
+ */
 export function slotOfBytes(buf: Uint8Array, start = 0, end = buf.length): number {
-  let open = -1;
-  for (let i = start; i < end; i++) {
-    if (buf[i] === 0x7b /* { */) { open = i; break; }
+  let crc = -1;
+  let i = start;
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b === 0x7b /* { */) break;
+    crc = CRC_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
   }
-  if (open >= 0) {
-    for (let i = open + 1; i < end; i++) {
-      if (buf[i] === 0x7d /* } */) {
-        if (i > open + 1) return crc32Bytes(buf, open + 1, i) % SLOT_COUNT;
+  if (i < end) {
+    for (let j = i + 1; j < end; j++) {
+      if (buf[j] === 0x7d /* } */) {
+        if (j > i + 1) return crc32Bytes(buf, i + 1, j) % SLOT_COUNT;
         break;
       }
     }
+    // No tag after all ("{" alone, or "{}" first): the whole key is hashed.
+    for (; i < end; i++) crc = CRC_TABLE[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
   }
-  return crc32Bytes(buf, start, end) % SLOT_COUNT;
+  return ((crc ^ -1) >>> 0) % SLOT_COUNT;
 }
 
 /** The hash tag of a key (what is hashed), as a latin1 string. */

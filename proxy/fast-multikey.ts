@@ -7,6 +7,7 @@
 // left to the general decoder, which gives it its exact reply; nothing here answers a client.
 import type { CommandSpec } from '../common/commands/spec.js';
 import { COMMANDS } from '../common/commands/table.js';
+import { copyBytes } from '../common/bytes.js';
 import { slotOfBytes } from '../common/slots.js';
 import { lengthLine, lineEnd } from './frame-scan.js';
 import type { PerKeyRequest } from './splitter.js';
@@ -155,15 +156,4 @@ export class FrameKeys implements PerKeyRequest {
     }
     return out;
   }
-}
-
-// Below this many bytes a loop beats Buffer.copy (a call into C++ per range: most ranges are a
-// short key and value).
-const SHORT_COPY = 64;
-
-/** Copies src[from, to) to out[o…]; returns the index after it. */
-function copyBytes(src: Buffer, from: number, to: number, out: Buffer, o: number): number {
-  if (to - from >= SHORT_COPY) return o + src.copy(out, o, from, to);
-  for (let i = from; i < to; i++) out[o++] = src[i]!;
-  return o;
 }

@@ -30,6 +30,8 @@ import { ProxyTransaction } from './transaction.js';
 import { NO_WRITES, ProxyWait, type WaitHost, type WaitTarget, WriteTracker, parseWaitArgs } from './wait.js';
 
 const NO_BYTES = Buffer.alloc(0);
+/** Pending.reply of a reply held as a range of a backend read (Pending.replyIn … replyEnd). */
+const IN_READ = Buffer.alloc(0);
 
 /**
  * One request (or pushed frame) in the client's reply order; it can take its reply streamed. A
@@ -38,6 +40,10 @@ const NO_BYTES = Buffer.alloc(0);
  */
 class Pending implements ReplyStream, ReplySink {
   reply: Buffer | null = null;
+  /** With reply === IN_READ: the reply is bytes [replyStart, replyEnd) of the backend read `replyIn`. */
+  replyIn: Buffer = NO_BYTES;
+  replyStart = 0;
+  replyEnd = 0;
   via: Forwarder | null = null;
   addr = '';
   /** The request's bytes: [rawStart, rawEnd) of the read buffer `rawIn` (a view is made only for a redirect). */
@@ -68,6 +74,19 @@ class Pending implements ReplyStream, ReplySink {
 
   chunk(part: Buffer): void {
     this.session.streamChunk(this, part);
+  }
+
+  /**
+   * The backend's reply as a range of its read buffer: kept as that range (no view per reply;
+   * writeReady makes one view per run of adjacent replies). Errors take onReply (redirects).
+   */
+  onReplyBytes(buf: Buffer, start: number, end: number): void {
+    if (buf[start] === 0x2d /* - */) return this.onReply(buf.subarray(start, end), null);
+    try {
+      this.session.respondRange(this, buf, start, end);
+    } catch (err) {
+      this.session.internalError(err);
+    }
   }
 
   /** The backend's reply to a fast-path request (as the forwarder's own callback would take it). */
@@ -492,8 +511,24 @@ export class ProxySession {
       return;
     }
     p.reply = reply;
-    this.readyBytes += reply.length;
-    this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, isError(reply));
+    this.settled(p, reply.length, isError(reply));
+  }
+
+  /** respond() with a reply that is bytes [start, end) of a backend read (not an error: see Pending.onReplyBytes). */
+  respondRange(p: Pending, buf: Buffer, start: number, end: number): void {
+    if (p.reply !== null) return;
+    if (p.streaming) return this.respond(p, buf.subarray(start, end));
+    p.reply = IN_READ;
+    p.replyIn = buf;
+    p.replyStart = start;
+    p.replyEnd = end;
+    this.settled(p, end - start, false);
+  }
+
+  /** A reply of `bytes` for `p` is ready: counted, recorded, and written when its turn comes. */
+  private settled(p: Pending, bytes: number, failed: boolean): void {
+    this.readyBytes += bytes;
+    this.proxy.stats.record(p.stats, p.startedAt < 0 ? -1 : performance.now() - p.startedAt, failed);
     if (this.queue.first() === p) {
       if (!this.drainScheduled) {
         this.drainScheduled = true;
@@ -538,13 +573,32 @@ export class ProxySession {
     const queue = this.queue;
     const out = gathered;
     let bytes = 0;
+    // Replies held as ranges of backend reads: adjacent ones (a backend's replies to this client's
+    // pipelined requests, read together) join into one run, one view per run.
+    let runIn: Buffer | null = null;
+    let runStart = 0;
+    let runEnd = 0;
     for (let p = queue.first(); p !== undefined; p = queue.first()) {
-      if (p.reply === null) {
+      const reply = p.reply;
+      if (reply === null) {
         if (p.atHead !== null) startNext = p;
         break;
       }
-      if (p.reply.length > 0) out.push(p.reply); // a streamed reply is already written
-      bytes += p.reply.length;
+      if (reply === IN_READ) {
+        if (p.replyIn !== runIn || p.replyStart !== runEnd) {
+          if (runIn !== null) out.push(runIn.subarray(runStart, runEnd));
+          runIn = p.replyIn;
+          runStart = p.replyStart;
+        }
+        runEnd = p.replyEnd;
+        bytes += p.replyEnd - p.replyStart;
+        p.replyIn = NO_BYTES;
+      } else {
+        if (runIn !== null) out.push(runIn.subarray(runStart, runEnd));
+        runIn = null;
+        if (reply.length > 0) out.push(reply); // a streamed reply is already written
+        bytes += reply.length;
+      }
       queue.shift();
       if (p.reusable && this.spare.length < SPARE_PENDING) {
         // A kept Pending must not keep read buffers alive; a non-null reply keeps respond() away.
@@ -553,6 +607,7 @@ export class ProxySession {
         this.spare.push(p);
       }
     }
+    if (runIn !== null) out.push(runIn.subarray(runStart, runEnd));
     this.readyBytes -= bytes;
     if (out.length > 0) {
       const data = out.length === 1 ? out[0]! : Buffer.concat(out, bytes);

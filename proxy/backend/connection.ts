@@ -7,6 +7,7 @@
 // and a big reply is either streamed to its client as it arrives or gathered as a list of chunks
 // and joined once.
 import { connect, type Socket } from 'node:net';
+import { copyBytes } from '../../common/bytes.js';
 import { encodeCommand } from '../../common/resp/encode.js';
 import { FrameScanner, INCOMPLETE } from '../../common/resp/frame-scanner.js';
 
@@ -19,6 +20,12 @@ export type ReplyCallback = (reply: Buffer | null, error: string | null) => void
  */
 export interface ReplySink {
   onReply(reply: Buffer | null, error: string | null): void;
+  /**
+   * Optional: a reply that lies whole in one read, as bytes [start, end) of that read's buffer,
+   * so no view is made per reply. The link never reuses or changes a buffer it has read into:
+   * the bytes stay valid for as long as the sink keeps `buf`.
+   */
+  onReplyBytes?(buf: Buffer, start: number, end: number): void;
 }
 
 function call(cb: ReplyCallback | ReplySink, reply: Buffer | null, error: string | null): void {
@@ -171,8 +178,7 @@ export class BackendConnection {
       this.arenaStart = 0;
       this.arenaEnd = 0;
     }
-    buf.copy(this.arena, this.arenaEnd, start, end);
-    this.arenaEnd += n;
+    this.arenaEnd = copyBytes(buf, start, end, this.arena, this.arenaEnd);
     this.outBytes += n;
     this.scheduleFlush();
   }
@@ -404,7 +410,7 @@ export class BackendConnection {
       this.mode = GATHER;
       return this.deliver(STREAMED);
     }
-    if (this.parts.length === 0) return this.deliver(chunk.subarray(from, end));
+    if (this.parts.length === 0) return this.deliverRange(chunk, from, end);
     this.parts.push(chunk.subarray(0, end));
     const frame = Buffer.concat(this.parts, this.partsBytes + end);
     this.parts = [];
@@ -412,15 +418,38 @@ export class BackendConnection {
     this.deliver(frame);
   }
 
+  /** deliver() of bytes [from, end) of `chunk`: as a range to a sink that takes one, else as a view. */
+  private deliverRange(chunk: Buffer, from: number, end: number): void {
+    if (this.count > 0) {
+      const cb = this.pending[this.head]!;
+      if (typeof cb !== 'function' && cb.onReplyBytes !== undefined) {
+        this.lastReplyAt = this.lastActivity;
+        this.takeHead();
+        try {
+          cb.onReplyBytes(chunk, from, end);
+        } catch (err) {
+          process.stderr.write(`backend ${this.addr}: reply callback threw: ${(err as Error)?.stack ?? String(err)}\n`);
+        }
+        return;
+      }
+    }
+    this.deliver(chunk.subarray(from, end));
+  }
+
+  /** Removes the oldest waiting request (its callback was read by the caller). */
+  private takeHead(): void {
+    this.pending[this.head] = null;
+    this.streams[this.head] = null;
+    this.head = (this.head + 1) & (this.pending.length - 1);
+    this.count--;
+  }
+
   /** Hands a reply frame to the oldest waiting request (or to onPush for out-of-band frames). */
   private deliver(frame: Buffer): void {
     this.lastReplyAt = this.lastActivity;
     if (this.count > 0) {
       const cb = this.pending[this.head]!;
-      this.pending[this.head] = null;
-      this.streams[this.head] = null;
-      this.head = (this.head + 1) & (this.pending.length - 1);
-      this.count--;
+      this.takeHead();
       try {
         call(cb, frame, null);
       } catch (err) {

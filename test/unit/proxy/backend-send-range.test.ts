@@ -2,7 +2,9 @@
 // sendRange() (bytes copied into the link's arenas, across arena boundaries and mixed with
 // send() of big and small buffers) reaches the backend byte for byte in queue order; replies go
 // to ReplySink objects and callbacks alike, in order, through the request ring's growth and
-// wrap-around; a link failure fails every queued sink exactly once.
+// wrap-around; a sink that takes byte ranges gets each reply lying whole in one read as a range
+// of that read (a reply split across reads comes gathered, through onReply); a link failure
+// fails every queued sink exactly once.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendConnection, type ReplySink } from '../../../proxy/backend/connection.js';
@@ -111,6 +113,55 @@ describe('BackendConnection sendRange and reply sinks', () => {
       expect(s.reply).toBeNull();
       expect(s.error).toMatch(/^ERR backend 127\.0\.0\.1:\d+ \(group 7\) /);
     }
+    expect(conn.inFlight).toBe(0);
+  });
+
+  it('hands a range sink each reply whole in one read as a range of that read, split ones gathered', async () => {
+    // The server answers each request with a bulk reply of the requested size, written in pieces
+    // of 7 bytes so that some replies straddle reads.
+    server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => {});
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1');
+        let out = '';
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+          const size = Number(pending.slice(0, nl));
+          pending = pending.slice(nl + 1);
+          out += `$${size}\r\n${'x'.repeat(size)}\r\n`;
+        }
+        for (let i = 0; i < out.length; i += 7) socket.write(out.slice(i, i + 7));
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    conn = new BackendConnection(`127.0.0.1:${(server.address() as { port: number }).port}`);
+    const got: Array<{ how: 'range' | 'frame'; text: () => string }> = [];
+    const reads = new Set<Buffer>();
+    const sizes = Array.from({ length: 200 }, (_, i) => i % 23);
+    for (const [i, size] of sizes.entries()) {
+      const req = Buffer.from(`${size}\n`);
+      conn.sendRange(req, 0, req.length, {
+        onReply: (reply, error) => {
+          expect(error).toBeNull();
+          const text = reply!.toString('latin1');
+          got[i] = { how: 'frame', text: () => text };
+        },
+        onReplyBytes: (buf, start, end) => {
+          expect(start).toBeGreaterThanOrEqual(0);
+          expect(end).toBeLessThanOrEqual(buf.length);
+          reads.add(buf);
+          // Read at the end, after every later read: the range must still hold this reply.
+          got[i] = { how: 'range', text: () => buf.toString('latin1', start, end) };
+        },
+      });
+    }
+    await waitFor(() => got.filter(Boolean).length === sizes.length, { what: 'every reply' });
+    sizes.forEach((size, i) => expect(got[i]!.text()).toBe(`$${size}\r\n${'x'.repeat(size)}\r\n`));
+    // Both kinds happened: small replies inside one read, longer ones split across reads.
+    expect(got.some((g) => g.how === 'range')).toBe(true);
+    expect(got.some((g) => g.how === 'frame')).toBe(true);
+    expect(reads.size).toBeGreaterThan(1);
     expect(conn.inFlight).toBe(0);
   });
 });
