@@ -3,6 +3,8 @@
 // transaction, memory, replicas and read-only, pub/sub context, stale data, pause, MULTI
 // queueing), then the handler, then the bookkeeping (stats, slowlog, propagation, blocked clients).
 import { join, resolve } from 'node:path';
+// The module's binding, not the global: globalThis.performance is a lazy accessor, read per command.
+import { performance } from 'node:perf_hooks';
 import { COMMANDS, arityOk, lookupCommand, lookupSubcommand, resolveCommand } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import type { CommandStat } from './stats.js';

@@ -6,6 +6,7 @@
 // admin, pub/sub, transactions, blocking commands on their own links). Every request settles
 // exactly once: a reply, an error, a backend failure, or the client closing.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks'; // a binding: globalThis.performance is a lazy accessor
 import type { CommandSpec } from '../common/commands/spec.js';
 import { resolveCommand } from '../common/commands/table.js';
 import { ERR } from '../common/errors.js';

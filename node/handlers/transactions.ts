@@ -7,13 +7,26 @@ import type { Session } from '../session.js';
 import type { HandlerMap } from './handler.js';
 
 const executing = new WeakSet<Session>();
+/** Members of `executing`: 0 (almost always) answers isInExec, asked after every command, at once. */
+let executingCount = 0;
+
+function markExecuting(s: Session): boolean {
+  if (executing.has(s)) return false;
+  executing.add(s);
+  executingCount++;
+  return true;
+}
+
+function unmarkExecuting(s: Session): void {
+  if (executing.delete(s)) executingCount--;
+}
 
 /**
  * True while the session's EXEC runs its queued commands. Blocking commands must not block then
  * (they answer as on timeout), and SSUBSCRIBE is refused, as for Redis's "deny blocking" clients.
  */
 export function isInExec(s: Session): boolean {
-  return executing.has(s);
+  return executingCount !== 0 && executing.has(s);
 }
 
 /**
@@ -22,13 +35,11 @@ export function isInExec(s: Session): boolean {
  * middle of a script. False when it already was (a script inside EXEC): leave the flag then.
  */
 export function enterScriptExec(s: Session): boolean {
-  if (executing.has(s)) return false;
-  executing.add(s);
-  return true;
+  return markExecuting(s);
 }
 
 export function leaveScriptExec(s: Session): void {
-  executing.delete(s);
+  unmarkExecuting(s);
 }
 
 /** Ends a transaction without running it (DISCARD, failed EXEC, RESET). */
@@ -110,7 +121,7 @@ function execCommand(s: Session): void {
   const server = s.server;
   const stream: Array<[number, readonly string[]]> = [];
   server.transactionStream = stream;
-  executing.add(s);
+  const marked = markExecuting(s);
   s.w.array(queue.length);
   try {
     // s.multi stays set while the queue runs, like Redis's CLIENT_MULTI flag during EXEC.
@@ -120,7 +131,7 @@ function execCommand(s: Session): void {
       server.dispatcher.call(s, spec, args);
     }
   } finally {
-    executing.delete(s);
+    if (marked) unmarkExecuting(s);
     s.multi = null;
     s.multiError = false;
     server.transactionStream = null;

@@ -240,6 +240,7 @@ export class ScriptRunner {
   private pause(run: Run): void {
     const server = this.server;
     this.paused = run;
+    pausedRuns++;
     run.s.propagateAs = [];
     run.s.blocked = { dbIndex: run.saved.db.id, keys: [], deadline: 0, tryServe: () => false, onTimeout: () => undefined };
     run.activeExpire = (server as unknown as { activeExpire: boolean }).activeExpire;
@@ -263,6 +264,7 @@ export class ScriptRunner {
       return;
     }
     this.paused = null;
+    pausedRuns--;
     server.setActiveExpire(run.activeExpire);
     this.finish(run);
     run.s.propagateAs = null;
@@ -319,6 +321,8 @@ function propagateEffects(server: NodeServer, stream: Array<[number, readonly st
 }
 
 const runners = new WeakMap<NodeServer, ScriptRunner>();
+/** Scripts paused at the time limit in this process (any server): 0 lets busyRefusal answer at once. */
+let pausedRuns = 0;
 
 /** The server's script runner, started with its first script. */
 export function scriptRunner(server: NodeServer): ScriptRunner {
@@ -335,7 +339,7 @@ const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FU
 
 /** The dispatcher's check: -BUSY while a script is paused at the time limit, but for allow_busy commands. */
 export function busyRefusal(server: NodeServer, allowBusy: boolean): string | null {
-  if (allowBusy) return null;
+  if (allowBusy || pausedRuns === 0) return null;
   const running = runners.get(server)?.running;
   if (running === undefined || running === null) return null;
   return running.fcall === null ? BUSY : BUSY_FUNCTION;
