@@ -223,6 +223,20 @@ export class BackendConnection {
     this.queueBytes(raw);
   }
 
+  /**
+   * A link that is down and waiting out its retry delay connects again now (others are left
+   * alone). For a slot table change: the coordinator routes slots only to servers it reached, so
+   * a backend this link gave up on for a while may be back, and a client must not be refused
+   * with "is down" for up to the whole delay after a migration to it or a failover finished.
+   */
+  retryNow(): void {
+    if (this.socket !== null || this.closedByOwner) return;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.downUntil = 0;
+    this.open();
+  }
+
   /** Opens the link now (pool links do, so idle PINGs watch every backend from the start). */
   ensureOpen(): void {
     if (this.socket === null && !this.closedByOwner && Date.now() >= this.downUntil) this.open();

@@ -206,10 +206,16 @@ export class BackendPool {
     return out.sort((a, b) => a.addr.localeCompare(b.addr));
   }
 
-  /** Drops connections to addresses no longer in use. */
+  /**
+   * After a slot table change: drops connections to addresses no longer in use, and has links to
+   * the others that are down try again now (see BackendConnection.retryNow).
+   */
   retain(addrs: ReadonlySet<string>): void {
     for (const [key, list] of this.conns) {
-      if (addrs.has(list[0]!.addr)) continue;
+      if (addrs.has(list[0]!.addr)) {
+        for (const c of list) c.retryNow();
+        continue;
+      }
       for (const c of list) c.close();
       this.conns.delete(key);
     }

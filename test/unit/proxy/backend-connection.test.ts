@@ -1,7 +1,8 @@
 // BackendConnection against a scripted in-process server on loopback: replies framed across any
 // read boundaries, big replies streamed (or gathered and joined once), a silent backend failing
-// every pending request exactly once with a timeout that names it, a clean close said as such;
-// and the blocking-command timeouts the session derives from the command.
+// every pending request exactly once with a timeout that names it, a clean close said as such,
+// a link waiting out its retry delay connecting again at once when told (retryNow: the slot
+// table changed); and the blocking-command timeouts the session derives from the command.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendConnection, STREAM, STREAMED, type ReplyStream } from '../../../proxy/backend/connection.js';
@@ -121,6 +122,40 @@ describe('blockingLimit', () => {
     [['BLPOP', 'k', '-1'], 'blpop', -1],
   ] as Array<[string[], string, number]>)('%j → %s limit %d', (args, name, expected) => {
     expect(blockingLimit(name, args, 5000)).toBe(expected);
+  });
+
+  it('a link waiting out its retry delay refuses at once, and connects again when told to retry now', async () => {
+    // A port nothing listens on yet.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    conn = new BackendConnection(`127.0.0.1:${port}`, { retryDelayMs: 60_000, maxRetryDelayMs: 60_000 });
+    const first = collect();
+    conn.send(Buffer.from('x'), first.cb);
+    await waitFor(() => first.errors.length === 1, { what: 'the refused connect' });
+    expect(first.errors[0]).toMatch(/ECONNREFUSED/);
+    // The backend comes up: within the retry delay the link still refuses without trying…
+    server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.on('data', () => socket.write('+PONG\r\n'));
+    });
+    await new Promise<void>((r) => server!.listen(port, '127.0.0.1', () => r()));
+    const during = collect();
+    conn.send(Buffer.from('x'), during.cb);
+    expect(during.errors).toEqual([expect.stringMatching(/is down: unavailable: connect ECONNREFUSED/)]);
+    // …until told to retry now, as after a slot table change.
+    conn.retryNow();
+    const after = collect();
+    conn.send(Buffer.from('x'), after.cb);
+    await waitFor(() => after.replies.length === 1, { what: 'the reply after the retry' });
+    expect(after.replies).toEqual(['+PONG\r\n']);
+    expect(after.errors).toEqual([null]);
+    conn.retryNow(); // a connected link is left alone
+    const again = collect();
+    conn.send(Buffer.from('x'), again.cb);
+    await waitFor(() => again.replies.length === 1, { what: 'a second reply' });
+    expect(again.replies).toEqual(['+PONG\r\n']);
   });
 
   it('no backend timeout (0) means blocking commands wait forever too', () => {
