@@ -4,7 +4,7 @@
 // nothing.
 
 /** Below this many bytes copyBytes loops; from here on it calls Buffer.copy. */
-export const SHORT_COPY = 64;
+const SHORT_COPY = 64;
 
 /** Copies src[from, to) to out[o…]; returns the index in `out` after the copy. */
 export function copyBytes(src: Buffer, from: number, to: number, out: Buffer, o: number): number {

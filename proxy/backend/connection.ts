@@ -434,42 +434,41 @@ export class BackendConnection {
 
   /** deliver() of bytes [from, end) of `chunk`: as a range to a sink that takes one, else as a view. */
   private deliverRange(chunk: Buffer, from: number, end: number): void {
-    if (this.count > 0) {
-      const cb = this.pending[this.head]!;
-      if (typeof cb !== 'function' && cb.onReplyBytes !== undefined) {
-        this.lastReplyAt = this.lastActivity;
-        this.takeHead();
-        try {
-          cb.onReplyBytes(chunk, from, end);
-        } catch (err) {
-          process.stderr.write(`backend ${this.addr}: reply callback threw: ${(err as Error)?.stack ?? String(err)}\n`);
-        }
-        return;
-      }
+    const cb = this.count > 0 ? this.pending[this.head]! : null;
+    if (cb === null || typeof cb === 'function' || cb.onReplyBytes === undefined) return this.deliver(chunk.subarray(from, end));
+    this.lastReplyAt = this.lastActivity;
+    this.takeHead();
+    try {
+      cb.onReplyBytes(chunk, from, end);
+    } catch (err) {
+      this.callbackThrew(err);
     }
-    this.deliver(chunk.subarray(from, end));
   }
 
-  /** Removes the oldest waiting request (its callback was read by the caller). */
-  private takeHead(): void {
+  /** Takes the oldest waiting request off the ring; returns its callback. */
+  private takeHead(): ReplyCallback | ReplySink {
+    const cb = this.pending[this.head]!;
     this.pending[this.head] = null;
     this.streams[this.head] = null;
     this.head = (this.head + 1) & (this.pending.length - 1);
     this.count--;
+    return cb;
+  }
+
+  /** Owners guard their callbacks; should one still throw, the link must go on framing the replies of everyone else. */
+  private callbackThrew(err: unknown): void {
+    process.stderr.write(`backend ${this.addr}: reply callback threw: ${(err as Error)?.stack ?? String(err)}\n`);
   }
 
   /** Hands a reply frame to the oldest waiting request (or to onPush for out-of-band frames). */
   private deliver(frame: Buffer): void {
     this.lastReplyAt = this.lastActivity;
     if (this.count > 0) {
-      const cb = this.pending[this.head]!;
-      this.takeHead();
+      const cb = this.takeHead();
       try {
         call(cb, frame, null);
       } catch (err) {
-        // Owners guard their callbacks; should one still throw, the link must go on framing
-        // the replies of everyone else.
-        process.stderr.write(`backend ${this.addr}: reply callback threw: ${(err as Error)?.stack ?? String(err)}\n`);
+        this.callbackThrew(err);
       }
     } else if (this.opts.onPush) {
       this.opts.onPush(frame);
