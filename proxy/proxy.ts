@@ -2,6 +2,7 @@
 // stats. Holds no cluster state of its own beyond the last table it applied.
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { acceptWithCopiedReads } from '../common/net/copied-reads.js';
 import { PROTECTED_MODE_TEXT, isLocalAddress } from '../common/protected-mode.js';
 import type { CoordStore } from '../common/store/coord-store.js';
 import { BackendPool } from './backend/pool.js';
@@ -78,6 +79,7 @@ export class Proxy {
       this.server!.once('error', reject);
       this.server!.listen({ host, port }, () => resolve());
     });
+    acceptWithCopiedReads(this.server, true);
     this.log(`proxy ${this.config.id} listening on ${this.config.listen} (product ${this.config.product}, store ${this.config.store})`);
   }
 

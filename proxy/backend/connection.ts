@@ -8,6 +8,7 @@
 // and joined once.
 import { connect, type Socket } from 'node:net';
 import { copyBytes } from '../../common/bytes.js';
+import { copiedReadsOption } from '../../common/net/copied-reads.js';
 import { encodeCommand } from '../../common/resp/encode.js';
 import { FrameScanner, INCOMPLETE } from '../../common/resp/frame-scanner.js';
 
@@ -292,7 +293,7 @@ export class BackendConnection {
 
   private open(): void {
     const [host, portText] = splitAddr(this.addr);
-    const socket = connect({ host, port: Number(portText), noDelay: true });
+    const socket = connect({ host, port: Number(portText), noDelay: true, onread: copiedReadsOption() });
     this.socket = socket;
     this.closeReason = '';
     this.scanner.reset();
