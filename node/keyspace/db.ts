@@ -42,6 +42,13 @@ export class KeyspaceClock {
   lruStamp = 0;
   /** Under an LFU policy every touch goes through env.accessClock (the counter must grow). */
   lfu = false;
+  /**
+   * True while a replica applies its master's stream (replication/master-stream.ts): as in Redis,
+   * the master decided what exists, so a key past its deadline here (our clock ahead, or the
+   * stream late) is still there until the master's DEL arrives: an INCR the master ran on a live
+   * key changes that key, TTL and all, instead of making a new one.
+   */
+  fromMaster = false;
   /** While a read-only command runs, lookups count as keyspace hits and misses (as in Redis). */
   countingReads = false;
   keyspaceHits = 0;
@@ -160,9 +167,13 @@ export class Db {
     return e;
   }
 
-  /** True when the key should be treated as absent; deletes it unless we are a replica. */
+  /**
+   * For a key past its deadline: true when it must be treated as absent, deleting it unless we
+   * are a replica (a replica keeps it for its master's DEL, and applies the master's commands to
+   * it as they come: clock.fromMaster).
+   */
   private expireIfNeeded(key: string, e: Entry): boolean {
-    if (this.env.isReplica()) return true;
+    if (this.env.isReplica()) return !this.clock.fromMaster;
     this.removeEntry(key, e);
     this.env.onExpired(this, key);
     return true;
@@ -202,13 +213,20 @@ export class Db {
     return e.value instanceof ZSetValue ? e.value : WRONG_TYPE;
   }
 
-  /** Adds a key known to be absent; returns its entry. */
+  /**
+   * Adds a key lookups report absent; returns its entry. Absent is not always gone: a hidden key
+   * a client writes over, or on a replica a key past its deadline kept for the master's DEL
+   * (a writable replica's own client writing to it, as in Redis, replaces it). Either is removed
+   * first, so the dictionary and the slot index never hold a name twice.
+   */
   add(key: string, value: RValue): Entry {
-    // A client writing to a hidden key's name saw it as absent: its key replaces the hidden one.
-    if (this.slots.hiddenCount !== 0 && this.hides(key)) {
-      const old = this.dict.get(key);
-      if (old !== undefined) this.removeEntry(key, old);
-    }
+    const old = this.dict.get(key);
+    if (old !== undefined) this.removeEntry(key, old);
+    return this.insert(key, value);
+  }
+
+  /** add() for a key known to have no entry at all. */
+  private insert(key: string, value: RValue): Entry {
     const slot = slotOf(key);
     const e = new Entry(value, 0, this.clock.lfu ? this.env.accessClock(null) : this.clock.lruStamp, 0);
     e.slotPos = this.slots.add(slot, key);
@@ -219,7 +237,8 @@ export class Db {
   /** Sets a key's value (SET semantics): creates it or replaces the value; drops the TTL unless keepTtl. */
   set(key: string, value: RValue, keepTtl = false): Entry {
     const e = this.dict.get(key);
-    if (e === undefined || this.hides(key)) return this.add(key, value);
+    if (e === undefined) return this.insert(key, value);
+    if (this.hides(key)) return this.add(key, value);
     e.value = value;
     e.lru = this.clock.lfu ? this.env.accessClock(e) : this.clock.lruStamp;
     if (!keepTtl && e.expireAt !== 0) {

@@ -38,6 +38,15 @@ export class MasterStream {
     this.decoder.push(chunk);
     this.pushed += chunk.length;
     server.updateClock();
+    server.clock.fromMaster = true;
+    try {
+      this.apply(client, server);
+    } finally {
+      server.clock.fromMaster = false;
+    }
+  }
+
+  private apply(client: Session, server: NodeServer): void {
     for (;;) {
       const args = this.decoder.next();
       if (args === null) break;
