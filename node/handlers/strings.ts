@@ -67,7 +67,9 @@ function setCommand(s: Session, args: string[]): void {
   const key = args[1]!;
   const db = s.db;
   const oldEntry = db.lookup(key);
-  if (get && oldEntry === undefined) keyMissEvent(s, key); // SET … GET reads as GET does
+  // SET … GET reads as GET does, then writes: Redis looks the key up twice, touching it twice.
+  if (get && oldEntry !== undefined) db.lookup(key);
+  if (get && oldEntry === undefined) keyMissEvent(s, key);
   if (get && oldEntry !== undefined && typeof oldEntry.value !== 'string') return wrongType(s);
   const old = oldEntry?.value as string | undefined; // read before db.set replaces it in place
   if ((nx && oldEntry !== undefined) || (xx && oldEntry === undefined)) {
@@ -75,8 +77,11 @@ function setCommand(s: Session, args: string[]): void {
     else s.w.null();
     return;
   }
-  if (oldEntry === undefined) newEvent(s, key);
-  const e = db.set(key, args[2]!, keepTtl);
+  let e;
+  if (oldEntry === undefined) {
+    newEvent(s, key);
+    e = db.set(key, args[2]!, keepTtl);
+  } else e = db.overwrite(oldEntry, args[2]!, keepTtl);
   if (expireGiven) db.setExpire(key, e, at);
   s.server.changed(db, key);
   if (s.server.notifyFlags !== 0) {

@@ -239,8 +239,16 @@ export class Db {
     const e = this.dict.get(key);
     if (e === undefined) return this.insert(key, value);
     if (this.hides(key)) return this.add(key, value);
-    e.value = value;
     e.lru = this.clock.lfu ? this.env.accessClock(e) : this.clock.lruStamp;
+    return this.overwrite(e, value, keepTtl);
+  }
+
+  /**
+   * set() for an entry lookup() has just returned (so live, visible, and already touched once, as
+   * Redis's SET touches a key once): replaces the value in place without finding the key again.
+   */
+  overwrite(e: Entry, value: RValue, keepTtl = false): Entry {
+    e.value = value;
     if (!keepTtl && e.expireAt !== 0) {
       e.expireAt = 0;
       this.volatileCount--;

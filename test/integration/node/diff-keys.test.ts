@@ -242,6 +242,17 @@ describe('OBJECT under an LFU maxmemory policy matches redis-server', () => {
       ['RESTORE', 'r', '0', payload, 'FREQ', '77'], ['OBJECT', 'FREQ', 'r'], ['RESTORE', 'r2', '0', payload, 'FREQ', '256'],
       ['RESTORE', 'r2', '0', payload, 'FREQ', '-1'], ['RESTORE', 'r2', '0', payload, 'IDLETIME', '5', 'FREQ', '3']);
   });
+
+  it('SET over a key touches it once, as GET does (lfu-log-factor 0: every touch counts)', async () => {
+    await p.both('FLUSHALL');
+    await p.both('CONFIG', 'SET', 'lfu-log-factor', '0');
+    try {
+      await p.same(['SET', 'k', 'a'], ['OBJECT', 'FREQ', 'k'], ['SET', 'k', 'b'], ['SET', 'k', 'c', 'KEEPTTL'], ['SET', 'k', 'd', 'GET'],
+        ['OBJECT', 'FREQ', 'k'], ['GET', 'k'], ['OBJECT', 'FREQ', 'k'], ['SET', 'k', 'e', 'XX'], ['SET', 'k', 'f', 'NX'], ['OBJECT', 'FREQ', 'k']);
+    } finally {
+      await p.both('CONFIG', 'SET', 'lfu-log-factor', '10');
+    }
+  });
 });
 
 /** Scan replies as [cursor, keys]. */
