@@ -13,6 +13,7 @@
 // builds each client's Socket itself (net.Server's own accept path does the same with the same
 // options, minus onread).
 import { Socket, type Server } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import { copyBytes } from '../bytes.js';
 
 /** One read buffer for the whole process: each read is copied out before its callback returns. */
@@ -41,7 +42,6 @@ interface ServerInternals {
   _handle: ListenHandle | null;
   _connections: number;
   maxConnections: number;
-  noDelay?: boolean;
 }
 
 /**
@@ -54,7 +54,8 @@ export function acceptWithCopiedReads(server: Server, noDelay: boolean): void {
   if (handle === null) throw new Error('acceptWithCopiedReads: the server is not listening');
   handle.onconnection = (err: number, clientHandle: unknown) => {
     if (err) {
-      server.emit('error', Object.assign(new Error(`accept failed (${err})`), { errno: err, syscall: 'accept' }));
+      const code = getSystemErrorName(err);
+      server.emit('error', Object.assign(new Error(`accept ${code}`), { errno: err, code, syscall: 'accept' }));
       return;
     }
     if (internals.maxConnections && internals._connections >= internals.maxConnections) {
