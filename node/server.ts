@@ -3,6 +3,7 @@
 import { constants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { acceptWithCopiedReads } from '../common/net/copied-reads.js';
 import { Dispatcher } from './dispatcher.js';
 import { Db, type Entry, KeyspaceClock, type KeyspaceEnv } from './keyspace/db.js';
 import { BlockingManager } from './blocking.js';
@@ -239,6 +240,7 @@ export class NodeServer {
         });
         server.listen({ port, host, backlog: this.config.getInt('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
           this.listeners.push(server);
+          acceptWithCopiedReads(server, true);
           // An accept that fails (EMFILE …) is logged, as Redis does, never fatal.
           server.on('error', (err) => this.log('warning', `Accepting client connection: ${err.message}`));
           resolve();

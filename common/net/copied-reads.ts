@@ -9,6 +9,11 @@
 // 8 KiB pool: no ArrayBuffer per read. The copy keeps every consumer's contract unchanged: a
 // 'data' chunk stays valid as long as anyone holds it (requests kept for redirects, partial frames).
 //
+// What a kept chunk holds: a slice of a pool slab keeps the whole 8 KiB slab alive. Slabs fill
+// with consecutive reads of every socket, so this costs memory only when one chunk of a slab
+// outlives all the others (a client that stops mid-request, a request held behind a blocking
+// one): at most one slab per such chunk, bounded by the clients, as the per-client buffers are.
+//
 // Node offers `onread` only to net.connect(); for accepted sockets, acceptWithCopiedReads()
 // builds each client's Socket itself (net.Server's own accept path does the same with the same
 // options, minus onread).
