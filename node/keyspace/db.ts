@@ -43,12 +43,13 @@ export class KeyspaceClock {
   /** Under an LFU policy every touch goes through env.accessClock (the counter must grow). */
   lfu = false;
   /**
-   * True while a replica applies its master's stream (replication/master-stream.ts): as in Redis,
-   * the master decided what exists, so a key past its deadline here (our clock ahead, or the
-   * stream late) is still there until the master's DEL arrives: an INCR the master ran on a live
-   * key changes that key, TTL and all, instead of making a new one.
+   * True while keys past their deadline must stay, as in Redis: while a replica applies its
+   * master's stream (replication/master-stream.ts: the master decided what exists, so a key our
+   * clock calls expired is still there until the master's DEL; an INCR the master ran on a live
+   * key changes that key, TTL and all), and while the AOF is replayed at start (persistence/
+   * aof.ts: a key's later commands in the file apply to it; it expires once loading is done).
    */
-  fromMaster = false;
+  keepExpired = false;
   /** While a read-only command runs, lookups count as keyspace hits and misses (as in Redis). */
   countingReads = false;
   keyspaceHits = 0;
@@ -169,11 +170,11 @@ export class Db {
 
   /**
    * For a key past its deadline: true when it must be treated as absent, deleting it unless we
-   * are a replica (a replica keeps it for its master's DEL, and applies the master's commands to
-   * it as they come: clock.fromMaster).
+   * are a replica (a replica keeps it for its master's DEL). Never while clock.keepExpired.
    */
   private expireIfNeeded(key: string, e: Entry): boolean {
-    if (this.env.isReplica()) return !this.clock.fromMaster;
+    if (this.clock.keepExpired) return false;
+    if (this.env.isReplica()) return true;
     this.removeEntry(key, e);
     this.env.onExpired(this, key);
     return true;
@@ -269,7 +270,7 @@ export class Db {
   deleteHidden(key: string): boolean {
     const e = this.dict.get(key);
     if (e === undefined) return false;
-    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && !this.env.isReplica()) {
+    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && !this.clock.keepExpired && !this.env.isReplica()) {
       this.removeEntry(key, e);
       this.env.onExpired(this, key);
       return false;

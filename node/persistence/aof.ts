@@ -331,6 +331,9 @@ export class AppendOnlyFile {
     if (files.length === 0) return false;
     const server = this.server;
     server.suppressPropagation = true;
+    // Nothing expires while the file is replayed (as in Redis): a key's later commands in it apply
+    // to the key, which expires once loading is done (keyspace/db.ts: KeyspaceClock.keepExpired).
+    server.clock.keepExpired = true;
     // A rewritten AOF holds a partial import as ordinary commands on its hidden name (keyspace/slot-index.ts).
     for (const db of server.dbs) db.revealHidden = true;
     const replay = new AofReplay(server);
@@ -349,6 +352,7 @@ export class AppendOnlyFile {
       this.currentSize = total;
     } finally {
       server.suppressPropagation = false;
+      server.clock.keepExpired = false;
       for (const db of server.dbs) db.revealHidden = false;
       replay.close();
     }

@@ -38,11 +38,11 @@ export class MasterStream {
     this.decoder.push(chunk);
     this.pushed += chunk.length;
     server.updateClock();
-    server.clock.fromMaster = true;
+    server.clock.keepExpired = true;
     try {
       this.apply(client, server);
     } finally {
-      server.clock.fromMaster = false;
+      server.clock.keepExpired = false;
     }
   }
 
