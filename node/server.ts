@@ -240,7 +240,7 @@ export class NodeServer {
         });
         server.listen({ port, host, backlog: this.config.getInt('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
           this.listeners.push(server);
-          acceptWithCopiedReads(server, true);
+          acceptWithCopiedReads(server);
           // An accept that fails (EMFILE …) is logged, as Redis does, never fatal.
           server.on('error', (err) => this.log('warning', `Accepting client connection: ${err.message}`));
           resolve();

@@ -79,7 +79,7 @@ export class Proxy {
       this.server!.once('error', reject);
       this.server!.listen({ host, port }, () => resolve());
     });
-    acceptWithCopiedReads(this.server, true);
+    acceptWithCopiedReads(this.server);
     // An accept that fails is logged, as the node (and Redis) does, never fatal.
     this.server.on('error', (err) => this.log(`accepting a client connection: ${err.message}`));
     this.log(`proxy ${this.config.id} listening on ${this.config.listen} (product ${this.config.product}, store ${this.config.store})`);

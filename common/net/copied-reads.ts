@@ -47,13 +47,17 @@ interface ServerInternals {
   _handle: ListenHandle | null;
   _connections: number;
   maxConnections: number;
+  /** createServer's options, as net.Server keeps them (keepAliveInitialDelay in seconds). */
+  noDelay: boolean;
+  keepAlive: boolean;
+  keepAliveInitialDelay: number;
 }
 
 /**
  * Makes a listening `server` create its accepted sockets with copied reads. Call after 'listening'.
- * Accept errors and maxConnections behave as in net.Server; `noDelay` is applied to every socket.
+ * Accept errors, maxConnections and the server's noDelay and keepAlive options behave as in net.Server.
  */
-export function acceptWithCopiedReads(server: Server, noDelay: boolean): void {
+export function acceptWithCopiedReads(server: Server): void {
   const internals = server as unknown as ServerInternals;
   const handle = internals._handle;
   if (handle === null) throw new Error('acceptWithCopiedReads: the server is not listening');
@@ -68,11 +72,13 @@ export function acceptWithCopiedReads(server: Server, noDelay: boolean): void {
       return;
     }
     const socket = new Socket({ handle: clientHandle, readable: true, writable: true, onread: copiedReadsOption() } as never);
-    if (noDelay) socket.setNoDelay(true);
+    if (internals.noDelay) socket.setNoDelay(true);
+    if (internals.keepAlive) socket.setKeepAlive(true, internals.keepAliveInitialDelay * 1000);
     internals._connections++;
     // net.Socket counts itself out of the server when destroyed through these two fields.
-    (socket as unknown as { server: Server; _server: Server }).server = server;
-    (socket as unknown as { _server: Server })._server = server;
+    const owned = socket as unknown as { server: Server; _server: Server };
+    owned.server = server;
+    owned._server = server;
     server.emit('connection', socket);
   };
 }

@@ -154,7 +154,7 @@ function expireGeneric(s: Session, args: string[], unitMs: 1 | 1000, absolute: b
   const e = db.lookup(key);
   if (e === undefined) return s.w.integer(0);
   if (flags !== 0 && !expireAllowed(flags, e.expireAt === 0 ? -1 : e.expireAt, when)) return s.w.integer(0);
-  if (when <= BigInt(s.server.now) && s.server.replication.role !== 'slave' && !s.server.clock.keepExpired) {
+  if (when <= BigInt(s.server.now) && db.deletesExpired()) {
     // A deadline already past deletes the key; replicas and the AOF see the DEL. (Not while the
     // AOF loads: the key stays for its later commands there, and expires once loading is done.)
     db.delete(key);
@@ -514,7 +514,7 @@ function restoreCommand(s: Session, args: string[]): void {
   if (!parsed.ok) return s.w.error(parsed.error);
   const deleted = replace && db.delete(key);
   if (ttl !== 0 && !absTtl) ttl += s.server.now;
-  if (ttl !== 0 && ttl <= s.server.now && s.server.replication.role !== 'slave' && !s.server.clock.keepExpired) {
+  if (ttl !== 0 && ttl <= s.server.now && db.deletesExpired()) {
     // Already expired: nothing is created; a replaced key is gone, which replicas learn as a DEL.
     if (deleted) {
       s.server.changed(db, key);

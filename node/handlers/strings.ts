@@ -67,9 +67,11 @@ function setCommand(s: Session, args: string[]): void {
   const key = args[1]!;
   const db = s.db;
   const oldEntry = db.lookup(key);
-  // SET … GET reads as GET does, then writes: Redis looks the key up twice, touching it twice.
-  if (get && oldEntry !== undefined) db.lookup(key);
-  if (get && oldEntry === undefined) keyMissEvent(s, key);
+  if (get) {
+    // SET … GET reads as GET does, then writes: Redis looks the key up twice, touching it twice.
+    if (oldEntry !== undefined) db.lookup(key);
+    else keyMissEvent(s, key);
+  }
   if (get && oldEntry !== undefined && typeof oldEntry.value !== 'string') return wrongType(s);
   const old = oldEntry?.value as string | undefined; // read before db.set replaces it in place
   if ((nx && oldEntry !== undefined) || (xx && oldEntry === undefined)) {

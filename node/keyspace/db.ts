@@ -108,6 +108,14 @@ export class Db {
     return n;
   }
 
+  /**
+   * Whether a key past its deadline is deleted now when met: on a master, outside AOF loading
+   * (a replica waits for its master's DEL; clock.keepExpired keeps it for later commands).
+   */
+  deletesExpired(): boolean {
+    return !this.clock.keepExpired && !this.env.isReplica();
+  }
+
   /** True for a hidden key present (KEYS and other walks over dict skip it, on masters and replicas). */
   isHidden(key: string): boolean {
     return this.slots.isHidden(key);
@@ -270,7 +278,7 @@ export class Db {
   deleteHidden(key: string): boolean {
     const e = this.dict.get(key);
     if (e === undefined) return false;
-    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && !this.clock.keepExpired && !this.env.isReplica()) {
+    if (e.expireAt !== 0 && e.expireAt <= this.clock.now && this.deletesExpired()) {
       this.removeEntry(key, e);
       this.env.onExpired(this, key);
       return false;

@@ -17,11 +17,11 @@ afterEach(async () => {
 });
 
 async function listening(onSocket: (s: Socket) => void, maxConnections = 0): Promise<{ server: Server; port: number }> {
-  const server = createServer(onSocket);
+  const server = createServer({ noDelay: true }, onSocket);
   if (maxConnections > 0) server.maxConnections = maxConnections;
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  acceptWithCopiedReads(server, true);
+  acceptWithCopiedReads(server);
   return { server, port: (server.address() as { port: number }).port };
 }
 
