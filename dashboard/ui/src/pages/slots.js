@@ -43,7 +43,7 @@ export function SlotsPage({ live, act, ask, readOnly }) {
     ${plan ? html`<${Plan} plan=${plan} readOnly=${readOnly} onStart=${() => ask('Start the migrations of this rebalance plan?', 'Start rebalance', () =>
       act('Rebalance', () => api('POST', '/rebalance'), (r) => { setPlan(null); return `Rebalance started: ${r.migrations.length} migration(s).`; }))} onClose=${() => setPlan(null)} />` : null}
     <h2>Migrations in progress</h2>
-    ${active.length === 0 ? html`<p class="muted" id="no-migrations">No migration is running.</p>` : active.map((m) => html`<${Migration} m=${m} act=${act} ask=${ask} readOnly=${readOnly} />`)}
+    ${active.length === 0 ? html`<p class="muted" id="no-migrations">No migration is running.</p>` : active.map((m) => html`<${Migration} key=${m.id} m=${m} act=${act} ask=${ask} readOnly=${readOnly} />`)}
     <h2>History</h2>
     ${history.length === 0 ? html`<p class="muted">No finished migration.</p>` : html`<table class="history"><thead><tr><th>id</th><th>slots</th><th>from → to</th><th>state</th><th>keys moved</th><th>bytes</th><th>started</th><th>ended</th></tr></thead>
       <tbody>${history.map((m) => html`<tr data-migration=${m.id} data-state=${m.state}><td><code>${m.id}</code></td><td>${m.slotList}</td><td>${(m.from ?? []).join(', ')} → ${m.to}</td><td>${m.state}</td>
