@@ -34,6 +34,13 @@ export function expireDeadline(s: Session, text: string, unitMs: 1 | 1000, absol
   return at;
 }
 
+const isExpireOption = (opt: string): boolean => opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat';
+
+/** expireDeadline() for an EX/PX/EXAT/PXAT option (lowercase) and its value. */
+function optionDeadline(s: Session, opt: string, value: string, command: string): number | null {
+  return expireDeadline(s, value, opt === 'ex' || opt === 'exat' ? 1000 : 1, opt.endsWith('at'), command);
+}
+
 function getCommand(s: Session, args: string[]): void {
   const v = s.db.getString(args[1]!);
   if (v === WRONG_TYPE) return wrongType(s);
@@ -47,23 +54,25 @@ function setCommand(s: Session, args: string[]): void {
   let xx = false;
   let get = false;
   let keepTtl = false;
-  let at = 0;
-  let expireGiven = false;
+  let expireOpt = '';
+  let expireArg = '';
   for (let i = 3; i < args.length; i++) {
     const opt = args[i]!.toLowerCase();
     const next = args[i + 1];
     if (opt === 'nx' && !xx) nx = true;
     else if (opt === 'xx' && !nx) xx = true;
     else if (opt === 'get') get = true;
-    else if (opt === 'keepttl' && !expireGiven) keepTtl = true;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !keepTtl && !expireGiven && next !== undefined) {
-      const d = expireDeadline(s, next, opt === 'ex' || opt === 'exat' ? 1000 : 1, opt.endsWith('at'), 'set');
-      if (d === null) return;
-      at = d;
-      expireGiven = true;
+    else if (opt === 'keepttl' && expireOpt === '') keepTtl = true;
+    else if (isExpireOption(opt) && !keepTtl && expireOpt === '' && next !== undefined) {
+      expireOpt = opt;
+      expireArg = next;
       i++;
     } else return syntaxError(s);
   }
+  // As in Redis, every option is read before the expire value is checked: "EX x FOO" is a syntax error.
+  const expireGiven = expireOpt !== '';
+  const at = expireGiven ? optionDeadline(s, expireOpt, expireArg, 'set') : 0;
+  if (at === null) return;
   const key = args[1]!;
   const db = s.db;
   const oldEntry = db.lookup(key);
@@ -125,16 +134,16 @@ function setexGeneric(s: Session, args: string[], unitMs: 1 | 1000, name: string
 
 /** GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST] */
 function getexCommand(s: Session, args: string[]): void {
-  let at = 0;
+  let expireOpt = '';
+  let expireArg = '';
   let persist = false;
   for (let i = 2; i < args.length; i++) {
     const opt = args[i]!.toLowerCase();
     const next = args[i + 1];
-    if (opt === 'persist' && at === 0 && !persist) persist = true;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && at === 0 && !persist && next !== undefined) {
-      const d = expireDeadline(s, next, opt === 'ex' || opt === 'exat' ? 1000 : 1, opt.endsWith('at'), 'getex');
-      if (d === null) return;
-      at = d;
+    if (opt === 'persist' && expireOpt === '' && !persist) persist = true;
+    else if (isExpireOption(opt) && expireOpt === '' && !persist && next !== undefined) {
+      expireOpt = opt;
+      expireArg = next;
       i++;
     } else return syntaxError(s);
   }
@@ -146,6 +155,9 @@ function getexCommand(s: Session, args: string[]): void {
     return s.w.null();
   }
   if (typeof e.value !== 'string') return wrongType(s);
+  // Redis checks the expire value only once the key is known to be a string (a missing key: nil).
+  const at = expireOpt === '' ? 0 : optionDeadline(s, expireOpt, expireArg, 'getex');
+  if (at === null) return;
   const value = e.value;
   if (at !== 0) {
     if (at <= s.server.now) {
@@ -342,20 +354,16 @@ function decrbyCommand(s: Session, args: string[]): void {
 }
 
 function incrbyfloatCommand(s: Session, args: string[]): void {
-  if (floatArg(s, args[2]!) === null) return;
-  // inf parses as a float but any sum with it is infinite (parseLongDouble refuses it).
-  const incr = parseLongDouble(args[2]!);
-  if (incr === null) return s.w.error(ERR.nanOrInf);
+  // Redis's order: the key's type, then its value, then the increment.
   const db = s.db;
   const e = db.lookup(args[1]!);
-  let current: LongDouble = { m: 0n, e: 0 };
-  if (e !== undefined) {
-    if (typeof e.value !== 'string') return wrongType(s);
-    if (parseFloatStrict(e.value) === null) return s.w.error(ERR.notFloat);
-    const parsed = parseLongDouble(e.value);
-    if (parsed === null) return s.w.error(ERR.nanOrInf);
-    current = parsed;
-  }
+  if (e !== undefined && typeof e.value !== 'string') return wrongType(s);
+  if (e !== undefined && parseFloatStrict(e.value as string) === null) return s.w.error(ERR.notFloat);
+  if (floatArg(s, args[2]!) === null) return;
+  // inf parses as a float but any sum with it is infinite (parseLongDouble refuses it).
+  const current: LongDouble | null = e === undefined ? { m: 0n, e: 0 } : parseLongDouble(e.value as string);
+  const incr = parseLongDouble(args[2]!);
+  if (current === null || incr === null) return s.w.error(ERR.nanOrInf);
   const result = addLongDouble(current, incr);
   if (isInfiniteLongDouble(result)) return s.w.error(ERR.nanOrInf);
   const text = formatLongDoubleHuman(result);
@@ -376,6 +384,10 @@ function lcsCommand(s: Session, args: string[]): void {
   let getIdx = false;
   let withMatchLen = false;
   let minMatchLen = 0;
+  // Redis checks the keys' types before it reads the options, and says so with ERR.
+  const a = s.db.getString(args[1]!);
+  const b = s.db.getString(args[2]!);
+  if (a === WRONG_TYPE || b === WRONG_TYPE) return s.w.error('ERR The specified keys must contain string values');
   for (let i = 3; i < args.length; i++) {
     const opt = args[i]!.toLowerCase();
     if (opt === 'idx') getIdx = true;
@@ -387,9 +399,6 @@ function lcsCommand(s: Session, args: string[]): void {
       minMatchLen = Math.max(0, n);
     } else return syntaxError(s);
   }
-  const a = s.db.getString(args[1]!);
-  const b = s.db.getString(args[2]!);
-  if (a === WRONG_TYPE || b === WRONG_TYPE) return s.w.error('WRONGTYPE The specified keys must contain string values');
   if (getIdx && getLen) return s.w.error('ERR If you want both the length and indexes, please just use IDX.');
   const x = a ?? '';
   const y = b ?? '';

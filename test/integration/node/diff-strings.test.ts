@@ -48,6 +48,21 @@ describe('string commands match redis-server', () => {
     );
   });
 
+  // Found by a differential fuzz: which error wins when a command has more than one is Redis's
+  // order of checks (options read, key looked up, type checked, then values parsed).
+  it('the order of checks when a command has several errors', async () => {
+    await p.same(
+      ['SET', 's', '10'], ['RPUSH', 'l', 'a'], ['SET', 'str', 'abc'],
+      ['SET', 's', 'v', 'EX', 'x', 'FOO'], ['SET', 's', 'v', 'EX', 'x'], ['SET', 's', 'v', 'EX', '0', 'FOO'],
+      ['GETEX', 'nokey', 'EX', 'x'], ['GETEX', 'nokey', 'EX', '0'], ['GETEX', 'nokey', 'EXAT', '9223372036854775807'],
+      ['GETEX', 'l', 'EX', 'x'], ['GETEX', 's', 'EX', 'x'], ['GETEX', 's', 'EX', '0'], ['GETEX', 'nokey', 'EX', 'x', 'FOO'],
+      ['INCRBYFLOAT', 'l', 'x'], ['INCRBYFLOAT', 'str', 'x'], ['INCRBYFLOAT', 's', 'x'], ['INCRBYFLOAT', 'nokey', 'inf'],
+      ['SET', 'i', 'inf'], ['INCRBYFLOAT', 'i', '1'], ['INCRBYFLOAT', 'i', 'x'],
+      ['LCS', 'l', 's'], ['LCS', 'l', 's', 'FOO'], ['LCS', 's', 'nokey', 'FOO'], ['LCS', 's', 'nokey', 'MINMATCHLEN', 'x'],
+      ['BITCOUNT', 's', '1'], ['BITCOUNT', 'nokey', '1'], ['BITCOUNT', 'l', '1'],
+    );
+  });
+
   it('unknown commands and arity errors', async () => {
     await p.same(['NOSUCH'], ['NOSUCH', 'a', 'b'], ['get'], ['SET', 'a'], ['incrby', 'a'], ['Ping'], ['echo', 'hi']);
   });
