@@ -8,8 +8,9 @@
 // (proxy/merge.ts). Pieces may settle in any order; a failed piece becomes an error in its own
 // place, so the reply keeps the shape the client expects.
 import { keyIndexes } from '../common/commands/keys.js';
+import { keyGroupsCut } from '../common/commands/table.js';
 import type { CommandSpec } from '../common/commands/spec.js';
-import { ERR } from '../common/errors.js';
+import { ERR, wrongArity } from '../common/errors.js';
 import { encodeCommand } from '../common/resp/encode.js';
 import { SLOT_COUNT, slotOf } from '../common/slots.js';
 import type { ReplyStream } from './backend/connection.js';
@@ -79,6 +80,10 @@ export class Splitter<R extends ReplyStream> {
    * transaction, info, deny).
    */
   start(p: R, spec: CommandSpec, args: string[], raw: Buffer): boolean {
+    if (keyGroupsCut(spec, args.length)) {
+      this.host.respond(p, errorFrame(wrongArity(spec.name)));
+      return true;
+    }
     switch (spec.proxy) {
       case 'single':
         this.single(p, spec, args, raw);

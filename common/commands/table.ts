@@ -52,6 +52,15 @@ export function arityOk(spec: CommandSpec, argc: number): boolean {
 }
 
 /**
+ * True when a command whose keys run to the end in groups (MSET's key value pairs) has a group cut
+ * short: Redis's MSET answers that with the arity error. Checked by the proxy before it splits the
+ * keys; the node leaves it to the command, which Redis runs at EXEC time inside MULTI.
+ */
+export function keyGroupsCut(spec: CommandSpec, argc: number): boolean {
+  return spec.keyStep > 1 && spec.lastKey === -1 && (argc - spec.firstKey) % spec.keyStep !== 0;
+}
+
+/**
  * Finds the spec a request runs (the subcommand for containers like CONFIG GET) and checks its
  * arity, with Redis's error texts. A container called alone (bare COMMAND) resolves to itself.
  */
