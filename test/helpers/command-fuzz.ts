@@ -127,8 +127,10 @@ export interface FuzzRun {
 /**
  * Runs `sequences` seeded sequences of `length` commands: `reset` before each, `both` runs one
  * command on the two servers and returns their replies (plain values), which must be equal.
- * `endsSequence(ours, theirs)` may stop a sequence whose states can no longer match (a proxy's
- * CROSSSLOT refusal, say), after checking what it must.
+ * `endsSequence(ours, theirs, cmd, queued)` may stop a sequence whose states can no longer match
+ * (a proxy's CROSSSLOT refusal, say), after checking what it must; `tx` holds the commands of
+ * the transaction being built: the WATCHes since the last EXEC, DISCARD or UNWATCH, then those
+ * queued in an open MULTI (null when there is neither).
  */
 export async function fuzzSequences(opts: {
   gens: Record<string, Gen>;
@@ -137,7 +139,7 @@ export async function fuzzSequences(opts: {
   seedBase?: number;
   reset: () => Promise<void>;
   both: (cmd: string[]) => Promise<[unknown, unknown]>;
-  endsSequence?: (ours: unknown, theirs: unknown, cmd: string[]) => boolean;
+  endsSequence?: (ours: unknown, theirs: unknown, cmd: string[], tx: readonly string[][] | null) => boolean;
 }): Promise<FuzzRun> {
   const names = Object.keys(opts.gens);
   const run: FuzzRun = { sequences: opts.sequences, ended: 0, compared: 0 };
@@ -146,13 +148,21 @@ export async function fuzzSequences(opts: {
     const r = new Rng(seed);
     await opts.reset();
     const history: string[][] = [];
-    let queued: string[] | null = null; // names queued in an open MULTI
+    let queued: string[][] | null = null; // the commands queued in an open MULTI
+    let watched: string[][] = [];
     for (let i = 0; i < opts.length; i++) {
       const name = r.pick(names);
       const cmd = [name, ...opts.gens[name]!(r)];
       history.push(cmd);
       let [a, b] = await opts.both(cmd);
-      if (opts.endsSequence?.(a, b, cmd)) {
+      const tx = queued === null && watched.length === 0 ? null : [...watched, ...(queued ?? [])];
+      let ends: boolean | undefined;
+      try {
+        ends = opts.endsSequence?.(a, b, cmd, tx);
+      } catch (err) {
+        throw new Error(`seed ${seed}, after ${JSON.stringify(history.slice(0, -1))}: ${(err as Error).message}`);
+      }
+      if (ends) {
         run.ended++;
         break;
       }
@@ -160,11 +170,16 @@ export async function fuzzSequences(opts: {
       else if (name === 'exec' || name === 'discard') {
         if (name === 'exec' && Array.isArray(a) && Array.isArray(b) && queued) {
           const inner = queued;
-          [a, b] = [a, b].map((x) => (x as unknown[]).map((e, j) => (UNORDERED.has(inner[j]!) ? sortDeep(e) : e)));
+          [a, b] = [a, b].map((x) => (x as unknown[]).map((e, j) => (UNORDERED.has(inner[j]![0]!) ? sortDeep(e) : e)));
         }
         queued = null;
+        watched = [];
+      } else if (name === 'unwatch' && queued === null) {
+        watched = [];
+      } else if (name === 'watch' && queued === null) {
+        if (a === '+OK') watched.push(cmd);
       } else if (queued) {
-        if (a === '+QUEUED') queued.push(name); // refused ones (arity, WATCH) are not in EXEC's reply
+        if (a === '+QUEUED') queued.push(cmd); // refused ones (arity, WATCH) are not in EXEC's reply
       } else if (UNORDERED.has(name)) [a, b] = [sortDeep(a), sortDeep(b)];
       expect(a, `seed ${seed}, after ${JSON.stringify(history.slice(0, -1))}: reply to ${JSON.stringify(cmd)}`).toEqual(b);
       run.compared++;

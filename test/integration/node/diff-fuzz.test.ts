@@ -17,6 +17,7 @@ describe('random command sequences get the same replies as redis-server', () => 
       length: LENGTH,
       reset: async () => {
         await p.both('DISCARD'); // a MULTI left open by the last sequence
+        await p.both('UNWATCH'); // and its WATCHes
         await p.both('FLUSHALL');
       },
       both: async (cmd) => (await p.both(...cmd)).map(plain) as [unknown, unknown],
