@@ -14,8 +14,9 @@ interface Directive {
   default: string;
   /** Allowed values for 'enum'. */
   values?: readonly string[];
-  min?: number;
-  max?: number;
+  /** Bounds of an 'int' or 'memory' value, checked exactly (bigint: Redis's long long range). */
+  min?: number | bigint;
+  max?: number | bigint;
   /** Old names still accepted (Redis 7 keeps the ziplist/slave spellings). */
   aliases?: readonly string[];
   /** Only settable at start-up. */
@@ -31,8 +32,8 @@ interface Directive {
    * minus the percentage among the numbers (Redis's convention for maxmemory-clients).
    */
   percent?: boolean;
-  /** Values outside [lo, hi] are accepted but stored clamped (Redis's hz). */
-  clamp?: readonly [number, number];
+  /** Values outside [lo, hi] are accepted but stored clamped (Redis's hz, repl-backlog-size). */
+  clamp?: readonly [number | bigint, number | bigint];
   /** Validates and normalises a 'string' or 'list' value; returns an error text or the value. */
   check?: (value: string) => string | { error: string };
   /**
@@ -40,12 +41,17 @@ interface Directive {
    * `current` reads the value in force.
    */
   checkSet?: (value: string, current: (name: string) => string) => string | { error: string };
+  /** Combines a checked value with the one in force (a directive that sets parts of a whole). */
+  merge?: (current: string, value: string) => string;
 }
 
+const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const UINT_MAX = 4294967295;
-// Redis's long long configs print LLONG_MAX as their bound; we store JS numbers (exact to 2^53).
-const LLONG_MAX = 2 ** 63 - 1;
+// Values are checked and kept as exact text (CONFIG GET shows 9223372036854775807 as set); the
+// numbers getInt() serves are JS numbers, exact to 2^53, which is all the node needs of them.
+const LLONG_MAX = 2n ** 63n - 1n;
+const LLONG_MIN = -(2n ** 63n);
 
 const EVICTION_POLICIES = [
   'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
@@ -89,7 +95,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: INT_MAX },
   { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: LLONG_MAX },
   { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: LLONG_MAX },
-  { name: 'client-output-buffer-limit', kind: 'list', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', check: checkOutputLimits },
+  { name: 'client-output-buffer-limit', kind: 'list', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', check: checkOutputLimits, merge: mergeOutputLimits },
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
@@ -101,12 +107,12 @@ const DIRECTIVES: Directive[] = [
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb', protected: true, check: (v) => baseName(v, "dbfilename can't be a path, just a filename") },
   { name: 'save', kind: 'list', default: '3600 1 300 100 60 10000', check: checkSaveRules },
   { name: 'rdbcompression', kind: 'bool', default: 'yes' },
-  { name: 'rdbchecksum', kind: 'bool', default: 'yes' },
+  { name: 'rdbchecksum', kind: 'bool', default: 'yes', immutable: true },
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes' },
   { name: 'appendonly', kind: 'bool', default: 'no' },
   { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true, check: (v) => nonEmptyBaseName(v, 'appendfilename', 'filename') },
   { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true, check: (v) => nonEmptyBaseName(v, 'appenddirname', 'dirname') },
-  { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'] },
   { name: 'aof-load-truncated', kind: 'bool', default: 'yes' },
   { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: INT_MAX },
   { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: LLONG_MAX },
@@ -117,8 +123,8 @@ const DIRECTIVES: Directive[] = [
   { name: 'replica-serve-stale-data', kind: 'bool', default: 'yes', aliases: ['slave-serve-stale-data'] },
   { name: 'replica-lazy-flush', kind: 'bool', default: 'no', aliases: ['slave-lazy-flush'] },
   { name: 'replica-priority', kind: 'int', default: '100', min: 0, max: INT_MAX, aliases: ['slave-priority'] },
-  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
-  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: INT_MAX },
+  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX, clamp: [16384, LLONG_MAX] },
+  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: LLONG_MAX },
   { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
   { name: 'repl-ping-replica-period', kind: 'int', default: '10', min: 1, max: INT_MAX, aliases: ['repl-ping-slave-period'] },
   { name: 'repl-diskless-sync', kind: 'bool', default: 'yes' },
@@ -126,12 +132,12 @@ const DIRECTIVES: Directive[] = [
   { name: 'min-replicas-to-write', kind: 'int', default: '0', min: 0, max: INT_MAX, aliases: ['min-slaves-to-write'] },
   { name: 'min-replicas-max-lag', kind: 'int', default: '10', min: 0, max: INT_MAX, aliases: ['min-slaves-max-lag'] },
   { name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-entries'] },
-  { name: 'hash-max-listpack-value', kind: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-value'] },
+  { name: 'hash-max-listpack-value', kind: 'memory', default: '64', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-value'] },
   { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX },
   { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-entries'] },
-  { name: 'zset-max-listpack-value', kind: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-value'] },
+  { name: 'zset-max-listpack-value', kind: 'memory', default: '64', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-value'] },
   { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', min: 0, max: LLONG_MAX },
-  { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: -5, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
+  { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: INT_MIN, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
   { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
   { name: 'notify-keyspace-events', kind: 'string', default: '', check: checkKeyspaceEvents },
   { name: 'cluster-enabled', kind: 'bool', default: 'no', immutable: true },
@@ -149,13 +155,23 @@ for (const d of DIRECTIVES) {
   for (const a of d.aliases ?? []) byName.set(a, d);
 }
 
-/** Parses "100mb", "1gb", "42" like Redis's memtoull; null when malformed. */
-export function parseMemory(text: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(text.trim());
+const MEMORY_UNITS: Record<string, bigint> = { b: 1n, k: 1000n, kb: 1024n, m: 1000000n, mb: 1048576n, g: 1000000000n, gb: 1073741824n };
+
+/**
+ * Parses "100mb", "1gb", "42" exactly, like Redis's memtoull: digits (none = 0) and an optional
+ * unit, no sign, no spaces; null when malformed or past 2^64-1.
+ */
+export function parseMemoryExact(text: string): bigint | null {
+  const m = /^(\d*)(k|kb|m|mb|g|gb|b)?$/i.exec(text);
   if (!m) return null;
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const mul = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 }[unit]!;
-  return Number(m[1]) * mul;
+  const n = BigInt(m[1] === '' ? '0' : m[1]!) * MEMORY_UNITS[(m[2] ?? 'b').toLowerCase()]!;
+  return n > 2n ** 64n - 1n ? null : n;
+}
+
+/** parseMemoryExact() as a number (exact to 2^53; the node's limits are far below that). */
+export function parseMemory(text: string): number | null {
+  const n = parseMemoryExact(text);
+  return n === null ? null : Number(n);
 }
 
 function checkSaveRules(value: string): string | { error: string } {
@@ -203,18 +219,40 @@ function checkDirExists(value: string, current: (name: string) => string): strin
   return dir;
 }
 
+const OUTPUT_CLASSES = ['normal', 'slave', 'pubsub'] as const;
+
+/**
+ * client-output-buffer-limit: groups of `class hard soft soft-seconds`, checked, in bytes, with
+ * `replica` spelled `slave` as Redis shows it (master is no class of its own here). Empty = no
+ * change.
+ */
 function checkOutputLimits(value: string): string | { error: string } {
-  const parts = value.trim().split(/\s+/);
+  const parts = value.trim() === '' ? [] : value.trim().split(/\s+/);
   if (parts.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
+  const out: string[] = [];
   for (let i = 0; i < parts.length; i += 4) {
-    if (!['normal', 'slave', 'replica', 'pubsub', 'master'].includes(parts[i]!.toLowerCase())) {
+    const cls = parts[i]!.toLowerCase();
+    if (!['normal', 'slave', 'replica', 'pubsub'].includes(cls)) {
       return { error: 'Invalid client class specified in buffer limit configuration.' };
     }
-    if (parseMemory(parts[i + 1]!) === null || parseMemory(parts[i + 2]!) === null || !/^\d+$/.test(parts[i + 3]!)) {
+    const hard = parseMemoryExact(parts[i + 1]!);
+    const soft = parseMemoryExact(parts[i + 2]!);
+    if (hard === null || soft === null || !/^\d+$/.test(parts[i + 3]!)) {
       return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
     }
+    out.push(cls === 'replica' ? 'slave' : cls, String(hard), String(soft), String(BigInt(parts[i + 3]!)));
   }
-  return value;
+  return out.join(' ');
+}
+
+/** Redis sets only the classes named and shows all three, in its order. */
+function mergeOutputLimits(current: string, value: string): string {
+  const limits = new Map<string, string>();
+  for (const text of [current, value]) {
+    const parts = text === '' ? [] : text.split(' ');
+    for (let i = 0; i < parts.length; i += 4) limits.set(parts[i]!, parts.slice(i + 1, i + 4).join(' '));
+  }
+  return OUTPUT_CLASSES.map((c) => `${c} ${limits.get(c) ?? '0 0 0'}`).join(' ');
 }
 
 export type ConfigListener = (name: string, value: string) => void;
@@ -310,7 +348,12 @@ export class NodeConfig {
   }
 
   private apply(d: Directive, value: string): void {
-    if (d.clamp) value = String(Math.min(d.clamp[1], Math.max(d.clamp[0], Number(value))));
+    if (d.clamp) {
+      const [lo, hi] = [BigInt(d.clamp[0]), BigInt(d.clamp[1])];
+      const n = BigInt(value);
+      value = String(n < lo ? lo : n > hi ? hi : n);
+    }
+    if (d.merge) value = d.merge(this.get(d.name), value);
     this.store(d, value);
     for (const l of this.listeners) l(d.name, value);
   }
@@ -440,10 +483,6 @@ function quoteConfig(v: string, kind: Kind): string {
   return v === '' || /[\s"']/.test(v) ? JSON.stringify(v) : v;
 }
 
-function boundText(n: number): string {
-  return n === LLONG_MAX ? '9223372036854775807' : String(n);
-}
-
 function normalise(d: Directive, raw: string): string | { error: string } {
   switch (d.kind) {
     case 'bool': {
@@ -458,12 +497,13 @@ function normalise(d: Directive, raw: string): string | { error: string } {
         if (pct !== null) return Number(pct[1]) > 100 ? { error: 'percentage argument must be less or equal to 100' } : `${Number(pct[1])}%`;
         if (parseMemory(raw) === null || raw.includes('-')) return { error: 'argument must be a memory or percent value' };
       }
-      const n = d.kind === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw) ? Number(raw) : null;
-      if (n === null || !Number.isFinite(n) || (d.kind === 'memory' && n < 0)) {
+      // Exact, as Redis's string2ll / memtoull: beyond a long long an integer does not parse.
+      const n = d.kind === 'memory' ? parseMemoryExact(raw) : /^-?\d+$/.test(raw) ? BigInt(raw) : null;
+      if (n === null || (d.kind === 'int' && (n < LLONG_MIN || n > LLONG_MAX))) {
         return { error: d.kind === 'memory' ? 'argument must be a memory value' : 'argument couldn\'t be parsed into an integer' };
       }
-      if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) {
-        return { error: `argument must be between ${boundText(d.min!)} and ${boundText(d.max!)} inclusive` };
+      if ((d.min !== undefined && n < BigInt(d.min)) || (d.max !== undefined && n > BigInt(d.max))) {
+        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
       }
       return String(n);
     }

@@ -188,6 +188,24 @@ describe('server commands match redis-server', () => {
     await p.same(['CONFIG', 'HELP'], ['CONFIG', 'FOO'], ['CONFIG', 'GET'], ['CONFIG', 'SET', 'hz'], ['CONFIG', 'SET', 'hz', '10', 'hz']);
   });
 
+  // Found by a differential sweep of CONFIG SET over every directive both servers know, with
+  // hostile values: exact 64-bit bounds, memory units, clamps, immutables, partial class lists.
+  it('CONFIG SET values: exact integers, memory units, clamps, output limits by class', async () => {
+    const setGet = (name: string, ...values: string[]) => values.flatMap((v) => [['CONFIG', 'SET', name, v], ['CONFIG', 'GET', name]]);
+    await p.same(
+      ...setGet('slowlog-max-len', '9223372036854775807', '9223372036854775808', '-9223372036854775809', '128'),
+      ...setGet('hz', '9223372036854775808', '10'),
+      ...setGet('repl-backlog-ttl', '9223372036854775807', '-1', '3600'),
+      ...setGet('hash-max-listpack-value', '1kb', '1K', '', '1tb', ' 1', '+1', '1.5', '64'),
+      ...setGet('zset-max-ziplist-value', '1gb', '64'),
+      ...setGet('hll-sparse-max-bytes', '9223372036854775807', '9223372036854775808', '3000'),
+      ...setGet('repl-backlog-size', '1', '10mb', '1048576'),
+      ...setGet('list-max-listpack-size', '-2147483648', '9223372036854775807', '-2'),
+      ['CONFIG', 'SET', 'rdbchecksum', 'yes'], ['CONFIG', 'SET', 'appendfsync', 'sometimes'],
+      ...setGet('client-output-buffer-limit', 'normal 1mb 1mb 60', 'replica 0 0 0', 'pubsub 32mb 8mb 60 normal 0 0 0', '', 'master 0 0 0', 'normal 1 2'),
+    );
+  });
+
   it('RESP3 shapes: maps, sets, nulls', async () => {
     await p.both('HELLO', '3');
     try {
