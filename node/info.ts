@@ -1,6 +1,7 @@
 // INFO rendering: Redis 7.0's sections and field names ("# Section" headers, CRLF lines) built
 // from the server's counters. Reads state only; never changes it.
 import { arch, release, totalmem, type } from 'node:os';
+import { bytesToHuman } from '../common/bytes-to-human.js';
 import { replicationInfoFields } from './replication/info-fields.js';
 import type { NodeServer } from './server.js';
 import { aofOf } from './persistence/aof.js';
@@ -125,18 +126,6 @@ function clientsSection(s: NodeServer): Field[] {
   ];
 }
 
-/** Redis's bytesToHuman: B, K, M, G … with two decimals. */
-export function bytesToHuman(n: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
-  if (n < 1024) return `${n}B`;
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(2)}${units[i]}`;
-}
 
 function memorySection(s: NodeServer): Field[] {
   const used = s.eviction.usedMemory();

@@ -122,8 +122,11 @@ export class Proxy {
     return [...this.sessions];
   }
 
-  /** INFO sections about the proxy itself (CRLF lines). */
-  infoText(sections: string[]): string {
+  /**
+   * INFO sections about the proxy itself (CRLF lines); `memory`, the Memory section's text, goes
+   * where Redis puts it (after Clients).
+   */
+  infoText(sections: string[], memory = ''): string {
     const all = sections.length === 0 || sections.some((s) => s === 'all' || s === 'everything' || s === 'default');
     const want = (name: string) => all || sections.includes(name);
     // In a worker, the whole proxy's counters: this worker's now plus the others' of the last second.
@@ -134,7 +137,13 @@ export class Proxy {
       if (this.worker !== null) text += `proxy_workers:${this.worker.count}\r\nproxy_worker:${this.worker.index}\r\n`;
       text += `tcp_port:${splitHostPort(this.config.listen)[1]}\r\nuptime_in_seconds:${Math.floor((Date.now() - this.stats.startedAt) / 1000)}\r\nproxy_id:${this.config.id}\r\nproduct:${this.config.product}\r\nhost:${hostname()}\r\n\r\n`;
     }
-    if (want('clients')) text += `# Clients\r\nconnected_clients:${this.sessions.size + (peers?.sessions ?? 0)}\r\n\r\n`;
+    if (want('clients')) {
+      // Blocked: in a blocking command or WAIT (as Redis counts them); this process's clients.
+      let blocked = 0;
+      for (const s of this.sessions) if (s.blocked) blocked++;
+      text += `# Clients\r\nconnected_clients:${this.sessions.size + (peers?.sessions ?? 0)}\r\nblocked_clients:${blocked}\r\n\r\n`;
+    }
+    text += memory;
     if (want('stats')) {
       text += `# Stats\r\ntotal_connections_received:${this.stats.totalConnections + (peers?.totalConnections ?? 0)}\r\ntotal_commands_processed:${this.stats.totalCommands + (peers?.totalCommands ?? 0)}\r\n`;
       text += `instantaneous_ops_per_sec:${this.stats.qps + (peers?.qps ?? 0)}\r\ntotal_error_replies:${this.stats.totalErrors + (peers?.totalErrors ?? 0)}\r\nslot_table_revision:${this.topology.revision}\r\n\r\n`;

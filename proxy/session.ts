@@ -7,6 +7,7 @@
 // exactly once: a reply, an error, a backend failure, or the client closing.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks'; // a binding: globalThis.performance is a lazy accessor
+import { bytesToHuman } from '../common/bytes-to-human.js';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { resolveCommand } from '../common/commands/table.js';
 import { ERR } from '../common/errors.js';
@@ -993,31 +994,49 @@ export class ProxySession {
     }));
   }
 
-  /** INFO: the proxy's own sections plus the keyspace summed over groups. */
+  /**
+   * INFO: the proxy's own sections, plus the keyspace and the memory summed over the groups'
+   * masters (what the cluster holds: `used_memory` is what redis-cli --stat and exporters read),
+   * with the proxy process's own RSS beside it.
+   */
   info(p: Pending, args: string[]): void {
     const masters = this.router.masters();
     const sections = args.slice(1).map((a) => a.toLowerCase());
-    const wantKeyspace = sections.length === 0 || sections.some((s) => s === 'keyspace' || s === 'all' || s === 'everything' || s === 'default');
-    const finish = (keys: number, expires: number) => {
-      let text = this.proxy.infoText(sections);
+    const wants = (name: string) => sections.length === 0 || sections.some((s) => s === name || s === 'all' || s === 'everything' || s === 'default');
+    const wantKeyspace = wants('keyspace');
+    const wantMemory = wants('memory');
+    let keys = 0;
+    let expires = 0;
+    let memory = 0;
+    const finish = () => {
+      const memoryText = wantMemory
+        ? `# Memory\r\nused_memory:${memory}\r\nused_memory_human:${bytesToHuman(memory)}\r\nproxy_used_memory_rss:${process.memoryUsage.rss()}\r\n\r\n`
+        : '';
+      let text = this.proxy.infoText(sections, memoryText);
       if (wantKeyspace) text += `# Keyspace\r\n${keys > 0 ? `db0:keys=${keys},expires=${expires},avg_ttl=0\r\n` : ''}`;
       this.respond(p, bulk(text));
     };
-    if (!wantKeyspace || masters.length === 0) return finish(0, 0);
+    if ((!wantKeyspace && !wantMemory) || masters.length === 0) return finish();
     let waiting = masters.length;
-    let keys = 0;
-    let expires = 0;
-    const raw = encodeCommand(['INFO', 'keyspace']);
+    const raw = encodeCommand(['INFO', ...(wantKeyspace ? ['keyspace'] : []), ...(wantMemory ? ['memory'] : [])]);
     for (const addr of masters) {
       this.forwarder.forward(addr, raw, -1, (reply) => {
-        const m = /db0:keys=(\d+),expires=(\d+)/.exec(reply.latin1Slice(0, reply.length));
+        const text = reply.latin1Slice(0, reply.length);
+        const m = /db0:keys=(\d+),expires=(\d+)/.exec(text);
         if (m) {
           keys += Number(m[1]);
           expires += Number(m[2]);
         }
-        if (--waiting === 0) finish(keys, expires);
+        const used = /\r\nused_memory:(\d+)/.exec(text);
+        if (used) memory += Number(used[1]);
+        if (--waiting === 0) finish();
       });
     }
+  }
+
+  /** In a blocking command or WAIT (INFO's blocked_clients). */
+  get blocked(): boolean {
+    return this.held !== null;
   }
 }
 

@@ -137,6 +137,29 @@ describe('proxy data path', () => {
     node.close();
   });
 
+  it('INFO sums keys and used_memory over the groups and counts blocked clients (what redis-cli --stat reads)', async () => {
+    const keys = keysOnBothGroups(5); // 10 keys, 5 on each group
+    await a.mset(...keys.flatMap((k) => [k, 'v']));
+    const info = String(await a.call('INFO'));
+    expect(info).toMatch(/# Clients\r\nconnected_clients:\d+\r\nblocked_clients:0\r\n\r\n# Memory\r\nused_memory:\d+\r\n/);
+    expect(info).toContain('db0:keys=10,expires=0');
+    const used = Number(/used_memory:(\d+)/.exec(info)![1]);
+    let sum = 0;
+    for (const node of cluster.groups) {
+      const c = await RawClient.connect(node.port);
+      sum += Number(/used_memory:(\d+)/.exec(String(await c.call('INFO', 'memory')))![1]);
+      c.close();
+    }
+    expect(Math.abs(used - sum)).toBeLessThan(sum * 0.2); // the same masters, read moments apart
+    expect(String(await a.call('INFO', 'memory'))).toMatch(/^# Memory\r\nused_memory:\d+\r\nused_memory_human:[\d.]+[BKMG]\r\nproxy_used_memory_rss:\d+\r\n\r\n$/);
+    const blocker = client(0);
+    const popped = blocker.blpop('nolist', 5);
+    await waitFor(async () => /blocked_clients:1\r\n/.test(String(await a.call('INFO', 'clients'))), { what: 'the proxy to count its blocked client' });
+    await a.rpush('nolist', 'x');
+    expect(await popped).toEqual(['nolist', 'x']);
+    await waitFor(async () => /blocked_clients:0\r\n/.test(String(await a.call('INFO', 'clients'))), { what: 'the blocked client to be counted out' });
+  });
+
   it('answers unknown commands like Redis and never guesses', async () => {
     await expect(a.call('NOSUCHCMD', 'x')).rejects.toThrow("ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' ");
     await expect(a.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
