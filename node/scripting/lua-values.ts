@@ -95,11 +95,20 @@ function rawTableField(L: unknown, field: string): boolean {
   return false;
 }
 
-/** Lua number → integer reply: floats truncate toward zero, as the C cast in Redis. */
+const LLONG_MIN = -(2n ** 63n);
+const TWO_63 = 2 ** 63;
+
+/**
+ * Lua number → integer reply, as Redis's (long long) cast of the double on x86-64: toward zero,
+ * exact however wide (a double past 2^53 is an integer already), and LLONG_MIN ("integer
+ * indefinite") for NaN, infinities and anything outside the long long range. Never `:1e+19`.
+ */
 function writeNumber(L: unknown, w: ReplyWriter): void {
   if (lua.lua_isinteger(L, -1)) return w.integer(lua.lua_tointeger(L, -1));
-  const d: number = lua.lua_tonumber(L, -1);
-  w.integer(Number.isFinite(d) ? Math.trunc(d) : d > 0 ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER);
+  const t = Math.trunc(lua.lua_tonumber(L, -1) as number);
+  if (Number.isSafeInteger(t)) return w.integer(t + 0); // + 0: -0 prints as 0
+  if (!(t >= -TWO_63 && t < TWO_63)) return w.bigInteger(LLONG_MIN);
+  w.bigInteger(BigInt(t));
 }
 
 /**
