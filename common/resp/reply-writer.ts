@@ -94,7 +94,9 @@ export class ReplyWriter {
       return;
     }
     if (!Number.isSafeInteger(n)) {
-      this.text(String(n));
+      // Past 2^53 a double is an integer, but String() rounds its digits (-2^63 prints as
+      // -9223372036854776000): print it exactly.
+      this.text(Number.isFinite(n) ? BigInt(Math.trunc(n)).toString() : String(n));
       return;
     }
     const buf = this.buf;

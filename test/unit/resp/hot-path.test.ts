@@ -73,12 +73,19 @@ describe('request decoder hot path', () => {
 
 describe('reply writer hot path', () => {
   it('writes integers and lengths digit by digit like String()', () => {
-    const values = [0, 9, 10, 99, 1023, 1024, 65535, 1e9, 2 ** 31, 2 ** 53 - 1, -1, -10, -(2 ** 53 - 1), 1e21];
+    const values = [0, 9, 10, 99, 1023, 1024, 65535, 1e9, 2 ** 31, 2 ** 53 - 1, -1, -10, -(2 ** 53 - 1)];
     for (const n of values) {
       const w = new ReplyWriter();
       w.integer(n);
       w.array(n);
       expect(w.take().toString('latin1')).toBe(`:${String(n)}\r\n${n === 0 ? '*0' : `*${String(n)}`}\r\n`);
+    }
+    // Past 2^53 every digit exactly, where String() rounds (-2^63 → -9223372036854776000) or
+    // switches to an exponent (1e21 → "1e+21"), neither of which a RESP integer may be.
+    for (const [n, text] of [[-(2 ** 63), '-9223372036854775808'], [2 ** 60, '1152921504606846976'], [1e21, '1000000000000000000000']] as const) {
+      const w = new ReplyWriter();
+      w.integer(n);
+      expect(w.take().toString('latin1')).toBe(`:${text}\r\n`);
     }
     const w = new ReplyWriter();
     const value = 'v'.repeat(123456);
