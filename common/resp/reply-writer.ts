@@ -236,20 +236,33 @@ export class ReplyWriter {
     }
   }
 
+  /** A big number given as its digits: RESP3 "(digits", RESP2 a bulk string. */
+  bigNumber(digits: string): void {
+    if (this.resp !== 3) return this.bulk(digits);
+    this.ensure(digits.length + 3);
+    this.byte(0x28);
+    this.text(digits);
+    this.crlf();
+  }
+
   /** A boolean: RESP3 #t/#f, RESP2 :1/:0. */
   boolean(b: boolean): void {
     if (this.resp === 3) this.raw(b ? TRUE3 : FALSE3);
     else this.integer(b ? 1 : 0);
   }
 
-  /** Long text such as INFO: RESP3 verbatim "txt", RESP2 a bulk string. */
-  verbatim(s: string): void {
+  /**
+   * Long text such as INFO: RESP3 verbatim with its 3-character format ("txt", "mkd"), RESP2 a
+   * bulk string.
+   */
+  verbatim(s: string, format = 'txt'): void {
     if (this.resp === 3) {
       this.ensure(s.length + 32);
       this.byte(0x3d);
       this.integerText(s.length + 4);
       this.crlf();
-      this.text('txt:');
+      this.text(format);
+      this.byte(0x3a);
       this.text(s);
       this.crlf();
     } else {

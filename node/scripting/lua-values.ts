@@ -139,7 +139,10 @@ export function writeLuaValue(L: unknown, w: ReplyWriter, resp: 2 | 3): void {
   lua.lua_pop(L, 1);
 }
 
-/** The table cases: {err=}, {ok=}, {double=}, {map=}, {set=}, else an array up to the first nil. */
+/**
+ * The table cases, in Redis's order: {err=}, {ok=}, {double=}, {big_number=}, {map=}, {set=},
+ * {verbatim_string={format=, string=}}, else an array up to the first nil.
+ */
 function writeTable(L: unknown, w: ReplyWriter, resp: 2 | 3): void {
   const err = rawStringField(L, 'err');
   // A returned error table answers its bare text; raised errors get the script's position (runner.ts).
@@ -154,8 +157,17 @@ function writeTable(L: unknown, w: ReplyWriter, resp: 2 | 3): void {
     return;
   }
   lua.lua_pop(L, 1);
+  const bigNumber = rawStringField(L, 'big_number');
+  if (bigNumber !== null) return w.bigNumber(bigNumber.replace(/[\r\n]/g, ' '));
   if (rawTableField(L, 'map')) return writePairs(L, w, resp, 'map');
   if (rawTableField(L, 'set')) return writePairs(L, w, resp, 'set');
+  if (rawTableField(L, 'verbatim_string')) {
+    const format = rawStringField(L, 'format');
+    const text = format === null ? null : rawStringField(L, 'string');
+    lua.lua_pop(L, 1);
+    // Redis copies exactly 3 bytes of the format (a shorter one: NUL-padded here).
+    if (text !== null) return w.verbatim(text, format!.slice(0, 3).padEnd(3, '\0'));
+  }
   let n = 0;
   while (lua.lua_rawgeti(L, -1, n + 1) !== lua.LUA_TNIL) {
     lua.lua_pop(L, 1);

@@ -66,6 +66,15 @@ describe('RESP3 replies match redis-server', () => {
     );
   });
 
+  it('scripts answering RESP3 types (double, big number, verbatim, map, set)', async () => {
+    await same(
+      ['EVAL', 'return {double=3.14}', '0'], ['EVAL', 'return {double=1/0}', '0'], ['EVAL', "return {big_number='123'}", '0'],
+      ['EVAL', "return {verbatim_string={format='txt', string='hi'}}", '0'],
+      ['EVAL', "return {verbatim_string={format='mkdown', string='# t'}}", '0'], ['EVAL', "return {verbatim_string={format='txt'}}", '0'],
+      ['EVAL', "return {verbatim_string='x'}", '0'], ['EVAL', 'return {map={a=1}}', '0'], ['EVAL', 'return {set={a=true}}', '0'],
+    );
+  });
+
   it('pub/sub and transactions', async () => {
     await same(['UNSUBSCRIBE'], ['SUBSCRIBE', 'c'], ['GET', 'x'], ['UNSUBSCRIBE', 'c'], ['PUBSUB', 'NUMSUB', 'c']);
     await same(['MULTI'], ['SET', 'a', '1'], ['GET', 'a'], ['GET', 'nope'], ['EXEC'], ['EXEC']);
