@@ -71,19 +71,29 @@ export function spawnTracked(command: string, args: string[]): TrackedProcess {
   };
 }
 
-/** Polls until the process answers PING on `port` (fails fast if it exits). */
+/**
+ * Polls until the process answers PING on `port`. Fails at once if it exits, and on the deadline
+ * (30 s: a start on a loaded 2-core CI machine can take several) with what it printed.
+ */
 export async function waitForPing(t: TrackedProcess, port: number, what: string): Promise<void> {
-  await waitFor(async () => {
-    if (t.proc.exitCode !== null) throw new Error(`${what} exited: ${t.output()}`);
-    const c = await RawClient.connect(port);
-    try {
-      // Any reply but -LOADING means ready (-NOAUTH counts: the server is up and wants a password).
-      const r = await c.call('PING');
-      return !(r instanceof ReplyErrorValue && r.message.startsWith('LOADING'));
-    } finally {
-      c.close();
-    }
-  }, { timeoutMs: 15_000, what: `${what} on port ${port}` });
+  const exited = () => t.proc.exitCode !== null || t.proc.signalCode !== null;
+  let outcome: 'ready' | 'exited';
+  try {
+    outcome = await waitFor(async () => {
+      if (exited()) return 'exited'; // not thrown: waitFor would take it for a failed try and go on
+      const c = await RawClient.connect(port);
+      try {
+        // Any reply but -LOADING means ready (-NOAUTH counts: the server is up and wants a password).
+        const r = await c.call('PING');
+        return r instanceof ReplyErrorValue && r.message.startsWith('LOADING') ? null : 'ready';
+      } finally {
+        c.close();
+      }
+    }, { timeoutMs: 30_000, what: `${what} on port ${port}` });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- ${what}'s output (last 2000 characters):\n${t.output().slice(-2000)}`);
+  }
+  if (outcome === 'exited') throw new Error(`${what} exited (${t.proc.exitCode ?? t.proc.signalCode}): ${t.output()}`);
 }
 
 async function startProcess(kind: 'tessera' | 'redis', extraArgs: string[], opts: { port?: number; dir?: string }): Promise<ServerHandle> {
