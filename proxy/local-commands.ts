@@ -158,8 +158,26 @@ const LOCAL: Record<string, Local> = {
   'client|info'(s, _args, w) {
     w.verbatim(`id=${s.id} addr=${s.addr} name=${s.name} age=${Math.floor((Date.now() - s.createdAt) / 1000)} db=0 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}\n`);
   },
-  'client|list'(s, _args, w) {
-    const lines = s.proxy.sessionList().map((x) => `id=${x.id} addr=${x.addr} name=${x.name} age=${Math.floor((Date.now() - x.createdAt) / 1000)} db=0 resp=${x.resp} lib-name=${x.libName} lib-ver=${x.libVer}\n`);
+  /** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id …], with Redis 7.0's checks and errors. */
+  'client|list'(s, args, w) {
+    let sessions = s.proxy.sessionList();
+    if (args.length === 4 && args[2]!.toLowerCase() === 'type') {
+      const type = args[3]!.toLowerCase();
+      if (!['normal', 'master', 'slave', 'replica', 'pubsub'].includes(type)) return w.error(`ERR Unknown client type '${args[3]}'`);
+      // A proxy's clients are normal or, while subscribed, pubsub; never masters or replicas.
+      sessions = sessions.filter((x) => (x.pubsub?.active ? 'pubsub' : 'normal') === type);
+    } else if (args.length > 3 && args[2]!.toLowerCase() === 'id') {
+      const ids: number[] = [];
+      for (const a of args.slice(3)) {
+        if (!/^-?\d+$/.test(a) || !Number.isSafeInteger(Number(a))) return w.error('ERR Invalid client ID');
+        ids.push(Number(a));
+      }
+      const byId = new Map(sessions.map((x) => [x.id, x]));
+      sessions = ids.flatMap((id) => byId.get(id) ?? []);
+    } else if (args.length !== 2) {
+      return w.error(ERR.syntax);
+    }
+    const lines = sessions.map((x) => `id=${x.id} addr=${x.addr} name=${x.name} age=${Math.floor((Date.now() - x.createdAt) / 1000)} db=0 resp=${x.resp} lib-name=${x.libName} lib-ver=${x.libVer}\n`);
     w.verbatim(lines.join(''));
   },
   // COMMAND answers from the same table and code as the nodes.

@@ -160,6 +160,24 @@ describe('proxy data path', () => {
     await waitFor(async () => /blocked_clients:0\r\n/.test(String(await a.call('INFO', 'clients'))), { what: 'the blocked client to be counted out' });
   });
 
+  it('CLIENT LIST takes TYPE and ID as Redis does, over the proxy\'s own clients', async () => {
+    const sub = client(0);
+    await sub.subscribe('news');
+    const me = Number(await a.call('CLIENT', 'ID'));
+    const ids = (text: unknown) => String(text).split('\n').filter((l) => l.startsWith('id=')).map((l) => Number(/^id=(\d+)/.exec(l)![1]));
+    expect(ids(await a.call('CLIENT', 'LIST'))).toContain(me);
+    expect(ids(await a.call('CLIENT', 'LIST', 'ID', String(me), '999999'))).toEqual([me]);
+    expect(ids(await a.call('CLIENT', 'LIST', 'TYPE', 'normal'))).toContain(me);
+    const pubsub = ids(await a.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    expect(pubsub).toHaveLength(1);
+    expect(pubsub).not.toContain(me);
+    expect(ids(await a.call('CLIENT', 'LIST', 'TYPE', 'replica'))).toEqual([]);
+    await expect(a.call('CLIENT', 'LIST', 'TYPE', 'foo')).rejects.toThrow("ERR Unknown client type 'foo'");
+    await expect(a.call('CLIENT', 'LIST', 'ID', 'x')).rejects.toThrow('ERR Invalid client ID');
+    await expect(a.call('CLIENT', 'LIST', 'FOO')).rejects.toThrow('ERR syntax error');
+    sub.disconnect();
+  });
+
   it('answers unknown commands like Redis and never guesses', async () => {
     await expect(a.call('NOSUCHCMD', 'x')).rejects.toThrow("ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' ");
     await expect(a.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
