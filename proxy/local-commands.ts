@@ -79,6 +79,7 @@ const LOCAL: Record<string, Local> = {
     w.simple('RESET');
   },
   auth(s, args, w) {
+    if (args.length > 3) return w.error(ERR.syntax);
     const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
     if (args.length === 2 && s.proxy.config.requirepass === '' && s.proxy.config.adminPassword === '') {
       return w.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
@@ -96,17 +97,27 @@ const LOCAL: Record<string, Local> = {
       if (proto < 2 || proto > 3) return w.error('NOPROTO unsupported protocol version');
       i = 2;
     }
+    // Redis's order: every option read, then AUTH, then the NOAUTH check, then SETNAME's checks.
+    let auth: [string, string] | null = null;
+    let name: string | null = null;
     for (; i < args.length; i++) {
       const opt = args[i]!.toLowerCase();
       if (opt === 'auth' && i + 2 < args.length) {
-        const err = authenticate(s, args[i + 1]!, args[i + 2]!);
-        if (err !== null) return w.error(err);
+        auth = [args[i + 1]!, args[i + 2]!];
         i += 2;
       } else if (opt === 'setname' && i + 1 < args.length) {
-        s.name = args[++i]!;
+        name = args[++i]!;
       } else return w.error(`ERR Syntax error in HELLO option '${args[i]}'`);
     }
+    if (auth !== null) {
+      const err = authenticate(s, auth[0], auth[1]);
+      if (err !== null) return w.error(err);
+    }
     if (!s.authenticated) return w.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    if (name !== null) {
+      if (/[^\x21-\x7e]/.test(name)) return w.error('ERR Client names cannot contain spaces, newlines or special characters.');
+      s.name = name;
+    }
     s.resp = proto as 2 | 3;
     w.resp = s.resp;
     w.map(7);

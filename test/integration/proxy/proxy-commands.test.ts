@@ -178,6 +178,24 @@ describe('proxy data path', () => {
     sub.disconnect();
   });
 
+  it('HELLO and AUTH check their arguments as Redis does (names, syntax, then authentication)', async () => {
+    const c = await RawClient.connect(cluster.proxies[0]!.port);
+    const r = await RawClient.connect(cluster.groups[0]!.port); // a node: Redis's answers
+    try {
+      for (const cmd of [
+        ['HELLO', '2', 'SETNAME', 'a b'], ['HELLO', '2', 'SETNAME', 'ok', 'FOO'], ['HELLO', '2', 'AUTH', 'default'], ['AUTH', 'a', 'b', 'c'],
+        ['HELLO', '4'], ['HELLO', 'x'], ['CLIENT', 'GETNAME'],
+      ]) {
+        expect(await c.call(...cmd), JSON.stringify(cmd)).toEqual(await r.call(...cmd));
+      }
+      await c.call('HELLO', '2', 'SETNAME', 'fine');
+      expect(await c.call('CLIENT', 'GETNAME')).toBe('fine');
+    } finally {
+      c.close();
+      r.close();
+    }
+  });
+
   it('answers unknown commands like Redis and never guesses', async () => {
     await expect(a.call('NOSUCHCMD', 'x')).rejects.toThrow("ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' ");
     await expect(a.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
