@@ -19,6 +19,9 @@ export type WrongType = typeof WRONG_TYPE;
 
 // Four fields (56 bytes of heap): one per key, so anything only some keys or some moments need
 // lives elsewhere (a running BGSAVE keeps its own state: persistence/snapshot.ts).
+/** The largest deadline a key keeps (ms): the largest double below 2^63 (2^63 - 1024). */
+export const MAX_DEADLINE_MS = 2 ** 63 - 1024;
+
 export class Entry {
   constructor(
     public value: RValue,
@@ -298,6 +301,9 @@ export class Db {
 
   /** Sets an absolute deadline (ms since the epoch) on an existing entry. */
   setExpire(key: string, e: Entry, at: number): void {
+    // Deadlines are doubles: Redis's largest (PEXPIREAT k 9223372036854775807) would round up to
+    // 2^63, which no RDB, AOF or reply can carry. Kept at the largest double below 2^63 instead.
+    if (at > MAX_DEADLINE_MS) at = MAX_DEADLINE_MS;
     if (e.expireAt === 0) this.volatileCount++;
     e.expireAt = at;
     this.expiries.push(at, key);

@@ -5,6 +5,9 @@ import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import { lzfCompress } from './lzf.js';
 import { RDB_32BITLEN, RDB_64BITLEN, RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF, RDB_ENCVAL } from './rdb-constants.js';
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
 export interface RdbWriterOptions {
   /** rdbcompression: LZF-compress strings longer than 20 bytes when it saves space (default true). */
   compression?: boolean;
@@ -139,10 +142,11 @@ export class RdbWriter {
     this.pos += 8;
   }
 
-  /** Milliseconds since the epoch, int64 little-endian (EXPIRETIME_MS). */
+  /** Milliseconds since the epoch, int64 little-endian (EXPIRETIME_MS); kept within int64. */
   writeMillisecondTime(ms: number): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(BigInt(ms), this.pos);
+    const t = BigInt(Math.trunc(ms));
+    this.buf.writeBigInt64LE(t > INT64_MAX ? INT64_MAX : t < INT64_MIN ? INT64_MIN : t, this.pos);
     this.pos += 8;
   }
 

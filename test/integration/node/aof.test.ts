@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../../helpers/raw-client.js';
+import { plain } from '../../helpers/differential.js';
 import { type ServerHandle, startNode, startRedis, TESSERA_BIN } from '../../helpers/servers.js';
 import { freePort } from '../../helpers/ports.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -142,6 +143,27 @@ describe('AOF persistence', () => {
     const b = await node(dir);
     expect(await snapshot(await client(b))).toEqual(before);
     expect(b.output()).toContain('DB loaded from append only file');
+  });
+
+  // PEXPIREAT k 9223372036854775807 is Redis's longest deadline. As a double it rounded up to 2^63,
+  // which SAVE could not write ("can't exit" on SIGTERM, as redis-server says when its save
+  // fails), nor an AOF rewrite replay. It is kept at the largest double below 2^63.
+  it('keeps the longest deadline through SAVE, an AOF rewrite, a stop and a restart', async () => {
+    const dir = tempDir();
+    const a = await node(dir);
+    const c = await client(a);
+    await c.call('SET', 'k', 'v');
+    expect(await c.call('PEXPIREAT', 'k', '9223372036854775807')).toBe(1);
+    expect(await c.call('PEXPIRETIME', 'k')).toBe(9223372036854774784n);
+    expect(plain(await c.call('SAVE'))).toBe('+OK');
+    expect(plain(await c.call('BGREWRITEAOF'))).toBe('+Background append only file rewriting started');
+    await waitFor(async () => (await info(c, 'aof_rewrite_in_progress')) === '0' && (await info(c, 'aof_last_bgrewrite_status')) === 'ok', { what: 'the rewrite' });
+    await a.stop();
+    expect(a.proc.exitCode).toBe(0);
+    const b = await node(dir);
+    const cb = await client(b);
+    expect(await cb.call('PEXPIRETIME', 'k')).toBe(9223372036854774784n);
+    expect(await cb.call('GET', 'k')).toBe('v');
   });
 
   it('loses no acknowledged write when killed with -9 under load (appendfsync always)', async () => {
