@@ -1,6 +1,6 @@
 // String commands: GET/SET family, counters, ranges, LCS. Values are latin1 strings.
 import { ERR, invalidExpire } from '../../common/errors.js';
-import { WRONG_TYPE } from '../keyspace/db.js';
+import { MAX_DEADLINE_MS, WRONG_TYPE } from '../keyspace/db.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
@@ -12,7 +12,9 @@ const INT64_MIN = -(2n ** 63n);
 
 /**
  * Parses an expire argument in `unit` (seconds or ms), relative or absolute, into an absolute
- * ms deadline. Replies and returns null on error, like Redis's getExpireMillisecondsOrReply.
+ * ms deadline. Replies and returns null on error, like Redis's getExpireMillisecondsOrReply: any
+ * positive value whose deadline fits a long long is taken (PXAT 9223372036854775807 too; the
+ * keyspace keeps deadlines past 2^63 - 1024 at that, see Db.setExpire).
  */
 export function expireDeadline(s: Session, text: string, unitMs: 1 | 1000, absolute: boolean, command: string): number | null {
   const n = parseInt64(text);
@@ -20,18 +22,24 @@ export function expireDeadline(s: Session, text: string, unitMs: 1 | 1000, absol
     s.w.error(ERR.notInteger);
     return null;
   }
-  const v = Number(n);
-  if (v <= 0 || v > Number.MAX_SAFE_INTEGER / unitMs) {
+  if (typeof n === 'number' && n > 0 && n <= Number.MAX_SAFE_INTEGER / unitMs) {
+    // The usual case, in doubles: exact while the deadline stays a safe integer.
+    const ms = n * unitMs;
+    const at = absolute ? ms : ms + s.server.now;
+    if (at <= Number.MAX_SAFE_INTEGER) return at;
+  }
+  let ms = BigInt(n);
+  if (ms <= 0n || (unitMs === 1000 && ms > INT64_MAX / 1000n)) {
     s.w.error(invalidExpire(command));
     return null;
   }
-  const ms = v * unitMs;
-  const at = absolute ? ms : ms + s.server.now;
-  if (!Number.isSafeInteger(at)) {
-    s.w.error(invalidExpire(command));
+  ms *= BigInt(unitMs);
+  if (!absolute) ms += BigInt(s.server.now);
+  if (ms > INT64_MAX) {
+    s.w.error(invalidExpire(command)); // Redis: the sum overflowed
     return null;
   }
-  return at;
+  return Math.min(Number(ms), MAX_DEADLINE_MS);
 }
 
 const isExpireOption = (opt: string): boolean => opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat';
