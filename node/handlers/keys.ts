@@ -3,7 +3,7 @@
 import { ERR, invalidExpire } from '../../common/errors.js';
 import { globMatch } from '../../common/glob.js';
 import { SLOT_COUNT } from '../../common/slots.js';
-import type { Db, Entry } from '../keyspace/db.js';
+import { type Db, type Entry, MAX_DEADLINE_MS } from '../keyspace/db.js';
 import { type SortOptions, type Sortable, sortValue } from '../keyspace/sort.js';
 import { parseInt64 } from '../keyspace/types/canonical-int.js';
 import { ListValue } from '../keyspace/types/list-value.js';
@@ -513,7 +513,12 @@ function restoreCommand(s: Session, args: string[]): void {
   const parsed = parseDumpPayload(Buffer.from(args[3]!, 'latin1'));
   if (!parsed.ok) return s.w.error(parsed.error);
   const deleted = replace && db.delete(key);
-  if (ttl !== 0 && !absTtl) ttl += s.server.now;
+  if (ttl !== 0 && !absTtl) {
+    // Exact, as Redis's long long sum: one past the long long range wraps negative there, which
+    // reads as already expired; a deadline kept is one replicas and the AOF can parse back.
+    const at = BigInt(ttlParsed) + BigInt(s.server.now);
+    ttl = at > INT64_MAX ? -1 : Math.min(Number(at), MAX_DEADLINE_MS);
+  }
   if (ttl !== 0 && ttl <= s.server.now && db.deletesExpired()) {
     // Already expired: nothing is created; a replaced key is gone, which replicas learn as a DEL.
     if (deleted) {
