@@ -17,11 +17,11 @@ export const WRONG_TYPE = Symbol('WRONGTYPE');
 const UNTOUCHED_MAX = 1_000_000;
 export type WrongType = typeof WRONG_TYPE;
 
-// Four fields (56 bytes of heap): one per key, so anything only some keys or some moments need
-// lives elsewhere (a running BGSAVE keeps its own state: persistence/snapshot.ts).
 /** The largest deadline a key keeps (ms): the largest double below 2^63 (2^63 - 1024). */
 export const MAX_DEADLINE_MS = 2 ** 63 - 1024;
 
+// Four fields (56 bytes of heap): one per key, so anything only some keys or some moments need
+// lives elsewhere (a running BGSAVE keeps its own state: persistence/snapshot.ts).
 export class Entry {
   constructor(
     public value: RValue,
