@@ -30,17 +30,19 @@ export class BlockingManager {
       if (!queue) map.set(key, (queue = []));
       queue.push(s);
     }
-    const timer = state.deadline === 0 ? null : setTimeout(() => this.timeout(s), Math.max(0, state.deadline - Date.now()));
+    const timer = state.deadline === 0 ? null : setTimeout(() => this.timeout(s), Math.max(0, state.deadline - Date.now() + 1));
     this.timers.set(s, timer);
   }
 
   private timeout(s: Session): void {
     if (!s.blocked) return;
     const state = s.blocked;
-    // Timers may fire a millisecond early; a client must never see its timeout before the deadline.
+    // Timed out once the clock is past the deadline (Redis: timeout < now). The deadline came from
+    // a whole-ms clock, so "at" it can be up to 1 ms before the client's full timeout; and
+    // timers may fire early. Either way the client must never see its timeout early.
     const early = state.deadline - Date.now();
-    if (early > 0) {
-      this.timers.set(s, setTimeout(() => this.timeout(s), early));
+    if (early >= 0) {
+      this.timers.set(s, setTimeout(() => this.timeout(s), early + 1));
       return;
     }
     this.unblock(s);
