@@ -4,6 +4,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { globMatch } from '../common/glob.js';
 import { splitInlineArgs } from '../common/resp/request-decoder.js';
+import { INT64_MAX, INT64_MIN } from './keyspace/types/canonical-int.js';
 import { checkKeyspaceEvents } from './notify.js';
 
 type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'list';
@@ -48,10 +49,9 @@ interface Directive {
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const UINT_MAX = 4294967295;
-// Values are checked and kept as exact text (CONFIG GET shows 9223372036854775807 as set); the
-// numbers getInt() serves are JS numbers, exact to 2^53, which is all the node needs of them.
-const LLONG_MAX = 2n ** 63n - 1n;
-const LLONG_MIN = -(2n ** 63n);
+// int and memory values are checked against bigint bounds (INT64_MAX: Redis's long long) and
+// kept as exact text (CONFIG GET shows 9223372036854775807 as set); the numbers getInt() serves
+// are JS numbers, exact to 2^53, which is all the node needs of them.
 
 const EVICTION_POLICIES = [
   'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
@@ -79,11 +79,11 @@ const DIRECTIVES: Directive[] = [
   { name: 'activerehashing', kind: 'bool', default: 'yes' },
   { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'enable-protected-configs', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
-  { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: LLONG_MAX },
+  { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: INT64_MAX },
   { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: INT_MAX },
   // Client eviction (node/client-eviction.ts): bytes, or a percentage of maxmemory ("10%").
-  { name: 'maxmemory-clients', kind: 'memory', default: '0', min: 0, max: LLONG_MAX, percent: true },
+  { name: 'maxmemory-clients', kind: 'memory', default: '0', min: 0, max: INT64_MAX, percent: true },
   { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100 },
   { name: 'replica-ignore-maxmemory', kind: 'bool', default: 'yes', aliases: ['slave-ignore-maxmemory'] },
   { name: 'lazyfree-lazy-eviction', kind: 'bool', default: 'no' },
@@ -93,15 +93,15 @@ const DIRECTIVES: Directive[] = [
   { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no' },
   { name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: INT_MAX },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: LLONG_MAX },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: LLONG_MAX },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: INT64_MAX },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: INT64_MAX },
   { name: 'client-output-buffer-limit', kind: 'list', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', check: checkOutputLimits, merge: mergeOutputLimits },
-  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: LLONG_MAX },
-  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
-  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
+  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: INT64_MAX },
+  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: INT64_MAX },
+  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: INT64_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
   { name: 'latency-tracking-info-percentiles', kind: 'list', default: '50 99 99.9', check: checkPercentiles },
-  { name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LLONG_MAX, aliases: ['lua-time-limit'] },
+  { name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: INT64_MAX, aliases: ['lua-time-limit'] },
   { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10 },
   { name: 'dir', kind: 'string', default: '.', protected: true, checkSet: checkDirExists },
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb', protected: true, check: (v) => baseName(v, "dbfilename can't be a path, just a filename") },
@@ -115,7 +115,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'] },
   { name: 'aof-load-truncated', kind: 'bool', default: 'yes' },
   { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: INT_MAX },
-  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: LLONG_MAX },
+  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: INT64_MAX },
   { name: 'replicaof', kind: 'list', default: '', aliases: ['slaveof'], immutable: true },
   { name: 'masterauth', kind: 'string', default: '' },
   { name: 'masteruser', kind: 'string', default: '' },
@@ -123,20 +123,20 @@ const DIRECTIVES: Directive[] = [
   { name: 'replica-serve-stale-data', kind: 'bool', default: 'yes', aliases: ['slave-serve-stale-data'] },
   { name: 'replica-lazy-flush', kind: 'bool', default: 'no', aliases: ['slave-lazy-flush'] },
   { name: 'replica-priority', kind: 'int', default: '100', min: 0, max: INT_MAX, aliases: ['slave-priority'] },
-  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX, clamp: [16384, LLONG_MAX] },
-  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: LLONG_MAX },
+  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: INT64_MAX, clamp: [16384, INT64_MAX] },
+  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: INT64_MAX },
   { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
   { name: 'repl-ping-replica-period', kind: 'int', default: '10', min: 1, max: INT_MAX, aliases: ['repl-ping-slave-period'] },
   { name: 'repl-diskless-sync', kind: 'bool', default: 'yes' },
   { name: 'repl-diskless-sync-delay', kind: 'int', default: '5', min: 0, max: INT_MAX },
   { name: 'min-replicas-to-write', kind: 'int', default: '0', min: 0, max: INT_MAX, aliases: ['min-slaves-to-write'] },
   { name: 'min-replicas-max-lag', kind: 'int', default: '10', min: 0, max: INT_MAX, aliases: ['min-slaves-max-lag'] },
-  { name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-entries'] },
-  { name: 'hash-max-listpack-value', kind: 'memory', default: '64', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-value'] },
-  { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX },
-  { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-entries'] },
-  { name: 'zset-max-listpack-value', kind: 'memory', default: '64', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-value'] },
-  { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', min: 0, max: LLONG_MAX },
+  { name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: INT64_MAX, aliases: ['hash-max-ziplist-entries'] },
+  { name: 'hash-max-listpack-value', kind: 'memory', default: '64', min: 0, max: INT64_MAX, aliases: ['hash-max-ziplist-value'] },
+  { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: INT64_MAX },
+  { name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: INT64_MAX, aliases: ['zset-max-ziplist-entries'] },
+  { name: 'zset-max-listpack-value', kind: 'memory', default: '64', min: 0, max: INT64_MAX, aliases: ['zset-max-ziplist-value'] },
+  { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', min: 0, max: INT64_MAX },
   { name: 'list-max-listpack-size', kind: 'int', default: '-2', min: INT_MIN, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
   { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
   { name: 'notify-keyspace-events', kind: 'string', default: '', check: checkKeyspaceEvents },
@@ -499,7 +499,7 @@ function normalise(d: Directive, raw: string): string | { error: string } {
       }
       // Exact, as Redis's string2ll / memtoull: beyond a long long an integer does not parse.
       const n = d.kind === 'memory' ? parseMemoryExact(raw) : /^-?\d+$/.test(raw) ? BigInt(raw) : null;
-      if (n === null || (d.kind === 'int' && (n < LLONG_MIN || n > LLONG_MAX))) {
+      if (n === null || (d.kind === 'int' && (n < INT64_MIN || n > INT64_MAX))) {
         return { error: d.kind === 'memory' ? 'argument must be a memory value' : 'argument couldn\'t be parsed into an integer' };
       }
       if ((d.min !== undefined && n < BigInt(d.min)) || (d.max !== undefined && n > BigInt(d.max))) {

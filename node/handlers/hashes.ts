@@ -4,7 +4,7 @@
 import { ERR, wrongArity } from '../../common/errors.js';
 import { globMatch } from '../../common/glob.js';
 import { WRONG_TYPE, type WrongType } from '../keyspace/db.js';
-import { parseInt64 } from '../keyspace/types/canonical-int.js';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../keyspace/types/canonical-int.js';
 import { HashValue } from '../keyspace/types/hash-value.js';
 import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
@@ -19,8 +19,6 @@ const INVALID_CURSOR = 'ERR invalid cursor';
 const OUT_OF_RANGE = 'ERR value is out of range';
 const COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 /** LONG_MAX / 2: HRANDFIELD WITHVALUES refuses larger counts (the reply would have 2·count items). */
 const HALF_LONG_MAX = 4611686018427387903n;
 

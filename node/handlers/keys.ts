@@ -5,7 +5,7 @@ import { globMatch } from '../../common/glob.js';
 import { SLOT_COUNT } from '../../common/slots.js';
 import { type Db, type Entry, MAX_DEADLINE_MS } from '../keyspace/db.js';
 import { type SortOptions, type Sortable, sortValue } from '../keyspace/sort.js';
-import { parseInt64 } from '../keyspace/types/canonical-int.js';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../keyspace/types/canonical-int.js';
 import { ListValue } from '../keyspace/types/list-value.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import { encodingOf, typeNameOf } from '../keyspace/types/value.js';
@@ -18,8 +18,6 @@ import { type ScanOptions, parseScanCursor, scanOptions } from './scan-args.js';
 import { type HandlerMap, intArg, is, syntaxError, wrongType } from './handler.js';
 import { NOTIFY_GENERIC, delEvent, keyEvent, keyMissEvent, newEvent, newEventIfAbsent } from './key-events.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 const INT32_MAX = 2 ** 31 - 1;
 /** Refcount Redis reports for its shared small integers (OBJ_SHARED_REFCOUNT = INT_MAX). */
 const SHARED_REFCOUNT = 2147483647;

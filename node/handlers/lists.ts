@@ -3,6 +3,7 @@
 // deterministic form (LPOP/RPOP/LMOVE/RPOPLPUSH) itself, as Redis 7.0's serveClientBlockedOnList does.
 import { ERR } from '../../common/errors.js';
 import { type Db, WRONG_TYPE } from '../keyspace/db.js';
+import { INT64_MIN } from '../keyspace/types/canonical-int.js';
 import { ListValue } from '../keyspace/types/list-value.js';
 import type { BlockedState, Session } from '../session.js';
 import { isInExec } from './transactions.js';
@@ -14,7 +15,6 @@ const RANK_ZERO =
 const COUNT_NEGATIVE = "ERR COUNT can't be negative";
 const MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 const COUNT_NOT_POSITIVE = 'ERR count should be greater than 0';
-const INT64_MIN = -(2n ** 63n);
 
 type End = 'left' | 'right';
 

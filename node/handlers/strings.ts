@@ -1,14 +1,12 @@
 // String commands: GET/SET family, counters, ranges, LCS. Values are latin1 strings.
 import { ERR, invalidExpire } from '../../common/errors.js';
 import { MAX_DEADLINE_MS, WRONG_TYPE } from '../keyspace/db.js';
-import { parseInt64 } from '../keyspace/types/canonical-int.js';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../keyspace/types/canonical-int.js';
 import type { Session } from '../session.js';
 import { type LongDouble, addLongDouble, formatLongDoubleHuman, isInfiniteLongDouble, parseLongDouble } from './long-double.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING, delEvent, keyEvent, keyMissEvent, newEvent, newEventIfAbsent } from './key-events.js';
 import { type HandlerMap, floatArg, int64Arg, intArg, is, parseFloatStrict, syntaxError, wrongType } from './handler.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 /**
  * Parses an expire argument in `unit` (seconds or ms), relative or absolute, into an absolute

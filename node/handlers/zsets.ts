@@ -6,7 +6,7 @@ import { formatDouble } from '../../common/resp/reply-writer.js';
 import { globMatch } from '../../common/glob.js';
 import { WRONG_TYPE } from '../keyspace/db.js';
 import type { Db } from '../keyspace/db.js';
-import { parseInt64 } from '../keyspace/types/canonical-int.js';
+import { INT64_MAX, parseInt64 } from '../keyspace/types/canonical-int.js';
 import { SetValue } from '../keyspace/types/set-value.js';
 import { type LexRange, type ScoreRange, type ZSetEntry, ZSetValue, parseLexBound } from '../keyspace/types/zset-value.js';
 import { strtodFull } from '../keyspace/sort.js';
@@ -29,7 +29,6 @@ const COUNT_NOT_POSITIVE = 'ERR count should be greater than 0';
 const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 const INVALID_CURSOR = 'ERR invalid cursor';
 const OUT_OF_RANGE = 'ERR value is out of range';
-const LONG_MAX = 2n ** 63n - 1n;
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -620,10 +619,10 @@ function zrandmemberCommand(s: Session, args: string[]): void {
   }
   const n = parseInt64(args[2]!);
   if (n === null) return s.w.error(ERR.notInteger);
-  if (n < -LONG_MAX) return s.w.error(`ERR value is out of range, value must between ${-LONG_MAX} and ${LONG_MAX}`);
+  if (n < -INT64_MAX) return s.w.error(`ERR value is out of range, value must between ${-INT64_MAX} and ${INT64_MAX}`);
   if (args.length > 4 || (args.length === 4 && !is(args[3], 'withscores'))) return syntaxError(s);
   const withScores = args.length === 4;
-  if (withScores && (n < -LONG_MAX / 2n || n > LONG_MAX / 2n)) return s.w.error(OUT_OF_RANGE);
+  if (withScores && (n < -INT64_MAX / 2n || n > INT64_MAX / 2n)) return s.w.error(OUT_OF_RANGE);
   const z = zsetAt(s, args[1]!);
   if (z === null) return;
   if (z === undefined || n === 0n) return s.w.array(0);

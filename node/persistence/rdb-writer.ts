@@ -1,12 +1,9 @@
 // Growable byte sink with the RDB primitives: lengths, strings (int / LZF encodings), doubles,
 // times. Assembles DUMP payloads and RDB files; knows nothing about value types.
 
-import { parseInt64 } from '../keyspace/types/canonical-int.js';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../keyspace/types/canonical-int.js';
 import { lzfCompress } from './lzf.js';
 import { RDB_32BITLEN, RDB_64BITLEN, RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF, RDB_ENCVAL } from './rdb-constants.js';
-
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 export interface RdbWriterOptions {
   /** rdbcompression: LZF-compress strings longer than 20 bytes when it saves space (default true). */

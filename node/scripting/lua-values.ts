@@ -3,6 +3,7 @@
 import { lua } from './fengari-lazy.js';
 import { MapValue, type Reply, ReplyErrorValue, SimpleString } from '../../common/resp/reply-decoder.js';
 import type { ReplyWriter } from '../../common/resp/reply-writer.js';
+import { INT64_MIN } from '../keyspace/types/canonical-int.js';
 
 /** Bytes of a latin1 ("binary") JS string, as the Lua strings fengari keeps. */
 export function luaBytes(s: string): Uint8Array {
@@ -95,7 +96,6 @@ function rawTableField(L: unknown, field: string): boolean {
   return false;
 }
 
-const LLONG_MIN = -(2n ** 63n);
 const TWO_63 = 2 ** 63;
 
 /**
@@ -107,7 +107,7 @@ function writeNumber(L: unknown, w: ReplyWriter): void {
   if (lua.lua_isinteger(L, -1)) return w.integer(lua.lua_tointeger(L, -1));
   const t = Math.trunc(lua.lua_tonumber(L, -1) as number);
   if (Number.isSafeInteger(t)) return w.integer(t + 0); // + 0: -0 prints as 0
-  if (!(t >= -TWO_63 && t < TWO_63)) return w.bigInteger(LLONG_MIN);
+  if (!(t >= -TWO_63 && t < TWO_63)) return w.bigInteger(INT64_MIN);
   w.bigInteger(BigInt(t));
 }
 

@@ -1,8 +1,9 @@
 // Canonical 64-bit integer strings: exactly what Redis's string2ll accepts (no '+', no leading
 // zeros, no "-0", no spaces, at most 20 chars, within int64). Used for intset and int encodings.
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+/** The signed 64-bit range (Redis's long long), for exact checks of parsed integers. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
 
 /** True when `s` is a canonical decimal integer in the signed 64-bit range. */
 export function isCanonicalInt64(s: string): boolean {
