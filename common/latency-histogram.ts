@@ -76,6 +76,25 @@ export class LogHistogram {
     return this.highestAt(counts.length - 1);
   }
 
+  /**
+   * HdrHistogram_c's logarithmic iteration with base 2 (hdr_iter_log_init(h, first, 2)), which
+   * Redis's LATENCY HISTOGRAM walks: at each level first·2^k (k = 0, 1, …), the highest value of
+   * the bucket holding the level and the count of values up to that bucket's end. It stops after
+   * the level that reaches every value, or when a level lies past the array (values there, which
+   * only a clamped maximum can reach, are never visited, as in hdr).
+   */
+  forEachLogLevel(first: number, visit: (highest: number, cumulative: number) => void): void {
+    const counts = this.counts;
+    let cumulative = 0;
+    let i = 0;
+    for (let level = first; this.total > cumulative && level <= 0x7fffffff; level *= 2) {
+      const top = this.indexOf(level);
+      if (top >= counts.length) return;
+      for (; i <= top; i++) cumulative += counts[i]!;
+      visit(this.highestAt(top), cumulative);
+    }
+  }
+
   /** Adds another histogram of the same shape into this one. */
   add(other: LogHistogram): void {
     const a = this.counts;

@@ -16,7 +16,7 @@ export const RECENT_SLOTS = 10;
  * Left out of the recent window: what the dashboard and operators poll to watch the node, so an
  * idle node's recent p99 is not that of the INFO asking for it (latencystats keeps them, as Redis).
  */
-const MONITORING = new Set(['info', 'tessera.slots|stats', 'tessera.slots|get', 'tessera.migrate|status', 'slowlog|get', 'latency|latest', 'client|list', 'config|get', 'config|resetstat']);
+const MONITORING = new Set(['info', 'tessera.slots|stats', 'tessera.slots|get', 'tessera.migrate|status', 'slowlog|get', 'latency|latest', 'latency|histogram', 'client|list', 'config|get', 'config|resetstat']);
 
 // Like Redis's STATS_METRIC_SAMPLES: instantaneous rates average the last 16 samples taken
 // every 100 ms (so they cover the last 1.6 s).

@@ -31,7 +31,7 @@ const EXTRA_CATEGORIES: Record<string, Category[]> = {
   'client|unblock': ['connection'], 'client|id': ['connection'], 'client|info': ['connection'], 'client|setname': ['connection'],
   'client|getname': ['connection'], 'client|reply': ['connection'], 'client|help': ['connection'], 'client|setinfo': ['connection'],
   'slowlog|get': ['dangerous'], 'slowlog|len': ['dangerous'], 'slowlog|reset': ['dangerous'], 'latency|latest': ['dangerous'],
-  'latency|history': ['dangerous'], 'latency|reset': ['dangerous'], asking: ['connection'],
+  'latency|history': ['dangerous'], 'latency|reset': ['dangerous'], 'latency|histogram': ['dangerous'], asking: ['connection'],
 };
 
 // Commands Redis gives no group category: containers (except COMMAND), and a few others.
@@ -107,6 +107,7 @@ const EXPLICIT_TIPS: Record<string, string[]> = {
   'lastsave': ['nondeterministic_output'],
   'latency|history': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
   'latency|latest': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
+  'latency|histogram': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
   'latency|reset': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
   'msetnx': ['request_policy:multi_shard', 'response_policy:agg_min'],
   'object|encoding': ['nondeterministic_output'],

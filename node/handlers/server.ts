@@ -2,6 +2,9 @@
 // TIME, SHUTDOWN, MONITOR, DEBUG. Rendering of INFO and COMMAND lives in info.ts and common/commands/docs.ts.
 import { ERR } from '../../common/errors.js';
 import { COMMAND_REPLIES } from '../../common/commands/docs.js';
+import type { CommandSpec } from '../../common/commands/spec.js';
+import { lookupCommand, lookupSubcommand } from '../../common/commands/table.js';
+import type { LogHistogram } from '../../common/latency-histogram.js';
 import { idleSeconds, keyMemoryUsage } from '../eviction.js';
 import { renderInfo } from '../info.js';
 import { encodingOf } from '../keyspace/types/value.js';
@@ -141,6 +144,50 @@ function latencyHistoryCommand(s: Session, args: string[]): void {
 
 function latencyResetCommand(s: Session, args: string[]): void {
   s.w.integer(s.server.latency.reset(args.slice(2)));
+}
+
+/**
+ * LATENCY HISTOGRAM [command …], as Redis 7's: per command with latency data (all of them, or
+ * those named: `name` or `container|sub`, any case; a container stands for itself and its
+ * subcommands; unknown names are skipped, repeats repeated), its calls and the cumulative count
+ * of calls at each power of two of microseconds (hdr's log iteration from 1,024 ns), only where
+ * the count grew.
+ */
+function latencyHistogramCommand(s: Session, args: string[]): void {
+  const commands = s.server.stats.commands;
+  const picked: Array<[string, LogHistogram]> = [];
+  const pick = (spec: CommandSpec) => {
+    const h = commands.get(spec.name)?.latency;
+    if (h) picked.push([spec.name, h]);
+  };
+  if (args.length === 2) {
+    for (const [name, st] of commands) if (st.latency) picked.push([name, st.latency]);
+  } else {
+    for (const arg of args.slice(2)) {
+      const parts = arg.split('|');
+      const top = parts.length <= 2 ? lookupCommand(parts[0]!) : undefined;
+      const spec = top && parts.length === 2 ? lookupSubcommand(top, parts[1]!) : top;
+      if (spec === undefined) continue;
+      pick(spec);
+      for (const sub of spec.subcommands?.values() ?? []) pick(sub);
+    }
+  }
+  s.w.map(picked.length);
+  for (const [name, h] of picked) {
+    s.w.bulk(name);
+    s.w.map(2);
+    s.w.bulk('calls');
+    s.w.integer(h.total);
+    s.w.bulk('histogram_usec');
+    const levels: number[] = [];
+    let previous = 0;
+    h.forEachLogLevel(1024, (highestNs, cumulative) => {
+      if (cumulative > previous) levels.push(Math.floor(highestNs / 1000), cumulative);
+      previous = cumulative;
+    });
+    s.w.map(levels.length / 2);
+    for (const n of levels) s.w.integer(n);
+  }
 }
 
 const LATENCY_HELP = [
@@ -317,6 +364,7 @@ export const serverHandlers: HandlerMap = {
   'latency|latest': latencyLatestCommand,
   'latency|history': latencyHistoryCommand,
   'latency|reset': latencyResetCommand,
+  'latency|histogram': latencyHistogramCommand,
   'latency|help': (s) => helpReply(s, 'LATENCY', LATENCY_HELP),
   'memory|usage': memoryUsageCommand,
   'memory|help': (s) => helpReply(s, 'MEMORY', MEMORY_HELP),

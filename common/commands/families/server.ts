@@ -51,6 +51,7 @@ export const serverCommands = [
       c('latency|latest', 2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
       c('latency|history', 3, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
       c('latency|reset', -2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('latency|histogram', -2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
       c('latency|help', 2, 'loading stale', null, 'local'),
     ],
   }),

@@ -77,6 +77,39 @@ describe('INFO latencystats matches redis-server', () => {
     expect(plain(await p.ours.call('CONFIG', 'GET', 'latency-tracking'))).toEqual(['latency-tracking', 'no']);
   });
 
+  it('LATENCY HISTOGRAM: the same commands, calls and power-of-two µs levels as Redis', async () => {
+    await p.same(['SET', 'k', 'v'], ['GET', 'k'], ['GET', 'k'], ['CONFIG', 'GET', 'maxmemory'], ['CONFIG', 'GET', 'maxclients']);
+    // Per command: calls, then [µs level, cumulative calls] pairs (values differ between servers).
+    const parse = (r: Reply) => {
+      const flat = plain(r) as unknown[];
+      const out: Record<string, { calls: number; levels: number[]; counts: number[] }> = {};
+      for (let i = 0; i < flat.length; i += 2) {
+        const body = flat[i + 1] as unknown[];
+        expect(body[0]).toBe('calls');
+        expect(body[2]).toBe('histogram_usec');
+        const h = body[3] as number[];
+        out[String(flat[i])] = { calls: body[1] as number, levels: h.filter((_, j) => j % 2 === 0), counts: h.filter((_, j) => j % 2 === 1) };
+      }
+      return out;
+    };
+    const LEVELS = [1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266, 270532, 541065];
+    for (const args of [[], ['get', 'CONFIG'], ['nosuch', 'Config|Get', 'set', 'set', 'a|b|c']]) {
+      const [o, r] = (await p.both('LATENCY', 'HISTOGRAM', ...args)).map(parse);
+      const keys = (x: object) => Object.keys(x).sort();
+      expect(keys(o!), `LATENCY HISTOGRAM ${args.join(' ')}`).toEqual(keys(r!));
+      for (const [name, ours] of Object.entries(o!)) {
+        expect(ours.calls, name).toBe(r![name]!.calls);
+        expect(ours.counts.at(-1), name).toBe(ours.calls); // the last level counts every call
+        for (const level of [...ours.levels, ...r![name]!.levels]) expect(LEVELS, name).toContain(level);
+        expect([...ours.counts].sort((a, b) => a - b), name).toEqual(ours.counts); // cumulative
+      }
+    }
+    const [o, r] = (await p.both('LATENCY', 'HISTOGRAM', 'nosuch', 'Config|Get', 'set', 'set', 'a|b|c')).map((x) => (plain(x) as unknown[]).filter((_, i) => i % 2 === 0));
+    expect(o).toEqual(['config|get', 'set', 'set']); // Redis's order: as named, repeats repeated
+    expect(r).toEqual(o);
+    await p.same(['LATENCY', 'HISTOGRAM'].slice(0, 1), ['LATENCY', 'HELP']);
+  });
+
   it('INFO tessera: a windowed p99 over every command, shown only when asked for by name', async () => {
     await p.ours.call('CONFIG', 'RESETSTAT');
     for (let i = 0; i < 200; i++) await p.ours.call('SET', `k${i}`, 'v');

@@ -34,6 +34,25 @@ describe('LogHistogram', () => {
     expect(h.indexOf(1_000_000_000)).toBe(h.counts.length - 1);
   });
 
+  it("walks power-of-two levels as hdr's log iterator does for Redis's LATENCY HISTOGRAM", () => {
+    const h = new LogHistogram(8, 1_000_000_000);
+    const levels = () => {
+      const out: Array<[number, number]> = [];
+      h.forEachLogLevel(1024, (highest, cumulative) => out.push([highest, cumulative]));
+      return out;
+    };
+    expect(levels()).toEqual([]); // empty: nothing visited
+    for (const ns of [1000, 1031, 1032, 2063, 2064, 5000]) h.record(ns);
+    // Each level's bucket ends at 1031, 2063, 4127, 8255 ns (µs 1, 2, 4, 8 as Redis prints them);
+    // counts are cumulative up to that end; the walk stops at the level that reaches every value.
+    expect(levels()).toEqual([[1031, 2], [2063, 4], [4127, 5], [8255, 6]]);
+    h.reset();
+    h.record(600_000_000); // past the last level inside the array (2^29 ns): never visited
+    h.record(10);
+    expect(levels().map(([top]) => Math.floor(top / 1000)).slice(0, 6)).toEqual([1, 2, 4, 8, 16, 33]);
+    expect(levels().at(-1)).toEqual([h.highestAt(h.indexOf(2 ** 29)), 1]);
+  });
+
   it('computes percentiles by rank and clamps values to its range', () => {
     const h = new LogHistogram(5, 60_000_000);
     for (let v = 1; v <= 100; v++) h.record(v * 10);
