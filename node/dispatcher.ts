@@ -101,12 +101,13 @@ function routeSlot(d: Dispatcher, s: Session, p: Prepared, top: CommandSpec, arg
 }
 
 /**
- * Cluster mode: a command touching a hash-tag group the mover is handing over waits (in order)
- * until the group is released, then runs through the whole chain again (node/keyspace/key-locks.ts).
+ * A command touching a hash-tag group being handed over (the slot mover's, MIGRATE's) waits (in
+ * order) until the group is released, then runs through the whole chain again
+ * (node/keyspace/key-locks.ts); nothing but one size check while no group is locked.
  * Commands queued in MULTI are held at EXEC, over all their keys; the master link never waits.
  */
 function holdLockedKeys(d: Dispatcher, s: Session, p: Prepared, top: CommandSpec, args: string[]): Verdict {
-  const locks = d.keyLocks!;
+  const locks = d.keyLocks;
   if (!locks.active) return null;
   if (s.multi !== null && top.name !== 'exec') return null;
   const keys = commandKeys(s, p.spec, args);
@@ -170,7 +171,7 @@ const CHAIN: readonly Check[] = [
   refuseStale, refuseBusyScript, postponeWhilePaused, queueInMulti,
 ];
 /** Left out of a node without `slot-ownership yes`, so plain mode pays nothing for them. */
-const CLUSTER_ONLY: ReadonlySet<Check> = new Set([holdLockedKeys, routeSlot, fenceUnconfirmedWrites]);
+const CLUSTER_ONLY: ReadonlySet<Check> = new Set([routeSlot, fenceUnconfirmedWrites]);
 
 export class Dispatcher {
   private readonly handlers = new Map<CommandSpec, Handler>();
@@ -194,8 +195,8 @@ export class Dispatcher {
   private depth = 0;
   /** Slot ownership and its routing checks in cluster mode (`slot-ownership yes`), else null. */
   readonly routing: SlotRouting | null = null;
-  /** The mover's key locks in cluster mode, else null. */
-  readonly keyLocks: KeyLocks | null = null;
+  /** Key locks: the slot mover's (cluster mode) and MIGRATE's. */
+  readonly keyLocks: KeyLocks;
 
   constructor(readonly server: NodeServer) {
     for (const [name, handler] of Object.entries(HANDLERS)) {
@@ -217,6 +218,16 @@ export class Dispatcher {
     config.onChange((name) => {
       if (name === 'maxmemory' || name === 'slowlog-log-slower-than' || name === 'latency-monitor-threshold') sync();
     });
+    this.keyLocks = new KeyLocks({
+      resume: (s, args) => {
+        s.runHeld(args);
+        s.processInput();
+      },
+      refuse: (s, args, message) => {
+        this.reject(s, message, lookupCommand(args[0]!)?.name);
+        s.processInput();
+      },
+    });
     if (config.getBool('slot-ownership')) {
       const filePath = join(resolve(config.get('dir')), config.get('slot-ownership-file'));
       const ownership = new SlotOwnership({ filePath, log: (level, message) => server.log(level, message) });
@@ -227,16 +238,6 @@ export class Dispatcher {
         throw new Error(`Fatal error loading the slot ownership from ${filePath}: ${(err as Error).message}`);
       }
       this.routing = new SlotRouting(ownership, server.replication);
-      this.keyLocks = new KeyLocks({
-        resume: (s, args) => {
-          s.runHeld(args);
-          s.processInput();
-        },
-        refuse: (s, args, message) => {
-          this.reject(s, message, lookupCommand(args[0]!)?.name);
-          s.processInput();
-        },
-      });
       // Full resyncs carry the state to replicas (master-link.ts adopts it after loading).
       server.snapshots.extraAux = () => [['tessera-slots', ownership.auxValue()]];
     }
@@ -255,6 +256,11 @@ export class Dispatcher {
       this.byName.set(spec.name, p);
       this.byName.set(spec.name.toUpperCase(), p);
     }
+  }
+
+  /** True while a command runs inside EXEC or a script (its reply cannot wait for later). */
+  get nested(): boolean {
+    return this.depth > 1;
   }
 
   handlerFor(spec: CommandSpec): Handler | undefined {

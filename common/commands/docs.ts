@@ -105,6 +105,7 @@ const EXPLICIT_TIPS: Record<string, string[]> = {
   'hvals': ['nondeterministic_output_order'],
   'info': ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
   'lastsave': ['nondeterministic_output'],
+  'migrate': ['nondeterministic_output'],
   'latency|history': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
   'latency|latest': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
   'latency|histogram': ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'],
@@ -193,8 +194,8 @@ export function keySpecs(spec: CommandSpec): KeySpec[] {
     }
     case 'migrate':
       return [
-        single(3, ['RW', 'access', 'delete', 'incomplete']),
-        { flags: ['RW', 'access', 'delete'], begin: { type: 'keyword', keyword: 'KEYS', startfrom: -2 }, find: { type: 'range', lastkey: -1, keystep: 1, limit: 0 } },
+        single(3, ['RW', 'access', 'delete']),
+        { flags: ['RW', 'access', 'delete', 'incomplete'], begin: { type: 'keyword', keyword: 'KEYS', startfrom: -2 }, find: { type: 'range', lastkey: -1, keystep: 1, limit: 0 } },
       ];
     default:
       if (spec.firstKey === 0) return [];

@@ -48,9 +48,13 @@ function movableKeyIndexes(rule: NonNullable<CommandSpec['movableKeys']>, args: 
       return store < 0 ? [1] : [1, store];
     }
     case 'migrate': {
-      // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 u pw] [KEYS k…]
+      // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 u pw] [KEYS k…]:
+      // as Redis's migrateGetKeys, a password is never taken for the KEYS keyword.
       for (let i = 6; i < args.length; i++) {
-        if (args[i]!.toLowerCase() === 'keys') return Array.from({ length: args.length - i - 1 }, (_, j) => i + 1 + j);
+        const word = args[i]!.toLowerCase();
+        if (word === 'auth') i++;
+        else if (word === 'auth2') i += 2;
+        else if (word === 'keys') return Array.from({ length: args.length - i - 1 }, (_, j) => i + 1 + j);
       }
       return args[3] ? [3] : [];
     }

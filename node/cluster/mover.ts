@@ -29,9 +29,8 @@
 // other clients never wait for more than a slice (a chunk or a sub-batch: well under a few ms).
 // The throttle (keys and bytes per second) is a rate over every move of this node, settable at
 // any time (TESSERA.MIGRATE THROTTLE).
-import { connect, type Socket } from 'node:net';
 import { encodeCommand } from '../../common/resp/encode.js';
-import { ReplyErrorValue, SimpleString, decodeReply, type Reply } from '../../common/resp/reply-decoder.js';
+import { ReplyErrorValue, SimpleString, type Reply } from '../../common/resp/reply-decoder.js';
 import { hashTag, slotOf } from '../../common/slots.js';
 import { createDumpPayload } from '../persistence/dump.js';
 import type { Db, Entry } from '../keyspace/db.js';
@@ -42,6 +41,7 @@ import { SetValue } from '../keyspace/types/set-value.js';
 import type { StoredValue } from '../keyspace/types/value.js';
 import { ZSetValue } from '../keyspace/types/zset-value.js';
 import { KEPT, RESTORE_BATCH_MAX_KEYS, type ChunkType } from './import.js';
+import { LinkError as MoveError, TargetLink } from './target-link.js';
 import { Throttle } from './throttle.js';
 
 export const BIG_ELEMENTS = 1024;
@@ -75,8 +75,6 @@ export const MAX_LOCKED_KEYS = 128;
 const MIN_BATCH_KEYS = 32;
 /** Keys of one propagated DEL of moved keys (a group bigger than a sub-batch takes several). */
 export const DEL_MAX_KEYS = 1024;
-/** TCP keepalive: first probe after this much idle time (the kernel's defaults take hours). */
-const KEEPALIVE_MS = 1000;
 /** Chunks of a big key in flight at once. */
 const CHUNK_WINDOW = 4;
 /** Keys of a slot grouped by tag per slice (the grouping pass yields between slices). */
@@ -88,8 +86,8 @@ export const DEFAULT_MAX_KEYS = 100;
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** An error whose message is the reply (without "-"). */
-export class MoveError extends Error {}
+/** An error whose message is the reply (without "-"); the target link fails with the same kind. */
+export { LinkError as MoveError } from './target-link.js';
 
 export interface MoveOptions {
   maxKeys: number;
@@ -127,142 +125,6 @@ export interface MoverHost {
 const yieldTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 // ------------------------------------------------------------------------ target link
-
-interface Pending {
-  want: number;
-  got: Reply[];
-  /** performance.now() past which the link fails (the request's own deadline). */
-  deadline: number;
-  resolve(r: Reply[]): void;
-  reject(e: Error): void;
-}
-
-/**
- * One pipelined RESP connection to a target: requests answered in order, each within the link's
- * timeout of being sent, else the link fails and every request owed is rejected. Whatever ends
- * the connection (RST, FIN, a write error, keepalive giving up, close()) rejects them too: no
- * request is left unsettled.
- */
-class TargetLink {
-  private readonly pending: Pending[] = [];
-  private buf: Buffer = Buffer.alloc(0);
-  private timer: NodeJS.Timeout | null = null;
-  private failure: Error | null = null;
-
-  private constructor(
-    private readonly socket: Socket,
-    readonly address: string,
-    private timeoutMs: number,
-  ) {
-    socket.setNoDelay(true);
-    // A peer that vanished without a FIN or RST (host down, cable cut) is found by keepalive
-    // probes even while nothing is owed; while replies are owed the stall timer bounds it.
-    socket.setKeepAlive(true, KEEPALIVE_MS);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(new MoveError(`ERR target ${address} unreachable: ${err.message}`)));
-    // The target closed its side: no reply owed will ever come (do not wait for our own close,
-    // which waits for the write buffer to drain).
-    socket.on('end', () => this.fail(new MoveError(`ERR target ${address} unreachable: connection closed by the target`)));
-    socket.on('close', () => this.fail(new MoveError(`ERR target ${address} unreachable: connection closed`)));
-  }
-
-  static open(address: string, timeoutMs: number, auth: string[]): Promise<TargetLink> {
-    const colon = address.lastIndexOf(':');
-    const host = address.slice(0, colon);
-    const port = Number(address.slice(colon + 1));
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
-      const t = setTimeout(() => {
-        socket.destroy();
-        reject(new MoveError(`ERR target ${address} unreachable: connect timeout after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('error', (err) => {
-        clearTimeout(t);
-        reject(new MoveError(`ERR target ${address} unreachable: ${err.message}`));
-      });
-      socket.once('connect', () => {
-        clearTimeout(t);
-        const link = new TargetLink(socket, address, timeoutMs);
-        if (auth.length === 0) return resolve(link);
-        link.request(encodeCommand(['AUTH', ...auth]), 1).then(([r]) => {
-          if (r instanceof ReplyErrorValue) {
-            link.close();
-            reject(new MoveError(`ERR target refused: ${r.message}`));
-          } else resolve(link);
-        }, reject);
-      });
-    });
-  }
-
-  get alive(): boolean {
-    return this.failure === null;
-  }
-
-  setTimeout(ms: number): void {
-    this.timeoutMs = ms;
-  }
-
-  /** Sends `bytes` (holding `want` commands) and resolves with their replies. */
-  request(bytes: Buffer, want: number): Promise<Reply[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ want, got: [], deadline: performance.now() + this.timeoutMs, resolve, reject });
-      if (this.timer === null) this.arm();
-      // A write that fails (the socket died between our check and now) fails every reply owed.
-      this.socket.write(bytes, (err) => {
-        if (err) this.fail(new MoveError(`ERR target ${this.address} unreachable: ${err.message}`));
-      });
-    });
-  }
-
-  close(): void {
-    this.fail(new MoveError(`ERR target ${this.address} unreachable: link closed`));
-  }
-
-  /** One timer, for the oldest request owed (later ones were sent later: their deadlines are too). */
-  private arm(): void {
-    const head = this.pending[0]!;
-    const ms = Math.max(0, head.deadline - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const h = this.pending[0];
-      if (h === undefined) return;
-      if (performance.now() >= h.deadline - 1) this.fail(new MoveError(`ERR target ${this.address} timeout: no reply within ${this.timeoutMs} ms`));
-      else this.arm();
-    }, ms);
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    let pos = 0;
-    for (;;) {
-      const r = decodeReply(this.buf, pos);
-      if (r === null) break;
-      pos = r[1];
-      const head = this.pending[0];
-      if (head === undefined) continue;
-      head.got.push(r[0]);
-      if (head.got.length === head.want) {
-        this.pending.shift();
-        head.resolve(head.got);
-      }
-    }
-    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
-    // The timer now watches the new oldest request's deadline.
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.pending.length > 0) this.arm();
-  }
-
-  private fail(err: Error): void {
-    if (this.failure) return;
-    this.failure = err;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.socket.destroy();
-    for (const p of this.pending.splice(0)) p.reject(err);
-  }
-}
 
 // ------------------------------------------------------------------------ batches
 

@@ -146,7 +146,7 @@ function moverOf(server: NodeServer): Mover {
   const db = server.dbs[0]!;
   m = new Mover({
     db,
-    locks: server.dispatcher.keyLocks!,
+    locks: server.dispatcher.keyLocks,
     authArgs: () => {
       const pass = server.config.get('masterauth') || server.config.get('requirepass');
       if (pass === '') return [];

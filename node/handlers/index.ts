@@ -11,6 +11,7 @@ import { hashHandlers } from './hashes.js';
 import { hyperloglogHandlers } from './hyperloglog.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
+import { migrateHandlers } from './migrate.js';
 import { persistenceHandlers } from './persistence.js';
 import { pubsubHandlers } from './pubsub.js';
 import { replicationHandlers } from './replication.js';
@@ -32,6 +33,7 @@ export const HANDLERS: HandlerMap = {
   ...connectionHandlers,
   ...stringHandlers,
   ...keyHandlers,
+  ...migrateHandlers,
   ...slotsDelHandlers,
   ...listHandlers,
   ...hashHandlers,

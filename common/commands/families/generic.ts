@@ -28,6 +28,7 @@ export const genericCommands = [
   c('randomkey', 1, 'readonly', null, 'allShards:random'),
   c('dump', 2, 'readonly', [1, 1, 1], 'single'),
   c('restore', -4, 'write denyoom', [1, 1, 1], 'single'),
+  c('migrate', -6, 'write', [3, 3, 1], 'deny', { movable: 'migrate', deny: 'not supported through the proxy (it moves keys to another server): run it against a node' }),
   c('sort', -2, 'write denyoom', [1, 1, 1], 'single', { movable: 'sort' }),
   c('sort_ro', -2, 'readonly', [1, 1, 1], 'single'),
   c('object', -2, '', null, 'single', {
