@@ -95,7 +95,7 @@ export function lfuFrequency(entry: Entry, nowMs: number = Date.now()): number {
 
 // ---- Size estimates (MEMORY USAGE, and the bytes an eviction frees) ----
 
-const DICT_ENTRY_BYTES = 24;
+export const DICT_ENTRY_BYTES = 24;
 const ROBJ_BYTES = 16;
 const EMBSTR_MAX = 44;
 const DEFAULT_SAMPLES = 5;
@@ -190,7 +190,8 @@ const EXACT_BELOW_KEYS = 64;
  * The cost of sampling: one huge key among many small ones is seen late (when a sample hits it).
  */
 class MemoryMeter {
-  private readonly baseline = getHeapStatistics().used_heap_size;
+  /** Heap in use when the node started (MEMORY STATS startup.allocated). */
+  readonly baseline = getHeapStatistics().used_heap_size;
   private readonly avgKeyBytes = new Map<Db, number>();
   private clientBytes = 0;
   private sampledAt = -Infinity;
@@ -209,6 +210,14 @@ class MemoryMeter {
     used = Math.round(used);
     if (used > this.peak) this.peak = used;
     return used;
+  }
+
+  /** The estimate used() sums, by part (MEMORY STATS), as of the last sample. */
+  parts(): { startup: number; clients: number; dbs: Array<{ db: Db; bytes: number }> } {
+    this.used();
+    const dbs: Array<{ db: Db; bytes: number }> = [];
+    for (const db of this.server.dbs) if (db.size > 0) dbs.push({ db, bytes: Math.round(db.size * (this.avgKeyBytes.get(db) ?? 0)) });
+    return { startup: this.baseline, clients: this.clientBytes, dbs };
   }
 
   private resample(): void {
@@ -299,6 +308,11 @@ export class Eviction {
 
   get peakMemory(): number {
     return this.meter.peak;
+  }
+
+  /** What usedMemory() is made of: the heap at start, client buffers, each db's keys. */
+  memoryParts(): ReturnType<MemoryMeter['parts']> {
+    return this.meter.parts();
   }
 
   /** Before a command that may grow memory: evict if over the limit; an OOM reply text or null. */

@@ -11,6 +11,7 @@ import { hashHandlers } from './hashes.js';
 import { hyperloglogHandlers } from './hyperloglog.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
+import { memoryHandlers } from './memory.js';
 import { migrateHandlers } from './migrate.js';
 import { persistenceHandlers } from './persistence.js';
 import { pubsubHandlers } from './pubsub.js';
@@ -42,6 +43,7 @@ export const HANDLERS: HandlerMap = {
   ...pubsubHandlers,
   ...transactionHandlers,
   ...serverHandlers,
+  ...memoryHandlers,
   ...clientHandlers,
   ...aofHandlers,
   ...replicationHandlers,

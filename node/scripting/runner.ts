@@ -83,6 +83,13 @@ export class ScriptRunner {
     return this.scripts.size;
   }
 
+  /** Bytes of the cached scripts' bodies (MEMORY STATS lua.caches). */
+  get bodyBytes(): number {
+    let n = 0;
+    for (const script of this.scripts.values()) n += script.body.length;
+    return n;
+  }
+
   /** The cache in load order (TESSERA.SCRIPTS DUMP pages through it for the coordinator's copy). */
   cached(): IterableIterator<[string, { readonly body: string }]> {
     return this.scripts.entries();
@@ -325,6 +332,11 @@ const runners = new WeakMap<NodeServer, ScriptRunner>();
 let pausedRuns = 0;
 
 /** The server's script runner, started with its first script. */
+/** The server's runner if one was made (a read that must not make one). */
+export function existingScriptRunner(server: NodeServer): ScriptRunner | undefined {
+  return runners.get(server);
+}
+
 export function scriptRunner(server: NodeServer): ScriptRunner {
   let runner = runners.get(server);
   if (runner === undefined) {

@@ -58,6 +58,9 @@ export const serverCommands = [
   c('memory', -2, '', null, 'single', {
     subs: [
       c('memory|usage', -3, 'readonly', [2, 2, 1], 'single'),
+      c('memory|stats', 2, '', null, 'deny', { deny: NODE_ONLY }),
+      c('memory|purge', 2, '', null, 'deny', { deny: NODE_ONLY }),
+      c('memory|malloc-stats', 2, '', null, 'deny', { deny: NODE_ONLY }),
       c('memory|help', 2, 'loading stale', null, 'local'),
     ],
   }),
