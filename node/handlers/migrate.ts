@@ -23,7 +23,8 @@ import { type HandlerMap, is, syntaxError } from './handler.js';
 /** Redis's MIGRATE_SOCKET_CACHE_TTL and MIGRATE_SOCKET_CACHE_ITEMS. */
 const IDLE_CLOSE_MS = 10_000;
 const MAX_CACHED = 64;
-// Redis's texts: a connect that times out is "connecting"; one refused shows up at the first write.
+// Redis's texts: a connect that times out or a host that does not resolve is "connecting"; a
+// connection refused shows up at the first write.
 const CONNECT_ERR = 'IOERR error or timeout connecting to the client';
 const WRITE_ERR = 'IOERR error or timeout writing to target instance';
 const IO_ERR = 'IOERR error or timeout reading to target instance';
@@ -157,7 +158,7 @@ async function run(server: NodeServer, req: Request, restores: Buffer[]): Promis
   try {
     link = await TargetLink.open(req.address, req.timeoutMs, []);
   } catch (err) {
-    return { restored: [], error: /timeout/.test((err as Error).message) ? CONNECT_ERR : WRITE_ERR };
+    return { restored: [], error: /timeout|ENOTFOUND|EAI_/.test((err as Error).message) ? CONNECT_ERR : WRITE_ERR };
   }
   const outcome = await onLink(cache, req, keep(cache, req.address, link), restores);
   return outcome === 'retry' ? { restored: [], error: IO_ERR } : outcome;
