@@ -209,6 +209,16 @@ describe('proxy data path', () => {
     expect(await a.ping()).toBe('PONG');
   });
 
+  it('refuses what only a node can answer (MIGRATE, MEMORY STATS, LATENCY HISTOGRAM) with the reason, and stays connected', async () => {
+    await a.set('mig', '1');
+    await expect(a.call('MIGRATE', '127.0.0.1', String(cluster.groups[0]!.port), 'mig', '0', '1000')).rejects.toThrow(
+      "ERR 'migrate' not supported through the proxy (it moves keys to another server): run it against a node",
+    );
+    await expect(a.call('MEMORY', 'STATS')).rejects.toThrow("ERR 'memory|stats' not supported through the proxy: run it against a node");
+    await expect(a.call('LATENCY', 'HISTOGRAM')).rejects.toThrow("ERR 'latency|histogram' not supported through the proxy: run it against a node");
+    expect(await a.get('mig')).toBe('1');
+  });
+
   it('SCAN visits every key exactly once on a stable keyspace', async () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `scan:${i}`);
     for (let i = 0; i < keys.length; i += 500) await a.mset(...keys.slice(i, i + 500).flatMap((k) => [k, '1']));
