@@ -98,6 +98,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'client-output-buffer-limit', kind: 'list', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', check: checkOutputLimits, merge: mergeOutputLimits },
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: INT64_MAX },
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: INT64_MAX },
+  { name: 'acllog-max-len', kind: 'int', default: '128', min: 0, max: INT64_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: INT64_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
   { name: 'latency-tracking-info-percentiles', kind: 'list', default: '50 99 99.9', check: checkPercentiles },

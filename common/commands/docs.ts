@@ -9,7 +9,7 @@ import type { ReplyWriter } from '../resp/reply-writer.js';
 import { globMatch } from '../glob.js';
 
 // Redis's ACL category bits, in the order COMMAND INFO prints them.
-const CATEGORY_ORDER = [
+export const CATEGORY_ORDER = [
   'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog',
   'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction',
   'scripting',

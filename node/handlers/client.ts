@@ -47,7 +47,7 @@ function flagsOf(c: Session): string {
  * received, or of the running one for the caller), multi-mem = the MULTI queue, rbs/rbp = reply
  * buffer size/peak, obl = replies not yet written, oll/omem = writes queued on the socket.
  */
-function clientLine(c: Session, self: Session, runningCommand: string, runningArgs: readonly string[]): string {
+export function clientLine(c: Session, self: Session, runningCommand: string, runningArgs: readonly string[]): string {
   const now = Date.now();
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const omem = c.socket.writableLength ?? 0;

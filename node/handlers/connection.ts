@@ -1,5 +1,8 @@
 // Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ERR } from '../../common/errors.js';
+import { aclLogOf } from '../acl-log.js';
+import { clientLine } from './client.js';
 import { VERSION } from '../version.js';
 import type { Session } from '../session.js';
 import { type HandlerMap, is } from './handler.js';
@@ -27,10 +30,15 @@ function resetCommand(s: Session): void {
   s.w.simple('RESET');
 }
 
-/** Checks a password (only the "default" user exists); replies on failure. */
-function authenticate(s: Session, user: string, password: string): boolean {
+/** Compares digests, so the time taken says nothing about how much of a guess was right (as Redis's ACL). */
+function sameSecret(given: string, secret: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given, 'latin1').digest(), createHash('sha256').update(secret, 'latin1').digest());
+}
+
+/** Checks a password (only the "default" user exists); replies and logs (ACL LOG) on failure. */
+function authenticate(s: Session, user: string, password: string, command: string): boolean {
   const required = s.server.config.get('requirepass');
-  if (user === 'default' && required !== '' && password === required) {
+  if (user === 'default' && required !== '' && sameSecret(password, required)) {
     s.authenticated = true;
     s.decoder.unauthenticated = false;
     return true;
@@ -40,6 +48,13 @@ function authenticate(s: Session, user: string, password: string): boolean {
     s.authenticated = true;
     return true;
   }
+  aclLogOf(s.server).add({
+    reason: 'auth',
+    context: s.multi !== null ? 'multi' : 'toplevel',
+    object: command,
+    username: user,
+    clientInfo: clientLine(s, s, command.toLowerCase(), []),
+  });
   s.w.error(ERR.wrongPass);
   return false;
 }
@@ -50,7 +65,7 @@ function authCommand(s: Session, args: string[]): void {
     return s.w.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
-  if (authenticate(s, user, pass)) s.w.ok();
+  if (authenticate(s, user, pass, args[0]!)) s.w.ok();
 }
 
 /** HELLO [protover [AUTH user pass] [SETNAME name]] */
@@ -68,7 +83,7 @@ function helloCommand(s: Session, args: string[]): void {
   for (; i < args.length; i++) {
     const more = args.length - i - 1;
     if (is(args[i], 'auth') && more >= 2) {
-      if (!authenticate(s, args[i + 1]!, args[i + 2]!)) return;
+      if (!authenticate(s, args[i + 1]!, args[i + 2]!, args[0]!)) return;
       i += 2;
     } else if (is(args[i], 'setname') && more >= 1) {
       name = args[i + 1]!;

@@ -97,3 +97,10 @@ export function syntaxError(s: Session): void {
 export function is(arg: string | undefined, word: string): boolean {
   return arg !== undefined && arg.length === word.length && arg.toLowerCase() === word;
 }
+
+/** Redis's HELP replies: a header line then the body, each as a status reply. */
+export function helpReply(s: Session, container: string, lines: readonly string[]): void {
+  const all = [`${container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Prints this help.'];
+  s.w.array(all.length);
+  for (const l of all) s.w.simple(l);
+}

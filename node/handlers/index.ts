@@ -1,5 +1,6 @@
 // Every command handler, keyed by command table name ("get", "config|get"). The dispatcher checks
 // at start-up that each key has a table entry; a test checks the reverse.
+import { aclHandlers } from './acl.js';
 import { aofHandlers } from './aof.js';
 import { bitmapHandlers } from './bitmaps.js';
 import { clientHandlers } from './client.js';
@@ -43,6 +44,7 @@ export const HANDLERS: HandlerMap = {
   ...pubsubHandlers,
   ...transactionHandlers,
   ...serverHandlers,
+  ...aclHandlers,
   ...memoryHandlers,
   ...clientHandlers,
   ...aofHandlers,

@@ -10,16 +10,9 @@ import { renderInfo } from '../info.js';
 import { encodingOf } from '../keyspace/types/value.js';
 import { datasetDigest } from '../replication/digest.js';
 import type { Session } from '../session.js';
-import { type HandlerMap, intArg, is, syntaxError } from './handler.js';
+import { type HandlerMap, helpReply, intArg, is, syntaxError } from './handler.js';
 import { isLocalAddress } from '../../common/protected-mode.js';
 import { debugReloadCommand } from './persistence.js';
-
-/** Redis's HELP replies: a header line then the body, each as a status reply. */
-function helpReply(s: Session, container: string, lines: readonly string[]): void {
-  const all = [`${container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Prints this help.'];
-  s.w.array(all.length);
-  for (const l of all) s.w.simple(l);
-}
 
 // ---- INFO ----
 

@@ -36,6 +36,24 @@ export const serverCommands = [
       c('config|help', 2, 'loading stale', null, 'local'),
     ],
   }),
+  c('acl', -2, '', null, 'deny', {
+    deny: NODE_ONLY,
+    subs: [
+      c('acl|cat', -2, 'noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|deluser', -3, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|dryrun', -4, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|genpass', -2, 'noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|getuser', 3, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|list', 2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|load', 2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|log', -2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|save', 2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|setuser', -3, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|users', 2, 'admin noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|whoami', 2, 'noscript loading stale', null, 'deny', { deny: NODE_ONLY }),
+      c('acl|help', 2, 'loading stale', null, 'deny', { deny: NODE_ONLY }),
+    ],
+  }),
   c('slowlog', -2, '', null, 'deny', {
     deny: NODE_ONLY,
     subs: [
