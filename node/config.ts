@@ -99,6 +99,7 @@ const DIRECTIVES: Directive[] = [
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: INT64_MAX },
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: INT64_MAX },
   { name: 'acllog-max-len', kind: 'int', default: '128', min: 0, max: INT64_MAX },
+  { name: 'tracking-table-max-keys', kind: 'int', default: '1000000', min: 0, max: INT64_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: INT64_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
   { name: 'latency-tracking-info-percentiles', kind: 'list', default: '50 99 99.9', check: checkPercentiles },

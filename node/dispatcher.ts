@@ -326,6 +326,9 @@ export class Dispatcher {
     server.clock.countingReads = p.readonly;
     if (p.write) server.snapshots.beforeCommand(spec, args, s.db);
     const outermost = this.depth === 0;
+    // Client-side caching: the changes this command makes are told to its own client after its reply.
+    const tracking = server.tracking;
+    if (outermost && tracking.active) tracking.current = s;
     const t0 = outermost && this.chainedAt !== 0 ? this.chainedAt : performance.now();
     this.depth++;
     try {
@@ -376,6 +379,8 @@ export class Dispatcher {
     if (dropReply && !keepsSilencedReply(spec, args)) s.w.rewind(mark);
     // Inside EXEC, waiters are served once after the whole transaction (by EXEC's own call).
     if (!isInExec(s)) server.blocking.serveReadyKeys();
+    if (s.tracking !== null) trackAfter(s, p, args, outermost);
+    if (outermost && tracking.current === s) tracking.afterCommand(s);
   }
 
   /** An error before execution: inside MULTI it also dooms the transaction (EXECABORT). */
@@ -386,6 +391,20 @@ export class Dispatcher {
     if (s.multi !== null) s.multiError = true;
     s.w.error(message);
   }
+}
+
+/** The _RO script commands are read-only, but only the commands the script runs name its keys. */
+const READ_SCRIPTS = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+
+/**
+ * CLIENT TRACKING, after a command of a tracking client: a read-only command's keys are remembered
+ * (default mode); CLIENT CACHING lasts one command or transaction, as Redis's resetClient.
+ */
+function trackAfter(s: Session, p: Prepared, args: string[], outermost: boolean): void {
+  const state = s.tracking!;
+  const spec = p.spec;
+  if (p.readonly && !state.bcast && !READ_SCRIPTS.has(spec.name)) s.server.tracking.remember(s, commandKeys(s, spec, args));
+  if (outermost && s.multi === null && spec.name !== 'client' && !spec.name.startsWith('client|')) state.caching = false;
 }
 
 /** Ends a transaction refused by a redirect (Redis's discardTransaction, without EXECABORT). */

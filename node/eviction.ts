@@ -383,6 +383,7 @@ export class Eviction {
     const server = this.server;
     server.stats.evictedKeys++;
     server.watch.touch(db.id, key);
+    if (server.tracking.active) server.tracking.invalidate(key);
     server.propagate(db.id, ['DEL', key]);
     if ((server.notifyFlags & NOTIFY_EVICTED) !== 0) notifyKeyspaceEvent(server, NOTIFY_EVICTED, 'evicted', key, db.id);
     return bytes;

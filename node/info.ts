@@ -121,7 +121,7 @@ function clientsSection(s: NodeServer): Field[] {
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
     ['blocked_clients', s.blocking.blockedCount],
-    ['tracking_clients', 0],
+    ['tracking_clients', s.tracking.trackingClients],
     ['clients_in_timeout_table', s.blocking.blockedCount],
   ];
 }
@@ -229,9 +229,9 @@ function statsSection(s: NodeServer): Field[] {
     ['active_defrag_key_misses', 0],
     ['total_active_defrag_time', 0],
     ['current_active_defrag_time', 0],
-    ['tracking_total_keys', 0],
-    ['tracking_total_items', 0],
-    ['tracking_total_prefixes', 0],
+    ['tracking_total_keys', s.tracking.totalKeys],
+    ['tracking_total_items', s.tracking.totalItems],
+    ['tracking_total_prefixes', s.tracking.totalPrefixes],
     ['unexpected_error_replies', 0],
     ['total_error_replies', st.errorReplies],
     ['dump_payload_sanitizations', 0],

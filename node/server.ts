@@ -12,6 +12,7 @@ import { Eviction, lruClock } from './eviction.js';
 import { NodeLog, type LogLevel } from './log.js';
 import { PauseManager } from './pause.js';
 import { PubSub } from './pubsub.js';
+import { Tracking } from './tracking.js';
 import { NOTIFY_EXPIRED, notifyKeyspaceEvent, parseKeyspaceEvents } from './notify.js';
 import { Replication } from './replication/replication.js';
 import { endAndClose, Session } from './session.js';
@@ -41,6 +42,7 @@ export class NodeServer {
   readonly latency: LatencyMonitor;
   readonly watch = new WatchManager();
   readonly pubsub = new PubSub();
+  readonly tracking: Tracking;
   readonly blocking: BlockingManager;
   readonly pause: PauseManager;
   readonly eviction: Eviction;
@@ -79,6 +81,13 @@ export class NodeServer {
     this.slowlog = new SlowLog(() => config.getInt('slowlog-log-slower-than'), () => config.getInt('slowlog-max-len'));
     this.latency = new LatencyMonitor(() => config.getInt('latency-monitor-threshold'));
     this.blocking = new BlockingManager((i) => this.dbs[i]!);
+    this.tracking = new Tracking(
+      (id) => {
+        for (const s of this.sessions) if (s.id === id) return s;
+        return undefined;
+      },
+      () => config.getInt('tracking-table-max-keys'),
+    );
     this.snapshots = new SnapshotManager(this, this.runId);
     this.clientEviction = new ClientEviction(this.config, (level, msg) => this.log(level, msg));
     this.blocking.beforeServe = (db, key, s) => this.snapshots.beforeServe(db, key, s);
@@ -118,6 +127,7 @@ export class NodeServer {
   changed(db: Db, key: string, dirty = 1): void {
     this.dirty += dirty;
     this.watch.touch(db.id, key);
+    if (this.tracking.active) this.tracking.invalidate(key);
     this.blocking.signal(db, key);
     db.noteChanged(key);
   }
@@ -153,6 +163,7 @@ export class NodeServer {
 
   private keyExpired(db: Db, key: string): void {
     this.stats.expiredKeys++;
+    if (this.tracking.active) this.tracking.invalidate(key);
     if ((this.notifyFlags & NOTIFY_EXPIRED) !== 0) notifyKeyspaceEvent(this, NOTIFY_EXPIRED, 'expired', key, db.id);
     this.watch.touch(db.id, key);
     this.blocking.signal(db, key); // a blocked XREADGROUP on an expired stream answers -UNBLOCKED

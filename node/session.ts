@@ -6,6 +6,7 @@ import { ProtocolError, RequestDecoder } from '../common/resp/request-decoder.js
 import { ReplyWriter } from '../common/resp/reply-writer.js';
 import type { Db } from './keyspace/db.js';
 import type { NodeServer } from './server.js';
+import type { TrackingState } from './tracking.js';
 
 /** What a blocked client waits for; resolved by the blocking manager (blocking.ts). */
 export interface BlockedState {
@@ -92,6 +93,8 @@ export class Session {
   paused = false;
   /** Replaced argv to propagate instead of the command as received (deterministic form). */
   propagateAs: string[][] | null = null;
+  /** CLIENT TRACKING state (node/tracking.ts); null while off. */
+  tracking: TrackingState | null = null;
   /** Replication offset right after this client's last write (Redis's c->woff, for WAIT). */
   woff = 0;
   /** Largest batch of replies written at once (CLIENT LIST rbp). */
@@ -330,6 +333,7 @@ export class Session {
     this.multiError = false;
     this.server.watch.unwatchAll(this);
     this.server.pubsub.unsubscribeAll(this);
+    this.server.tracking.disable(this);
     this.replyMode = 'on';
     this.skipNextReply = false;
     this.noEvict = false;

@@ -4,6 +4,7 @@ import { aclHandlers } from './acl.js';
 import { aofHandlers } from './aof.js';
 import { bitmapHandlers } from './bitmaps.js';
 import { clientHandlers } from './client.js';
+import { clientTrackingHandlers } from './client-tracking.js';
 import { clusterHandlers } from './cluster.js';
 import { connectionHandlers } from './connection.js';
 import { geoHandlers } from './geo.js';
@@ -47,6 +48,7 @@ export const HANDLERS: HandlerMap = {
   ...aclHandlers,
   ...memoryHandlers,
   ...clientHandlers,
+  ...clientTrackingHandlers,
   ...aofHandlers,
   ...replicationHandlers,
   ...persistenceHandlers,

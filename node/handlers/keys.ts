@@ -366,6 +366,7 @@ function flushdbCommand(s: Session, args: string[]): void {
   if (!flushArgsOk(s, args)) return;
   // Always propagated, even when the db was empty (forceCommandPropagation).
   s.server.dirty += Math.max(1, emptyDb(s, s.db));
+  s.server.tracking.flushed();
   s.w.ok();
 }
 
@@ -377,6 +378,7 @@ function flushallCommand(s: Session, args: string[]): void {
   const dirtyBefore = server.dirty;
   let removed = 0;
   for (const db of server.dbs) removed += emptyDb(s, db);
+  server.tracking.flushed();
   server.dirty += removed;
   // With save points the empty dataset is saved at once (Redis 7.0's flushAllDataAndResetRDB):
   // that save resets dirty and, unlike SAVE, is not counted in rdb_saves.

@@ -272,6 +272,7 @@ export class MasterLink {
       server.dbs[i]!.swapWith(loaded.dbs[i]!);
       server.watch.touchDb(i);
     }
+    server.tracking.flushed();
     server.dirty++;
     // Our history is now the master's: new id and offset, replicas of ours must resync.
     repl.replId = p.replId;

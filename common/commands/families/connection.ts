@@ -1,6 +1,9 @@
 // Connection commands (Redis group "connection").
 import { defineCommands } from '../define.js';
 
+/** Invalidations come from the node that holds each key, over the client's own connection. */
+const TRACKING_DENY = 'not supported through the proxy (each node tracks its own keys): connect to a node';
+
 const c = defineCommands('connection');
 
 export const connectionCommands = [
@@ -25,6 +28,10 @@ export const connectionCommands = [
       c('client|unblock', -3, 'admin noscript loading stale', null, 'local'),
       c('client|no-evict', 3, 'admin noscript loading stale', null, 'local'),
       c('client|reply', 3, 'noscript loading stale', null, 'local'),
+      c('client|tracking', -3, 'noscript loading stale', null, 'deny', { deny: TRACKING_DENY }),
+      c('client|caching', 3, 'noscript loading stale', null, 'deny', { deny: TRACKING_DENY }),
+      c('client|getredir', 2, 'noscript loading stale', null, 'deny', { deny: TRACKING_DENY }),
+      c('client|trackinginfo', 2, 'noscript loading stale', null, 'deny', { deny: TRACKING_DENY }),
       c('client|help', 2, 'loading stale', null, 'local'),
     ],
   }),
