@@ -249,6 +249,30 @@ describe('CLIENT TRACKING matches redis-server', () => {
     });
   });
 
+  it('keeps at most tracking-table-max-keys keys: the oldest is dropped and its readers told', async () => {
+    const c = await Conn.open(node.port);
+    const w = await Conn.open(node.port);
+    try {
+      w.send('FLUSHALL'); // an empty tracking table to start from
+      w.send('CONFIG', 'SET', 'tracking-table-max-keys', '2');
+      await w.drain();
+      c.send('HELLO', '3');
+      await c.drain();
+      c.send('CLIENT', 'TRACKING', 'on');
+      c.send('GET', 'k1');
+      c.send('GET', 'k2');
+      c.send('GET', 'k3'); // the third: k1, the oldest, goes (told after this GET's reply)
+      expect(await c.drain()).toBe('+OK\r\n_\r\n_\r\n_\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n');
+      w.send('INFO', 'stats');
+      expect(await w.drain()).toContain('tracking_total_keys:2\r\n');
+    } finally {
+      w.send('CONFIG', 'SET', 'tracking-table-max-keys', '1000000');
+      await w.drain();
+      c.close();
+      w.close();
+    }
+  });
+
   it('refuses bad option mixes with Redis errors, and counts tracking clients and keys in INFO', async () => {
     await same(async (port) => {
       const { c, w, done } = await pair(port);
