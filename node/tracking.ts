@@ -92,14 +92,15 @@ export class Tracking {
     };
     s.tracking = state;
     if (!opts.bcast) return;
+    const mine = new Set(state.prefixes);
     for (const p of opts.prefixes.length === 0 ? [''] : opts.prefixes) {
-      if (state.prefixes.includes(p)) continue;
-      state.prefixes.push(p);
+      if (mine.has(p)) continue;
+      mine.add(p);
       let entry = this.prefixes.get(p);
       if (entry === undefined) this.prefixes.set(p, (entry = { clients: new Set(), pending: new Map() }));
       entry.clients.add(s);
     }
-    state.prefixes.sort();
+    state.prefixes = [...mine].sort();
   }
 
   /** CLIENT TRACKING off, RESET, disconnect. Its remembered keys are dropped lazily, as Redis. */
@@ -176,15 +177,27 @@ export class Tracking {
     for (const key of pending) this.send(s, key === null ? null : [key]);
   }
 
+  /**
+   * Queues `key` under every prefix it starts with: by walking the prefixes or the key's own
+   * leading substrings, whichever are fewer (Redis walks a radix tree), so neither many prefixes
+   * nor a long key makes every write slow.
+   */
   private noteForBroadcast(key: string, writer: Session | null): void {
-    for (const [prefix, entry] of this.prefixes) {
-      if (!key.startsWith(prefix)) continue;
-      entry.pending.set(key, writer);
-      if (!this.broadcastQueued) {
-        this.broadcastQueued = true;
-        setImmediate(() => this.broadcast());
+    if (this.prefixes.size <= key.length + 1) {
+      for (const [prefix, entry] of this.prefixes) if (key.startsWith(prefix)) this.queue(entry, key, writer);
+    } else {
+      for (let n = 0; n <= key.length; n++) {
+        const entry = this.prefixes.get(key.slice(0, n));
+        if (entry !== undefined) this.queue(entry, key, writer);
       }
     }
+  }
+
+  private queue(entry: Prefix, key: string, writer: Session | null): void {
+    entry.pending.set(key, writer);
+    if (this.broadcastQueued) return;
+    this.broadcastQueued = true;
+    setImmediate(() => this.broadcast());
   }
 
   /** Sends each prefix's changed keys (sorted, as Redis's radix tree gives them) to its clients. */
