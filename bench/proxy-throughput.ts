@@ -10,8 +10,8 @@ export type PathStats = SummaryStats & { samples: RunSample[] };
 
 export { GET_MISS };
 
-/** What a cell needs of the backends' data: none at all (GET-miss) or every key redis-benchmark may touch. */
-export type Keyspace = 'empty' | 'filled';
+export type { Keyspace } from './bench-keyspace.js';
+import type { Keyspace } from './bench-keyspace.js';
 
 /** One cell of the proxy scenario: a test at a pipeline depth with a number of clients. */
 export interface ProxyCellSpec {
