@@ -212,13 +212,6 @@ class MemoryMeter {
     return used;
   }
 
-  /** The estimate used() sums, by part (MEMORY STATS), as of the last sample. */
-  parts(): { startup: number; clients: number; dbs: Array<{ db: Db; bytes: number }> } {
-    this.used();
-    const dbs: Array<{ db: Db; bytes: number }> = [];
-    for (const db of this.server.dbs) if (db.size > 0) dbs.push({ db, bytes: Math.round(db.size * (this.avgKeyBytes.get(db) ?? 0)) });
-    return { startup: this.baseline, clients: this.clientBytes, dbs };
-  }
 
   private resample(): void {
     let clients = 0;
@@ -310,9 +303,9 @@ export class Eviction {
     return this.meter.peak;
   }
 
-  /** What usedMemory() is made of: the heap at start, client buffers, each db's keys. */
-  memoryParts(): ReturnType<MemoryMeter['parts']> {
-    return this.meter.parts();
+  /** The heap in use when the node started (MEMORY STATS startup.allocated). */
+  get startupMemory(): number {
+    return this.meter.baseline;
   }
 
   /** Before a command that may grow memory: evict if over the limit; an OOM reply text or null. */

@@ -1,9 +1,9 @@
 // Commands the proxy answers itself: connection state (PING, ECHO, AUTH, HELLO, SELECT 0, QUIT,
 // RESET, CLIENT …), TIME and COMMAND. Returns the reply frame.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandSpec } from '../common/commands/spec.js';
 import { COMMAND_REPLIES } from '../common/commands/docs.js';
 import { ERR } from '../common/errors.js';
+import { sameSecret } from '../common/same-secret.js';
 import { ReplyWriter } from '../common/resp/reply-writer.js';
 import { setAdmin } from './admin-commands.js';
 import { errorFrame } from './merge.js';
@@ -36,11 +36,6 @@ function authenticate(s: ProxySession, user: string, pass: string): string | nul
   // requirepass is no longer an admin.
   setAdmin(s, admin);
   return null;
-}
-
-/** Compares digests, so the time taken says nothing about how much of a guess was right (as Redis's ACL). */
-function sameSecret(given: string, secret: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(secret).digest());
 }
 
 /**

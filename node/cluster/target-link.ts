@@ -105,6 +105,16 @@ export class TargetLink {
     });
   }
 
+  /** Runs `send` (several request() calls) with the socket corked: one write for them all. */
+  batch<T>(send: () => T): T {
+    this.socket.cork();
+    try {
+      return send();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
   close(): void {
     this.fail(new LinkError(`ERR target ${this.address} unreachable: link closed`));
   }

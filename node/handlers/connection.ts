@@ -1,6 +1,6 @@
 // Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { ERR } from '../../common/errors.js';
+import { sameSecret } from '../../common/same-secret.js';
 import { aclLogOf } from '../acl-log.js';
 import { clientLine } from './client.js';
 import { VERSION } from '../version.js';
@@ -28,11 +28,6 @@ function quitCommand(s: Session): void {
 function resetCommand(s: Session): void {
   s.resetState();
   s.w.simple('RESET');
-}
-
-/** Compares digests, so the time taken says nothing about how much of a guess was right (as Redis's ACL). */
-function sameSecret(given: string, secret: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(given, 'latin1').digest(), createHash('sha256').update(secret, 'latin1').digest());
 }
 
 /** Checks a password (only the "default" user exists); replies and logs (ACL LOG) on failure. */

@@ -18,7 +18,7 @@ function memoryStatsCommand(s: Session): void {
   const server = s.server;
   const used = server.eviction.usedMemory();
   const peak = Math.max(server.eviction.peakMemory, used);
-  const parts = server.eviction.memoryParts();
+  const startup = server.eviction.startupMemory;
   let replicaBuffers = 0;
   let clientBuffers = 0;
   for (const c of server.sessions) {
@@ -28,9 +28,9 @@ function memoryStatsCommand(s: Session): void {
   }
   const backlog = server.replication.backlog?.size ?? 0;
   const lua = existingScriptRunner(server)?.bodyBytes ?? 0;
-  let overhead = parts.startup + backlog + replicaBuffers + clientBuffers + lua;
+  let overhead = startup + backlog + replicaBuffers + clientBuffers + lua;
   let keys = 0;
-  const dbs = parts.dbs.map(({ db }) => {
+  const dbs = server.dbs.filter((db) => db.size > 0).map((db) => {
     const main = db.size * DICT_ENTRY_BYTES;
     const expires = db.visibleVolatileCount * DICT_ENTRY_BYTES;
     const slotToKeys = db.size * SLOT_INDEX_BYTES;
@@ -39,7 +39,7 @@ function memoryStatsCommand(s: Session): void {
     return { id: db.id, main, expires, slotToKeys };
   });
   const dataset = Math.max(0, used - overhead);
-  const net = used - parts.startup;
+  const net = used - startup;
   const heap = getHeapStatistics();
   const allocated = heap.used_heap_size + heap.external_memory;
   const active = heap.total_heap_size + heap.external_memory;
@@ -57,7 +57,7 @@ function memoryStatsCommand(s: Session): void {
   w.map(27 + dbs.length);
   int('peak.allocated', peak);
   int('total.allocated', used);
-  int('startup.allocated', parts.startup);
+  int('startup.allocated', startup);
   int('replication.backlog', backlog);
   int('clients.slaves', replicaBuffers);
   int('clients.normal', clientBuffers);

@@ -217,9 +217,13 @@ async function exchange(entry: CachedLink, req: Request, restores: Buffer[]): Pr
   const link = entry.link;
   link.setTimeout(req.timeoutMs);
   const select = entry.db !== req.dbIndex;
-  const auth = req.auth.length > 0 ? link.request(encodeCommand(['AUTH', ...req.auth]), 1) : null;
-  const selected = select ? link.request(encodeCommand(['SELECT', String(req.dbIndex)]), 1) : null;
-  const replies = restores.map((bytes) => link.request(bytes, 1));
+  // One request per command (a reply each, so the keys answered before a failure are known),
+  // all in one write.
+  const [auth, selected, replies] = link.batch(() => [
+    req.auth.length > 0 ? link.request(encodeCommand(['AUTH', ...req.auth]), 1) : null,
+    select ? link.request(encodeCommand(['SELECT', String(req.dbIndex)]), 1) : null,
+    restores.map((bytes) => link.request(bytes, 1)),
+  ] as const);
   // Every promise is awaited below or here: none may reject unobserved.
   for (const p of [auth, selected, ...replies]) p?.catch(() => {});
   entry.db = req.dbIndex;
